@@ -1,0 +1,240 @@
+//! Typed records, as in `domain.md`.
+//!
+//! On the wire and in storage a record is a map of fields (so that fields a peer does not know
+//! survive a round trip); these types are the typed view that screens and reports read. Every
+//! string enum lists its accepted values in `ALL`, which the validation schema uses, so the two
+//! cannot drift apart.
+
+use crate::ids::{RecordId, SiteId};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+macro_rules! string_enum {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub enum $name {
+            $(#[serde(rename = $text)] $variant),+
+        }
+
+        impl $name {
+            /// Every accepted value, in wire form.
+            pub const ALL: &'static [&'static str] = &[$($text),+];
+
+            /// The wire form.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $text),+
+                }
+            }
+        }
+    };
+}
+
+string_enum!(
+    /// Gender as the client states it.
+    Gender { Woman = "woman", Man = "man", TransWoman = "trans_woman", TransMan = "trans_man", NonBinary = "non_binary", NotStated = "not_stated" }
+);
+string_enum!(
+    /// Key population groups a client belongs to.
+    KeyGroup { InjectsDrugs = "injects_drugs", UsesStimulants = "uses_stimulants", SexWork = "sex_work", Msm = "msm", Nightlife = "nightlife", Pregnant = "pregnant" }
+);
+string_enum!(
+    /// Where a contact happened.
+    Setting { FixedSite = "fixed_site", Window = "window", HarmReductionRoom = "harm_reduction_room", StreetOutreach = "street_outreach", MobileVan = "mobile_van", Nightlife = "nightlife", PeerDelivered = "peer_delivered", HomeVisit = "home_visit", Online = "online" }
+);
+string_enum!(
+    /// Services given during a contact (besides commodities, which are distribution lines).
+    Service { Kit = "kit", Counselling = "counselling", Information = "information", Testing = "testing", Referral = "referral", WoundCare = "wound_care", NaloxoneTraining = "naloxone_training", DrugChecking = "drug_checking", PeerSupport = "peer_support", CaseManagement = "case_management" }
+);
+string_enum!(
+    /// Where a referral sends the client.
+    ReferralTarget { Ost = "ost", ArtHivCare = "art_hiv_care", HcvTreatment = "hcv_treatment", Tb = "tb", SrhGynaecology = "srh_gynaecology", Pmtct = "pmtct", Shelter = "shelter", LegalAid = "legal_aid", MentalHealth = "mental_health", DetoxRehab = "detox_rehab", SocialServices = "social_services" }
+);
+string_enum!(
+    /// Where a referral stands.
+    ReferralStatus { Issued = "issued", Attended = "attended", Declined = "declined", Lost = "lost" }
+);
+string_enum!(
+    /// Rapid tests and screenings.
+    TestKind { HivRapid = "hiv_rapid", HcvRapid = "hcv_rapid", Syphilis = "syphilis", TbScreening = "tb_screening", Pregnancy = "pregnancy" }
+);
+string_enum!(
+    /// A test's result.
+    TestOutcome { NonReactive = "non_reactive", Reactive = "reactive", Invalid = "invalid" }
+);
+string_enum!(
+    /// How an overdose ended, as far as the worker knows.
+    OverdoseOutcome { Survived = "survived", Died = "died", Unknown = "unknown" }
+);
+string_enum!(
+    /// Age bands used by tallies and reports.
+    AgeBand { Under15 = "under_15", From15To19 = "15_19", From20To24 = "20_24", From25To49 = "25_49", From50 = "50_plus", NotStated = "not_stated" }
+);
+string_enum!(
+    /// Kinds of stock movement. Distributions count as outflow by themselves.
+    StockKind { Received = "received", TransferIn = "transfer_in", TransferOut = "transfer_out", ExpiredDamaged = "expired_damaged", Lost = "lost", CountCorrection = "count_correction" }
+);
+string_enum!(
+    /// Commodity categories in the catalogue.
+    CommodityCategory { Injecting = "injecting", Smoking = "smoking", Sniffing = "sniffing", Sex = "sex", Naloxone = "naloxone", Testing = "testing", Women = "women", Nightlife = "nightlife", Other = "other" }
+);
+
+/// A client, known only by their code.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Client {
+    pub uic: String,
+    pub gender: Gender,
+    pub birth_year: Option<u16>,
+    #[serde(default)]
+    pub key_groups: Vec<KeyGroup>,
+    pub first_seen_site: Option<SiteId>,
+    pub first_seen_at: Option<String>,
+    pub merged_into: Option<RecordId>,
+}
+
+/// One contact (encounter): a visit at the window, an outreach meeting, an online session.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Contact {
+    pub client_id: Option<RecordId>,
+    pub worker_id: Option<RecordId>,
+    pub setting: Setting,
+    pub occurred_at: String,
+    #[serde(default)]
+    pub services: Vec<Service>,
+    /// Secondary distribution: how many other people the client collects for.
+    #[serde(default)]
+    pub collecting_for: u32,
+    pub note: Option<String>,
+}
+
+/// One commodity given in a contact, or a reversal of an earlier line.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DistributionLine {
+    pub contact_id: RecordId,
+    pub commodity: String,
+    pub quantity: u32,
+    pub reverses: Option<RecordId>,
+}
+
+/// Used syringes brought back.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SharpsReturn {
+    pub contact_id: RecordId,
+    pub count: u32,
+}
+
+/// A referral to another service.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Referral {
+    pub contact_id: RecordId,
+    pub client_id: Option<RecordId>,
+    pub target: ReferralTarget,
+    pub status: ReferralStatus,
+    pub status_at: String,
+}
+
+/// A rapid test done in a contact.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TestResult {
+    pub contact_id: RecordId,
+    pub client_id: Option<RecordId>,
+    pub test: TestKind,
+    pub result: TestOutcome,
+    #[serde(default)]
+    pub linked_to_care: bool,
+}
+
+/// An overdose the worker responded to.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OverdoseReport {
+    pub contact_id: RecordId,
+    pub naloxone_doses: u32,
+    pub emergency_called: bool,
+    pub stayed_with_person: bool,
+    pub outcome: OverdoseOutcome,
+}
+
+/// A count of people in one gender and age band.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TallyCell {
+    pub gender: Gender,
+    pub age_band: AgeBand,
+    pub count: u32,
+}
+
+/// A quantity of one commodity.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CommodityQuantity {
+    pub commodity: String,
+    pub quantity: u32,
+}
+
+/// Anonymous counts for festivals and stands: no client codes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GroupTally {
+    pub setting: Setting,
+    pub event_name: Option<String>,
+    pub occurred_at: String,
+    pub people: Vec<TallyCell>,
+    #[serde(default)]
+    pub items: Vec<CommodityQuantity>,
+}
+
+/// Stock coming into or leaving a site or an outreach bag.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StockMovement {
+    pub commodity: String,
+    /// Positive, except a count correction which may be negative.
+    pub quantity: i64,
+    pub kind: StockKind,
+    pub bag: Option<String>,
+    pub grant_code: Option<String>,
+    pub batch: Option<String>,
+    pub expiry_date: Option<String>,
+    pub occurred_at: String,
+}
+
+/// An anonymous survey response, never linked to a client.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SurveyResponse {
+    pub survey_id: String,
+    pub survey_version: u32,
+    pub occurred_at: String,
+    pub answers: BTreeMap<String, serde_json::Value>,
+}
+
+/// Two client records found to be the same person: history of `from` belongs to `into`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ClientMerge {
+    pub from_client: RecordId,
+    pub into_client: RecordId,
+}
+
+/// A site, authored on the server.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Site {
+    pub name: String,
+    /// Estimated people who inject drugs in the site's area (for coverage indicators).
+    pub pwid_estimate: Option<u32>,
+}
+
+/// A commodity catalogue entry, authored on the server.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Commodity {
+    pub code: String,
+    pub name: String,
+    pub category: CommodityCategory,
+    pub unit: String,
+    pub units_per_pack: u32,
+    pub counts_as_needle_syringe: bool,
+    pub low_stock_threshold: Option<u32>,
+}
+
+/// A kit template: the usual set of commodities handed out together.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KitTemplate {
+    pub code: String,
+    pub name: String,
+    pub items: Vec<CommodityQuantity>,
+}

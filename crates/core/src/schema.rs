@@ -1,0 +1,541 @@
+//! Collections and the validation of their fields.
+//!
+//! Each collection declares its fields, their kinds and limits, and whether its records may be
+//! edited (last writer wins per field) or are append-only events. Fields a peer does not know
+//! are accepted within size limits and preserved, so a newer app's data survives an older
+//! server; a known field of the wrong type is refused with a specific error.
+
+use crate::records::{
+    AgeBand, CommodityCategory, Gender, KeyGroup, OverdoseOutcome, ReferralStatus, ReferralTarget,
+    Service, Setting, StockKind, TestKind, TestOutcome,
+};
+use crate::uic::UicScheme;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use std::fmt;
+
+/// Largest number of fields in one change.
+pub const MAX_FIELDS: usize = 64;
+/// Largest serialised size of one field value a peer does not know about.
+pub const MAX_UNKNOWN_FIELD_BYTES: usize = 4096;
+/// Largest free-text note. Notes warn against names in the app.
+pub const MAX_NOTE_CHARS: usize = 2000;
+
+/// How records of a collection change over time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mutability {
+    /// Fields are edited in place; concurrent edits resolve per field by last writer.
+    Mutable,
+    /// Events: written once, corrected only by a new (reversal) record.
+    AppendOnly,
+    /// Reference data authored on the server; devices only read it.
+    Reference,
+}
+
+macro_rules! collections {
+    ($($variant:ident = $name:literal, $mutability:ident, $fields:ident;)+) => {
+        /// Every synchronised collection.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Collection { $($variant),+ }
+
+        impl Collection {
+            /// Every collection, in a fixed order.
+            pub const ALL: &'static [Collection] = &[$(Collection::$variant),+];
+
+            /// The wire name.
+            pub fn name(self) -> &'static str {
+                match self { $(Collection::$variant => $name),+ }
+            }
+
+            /// Looks up a collection by its wire name.
+            pub fn from_name(name: &str) -> Option<Self> {
+                match name { $($name => Some(Collection::$variant),)+ _ => None }
+            }
+
+            /// Whether records are editable, append-only or reference data.
+            pub fn mutability(self) -> Mutability {
+                match self { $(Collection::$variant => Mutability::$mutability),+ }
+            }
+
+            /// The declared fields.
+            pub fn fields(self) -> &'static [FieldSpec] {
+                match self { $(Collection::$variant => $fields),+ }
+            }
+        }
+    };
+}
+
+collections! {
+    Clients = "clients", Mutable, CLIENT;
+    Contacts = "contacts", Mutable, CONTACT;
+    DistributionLines = "distribution_lines", AppendOnly, DISTRIBUTION_LINE;
+    SharpsReturns = "sharps_returns", AppendOnly, SHARPS_RETURN;
+    Referrals = "referrals", Mutable, REFERRAL;
+    TestResults = "test_results", Mutable, TEST_RESULT;
+    OverdoseReports = "overdose_reports", Mutable, OVERDOSE_REPORT;
+    GroupTallies = "group_tallies", AppendOnly, GROUP_TALLY;
+    StockMovements = "stock_movements", AppendOnly, STOCK_MOVEMENT;
+    SurveyResponses = "survey_responses", AppendOnly, SURVEY_RESPONSE;
+    ClientMerges = "client_merges", AppendOnly, CLIENT_MERGE;
+    Sites = "sites", Reference, SITE;
+    Commodities = "commodities", Reference, COMMODITY;
+    KitTemplates = "kit_templates", Reference, KIT_TEMPLATE;
+}
+
+impl fmt::Display for Collection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What a field holds.
+#[derive(Clone, Copy, Debug)]
+pub enum FieldKind {
+    /// A record id (UUID).
+    Id,
+    /// Free text up to a number of characters.
+    Text(usize),
+    /// A short machine code such as a commodity code: `[a-z0-9_]{1,64}`.
+    Code,
+    /// One value out of a list.
+    Enum(&'static [&'static str]),
+    /// A list of distinct values out of a list.
+    EnumList(&'static [&'static str]),
+    /// An integer in a closed range.
+    Int { min: i64, max: i64 },
+    /// True or false.
+    Bool,
+    /// An RFC 3339 date-time between 2000 and 2100.
+    Timestamp,
+    /// A calendar date `YYYY-MM-DD`.
+    Date,
+    /// A client code matching the organisation's scheme.
+    Uic,
+    /// A list of `{gender, age_band, count}` cells.
+    TallyCells,
+    /// A list of `{commodity, quantity}` items.
+    CommodityItems,
+    /// Survey answers: question code → text, number, list of texts, or null.
+    Answers,
+}
+
+/// One declared field.
+#[derive(Clone, Copy, Debug)]
+pub struct FieldSpec {
+    pub name: &'static str,
+    pub kind: FieldKind,
+    /// Must be present (and not null) when the record is created.
+    pub required: bool,
+}
+
+const fn req(name: &'static str, kind: FieldKind) -> FieldSpec {
+    FieldSpec { name, kind, required: true }
+}
+const fn opt(name: &'static str, kind: FieldKind) -> FieldSpec {
+    FieldSpec { name, kind, required: false }
+}
+
+use FieldKind as K;
+
+const CLIENT: &[FieldSpec] = &[
+    req("uic", K::Uic),
+    req("gender", K::Enum(Gender::ALL)),
+    opt("birth_year", K::Int { min: 1900, max: 2100 }),
+    opt("key_groups", K::EnumList(KeyGroup::ALL)),
+    opt("first_seen_site", K::Id),
+    opt("first_seen_at", K::Timestamp),
+    opt("merged_into", K::Id),
+];
+const CONTACT: &[FieldSpec] = &[
+    opt("client_id", K::Id),
+    opt("worker_id", K::Id),
+    req("setting", K::Enum(Setting::ALL)),
+    req("occurred_at", K::Timestamp),
+    opt("services", K::EnumList(Service::ALL)),
+    opt("collecting_for", K::Int { min: 0, max: 100 }),
+    opt("note", K::Text(MAX_NOTE_CHARS)),
+];
+const DISTRIBUTION_LINE: &[FieldSpec] = &[
+    req("contact_id", K::Id),
+    req("commodity", K::Code),
+    req("quantity", K::Int { min: 1, max: 10_000 }),
+    opt("reverses", K::Id),
+];
+const SHARPS_RETURN: &[FieldSpec] =
+    &[req("contact_id", K::Id), req("count", K::Int { min: 0, max: 100_000 })];
+const REFERRAL: &[FieldSpec] = &[
+    req("contact_id", K::Id),
+    opt("client_id", K::Id),
+    req("target", K::Enum(ReferralTarget::ALL)),
+    req("status", K::Enum(ReferralStatus::ALL)),
+    req("status_at", K::Timestamp),
+];
+const TEST_RESULT: &[FieldSpec] = &[
+    req("contact_id", K::Id),
+    opt("client_id", K::Id),
+    req("test", K::Enum(TestKind::ALL)),
+    req("result", K::Enum(TestOutcome::ALL)),
+    opt("linked_to_care", K::Bool),
+];
+const OVERDOSE_REPORT: &[FieldSpec] = &[
+    req("contact_id", K::Id),
+    req("naloxone_doses", K::Int { min: 0, max: 50 }),
+    req("emergency_called", K::Bool),
+    req("stayed_with_person", K::Bool),
+    req("outcome", K::Enum(OverdoseOutcome::ALL)),
+];
+const GROUP_TALLY: &[FieldSpec] = &[
+    req("setting", K::Enum(Setting::ALL)),
+    opt("event_name", K::Text(200)),
+    req("occurred_at", K::Timestamp),
+    req("people", K::TallyCells),
+    opt("items", K::CommodityItems),
+];
+const STOCK_MOVEMENT: &[FieldSpec] = &[
+    req("commodity", K::Code),
+    req("quantity", K::Int { min: -1_000_000, max: 1_000_000 }),
+    req("kind", K::Enum(StockKind::ALL)),
+    opt("bag", K::Text(100)),
+    opt("grant_code", K::Text(100)),
+    opt("batch", K::Text(100)),
+    opt("expiry_date", K::Date),
+    req("occurred_at", K::Timestamp),
+];
+const SURVEY_RESPONSE: &[FieldSpec] = &[
+    req("survey_id", K::Code),
+    req("survey_version", K::Int { min: 1, max: 10_000 }),
+    req("occurred_at", K::Timestamp),
+    req("answers", K::Answers),
+];
+const CLIENT_MERGE: &[FieldSpec] = &[req("from_client", K::Id), req("into_client", K::Id)];
+const SITE: &[FieldSpec] =
+    &[req("name", K::Text(200)), opt("pwid_estimate", K::Int { min: 0, max: 10_000_000 })];
+const COMMODITY: &[FieldSpec] = &[
+    req("code", K::Code),
+    req("name", K::Text(200)),
+    req("category", K::Enum(CommodityCategory::ALL)),
+    req("unit", K::Text(50)),
+    req("units_per_pack", K::Int { min: 1, max: 100_000 }),
+    req("counts_as_needle_syringe", K::Bool),
+    opt("low_stock_threshold", K::Int { min: 0, max: 10_000_000 }),
+];
+const KIT_TEMPLATE: &[FieldSpec] =
+    &[req("code", K::Code), req("name", K::Text(200)), req("items", K::CommodityItems)];
+
+/// One problem with one field, with a machine-readable code and a sentence for people.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl FieldError {
+    fn new(field: &str, code: &'static str, message: impl Into<String>) -> Self {
+        Self { field: field.to_string(), code, message: message.into() }
+    }
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+/// Checks the fields of a create or an update against the collection's declaration.
+///
+/// `create` demands every required field. Unknown fields are accepted when their name is a
+/// plain identifier and their value small. All problems are reported, not only the first.
+pub fn validate_fields(
+    collection: Collection,
+    fields: &Map<String, Value>,
+    create: bool,
+    scheme: &UicScheme,
+) -> Result<(), Vec<FieldError>> {
+    let mut errors = Vec::new();
+    if fields.len() > MAX_FIELDS {
+        errors.push(FieldError::new(
+            "*",
+            "too_many_fields",
+            format!("a change may carry at most {MAX_FIELDS} fields, got {}", fields.len()),
+        ));
+        return Err(errors);
+    }
+    let specs = collection.fields();
+    if create {
+        for spec in specs.iter().filter(|s| s.required) {
+            if fields.get(spec.name).is_none_or(Value::is_null) {
+                errors.push(FieldError::new(spec.name, "required", "this field is required"));
+            }
+        }
+    }
+    for (name, value) in fields {
+        match specs.iter().find(|s| s.name == name) {
+            Some(spec) => {
+                if value.is_null() {
+                    if spec.required {
+                        errors.push(FieldError::new(name, "required", "this field cannot be cleared"));
+                    }
+                } else if let Err(e) = check_value(name, spec.kind, value, scheme) {
+                    errors.push(e);
+                }
+            }
+            None => {
+                if !is_identifier(name) {
+                    errors.push(FieldError::new(
+                        name,
+                        "bad_field_name",
+                        "field names are lower-case letters, digits and underscores, at most 64",
+                    ));
+                } else if value.to_string().len() > MAX_UNKNOWN_FIELD_BYTES {
+                    errors.push(FieldError::new(
+                        name,
+                        "too_large",
+                        format!("an unknown field may hold at most {MAX_UNKNOWN_FIELD_BYTES} bytes"),
+                    ));
+                }
+            }
+        }
+    }
+    if errors.is_empty() { Ok(()) } else { Err(errors) }
+}
+
+fn is_identifier(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+fn is_code(value: &str) -> bool {
+    !value.is_empty()
+        && value.len() <= 64
+        && value.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+fn type_error(name: &str, expected: &str) -> FieldError {
+    FieldError::new(name, "wrong_type", format!("expected {expected}"))
+}
+
+fn check_value(name: &str, kind: FieldKind, value: &Value, scheme: &UicScheme) -> Result<(), FieldError> {
+    match kind {
+        K::Id => {
+            let text = value.as_str().ok_or_else(|| type_error(name, "a UUID string"))?;
+            uuid::Uuid::parse_str(text)
+                .map(|_| ())
+                .map_err(|_| FieldError::new(name, "invalid_uuid", format!("{text:?} is not a UUID")))
+        }
+        K::Text(max) => {
+            let text = value.as_str().ok_or_else(|| type_error(name, "text"))?;
+            let len = text.chars().count();
+            if len > max {
+                return Err(FieldError::new(name, "too_long", format!("at most {max} characters, got {len}")));
+            }
+            if text.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+                return Err(FieldError::new(name, "control_characters", "text may not contain control characters"));
+            }
+            Ok(())
+        }
+        K::Code => {
+            let text = value.as_str().ok_or_else(|| type_error(name, "a code"))?;
+            if is_code(text) {
+                Ok(())
+            } else {
+                Err(FieldError::new(name, "invalid_code", "codes are 1-64 lower-case letters, digits or underscores"))
+            }
+        }
+        K::Enum(allowed) => {
+            let text = value.as_str().ok_or_else(|| type_error(name, "text"))?;
+            check_member(name, text, allowed)
+        }
+        K::EnumList(allowed) => {
+            let items = value.as_array().ok_or_else(|| type_error(name, "a list"))?;
+            let mut seen = Vec::new();
+            for item in items {
+                let text = item.as_str().ok_or_else(|| type_error(name, "a list of texts"))?;
+                check_member(name, text, allowed)?;
+                if seen.contains(&text) {
+                    return Err(FieldError::new(name, "duplicate", format!("{text:?} is listed twice")));
+                }
+                seen.push(text);
+            }
+            Ok(())
+        }
+        K::Int { min, max } => check_int(name, value, min, max),
+        K::Bool => value.as_bool().map(|_| ()).ok_or_else(|| type_error(name, "true or false")),
+        K::Timestamp => {
+            let text = value.as_str().ok_or_else(|| type_error(name, "an RFC 3339 date-time"))?;
+            let at = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+                .map_err(|_| FieldError::new(name, "invalid_timestamp", format!("{text:?} is not an RFC 3339 date-time")))?;
+            if !(2000..=2100).contains(&at.year()) {
+                return Err(FieldError::new(name, "out_of_range", "the date must be between 2000 and 2100"));
+            }
+            Ok(())
+        }
+        K::Date => {
+            let text = value.as_str().ok_or_else(|| type_error(name, "a date YYYY-MM-DD"))?;
+            let format = time::macros::format_description!("[year]-[month]-[day]");
+            time::Date::parse(text, format)
+                .map(|_| ())
+                .map_err(|_| FieldError::new(name, "invalid_date", format!("{text:?} is not a date YYYY-MM-DD")))
+        }
+        K::Uic => {
+            let text = value.as_str().ok_or_else(|| type_error(name, "a client code"))?;
+            scheme.parse(text).map(|_| ()).map_err(|e| FieldError::new(name, "invalid_uic", e.to_string()))
+        }
+        K::TallyCells => {
+            let cells = value.as_array().ok_or_else(|| type_error(name, "a list of cells"))?;
+            if cells.is_empty() || cells.len() > 64 {
+                return Err(FieldError::new(name, "out_of_range", "a tally has 1 to 64 cells"));
+            }
+            for cell in cells {
+                let cell = cell.as_object().ok_or_else(|| type_error(name, "cells {gender, age_band, count}"))?;
+                check_keys(name, cell, &["gender", "age_band", "count"])?;
+                check_member(name, cell.get("gender").and_then(Value::as_str).unwrap_or(""), Gender::ALL)?;
+                check_member(name, cell.get("age_band").and_then(Value::as_str).unwrap_or(""), AgeBand::ALL)?;
+                check_int(name, cell.get("count").unwrap_or(&Value::Null), 1, 100_000)?;
+            }
+            Ok(())
+        }
+        K::CommodityItems => {
+            let items = value.as_array().ok_or_else(|| type_error(name, "a list of items"))?;
+            if items.len() > 64 {
+                return Err(FieldError::new(name, "out_of_range", "at most 64 items"));
+            }
+            for item in items {
+                let item = item.as_object().ok_or_else(|| type_error(name, "items {commodity, quantity}"))?;
+                check_keys(name, item, &["commodity", "quantity"])?;
+                if !item.get("commodity").and_then(Value::as_str).is_some_and(is_code) {
+                    return Err(FieldError::new(name, "invalid_code", "each item needs a commodity code"));
+                }
+                check_int(name, item.get("quantity").unwrap_or(&Value::Null), 1, 100_000)?;
+            }
+            Ok(())
+        }
+        K::Answers => {
+            let answers = value.as_object().ok_or_else(|| type_error(name, "an object of answers"))?;
+            if answers.len() > 100 {
+                return Err(FieldError::new(name, "out_of_range", "at most 100 answers"));
+            }
+            for (question, answer) in answers {
+                if !is_code(question) {
+                    return Err(FieldError::new(name, "invalid_code", format!("{question:?} is not a question code")));
+                }
+                let ok = match answer {
+                    Value::Null | Value::Number(_) => true,
+                    Value::String(s) => s.chars().count() <= MAX_NOTE_CHARS,
+                    Value::Array(items) => items.len() <= 50 && items.iter().all(|i| i.as_str().is_some_and(is_code)),
+                    _ => false,
+                };
+                if !ok {
+                    return Err(FieldError::new(
+                        name,
+                        "wrong_type",
+                        format!("answer to {question:?} must be text, a number, a list of codes or null"),
+                    ));
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+fn check_member(name: &str, text: &str, allowed: &[&str]) -> Result<(), FieldError> {
+    if allowed.contains(&text) {
+        Ok(())
+    } else {
+        Err(FieldError::new(name, "not_allowed", format!("{text:?} is not one of {}", allowed.join(", "))))
+    }
+}
+
+fn check_int(name: &str, value: &Value, min: i64, max: i64) -> Result<(), FieldError> {
+    let n = value.as_i64().ok_or_else(|| type_error(name, "a whole number"))?;
+    if n < min || n > max {
+        return Err(FieldError::new(name, "out_of_range", format!("must be between {min} and {max}, got {n}")));
+    }
+    Ok(())
+}
+
+fn check_keys(name: &str, object: &Map<String, Value>, allowed: &[&str]) -> Result<(), FieldError> {
+    match object.keys().find(|k| !allowed.contains(&k.as_str())) {
+        Some(extra) => Err(FieldError::new(name, "unknown_key", format!("unexpected key {extra:?}"))),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn check(collection: Collection, fields: Value, create: bool) -> Result<(), Vec<(String, &'static str)>> {
+        let map = fields.as_object().cloned().unwrap_or_default();
+        validate_fields(collection, &map, create, &UicScheme::central_asia())
+            .map_err(|errors| errors.into_iter().map(|e| (e.field, e.code)).collect())
+    }
+
+    fn err(field: &str, code: &'static str) -> Result<(), Vec<(String, &'static str)>> {
+        Err(vec![(field.to_string(), code)])
+    }
+
+    const CONTACT_ID: &str = "0190a0b0-0000-7000-8000-000000000001";
+
+    #[test]
+    fn validation_table() {
+        use Collection as C;
+        let ok = Ok(());
+        let cases = vec![
+            (C::Clients, json!({"uic": "MAIV287", "gender": "woman", "birth_year": 1987}), true, ok.clone()),
+            (C::Clients, json!({"uic": "maiv287", "gender": "woman"}), true, err("uic", "invalid_uic")),
+            (C::Clients, json!({"gender": "woman"}), true, err("uic", "required")),
+            (C::Clients, json!({"gender": "woman"}), false, ok.clone()),
+            (C::Clients, json!({"uic": null}), false, err("uic", "required")),
+            (C::Clients, json!({"gender": "robot"}), false, err("gender", "not_allowed")),
+            (C::Clients, json!({"birth_year": "1987"}), false, err("birth_year", "wrong_type")),
+            (C::Clients, json!({"birth_year": 1850}), false, err("birth_year", "out_of_range")),
+            (C::Clients, json!({"key_groups": ["msm", "msm"]}), false, err("key_groups", "duplicate")),
+            (C::Clients, json!({"first_seen_site": "not-a-uuid"}), false, err("first_seen_site", "invalid_uuid")),
+            (C::Clients, json!({"future_field": {"a": 1}}), false, ok.clone()),
+            (C::Clients, json!({"Bad-Name": 1}), false, err("Bad-Name", "bad_field_name")),
+            (C::Clients, json!({"big": "x".repeat(5000)}), false, err("big", "too_large")),
+            (C::Contacts, json!({"setting": "street_outreach", "occurred_at": "2026-11-25T10:00:00Z"}), true, ok.clone()),
+            (C::Contacts, json!({"setting": "street_outreach", "occurred_at": "yesterday"}), true, err("occurred_at", "invalid_timestamp")),
+            (C::Contacts, json!({"occurred_at": "3026-11-25T10:00:00Z"}), false, err("occurred_at", "out_of_range")),
+            (C::Contacts, json!({"note": "a\u{0007}b"}), false, err("note", "control_characters")),
+            (C::Contacts, json!({"note": "x".repeat(MAX_NOTE_CHARS + 1)}), false, err("note", "too_long")),
+            (C::DistributionLines, json!({"contact_id": CONTACT_ID, "commodity": "syringe_1ml", "quantity": 10}), true, ok.clone()),
+            (C::DistributionLines, json!({"contact_id": CONTACT_ID, "commodity": "syringe_1ml", "quantity": -3}), true, err("quantity", "out_of_range")),
+            (C::DistributionLines, json!({"contact_id": CONTACT_ID, "commodity": "syringe_1ml", "quantity": 1e9}), true, err("quantity", "wrong_type")),
+            (C::DistributionLines, json!({"contact_id": CONTACT_ID, "commodity": "Syringe 1ml", "quantity": 1}), true, err("commodity", "invalid_code")),
+            (C::GroupTallies, json!({"setting": "nightlife", "occurred_at": "2026-07-01T22:00:00+02:00", "people": [{"gender": "man", "age_band": "20_24", "count": 14}]}), true, ok.clone()),
+            (C::GroupTallies, json!({"setting": "nightlife", "occurred_at": "2026-07-01T22:00:00Z", "people": []}), true, err("people", "out_of_range")),
+            (C::GroupTallies, json!({"people": [{"gender": "man", "age_band": "20_24", "count": 1, "uic": "MAIV287"}]}), false, err("people", "unknown_key")),
+            (C::StockMovements, json!({"commodity": "naloxone_nasal", "quantity": 50, "kind": "received", "occurred_at": "2026-11-01T09:00:00Z", "expiry_date": "2028-02-30"}), true, err("expiry_date", "invalid_date")),
+            (C::SurveyResponses, json!({"survey_id": "cbm", "survey_version": 1, "occurred_at": "2026-11-01T09:00:00Z", "answers": {"q1": 5, "q2": ["hcv_treatment"], "q8": null}}), true, ok.clone()),
+            (C::SurveyResponses, json!({"answers": {"q1": {"nested": true}}}), false, err("answers", "wrong_type")),
+        ];
+        for (collection, fields, create, expect) in cases {
+            assert_eq!(check(collection, fields.clone(), create), expect, "{collection} {fields}");
+        }
+    }
+
+    #[test]
+    fn all_errors_are_reported() {
+        let result = check(Collection::Clients, json!({"gender": 1, "birth_year": 3000}), true);
+        assert_eq!(result.map_err(|e| e.len()), Err(3));
+    }
+
+    #[test]
+    fn too_many_fields() {
+        let fields: Map<String, Value> = (0..=MAX_FIELDS).map(|i| (format!("f{i}"), json!(i))).collect();
+        assert_eq!(check(Collection::Clients, Value::Object(fields), false), err("*", "too_many_fields"));
+    }
+
+    #[test]
+    fn collection_names_round_trip() {
+        for c in Collection::ALL {
+            assert_eq!(Collection::from_name(c.name()), Some(*c));
+        }
+        assert_eq!(Collection::from_name("people"), None);
+    }
+}

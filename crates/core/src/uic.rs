@@ -1,0 +1,385 @@
+//! Unique identifier codes (UIC).
+//!
+//! A client is known only by a code built from answers they can repeat at every visit. The
+//! answers are never stored: [`UicScheme::build`] turns them into the code and drops them. A
+//! scheme is configuration (an ordered list of components), because countries use different
+//! ones; [`UicScheme::central_asia`] is the default from `domain.md` (`MAIV287`).
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use thiserror::Error;
+use unicode_normalization::UnicodeNormalization;
+
+/// Letter used for a missing answer.
+pub const MISSING: char = 'X';
+
+/// One part of a code.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum UicComponent {
+    /// The first `count` letters of the answer to `question`.
+    Letters { question: String, count: u8 },
+    /// Sex at birth / gender digit: 1 man, 2 woman, 3 other.
+    SexDigit { question: String },
+    /// The last `digits` digits (2 or 4) of the year of birth.
+    BirthYear { question: String, digits: u8 },
+    /// Day of birth, two digits.
+    BirthDay { question: String },
+}
+
+/// How Cyrillic letters are written in codes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Script {
+    /// Cyrillic is transliterated to Latin, so one person gets one code on any keyboard.
+    #[default]
+    Latin,
+    /// Cyrillic letters are kept as they are (upper-cased, accents stripped).
+    KeepCyrillic,
+}
+
+/// A configured code scheme.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UicScheme {
+    pub name: String,
+    pub components: Vec<UicComponent>,
+    #[serde(default)]
+    pub script: Script,
+}
+
+/// A code that matched its scheme.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Uic(String);
+
+impl Uic {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for Uic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Why answers or a code were refused.
+#[derive(Clone, Debug, Error, PartialEq, Eq)]
+pub enum UicError {
+    #[error("the sex digit must be 1 (man), 2 (woman) or 3 (other), got {0:?}")]
+    Sex(String),
+    #[error("the year of birth must be four digits between 1900 and 2100, got {0:?}")]
+    Year(String),
+    #[error("the day of birth must be between 1 and 31, got {0:?}")]
+    Day(String),
+    #[error("the code must be {expected} characters long for scheme {scheme}, got {got}")]
+    Length { scheme: String, expected: usize, got: usize },
+    #[error("character {position} of the code must be {expected}, got {got:?}")]
+    Character { position: usize, expected: &'static str, got: char },
+}
+
+impl UicScheme {
+    /// The default scheme: mother's and father's first-name initials, sex digit, birth year.
+    pub fn central_asia() -> Self {
+        Self {
+            name: "central_asia".into(),
+            components: vec![
+                UicComponent::Letters { question: "mother_first_name".into(), count: 2 },
+                UicComponent::Letters { question: "father_first_name".into(), count: 2 },
+                UicComponent::SexDigit { question: "sex".into() },
+                UicComponent::BirthYear { question: "birth_year".into(), digits: 2 },
+            ],
+            script: Script::Latin,
+        }
+    }
+
+    /// Surname letters + sex + day of birth + year of birth.
+    pub fn surname_day_year() -> Self {
+        Self {
+            name: "surname_day_year".into(),
+            components: vec![
+                UicComponent::Letters { question: "surname".into(), count: 3 },
+                UicComponent::SexDigit { question: "sex".into() },
+                UicComponent::BirthDay { question: "birth_day".into() },
+                UicComponent::BirthYear { question: "birth_year".into(), digits: 2 },
+            ],
+            script: Script::Latin,
+        }
+    }
+
+    /// Gender + four chosen letters + four-digit year.
+    pub fn gender_letters_year() -> Self {
+        Self {
+            name: "gender_letters_year".into(),
+            components: vec![
+                UicComponent::SexDigit { question: "sex".into() },
+                UicComponent::Letters { question: "mother_first_name".into(), count: 2 },
+                UicComponent::Letters { question: "birth_place".into(), count: 2 },
+                UicComponent::BirthYear { question: "birth_year".into(), digits: 4 },
+            ],
+            script: Script::Latin,
+        }
+    }
+
+    /// The questions to ask, in order.
+    pub fn questions(&self) -> Vec<&str> {
+        self.components
+            .iter()
+            .map(|c| match c {
+                UicComponent::Letters { question, .. }
+                | UicComponent::SexDigit { question }
+                | UicComponent::BirthYear { question, .. }
+                | UicComponent::BirthDay { question } => question.as_str(),
+            })
+            .collect()
+    }
+
+    /// The code's length in characters.
+    pub fn len(&self) -> usize {
+        self.components.iter().map(component_len).sum()
+    }
+
+    /// Whether the scheme has no components (never true for a usable scheme).
+    pub fn is_empty(&self) -> bool {
+        self.components.is_empty()
+    }
+
+    /// Builds the code from answers keyed by question. A missing or empty answer becomes `X`.
+    pub fn build(&self, answers: &BTreeMap<String, String>) -> Result<Uic, UicError> {
+        let mut code = String::with_capacity(self.len());
+        for component in &self.components {
+            let answer = |q: &str| answers.get(q).map(|a| a.trim()).filter(|a| !a.is_empty());
+            match component {
+                UicComponent::Letters { question, count } => {
+                    let letters = normalise_letters(answer(question).unwrap_or(""), self.script);
+                    let mut taken: Vec<char> = letters.chars().take(*count as usize).collect();
+                    taken.resize(*count as usize, MISSING);
+                    code.extend(taken);
+                }
+                UicComponent::SexDigit { question } => match answer(question) {
+                    None => code.push(MISSING),
+                    Some(a @ ("1" | "2" | "3")) => code.push_str(a),
+                    Some(other) => return Err(UicError::Sex(other.to_string())),
+                },
+                UicComponent::BirthYear { question, digits } => match answer(question) {
+                    None => code.extend(std::iter::repeat_n(MISSING, *digits as usize)),
+                    Some(year) => {
+                        let valid = year.len() == 4
+                            && year.bytes().all(|b| b.is_ascii_digit())
+                            && ("1900"..="2100").contains(&year);
+                        if !valid {
+                            return Err(UicError::Year(year.to_string()));
+                        }
+                        code.push_str(&year[4 - *digits as usize..]);
+                    }
+                },
+                UicComponent::BirthDay { question } => match answer(question) {
+                    None => code.extend([MISSING, MISSING]),
+                    Some(day) => match day.parse::<u8>() {
+                        Ok(d @ 1..=31) => code.push_str(&format!("{d:02}")),
+                        _ => return Err(UicError::Day(day.to_string())),
+                    },
+                },
+            }
+        }
+        Ok(Uic(code))
+    }
+
+    /// Checks that a code typed or received matches this scheme's shape.
+    pub fn parse(&self, code: &str) -> Result<Uic, UicError> {
+        let chars: Vec<char> = code.chars().collect();
+        if chars.len() != self.len() {
+            return Err(UicError::Length {
+                scheme: self.name.clone(),
+                expected: self.len(),
+                got: chars.len(),
+            });
+        }
+        let mut position = 0;
+        for component in &self.components {
+            for _ in 0..component_len(component) {
+                let c = chars[position];
+                position += 1;
+                let (ok, expected) = match component {
+                    UicComponent::Letters { .. } => (
+                        c == MISSING || is_code_letter(c, self.script),
+                        "an upper-case letter or X",
+                    ),
+                    UicComponent::SexDigit { .. } => (matches!(c, '1' | '2' | '3' | 'X'), "1, 2, 3 or X"),
+                    UicComponent::BirthYear { .. } | UicComponent::BirthDay { .. } => {
+                        (c.is_ascii_digit() || c == MISSING, "a digit or X")
+                    }
+                };
+                if !ok {
+                    return Err(UicError::Character { position, expected, got: c });
+                }
+            }
+        }
+        Ok(Uic(code.to_string()))
+    }
+}
+
+fn component_len(component: &UicComponent) -> usize {
+    match component {
+        UicComponent::Letters { count, .. } => *count as usize,
+        UicComponent::SexDigit { .. } => 1,
+        UicComponent::BirthYear { digits, .. } => *digits as usize,
+        UicComponent::BirthDay { .. } => 2,
+    }
+}
+
+fn is_code_letter(c: char, script: Script) -> bool {
+    c.is_ascii_uppercase()
+        || (script == Script::KeepCyrillic && (('А'..='Я').contains(&c) || "ЁЄІЇҐ".contains(c)))
+}
+
+/// Upper-cases, strips accents, drops everything that is not a letter, and transliterates
+/// Cyrillic when the scheme writes codes in Latin.
+pub fn normalise_letters(answer: &str, script: Script) -> String {
+    let mut out = String::new();
+    for c in answer.nfd().filter(|c| !is_combining_mark(*c)).flat_map(char::to_uppercase) {
+        if !c.is_alphabetic() {
+            continue;
+        }
+        match script {
+            Script::KeepCyrillic => out.push(c),
+            Script::Latin => match transliterate(c) {
+                Some(latin) => out.push_str(latin),
+                None if c.is_ascii_uppercase() => out.push(c),
+                // Letters of other scripts have no agreed Latin form: treated as missing.
+                None => out.push(MISSING),
+            },
+        }
+    }
+    out
+}
+
+fn is_combining_mark(c: char) -> bool {
+    matches!(c as u32, 0x0300..=0x036F | 0x1AB0..=0x1AFF | 0x1DC0..=0x1DFF | 0x20D0..=0x20FF | 0xFE20..=0xFE2F)
+}
+
+/// Cyrillic to Latin, following the common passport transliteration (Russian and Ukrainian).
+fn transliterate(c: char) -> Option<&'static str> {
+    Some(match c {
+        'А' => "A", 'Б' => "B", 'В' => "V", 'Г' => "G", 'Ґ' => "G", 'Д' => "D", 'Е' => "E",
+        'Є' => "YE", 'Ж' => "ZH", 'З' => "Z", 'И' => "I", 'І' => "I", 'Ї' => "YI", 'Й' => "Y",
+        'К' => "K", 'Л' => "L", 'М' => "M", 'Н' => "N", 'О' => "O", 'П' => "P", 'Р' => "R",
+        'С' => "S", 'Т' => "T", 'У' => "U", 'Ф' => "F", 'Х' => "KH", 'Ц' => "TS", 'Ч' => "CH",
+        'Ш' => "SH", 'Щ' => "SHCH", 'Ъ' => "", 'Ы' => "Y", 'Ь' => "", 'Э' => "E", 'Ю' => "YU",
+        'Я' => "YA",
+        _ => return None,
+    })
+}
+
+/// Levenshtein distance between two codes, in characters.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for (i, ca) in a.iter().enumerate() {
+        cur[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = prev[j] + usize::from(ca != cb);
+            cur[j + 1] = substitution.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+/// Whether `candidate` is a likely mistyping of (or collision with) `code`: at most one edit
+/// apart and, where both end in a birth year, the same year.
+pub fn is_near_match(code: &str, candidate: &str) -> bool {
+    if code == candidate {
+        return false;
+    }
+    let year = |s: &str| s.chars().rev().take(2).collect::<String>();
+    year(code) == year(candidate) && edit_distance(code, candidate) <= 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answers(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn default_scheme_examples() {
+        let scheme = UicScheme::central_asia();
+        let cases: &[(&[(&str, &str)], Result<&str, UicError>)] = &[
+            (&[("mother_first_name", "Maria"), ("father_first_name", "Ivan"), ("sex", "2"), ("birth_year", "1987")], Ok("MAIV287")),
+            (&[("mother_first_name", " maria "), ("father_first_name", "ivan"), ("sex", "2"), ("birth_year", "1987")], Ok("MAIV287")),
+            (&[("mother_first_name", "Мария"), ("father_first_name", "Иван"), ("sex", "2"), ("birth_year", "1987")], Ok("MAIV287")),
+            (&[("mother_first_name", "Éva"), ("father_first_name", "Ödön"), ("sex", "1"), ("birth_year", "2001")], Ok("EVOD101")),
+            (&[("mother_first_name", "Жанна"), ("father_first_name", "Юрий"), ("sex", "3"), ("birth_year", "1990")], Ok("ZHYU390")),
+            (&[("mother_first_name", "A"), ("sex", "1")], Ok("AXXX1XX")),
+            (&[("mother_first_name", "Anne-Marie"), ("father_first_name", "O'Neil"), ("sex", "1"), ("birth_year", "1970")], Ok("ANON170")),
+            (&[("sex", "4")], Err(UicError::Sex("4".into()))),
+            (&[("birth_year", "87")], Err(UicError::Year("87".into()))),
+            (&[("birth_year", "3000")], Err(UicError::Year("3000".into()))),
+        ];
+        for (input, expect) in cases {
+            let got = scheme.build(&answers(input)).map(|u| u.0);
+            assert_eq!(got, expect.clone().map(str::to_string), "{input:?}");
+        }
+    }
+
+    #[test]
+    fn other_schemes_by_configuration() {
+        let a = answers(&[
+            ("surname", "Petrenko"),
+            ("sex", "1"),
+            ("birth_day", "7"),
+            ("birth_year", "1985"),
+            ("mother_first_name", "Olena"),
+            ("birth_place", "Kyiv"),
+        ]);
+        assert_eq!(UicScheme::surname_day_year().build(&a).map(|u| u.0), Ok("PET10785".into()));
+        assert_eq!(UicScheme::gender_letters_year().build(&a).map(|u| u.0), Ok("1OLKY1985".into()));
+        let bad_day = answers(&[("birth_day", "32")]);
+        assert_eq!(UicScheme::surname_day_year().build(&bad_day), Err(UicError::Day("32".into())));
+    }
+
+    #[test]
+    fn keep_cyrillic_when_configured() {
+        let mut scheme = UicScheme::central_asia();
+        scheme.script = Script::KeepCyrillic;
+        let a = answers(&[("mother_first_name", "мария"), ("father_first_name", "Йосип"), ("sex", "1"), ("birth_year", "1999")]);
+        let code = scheme.build(&a).map(|u| u.0);
+        assert_eq!(code, Ok("МАИО199".into()));
+        assert!(scheme.parse("МАИО199").is_ok());
+        assert!(UicScheme::central_asia().parse("МАИО199").is_err());
+    }
+
+    #[test]
+    fn parse_checks_shape() {
+        let scheme = UicScheme::central_asia();
+        assert!(scheme.parse("MAIV287").is_ok());
+        assert!(scheme.parse("XXXXXXX").is_ok());
+        let cases = [
+            ("MAIV28", UicError::Length { scheme: "central_asia".into(), expected: 7, got: 6 }),
+            ("maIV287", UicError::Character { position: 1, expected: "an upper-case letter or X", got: 'm' }),
+            ("MAIV487", UicError::Character { position: 5, expected: "1, 2, 3 or X", got: '4' }),
+            ("MAIV2A7", UicError::Character { position: 6, expected: "a digit or X", got: 'A' }),
+            ("MA1V287", UicError::Character { position: 3, expected: "an upper-case letter or X", got: '1' }),
+        ];
+        for (code, expect) in cases {
+            assert_eq!(scheme.parse(code), Err(expect), "{code}");
+        }
+    }
+
+    #[test]
+    fn near_matches() {
+        assert_eq!(edit_distance("MAIV287", "MAIV287"), 0);
+        assert_eq!(edit_distance("MAIV287", "MAIW287"), 1);
+        assert_eq!(edit_distance("MAIV287", "AIV287"), 1);
+        assert!(is_near_match("MAIV287", "MAIW287"));
+        assert!(!is_near_match("MAIV287", "MAIV287"));
+        assert!(!is_near_match("MAIV287", "MAIV288"), "different year is a different person");
+        assert!(!is_near_match("MAIV287", "MOIW287"));
+    }
+}

@@ -1,0 +1,172 @@
+//! Versioned wire format of the sync protocol (`docs/protocol.md`).
+//!
+//! Version 1 is frozen: `tests/fixtures/v1/` holds one sample of each message, and a test checks
+//! that every sample still decodes and re-encodes to the same JSON. A breaking change needs a
+//! new protocol version, not an edit of these types.
+
+use crate::hlc::Hlc;
+use crate::ids::{DeviceId, OrgId, RecordId, SiteId};
+use crate::merge::{ChangeKind, FieldWrite, RecordState};
+use crate::uic::UicScheme;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+/// The protocol version this build speaks.
+pub const PROTOCOL_VERSION: u32 = 1;
+/// The oldest protocol version a server built from this code still accepts.
+pub const MIN_PROTOCOL_VERSION: u32 = 1;
+/// Header carrying the protocol version on every sync request.
+pub const PROTOCOL_HEADER: &str = "outpost-protocol";
+/// Most operations in one push.
+pub const MAX_PUSH_OPS: usize = 1000;
+/// Most records in one pull page.
+pub const MAX_PULL_LIMIT: u32 = 1000;
+
+/// `POST /api/v1/enroll`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnrollRequest {
+    /// The one-time enrolment code printed by `outpost-server enroll`.
+    pub code: String,
+    /// A name people recognise the tablet by ("Van 2 tablet").
+    pub device_name: String,
+    pub app_version: String,
+    pub protocol: u32,
+}
+
+/// A site a device is enrolled for.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SiteRef {
+    pub id: SiteId,
+    pub name: String,
+}
+
+/// Reply to a successful enrolment.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EnrollResponse {
+    pub device_id: DeviceId,
+    /// Bearer token for every later sync call. Shown once; the server keeps only a hash.
+    pub token: String,
+    pub org_id: OrgId,
+    pub org_name: String,
+    pub sites: Vec<SiteRef>,
+    pub uic_scheme: UicScheme,
+    pub server_time_ms: u64,
+}
+
+/// What an operation does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OpKind {
+    Create,
+    Update,
+    Delete,
+}
+
+/// One outbox entry: a change to one record, identified by `(device_id, op_seq)`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Op {
+    /// Per-device counter; never repeats. The server ignores a pair it has already applied.
+    pub op_seq: u64,
+    pub collection: String,
+    pub record_id: RecordId,
+    pub site_id: SiteId,
+    pub kind: OpKind,
+    pub stamp: Hlc,
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub fields: Map<String, Value>,
+    /// For updates: the stamp of each field's value that this edit replaced on the device.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub bases: BTreeMap<String, Hlc>,
+}
+
+impl Op {
+    /// The change this operation makes, for the merge.
+    pub fn change_kind(&self) -> ChangeKind {
+        let writes = || {
+            self.fields
+                .iter()
+                .map(|(k, v)| (k.clone(), FieldWrite { value: v.clone(), base: self.bases.get(k).copied() }))
+                .collect()
+        };
+        match self.kind {
+            OpKind::Create => ChangeKind::Create(writes()),
+            OpKind::Update => ChangeKind::Update(writes()),
+            OpKind::Delete => ChangeKind::Delete,
+        }
+    }
+}
+
+/// `POST /api/v1/sync/push`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PushRequest {
+    pub ops: Vec<Op>,
+}
+
+/// Reply to a push: every listed `op_seq` is durably stored (or was already).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PushResponse {
+    pub acked: Vec<u64>,
+    /// Operations whose stamps were ahead of the server clock and were moved back to it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub clamped: Vec<u64>,
+    pub server_time_ms: u64,
+}
+
+/// One record in a pull page: its whole merged state.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PulledRecord {
+    /// Server sequence number of the record's latest change.
+    pub seq: u64,
+    pub collection: String,
+    pub record_id: RecordId,
+    /// None for organisation-wide reference data.
+    pub site_id: Option<SiteId>,
+    pub state: RecordState,
+}
+
+/// Reply to `GET /api/v1/sync/pull?after=CURSOR&limit=N`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PullResponse {
+    pub records: Vec<PulledRecord>,
+    /// The cursor to send next time (the last record's `seq`, or `after` when empty).
+    pub next_cursor: u64,
+    pub has_more: bool,
+    /// How many records remain after this page (an estimate for progress bars).
+    pub remaining: u64,
+    pub server_time_ms: u64,
+}
+
+/// Every error reply.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// Machine-readable code, listed in `docs/protocol.md`.
+    pub code: String,
+    /// A sentence for people.
+    pub message: String,
+    /// Per-operation or per-field problems, when the request was a batch.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<ErrorDetail>,
+}
+
+/// One problem inside a batch.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    /// Position of the operation in the batch.
+    pub index: usize,
+    pub op_seq: Option<u64>,
+    pub field: Option<String>,
+    pub code: String,
+    pub message: String,
+}
+
+/// `GET /healthz`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Health {
+    pub status: String,
+    pub version: String,
+    pub protocol: u32,
+}
