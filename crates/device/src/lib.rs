@@ -1,1 +1,19 @@
-//! placeholder
+//! Outpost device engine: everything a tablet does without a screen.
+//!
+//! * [`store`]: the encrypted local SQLite store (SQLCipher), its migrations, and every write,
+//!   which saves the record and its outbox entry in one transaction.
+//! * [`queries`]: what the screens read: clients by code, a client's history, today's contacts,
+//!   stock levels.
+//! * [`sync`]: the HTTP sync client: enrolment, pushing the outbox, pulling pages, retrying with
+//!   back-off and reporting progress.
+//!
+//! Tests and benchmarks simulate many devices by opening many stores in one process.
+
+pub mod error;
+pub mod queries;
+pub mod store;
+pub mod sync;
+
+pub use error::StoreError;
+pub use store::{DeviceStore, StoreKey};
+pub use sync::{Progress, SyncClient, SyncError, SyncOptions, SyncPhase, SyncReport};

@@ -1,0 +1,36 @@
+//! Errors of the local store, each specific enough for the app to show a clear message.
+
+use outpost_core::schema::FieldError;
+use outpost_core::{Collection, MergeError, RecordId, SiteId};
+use thiserror::Error;
+
+/// Why a local operation failed. Nothing is written when an error is returned.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("the local database could not be opened: wrong PIN or damaged file")]
+    BadKey,
+    #[error("local database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("local database migration failed: {0}")]
+    Migration(#[from] rusqlite_migration::Error),
+    #[error("the device is not enrolled with a server yet")]
+    NotEnrolled,
+    #[error("this device is not enrolled for site {0}")]
+    SiteNotEnrolled(SiteId),
+    #[error("{collection} record {id} does not exist on this device")]
+    NotFound { collection: Collection, id: RecordId },
+    #[error("{collection} record {id} was deleted")]
+    Deleted { collection: Collection, id: RecordId },
+    #[error("invalid input: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Invalid(Vec<FieldError>),
+    #[error(transparent)]
+    Merge(#[from] MergeError),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+impl From<serde_json::Error> for StoreError {
+    fn from(e: serde_json::Error) -> Self {
+        StoreError::Corrupt(e.to_string())
+    }
+}

@@ -1,0 +1,205 @@
+//! What the screens read: clients by code, a client's history, the day's contacts and stock
+//! levels. Every query reads the local store only, so the app works with no network at all.
+
+use crate::error::StoreError;
+use crate::store::DeviceStore;
+use outpost_core::merge::RecordState;
+use outpost_core::records::StockKind;
+use outpost_core::uic::is_near_match;
+use outpost_core::{RecordId, SiteId};
+use rusqlite::params;
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// A client as the lookup list shows it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ClientSummary {
+    pub id: RecordId,
+    pub uic: String,
+    pub gender: Option<String>,
+    pub birth_year: Option<i64>,
+}
+
+/// One past contact with what was given.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ContactSummary {
+    pub id: RecordId,
+    pub occurred_at: String,
+    pub setting: Option<String>,
+    pub client_id: Option<RecordId>,
+    /// Commodity code → net quantity (reversals subtracted).
+    pub items: BTreeMap<String, i64>,
+}
+
+/// Stock of one commodity at one site.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StockLevel {
+    pub commodity: String,
+    pub received: i64,
+    pub distributed: i64,
+    pub level: i64,
+}
+
+fn parse_id(text: &str) -> Result<RecordId, StoreError> {
+    text.parse().map_err(|_| StoreError::Corrupt(format!("bad record id {text:?}")))
+}
+
+fn field<'a>(state: &'a RecordState, name: &str) -> Option<&'a Value> {
+    state.fields.get(name).map(|f| &f.value)
+}
+
+fn client_summary(id: &str, state: &str) -> Result<ClientSummary, StoreError> {
+    let state: RecordState = serde_json::from_str(state)?;
+    Ok(ClientSummary {
+        id: parse_id(id)?,
+        uic: field(&state, "uic").and_then(Value::as_str).unwrap_or_default().to_string(),
+        gender: field(&state, "gender").and_then(Value::as_str).map(str::to_string),
+        birth_year: field(&state, "birth_year").and_then(Value::as_i64),
+    })
+}
+
+impl DeviceStore {
+    /// Live clients whose code starts with `prefix` (case-insensitive), at most `limit`.
+    pub fn find_clients(&self, prefix: &str, limit: usize) -> Result<Vec<ClientSummary>, StoreError> {
+        let escaped: String = prefix.to_uppercase().chars().flat_map(|c| match c {
+            '%' | '_' | '\\' => vec!['\\', c],
+            c => vec![c],
+        }).collect();
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, state FROM records WHERE collection = 'clients' AND deleted = 0
+             AND uic LIKE ?1 ESCAPE '\\' ORDER BY uic LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![format!("{escaped}%"), limit as i64], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        rows.map(|row| {
+            let (id, state) = row?;
+            client_summary(&id, &state)
+        })
+        .collect()
+    }
+
+    /// Live clients whose code is one edit away from `uic` with the same birth year: shown when
+    /// a new code is created, since codes collide and get mistyped.
+    pub fn near_matches(&self, uic: &str) -> Result<Vec<ClientSummary>, StoreError> {
+        let year: String = uic.chars().rev().take(2).collect::<Vec<_>>().into_iter().rev().collect();
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, state FROM records WHERE collection = 'clients' AND deleted = 0 AND uic LIKE ?1 ESCAPE '\\'",
+        )?;
+        let rows = stmt.query_map([format!("%{year}")], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, state) = row?;
+            let summary = client_summary(&id, &state)?;
+            if is_near_match(uic, &summary.uic) {
+                out.push(summary);
+            }
+        }
+        Ok(out)
+    }
+
+    /// A client's contacts, newest first, with what was given in each.
+    pub fn client_history(&self, client: RecordId, limit: usize) -> Result<Vec<ContactSummary>, StoreError> {
+        self.contacts_where("client_id = ?1", params![client.to_string(), limit as i64])
+    }
+
+    /// Contacts whose `occurred_at` lies in `[from, to)` (RFC 3339 texts in UTC), newest first.
+    pub fn contacts_between(&self, from: &str, to: &str, limit: usize) -> Result<Vec<ContactSummary>, StoreError> {
+        self.contacts_where("occurred_at >= ?1 AND occurred_at < ?3", params![from, limit as i64, to])
+    }
+
+    fn contacts_where(&self, condition: &str, params: &[&dyn rusqlite::ToSql]) -> Result<Vec<ContactSummary>, StoreError> {
+        let sql = format!(
+            "SELECT id, state FROM records WHERE collection = 'contacts' AND deleted = 0 AND {condition}
+             ORDER BY occurred_at DESC LIMIT ?2"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params, |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let mut contacts = Vec::new();
+        for row in rows {
+            let (id, state) = row?;
+            let state: RecordState = serde_json::from_str(&state)?;
+            contacts.push(ContactSummary {
+                id: parse_id(&id)?,
+                occurred_at: field(&state, "occurred_at").and_then(Value::as_str).unwrap_or_default().to_string(),
+                setting: field(&state, "setting").and_then(Value::as_str).map(str::to_string),
+                client_id: field(&state, "client_id").and_then(Value::as_str).and_then(|s| s.parse().ok()),
+                items: BTreeMap::new(),
+            });
+        }
+        let mut lines = self.conn.prepare_cached(
+            "SELECT json_extract(state, '$.fields.commodity.v'), json_extract(state, '$.fields.quantity.v'),
+                    json_extract(state, '$.fields.reverses.v') IS NOT NULL
+             FROM records WHERE collection = 'distribution_lines' AND contact_id = ?1",
+        )?;
+        for contact in &mut contacts {
+            let rows = lines.query_map([contact.id.to_string()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, bool>(2)?)))?;
+            for row in rows {
+                let (commodity, quantity, reversal) = row?;
+                *contact.items.entry(commodity).or_default() += if reversal { -quantity } else { quantity };
+            }
+        }
+        Ok(contacts)
+    }
+
+    /// Stock per commodity at `site`: movements in and out, minus what was distributed (net of
+    /// reversals). Computed in SQL from the append-only records, so it is exact under any sync
+    /// order.
+    pub fn stock_levels(&self, site: SiteId) -> Result<Vec<StockLevel>, StoreError> {
+        let inflow = [StockKind::Received, StockKind::TransferIn].map(|k| format!("'{}'", k.as_str())).join(",");
+        let signed = [StockKind::CountCorrection].map(|k| format!("'{}'", k.as_str())).join(",");
+        let sql = format!(
+            "WITH moves AS (
+               SELECT json_extract(state, '$.fields.commodity.v') AS commodity,
+                      json_extract(state, '$.fields.kind.v') AS kind,
+                      json_extract(state, '$.fields.quantity.v') AS quantity
+               FROM records WHERE collection = 'stock_movements' AND site_id = ?1
+             ), given AS (
+               SELECT json_extract(state, '$.fields.commodity.v') AS commodity,
+                      sum(CASE WHEN json_extract(state, '$.fields.reverses.v') IS NULL
+                               THEN json_extract(state, '$.fields.quantity.v')
+                               ELSE -json_extract(state, '$.fields.quantity.v') END) AS quantity
+               FROM records WHERE collection = 'distribution_lines' AND site_id = ?1 GROUP BY 1
+             ), net AS (
+               SELECT commodity,
+                      sum(CASE WHEN kind IN ({inflow}) THEN quantity
+                               WHEN kind IN ({signed}) THEN quantity
+                               ELSE -quantity END) AS moved
+               FROM moves GROUP BY commodity
+             )
+             SELECT commodity, coalesce(moved, 0), coalesce((SELECT quantity FROM given g WHERE g.commodity = n.commodity), 0)
+             FROM (SELECT commodity FROM net UNION SELECT commodity FROM given) AS n
+             LEFT JOIN net USING (commodity)
+             ORDER BY commodity"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map([site.to_string()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)))?;
+        rows.map(|row| {
+            let (commodity, received, distributed) = row?;
+            Ok(StockLevel { commodity, received, distributed, level: received - distributed })
+        })
+        .collect()
+    }
+
+    /// Ids and states of every live record of a collection (reference data, tests).
+    pub fn list(&self, collection: outpost_core::Collection) -> Result<Vec<(RecordId, RecordState)>, StoreError> {
+        let mut stmt = self.conn.prepare_cached("SELECT id, state FROM records WHERE collection = ?1 AND deleted = 0 ORDER BY id")?;
+        let rows = stmt.query_map([collection.name()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        rows.map(|row| {
+            let (id, state) = row?;
+            Ok((parse_id(&id)?, serde_json::from_str(&state)?))
+        })
+        .collect()
+    }
+
+    /// Every record with its full state, deleted ones included, keyed by collection and id:
+    /// what convergence tests compare between devices and the server.
+    pub fn snapshot(&self) -> Result<BTreeMap<(String, RecordId), RecordState>, StoreError> {
+        let mut stmt = self.conn.prepare("SELECT collection, id, state FROM records")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?;
+        rows.map(|row| {
+            let (collection, id, state) = row?;
+            Ok(((collection, parse_id(&id)?), serde_json::from_str(&state)?))
+        })
+        .collect()
+    }
+}

@@ -1,0 +1,441 @@
+//! The encrypted local store.
+//!
+//! One SQLCipher database per device. Every local write saves the record's merged state and
+//! its outbox entry `(device_id, op_seq)` in one transaction, together with the clock and the
+//! next `op_seq`, so a crash can never leave a record without its outbox entry or reuse a
+//! sequence number. A pulled page is applied and the cursor advanced in one transaction too.
+
+use crate::error::StoreError;
+use outpost_core::hlc::Hlc;
+use outpost_core::merge::{self, Change, RecordState};
+use outpost_core::schema::{self, Mutability};
+use outpost_core::uic::UicScheme;
+use outpost_core::wire::{EnrollResponse, Op, OpKind, PullResponse, SiteRef};
+use outpost_core::{Collection, DeviceId, HlcClock, RecordId, SiteId};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite_migration::{M, Migrations};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// A 256-bit database key. The app derives it from the worker's PIN (Argon2id) and keeps it
+/// only in memory; it is never printed.
+#[derive(Clone)]
+pub struct StoreKey([u8; 32]);
+
+impl StoreKey {
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
+    fn pragma_value(&self) -> String {
+        let hex: String = self.0.iter().map(|b| format!("{b:02x}")).collect();
+        format!("\"x'{hex}'\"")
+    }
+}
+
+impl fmt::Debug for StoreKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("StoreKey(<hidden>)")
+    }
+}
+
+/// Forward-only schema migrations. Never edit a shipped entry: append a new one.
+pub fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![M::up(include_str!("migrations/0001_initial.sql"))])
+}
+
+/// What the device learnt when it enrolled.
+#[derive(Clone, Debug)]
+pub struct Identity {
+    pub device_id: DeviceId,
+    pub server_url: String,
+    pub token: String,
+    pub org_name: String,
+    pub sites: Vec<SiteRef>,
+    pub scheme: UicScheme,
+}
+
+/// A rejected operation kept aside so nothing the worker entered is ever silently dropped.
+#[derive(Clone, Debug)]
+pub struct RejectedOp {
+    pub op: Op,
+    pub code: String,
+    pub message: String,
+}
+
+/// The device's local database.
+pub struct DeviceStore {
+    pub(crate) conn: Connection,
+    identity: Option<Identity>,
+    clock: Option<HlcClock>,
+    /// Simulated clock error, for tests of devices whose clock is wrong.
+    clock_offset_ms: i64,
+}
+
+impl fmt::Debug for DeviceStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DeviceStore").field("device", &self.identity.as_ref().map(|i| i.device_id)).finish()
+    }
+}
+
+impl DeviceStore {
+    /// Opens (creating if needed) the encrypted database at `path` with `key`.
+    pub fn open(path: &Path, key: &StoreKey) -> Result<Self, StoreError> {
+        let conn = Connection::open(path)?;
+        conn.execute_batch(&format!("PRAGMA key = {};", key.pragma_value()))?;
+        // The key is only checked when the first page is read.
+        match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)) {
+            Ok(_) => {}
+            Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::NotADatabase => {
+                return Err(StoreError::BadKey);
+            }
+            Err(e) => return Err(e.into()),
+        }
+        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
+        Self::init(conn)
+    }
+
+    /// An unencrypted in-memory store, for tests and simulations.
+    pub fn open_in_memory() -> Result<Self, StoreError> {
+        Self::init(Connection::open_in_memory()?)
+    }
+
+    fn init(mut conn: Connection) -> Result<Self, StoreError> {
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        migrations().to_latest(&mut conn)?;
+        let mut store = Self { conn, identity: None, clock: None, clock_offset_ms: 0 };
+        store.load_identity()?;
+        Ok(store)
+    }
+
+    fn load_identity(&mut self) -> Result<(), StoreError> {
+        let Some(device_id) = self.meta("device_id")? else { return Ok(()) };
+        let parse = |what: &str, v: Option<String>| v.ok_or_else(|| StoreError::Corrupt(format!("missing {what}")));
+        let identity = Identity {
+            device_id: device_id.parse().map_err(|_| StoreError::Corrupt("device_id".into()))?,
+            server_url: parse("server_url", self.meta("server_url")?)?,
+            token: parse("token", self.meta("token")?)?,
+            org_name: parse("org_name", self.meta("org_name")?)?,
+            sites: serde_json::from_str(&parse("sites", self.meta("sites")?)?)?,
+            scheme: serde_json::from_str(&parse("uic_scheme", self.meta("uic_scheme")?)?)?,
+        };
+        let clock = match self.meta("clock")? {
+            Some(text) => HlcClock::resume(text.parse::<Hlc>().map_err(|e| StoreError::Corrupt(e.to_string()))?),
+            None => HlcClock::new(identity.device_id),
+        };
+        self.clock = Some(clock);
+        self.identity = Some(identity);
+        Ok(())
+    }
+
+    fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+    }
+
+    /// Saves what the server returned at enrolment. Replaces an earlier enrolment's identity.
+    pub fn save_enrollment(&mut self, server_url: &str, enrolled: &EnrollResponse) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        let pairs = [
+            ("device_id", enrolled.device_id.to_string()),
+            ("server_url", server_url.trim_end_matches('/').to_string()),
+            ("token", enrolled.token.clone()),
+            ("org_name", enrolled.org_name.clone()),
+            ("sites", serde_json::to_string(&enrolled.sites)?),
+            ("uic_scheme", serde_json::to_string(&enrolled.uic_scheme)?),
+        ];
+        for (k, v) in pairs {
+            set_meta(&tx, k, &v)?;
+        }
+        tx.commit()?;
+        self.load_identity()
+    }
+
+    /// The enrolment, if the device has one.
+    pub fn identity(&self) -> Option<&Identity> {
+        self.identity.as_ref()
+    }
+
+    fn require_identity(&self) -> Result<&Identity, StoreError> {
+        self.identity.as_ref().ok_or(StoreError::NotEnrolled)
+    }
+
+    /// Makes this device's clock run `offset_ms` off real time (tests of skewed tablets).
+    pub fn set_clock_offset_ms(&mut self, offset_ms: i64) {
+        self.clock_offset_ms = offset_ms;
+    }
+
+    /// Wall-clock milliseconds as this device sees them.
+    pub fn now_ms(&self) -> u64 {
+        let real = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
+        (real + self.clock_offset_ms).max(0) as u64
+    }
+
+    /// Creates a record at `site` and returns its new id.
+    pub fn create(&mut self, collection: Collection, site: SiteId, fields: Map<String, Value>) -> Result<RecordId, StoreError> {
+        let id = RecordId::from_parts(self.now_ms(), rand::random());
+        self.write(collection, id, Some(site), OpKind::Create, fields)?;
+        Ok(id)
+    }
+
+    /// Changes some fields of a record.
+    pub fn update(&mut self, collection: Collection, id: RecordId, fields: Map<String, Value>) -> Result<(), StoreError> {
+        self.write(collection, id, None, OpKind::Update, fields).map(|_| ())
+    }
+
+    /// Deletes a record (a tombstone that syncs like any change).
+    pub fn delete(&mut self, collection: Collection, id: RecordId) -> Result<(), StoreError> {
+        self.write(collection, id, None, OpKind::Delete, Map::new()).map(|_| ())
+    }
+
+    fn write(
+        &mut self,
+        collection: Collection,
+        id: RecordId,
+        site: Option<SiteId>,
+        kind: OpKind,
+        fields: Map<String, Value>,
+    ) -> Result<Op, StoreError> {
+        let identity = self.require_identity()?;
+        let mutability = collection.mutability();
+        if mutability == Mutability::Reference {
+            return Err(merge::MergeError::Reference.into());
+        }
+        if let Some(site) = site {
+            if !identity.sites.iter().any(|s| s.id == site) {
+                return Err(StoreError::SiteNotEnrolled(site));
+            }
+        }
+        if kind != OpKind::Delete {
+            schema::validate_fields(collection, &fields, kind == OpKind::Create, &identity.scheme).map_err(StoreError::Invalid)?;
+        }
+        let now = self.now_ms();
+        let tx = self.conn.transaction()?;
+        let current = load_record(&tx, collection, id)?;
+        let site = match (&current, site) {
+            (Some(stored), _) => {
+                if kind != OpKind::Create && stored.state.deleted.is_some() {
+                    return Err(StoreError::Deleted { collection, id });
+                }
+                stored.site_id.ok_or_else(|| StoreError::Corrupt("record without site".into()))?
+            }
+            (None, Some(site)) => site,
+            (None, None) => return Err(StoreError::NotFound { collection, id }),
+        };
+        let clock = self.clock.as_mut().ok_or(StoreError::NotEnrolled)?;
+        let stamp = clock.tick(now);
+        let bases: BTreeMap<String, Hlc> = match &current {
+            Some(stored) => fields.keys().filter_map(|k| stored.state.fields.get(k).map(|f| (k.clone(), f.stamp))).collect(),
+            None => BTreeMap::new(),
+        };
+        let op_seq: u64 = next_op_seq(&tx)?;
+        let op = Op { op_seq, collection: collection.name().into(), record_id: id, site_id: site, kind, stamp, fields, bases };
+        let merged = merge::apply(current.as_ref().map(|c| &c.state), &Change { stamp, kind: op.change_kind() }, mutability)?;
+        save_record(&tx, collection.name(), id, Some(site), &merged.state, None, now)?;
+        tx.execute(
+            "INSERT INTO outbox (op_seq, collection, record_id, op, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![op_seq as i64, collection.name(), id.to_string(), serde_json::to_string(&op)?, now as i64],
+        )?;
+        set_meta(&tx, "next_op_seq", &(op_seq + 1).to_string())?;
+        set_meta(&tx, "clock", &stamp.to_string())?;
+        tx.commit()?;
+        Ok(op)
+    }
+
+    /// The merged state of one record, deleted or not.
+    pub fn get(&self, collection: Collection, id: RecordId) -> Result<Option<RecordState>, StoreError> {
+        Ok(load_record(&self.conn, collection, id)?.map(|r| r.state))
+    }
+
+    /// Reads a live record as its typed form (`records::Client`, ...).
+    pub fn get_typed<T: serde::de::DeserializeOwned>(&self, collection: Collection, id: RecordId) -> Result<Option<T>, StoreError> {
+        match self.get(collection, id)? {
+            Some(state) if state.deleted.is_none() => Ok(Some(serde_json::from_value(Value::Object(state.values()))?)),
+            _ => Ok(None),
+        }
+    }
+
+    /// Up to `limit` outbox entries, oldest first.
+    pub fn pending_ops(&self, limit: usize) -> Result<Vec<Op>, StoreError> {
+        let mut stmt = self.conn.prepare_cached("SELECT op FROM outbox ORDER BY op_seq LIMIT ?1")?;
+        let rows = stmt.query_map([limit as i64], |r| r.get::<_, String>(0))?;
+        rows.map(|row| Ok(serde_json::from_str(&row?)?)).collect()
+    }
+
+    /// How many changes wait to be pushed.
+    pub fn pending_count(&self) -> Result<u64, StoreError> {
+        Ok(self.conn.query_row("SELECT count(*) FROM outbox", [], |r| r.get::<_, i64>(0))? as u64)
+    }
+
+    /// Removes acknowledged entries from the outbox. Called only after the server's reply.
+    pub fn ack(&mut self, op_seqs: &[u64]) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut stmt = tx.prepare_cached("DELETE FROM outbox WHERE op_seq = ?1")?;
+            for seq in op_seqs {
+                stmt.execute([*seq as i64])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Moves an operation the server refused out of the outbox into the rejected list, where it
+    /// stays visible to the worker and coordinator instead of blocking every later sync.
+    pub fn quarantine(&mut self, op_seq: u64, code: &str, message: &str) -> Result<(), StoreError> {
+        let now = self.now_ms();
+        let tx = self.conn.transaction()?;
+        let moved = tx.execute(
+            "INSERT INTO rejected (op_seq, op, code, message, rejected_ms)
+             SELECT op_seq, op, ?2, ?3, ?4 FROM outbox WHERE op_seq = ?1",
+            params![op_seq as i64, code, message, now as i64],
+        )?;
+        tx.execute("DELETE FROM outbox WHERE op_seq = ?1", [op_seq as i64])?;
+        tx.commit()?;
+        if moved == 0 {
+            tracing::warn!(op_seq, "asked to quarantine an operation that is not in the outbox");
+        }
+        Ok(())
+    }
+
+    /// Operations the server refused.
+    pub fn rejected_ops(&self) -> Result<Vec<RejectedOp>, StoreError> {
+        let mut stmt = self.conn.prepare("SELECT op, code, message FROM rejected ORDER BY op_seq")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?)))?;
+        rows.map(|row| {
+            let (op, code, message) = row?;
+            Ok(RejectedOp { op: serde_json::from_str(&op)?, code, message })
+        })
+        .collect()
+    }
+
+    /// The server sequence number up to which this device has applied changes.
+    pub fn cursor(&self) -> Result<u64, StoreError> {
+        Ok(self.meta("cursor")?.and_then(|c| c.parse().ok()).unwrap_or(0))
+    }
+
+    /// When the last sync completed (device milliseconds), if ever.
+    pub fn last_sync_ms(&self) -> Result<Option<u64>, StoreError> {
+        Ok(self.meta("last_sync_ms")?.and_then(|c| c.parse().ok()))
+    }
+
+    /// Records a completed sync.
+    pub fn mark_synced(&mut self) -> Result<(), StoreError> {
+        set_meta(&self.conn, "last_sync_ms", &self.now_ms().to_string())
+    }
+
+    /// Applies one pulled page and advances the cursor, in one transaction.
+    ///
+    /// The server's state of a record already includes every acknowledged change, so it replaces
+    /// the local state; changes still waiting in the outbox are re-applied on top.
+    pub fn apply_pull(&mut self, page: &PullResponse) -> Result<usize, StoreError> {
+        let now = self.now_ms();
+        let tx = self.conn.transaction()?;
+        let mut max_seen: Option<Hlc> = None;
+        for record in &page.records {
+            let mut state = record.state.clone();
+            if let Some(collection) = Collection::from_name(&record.collection) {
+                for op in pending_for(&tx, &record.collection, record.record_id)? {
+                    let change = Change { stamp: op.stamp, kind: op.change_kind() };
+                    let applied = match collection.mutability() {
+                        Mutability::Reference => Ok(merge::apply_reference(Some(&state), &change)),
+                        m => merge::apply(Some(&state), &change, m),
+                    };
+                    // A local change the server will refuse stays in the outbox and is
+                    // reported by the push; the server's state stands meanwhile.
+                    if let Ok(merged) = applied {
+                        state = merged.state;
+                    }
+                }
+            }
+            max_seen = max_seen.max(record.state.max_stamp());
+            save_record(&tx, &record.collection, record.record_id, record.site_id, &state, Some(record.seq), now)?;
+        }
+        set_meta(&tx, "cursor", &page.next_cursor.to_string())?;
+        if let (Some(seen), Some(clock)) = (max_seen, self.clock.as_mut()) {
+            if clock.observe(seen, now) {
+                set_meta(&tx, "clock", &clock.last().to_string())?;
+            }
+        }
+        tx.commit()?;
+        Ok(page.records.len())
+    }
+}
+
+pub(crate) struct StoredRecord {
+    pub site_id: Option<SiteId>,
+    pub state: RecordState,
+}
+
+fn set_meta(conn: &Connection, key: &str, value: &str) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [key, value],
+    )?;
+    Ok(())
+}
+
+fn next_op_seq(tx: &Transaction<'_>) -> Result<u64, StoreError> {
+    let text: Option<String> = tx.query_row("SELECT value FROM meta WHERE key = 'next_op_seq'", [], |r| r.get(0)).optional()?;
+    Ok(text.and_then(|t| t.parse().ok()).unwrap_or(1))
+}
+
+pub(crate) fn load_record(conn: &Connection, collection: Collection, id: RecordId) -> Result<Option<StoredRecord>, StoreError> {
+    let row: Option<(Option<String>, String)> = conn
+        .prepare_cached("SELECT site_id, state FROM records WHERE collection = ?1 AND id = ?2")?
+        .query_row(params![collection.name(), id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    row.map(|(site, state)| {
+        Ok(StoredRecord {
+            site_id: site.map(|s| s.parse().map_err(|_| StoreError::Corrupt("site id".into()))).transpose()?,
+            state: serde_json::from_str(&state)?,
+        })
+    })
+    .transpose()
+}
+
+fn save_record(
+    conn: &Connection,
+    collection: &str,
+    id: RecordId,
+    site: Option<SiteId>,
+    state: &RecordState,
+    server_seq: Option<u64>,
+    now: u64,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO records (collection, id, site_id, state, deleted, server_seq, updated_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (collection, id) DO UPDATE SET
+           site_id = excluded.site_id, state = excluded.state, deleted = excluded.deleted,
+           server_seq = coalesce(excluded.server_seq, records.server_seq), updated_ms = excluded.updated_ms",
+    )?
+    .execute(params![
+        collection,
+        id.to_string(),
+        site.map(|s| s.to_string()),
+        serde_json::to_string(state)?,
+        state.deleted.is_some(),
+        server_seq.map(|s| s as i64),
+        now as i64
+    ])?;
+    Ok(())
+}
+
+fn pending_for(conn: &Connection, collection: &str, id: RecordId) -> Result<Vec<Op>, StoreError> {
+    let mut stmt = conn.prepare_cached("SELECT op FROM outbox WHERE collection = ?1 AND record_id = ?2 ORDER BY op_seq")?;
+    let rows = stmt.query_map(params![collection, id.to_string()], |r| r.get::<_, String>(0))?;
+    rows.map(|row| Ok(serde_json::from_str(&row?)?)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_valid() {
+        assert!(migrations().validate().is_ok());
+    }
+}

@@ -1,0 +1,287 @@
+//! The sync client: enrolment, push of the outbox, pull of pages, retries with back-off, and
+//! progress reporting.
+//!
+//! Push deletes outbox entries only after the server acknowledged them; pull applies a page and
+//! advances the cursor in one local transaction. Both are safe to repeat after any failure:
+//! the server ignores operations it has already applied, and a page applied twice changes
+//! nothing. A push the server refuses for some operations moves exactly those operations to the
+//! device's rejected list and sends the rest again.
+
+use crate::error::StoreError;
+use crate::store::DeviceStore;
+use outpost_core::wire::{
+    EnrollRequest, EnrollResponse, ErrorBody, ErrorDetail, MAX_PULL_LIMIT, PROTOCOL_HEADER, PROTOCOL_VERSION, PullResponse, PushRequest,
+    PushResponse,
+};
+use reqwest::StatusCode;
+use std::sync::Mutex;
+use std::time::Duration;
+use thiserror::Error;
+
+/// Why a sync stopped. The app shows each with its own message.
+#[derive(Debug, Error)]
+pub enum SyncError {
+    #[error("the server cannot be reached: {0}")]
+    Offline(String),
+    #[error("the server is busy or failing ({status}): {message}")]
+    Server { status: u16, message: String },
+    #[error("this device's access was revoked or has expired: {0}")]
+    Unauthorized(String),
+    #[error("this app is too old for the server: {0}")]
+    AppTooOld(String),
+    #[error("the server refused the request ({code}): {message}")]
+    Rejected { code: String, message: String },
+    #[error("the server refused {} operation(s) of the batch", .0.len())]
+    RejectedOps(Vec<ErrorDetail>),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the local store is in use by a crashed thread")]
+    Poisoned,
+}
+
+impl SyncError {
+    fn is_transient(&self) -> bool {
+        matches!(self, SyncError::Offline(_) | SyncError::Server { .. })
+    }
+}
+
+/// Tuning for one sync run.
+#[derive(Clone, Debug)]
+pub struct SyncOptions {
+    /// Operations per push request.
+    pub push_batch: usize,
+    /// Records per pull page.
+    pub pull_limit: u32,
+    /// Attempts per request before giving up on a transient failure.
+    pub max_attempts: u32,
+    /// First back-off delay; doubled after each failed attempt, with jitter.
+    pub initial_backoff: Duration,
+    pub max_backoff: Duration,
+}
+
+impl Default for SyncOptions {
+    fn default() -> Self {
+        Self {
+            push_batch: 500,
+            pull_limit: MAX_PULL_LIMIT,
+            max_attempts: 6,
+            initial_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Which half of a sync is running.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SyncPhase {
+    Push,
+    Pull,
+}
+
+/// Progress reported to the callback after every request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Progress {
+    pub phase: SyncPhase,
+    pub done: u64,
+    pub total: u64,
+}
+
+/// What one sync run did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    pub pushed: u64,
+    pub rejected: u64,
+    pub pulled: u64,
+    pub retries: u32,
+}
+
+/// HTTP client for one server.
+#[derive(Clone, Debug)]
+pub struct SyncClient {
+    http: reqwest::Client,
+    base_url: String,
+}
+
+impl SyncClient {
+    /// A client for the server at `base_url` (`https://outpost.example.org`).
+    pub fn new(base_url: &str) -> Result<Self, SyncError> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(60))
+            .user_agent(concat!("outpost-device/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| SyncError::Offline(e.to_string()))?;
+        Ok(Self { http, base_url: base_url.trim_end_matches('/').to_string() })
+    }
+
+    /// Exchanges a one-time enrolment code for a device token and saves the enrolment.
+    pub async fn enroll(&self, store: &Mutex<DeviceStore>, code: &str, device_name: &str) -> Result<EnrollResponse, SyncError> {
+        let request = EnrollRequest {
+            code: code.trim().to_string(),
+            device_name: device_name.to_string(),
+            app_version: env!("CARGO_PKG_VERSION").to_string(),
+            protocol: PROTOCOL_VERSION,
+        };
+        let response = self
+            .http
+            .post(format!("{}/api/v1/enroll", self.base_url))
+            .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
+            .json(&request)
+            .send()
+            .await
+            .map_err(offline)?;
+        let enrolled: EnrollResponse = decode(response).await?;
+        store.lock().map_err(|_| SyncError::Poisoned)?.save_enrollment(&self.base_url, &enrolled)?;
+        Ok(enrolled)
+    }
+
+    /// Pushes one batch.
+    pub async fn push(&self, token: &str, request: &PushRequest) -> Result<PushResponse, SyncError> {
+        let response = self
+            .http
+            .post(format!("{}/api/v1/sync/push", self.base_url))
+            .bearer_auth(token)
+            .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
+            .json(request)
+            .send()
+            .await
+            .map_err(offline)?;
+        decode(response).await
+    }
+
+    /// Pulls one page of changes after `after`.
+    pub async fn pull(&self, token: &str, after: u64, limit: u32) -> Result<PullResponse, SyncError> {
+        let response = self
+            .http
+            .get(format!("{}/api/v1/sync/pull", self.base_url))
+            .query(&[("after", after.to_string()), ("limit", limit.to_string())])
+            .bearer_auth(token)
+            .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
+            .send()
+            .await
+            .map_err(offline)?;
+        decode(response).await
+    }
+
+    /// A full sync: push the whole outbox, then pull until up to date.
+    pub async fn sync(
+        &self,
+        store: &Mutex<DeviceStore>,
+        options: &SyncOptions,
+        progress: &mut (dyn FnMut(Progress) + Send),
+    ) -> Result<SyncReport, SyncError> {
+        let lock = || store.lock().map_err(|_| SyncError::Poisoned);
+        let token = lock()?.identity().map(|i| i.token.clone()).ok_or(StoreError::NotEnrolled)?;
+        let mut report = SyncReport::default();
+
+        let total = lock()?.pending_count()?;
+        let mut done = 0;
+        progress(Progress { phase: SyncPhase::Push, done, total });
+        loop {
+            let ops = lock()?.pending_ops(options.push_batch)?;
+            if ops.is_empty() {
+                break;
+            }
+            let request = PushRequest { ops };
+            match self.with_retry(options, &mut report, || self.push(&token, &request)).await {
+                Ok(reply) => {
+                    lock()?.ack(&reply.acked)?;
+                    report.pushed += reply.acked.len() as u64;
+                    done += reply.acked.len() as u64;
+                    if reply.acked.is_empty() {
+                        return Err(SyncError::Rejected {
+                            code: "no_progress".into(),
+                            message: "the server acknowledged nothing".into(),
+                        });
+                    }
+                }
+                Err(SyncError::RejectedOps(details)) => {
+                    // Nothing of the batch was applied. Set the refused operations aside (they
+                    // stay visible on the device) and send the rest again.
+                    let mut store = lock()?;
+                    let mut set_aside = 0;
+                    for detail in &details {
+                        if let Some(op) = request.ops.get(detail.index) {
+                            store.quarantine(op.op_seq, &detail.code, &detail.message)?;
+                            set_aside += 1;
+                        }
+                    }
+                    if set_aside == 0 {
+                        return Err(SyncError::Rejected {
+                            code: "invalid_batch".into(),
+                            message: "the server refused the batch without naming an operation".into(),
+                        });
+                    }
+                    report.rejected += set_aside;
+                    done += set_aside;
+                }
+                Err(e) => return Err(e),
+            }
+            progress(Progress { phase: SyncPhase::Push, done, total });
+        }
+
+        let mut cursor = lock()?.cursor()?;
+        let mut pulled = 0;
+        loop {
+            let page = self.with_retry(options, &mut report, || self.pull(&token, cursor, options.pull_limit)).await?;
+            lock()?.apply_pull(&page)?;
+            pulled += page.records.len() as u64;
+            cursor = page.next_cursor;
+            progress(Progress { phase: SyncPhase::Pull, done: pulled, total: pulled + page.remaining });
+            if !page.has_more {
+                break;
+            }
+        }
+        report.pulled = pulled;
+        lock()?.mark_synced()?;
+        Ok(report)
+    }
+
+    async fn with_retry<T, F, Fut>(&self, options: &SyncOptions, report: &mut SyncReport, mut call: F) -> Result<T, SyncError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, SyncError>>,
+    {
+        let mut delay = options.initial_backoff;
+        let mut attempt = 1;
+        loop {
+            match call().await {
+                Err(e) if e.is_transient() && attempt < options.max_attempts => {
+                    tracing::info!(attempt, error = %e, "sync request failed, retrying");
+                    report.retries += 1;
+                    attempt += 1;
+                    let jitter = Duration::from_millis(rand::random::<u64>() % (delay.as_millis() as u64 / 2 + 1));
+                    tokio::time::sleep(delay + jitter).await;
+                    delay = (delay * 2).min(options.max_backoff);
+                }
+                other => return other,
+            }
+        }
+    }
+}
+
+fn offline(e: reqwest::Error) -> SyncError {
+    SyncError::Offline(e.to_string())
+}
+
+async fn decode<T: serde::de::DeserializeOwned>(response: reqwest::Response) -> Result<T, SyncError> {
+    let status = response.status();
+    if status.is_success() {
+        return response.json().await.map_err(|e| SyncError::Offline(format!("reply cut or unreadable: {e}")));
+    }
+    let body: Option<ErrorBody> = response.json().await.ok();
+    let (code, message) = body.as_ref().map_or_else(
+        || (String::from("unknown"), status.to_string()),
+        |b| (b.code.clone(), b.message.clone()),
+    );
+    Err(match status {
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN if code != "site_not_enrolled" => SyncError::Unauthorized(message),
+        StatusCode::UPGRADE_REQUIRED => SyncError::AppTooOld(message),
+        StatusCode::TOO_MANY_REQUESTS | StatusCode::REQUEST_TIMEOUT => SyncError::Server { status: status.as_u16(), message },
+        s if s.is_server_error() => SyncError::Server { status: s.as_u16(), message },
+        _ => match body {
+            Some(body) if !body.details.is_empty() => SyncError::RejectedOps(body.details),
+            _ => SyncError::Rejected { code, message },
+        },
+    })
+}
