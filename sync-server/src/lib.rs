@@ -1,1 +1,43 @@
-//! placeholder
+//! Outpost sync server.
+//!
+//! Devices enrol with a one-time code, then push their outbox and pull changes for the sites
+//! they are enrolled for. Each pushed batch is validated as a whole, then merged in one storage
+//! transaction (replays ignored, server sequence numbers assigned) and acknowledged only after
+//! commit. Storage sits behind [`db::Storage`]; SQLite is the embedded default.
+//!
+//! Entry points made for tests: [`api::app`] builds the router without a socket and [`launch`]
+//! serves it on a listener the caller bound (port 0 in tests).
+
+pub mod api;
+pub mod db;
+pub mod error;
+pub mod settings;
+pub mod time;
+pub mod tokens;
+
+use crate::db::Storage;
+use crate::settings::Settings;
+use std::future::Future;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+/// Shared state of every request handler.
+#[derive(Debug)]
+pub struct AppState<S> {
+    pub storage: S,
+    pub settings: Settings,
+}
+
+/// Serves the API on `listener` until `shutdown` completes.
+pub async fn launch<S: Storage>(
+    storage: S,
+    settings: Settings,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let state = Arc::new(AppState { storage, settings });
+    let router = api::app(state);
+    axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
+}

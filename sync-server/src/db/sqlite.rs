@@ -1,0 +1,510 @@
+//! SQLite storage: the embedded default, one file under the data directory, in WAL mode.
+//!
+//! One connection serialises writers (SQLite allows one writer at a time anyway); work runs on
+//! the blocking thread pool so the async runtime keeps serving. Every method is a single
+//! transaction; a push is `BEGIN IMMEDIATE` so its sequence numbers are assigned in commit order.
+
+use super::{Batch, ConflictRow, DbError, DeviceAuth, Enrolled, NewDevice, Page, Storage, TokenCheck};
+use outpost_core::catalogue::{default_commodities, default_kits};
+use outpost_core::hlc::Hlc;
+use outpost_core::merge::{self, Change, ChangeKind, FieldWrite, MergeError, RecordState};
+use outpost_core::uic::UicScheme;
+use outpost_core::wire::{ErrorDetail, PulledRecord, SiteRef};
+use outpost_core::{Collection, DeviceId, OrgId, RecordId, SiteId};
+use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
+use rusqlite_migration::{M, Migrations};
+use serde_json::Value;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+/// Forward-only migrations of the SQLite schema.
+pub fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![M::up(include_str!("../../migrations/sqlite/0001_initial.sql"))])
+}
+
+/// The device id that stamps changes made by the server itself (seed and reference data).
+pub const SERVER_DEVICE: DeviceId = DeviceId::nil();
+
+/// SQLite-backed storage. Cloning shares the connection.
+#[derive(Clone, Debug)]
+pub struct SqliteStorage {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl From<rusqlite::Error> for DbError {
+    fn from(e: rusqlite::Error) -> Self {
+        match e.sqlite_error_code() {
+            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => DbError::Busy,
+            Some(ErrorCode::DiskFull) => DbError::Full,
+            _ => DbError::Backend(e.to_string()),
+        }
+    }
+}
+
+impl From<serde_json::Error> for DbError {
+    fn from(e: serde_json::Error) -> Self {
+        DbError::Corrupt(e.to_string())
+    }
+}
+
+fn parse<T: std::str::FromStr>(text: &str) -> Result<T, DbError> {
+    text.parse().map_err(|_| DbError::Corrupt(format!("unparsable id {text:?}")))
+}
+
+impl SqliteStorage {
+    /// Opens (creating if needed) the database file and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Self, DbError> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| DbError::Backend(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        let conn = Connection::open(path)?;
+        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;")?;
+        Self::init(conn)
+    }
+
+    /// A private in-memory database (tests).
+    pub fn open_in_memory() -> Result<Self, DbError> {
+        Self::init(Connection::open_in_memory()?)
+    }
+
+    fn init(mut conn: Connection) -> Result<Self, DbError> {
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.execute_batch("PRAGMA foreign_keys = ON;")?;
+        migrations().to_latest(&mut conn).map_err(|e| DbError::Backend(format!("migration failed: {e}")))?;
+        Ok(Self { conn: Arc::new(Mutex::new(conn)) })
+    }
+
+    async fn run<T, F>(&self, f: F) -> Result<T, DbError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, DbError> + Send + 'static,
+    {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut guard = conn.lock().map_err(|_| DbError::Backend("connection lock poisoned".into()))?;
+            f(&mut guard)
+        })
+        .await
+        .map_err(|e| DbError::Backend(format!("storage task failed: {e}")))?
+    }
+}
+
+fn next_seq(conn: &Connection) -> Result<u64, DbError> {
+    Ok(conn.query_row("SELECT coalesce(max(seq), 0) + 1 FROM records", [], |r| r.get::<_, i64>(0))? as u64)
+}
+
+struct Stored {
+    org_id: String,
+    site_id: Option<String>,
+    state: RecordState,
+}
+
+fn load(conn: &Connection, collection: &str, id: &str) -> Result<Option<Stored>, DbError> {
+    let row: Option<(String, Option<String>, String)> = conn
+        .prepare_cached("SELECT org_id, site_id, state FROM records WHERE collection = ?1 AND id = ?2")?
+        .query_row(params![collection, id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?;
+    row.map(|(org_id, site_id, state)| Ok(Stored { org_id, site_id, state: serde_json::from_str(&state)? })).transpose()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn save(
+    conn: &Connection,
+    collection: &str,
+    id: &str,
+    org: &str,
+    site: Option<&str>,
+    state: &RecordState,
+    seq: u64,
+    now_ms: u64,
+) -> Result<(), DbError> {
+    conn.prepare_cached(
+        "INSERT INTO records (collection, id, org_id, site_id, state, deleted, seq, created_ms, updated_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)
+         ON CONFLICT (collection, id) DO UPDATE SET
+           state = excluded.state, deleted = excluded.deleted, seq = excluded.seq, updated_ms = excluded.updated_ms",
+    )?
+    .execute(params![collection, id, org, site, serde_json::to_string(state)?, state.deleted.is_some(), seq as i64, now_ms as i64])?;
+    Ok(())
+}
+
+/// Writes a server-authored reference record (seed data).
+fn put_reference(
+    conn: &Connection,
+    collection: Collection,
+    org: &str,
+    fields: Value,
+    stamp: Hlc,
+    now_ms: u64,
+) -> Result<(), DbError> {
+    let Value::Object(fields) = fields else { return Err(DbError::Corrupt("reference record is not an object".into())) };
+    let writes = fields.into_iter().map(|(k, v)| (k, FieldWrite { value: v, base: None })).collect();
+    let merged = merge::apply_reference(None, &Change { stamp, kind: ChangeKind::Create(writes) });
+    let id = RecordId(uuid::Uuid::now_v7());
+    let seq = next_seq(conn)?;
+    save(conn, collection.name(), &id.to_string(), org, None, &merged.state, seq, now_ms)
+}
+
+fn merge_error_detail(index: usize, op_seq: u64, e: &MergeError) -> ErrorDetail {
+    let code = match e {
+        MergeError::Immutable => "immutable_record",
+        MergeError::AppendOnlyDelete => "append_only_delete",
+        MergeError::Reference => "read_only_collection",
+    };
+    ErrorDetail { index, op_seq: Some(op_seq), field: None, code: code.into(), message: e.to_string() }
+}
+
+impl Storage for SqliteStorage {
+    async fn seed_demo(&self, now_ms: u64) -> Result<bool, DbError> {
+        self.run(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let orgs: i64 = tx.query_row("SELECT count(*) FROM orgs", [], |r| r.get(0))?;
+            if orgs > 0 {
+                return Ok(false);
+            }
+            let org = OrgId(uuid::Uuid::now_v7()).to_string();
+            let scheme = serde_json::to_string(&UicScheme::central_asia())?;
+            tx.execute(
+                "INSERT INTO orgs (id, name, uic_scheme, created_ms) VALUES (?1, ?2, ?3, ?4)",
+                params![org, "Demo harm reduction programme", scheme, now_ms as i64],
+            )?;
+            let mut counter = 0u16;
+            let mut stamp = || {
+                counter += 1;
+                Hlc::new(now_ms, counter, SERVER_DEVICE)
+            };
+            for (name, pwid) in [("Drop-in centre", 1200), ("Street outreach team", 800)] {
+                let site = SiteId(uuid::Uuid::now_v7()).to_string();
+                tx.execute("INSERT INTO sites (id, org_id, name) VALUES (?1, ?2, ?3)", params![site, org, name])?;
+                let fields = serde_json::json!({"name": name, "pwid_estimate": pwid});
+                let Value::Object(fields) = fields else { continue };
+                let writes = fields.into_iter().map(|(k, v)| (k, FieldWrite { value: v, base: None })).collect();
+                let merged = merge::apply_reference(None, &Change { stamp: stamp(), kind: ChangeKind::Create(writes) });
+                let seq = next_seq(&tx)?;
+                // The site's own reference record carries the site's id, so devices can name it.
+                save(&tx, Collection::Sites.name(), &site, &org, Some(&site), &merged.state, seq, now_ms)?;
+            }
+            for commodity in default_commodities() {
+                put_reference(&tx, Collection::Commodities, &org, serde_json::to_value(&commodity)?, stamp(), now_ms)?;
+            }
+            for kit in default_kits() {
+                put_reference(&tx, Collection::KitTemplates, &org, serde_json::to_value(&kit)?, stamp(), now_ms)?;
+            }
+            tx.commit()?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn create_enrollment_code(&self, site_name: &str, code_hash: &str, expires_ms: u64, now_ms: u64) -> Result<SiteRef, DbError> {
+        let (site_name, code_hash) = (site_name.to_string(), code_hash.to_string());
+        self.run(move |conn| {
+            let tx = conn.transaction()?;
+            let found: Vec<(String, String, String)> = {
+                let mut stmt = tx.prepare("SELECT id, org_id, name FROM sites WHERE name = ?1")?;
+                let rows = stmt.query_map([&site_name], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+                rows.collect::<Result<_, _>>()?
+            };
+            let (site_id, org_id, name) = match found.as_slice() {
+                [one] => one.clone(),
+                [] => {
+                    let names: Vec<String> = {
+                        let mut stmt = tx.prepare("SELECT name FROM sites ORDER BY name")?;
+                        let rows = stmt.query_map([], |r| r.get(0))?;
+                        rows.collect::<Result<_, _>>()?
+                    };
+                    return Err(DbError::NotFound(format!("no site is named {site_name:?}; sites: {}", names.join(", "))));
+                }
+                _ => return Err(DbError::NotFound(format!("several organisations have a site named {site_name:?}"))),
+            };
+            tx.execute(
+                "INSERT INTO enrollment_codes (code_hash, org_id, site_id, created_ms, expires_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![code_hash, org_id, site_id, now_ms as i64, expires_ms as i64],
+            )?;
+            tx.commit()?;
+            Ok(SiteRef { id: parse(&site_id)?, name })
+        })
+        .await
+    }
+
+    async fn enroll(&self, code_hash: &str, device: NewDevice, now_ms: u64) -> Result<Enrolled, DbError> {
+        let code_hash = code_hash.to_string();
+        self.run(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let code: Option<(String, String)> = tx
+                .query_row(
+                    "SELECT org_id, site_id FROM enrollment_codes
+                     WHERE code_hash = ?1 AND used_ms IS NULL AND expires_ms > ?2",
+                    params![code_hash, now_ms as i64],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            let Some((org_id, site_id)) = code else { return Err(DbError::CodeInvalid) };
+            let device_id = DeviceId(uuid::Uuid::now_v7());
+            tx.execute(
+                "INSERT INTO devices (id, org_id, name, app_version, token_hash, enrolled_ms, last_seen_ms, token_expires_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)",
+                params![
+                    device_id.to_string(),
+                    org_id,
+                    device.name,
+                    device.app_version,
+                    device.token_hash,
+                    now_ms as i64,
+                    device.token_expires_ms as i64
+                ],
+            )?;
+            tx.execute("INSERT INTO device_sites (device_id, site_id) VALUES (?1, ?2)", params![device_id.to_string(), site_id])?;
+            tx.execute(
+                "UPDATE enrollment_codes SET used_ms = ?2, device_id = ?3 WHERE code_hash = ?1",
+                params![code_hash, now_ms as i64, device_id.to_string()],
+            )?;
+            let (org_name, scheme): (String, String) =
+                tx.query_row("SELECT name, uic_scheme FROM orgs WHERE id = ?1", [&org_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            let site_name: String = tx.query_row("SELECT name FROM sites WHERE id = ?1", [&site_id], |r| r.get(0))?;
+            tx.commit()?;
+            Ok(Enrolled {
+                device_id,
+                org_id: parse(&org_id)?,
+                org_name,
+                sites: vec![SiteRef { id: parse(&site_id)?, name: site_name }],
+                uic_scheme: serde_json::from_str(&scheme)?,
+            })
+        })
+        .await
+    }
+
+    async fn authenticate(&self, token_hash: &str, now_ms: u64, ttl_ms: u64) -> Result<TokenCheck, DbError> {
+        let token_hash = token_hash.to_string();
+        self.run(move |conn| {
+            let row: Option<(String, String, i64, i64, Option<i64>, String)> = conn
+                .prepare_cached(
+                    "SELECT d.id, d.org_id, d.last_seen_ms, d.token_expires_ms, d.revoked_ms, o.uic_scheme
+                     FROM devices d JOIN orgs o ON o.id = d.org_id WHERE d.token_hash = ?1",
+                )?
+                .query_row([&token_hash], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
+                .optional()?;
+            let Some((id, org_id, last_seen, expires, revoked, scheme)) = row else { return Ok(TokenCheck::Unknown) };
+            if revoked.is_some() {
+                return Ok(TokenCheck::Revoked);
+            }
+            if expires as u64 <= now_ms {
+                return Ok(TokenCheck::Expired);
+            }
+            // Sliding expiry, written at most once a minute to spare the disk.
+            if now_ms.saturating_sub(last_seen as u64) > 60_000 {
+                conn.prepare_cached("UPDATE devices SET last_seen_ms = ?2, token_expires_ms = ?3 WHERE id = ?1")?
+                    .execute(params![id, now_ms as i64, now_ms.saturating_add(ttl_ms) as i64])?;
+            }
+            let sites: Vec<SiteId> = {
+                let mut stmt = conn.prepare_cached("SELECT site_id FROM device_sites WHERE device_id = ?1 ORDER BY site_id")?;
+                let rows = stmt.query_map([&id], |r| r.get::<_, String>(0))?;
+                rows.map(|r| parse(&r?)).collect::<Result<_, DbError>>()?
+            };
+            Ok(TokenCheck::Valid(DeviceAuth {
+                device_id: parse(&id)?,
+                org_id: parse(&org_id)?,
+                sites,
+                uic_scheme: serde_json::from_str(&scheme)?,
+            }))
+        })
+        .await
+    }
+
+    async fn push(&self, device: &DeviceAuth, batch: Batch, now_ms: u64) -> Result<Vec<u64>, DbError> {
+        let device = device.clone();
+        self.run(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let device_id = device.device_id.to_string();
+            let org_id = device.org_id.to_string();
+            let mut seq = next_seq(&tx)?;
+            let mut acked = Vec::with_capacity(batch.ops.len());
+            let mut errors = Vec::new();
+            for (index, op) in batch.ops.iter().enumerate() {
+                let seen: bool = tx
+                    .prepare_cached("SELECT EXISTS (SELECT 1 FROM applied_ops WHERE device_id = ?1 AND op_seq = ?2)")?
+                    .query_row(params![device_id, op.op_seq as i64], |r| r.get(0))?;
+                if seen {
+                    acked.push(op.op_seq);
+                    continue;
+                }
+                let Some(collection) = Collection::from_name(&op.collection) else {
+                    errors.push(ErrorDetail {
+                        index,
+                        op_seq: Some(op.op_seq),
+                        field: None,
+                        code: "unknown_collection".into(),
+                        message: format!("unknown collection {:?}", op.collection),
+                    });
+                    continue;
+                };
+                let record_id = op.record_id.to_string();
+                let site_id = op.site_id.to_string();
+                let current = load(&tx, collection.name(), &record_id)?;
+                if let Some(stored) = &current {
+                    if stored.org_id != org_id || stored.site_id.as_deref() != Some(site_id.as_str()) {
+                        errors.push(ErrorDetail {
+                            index,
+                            op_seq: Some(op.op_seq),
+                            field: None,
+                            code: "site_mismatch".into(),
+                            message: "this record belongs to another site".into(),
+                        });
+                        continue;
+                    }
+                }
+                let change = Change { stamp: op.stamp, kind: op.change_kind() };
+                match merge::apply(current.as_ref().map(|c| &c.state), &change, collection.mutability()) {
+                    Err(e) => errors.push(merge_error_detail(index, op.op_seq, &e)),
+                    Ok(merged) => {
+                        if merged.changed {
+                            save(&tx, collection.name(), &record_id, &org_id, Some(&site_id), &merged.state, seq, now_ms)?;
+                            seq += 1;
+                        }
+                        let mut insert = tx.prepare_cached(
+                            "INSERT INTO conflicts (collection, record_id, org_id, site_id, field, winner, loser, detected_ms)
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                        )?;
+                        for c in &merged.conflicts {
+                            insert.execute(params![
+                                collection.name(),
+                                record_id,
+                                org_id,
+                                site_id,
+                                c.field,
+                                serde_json::to_string(&c.winner)?,
+                                serde_json::to_string(&c.loser)?,
+                                now_ms as i64
+                            ])?;
+                        }
+                        tx.prepare_cached("INSERT INTO applied_ops (device_id, op_seq, applied_ms) VALUES (?1, ?2, ?3)")?
+                            .execute(params![device_id, op.op_seq as i64, now_ms as i64])?;
+                        acked.push(op.op_seq);
+                    }
+                }
+            }
+            if !errors.is_empty() {
+                // Dropping the transaction rolls everything back: nothing of the batch applies.
+                return Err(DbError::Batch(errors));
+            }
+            tx.commit()?;
+            Ok(acked)
+        })
+        .await
+    }
+
+    async fn pull(&self, device: &DeviceAuth, after: u64, limit: u32) -> Result<Page, DbError> {
+        let device = device.clone();
+        self.run(move |conn| {
+            let tx = conn.transaction()?;
+            let scope = "org_id = ?2 AND (site_id IS NULL OR site_id IN (SELECT site_id FROM device_sites WHERE device_id = ?3))";
+            let records: Vec<PulledRecord> = {
+                let mut stmt = tx.prepare_cached(&format!(
+                    "SELECT seq, collection, id, site_id, state FROM records WHERE seq > ?1 AND {scope} ORDER BY seq LIMIT ?4"
+                ))?;
+                let rows = stmt.query_map(
+                    params![after as i64, device.org_id.to_string(), device.device_id.to_string(), limit as i64],
+                    |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, Option<String>>(3)?, r.get::<_, String>(4)?)),
+                )?;
+                rows.map(|row| {
+                    let (seq, collection, id, site, state) = row?;
+                    Ok(PulledRecord {
+                        seq: seq as u64,
+                        collection,
+                        record_id: parse(&id)?,
+                        site_id: site.map(|s| parse(&s)).transpose()?,
+                        state: serde_json::from_str(&state)?,
+                    })
+                })
+                .collect::<Result<_, DbError>>()?
+            };
+            let last = records.last().map_or(after, |r| r.seq);
+            let remaining: i64 = tx.prepare_cached(&format!("SELECT count(*) FROM records WHERE seq > ?1 AND {scope}"))?.query_row(
+                params![last as i64, device.org_id.to_string(), device.device_id.to_string()],
+                |r| r.get(0),
+            )?;
+            Ok(Page { records, remaining: remaining as u64 })
+        })
+        .await
+    }
+
+    async fn flag_clock_skew(&self, device: DeviceId, skew_ms: i64, _now_ms: u64) -> Result<(), DbError> {
+        self.run(move |conn| {
+            conn.execute(
+                "UPDATE devices SET clock_skew_ms = ?2, clamped_count = clamped_count + 1 WHERE id = ?1",
+                params![device.to_string(), skew_ms],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn record(&self, collection: &str, id: RecordId) -> Result<Option<RecordState>, DbError> {
+        let collection = collection.to_string();
+        self.run(move |conn| Ok(load(conn, &collection, &id.to_string())?.map(|s| s.state))).await
+    }
+
+    async fn snapshot(&self) -> Result<Vec<(String, RecordId, RecordState)>, DbError> {
+        self.run(|conn| {
+            let mut stmt = conn.prepare("SELECT collection, id, state FROM records ORDER BY collection, id")?;
+            let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?;
+            rows.map(|row| {
+                let (c, id, state) = row?;
+                Ok((c, parse(&id)?, serde_json::from_str(&state)?))
+            })
+            .collect()
+        })
+        .await
+    }
+
+    async fn conflicts(&self) -> Result<Vec<ConflictRow>, DbError> {
+        self.run(|conn| {
+            let mut stmt = conn.prepare("SELECT collection, record_id, field, winner, loser FROM conflicts ORDER BY id")?;
+            let rows = stmt.query_map([], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?, r.get::<_, String>(4)?))
+            })?;
+            rows.map(|row| {
+                let (collection, id, field, winner, loser) = row?;
+                let winner: merge::FieldState = serde_json::from_str(&winner)?;
+                let loser: merge::FieldState = serde_json::from_str(&loser)?;
+                Ok(ConflictRow {
+                    collection,
+                    record_id: parse(&id)?,
+                    field,
+                    winner_device: winner.stamp.device,
+                    loser_device: loser.stamp.device,
+                    winner: winner.value,
+                    loser: loser.value,
+                })
+            })
+            .collect()
+        })
+        .await
+    }
+
+    async fn expire_token(&self, device: DeviceId) -> Result<(), DbError> {
+        self.run(move |conn| {
+            conn.execute("UPDATE devices SET token_expires_ms = 0 WHERE id = ?1", [device.to_string()])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn check(&self) -> Result<(), DbError> {
+        self.run(|conn| {
+            let result: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+            if result == "ok" { Ok(()) } else { Err(DbError::Corrupt(result)) }
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_valid() {
+        assert!(migrations().validate().is_ok());
+    }
+}
