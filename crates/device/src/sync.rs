@@ -274,14 +274,12 @@ async fn decode<T: serde::de::DeserializeOwned>(response: reqwest::Response) -> 
         || (String::from("unknown"), status.to_string()),
         |b| (b.code.clone(), b.message.clone()),
     );
-    Err(match status {
-        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN if code != "site_not_enrolled" => SyncError::Unauthorized(message),
-        StatusCode::UPGRADE_REQUIRED => SyncError::AppTooOld(message),
-        StatusCode::TOO_MANY_REQUESTS | StatusCode::REQUEST_TIMEOUT => SyncError::Server { status: status.as_u16(), message },
-        s if s.is_server_error() => SyncError::Server { status: s.as_u16(), message },
-        _ => match body {
-            Some(body) if !body.details.is_empty() => SyncError::RejectedOps(body.details),
-            _ => SyncError::Rejected { code, message },
-        },
+    Err(match (status, body) {
+        (s, Some(body)) if s.is_client_error() && !body.details.is_empty() => SyncError::RejectedOps(body.details),
+        (StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN, _) => SyncError::Unauthorized(message),
+        (StatusCode::UPGRADE_REQUIRED, _) => SyncError::AppTooOld(message),
+        (StatusCode::TOO_MANY_REQUESTS | StatusCode::REQUEST_TIMEOUT, _) => SyncError::Server { status: status.as_u16(), message },
+        (s, _) if s.is_server_error() => SyncError::Server { status: s.as_u16(), message },
+        _ => SyncError::Rejected { code, message },
     })
 }

@@ -86,6 +86,15 @@ pub struct ConflictRow {
     pub loser_device: DeviceId,
 }
 
+/// One record as stored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SnapshotRow {
+    pub collection: String,
+    pub id: RecordId,
+    pub site_id: Option<SiteId>,
+    pub state: RecordState,
+}
+
 /// A validated batch from one device. `clamped` lists ops whose stamps were moved back.
 #[derive(Clone, Debug)]
 pub struct Batch {
@@ -128,8 +137,8 @@ pub trait Storage: Send + Sync + 'static {
     /// One record's merged state (tests and reports).
     fn record(&self, collection: &str, id: RecordId) -> impl Future<Output = Result<Option<RecordState>, DbError>> + Send;
 
-    /// Every record, keyed by collection and id (convergence tests).
-    fn snapshot(&self) -> impl Future<Output = Result<Vec<(String, RecordId, RecordState)>, DbError>> + Send;
+    /// Every record with its site, ordered by collection and id (convergence tests, export).
+    fn snapshot(&self) -> impl Future<Output = Result<Vec<SnapshotRow>, DbError>> + Send;
 
     /// Conflicts detected so far.
     fn conflicts(&self) -> impl Future<Output = Result<Vec<ConflictRow>, DbError>> + Send;

@@ -4,7 +4,7 @@
 //! the blocking thread pool so the async runtime keeps serving. Every method is a single
 //! transaction; a push is `BEGIN IMMEDIATE` so its sequence numbers are assigned in commit order.
 
-use super::{Batch, ConflictRow, DbError, DeviceAuth, Enrolled, NewDevice, Page, Storage, TokenCheck};
+use super::{Batch, ConflictRow, DbError, DeviceAuth, Enrolled, NewDevice, Page, SnapshotRow, Storage, TokenCheck};
 use outpost_core::catalogue::{default_commodities, default_kits};
 use outpost_core::hlc::Hlc;
 use outpost_core::merge::{self, Change, ChangeKind, FieldWrite, MergeError, RecordState};
@@ -444,13 +444,20 @@ impl Storage for SqliteStorage {
         self.run(move |conn| Ok(load(conn, &collection, &id.to_string())?.map(|s| s.state))).await
     }
 
-    async fn snapshot(&self) -> Result<Vec<(String, RecordId, RecordState)>, DbError> {
+    async fn snapshot(&self) -> Result<Vec<SnapshotRow>, DbError> {
         self.run(|conn| {
-            let mut stmt = conn.prepare("SELECT collection, id, state FROM records ORDER BY collection, id")?;
-            let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?;
+            let mut stmt = conn.prepare("SELECT collection, id, site_id, state FROM records ORDER BY collection, id")?;
+            let rows = stmt.query_map([], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?, r.get::<_, String>(3)?))
+            })?;
             rows.map(|row| {
-                let (c, id, state) = row?;
-                Ok((c, parse(&id)?, serde_json::from_str(&state)?))
+                let (collection, id, site, state) = row?;
+                Ok(SnapshotRow {
+                    collection,
+                    id: parse(&id)?,
+                    site_id: site.map(|s| parse(&s)).transpose()?,
+                    state: serde_json::from_str(&state)?,
+                })
             })
             .collect()
         })

@@ -1,0 +1,359 @@
+//! Every kind of bad request gets a specific 4xx, nothing of its batch is applied, and the
+//! server keeps serving.
+
+use outpost_core::hlc::Hlc;
+use outpost_core::wire::{ErrorBody, Op, OpKind, PushResponse};
+use outpost_core::{Collection, RecordId};
+use outpost_device::DeviceStore;
+use outpost_server::db::Storage;
+use outpost_server::settings::Settings;
+use outpost_tests::{SITE_A, SITE_B, SimDevice, TestServer, fast_retries, object};
+use serde_json::{Value, json};
+
+type Result = anyhow::Result<()>;
+
+struct Api {
+    http: reqwest::Client,
+    url: String,
+    token: String,
+    device: SimDevice,
+}
+
+impl Api {
+    async fn new(server: &TestServer) -> anyhow::Result<Self> {
+        let device = SimDevice::enroll(server, SITE_A).await?;
+        let token = device.with(|s| s.identity().map(|i| i.token.clone())).ok_or_else(|| anyhow::anyhow!("no token"))?;
+        Ok(Self { http: reqwest::Client::new(), url: server.url(), token, device })
+    }
+
+    fn op(&self, seq: u64, collection: &str, kind: OpKind, fields: Value) -> Op {
+        let identity = self.device.with(|s| s.identity().cloned()).expect("enrolled");
+        Op {
+            op_seq: seq,
+            collection: collection.into(),
+            record_id: RecordId(uuid::Uuid::now_v7()),
+            site_id: self.device.site_id(),
+            kind,
+            stamp: Hlc::new(outpost_server::time::now_ms(), 0, identity.device_id),
+            fields: object(fields),
+            bases: Default::default(),
+        }
+    }
+
+    async fn push_raw(&self, body: impl Into<reqwest::Body>, token: Option<&str>) -> anyhow::Result<(u16, Value)> {
+        let mut request = self
+            .http
+            .post(format!("{}/api/v1/sync/push", self.url))
+            .header("content-type", "application/json")
+            .header("outpost-protocol", "1")
+            .body(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await?;
+        Ok((response.status().as_u16(), response.json().await.unwrap_or(Value::Null)))
+    }
+
+    async fn push(&self, ops: &[Op]) -> anyhow::Result<(u16, Value)> {
+        self.push_raw(serde_json::to_vec(&json!({ "ops": ops }))?, Some(&self.token)).await
+    }
+}
+
+fn code(body: &Value) -> &str {
+    body.get("code").and_then(Value::as_str).unwrap_or("<none>")
+}
+
+fn detail_codes(body: &Value) -> Vec<(Option<String>, String)> {
+    let parsed: Option<ErrorBody> = serde_json::from_value(body.clone()).ok();
+    parsed
+        .map(|b| b.details.into_iter().map(|d| (d.field, d.code)).collect())
+        .unwrap_or_default()
+}
+
+async fn count_records(server: &TestServer, collection: &str) -> anyhow::Result<usize> {
+    Ok(server.storage.snapshot().await?.iter().filter(|r| r.collection == collection).count())
+}
+
+#[tokio::test]
+async fn malformed_and_mistyped_bodies() -> Result {
+    let server = TestServer::start().await?;
+    let api = Api::new(&server).await?;
+    let token = Some(api.token.as_str());
+    let cases: Vec<(&str, u16, &str)> = vec![
+        ("{\"ops\": [", 400, "malformed_json"),
+        ("not json at all", 400, "malformed_json"),
+        ("{\"ops\": 5}", 422, "invalid_body"),
+        ("{\"ops\": [{\"op_seq\": \"one\"}]}", 422, "invalid_body"),
+        ("{\"ops\": [], \"extra\": true}", 422, "invalid_body"),
+        ("[]", 422, "invalid_body"),
+    ];
+    for (body, status, expect) in cases {
+        let (got, reply) = api.push_raw(body.to_string(), token).await?;
+        assert_eq!((got, code(&reply)), (status, expect), "{body}");
+        assert!(reply.get("message").and_then(Value::as_str).is_some_and(|m| !m.is_empty()));
+    }
+    // An invalid UUID as record id is a decoding error of the operation.
+    let mut op = serde_json::to_value(api.op(1, "contacts", OpKind::Create, json!({"setting": "window", "occurred_at": "2026-11-25T10:00:00Z"})))?;
+    op["record_id"] = json!("not-a-uuid");
+    let (status, reply) = api.push_raw(serde_json::to_vec(&json!({"ops": [op]}))?, token).await?;
+    assert_eq!((status, code(&reply)), (422, "invalid_body"));
+    // Without a JSON content type.
+    let response = api.http.post(format!("{}/api/v1/sync/push", api.url)).bearer_auth(&api.token).header("outpost-protocol", "1").body("{}").send().await?;
+    assert_eq!(response.status().as_u16(), 415);
+    assert_eq!(count_records(&server, "contacts").await?, 0);
+    server.stop().await
+}
+
+#[tokio::test]
+async fn invalid_operations_reject_the_whole_batch_and_name_each_problem() -> Result {
+    let server = TestServer::start().await?;
+    let api = Api::new(&server).await?;
+    let good = api.op(1, "contacts", OpKind::Create, json!({"setting": "window", "occurred_at": "2026-11-25T10:00:00Z"}));
+    let contact = good.record_id.to_string();
+    let cases: Vec<(Op, Option<&str>, &str)> = vec![
+        (api.op(2, "people", OpKind::Create, json!({})), None, "unknown_collection"),
+        (api.op(2, "commodities", OpKind::Create, json!({"code": "x"})), None, "read_only_collection"),
+        (api.op(2, "clients", OpKind::Create, json!({"uic": "maiv287", "gender": "woman"})), Some("uic"), "invalid_uic"),
+        (api.op(2, "clients", OpKind::Create, json!({"uic": "MAIV287", "gender": 3})), Some("gender"), "wrong_type"),
+        (api.op(2, "clients", OpKind::Update, json!({"first_seen_site": "nope"})), Some("first_seen_site"), "invalid_uuid"),
+        (api.op(2, "distribution_lines", OpKind::Create, json!({"contact_id": contact, "commodity": "syringe_1ml", "quantity": -5})), Some("quantity"), "out_of_range"),
+        (api.op(2, "distribution_lines", OpKind::Create, json!({"contact_id": contact, "commodity": "syringe_1ml", "quantity": 50_000_000})), Some("quantity"), "out_of_range"),
+        (api.op(2, "contacts", OpKind::Create, json!({"setting": "window"})), Some("occurred_at"), "required"),
+        (api.op(2, "contacts", OpKind::Delete, json!({"note": "x"})), None, "fields_on_delete"),
+        (api.op(0, "contacts", OpKind::Delete, json!({})), None, "invalid_op_seq"),
+        (api.op(1, "contacts", OpKind::Delete, json!({})), None, "duplicate_op_seq"),
+    ];
+    for (bad, field, expect) in cases {
+        let (status, reply) = api.push(&[good.clone(), bad.clone()]).await?;
+        assert_eq!((status, code(&reply)), (422, "invalid_batch"), "{expect}: {reply}");
+        assert_eq!(detail_codes(&reply), vec![(field.map(str::to_string), expect.to_string())], "{reply}");
+        assert_eq!(reply["details"][0]["index"], json!(1));
+        assert_eq!(count_records(&server, "contacts").await?, 0, "the good op of a refused batch is not applied");
+    }
+    // Merge-time refusals (append-only records cannot change) roll back the whole batch too.
+    let line = api.op(3, "distribution_lines", OpKind::Create, json!({"contact_id": contact, "commodity": "condom_external", "quantity": 3}));
+    assert_eq!(api.push(&[good.clone(), line.clone()]).await?.0, 200);
+    let mut changed = line.clone();
+    changed.op_seq = 4;
+    changed.fields.insert("quantity".into(), json!(30));
+    let third = api.op(5, "contacts", OpKind::Create, json!({"setting": "window", "occurred_at": "2026-11-25T11:00:00Z"}));
+    let (status, reply) = api.push(&[third, changed]).await?;
+    assert_eq!((status, detail_codes(&reply)), (422, vec![(None, "immutable_record".to_string())]));
+    assert_eq!(count_records(&server, "contacts").await?, 1);
+    server.stop().await
+}
+
+#[tokio::test]
+async fn tokens_missing_forged_expired_and_protocol_versions() -> Result {
+    let server = TestServer::start().await?;
+    let api = Api::new(&server).await?;
+    let body = || serde_json::to_vec(&json!({"ops": []})).unwrap_or_default();
+    assert_eq!(api.push_raw(body(), None).await.map(|(s, b)| (s, code(&b).to_string()))?, (401, "missing_token".into()));
+    let forged = "A".repeat(43);
+    assert_eq!(api.push_raw(body(), Some(&forged)).await.map(|(s, b)| (s, code(&b).to_string()))?, (401, "invalid_token".into()));
+    let response = api.http.get(format!("{}/api/v1/sync/pull", api.url)).header("authorization", "Basic abc").header("outpost-protocol", "1").send().await?;
+    assert_eq!(response.status().as_u16(), 401);
+
+    let pull = |protocol: &'static str| {
+        api.http.get(format!("{}/api/v1/sync/pull", api.url)).bearer_auth(&api.token).header("outpost-protocol", protocol).send()
+    };
+    assert_eq!(pull("0").await?.status().as_u16(), 426);
+    assert_eq!(pull("99").await?.status().as_u16(), 426);
+    assert_eq!(pull("one").await?.status().as_u16(), 400);
+    let no_header = api.http.get(format!("{}/api/v1/sync/pull", api.url)).bearer_auth(&api.token).send().await?;
+    assert_eq!(no_header.status().as_u16(), 400);
+    // The device client turns 426 into "app too old".
+    assert_eq!(pull("1").await?.status().as_u16(), 200);
+
+    let device_id = api.device.with(|s| s.identity().map(|i| i.device_id)).ok_or_else(|| anyhow::anyhow!("no id"))?;
+    server.storage.expire_token(device_id).await?;
+    let (status, reply) = api.push_raw(body(), Some(&api.token)).await?;
+    assert_eq!((status, code(&reply)), (401, "token_expired"));
+    let err = api.device.sync().await.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(err.contains("revoked or has expired"), "{err}");
+    server.stop().await
+}
+
+#[tokio::test]
+async fn pull_parameters_are_checked() -> Result {
+    let server = TestServer::start().await?;
+    let api = Api::new(&server).await?;
+    for (query, expect) in [("limit=0", "invalid_limit"), ("limit=100000", "invalid_limit"), ("limit=abc", "invalid_query"), ("after=-1", "invalid_query"), ("bogus=1", "invalid_query")] {
+        let response = api.http.get(format!("{}/api/v1/sync/pull?{query}", api.url)).bearer_auth(&api.token).header("outpost-protocol", "1").send().await?;
+        assert_eq!(response.status().as_u16(), 400, "{query}");
+        let body: Value = response.json().await?;
+        assert_eq!(code(&body), expect, "{query}");
+    }
+    server.stop().await
+}
+
+#[tokio::test]
+async fn records_of_a_site_the_device_is_not_enrolled_for_are_refused() -> Result {
+    let server = TestServer::start().await?;
+    let api = Api::new(&server).await?;
+    let other = SimDevice::enroll(&server, SITE_B).await?;
+    let mut op = api.op(1, "contacts", OpKind::Create, json!({"setting": "window", "occurred_at": "2026-11-25T10:00:00Z"}));
+    op.site_id = other.site_id();
+    let (status, reply) = api.push(&[op]).await?;
+    assert_eq!((status, detail_codes(&reply)), (403, vec![(None, "site_not_enrolled".to_string())]));
+
+    // Editing another site's record by reusing its id, under one's own site, is refused too.
+    let theirs = other.create(Collection::Contacts, json!({"setting": "street_outreach", "occurred_at": "2026-11-25T10:00:00Z"}))?;
+    other.sync().await?;
+    let mut hijack = api.op(2, "contacts", OpKind::Update, json!({"note": "mine now"}));
+    hijack.record_id = theirs;
+    let (status, reply) = api.push(&[hijack]).await?;
+    assert_eq!((status, detail_codes(&reply)), (403, vec![(None, "site_mismatch".to_string())]));
+
+    // A stamp naming another device is a forgery.
+    let mut forged = api.op(3, "contacts", OpKind::Create, json!({"setting": "window", "occurred_at": "2026-11-25T10:00:00Z"}));
+    forged.stamp = Hlc::new(forged.stamp.wall_ms, 0, outpost_core::DeviceId::nil());
+    let (status, reply) = api.push(&[forged]).await?;
+    assert_eq!((status, detail_codes(&reply)), (403, vec![(None, "stamp_device_mismatch".to_string())]));
+    assert_eq!(count_records(&server, "contacts").await?, 1);
+    server.stop().await
+}
+
+#[tokio::test]
+async fn a_device_sets_refused_operations_aside_and_syncs_the_rest() -> Result {
+    let server = TestServer::start().await?;
+    let a = SimDevice::enroll(&server, SITE_A).await?;
+    let b = SimDevice::enroll(&server, SITE_B).await?;
+    // The device believes it also serves site B (say, its assignment was just removed).
+    let mut identity = a.with(|s| s.identity().cloned()).ok_or_else(|| anyhow::anyhow!("no identity"))?;
+    identity.sites.push(b.site.clone());
+    let enrolled = outpost_core::wire::EnrollResponse {
+        device_id: identity.device_id,
+        token: identity.token.clone(),
+        org_id: outpost_core::OrgId::nil(),
+        org_name: identity.org_name.clone(),
+        sites: identity.sites.clone(),
+        uic_scheme: identity.scheme.clone(),
+        server_time_ms: 0,
+    };
+    a.with(|s| s.save_enrollment(&server.url(), &enrolled))?;
+    let kept = a.create(Collection::Contacts, json!({"setting": "window", "occurred_at": "2026-11-25T10:00:00Z"}))?;
+    let refused = a.with(|s| s.create(Collection::Contacts, b.site_id(), object(json!({"setting": "window", "occurred_at": "2026-11-25T10:05:00Z"}))))?;
+    let later = a.create(Collection::Contacts, json!({"setting": "window", "occurred_at": "2026-11-25T10:10:00Z"}))?;
+
+    let report = a.client.sync(&a.store, &fast_retries(), &mut |_| {}).await?;
+    assert_eq!((report.pushed, report.rejected), (2, 1));
+    let rejected = a.with(|s| s.rejected_ops())?;
+    assert_eq!(rejected.len(), 1);
+    assert_eq!((rejected[0].op.record_id, rejected[0].code.as_str()), (refused, "site_not_enrolled"));
+    for id in [kept, later] {
+        assert!(server.storage.record("contacts", id).await?.is_some());
+    }
+    assert!(server.storage.record("contacts", refused).await?.is_none());
+    server.stop().await
+}
+
+#[tokio::test]
+async fn stamps_far_in_the_future_are_clamped_and_flagged() -> Result {
+    let server = TestServer::start().await?;
+    let a = SimDevice::enroll(&server, SITE_A).await?;
+    let b = SimDevice::enroll(&server, SITE_A).await?;
+    let client = b.create(Collection::Clients, json!({"uic": "MAIV287", "gender": "man"}))?;
+    b.sync().await?;
+    a.sync().await?;
+    // a's clock runs three years ahead; its edit must not freeze the field for three years.
+    a.with(|s| s.set_clock_offset_ms(3 * 365 * 24 * 3600 * 1000));
+    a.update(Collection::Clients, client, json!({"gender": "woman"}))?;
+    let token = a.with(|s| s.identity().map(|i| i.token.clone())).ok_or_else(|| anyhow::anyhow!("no token"))?;
+    let ops = a.with(|s| s.pending_ops(10))?;
+    let reply: PushResponse = a.client.push(&token, &outpost_core::wire::PushRequest { ops: ops.clone() }).await?;
+    assert_eq!(reply.clamped, vec![ops[0].op_seq]);
+    let stored = server.storage.record("clients", client).await?.ok_or_else(|| anyhow::anyhow!("missing"))?;
+    assert!(stored.fields["gender"].stamp.wall_ms <= outpost_server::time::now_ms());
+    a.sync().await?;
+    b.update(Collection::Clients, client, json!({"gender": "non_binary"}))?;
+    b.sync().await?;
+    a.sync().await?;
+    let on_a = a.with(|s| s.get(Collection::Clients, client))?.map(|s| s.fields["gender"].value.clone());
+    assert_eq!(on_a, Some(json!("non_binary")), "a later edit with a correct clock wins");
+    server.stop().await
+}
+
+#[tokio::test]
+async fn oversized_bodies_and_batches_are_refused() -> Result {
+    let settings = Settings { max_body_bytes: 64 * 1024, ..Settings::default() };
+    let server = TestServer::start_with(settings).await?;
+    let api = Api::new(&server).await?;
+    let big = format!("{{\"ops\": [], \"pad\": \"{}\"}}", "x".repeat(100 * 1024));
+    let (status, reply) = api.push_raw(big, Some(&api.token)).await?;
+    assert_eq!((status, code(&reply)), (413, "payload_too_large"));
+    let ops: Vec<Op> = (1..=1001).map(|i| api.op(i, "contacts", OpKind::Delete, json!({}))).collect();
+    let small_ops: Vec<Value> = ops.iter().map(|o| json!({"op_seq": o.op_seq, "collection": "contacts", "record_id": o.record_id, "site_id": o.site_id, "kind": "delete", "stamp": o.stamp})).collect();
+    let server2 = TestServer::start().await?;
+    let api2 = Api::new(&server2).await?;
+    let (status, reply) = api2.push_raw(serde_json::to_vec(&json!({"ops": small_ops}))?, Some(&api2.token)).await?;
+    assert_eq!((status, code(&reply)), (413, "too_many_ops"));
+    server2.stop().await?;
+    server.stop().await
+}
+
+#[tokio::test]
+async fn enrolment_codes_work_once_and_bad_enrolments_are_refused() -> Result {
+    let server = TestServer::start().await?;
+    let http = reqwest::Client::new();
+    let code_text = server.enrollment_code(SITE_A).await?;
+    let enroll = |body: Value| http.post(format!("{}/api/v1/enroll", server.url())).json(&body).send();
+    let ok = json!({"code": code_text.to_lowercase(), "device_name": "Van tablet", "app_version": "0.1.0", "protocol": 1});
+    assert_eq!(enroll(ok.clone()).await?.status().as_u16(), 200);
+    let again = enroll(ok.clone()).await?;
+    assert_eq!(again.status().as_u16(), 401);
+    assert_eq!(code(&again.json().await?), "enrollment_code_invalid");
+    let fresh = server.enrollment_code(SITE_A).await?;
+    for (body, status, expect) in [
+        (json!({"code": fresh, "device_name": "", "app_version": "0.1.0", "protocol": 1}), 422, "invalid_field"),
+        (json!({"code": fresh, "device_name": "x".repeat(101), "app_version": "0.1.0", "protocol": 1}), 422, "invalid_field"),
+        (json!({"code": fresh, "device_name": "Tab", "app_version": "0.1.0", "protocol": 0}), 426, "upgrade_required"),
+        (json!({"code": fresh, "device_name": "Tab"}), 422, "invalid_body"),
+        (json!({"code": "AAAA-BBBB-CCCC", "device_name": "Tab", "app_version": "1", "protocol": 1}), 401, "enrollment_code_invalid"),
+    ] {
+        let response = enroll(body.clone()).await?;
+        assert_eq!(response.status().as_u16(), status, "{body}");
+        assert_eq!(code(&response.json().await?), expect, "{body}");
+    }
+    // The unused code still works after the refusals.
+    let body = json!({"code": fresh, "device_name": "Tab", "app_version": "0.1.0", "protocol": 1});
+    assert_eq!(enroll(body).await?.status().as_u16(), 200);
+    server.stop().await
+}
+
+#[tokio::test]
+async fn the_server_keeps_serving_after_bad_requests() -> Result {
+    let server = TestServer::start().await?;
+    let api = Api::new(&server).await?;
+    for body in ["{", "[1,2", "{\"ops\": null}", "\u{0}\u{1}"] {
+        let _ = api.push_raw(body.to_string(), Some(&api.token)).await?;
+    }
+    let response = api.http.get(format!("{}/nowhere", api.url)).send().await?;
+    assert_eq!(response.status().as_u16(), 404);
+    let response = api.http.delete(format!("{}/api/v1/sync/push", api.url)).send().await?;
+    assert_eq!(response.status().as_u16(), 405);
+    let health: Value = api.http.get(format!("{}/healthz", api.url)).send().await?.json().await?;
+    assert_eq!(health["status"], json!("ok"));
+    api.device.create(Collection::Contacts, json!({"setting": "window", "occurred_at": "2026-11-25T10:00:00Z"}))?;
+    api.device.sync().await?;
+    assert_eq!(count_records(&server, "contacts").await?, 1);
+    server.stop().await
+}
+
+#[test]
+fn a_wrong_key_cannot_open_the_device_store_and_the_file_holds_no_plaintext() -> Result {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("device.db");
+    let key = outpost_device::StoreKey::from_bytes([7; 32]);
+    {
+        let store = DeviceStore::open(&path, &key)?;
+        drop(store);
+    }
+    let wrong = outpost_device::StoreKey::from_bytes([8; 32]);
+    assert!(matches!(DeviceStore::open(&path, &wrong), Err(outpost_device::StoreError::BadKey)));
+    let bytes = std::fs::read(&path)?;
+    assert!(!bytes.windows(6).any(|w| w == b"SQLite"), "the header is encrypted");
+    assert!(!bytes.windows(7).any(|w| w == b"outbox"), "schema text is encrypted");
+    let _ = Collection::Clients;
+    Ok(())
+}

@@ -1,0 +1,1 @@
+//! OpenAPI document checks (written below).

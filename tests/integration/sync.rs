@@ -1,0 +1,197 @@
+//! Sync scenarios between devices and the server.
+
+use outpost_core::Collection;
+use outpost_core::wire::PushRequest;
+use outpost_device::{Progress, SyncOptions, SyncPhase};
+use outpost_server::db::Storage;
+use outpost_tests::{SITE_A, SITE_B, SimDevice, TestServer, assert_converged, fast_retries};
+use serde_json::json;
+
+type Result = anyhow::Result<()>;
+
+fn contact(setting: &str) -> serde_json::Value {
+    json!({"setting": setting, "occurred_at": "2026-11-25T10:00:00Z", "services": ["kit"]})
+}
+
+#[tokio::test]
+async fn offline_edits_on_two_devices_converge() -> Result {
+    let server = TestServer::start().await?;
+    let a = SimDevice::enroll(&server, SITE_A).await?;
+    let b = SimDevice::enroll(&server, SITE_A).await?;
+
+    let client = a.create(Collection::Clients, json!({"uic": "MAIV287", "gender": "woman", "birth_year": 1987}))?;
+    let visit = a.create(Collection::Contacts, json!({"client_id": client.to_string(), "setting": "window", "occurred_at": "2026-11-25T09:00:00Z"}))?;
+    a.create(Collection::DistributionLines, json!({"contact_id": visit.to_string(), "commodity": "syringe_1ml", "quantity": 10}))?;
+    b.create(Collection::Clients, json!({"uic": "OLPE190", "gender": "man"}))?;
+    b.create(Collection::Contacts, contact("street_outreach"))?;
+
+    a.sync().await?;
+    b.sync().await?;
+    a.sync().await?;
+    assert_converged(&server, &[&a, &b]).await?;
+    assert_eq!(b.with(|s| s.find_clients("MA", 10))?.len(), 1, "b sees a's client");
+    let history = b.with(|s| s.client_history(client, 10))?;
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].items.get("syringe_1ml"), Some(&10));
+    server.stop().await
+}
+
+#[tokio::test]
+async fn same_field_edited_on_both_devices_has_one_winner_and_a_logged_loser() -> Result {
+    let server = TestServer::start().await?;
+    let a = SimDevice::enroll(&server, SITE_A).await?;
+    let b = SimDevice::enroll(&server, SITE_A).await?;
+    let client = a.create(Collection::Clients, json!({"uic": "MAIV287", "gender": "not_stated"}))?;
+    a.sync().await?;
+    b.sync().await?;
+
+    a.update(Collection::Clients, client, json!({"gender": "woman"}))?;
+    b.update(Collection::Clients, client, json!({"gender": "trans_woman"}))?;
+    b.sync().await?;
+    a.sync().await?;
+    b.sync().await?;
+
+    assert_converged(&server, &[&a, &b]).await?;
+    let winner = a.with(|s| s.get(Collection::Clients, client))?.and_then(|st| st.fields.get("gender").map(|f| f.value.clone()));
+    // a edited after b (a's clock is later or equal, ties broken by device id): both agree.
+    let conflicts = server.storage.conflicts().await?;
+    assert_eq!(conflicts.len(), 1, "{conflicts:?}");
+    assert_eq!(conflicts[0].field, "gender");
+    assert_eq!(Some(conflicts[0].winner.clone()), winner);
+    let mut values = [conflicts[0].winner.clone(), conflicts[0].loser.clone()];
+    values.sort_by_key(|v| v.to_string());
+    assert_eq!(values, [json!("trans_woman"), json!("woman")]);
+    server.stop().await
+}
+
+#[tokio::test]
+async fn delete_wins_over_a_concurrent_edit_without_losing_the_edit() -> Result {
+    let server = TestServer::start().await?;
+    let a = SimDevice::enroll(&server, SITE_A).await?;
+    let b = SimDevice::enroll(&server, SITE_A).await?;
+    let visit = a.create(Collection::Contacts, contact("window"))?;
+    a.sync().await?;
+    b.sync().await?;
+
+    a.with(|s| s.delete(Collection::Contacts, visit))?;
+    b.update(Collection::Contacts, visit, json!({"note": "asked about OST"}))?;
+    a.sync().await?;
+    b.sync().await?;
+    a.sync().await?;
+
+    assert_converged(&server, &[&a, &b]).await?;
+    for device in [&a, &b] {
+        let state = device.with(|s| s.get(Collection::Contacts, visit))?.ok_or_else(|| anyhow::anyhow!("record gone"))?;
+        assert!(state.deleted.is_some(), "the delete holds on every device");
+        assert_eq!(state.fields.get("note").map(|f| f.value.clone()), Some(json!("asked about OST")), "the edit is kept");
+        assert!(device.with(|s| s.contacts_between("2026-11-25T00:00:00Z", "2026-11-26T00:00:00Z", 10))?.is_empty());
+    }
+    let conflicts = server.storage.conflicts().await?;
+    assert!(conflicts.iter().any(|c| c.field == "_deleted"), "{conflicts:?}");
+    // A deleted record cannot be edited locally any more.
+    assert!(a.update(Collection::Contacts, visit, json!({"note": "x"})).is_err());
+    server.stop().await
+}
+
+#[tokio::test]
+async fn many_pages_pull_into_a_fresh_device_with_progress() -> Result {
+    let server = TestServer::start().await?;
+    let a = SimDevice::enroll(&server, SITE_A).await?;
+    for i in 0..1200 {
+        a.create(Collection::Contacts, json!({"setting": "window", "occurred_at": format!("2026-11-{:02}T10:00:00Z", 1 + i % 28)}))?;
+    }
+    let options = SyncOptions { push_batch: 250, pull_limit: 100, ..fast_retries() };
+    let mut pushes = Vec::new();
+    a.client.sync(&a.store, &options, &mut |p| pushes.push(p)).await?;
+    let last_push = pushes.iter().rev().find(|p| p.phase == SyncPhase::Push).copied();
+    assert_eq!(last_push, Some(Progress { phase: SyncPhase::Push, done: 1200, total: 1200 }));
+    assert!(pushes.iter().filter(|p| p.phase == SyncPhase::Push).count() >= 5, "pushed in batches");
+
+    let fresh = SimDevice::enroll(&server, SITE_A).await?;
+    let mut pulls = Vec::new();
+    let report = fresh.client.sync(&fresh.store, &options, &mut |p| pulls.push(p)).await?;
+    let pull_steps: Vec<Progress> = pulls.into_iter().filter(|p| p.phase == SyncPhase::Pull).collect();
+    assert!(pull_steps.len() >= 12, "{} pages", pull_steps.len());
+    assert!(pull_steps.windows(2).all(|w| w[0].done < w[1].done), "progress only moves forward");
+    let last = pull_steps.last().copied().ok_or_else(|| anyhow::anyhow!("no progress"))?;
+    assert_eq!(last.done, last.total);
+    assert_eq!(report.pulled, last.done);
+    a.sync().await?;
+    assert_converged(&server, &[&a, &fresh]).await?;
+    server.stop().await
+}
+
+#[tokio::test]
+async fn a_push_retried_after_its_response_was_lost_is_not_duplicated() -> Result {
+    let server = TestServer::start().await?;
+    let a = SimDevice::enroll(&server, SITE_A).await?;
+    let visit = a.create(Collection::Contacts, contact("window"))?;
+    a.create(Collection::DistributionLines, json!({"contact_id": visit.to_string(), "commodity": "syringe_1ml", "quantity": 10}))?;
+    a.create(Collection::SharpsReturns, json!({"contact_id": visit.to_string(), "count": 7}))?;
+
+    // The server commits, but the reply never reaches the device: the outbox keeps the ops.
+    let token = a.with(|s| s.identity().map(|i| i.token.clone())).ok_or_else(|| anyhow::anyhow!("not enrolled"))?;
+    let ops = a.with(|s| s.pending_ops(100))?;
+    let first = a.client.push(&token, &PushRequest { ops: ops.clone() }).await?;
+    assert_eq!(first.acked.len(), 3);
+    let before = server.storage.snapshot().await?;
+    assert_eq!(a.with(|s| s.pending_count())?, 3);
+
+    // The device retries the same batch, then syncs normally.
+    let again = a.client.push(&token, &PushRequest { ops }).await?;
+    assert_eq!(again.acked, first.acked, "a replay is acknowledged again");
+    a.sync().await?;
+    let after = server.storage.snapshot().await?;
+    assert_eq!(before, after, "nothing was applied twice");
+    let lines = after.iter().filter(|r| r.collection == "distribution_lines").count();
+    assert_eq!(lines, 1);
+    assert_converged(&server, &[&a]).await?;
+    server.stop().await
+}
+
+#[tokio::test]
+async fn a_device_of_site_a_never_receives_site_b_records() -> Result {
+    let server = TestServer::start().await?;
+    let a = SimDevice::enroll(&server, SITE_A).await?;
+    let b = SimDevice::enroll(&server, SITE_B).await?;
+    b.create(Collection::Clients, json!({"uic": "ZHYU390", "gender": "man"}))?;
+    b.create(Collection::Contacts, contact("street_outreach"))?;
+    b.sync().await?;
+    a.create(Collection::Contacts, contact("window"))?;
+    a.sync().await?;
+    b.sync().await?;
+
+    let seen_by_a = a.with(|s| s.snapshot())?;
+    assert!(a.with(|s| s.find_clients("ZH", 10))?.is_empty());
+    for ((collection, id), _) in &seen_by_a {
+        let row = server.storage.snapshot().await?.into_iter().find(|r| &r.collection == collection && r.id == *id);
+        let site = row.and_then(|r| r.site_id);
+        assert!(site.is_none() || site == Some(a.site_id()), "{collection} {id} of another site reached site A");
+    }
+    let sites = a.with(|s| s.list(Collection::Sites))?;
+    assert_eq!(sites.len(), 1, "a device only learns its own site");
+    assert!(!a.with(|s| s.list(Collection::Commodities))?.is_empty(), "reference data reaches every device");
+    assert_converged(&server, &[&a, &b]).await?;
+    server.stop().await
+}
+
+#[tokio::test]
+async fn stock_levels_follow_movements_and_distributions() -> Result {
+    let server = TestServer::start().await?;
+    let a = SimDevice::enroll(&server, SITE_A).await?;
+    let b = SimDevice::enroll(&server, SITE_A).await?;
+    a.create(Collection::StockMovements, json!({"commodity": "syringe_1ml", "quantity": 500, "kind": "received", "occurred_at": "2026-11-01T09:00:00Z"}))?;
+    a.create(Collection::StockMovements, json!({"commodity": "syringe_1ml", "quantity": 20, "kind": "expired_damaged", "occurred_at": "2026-11-02T09:00:00Z"}))?;
+    let visit = b.create(Collection::Contacts, contact("window"))?;
+    let line = b.create(Collection::DistributionLines, json!({"contact_id": visit.to_string(), "commodity": "syringe_1ml", "quantity": 30}))?;
+    b.create(Collection::DistributionLines, json!({"contact_id": visit.to_string(), "commodity": "syringe_1ml", "quantity": 10, "reverses": line.to_string()}))?;
+    a.sync().await?;
+    b.sync().await?;
+    a.sync().await?;
+    for device in [&a, &b] {
+        let levels = device.with(|s| s.stock_levels(device.site_id()))?;
+        let syringes = levels.iter().find(|l| l.commodity == "syringe_1ml").ok_or_else(|| anyhow::anyhow!("no level"))?;
+        assert_eq!((syringes.received, syringes.distributed, syringes.level), (480, 20, 460));
+    }
+    server.stop().await
+}
