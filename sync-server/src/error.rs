@@ -30,10 +30,8 @@ impl ApiError {
 
     /// A batch refused as a whole because of the listed operations.
     pub fn batch(status: StatusCode, details: Vec<ErrorDetail>) -> Self {
-        let message = format!(
-            "{} operation(s) in the batch were refused; nothing in the batch was applied",
-            details.len()
-        );
+        let message =
+            format!("{} operation(s) in the batch were refused; nothing in the batch was applied", details.len());
         Self { status, code: "invalid_batch", message, details }
     }
 

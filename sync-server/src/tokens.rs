@@ -17,7 +17,8 @@ pub fn new_enrollment_code() -> String {
 
 /// The stored form of an enrolment code: case, spaces and dashes do not matter when typed.
 pub fn hash_enrollment_code(code: &str) -> String {
-    let normalised: String = code.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_uppercase()).collect();
+    let normalised: String =
+        code.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_uppercase()).collect();
     hex_sha256(normalised.as_bytes())
 }
 

@@ -30,9 +30,17 @@ fn action() -> impl Strategy<Value = Action> {
     prop_oneof![
         (d.clone(), 0..GENDERS.len()).prop_map(|(device, gender)| Action::CreateClient { device, gender }),
         d.clone().prop_map(|device| Action::CreateContact { device }),
-        (d.clone(), any::<usize>(), 0..GENDERS.len()).prop_map(|(device, pick, gender)| Action::Edit { device, pick, gender }),
+        (d.clone(), any::<usize>(), 0..GENDERS.len()).prop_map(|(device, pick, gender)| Action::Edit {
+            device,
+            pick,
+            gender
+        }),
         (d.clone(), any::<usize>()).prop_map(|(device, pick)| Action::Delete { device, pick }),
-        (d.clone(), any::<usize>(), 1..50u32).prop_map(|(device, pick, quantity)| Action::GiveKit { device, pick, quantity }),
+        (d.clone(), any::<usize>(), 1..50u32).prop_map(|(device, pick, quantity)| Action::GiveKit {
+            device,
+            pick,
+            quantity
+        }),
         d.clone().prop_map(|device| Action::Sync { device }),
         d.prop_map(|device| Action::SyncLosingReply { device }),
     ]
@@ -66,14 +74,19 @@ async fn run(actions: Vec<Action>) -> anyhow::Result<()> {
             Action::CreateClient { device, gender } => {
                 let d = &devices[device];
                 let id = d.create(Collection::Clients, json!({"uic": "MAIV287", "gender": GENDERS[gender]}))?;
-                let stamp = stamp_of(d, Collection::Clients, id, "gender").ok_or_else(|| anyhow::anyhow!("no stamp"))?;
+                let stamp =
+                    stamp_of(d, Collection::Clients, id, "gender").ok_or_else(|| anyhow::anyhow!("no stamp"))?;
                 ledger.created.insert((Collection::Clients, id), stamp);
                 ledger.field_writes.push((Collection::Clients, id, "gender".into(), stamp));
             }
             Action::CreateContact { device } => {
                 let d = &devices[device];
-                let id = d.create(Collection::Contacts, json!({"setting": "window", "occurred_at": "2026-11-25T10:00:00Z"}))?;
-                let stamp = stamp_of(d, Collection::Contacts, id, "setting").ok_or_else(|| anyhow::anyhow!("no stamp"))?;
+                let id = d.create(
+                    Collection::Contacts,
+                    json!({"setting": "window", "occurred_at": "2026-11-25T10:00:00Z"}),
+                )?;
+                let stamp =
+                    stamp_of(d, Collection::Contacts, id, "setting").ok_or_else(|| anyhow::anyhow!("no stamp"))?;
                 ledger.created.insert((Collection::Contacts, id), stamp);
             }
             Action::Edit { device, pick, gender } => {
@@ -84,7 +97,8 @@ async fn run(actions: Vec<Action>) -> anyhow::Result<()> {
                 }
                 let id = clients[pick % clients.len()];
                 d.update(Collection::Clients, id, json!({"gender": GENDERS[gender]}))?;
-                let stamp = stamp_of(d, Collection::Clients, id, "gender").ok_or_else(|| anyhow::anyhow!("no stamp"))?;
+                let stamp =
+                    stamp_of(d, Collection::Clients, id, "gender").ok_or_else(|| anyhow::anyhow!("no stamp"))?;
                 ledger.field_writes.push((Collection::Clients, id, "gender".into(), stamp));
             }
             Action::Delete { device, pick } => {
@@ -108,7 +122,8 @@ async fn run(actions: Vec<Action>) -> anyhow::Result<()> {
                     Collection::DistributionLines,
                     json!({"contact_id": contact.to_string(), "commodity": "syringe_1ml", "quantity": quantity}),
                 )?;
-                let stamp = stamp_of(d, Collection::DistributionLines, id, "quantity").ok_or_else(|| anyhow::anyhow!("no stamp"))?;
+                let stamp = stamp_of(d, Collection::DistributionLines, id, "quantity")
+                    .ok_or_else(|| anyhow::anyhow!("no stamp"))?;
                 ledger.created.insert((Collection::DistributionLines, id), stamp);
             }
             Action::Sync { device } => {
@@ -116,7 +131,8 @@ async fn run(actions: Vec<Action>) -> anyhow::Result<()> {
             }
             Action::SyncLosingReply { device } => {
                 let d = &devices[device];
-                let token = d.with(|s| s.identity().map(|i| i.token.clone())).ok_or_else(|| anyhow::anyhow!("no token"))?;
+                let token =
+                    d.with(|s| s.identity().map(|i| i.token.clone())).ok_or_else(|| anyhow::anyhow!("no token"))?;
                 let ops = d.with(|s| s.pending_ops(50))?;
                 if !ops.is_empty() {
                     // Committed on the server, reply lost: the outbox keeps everything.
@@ -147,10 +163,8 @@ async fn run(actions: Vec<Action>) -> anyhow::Result<()> {
     for (collection, id) in &ledger.deletes {
         anyhow::ensure!(server_records[&(collection.name().to_string(), *id)].deleted.is_some(), "delete of {id} lost");
     }
-    let device_created = server_records
-        .keys()
-        .filter(|(c, _)| c == "clients" || c == "contacts" || c == "distribution_lines")
-        .count();
+    let device_created =
+        server_records.keys().filter(|(c, _)| c == "clients" || c == "contacts" || c == "distribution_lines").count();
     anyhow::ensure!(device_created == ledger.created.len(), "duplicated or invented records");
     server.stop().await
 }

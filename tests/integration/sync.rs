@@ -20,8 +20,14 @@ async fn offline_edits_on_two_devices_converge() -> Result {
     let b = SimDevice::enroll(&server, SITE_A).await?;
 
     let client = a.create(Collection::Clients, json!({"uic": "MAIV287", "gender": "woman", "birth_year": 1987}))?;
-    let visit = a.create(Collection::Contacts, json!({"client_id": client.to_string(), "setting": "window", "occurred_at": "2026-11-25T09:00:00Z"}))?;
-    a.create(Collection::DistributionLines, json!({"contact_id": visit.to_string(), "commodity": "syringe_1ml", "quantity": 10}))?;
+    let visit = a.create(
+        Collection::Contacts,
+        json!({"client_id": client.to_string(), "setting": "window", "occurred_at": "2026-11-25T09:00:00Z"}),
+    )?;
+    a.create(
+        Collection::DistributionLines,
+        json!({"contact_id": visit.to_string(), "commodity": "syringe_1ml", "quantity": 10}),
+    )?;
     b.create(Collection::Clients, json!({"uic": "OLPE190", "gender": "man"}))?;
     b.create(Collection::Contacts, contact("street_outreach"))?;
 
@@ -52,7 +58,8 @@ async fn same_field_edited_on_both_devices_has_one_winner_and_a_logged_loser() -
     b.sync().await?;
 
     assert_converged(&server, &[&a, &b]).await?;
-    let winner = a.with(|s| s.get(Collection::Clients, client))?.and_then(|st| st.fields.get("gender").map(|f| f.value.clone()));
+    let winner =
+        a.with(|s| s.get(Collection::Clients, client))?.and_then(|st| st.fields.get("gender").map(|f| f.value.clone()));
     // a edited after b (a's clock is later or equal, ties broken by device id): both agree.
     let conflicts = server.storage.conflicts().await?;
     assert_eq!(conflicts.len(), 1, "{conflicts:?}");
@@ -81,9 +88,14 @@ async fn delete_wins_over_a_concurrent_edit_without_losing_the_edit() -> Result 
 
     assert_converged(&server, &[&a, &b]).await?;
     for device in [&a, &b] {
-        let state = device.with(|s| s.get(Collection::Contacts, visit))?.ok_or_else(|| anyhow::anyhow!("record gone"))?;
+        let state =
+            device.with(|s| s.get(Collection::Contacts, visit))?.ok_or_else(|| anyhow::anyhow!("record gone"))?;
         assert!(state.deleted.is_some(), "the delete holds on every device");
-        assert_eq!(state.fields.get("note").map(|f| f.value.clone()), Some(json!("asked about OST")), "the edit is kept");
+        assert_eq!(
+            state.fields.get("note").map(|f| f.value.clone()),
+            Some(json!("asked about OST")),
+            "the edit is kept"
+        );
         assert!(device.with(|s| s.contacts_between("2026-11-25T00:00:00Z", "2026-11-26T00:00:00Z", 10))?.is_empty());
     }
     let conflicts = server.storage.conflicts().await?;
@@ -98,7 +110,10 @@ async fn many_pages_pull_into_a_fresh_device_with_progress() -> Result {
     let server = TestServer::start().await?;
     let a = SimDevice::enroll(&server, SITE_A).await?;
     for i in 0..1200 {
-        a.create(Collection::Contacts, json!({"setting": "window", "occurred_at": format!("2026-11-{:02}T10:00:00Z", 1 + i % 28)}))?;
+        a.create(
+            Collection::Contacts,
+            json!({"setting": "window", "occurred_at": format!("2026-11-{:02}T10:00:00Z", 1 + i % 28)}),
+        )?;
     }
     let options = SyncOptions { push_batch: 250, pull_limit: 100, ..fast_retries() };
     let mut pushes = Vec::new();
@@ -126,7 +141,10 @@ async fn a_push_retried_after_its_response_was_lost_is_not_duplicated() -> Resul
     let server = TestServer::start().await?;
     let a = SimDevice::enroll(&server, SITE_A).await?;
     let visit = a.create(Collection::Contacts, contact("window"))?;
-    a.create(Collection::DistributionLines, json!({"contact_id": visit.to_string(), "commodity": "syringe_1ml", "quantity": 10}))?;
+    a.create(
+        Collection::DistributionLines,
+        json!({"contact_id": visit.to_string(), "commodity": "syringe_1ml", "quantity": 10}),
+    )?;
     a.create(Collection::SharpsReturns, json!({"contact_id": visit.to_string(), "count": 7}))?;
 
     // The server commits, but the reply never reaches the device: the outbox keeps the ops.
@@ -163,7 +181,7 @@ async fn a_device_of_site_a_never_receives_site_b_records() -> Result {
 
     let seen_by_a = a.with(|s| s.snapshot())?;
     assert!(a.with(|s| s.find_clients("ZH", 10))?.is_empty());
-    for ((collection, id), _) in &seen_by_a {
+    for (collection, id) in seen_by_a.keys() {
         let row = server.storage.snapshot().await?.into_iter().find(|r| &r.collection == collection && r.id == *id);
         let site = row.and_then(|r| r.site_id);
         assert!(site.is_none() || site == Some(a.site_id()), "{collection} {id} of another site reached site A");
@@ -180,17 +198,24 @@ async fn stock_levels_follow_movements_and_distributions() -> Result {
     let server = TestServer::start().await?;
     let a = SimDevice::enroll(&server, SITE_A).await?;
     let b = SimDevice::enroll(&server, SITE_A).await?;
-    a.create(Collection::StockMovements, json!({"commodity": "syringe_1ml", "quantity": 500, "kind": "received", "occurred_at": "2026-11-01T09:00:00Z"}))?;
+    a.create(
+        Collection::StockMovements,
+        json!({"commodity": "syringe_1ml", "quantity": 500, "kind": "received", "occurred_at": "2026-11-01T09:00:00Z"}),
+    )?;
     a.create(Collection::StockMovements, json!({"commodity": "syringe_1ml", "quantity": 20, "kind": "expired_damaged", "occurred_at": "2026-11-02T09:00:00Z"}))?;
     let visit = b.create(Collection::Contacts, contact("window"))?;
-    let line = b.create(Collection::DistributionLines, json!({"contact_id": visit.to_string(), "commodity": "syringe_1ml", "quantity": 30}))?;
+    let line = b.create(
+        Collection::DistributionLines,
+        json!({"contact_id": visit.to_string(), "commodity": "syringe_1ml", "quantity": 30}),
+    )?;
     b.create(Collection::DistributionLines, json!({"contact_id": visit.to_string(), "commodity": "syringe_1ml", "quantity": 10, "reverses": line.to_string()}))?;
     a.sync().await?;
     b.sync().await?;
     a.sync().await?;
     for device in [&a, &b] {
         let levels = device.with(|s| s.stock_levels(device.site_id()))?;
-        let syringes = levels.iter().find(|l| l.commodity == "syringe_1ml").ok_or_else(|| anyhow::anyhow!("no level"))?;
+        let syringes =
+            levels.iter().find(|l| l.commodity == "syringe_1ml").ok_or_else(|| anyhow::anyhow!("no level"))?;
         assert_eq!((syringes.received, syringes.distributed, syringes.level), (480, 20, 460));
     }
     server.stop().await

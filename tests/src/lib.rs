@@ -163,7 +163,8 @@ pub async fn assert_converged(server: &TestServer, devices: &[&SimDevice]) -> Re
         if local != expected {
             let missing: Vec<_> = expected.keys().filter(|k| !local.contains_key(*k)).collect();
             let extra: Vec<_> = local.keys().filter(|k| !expected.contains_key(*k)).collect();
-            let differing: Vec<_> = expected.iter().filter(|(k, v)| local.get(*k).is_some_and(|l| l != *v)).map(|(k, _)| k).collect();
+            let differing: Vec<_> =
+                expected.iter().filter(|(k, v)| local.get(*k).is_some_and(|l| l != *v)).map(|(k, _)| k).collect();
             return Err(anyhow!(
                 "device {n} diverges from the server: missing {missing:?}, extra {extra:?}, differing {differing:?}"
             ));

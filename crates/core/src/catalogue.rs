@@ -64,15 +64,16 @@ const INJECTING: &[(&str, u32)] =
 
 /// The default kit templates.
 pub fn default_kits() -> Vec<KitTemplate> {
-    let women: Vec<(&str, u32)> = INJECTING
-        .iter()
-        .copied()
-        .chain([("hygiene_kit", 1), ("pregnancy_test", 1), ("condom_internal", 2)])
-        .collect();
+    let women: Vec<(&str, u32)> =
+        INJECTING.iter().copied().chain([("hygiene_kit", 1), ("pregnancy_test", 1), ("condom_internal", 2)]).collect();
     vec![
         kit("injecting", "Injecting kit", INJECTING),
         kit("smoking", "Smoking kit", &[("smoking_pipe", 1), ("mouthpiece", 2), ("foil", 5), ("condom_external", 2)]),
-        kit("nightlife", "Nightlife kit", &[("condom_external", 3), ("lubricant", 2), ("earplugs", 1), ("leaflet", 1), ("drug_test_strip", 2)]),
+        kit(
+            "nightlife",
+            "Nightlife kit",
+            &[("condom_external", 3), ("lubricant", 2), ("earplugs", 1), ("leaflet", 1), ("drug_test_strip", 2)],
+        ),
         kit("women", "Women's kit", &women),
     ]
 }

@@ -169,7 +169,11 @@ fn apply_mutable(current: Option<&RecordState>, change: &Change) -> Merged {
                     Some(cur) if incoming.stamp > cur.stamp => {
                         let unseen = write.base != Some(cur.stamp);
                         if unseen && cur.value != incoming.value && cur.stamp.device != incoming.stamp.device {
-                            conflicts.push(ConflictEntry { field: name.clone(), winner: incoming.clone(), loser: cur.clone() });
+                            conflicts.push(ConflictEntry {
+                                field: name.clone(),
+                                winner: incoming.clone(),
+                                loser: cur.clone(),
+                            });
                         }
                         changed |= cur.value != incoming.value || cur.stamp != incoming.stamp;
                         state.fields.insert(name.clone(), incoming);
@@ -186,7 +190,10 @@ fn apply_mutable(current: Option<&RecordState>, change: &Change) -> Merged {
                     conflicts.push(ConflictEntry {
                         field: DELETED_FIELD.into(),
                         winner: FieldState { value: Value::Bool(true), stamp: deleted },
-                        loser: FieldState { value: Value::Object(writes.iter().map(|(k, w)| (k.clone(), w.value.clone())).collect()), stamp: change.stamp },
+                        loser: FieldState {
+                            value: Value::Object(writes.iter().map(|(k, w)| (k.clone(), w.value.clone())).collect()),
+                            stamp: change.stamp,
+                        },
                     });
                 }
             }
@@ -242,7 +249,9 @@ mod tests {
         for change in changes {
             match apply(state.as_ref(), change, mutability) {
                 Ok(m) => {
-                    conflicts.extend(m.conflicts.iter().map(|c| format!("{}:{}>{}", c.field, c.winner.value, c.loser.value)));
+                    conflicts.extend(
+                        m.conflicts.iter().map(|c| format!("{}:{}>{}", c.field, c.winner.value, c.loser.value)),
+                    );
                     state = Some(m.state);
                 }
                 Err(e) => return (Err(e), conflicts),
@@ -332,9 +341,11 @@ mod tests {
 
     #[test]
     fn join_is_commutative_and_idempotent() {
-        let a = apply(None, &create(t(1, 1), &[("x", json!(1)), ("y", json!(1))]), Mutability::Mutable).expect("a").state;
+        let a =
+            apply(None, &create(t(1, 1), &[("x", json!(1)), ("y", json!(1))]), Mutability::Mutable).expect("a").state;
         let b = apply(Some(&a), &update(t(2, 2), &[("y", json!(2))], None), Mutability::Mutable).expect("b").state;
-        let c = apply(None, &Change { stamp: t(3, 3), kind: ChangeKind::Delete }, Mutability::Mutable).expect("c").state;
+        let c =
+            apply(None, &Change { stamp: t(3, 3), kind: ChangeKind::Delete }, Mutability::Mutable).expect("c").state;
         assert_eq!(join(&a, &b), join(&b, &a));
         assert_eq!(join(&join(&a, &b), &c), join(&a, &join(&b, &c)));
         assert_eq!(join(&b, &b), b);

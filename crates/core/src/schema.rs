@@ -6,8 +6,8 @@
 //! server; a known field of the wrong type is refused with a specific error.
 
 use crate::records::{
-    AgeBand, CommodityCategory, Gender, KeyGroup, OverdoseOutcome, ReferralStatus, ReferralTarget,
-    Service, Setting, StockKind, TestKind, TestOutcome,
+    AgeBand, CommodityCategory, Gender, KeyGroup, OverdoseOutcome, ReferralStatus, ReferralTarget, Service, Setting,
+    StockKind, TestKind, TestOutcome,
 };
 use crate::uic::UicScheme;
 use serde::Serialize;
@@ -161,8 +161,7 @@ const DISTRIBUTION_LINE: &[FieldSpec] = &[
     req("quantity", K::Int { min: 1, max: 10_000 }),
     opt("reverses", K::Id),
 ];
-const SHARPS_RETURN: &[FieldSpec] =
-    &[req("contact_id", K::Id), req("count", K::Int { min: 0, max: 100_000 })];
+const SHARPS_RETURN: &[FieldSpec] = &[req("contact_id", K::Id), req("count", K::Int { min: 0, max: 100_000 })];
 const REFERRAL: &[FieldSpec] = &[
     req("contact_id", K::Id),
     opt("client_id", K::Id),
@@ -208,8 +207,7 @@ const SURVEY_RESPONSE: &[FieldSpec] = &[
     req("answers", K::Answers),
 ];
 const CLIENT_MERGE: &[FieldSpec] = &[req("from_client", K::Id), req("into_client", K::Id)];
-const SITE: &[FieldSpec] =
-    &[req("name", K::Text(200)), opt("pwid_estimate", K::Int { min: 0, max: 10_000_000 })];
+const SITE: &[FieldSpec] = &[req("name", K::Text(200)), opt("pwid_estimate", K::Int { min: 0, max: 10_000_000 })];
 const COMMODITY: &[FieldSpec] = &[
     req("code", K::Code),
     req("name", K::Text(200)),
@@ -219,8 +217,7 @@ const COMMODITY: &[FieldSpec] = &[
     req("counts_as_needle_syringe", K::Bool),
     opt("low_stock_threshold", K::Int { min: 0, max: 10_000_000 }),
 ];
-const KIT_TEMPLATE: &[FieldSpec] =
-    &[req("code", K::Code), req("name", K::Text(200)), req("items", K::CommodityItems)];
+const KIT_TEMPLATE: &[FieldSpec] = &[req("code", K::Code), req("name", K::Text(200)), req("items", K::CommodityItems)];
 
 /// One problem with one field, with a machine-readable code and a sentence for people.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -365,8 +362,10 @@ fn check_value(name: &str, kind: FieldKind, value: &Value, scheme: &UicScheme) -
         K::Bool => value.as_bool().map(|_| ()).ok_or_else(|| type_error(name, "true or false")),
         K::Timestamp => {
             let text = value.as_str().ok_or_else(|| type_error(name, "an RFC 3339 date-time"))?;
-            let at = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
-                .map_err(|_| FieldError::new(name, "invalid_timestamp", format!("{text:?} is not an RFC 3339 date-time")))?;
+            let at =
+                time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).map_err(|_| {
+                    FieldError::new(name, "invalid_timestamp", format!("{text:?} is not an RFC 3339 date-time"))
+                })?;
             if !(2000..=2100).contains(&at.year()) {
                 return Err(FieldError::new(name, "out_of_range", "the date must be between 2000 and 2100"));
             }
@@ -498,20 +497,75 @@ mod tests {
             (C::Clients, json!({"future_field": {"a": 1}}), false, ok.clone()),
             (C::Clients, json!({"Bad-Name": 1}), false, err("Bad-Name", "bad_field_name")),
             (C::Clients, json!({"big": "x".repeat(5000)}), false, err("big", "too_large")),
-            (C::Contacts, json!({"setting": "street_outreach", "occurred_at": "2026-11-25T10:00:00Z"}), true, ok.clone()),
-            (C::Contacts, json!({"setting": "street_outreach", "occurred_at": "yesterday"}), true, err("occurred_at", "invalid_timestamp")),
+            (
+                C::Contacts,
+                json!({"setting": "street_outreach", "occurred_at": "2026-11-25T10:00:00Z"}),
+                true,
+                ok.clone(),
+            ),
+            (
+                C::Contacts,
+                json!({"setting": "street_outreach", "occurred_at": "yesterday"}),
+                true,
+                err("occurred_at", "invalid_timestamp"),
+            ),
             (C::Contacts, json!({"occurred_at": "3026-11-25T10:00:00Z"}), false, err("occurred_at", "out_of_range")),
             (C::Contacts, json!({"note": "a\u{0007}b"}), false, err("note", "control_characters")),
             (C::Contacts, json!({"note": "x".repeat(MAX_NOTE_CHARS + 1)}), false, err("note", "too_long")),
-            (C::DistributionLines, json!({"contact_id": CONTACT_ID, "commodity": "syringe_1ml", "quantity": 10}), true, ok.clone()),
-            (C::DistributionLines, json!({"contact_id": CONTACT_ID, "commodity": "syringe_1ml", "quantity": -3}), true, err("quantity", "out_of_range")),
-            (C::DistributionLines, json!({"contact_id": CONTACT_ID, "commodity": "syringe_1ml", "quantity": 1e9}), true, err("quantity", "wrong_type")),
-            (C::DistributionLines, json!({"contact_id": CONTACT_ID, "commodity": "Syringe 1ml", "quantity": 1}), true, err("commodity", "invalid_code")),
-            (C::GroupTallies, json!({"setting": "nightlife", "occurred_at": "2026-07-01T22:00:00+02:00", "people": [{"gender": "man", "age_band": "20_24", "count": 14}]}), true, ok.clone()),
-            (C::GroupTallies, json!({"setting": "nightlife", "occurred_at": "2026-07-01T22:00:00Z", "people": []}), true, err("people", "out_of_range")),
-            (C::GroupTallies, json!({"people": [{"gender": "man", "age_band": "20_24", "count": 1, "uic": "MAIV287"}]}), false, err("people", "unknown_key")),
-            (C::StockMovements, json!({"commodity": "naloxone_nasal", "quantity": 50, "kind": "received", "occurred_at": "2026-11-01T09:00:00Z", "expiry_date": "2028-02-30"}), true, err("expiry_date", "invalid_date")),
-            (C::SurveyResponses, json!({"survey_id": "cbm", "survey_version": 1, "occurred_at": "2026-11-01T09:00:00Z", "answers": {"q1": 5, "q2": ["hcv_treatment"], "q8": null}}), true, ok.clone()),
+            (
+                C::DistributionLines,
+                json!({"contact_id": CONTACT_ID, "commodity": "syringe_1ml", "quantity": 10}),
+                true,
+                ok.clone(),
+            ),
+            (
+                C::DistributionLines,
+                json!({"contact_id": CONTACT_ID, "commodity": "syringe_1ml", "quantity": -3}),
+                true,
+                err("quantity", "out_of_range"),
+            ),
+            (
+                C::DistributionLines,
+                json!({"contact_id": CONTACT_ID, "commodity": "syringe_1ml", "quantity": 1e9}),
+                true,
+                err("quantity", "wrong_type"),
+            ),
+            (
+                C::DistributionLines,
+                json!({"contact_id": CONTACT_ID, "commodity": "Syringe 1ml", "quantity": 1}),
+                true,
+                err("commodity", "invalid_code"),
+            ),
+            (
+                C::GroupTallies,
+                json!({"setting": "nightlife", "occurred_at": "2026-07-01T22:00:00+02:00", "people": [{"gender": "man", "age_band": "20_24", "count": 14}]}),
+                true,
+                ok.clone(),
+            ),
+            (
+                C::GroupTallies,
+                json!({"setting": "nightlife", "occurred_at": "2026-07-01T22:00:00Z", "people": []}),
+                true,
+                err("people", "out_of_range"),
+            ),
+            (
+                C::GroupTallies,
+                json!({"people": [{"gender": "man", "age_band": "20_24", "count": 1, "uic": "MAIV287"}]}),
+                false,
+                err("people", "unknown_key"),
+            ),
+            (
+                C::StockMovements,
+                json!({"commodity": "naloxone_nasal", "quantity": 50, "kind": "received", "occurred_at": "2026-11-01T09:00:00Z", "expiry_date": "2028-02-30"}),
+                true,
+                err("expiry_date", "invalid_date"),
+            ),
+            (
+                C::SurveyResponses,
+                json!({"survey_id": "cbm", "survey_version": 1, "occurred_at": "2026-11-01T09:00:00Z", "answers": {"q1": 5, "q2": ["hcv_treatment"], "q8": null}}),
+                true,
+                ok.clone(),
+            ),
             (C::SurveyResponses, json!({"answers": {"q1": {"nested": true}}}), false, err("answers", "wrong_type")),
         ];
         for (collection, fields, create, expect) in cases {

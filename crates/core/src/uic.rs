@@ -190,11 +190,7 @@ impl UicScheme {
     pub fn parse(&self, code: &str) -> Result<Uic, UicError> {
         let chars: Vec<char> = code.chars().collect();
         if chars.len() != self.len() {
-            return Err(UicError::Length {
-                scheme: self.name.clone(),
-                expected: self.len(),
-                got: chars.len(),
-            });
+            return Err(UicError::Length { scheme: self.name.clone(), expected: self.len(), got: chars.len() });
         }
         let mut position = 0;
         for component in &self.components {
@@ -202,10 +198,9 @@ impl UicScheme {
                 let c = chars[position];
                 position += 1;
                 let (ok, expected) = match component {
-                    UicComponent::Letters { .. } => (
-                        c == MISSING || is_code_letter(c, self.script),
-                        "an upper-case letter or X",
-                    ),
+                    UicComponent::Letters { .. } => {
+                        (c == MISSING || is_code_letter(c, self.script), "an upper-case letter or X")
+                    }
                     UicComponent::SexDigit { .. } => (matches!(c, '1' | '2' | '3' | 'X'), "1, 2, 3 or X"),
                     UicComponent::BirthYear { .. } | UicComponent::BirthDay { .. } => {
                         (c.is_ascii_digit() || c == MISSING, "a digit or X")
@@ -230,8 +225,7 @@ fn component_len(component: &UicComponent) -> usize {
 }
 
 fn is_code_letter(c: char, script: Script) -> bool {
-    c.is_ascii_uppercase()
-        || (script == Script::KeepCyrillic && (('А'..='Я').contains(&c) || "ЁЄІЇҐ".contains(c)))
+    c.is_ascii_uppercase() || (script == Script::KeepCyrillic && (('А'..='Я').contains(&c) || "ЁЄІЇҐ".contains(c)))
 }
 
 /// Upper-cases, strips accents, drops everything that is not a letter, and transliterates
@@ -262,11 +256,41 @@ fn is_combining_mark(c: char) -> bool {
 /// Cyrillic to Latin, following the common passport transliteration (Russian and Ukrainian).
 fn transliterate(c: char) -> Option<&'static str> {
     Some(match c {
-        'А' => "A", 'Б' => "B", 'В' => "V", 'Г' => "G", 'Ґ' => "G", 'Д' => "D", 'Е' => "E",
-        'Є' => "YE", 'Ж' => "ZH", 'З' => "Z", 'И' => "I", 'І' => "I", 'Ї' => "YI", 'Й' => "Y",
-        'К' => "K", 'Л' => "L", 'М' => "M", 'Н' => "N", 'О' => "O", 'П' => "P", 'Р' => "R",
-        'С' => "S", 'Т' => "T", 'У' => "U", 'Ф' => "F", 'Х' => "KH", 'Ц' => "TS", 'Ч' => "CH",
-        'Ш' => "SH", 'Щ' => "SHCH", 'Ъ' => "", 'Ы' => "Y", 'Ь' => "", 'Э' => "E", 'Ю' => "YU",
+        'А' => "A",
+        'Б' => "B",
+        'В' => "V",
+        'Г' => "G",
+        'Ґ' => "G",
+        'Д' => "D",
+        'Е' => "E",
+        'Є' => "YE",
+        'Ж' => "ZH",
+        'З' => "Z",
+        'И' => "I",
+        'І' => "I",
+        'Ї' => "YI",
+        'Й' => "Y",
+        'К' => "K",
+        'Л' => "L",
+        'М' => "M",
+        'Н' => "N",
+        'О' => "O",
+        'П' => "P",
+        'Р' => "R",
+        'С' => "S",
+        'Т' => "T",
+        'У' => "U",
+        'Ф' => "F",
+        'Х' => "KH",
+        'Ц' => "TS",
+        'Ч' => "CH",
+        'Ш' => "SH",
+        'Щ' => "SHCH",
+        'Ъ' => "",
+        'Ы' => "Y",
+        'Ь' => "",
+        'Э' => "E",
+        'Ю' => "YU",
         'Я' => "YA",
         _ => return None,
     })
@@ -310,14 +334,43 @@ mod tests {
     #[test]
     fn default_scheme_examples() {
         let scheme = UicScheme::central_asia();
-        let cases: &[(&[(&str, &str)], Result<&str, UicError>)] = &[
-            (&[("mother_first_name", "Maria"), ("father_first_name", "Ivan"), ("sex", "2"), ("birth_year", "1987")], Ok("MAIV287")),
-            (&[("mother_first_name", " maria "), ("father_first_name", "ivan"), ("sex", "2"), ("birth_year", "1987")], Ok("MAIV287")),
-            (&[("mother_first_name", "Мария"), ("father_first_name", "Иван"), ("sex", "2"), ("birth_year", "1987")], Ok("MAIV287")),
-            (&[("mother_first_name", "Éva"), ("father_first_name", "Ödön"), ("sex", "1"), ("birth_year", "2001")], Ok("EVOD101")),
-            (&[("mother_first_name", "Жанна"), ("father_first_name", "Юрий"), ("sex", "3"), ("birth_year", "1990")], Ok("ZHYU390")),
+        type Case<'a> = (&'a [(&'a str, &'a str)], Result<&'a str, UicError>);
+        let cases: &[Case] = &[
+            (
+                &[("mother_first_name", "Maria"), ("father_first_name", "Ivan"), ("sex", "2"), ("birth_year", "1987")],
+                Ok("MAIV287"),
+            ),
+            (
+                &[
+                    ("mother_first_name", " maria "),
+                    ("father_first_name", "ivan"),
+                    ("sex", "2"),
+                    ("birth_year", "1987"),
+                ],
+                Ok("MAIV287"),
+            ),
+            (
+                &[("mother_first_name", "Мария"), ("father_first_name", "Иван"), ("sex", "2"), ("birth_year", "1987")],
+                Ok("MAIV287"),
+            ),
+            (
+                &[("mother_first_name", "Éva"), ("father_first_name", "Ödön"), ("sex", "1"), ("birth_year", "2001")],
+                Ok("EVOD101"),
+            ),
+            (
+                &[("mother_first_name", "Жанна"), ("father_first_name", "Юрий"), ("sex", "3"), ("birth_year", "1990")],
+                Ok("ZHYU390"),
+            ),
             (&[("mother_first_name", "A"), ("sex", "1")], Ok("AXXX1XX")),
-            (&[("mother_first_name", "Anne-Marie"), ("father_first_name", "O'Neil"), ("sex", "1"), ("birth_year", "1970")], Ok("ANON170")),
+            (
+                &[
+                    ("mother_first_name", "Anne-Marie"),
+                    ("father_first_name", "O'Neil"),
+                    ("sex", "1"),
+                    ("birth_year", "1970"),
+                ],
+                Ok("ANON170"),
+            ),
             (&[("sex", "4")], Err(UicError::Sex("4".into()))),
             (&[("birth_year", "87")], Err(UicError::Year("87".into()))),
             (&[("birth_year", "3000")], Err(UicError::Year("3000".into()))),
@@ -348,7 +401,12 @@ mod tests {
     fn keep_cyrillic_when_configured() {
         let mut scheme = UicScheme::central_asia();
         scheme.script = Script::KeepCyrillic;
-        let a = answers(&[("mother_first_name", "мария"), ("father_first_name", "Йосип"), ("sex", "1"), ("birth_year", "1999")]);
+        let a = answers(&[
+            ("mother_first_name", "мария"),
+            ("father_first_name", "Йосип"),
+            ("sex", "1"),
+            ("birth_year", "1999"),
+        ]);
         let code = scheme.build(&a).map(|u| u.0);
         assert_eq!(code, Ok("МАИО199".into()));
         assert!(scheme.parse("МАИО199").is_ok());

@@ -62,15 +62,21 @@ fn client_summary(id: &str, state: &str) -> Result<ClientSummary, StoreError> {
 impl DeviceStore {
     /// Live clients whose code starts with `prefix` (case-insensitive), at most `limit`.
     pub fn find_clients(&self, prefix: &str, limit: usize) -> Result<Vec<ClientSummary>, StoreError> {
-        let escaped: String = prefix.to_uppercase().chars().flat_map(|c| match c {
-            '%' | '_' | '\\' => vec!['\\', c],
-            c => vec![c],
-        }).collect();
+        let escaped: String = prefix
+            .to_uppercase()
+            .chars()
+            .flat_map(|c| match c {
+                '%' | '_' | '\\' => vec!['\\', c],
+                c => vec![c],
+            })
+            .collect();
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, state FROM records WHERE collection = 'clients' AND deleted = 0
              AND uic LIKE ?1 ESCAPE '\\' ORDER BY uic LIMIT ?2",
         )?;
-        let rows = stmt.query_map(params![format!("{escaped}%"), limit as i64], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let rows = stmt.query_map(params![format!("{escaped}%"), limit as i64], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?;
         rows.map(|row| {
             let (id, state) = row?;
             client_summary(&id, &state)
@@ -107,7 +113,11 @@ impl DeviceStore {
         self.contacts_where("occurred_at >= ?1 AND occurred_at < ?3", params![from, limit as i64, to])
     }
 
-    fn contacts_where(&self, condition: &str, params: &[&dyn rusqlite::ToSql]) -> Result<Vec<ContactSummary>, StoreError> {
+    fn contacts_where(
+        &self,
+        condition: &str,
+        params: &[&dyn rusqlite::ToSql],
+    ) -> Result<Vec<ContactSummary>, StoreError> {
         let sql = format!(
             "SELECT id, state FROM records WHERE collection = 'contacts' AND deleted = 0 AND {condition}
              ORDER BY occurred_at DESC LIMIT ?2"
@@ -132,7 +142,9 @@ impl DeviceStore {
              FROM records WHERE collection = 'distribution_lines' AND contact_id = ?1",
         )?;
         for contact in &mut contacts {
-            let rows = lines.query_map([contact.id.to_string()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, bool>(2)?)))?;
+            let rows = lines.query_map([contact.id.to_string()], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, bool>(2)?))
+            })?;
             for row in rows {
                 let (commodity, quantity, reversal) = row?;
                 *contact.items.entry(commodity).or_default() += if reversal { -quantity } else { quantity };
@@ -172,7 +184,9 @@ impl DeviceStore {
              ORDER BY commodity"
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map([site.to_string()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)))?;
+        let rows = stmt.query_map([site.to_string()], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+        })?;
         rows.map(|row| {
             let (commodity, received, distributed) = row?;
             Ok(StockLevel { commodity, received, distributed, level: received - distributed })
@@ -182,7 +196,9 @@ impl DeviceStore {
 
     /// Ids and states of every live record of a collection (reference data, tests).
     pub fn list(&self, collection: outpost_core::Collection) -> Result<Vec<(RecordId, RecordState)>, StoreError> {
-        let mut stmt = self.conn.prepare_cached("SELECT id, state FROM records WHERE collection = ?1 AND deleted = 0 ORDER BY id")?;
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id, state FROM records WHERE collection = ?1 AND deleted = 0 ORDER BY id")?;
         let rows = stmt.query_map([collection.name()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
         rows.map(|row| {
             let (id, state) = row?;
@@ -195,7 +211,8 @@ impl DeviceStore {
     /// what convergence tests compare between devices and the server.
     pub fn snapshot(&self) -> Result<BTreeMap<(String, RecordId), RecordState>, StoreError> {
         let mut stmt = self.conn.prepare("SELECT collection, id, state FROM records")?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?;
+        let rows =
+            stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?;
         rows.map(|row| {
             let (collection, id, state) = row?;
             Ok(((collection, parse_id(&id)?), serde_json::from_str(&state)?))

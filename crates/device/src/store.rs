@@ -94,7 +94,11 @@ impl DeviceStore {
             }
             Err(e) => return Err(e.into()),
         }
-        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
+        // Decrypted pages stay in a 32 MiB cache: re-reading them would mean decrypting again.
+        conn.execute_batch(
+            "PRAGMA cipher_memory_security = OFF; PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY;
+             PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+        )?;
         Self::init(conn)
     }
 
@@ -174,14 +178,24 @@ impl DeviceStore {
     }
 
     /// Creates a record at `site` and returns its new id.
-    pub fn create(&mut self, collection: Collection, site: SiteId, fields: Map<String, Value>) -> Result<RecordId, StoreError> {
+    pub fn create(
+        &mut self,
+        collection: Collection,
+        site: SiteId,
+        fields: Map<String, Value>,
+    ) -> Result<RecordId, StoreError> {
         let id = RecordId::from_parts(self.now_ms(), rand::random());
         self.write(collection, id, Some(site), OpKind::Create, fields)?;
         Ok(id)
     }
 
     /// Changes some fields of a record.
-    pub fn update(&mut self, collection: Collection, id: RecordId, fields: Map<String, Value>) -> Result<(), StoreError> {
+    pub fn update(
+        &mut self,
+        collection: Collection,
+        id: RecordId,
+        fields: Map<String, Value>,
+    ) -> Result<(), StoreError> {
         self.write(collection, id, None, OpKind::Update, fields).map(|_| ())
     }
 
@@ -209,7 +223,8 @@ impl DeviceStore {
             }
         }
         if kind != OpKind::Delete {
-            schema::validate_fields(collection, &fields, kind == OpKind::Create, &identity.scheme).map_err(StoreError::Invalid)?;
+            schema::validate_fields(collection, &fields, kind == OpKind::Create, &identity.scheme)
+                .map_err(StoreError::Invalid)?;
         }
         let now = self.now_ms();
         let tx = self.conn.transaction()?;
@@ -227,12 +242,24 @@ impl DeviceStore {
         let clock = self.clock.as_mut().ok_or(StoreError::NotEnrolled)?;
         let stamp = clock.tick(now);
         let bases: BTreeMap<String, Hlc> = match &current {
-            Some(stored) => fields.keys().filter_map(|k| stored.state.fields.get(k).map(|f| (k.clone(), f.stamp))).collect(),
+            Some(stored) => {
+                fields.keys().filter_map(|k| stored.state.fields.get(k).map(|f| (k.clone(), f.stamp))).collect()
+            }
             None => BTreeMap::new(),
         };
         let op_seq: u64 = next_op_seq(&tx)?;
-        let op = Op { op_seq, collection: collection.name().into(), record_id: id, site_id: site, kind, stamp, fields, bases };
-        let merged = merge::apply(current.as_ref().map(|c| &c.state), &Change { stamp, kind: op.change_kind() }, mutability)?;
+        let op = Op {
+            op_seq,
+            collection: collection.name().into(),
+            record_id: id,
+            site_id: site,
+            kind,
+            stamp,
+            fields,
+            bases,
+        };
+        let merged =
+            merge::apply(current.as_ref().map(|c| &c.state), &Change { stamp, kind: op.change_kind() }, mutability)?;
         save_record(&tx, collection.name(), id, Some(site), &merged.state, None, now)?;
         tx.execute(
             "INSERT INTO outbox (op_seq, collection, record_id, op, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -250,7 +277,11 @@ impl DeviceStore {
     }
 
     /// Reads a live record as its typed form (`records::Client`, ...).
-    pub fn get_typed<T: serde::de::DeserializeOwned>(&self, collection: Collection, id: RecordId) -> Result<Option<T>, StoreError> {
+    pub fn get_typed<T: serde::de::DeserializeOwned>(
+        &self,
+        collection: Collection,
+        id: RecordId,
+    ) -> Result<Option<T>, StoreError> {
         match self.get(collection, id)? {
             Some(state) if state.deleted.is_none() => Ok(Some(serde_json::from_value(Value::Object(state.values()))?)),
             _ => Ok(None),
@@ -270,16 +301,32 @@ impl DeviceStore {
     }
 
     /// Removes acknowledged entries from the outbox. Called only after the server's reply.
+    ///
+    /// Written without waiting for the disk (see [`Self::without_fsync`]): if power fails right
+    /// after, the entries come back and are pushed again, which the server ignores as replays.
     pub fn ack(&mut self, op_seqs: &[u64]) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
-        {
-            let mut stmt = tx.prepare_cached("DELETE FROM outbox WHERE op_seq = ?1")?;
-            for seq in op_seqs {
-                stmt.execute([*seq as i64])?;
+        self.without_fsync(|conn| {
+            let tx = conn.transaction()?;
+            {
+                let mut stmt = tx.prepare_cached("DELETE FROM outbox WHERE op_seq = ?1")?;
+                for seq in op_seqs {
+                    stmt.execute([*seq as i64])?;
+                }
             }
-        }
-        tx.commit()?;
-        Ok(())
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    /// Runs `f` with commits that do not wait for the disk. Only for writes that are safe to
+    /// lose on power failure because they are redone: removing acknowledged outbox entries
+    /// (pushed again, ignored as replays) and applying a pulled page (its cursor is in the same
+    /// transaction, so the page is pulled again). In WAL mode such a commit is still atomic.
+    fn without_fsync<T>(&mut self, f: impl FnOnce(&mut Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        self.conn.execute_batch("PRAGMA synchronous = NORMAL")?;
+        let result = f(&mut self.conn);
+        self.conn.execute_batch("PRAGMA synchronous = FULL")?;
+        result
     }
 
     /// Moves an operation the server refused out of the outbox into the rejected list, where it
@@ -332,36 +379,51 @@ impl DeviceStore {
     /// the local state; changes still waiting in the outbox are re-applied on top.
     pub fn apply_pull(&mut self, page: &PullResponse) -> Result<usize, StoreError> {
         let now = self.now_ms();
-        let tx = self.conn.transaction()?;
-        let mut max_seen: Option<Hlc> = None;
-        for record in &page.records {
-            let mut state = record.state.clone();
-            if let Some(collection) = Collection::from_name(&record.collection) {
-                for op in pending_for(&tx, &record.collection, record.record_id)? {
-                    let change = Change { stamp: op.stamp, kind: op.change_kind() };
-                    let applied = match collection.mutability() {
-                        Mutability::Reference => Ok(merge::apply_reference(Some(&state), &change)),
-                        m => merge::apply(Some(&state), &change, m),
-                    };
-                    // A local change the server will refuse stays in the outbox and is
-                    // reported by the push; the server's state stands meanwhile.
-                    if let Ok(merged) = applied {
-                        state = merged.state;
-                    }
+        let mut clock = self.clock.take();
+        let result = self.without_fsync(|conn| apply_page(conn, page, clock.as_mut(), now));
+        self.clock = clock;
+        result
+    }
+}
+
+/// Saves the records of a pulled page, re-applying pending local changes on top, and advances
+/// the cursor, in one transaction.
+fn apply_page(
+    conn: &mut Connection,
+    page: &PullResponse,
+    clock: Option<&mut HlcClock>,
+    now: u64,
+) -> Result<usize, StoreError> {
+    let tx = conn.transaction()?;
+    let mut max_seen: Option<Hlc> = None;
+    let outbox_empty: bool = tx.query_row("SELECT NOT EXISTS (SELECT 1 FROM outbox)", [], |r| r.get(0))?;
+    for record in &page.records {
+        let mut state = record.state.clone();
+        if let (false, Some(collection)) = (outbox_empty, Collection::from_name(&record.collection)) {
+            for op in pending_for(&tx, &record.collection, record.record_id)? {
+                let change = Change { stamp: op.stamp, kind: op.change_kind() };
+                let applied = match collection.mutability() {
+                    Mutability::Reference => Ok(merge::apply_reference(Some(&state), &change)),
+                    m => merge::apply(Some(&state), &change, m),
+                };
+                // A local change the server will refuse stays in the outbox and is
+                // reported by the push; the server's state stands meanwhile.
+                if let Ok(merged) = applied {
+                    state = merged.state;
                 }
             }
-            max_seen = max_seen.max(record.state.max_stamp());
-            save_record(&tx, &record.collection, record.record_id, record.site_id, &state, Some(record.seq), now)?;
         }
-        set_meta(&tx, "cursor", &page.next_cursor.to_string())?;
-        if let (Some(seen), Some(clock)) = (max_seen, self.clock.as_mut()) {
-            if clock.observe(seen, now) {
-                set_meta(&tx, "clock", &clock.last().to_string())?;
-            }
-        }
-        tx.commit()?;
-        Ok(page.records.len())
+        max_seen = max_seen.max(record.state.max_stamp());
+        save_record(&tx, &record.collection, record.record_id, record.site_id, &state, Some(record.seq), now)?;
     }
+    set_meta(&tx, "cursor", &page.next_cursor.to_string())?;
+    if let (Some(seen), Some(clock)) = (max_seen, clock) {
+        if clock.observe(seen, now) {
+            set_meta(&tx, "clock", &clock.last().to_string())?;
+        }
+    }
+    tx.commit()?;
+    Ok(page.records.len())
 }
 
 pub(crate) struct StoredRecord {
@@ -378,11 +440,16 @@ fn set_meta(conn: &Connection, key: &str, value: &str) -> Result<(), StoreError>
 }
 
 fn next_op_seq(tx: &Transaction<'_>) -> Result<u64, StoreError> {
-    let text: Option<String> = tx.query_row("SELECT value FROM meta WHERE key = 'next_op_seq'", [], |r| r.get(0)).optional()?;
+    let text: Option<String> =
+        tx.query_row("SELECT value FROM meta WHERE key = 'next_op_seq'", [], |r| r.get(0)).optional()?;
     Ok(text.and_then(|t| t.parse().ok()).unwrap_or(1))
 }
 
-pub(crate) fn load_record(conn: &Connection, collection: Collection, id: RecordId) -> Result<Option<StoredRecord>, StoreError> {
+pub(crate) fn load_record(
+    conn: &Connection,
+    collection: Collection,
+    id: RecordId,
+) -> Result<Option<StoredRecord>, StoreError> {
     let row: Option<(Option<String>, String)> = conn
         .prepare_cached("SELECT site_id, state FROM records WHERE collection = ?1 AND id = ?2")?
         .query_row(params![collection.name(), id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -405,12 +472,16 @@ fn save_record(
     server_seq: Option<u64>,
     now: u64,
 ) -> Result<(), StoreError> {
+    let text = |name: &str| state.fields.get(name).and_then(|f| f.value.as_str());
     conn.prepare_cached(
-        "INSERT INTO records (collection, id, site_id, state, deleted, server_seq, updated_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+        "INSERT INTO records (collection, id, site_id, state, deleted, server_seq, updated_ms,
+                              uic, client_id, contact_id, occurred_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
          ON CONFLICT (collection, id) DO UPDATE SET
            site_id = excluded.site_id, state = excluded.state, deleted = excluded.deleted,
-           server_seq = coalesce(excluded.server_seq, records.server_seq), updated_ms = excluded.updated_ms",
+           server_seq = coalesce(excluded.server_seq, records.server_seq), updated_ms = excluded.updated_ms,
+           uic = excluded.uic, client_id = excluded.client_id, contact_id = excluded.contact_id,
+           occurred_at = excluded.occurred_at",
     )?
     .execute(params![
         collection,
@@ -419,13 +490,18 @@ fn save_record(
         serde_json::to_string(state)?,
         state.deleted.is_some(),
         server_seq.map(|s| s as i64),
-        now as i64
+        now as i64,
+        text("uic"),
+        text("client_id"),
+        text("contact_id"),
+        text("occurred_at"),
     ])?;
     Ok(())
 }
 
 fn pending_for(conn: &Connection, collection: &str, id: RecordId) -> Result<Vec<Op>, StoreError> {
-    let mut stmt = conn.prepare_cached("SELECT op FROM outbox WHERE collection = ?1 AND record_id = ?2 ORDER BY op_seq")?;
+    let mut stmt =
+        conn.prepare_cached("SELECT op FROM outbox WHERE collection = ?1 AND record_id = ?2 ORDER BY op_seq")?;
     let rows = stmt.query_map(params![collection, id.to_string()], |r| r.get::<_, String>(0))?;
     rows.map(|row| Ok(serde_json::from_str(&row?)?)).collect()
 }

@@ -10,8 +10,8 @@
 use crate::error::StoreError;
 use crate::store::DeviceStore;
 use outpost_core::wire::{
-    EnrollRequest, EnrollResponse, ErrorBody, ErrorDetail, MAX_PULL_LIMIT, PROTOCOL_HEADER, PROTOCOL_VERSION, PullResponse, PushRequest,
-    PushResponse,
+    EnrollRequest, EnrollResponse, ErrorBody, ErrorDetail, MAX_PULL_LIMIT, PROTOCOL_HEADER, PROTOCOL_VERSION,
+    PullResponse, PushRequest, PushResponse,
 };
 use reqwest::StatusCode;
 use std::sync::Mutex;
@@ -115,7 +115,12 @@ impl SyncClient {
     }
 
     /// Exchanges a one-time enrolment code for a device token and saves the enrolment.
-    pub async fn enroll(&self, store: &Mutex<DeviceStore>, code: &str, device_name: &str) -> Result<EnrollResponse, SyncError> {
+    pub async fn enroll(
+        &self,
+        store: &Mutex<DeviceStore>,
+        code: &str,
+        device_name: &str,
+    ) -> Result<EnrollResponse, SyncError> {
         let request = EnrollRequest {
             code: code.trim().to_string(),
             device_name: device_name.to_string(),
@@ -237,7 +242,12 @@ impl SyncClient {
         Ok(report)
     }
 
-    async fn with_retry<T, F, Fut>(&self, options: &SyncOptions, report: &mut SyncReport, mut call: F) -> Result<T, SyncError>
+    async fn with_retry<T, F, Fut>(
+        &self,
+        options: &SyncOptions,
+        report: &mut SyncReport,
+        mut call: F,
+    ) -> Result<T, SyncError>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, SyncError>>,
@@ -270,15 +280,16 @@ async fn decode<T: serde::de::DeserializeOwned>(response: reqwest::Response) -> 
         return response.json().await.map_err(|e| SyncError::Offline(format!("reply cut or unreadable: {e}")));
     }
     let body: Option<ErrorBody> = response.json().await.ok();
-    let (code, message) = body.as_ref().map_or_else(
-        || (String::from("unknown"), status.to_string()),
-        |b| (b.code.clone(), b.message.clone()),
-    );
+    let (code, message) = body
+        .as_ref()
+        .map_or_else(|| (String::from("unknown"), status.to_string()), |b| (b.code.clone(), b.message.clone()));
     Err(match (status, body) {
         (s, Some(body)) if s.is_client_error() && !body.details.is_empty() => SyncError::RejectedOps(body.details),
         (StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN, _) => SyncError::Unauthorized(message),
         (StatusCode::UPGRADE_REQUIRED, _) => SyncError::AppTooOld(message),
-        (StatusCode::TOO_MANY_REQUESTS | StatusCode::REQUEST_TIMEOUT, _) => SyncError::Server { status: status.as_u16(), message },
+        (StatusCode::TOO_MANY_REQUESTS | StatusCode::REQUEST_TIMEOUT, _) => {
+            SyncError::Server { status: status.as_u16(), message }
+        }
         (s, _) if s.is_server_error() => SyncError::Server { status: s.as_u16(), message },
         _ => SyncError::Rejected { code, message },
     })

@@ -34,7 +34,10 @@ CREATE TABLE devices (
     token_expires_ms  INTEGER NOT NULL,
     revoked_ms        INTEGER,
     clock_skew_ms     INTEGER NOT NULL DEFAULT 0,
-    clamped_count     INTEGER NOT NULL DEFAULT 0
+    clamped_count     INTEGER NOT NULL DEFAULT 0,
+    -- Highest op_seq committed for this device. A device pushes its operations in increasing
+    -- op_seq order, so any op_seq at or below this mark is a replay: acknowledged, not applied.
+    max_op_seq        INTEGER NOT NULL DEFAULT 0
 );
 
 CREATE TABLE device_sites (
@@ -51,20 +54,19 @@ CREATE TABLE records (
     site_id     TEXT REFERENCES sites (id),
     state       TEXT NOT NULL,
     deleted     INTEGER NOT NULL DEFAULT 0,
-    seq         INTEGER NOT NULL UNIQUE,
+    seq         INTEGER NOT NULL,
     created_ms  INTEGER NOT NULL,
     updated_ms  INTEGER NOT NULL,
     PRIMARY KEY (collection, id)
 );
 CREATE INDEX records_org_seq ON records (org_id, seq);
 
--- Every (device, op_seq) applied: a replayed push is recognised and acknowledged again.
-CREATE TABLE applied_ops (
-    device_id   TEXT NOT NULL,
-    op_seq      INTEGER NOT NULL,
-    applied_ms  INTEGER NOT NULL,
-    PRIMARY KEY (device_id, op_seq)
+-- Counters such as the last server sequence number, advanced inside the writing transaction.
+CREATE TABLE counters (
+    name   TEXT PRIMARY KEY,
+    value  INTEGER NOT NULL
 ) WITHOUT ROWID;
+INSERT INTO counters (name, value) VALUES ('seq', 0);
 
 -- Values that lost to a concurrent edit, for coordinators to review.
 CREATE TABLE conflicts (

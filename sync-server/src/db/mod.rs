@@ -5,7 +5,7 @@ pub mod sqlite;
 
 use outpost_core::merge::RecordState;
 use outpost_core::uic::UicScheme;
-use outpost_core::wire::{ErrorDetail, Op, PulledRecord, SiteRef};
+use outpost_core::wire::{ErrorDetail, Op, SiteRef};
 use outpost_core::{DeviceId, OrgId, RecordId, SiteId};
 use std::future::Future;
 use thiserror::Error;
@@ -67,10 +67,22 @@ pub struct NewDevice {
     pub token_expires_ms: u64,
 }
 
+/// A record of a pull page, its state kept as the stored JSON text so the server can send it
+/// without decoding and re-encoding it.
+#[derive(Clone, Debug)]
+pub struct RawRecord {
+    pub seq: u64,
+    pub collection: String,
+    pub record_id: RecordId,
+    pub site_id: Option<SiteId>,
+    /// A `RecordState` as JSON.
+    pub state_json: String,
+}
+
 /// A page of changes.
 #[derive(Clone, Debug)]
 pub struct Page {
-    pub records: Vec<PulledRecord>,
+    pub records: Vec<RawRecord>,
     pub remaining: u64,
 }
 
@@ -117,25 +129,49 @@ pub trait Storage: Send + Sync + 'static {
     ) -> impl Future<Output = Result<SiteRef, DbError>> + Send;
 
     /// Consumes a code and registers the device, atomically: a code works once.
-    fn enroll(&self, code_hash: &str, device: NewDevice, now_ms: u64) -> impl Future<Output = Result<Enrolled, DbError>> + Send;
+    fn enroll(
+        &self,
+        code_hash: &str,
+        device: NewDevice,
+        now_ms: u64,
+    ) -> impl Future<Output = Result<Enrolled, DbError>> + Send;
 
     /// Looks a device token (hashed) up and, when valid, extends its expiry.
-    fn authenticate(&self, token_hash: &str, now_ms: u64, ttl_ms: u64) -> impl Future<Output = Result<TokenCheck, DbError>> + Send;
+    fn authenticate(
+        &self,
+        token_hash: &str,
+        now_ms: u64,
+        ttl_ms: u64,
+    ) -> impl Future<Output = Result<TokenCheck, DbError>> + Send;
 
     /// Merges a batch in one transaction. Operations already applied for this device are
     /// skipped; returns the acknowledged `op_seq`s. If any operation cannot be merged, nothing
     /// is applied and `DbError::Batch` names them.
-    fn push(&self, device: &DeviceAuth, batch: Batch, now_ms: u64) -> impl Future<Output = Result<Vec<u64>, DbError>> + Send;
+    fn push(
+        &self,
+        device: &DeviceAuth,
+        batch: Batch,
+        now_ms: u64,
+    ) -> impl Future<Output = Result<Vec<u64>, DbError>> + Send;
 
     /// Records whose latest change has a sequence number above `after`, in order, limited to
     /// the device's sites and organisation-wide reference data.
     fn pull(&self, device: &DeviceAuth, after: u64, limit: u32) -> impl Future<Output = Result<Page, DbError>> + Send;
 
     /// Notes that a device's clock ran ahead and its stamps were clamped.
-    fn flag_clock_skew(&self, device: DeviceId, skew_ms: i64, now_ms: u64) -> impl Future<Output = Result<(), DbError>> + Send;
+    fn flag_clock_skew(
+        &self,
+        device: DeviceId,
+        skew_ms: i64,
+        now_ms: u64,
+    ) -> impl Future<Output = Result<(), DbError>> + Send;
 
     /// One record's merged state (tests and reports).
-    fn record(&self, collection: &str, id: RecordId) -> impl Future<Output = Result<Option<RecordState>, DbError>> + Send;
+    fn record(
+        &self,
+        collection: &str,
+        id: RecordId,
+    ) -> impl Future<Output = Result<Option<RecordState>, DbError>> + Send;
 
     /// Every record with its site, ordered by collection and id (convergence tests, export).
     fn snapshot(&self) -> impl Future<Output = Result<Vec<SnapshotRow>, DbError>> + Send;

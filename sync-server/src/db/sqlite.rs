@@ -4,12 +4,14 @@
 //! the blocking thread pool so the async runtime keeps serving. Every method is a single
 //! transaction; a push is `BEGIN IMMEDIATE` so its sequence numbers are assigned in commit order.
 
-use super::{Batch, ConflictRow, DbError, DeviceAuth, Enrolled, NewDevice, Page, SnapshotRow, Storage, TokenCheck};
+use super::{
+    Batch, ConflictRow, DbError, DeviceAuth, Enrolled, NewDevice, Page, RawRecord, SnapshotRow, Storage, TokenCheck,
+};
 use outpost_core::catalogue::{default_commodities, default_kits};
 use outpost_core::hlc::Hlc;
 use outpost_core::merge::{self, Change, ChangeKind, FieldWrite, MergeError, RecordState};
 use outpost_core::uic::UicScheme;
-use outpost_core::wire::{ErrorDetail, PulledRecord, SiteRef};
+use outpost_core::wire::{ErrorDetail, SiteRef};
 use outpost_core::{Collection, DeviceId, OrgId, RecordId, SiteId};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
 use rusqlite_migration::{M, Migrations};
@@ -55,7 +57,8 @@ impl SqliteStorage {
     /// Opens (creating if needed) the database file and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Self, DbError> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| DbError::Backend(format!("cannot create {}: {e}", dir.display())))?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| DbError::Backend(format!("cannot create {}: {e}", dir.display())))?;
         }
         let conn = Connection::open(path)?;
         conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;")?;
@@ -89,8 +92,15 @@ impl SqliteStorage {
     }
 }
 
+/// The next server sequence number. Only called inside a write transaction, which also stores
+/// the numbers it used with [`set_last_seq`].
 fn next_seq(conn: &Connection) -> Result<u64, DbError> {
-    Ok(conn.query_row("SELECT coalesce(max(seq), 0) + 1 FROM records", [], |r| r.get::<_, i64>(0))? as u64)
+    Ok(conn.query_row("SELECT value + 1 FROM counters WHERE name = 'seq'", [], |r| r.get::<_, i64>(0))? as u64)
+}
+
+fn set_last_seq(conn: &Connection, last: u64) -> Result<(), DbError> {
+    conn.prepare_cached("UPDATE counters SET value = ?1 WHERE name = 'seq' AND value < ?1")?.execute([last as i64])?;
+    Ok(())
 }
 
 struct Stored {
@@ -124,7 +134,16 @@ fn save(
          ON CONFLICT (collection, id) DO UPDATE SET
            state = excluded.state, deleted = excluded.deleted, seq = excluded.seq, updated_ms = excluded.updated_ms",
     )?
-    .execute(params![collection, id, org, site, serde_json::to_string(state)?, state.deleted.is_some(), seq as i64, now_ms as i64])?;
+    .execute(params![
+        collection,
+        id,
+        org,
+        site,
+        serde_json::to_string(state)?,
+        state.deleted.is_some(),
+        seq as i64,
+        now_ms as i64
+    ])?;
     Ok(())
 }
 
@@ -137,12 +156,15 @@ fn put_reference(
     stamp: Hlc,
     now_ms: u64,
 ) -> Result<(), DbError> {
-    let Value::Object(fields) = fields else { return Err(DbError::Corrupt("reference record is not an object".into())) };
+    let Value::Object(fields) = fields else {
+        return Err(DbError::Corrupt("reference record is not an object".into()));
+    };
     let writes = fields.into_iter().map(|(k, v)| (k, FieldWrite { value: v, base: None })).collect();
     let merged = merge::apply_reference(None, &Change { stamp, kind: ChangeKind::Create(writes) });
     let id = RecordId(uuid::Uuid::now_v7());
     let seq = next_seq(conn)?;
-    save(conn, collection.name(), &id.to_string(), org, None, &merged.state, seq, now_ms)
+    save(conn, collection.name(), &id.to_string(), org, None, &merged.state, seq, now_ms)?;
+    set_last_seq(conn, seq)
 }
 
 fn merge_error_detail(index: usize, op_seq: u64, e: &MergeError) -> ErrorDetail {
@@ -183,6 +205,7 @@ impl Storage for SqliteStorage {
                 let seq = next_seq(&tx)?;
                 // The site's own reference record carries the site's id, so devices can name it.
                 save(&tx, Collection::Sites.name(), &site, &org, Some(&site), &merged.state, seq, now_ms)?;
+                set_last_seq(&tx, seq)?;
             }
             for commodity in default_commodities() {
                 put_reference(&tx, Collection::Commodities, &org, serde_json::to_value(&commodity)?, stamp(), now_ms)?;
@@ -196,7 +219,13 @@ impl Storage for SqliteStorage {
         .await
     }
 
-    async fn create_enrollment_code(&self, site_name: &str, code_hash: &str, expires_ms: u64, now_ms: u64) -> Result<SiteRef, DbError> {
+    async fn create_enrollment_code(
+        &self,
+        site_name: &str,
+        code_hash: &str,
+        expires_ms: u64,
+        now_ms: u64,
+    ) -> Result<SiteRef, DbError> {
         let (site_name, code_hash) = (site_name.to_string(), code_hash.to_string());
         self.run(move |conn| {
             let tx = conn.transaction()?;
@@ -297,7 +326,8 @@ impl Storage for SqliteStorage {
                     .execute(params![id, now_ms as i64, now_ms.saturating_add(ttl_ms) as i64])?;
             }
             let sites: Vec<SiteId> = {
-                let mut stmt = conn.prepare_cached("SELECT site_id FROM device_sites WHERE device_id = ?1 ORDER BY site_id")?;
+                let mut stmt =
+                    conn.prepare_cached("SELECT site_id FROM device_sites WHERE device_id = ?1 ORDER BY site_id")?;
                 let rows = stmt.query_map([&id], |r| r.get::<_, String>(0))?;
                 rows.map(|r| parse(&r?)).collect::<Result<_, DbError>>()?
             };
@@ -317,14 +347,16 @@ impl Storage for SqliteStorage {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let device_id = device.device_id.to_string();
             let org_id = device.org_id.to_string();
-            let mut seq = next_seq(&tx)?;
+            let first_seq = next_seq(&tx)?;
+            let mut seq = first_seq;
+            let applied_up_to: i64 = tx
+                .prepare_cached("SELECT max_op_seq FROM devices WHERE id = ?1")?
+                .query_row([&device_id], |r| r.get(0))?;
             let mut acked = Vec::with_capacity(batch.ops.len());
             let mut errors = Vec::new();
             for (index, op) in batch.ops.iter().enumerate() {
-                let seen: bool = tx
-                    .prepare_cached("SELECT EXISTS (SELECT 1 FROM applied_ops WHERE device_id = ?1 AND op_seq = ?2)")?
-                    .query_row(params![device_id, op.op_seq as i64], |r| r.get(0))?;
-                if seen {
+                if op.op_seq <= applied_up_to as u64 {
+                    // A replay of an operation already committed.
                     acked.push(op.op_seq);
                     continue;
                 }
@@ -377,8 +409,6 @@ impl Storage for SqliteStorage {
                                 now_ms as i64
                             ])?;
                         }
-                        tx.prepare_cached("INSERT INTO applied_ops (device_id, op_seq, applied_ms) VALUES (?1, ?2, ?3)")?
-                            .execute(params![device_id, op.op_seq as i64, now_ms as i64])?;
                         acked.push(op.op_seq);
                     }
                 }
@@ -386,6 +416,13 @@ impl Storage for SqliteStorage {
             if !errors.is_empty() {
                 // Dropping the transaction rolls everything back: nothing of the batch applies.
                 return Err(DbError::Batch(errors));
+            }
+            if seq > first_seq {
+                set_last_seq(&tx, seq - 1)?;
+            }
+            if let Some(last) = acked.iter().max() {
+                tx.prepare_cached("UPDATE devices SET max_op_seq = ?2 WHERE id = ?1 AND max_op_seq < ?2")?
+                    .execute(params![device_id, *last as i64])?;
             }
             tx.commit()?;
             Ok(acked)
@@ -398,7 +435,7 @@ impl Storage for SqliteStorage {
         self.run(move |conn| {
             let tx = conn.transaction()?;
             let scope = "org_id = ?2 AND (site_id IS NULL OR site_id IN (SELECT site_id FROM device_sites WHERE device_id = ?3))";
-            let records: Vec<PulledRecord> = {
+            let records: Vec<RawRecord> = {
                 let mut stmt = tx.prepare_cached(&format!(
                     "SELECT seq, collection, id, site_id, state FROM records WHERE seq > ?1 AND {scope} ORDER BY seq LIMIT ?4"
                 ))?;
@@ -408,12 +445,12 @@ impl Storage for SqliteStorage {
                 )?;
                 rows.map(|row| {
                     let (seq, collection, id, site, state) = row?;
-                    Ok(PulledRecord {
+                    Ok(RawRecord {
                         seq: seq as u64,
                         collection,
                         record_id: parse(&id)?,
                         site_id: site.map(|s| parse(&s)).transpose()?,
-                        state: serde_json::from_str(&state)?,
+                        state_json: state,
                     })
                 })
                 .collect::<Result<_, DbError>>()?
@@ -446,9 +483,15 @@ impl Storage for SqliteStorage {
 
     async fn snapshot(&self) -> Result<Vec<SnapshotRow>, DbError> {
         self.run(|conn| {
-            let mut stmt = conn.prepare("SELECT collection, id, site_id, state FROM records ORDER BY collection, id")?;
+            let mut stmt =
+                conn.prepare("SELECT collection, id, site_id, state FROM records ORDER BY collection, id")?;
             let rows = stmt.query_map([], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?, r.get::<_, String>(3)?))
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                    r.get::<_, String>(3)?,
+                ))
             })?;
             rows.map(|row| {
                 let (collection, id, site, state) = row?;
@@ -466,9 +509,16 @@ impl Storage for SqliteStorage {
 
     async fn conflicts(&self) -> Result<Vec<ConflictRow>, DbError> {
         self.run(|conn| {
-            let mut stmt = conn.prepare("SELECT collection, record_id, field, winner, loser FROM conflicts ORDER BY id")?;
+            let mut stmt =
+                conn.prepare("SELECT collection, record_id, field, winner, loser FROM conflicts ORDER BY id")?;
             let rows = stmt.query_map([], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?, r.get::<_, String>(4)?))
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                ))
             })?;
             rows.map(|row| {
                 let (collection, id, field, winner, loser) = row?;

@@ -13,16 +13,18 @@ CREATE TABLE records (
     deleted     INTEGER NOT NULL DEFAULT 0,
     server_seq  INTEGER,
     updated_ms  INTEGER NOT NULL,
-    uic         TEXT GENERATED ALWAYS AS (json_extract(state, '$.fields.uic.v')) VIRTUAL,
-    client_id   TEXT GENERATED ALWAYS AS (json_extract(state, '$.fields.client_id.v')) VIRTUAL,
-    contact_id  TEXT GENERATED ALWAYS AS (json_extract(state, '$.fields.contact_id.v')) VIRTUAL,
-    occurred_at TEXT GENERATED ALWAYS AS (json_extract(state, '$.fields.occurred_at.v')) VIRTUAL,
+    -- Copies of fields the screens search by, written with the state (see store::save_record).
+    uic         TEXT,
+    client_id   TEXT,
+    contact_id  TEXT,
+    occurred_at TEXT,
+    -- A rowid table: states are a few hundred bytes, too large to sit in an index b-tree.
     PRIMARY KEY (collection, id)
-) WITHOUT ROWID;
+);
 CREATE INDEX records_uic ON records (uic) WHERE collection = 'clients';
 CREATE INDEX records_client ON records (client_id, occurred_at) WHERE collection = 'contacts';
 CREATE INDEX records_contact ON records (contact_id) WHERE contact_id IS NOT NULL;
-CREATE INDEX records_occurred ON records (collection, occurred_at);
+CREATE INDEX records_occurred ON records (collection, occurred_at) WHERE occurred_at IS NOT NULL;
 
 -- Local changes not yet acknowledged by the server, keyed by this device's op_seq.
 CREATE TABLE outbox (
