@@ -135,7 +135,8 @@ pub struct PullResponse {
     /// The cursor to send next time (the last record's `seq`, or `after` when empty).
     pub next_cursor: u64,
     pub has_more: bool,
-    /// How many records remain after this page (an estimate for progress bars).
+    /// Zero when `has_more` is false; otherwise an upper bound of the records still to come,
+    /// for progress bars.
     pub remaining: u64,
     pub server_time_ms: u64,
 }

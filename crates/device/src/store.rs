@@ -85,7 +85,12 @@ impl DeviceStore {
     /// Opens (creating if needed) the encrypted database at `path` with `key`.
     pub fn open(path: &Path, key: &StoreKey) -> Result<Self, StoreError> {
         let conn = Connection::open(path)?;
-        conn.execute_batch(&format!("PRAGMA key = {};", key.pragma_value()))?;
+        // HMAC-SHA256 page authentication: as strong as SQLCipher's default SHA-512 here, and
+        // hardware-accelerated on current x86 and ARM tablets. Fixed for the file's lifetime.
+        conn.execute_batch(&format!(
+            "PRAGMA key = {}; PRAGMA cipher_hmac_algorithm = HMAC_SHA256;",
+            key.pragma_value()
+        ))?;
         // The key is only checked when the first page is read.
         match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)) {
             Ok(_) => {}

@@ -83,6 +83,7 @@ pub struct RawRecord {
 #[derive(Clone, Debug)]
 pub struct Page {
     pub records: Vec<RawRecord>,
+    /// Zero when no more records follow; otherwise an upper bound of how many do.
     pub remaining: u64,
 }
 
