@@ -220,3 +220,31 @@ async fn stock_levels_follow_movements_and_distributions() -> Result {
     }
     server.stop().await
 }
+
+#[tokio::test]
+async fn sync_retries_with_back_off_until_the_server_is_back() -> Result {
+    let mut server = TestServer::start().await?;
+    let a = SimDevice::enroll(&server, SITE_A).await?;
+    a.create(Collection::Contacts, contact("street_outreach"))?;
+    server.halt().await?;
+
+    // No server at all: the sync gives up after its attempts, the outbox is intact.
+    let quick = SyncOptions { max_attempts: 2, ..fast_retries() };
+    let error = a.client.sync(&a.store, &quick, &mut |_| {}).await.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(error.contains("cannot be reached"), "{error}");
+    assert_eq!(a.with(|s| s.pending_count())?, 1);
+
+    // The server comes back while the device is backing off: the same sync call succeeds.
+    let options = SyncOptions { max_attempts: 8, ..fast_retries() };
+    let mut ignore = |_| {};
+    let (report, resumed) = tokio::join!(a.client.sync(&a.store, &options, &mut ignore), async {
+        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+        server.resume().await
+    });
+    resumed?;
+    let report = report?;
+    assert!(report.retries > 0, "{report:?}");
+    assert_eq!(report.pushed, 1);
+    assert_converged(&server, &[&a]).await?;
+    server.stop().await
+}

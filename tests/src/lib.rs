@@ -68,12 +68,29 @@ impl TestServer {
 
     /// Stops the server and waits for it.
     pub async fn stop(mut self) -> Result<()> {
+        self.halt().await
+    }
+
+    /// Stops serving, keeping the database, so the server can be started again.
+    pub async fn halt(&mut self) -> Result<()> {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
         if let Some(task) = self.task.take() {
             task.await??;
         }
+        Ok(())
+    }
+
+    /// Serves again on the same address over the same database after [`Self::halt`].
+    pub async fn resume(&mut self) -> Result<()> {
+        let listener = tokio::net::TcpListener::bind(self.addr).await?;
+        let (tx, rx) = oneshot::channel();
+        self.task =
+            Some(tokio::spawn(outpost_server::launch(self.storage.clone(), Settings::default(), listener, async {
+                let _ = rx.await;
+            })));
+        self.shutdown = Some(tx);
         Ok(())
     }
 }

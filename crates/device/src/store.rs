@@ -311,11 +311,18 @@ impl DeviceStore {
     /// after, the entries come back and are pushed again, which the server ignores as replays.
     pub fn ack(&mut self, op_seqs: &[u64]) -> Result<(), StoreError> {
         self.without_fsync(|conn| {
+            let mut sorted = op_seqs.to_vec();
+            sorted.sort_unstable();
+            sorted.dedup();
             let tx = conn.transaction()?;
             {
-                let mut stmt = tx.prepare_cached("DELETE FROM outbox WHERE op_seq = ?1")?;
-                for seq in op_seqs {
-                    stmt.execute([*seq as i64])?;
+                // Acknowledged operations are almost always one consecutive run: one range
+                // delete per run instead of one statement per operation.
+                let mut stmt = tx.prepare_cached("DELETE FROM outbox WHERE op_seq BETWEEN ?1 AND ?2")?;
+                for run in sorted.chunk_by(|a, b| b == &(a + 1)) {
+                    if let (Some(first), Some(last)) = (run.first(), run.last()) {
+                        stmt.execute([*first as i64, *last as i64])?;
+                    }
                 }
             }
             tx.commit()?;

@@ -1,4 +1,5 @@
 //! Integration tests of outpost-core (one binary).
 
 mod no_io;
+mod records_schema;
 mod wire_fixtures;
