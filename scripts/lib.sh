@@ -44,8 +44,13 @@ ensure_postgres() {
     apt_install postgresql
   fi
   if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
-    local version
-    version=$(ls /etc/postgresql | sort -V | tail -n 1)
-    pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+    echo "==> starting PostgreSQL"
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -n 1)" main start || true
+    for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+  fi
+  # Trust authentication on loopback is how these machines come; a fresh install needs a
+  # database named "test" too.
+  if ! psql -h 127.0.0.1 -U postgres -d test -Atc 'select 1' >/dev/null 2>&1; then
+    su postgres -c "createdb test" 2>/dev/null || true
   fi
 }

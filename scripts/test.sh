@@ -6,10 +6,15 @@ cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
 ensure_build_tools
+ensure_postgres
+# Every storage scenario runs on SQLite and on this PostgreSQL database (one schema per test).
+export OUTPOST_TEST_DATABASE_URL="${OUTPOST_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
 
 echo "==> cargo fmt --check"
 cargo fmt --all -- --check
 echo "==> cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "==> cargo build (the multi-instance test starts real server processes)"
+cargo build --workspace --locked
 echo "==> cargo test"
 cargo test --workspace --locked

@@ -5,8 +5,7 @@
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use outpost_server::db::Storage;
-use outpost_server::db::sqlite::SqliteStorage;
+use outpost_server::db::{AnyStorage, Storage};
 use outpost_server::settings::{Settings, StorageSettings};
 use outpost_server::time::now_ms;
 use outpost_server::tokens::{hash_enrollment_code, new_enrollment_code};
@@ -56,20 +55,23 @@ async fn main() -> Result<()> {
     }
 }
 
-fn open(storage: &StorageSettings) -> Result<SqliteStorage> {
-    let path = storage.sqlite_path();
-    SqliteStorage::open(&path).with_context(|| format!("opening the database {}", path.display()))
+async fn open(storage: &StorageSettings) -> Result<AnyStorage> {
+    storage
+        .open()
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))
+        .with_context(|| format!("opening the database {}", storage.describe()))
 }
 
 async fn serve(storage_settings: StorageSettings, settings: Settings, no_demo: bool) -> Result<()> {
-    let storage = open(&storage_settings)?;
+    let storage = open(&storage_settings).await?;
     if !no_demo && storage.seed_demo(now_ms()).await.context("creating the demo organisation")? {
         tracing::info!("created the demo organisation with sites \"Drop-in centre\" and \"Street outreach team\"");
     }
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .with_context(|| format!("listening on {}", settings.listen))?;
-    tracing::info!(address = %listener.local_addr()?, data = %storage_settings.sqlite_path().display(), "outpost-server listening");
+    tracing::info!(address = %listener.local_addr()?, backend = storage.kind(), data = %storage_settings.describe(), "outpost-server listening");
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
         tracing::info!("shutting down");
@@ -78,7 +80,7 @@ async fn serve(storage_settings: StorageSettings, settings: Settings, no_demo: b
 }
 
 async fn enroll(storage_settings: StorageSettings, site: &str, valid_hours: u64) -> Result<()> {
-    let storage = open(&storage_settings)?;
+    let storage = open(&storage_settings).await?;
     storage.seed_demo(now_ms()).await.context("creating the demo organisation")?;
     let code = new_enrollment_code();
     let now = now_ms();

@@ -6,17 +6,58 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 /// Settings shared by every subcommand that opens the database.
-#[derive(Clone, Debug, Args)]
+#[derive(Clone, Args)]
 pub struct StorageSettings {
-    /// Directory holding the embedded SQLite database (`outpost.db`).
+    /// Directory holding the embedded SQLite database (`outpost.db`) when no database URL is given.
     #[arg(long, env = "OUTPOST_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
+    /// `sqlite://PATH` or `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE`. Defaults to the
+    /// SQLite file in the data directory.
+    #[arg(long, env = "OUTPOST_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Most connections to PostgreSQL per server instance.
+    #[arg(long, env = "OUTPOST_DB_MAX_CONNECTIONS", default_value_t = 16)]
+    pub max_connections: usize,
+}
+
+impl std::fmt::Debug for StorageSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // A PostgreSQL URL may hold a password: show only its scheme.
+        let url =
+            self.database_url.as_deref().map(|u| u.split("://").next().unwrap_or("?").to_string() + "://<hidden>");
+        f.debug_struct("StorageSettings")
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &url)
+            .field("max_connections", &self.max_connections)
+            .finish()
+    }
 }
 
 impl StorageSettings {
-    /// Path of the SQLite database file.
+    /// Path of the default SQLite database file.
     pub fn sqlite_path(&self) -> PathBuf {
         self.data_dir.join("outpost.db")
+    }
+
+    /// The database URL in effect.
+    pub fn url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", self.sqlite_path().display()))
+    }
+
+    /// Where the data lives, for logs: the SQLite path or the PostgreSQL host, never a password.
+    pub fn describe(&self) -> String {
+        match &self.database_url {
+            None => self.sqlite_path().display().to_string(),
+            Some(url) => match url.split_once("://") {
+                Some((scheme, rest)) => format!("{scheme}://{}", rest.rsplit('@').next().unwrap_or(rest)),
+                None => "<invalid URL>".into(),
+            },
+        }
+    }
+
+    /// Opens the configured storage.
+    pub async fn open(&self) -> Result<crate::db::AnyStorage, crate::db::DbError> {
+        crate::db::AnyStorage::open(&self.url(), self.max_connections).await
     }
 }
 

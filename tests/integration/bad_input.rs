@@ -7,7 +7,7 @@ use outpost_core::{Collection, RecordId};
 use outpost_device::DeviceStore;
 use outpost_server::db::Storage;
 use outpost_server::settings::Settings;
-use outpost_tests::{SITE_A, SITE_B, SimDevice, TestServer, fast_retries, object};
+use outpost_tests::{Backend, SITE_A, SITE_B, SimDevice, TestServer, fast_retries, object};
 use serde_json::{Value, json};
 
 type Result = anyhow::Result<()>;
@@ -73,9 +73,8 @@ async fn count_records(server: &TestServer, collection: &str) -> anyhow::Result<
     Ok(server.storage.snapshot().await?.iter().filter(|r| r.collection == collection).count())
 }
 
-#[tokio::test]
-async fn malformed_and_mistyped_bodies() -> Result {
-    let server = TestServer::start().await?;
+async fn malformed_and_mistyped_bodies(backend: Backend) -> Result {
+    let server = TestServer::start_on(backend, Settings::default()).await?;
     let api = Api::new(&server).await?;
     let token = Some(api.token.as_str());
     let cases: Vec<(&str, u16, &str)> = vec![
@@ -115,9 +114,8 @@ async fn malformed_and_mistyped_bodies() -> Result {
     server.stop().await
 }
 
-#[tokio::test]
-async fn invalid_operations_reject_the_whole_batch_and_name_each_problem() -> Result {
-    let server = TestServer::start().await?;
+async fn invalid_operations_reject_the_whole_batch_and_name_each_problem(backend: Backend) -> Result {
+    let server = TestServer::start_on(backend, Settings::default()).await?;
     let api = Api::new(&server).await?;
     let good =
         api.op(1, "contacts", OpKind::Create, json!({"setting": "window", "occurred_at": "2026-11-25T10:00:00Z"}));
@@ -187,9 +185,8 @@ async fn invalid_operations_reject_the_whole_batch_and_name_each_problem() -> Re
     server.stop().await
 }
 
-#[tokio::test]
-async fn tokens_missing_forged_expired_and_protocol_versions() -> Result {
-    let server = TestServer::start().await?;
+async fn tokens_missing_forged_expired_and_protocol_versions(backend: Backend) -> Result {
+    let server = TestServer::start_on(backend, Settings::default()).await?;
     let api = Api::new(&server).await?;
     let body = || serde_json::to_vec(&json!({"ops": []})).unwrap_or_default();
     assert_eq!(
@@ -234,9 +231,8 @@ async fn tokens_missing_forged_expired_and_protocol_versions() -> Result {
     server.stop().await
 }
 
-#[tokio::test]
-async fn pull_parameters_are_checked() -> Result {
-    let server = TestServer::start().await?;
+async fn pull_parameters_are_checked(backend: Backend) -> Result {
+    let server = TestServer::start_on(backend, Settings::default()).await?;
     let api = Api::new(&server).await?;
     for (query, expect) in [
         ("limit=0", "invalid_limit"),
@@ -259,9 +255,8 @@ async fn pull_parameters_are_checked() -> Result {
     server.stop().await
 }
 
-#[tokio::test]
-async fn records_of_a_site_the_device_is_not_enrolled_for_are_refused() -> Result {
-    let server = TestServer::start().await?;
+async fn records_of_a_site_the_device_is_not_enrolled_for_are_refused(backend: Backend) -> Result {
+    let server = TestServer::start_on(backend, Settings::default()).await?;
     let api = Api::new(&server).await?;
     let other = SimDevice::enroll(&server, SITE_B).await?;
     let mut op =
@@ -289,9 +284,8 @@ async fn records_of_a_site_the_device_is_not_enrolled_for_are_refused() -> Resul
     server.stop().await
 }
 
-#[tokio::test]
-async fn a_device_sets_refused_operations_aside_and_syncs_the_rest() -> Result {
-    let server = TestServer::start().await?;
+async fn a_device_sets_refused_operations_aside_and_syncs_the_rest(backend: Backend) -> Result {
+    let server = TestServer::start_on(backend, Settings::default()).await?;
     let a = SimDevice::enroll(&server, SITE_A).await?;
     let b = SimDevice::enroll(&server, SITE_B).await?;
     // The device believes it also serves site B (say, its assignment was just removed).
@@ -329,9 +323,8 @@ async fn a_device_sets_refused_operations_aside_and_syncs_the_rest() -> Result {
     server.stop().await
 }
 
-#[tokio::test]
-async fn stamps_far_in_the_future_are_clamped_and_flagged() -> Result {
-    let server = TestServer::start().await?;
+async fn stamps_far_in_the_future_are_clamped_and_flagged(backend: Backend) -> Result {
+    let server = TestServer::start_on(backend, Settings::default()).await?;
     let a = SimDevice::enroll(&server, SITE_A).await?;
     let b = SimDevice::enroll(&server, SITE_A).await?;
     let client = b.create(Collection::Clients, json!({"uic": "MAIV287", "gender": "man"}))?;
@@ -355,17 +348,16 @@ async fn stamps_far_in_the_future_are_clamped_and_flagged() -> Result {
     server.stop().await
 }
 
-#[tokio::test]
-async fn oversized_bodies_and_batches_are_refused() -> Result {
+async fn oversized_bodies_and_batches_are_refused(backend: Backend) -> Result {
     let settings = Settings { max_body_bytes: 64 * 1024, ..Settings::default() };
-    let server = TestServer::start_with(settings).await?;
+    let server = TestServer::start_on(backend, settings).await?;
     let api = Api::new(&server).await?;
     let big = format!("{{\"ops\": [], \"pad\": \"{}\"}}", "x".repeat(100 * 1024));
     let (status, reply) = api.push_raw(big, Some(&api.token)).await?;
     assert_eq!((status, code(&reply)), (413, "payload_too_large"));
     let ops: Vec<Op> = (1..=1001).map(|i| api.op(i, "contacts", OpKind::Delete, json!({}))).collect();
     let small_ops: Vec<Value> = ops.iter().map(|o| json!({"op_seq": o.op_seq, "collection": "contacts", "record_id": o.record_id, "site_id": o.site_id, "kind": "delete", "stamp": o.stamp})).collect();
-    let server2 = TestServer::start().await?;
+    let server2 = TestServer::start_on(backend, Settings::default()).await?;
     let api2 = Api::new(&server2).await?;
     let (status, reply) = api2.push_raw(serde_json::to_vec(&json!({"ops": small_ops}))?, Some(&api2.token)).await?;
     assert_eq!((status, code(&reply)), (413, "too_many_ops"));
@@ -373,9 +365,8 @@ async fn oversized_bodies_and_batches_are_refused() -> Result {
     server.stop().await
 }
 
-#[tokio::test]
-async fn enrolment_codes_work_once_and_bad_enrolments_are_refused() -> Result {
-    let server = TestServer::start().await?;
+async fn enrolment_codes_work_once_and_bad_enrolments_are_refused(backend: Backend) -> Result {
+    let server = TestServer::start_on(backend, Settings::default()).await?;
     let http = reqwest::Client::new();
     let code_text = server.enrollment_code(SITE_A).await?;
     let enroll = |body: Value| http.post(format!("{}/api/v1/enroll", server.url())).json(&body).send();
@@ -411,9 +402,8 @@ async fn enrolment_codes_work_once_and_bad_enrolments_are_refused() -> Result {
     server.stop().await
 }
 
-#[tokio::test]
-async fn the_server_keeps_serving_after_bad_requests() -> Result {
-    let server = TestServer::start().await?;
+async fn the_server_keeps_serving_after_bad_requests(backend: Backend) -> Result {
+    let server = TestServer::start_on(backend, Settings::default()).await?;
     let api = Api::new(&server).await?;
     for body in ["{", "[1,2", "{\"ops\": null}", "\u{0}\u{1}"] {
         let _ = api.push_raw(body.to_string(), Some(&api.token)).await?;
@@ -447,3 +437,16 @@ fn a_wrong_key_cannot_open_the_device_store_and_the_file_holds_no_plaintext() ->
     let _ = Collection::Clients;
     Ok(())
 }
+
+on_both_backends!(
+    malformed_and_mistyped_bodies,
+    invalid_operations_reject_the_whole_batch_and_name_each_problem,
+    tokens_missing_forged_expired_and_protocol_versions,
+    pull_parameters_are_checked,
+    records_of_a_site_the_device_is_not_enrolled_for_are_refused,
+    a_device_sets_refused_operations_aside_and_syncs_the_rest,
+    stamps_far_in_the_future_are_clamped_and_flagged,
+    oversized_bodies_and_batches_are_refused,
+    enrolment_codes_work_once_and_bad_enrolments_are_refused,
+    the_server_keeps_serving_after_bad_requests
+);

@@ -6,7 +6,8 @@ use outpost_core::hlc::Hlc;
 use outpost_core::wire::PushRequest;
 use outpost_core::{Collection, RecordId};
 use outpost_server::db::Storage;
-use outpost_tests::{SITE_A, SimDevice, TestServer, assert_converged};
+use outpost_server::settings::Settings;
+use outpost_tests::{Backend, SITE_A, SimDevice, TestServer, assert_converged, postgres_url};
 use proptest::prelude::*;
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -62,8 +63,8 @@ fn stamp_of(device: &SimDevice, collection: Collection, id: RecordId, field: &st
     device.with(|s| s.get(collection, id)).ok().flatten().and_then(|st| st.fields.get(field).map(|f| f.stamp))
 }
 
-async fn run(actions: Vec<Action>) -> anyhow::Result<()> {
-    let server = TestServer::start().await?;
+async fn run(backend: Backend, actions: Vec<Action>) -> anyhow::Result<()> {
+    let server = TestServer::start_on(backend, Settings::default()).await?;
     let mut devices = Vec::new();
     for _ in 0..DEVICES {
         devices.push(SimDevice::enroll(&server, SITE_A).await?);
@@ -169,13 +170,29 @@ async fn run(actions: Vec<Action>) -> anyhow::Result<()> {
     server.stop().await
 }
 
+fn run_blocking(backend: Backend, actions: Vec<Action>) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    runtime.block_on(run(backend, actions))
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 24, max_shrink_iters: 64, ..ProptestConfig::default() })]
 
     #[test]
-    fn devices_and_server_converge_and_lose_nothing(actions in proptest::collection::vec(action(), 1..40)) {
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-        let result = runtime.block_on(run(actions));
+    fn devices_and_sqlite_server_converge_and_lose_nothing(actions in proptest::collection::vec(action(), 1..40)) {
+        let result = run_blocking(Backend::Sqlite, actions);
         prop_assert!(result.is_ok(), "{:?}", result.err());
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 12, max_shrink_iters: 32, ..ProptestConfig::default() })]
+
+    #[test]
+    fn devices_and_postgres_server_converge_and_lose_nothing(actions in proptest::collection::vec(action(), 1..40)) {
+        if postgres_url().is_some() {
+            let result = run_blocking(Backend::Postgres, actions);
+            prop_assert!(result.is_ok(), "{:?}", result.err());
+        }
     }
 }

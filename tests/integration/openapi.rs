@@ -4,7 +4,8 @@
 
 use outpost_core::Collection;
 use outpost_server::api::{OPENAPI, ROUTES};
-use outpost_tests::{SITE_A, SimDevice, TestServer};
+use outpost_server::settings::Settings;
+use outpost_tests::{Backend, SITE_A, SimDevice, TestServer};
 use serde_json::{Value, json};
 
 /// A small JSON Schema checker covering the keywords the document uses.
@@ -140,9 +141,8 @@ fn frozen_wire_samples_match_the_document() {
     }
 }
 
-#[tokio::test]
-async fn live_replies_match_the_document() -> anyhow::Result<()> {
-    let server = TestServer::start().await?;
+async fn live_replies_match_the_document(backend: Backend) -> anyhow::Result<()> {
+    let server = TestServer::start_on(backend, Settings::default()).await?;
     let doc = document();
     let http = reqwest::Client::new();
     let served: Value = http.get(format!("{}/api/v1/openapi.json", server.url())).send().await?.json().await?;
@@ -196,3 +196,5 @@ async fn live_replies_match_the_document() -> anyhow::Result<()> {
     assert!(refused["details"].as_array().is_some_and(|d| !d.is_empty()));
     server.stop().await
 }
+
+on_both_backends!(live_replies_match_the_document);

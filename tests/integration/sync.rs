@@ -4,7 +4,8 @@ use outpost_core::Collection;
 use outpost_core::wire::PushRequest;
 use outpost_device::{Progress, SyncOptions, SyncPhase};
 use outpost_server::db::Storage;
-use outpost_tests::{SITE_A, SITE_B, SimDevice, TestServer, assert_converged, fast_retries};
+use outpost_server::settings::Settings;
+use outpost_tests::{Backend, SITE_A, SITE_B, SimDevice, TestServer, assert_converged, fast_retries};
 use serde_json::json;
 
 type Result = anyhow::Result<()>;
@@ -13,9 +14,8 @@ fn contact(setting: &str) -> serde_json::Value {
     json!({"setting": setting, "occurred_at": "2026-11-25T10:00:00Z", "services": ["kit"]})
 }
 
-#[tokio::test]
-async fn offline_edits_on_two_devices_converge() -> Result {
-    let server = TestServer::start().await?;
+async fn offline_edits_on_two_devices_converge(backend: Backend) -> Result {
+    let server = TestServer::start_on(backend, Settings::default()).await?;
     let a = SimDevice::enroll(&server, SITE_A).await?;
     let b = SimDevice::enroll(&server, SITE_A).await?;
 
@@ -42,9 +42,8 @@ async fn offline_edits_on_two_devices_converge() -> Result {
     server.stop().await
 }
 
-#[tokio::test]
-async fn same_field_edited_on_both_devices_has_one_winner_and_a_logged_loser() -> Result {
-    let server = TestServer::start().await?;
+async fn same_field_edited_on_both_devices_has_one_winner_and_a_logged_loser(backend: Backend) -> Result {
+    let server = TestServer::start_on(backend, Settings::default()).await?;
     let a = SimDevice::enroll(&server, SITE_A).await?;
     let b = SimDevice::enroll(&server, SITE_A).await?;
     let client = a.create(Collection::Clients, json!({"uic": "MAIV287", "gender": "not_stated"}))?;
@@ -71,9 +70,8 @@ async fn same_field_edited_on_both_devices_has_one_winner_and_a_logged_loser() -
     server.stop().await
 }
 
-#[tokio::test]
-async fn delete_wins_over_a_concurrent_edit_without_losing_the_edit() -> Result {
-    let server = TestServer::start().await?;
+async fn delete_wins_over_a_concurrent_edit_without_losing_the_edit(backend: Backend) -> Result {
+    let server = TestServer::start_on(backend, Settings::default()).await?;
     let a = SimDevice::enroll(&server, SITE_A).await?;
     let b = SimDevice::enroll(&server, SITE_A).await?;
     let visit = a.create(Collection::Contacts, contact("window"))?;
@@ -105,9 +103,8 @@ async fn delete_wins_over_a_concurrent_edit_without_losing_the_edit() -> Result 
     server.stop().await
 }
 
-#[tokio::test]
-async fn many_pages_pull_into_a_fresh_device_with_progress() -> Result {
-    let server = TestServer::start().await?;
+async fn many_pages_pull_into_a_fresh_device_with_progress(backend: Backend) -> Result {
+    let server = TestServer::start_on(backend, Settings::default()).await?;
     let a = SimDevice::enroll(&server, SITE_A).await?;
     for i in 0..1200 {
         a.create(
@@ -136,9 +133,8 @@ async fn many_pages_pull_into_a_fresh_device_with_progress() -> Result {
     server.stop().await
 }
 
-#[tokio::test]
-async fn a_push_retried_after_its_response_was_lost_is_not_duplicated() -> Result {
-    let server = TestServer::start().await?;
+async fn a_push_retried_after_its_response_was_lost_is_not_duplicated(backend: Backend) -> Result {
+    let server = TestServer::start_on(backend, Settings::default()).await?;
     let a = SimDevice::enroll(&server, SITE_A).await?;
     let visit = a.create(Collection::Contacts, contact("window"))?;
     a.create(
@@ -167,9 +163,8 @@ async fn a_push_retried_after_its_response_was_lost_is_not_duplicated() -> Resul
     server.stop().await
 }
 
-#[tokio::test]
-async fn a_device_of_site_a_never_receives_site_b_records() -> Result {
-    let server = TestServer::start().await?;
+async fn a_device_of_site_a_never_receives_site_b_records(backend: Backend) -> Result {
+    let server = TestServer::start_on(backend, Settings::default()).await?;
     let a = SimDevice::enroll(&server, SITE_A).await?;
     let b = SimDevice::enroll(&server, SITE_B).await?;
     b.create(Collection::Clients, json!({"uic": "ZHYU390", "gender": "man"}))?;
@@ -193,9 +188,8 @@ async fn a_device_of_site_a_never_receives_site_b_records() -> Result {
     server.stop().await
 }
 
-#[tokio::test]
-async fn stock_levels_follow_movements_and_distributions() -> Result {
-    let server = TestServer::start().await?;
+async fn stock_levels_follow_movements_and_distributions(backend: Backend) -> Result {
+    let server = TestServer::start_on(backend, Settings::default()).await?;
     let a = SimDevice::enroll(&server, SITE_A).await?;
     let b = SimDevice::enroll(&server, SITE_A).await?;
     a.create(
@@ -221,9 +215,8 @@ async fn stock_levels_follow_movements_and_distributions() -> Result {
     server.stop().await
 }
 
-#[tokio::test]
-async fn sync_retries_with_back_off_until_the_server_is_back() -> Result {
-    let mut server = TestServer::start().await?;
+async fn sync_retries_with_back_off_until_the_server_is_back(backend: Backend) -> Result {
+    let mut server = TestServer::start_on(backend, Settings::default()).await?;
     let a = SimDevice::enroll(&server, SITE_A).await?;
     a.create(Collection::Contacts, contact("street_outreach"))?;
     server.halt().await?;
@@ -248,3 +241,14 @@ async fn sync_retries_with_back_off_until_the_server_is_back() -> Result {
     assert_converged(&server, &[&a]).await?;
     server.stop().await
 }
+
+on_both_backends!(
+    offline_edits_on_two_devices_converge,
+    same_field_edited_on_both_devices_has_one_winner_and_a_logged_loser,
+    delete_wins_over_a_concurrent_edit_without_losing_the_edit,
+    many_pages_pull_into_a_fresh_device_with_progress,
+    a_push_retried_after_its_response_was_lost_is_not_duplicated,
+    a_device_of_site_a_never_receives_site_b_records,
+    stock_levels_follow_movements_and_distributions,
+    sync_retries_with_back_off_until_the_server_is_back
+);

@@ -5,8 +5,9 @@ use anyhow::{Context, Result, anyhow};
 use outpost_core::wire::SiteRef;
 use outpost_core::{Collection, RecordId, SiteId};
 use outpost_device::{DeviceStore, SyncClient, SyncOptions, SyncReport};
-use outpost_server::db::Storage;
+use outpost_server::db::postgres::PgStorage;
 use outpost_server::db::sqlite::SqliteStorage;
+use outpost_server::db::{AnyStorage, Storage};
 use outpost_server::settings::Settings;
 use outpost_server::time::now_ms;
 use outpost_server::tokens::{hash_enrollment_code, new_enrollment_code};
@@ -17,10 +18,48 @@ use std::time::Duration;
 use tempfile::TempDir;
 use tokio::sync::oneshot;
 
-/// A running server on `127.0.0.1:<random port>` with its own data directory.
+/// Which storage a test server runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// A SQLite file in a temporary directory.
+    Sqlite,
+    /// A fresh schema in the PostgreSQL database named by `OUTPOST_TEST_DATABASE_URL`.
+    Postgres,
+}
+
+/// The PostgreSQL database for tests, if configured (`scripts/test.sh` sets it).
+pub fn postgres_url() -> Option<String> {
+    std::env::var("OUTPOST_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())
+}
+
+/// A fresh, uniquely named PostgreSQL schema for one test.
+pub fn unique_schema() -> String {
+    format!("t_{}", uuid::Uuid::now_v7().simple())
+}
+
+/// Opens empty storage of the given kind; the temporary directory holds a SQLite file.
+pub async fn open_storage(backend: Backend, dir: &TempDir) -> Result<(AnyStorage, Option<String>)> {
+    match backend {
+        Backend::Sqlite => {
+            let storage = SqliteStorage::open(&dir.path().join("outpost.db")).map_err(|e| anyhow!("{e}"))?;
+            Ok((AnyStorage::Sqlite(storage), None))
+        }
+        Backend::Postgres => {
+            let url = postgres_url().context("OUTPOST_TEST_DATABASE_URL is not set")?;
+            let schema = unique_schema();
+            let storage = PgStorage::connect(&url, Some(&schema), 8).await.map_err(|e| anyhow!("{e}"))?;
+            Ok((AnyStorage::Postgres(storage), Some(schema)))
+        }
+    }
+}
+
+/// A running server on `127.0.0.1:<random port>` with its own database.
 pub struct TestServer {
     pub addr: SocketAddr,
-    pub storage: SqliteStorage,
+    pub storage: AnyStorage,
+    pub backend: Backend,
+    settings: Settings,
+    schema: Option<String>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     _dir: TempDir,
@@ -31,23 +70,60 @@ pub const SITE_A: &str = "Drop-in centre";
 pub const SITE_B: &str = "Street outreach team";
 
 impl TestServer {
-    /// Starts a server with default settings and the demo organisation.
+    /// Starts a server on SQLite with default settings and the demo organisation.
     pub async fn start() -> Result<Self> {
-        Self::start_with(Settings::default()).await
+        Self::start_on(Backend::Sqlite, Settings::default()).await
     }
 
-    /// Starts a server with the given settings (the listen address is ignored: port 0).
+    /// Starts a server on SQLite with the given settings (the listen address is ignored).
     pub async fn start_with(settings: Settings) -> Result<Self> {
+        Self::start_on(Backend::Sqlite, settings).await
+    }
+
+    /// Starts a server on the given backend with the demo organisation, on port 0.
+    pub async fn start_on(backend: Backend, settings: Settings) -> Result<Self> {
         let dir = tempfile::tempdir()?;
-        let storage = SqliteStorage::open(&dir.path().join("outpost.db")).map_err(|e| anyhow!("{e}"))?;
+        let (storage, schema) = open_storage(backend, &dir).await?;
         storage.seed_demo(now_ms()).await.map_err(|e| anyhow!("{e}"))?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
+        let mut server = Self { addr, storage, backend, settings, schema, shutdown: None, task: None, _dir: dir };
+        server.serve(listener);
+        Ok(server)
+    }
+
+    /// Another server instance over the same database (multi-instance tests).
+    pub async fn another_instance(&self) -> Result<Self> {
+        let storage = match (&self.storage, &self.schema) {
+            (AnyStorage::Postgres(_), Some(schema)) => {
+                let url = postgres_url().context("OUTPOST_TEST_DATABASE_URL is not set")?;
+                AnyStorage::Postgres(PgStorage::connect(&url, Some(schema), 8).await.map_err(|e| anyhow!("{e}"))?)
+            }
+            _ => return Err(anyhow!("several instances need PostgreSQL")),
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let mut server = Self {
+            addr: listener.local_addr()?,
+            storage,
+            backend: self.backend,
+            settings: self.settings.clone(),
+            // The first instance owns (and drops) the schema.
+            schema: None,
+            shutdown: None,
+            task: None,
+            _dir: tempfile::tempdir()?,
+        };
+        server.serve(listener);
+        Ok(server)
+    }
+
+    fn serve(&mut self, listener: tokio::net::TcpListener) {
         let (tx, rx) = oneshot::channel();
-        let task = tokio::spawn(outpost_server::launch(storage.clone(), settings, listener, async {
-            let _ = rx.await;
-        }));
-        Ok(Self { addr, storage, shutdown: Some(tx), task: Some(task), _dir: dir })
+        self.task =
+            Some(tokio::spawn(outpost_server::launch(self.storage.clone(), self.settings.clone(), listener, async {
+                let _ = rx.await;
+            })));
+        self.shutdown = Some(tx);
     }
 
     /// The base URL devices use.
@@ -66,9 +142,13 @@ impl TestServer {
         Ok(code)
     }
 
-    /// Stops the server and waits for it.
+    /// Stops the server, waits for it, and drops its PostgreSQL schema.
     pub async fn stop(mut self) -> Result<()> {
-        self.halt().await
+        self.halt().await?;
+        if let (AnyStorage::Postgres(pg), Some(schema)) = (&self.storage, self.schema.take()) {
+            pg.drop_schema(&schema).await.map_err(|e| anyhow!("{e}"))?;
+        }
+        Ok(())
     }
 
     /// Stops serving, keeping the database, so the server can be started again.
@@ -113,10 +193,15 @@ pub struct SimDevice {
 impl SimDevice {
     /// Enrols a new device for `site` on `server`.
     pub async fn enroll(server: &TestServer, site: &str) -> Result<Self> {
-        let store = Mutex::new(DeviceStore::open_in_memory()?);
-        let client = SyncClient::new(&server.url())?;
         let code = server.enrollment_code(site).await?;
-        let enrolled = client.enroll(&store, &code, "simulated tablet").await?;
+        Self::enroll_with_code(&server.url(), &code).await
+    }
+
+    /// Enrols a new device with a code, at the server at `url`.
+    pub async fn enroll_with_code(url: &str, code: &str) -> Result<Self> {
+        let store = Mutex::new(DeviceStore::open_in_memory()?);
+        let client = SyncClient::new(url)?;
+        let enrolled = client.enroll(&store, code, "simulated tablet").await?;
         let site = enrolled.sites.first().cloned().context("enrolment returned no site")?;
         Ok(Self { store, client, site })
     }
@@ -169,7 +254,12 @@ pub fn object(value: Value) -> Map<String, Value> {
 /// Checks that every device holds exactly the server's records within its scope (its sites and
 /// organisation-wide reference data), with identical merged states.
 pub async fn assert_converged(server: &TestServer, devices: &[&SimDevice]) -> Result<()> {
-    let rows = server.storage.snapshot().await.map_err(|e| anyhow!("{e}"))?;
+    assert_converged_with(&server.storage, devices).await
+}
+
+/// [`assert_converged`] against any storage.
+pub async fn assert_converged_with(storage: &impl Storage, devices: &[&SimDevice]) -> Result<()> {
+    let rows = storage.snapshot().await.map_err(|e| anyhow!("{e}"))?;
     for (n, device) in devices.iter().enumerate() {
         let local = device.with(|s| s.snapshot())?;
         let expected: std::collections::BTreeMap<_, _> = rows
@@ -192,4 +282,57 @@ pub async fn assert_converged(server: &TestServer, devices: &[&SimDevice]) -> Re
         }
     }
     Ok(())
+}
+
+/// A real `outpost-server serve` process (built by `cargo build`), killed when dropped.
+pub struct ServerProcess {
+    pub addr: SocketAddr,
+    child: std::process::Child,
+}
+
+impl ServerProcess {
+    /// The `outpost-server` binary next to the test binaries.
+    pub fn binary() -> Result<std::path::PathBuf> {
+        let exe = std::env::current_exe()?;
+        let dir = exe.parent().and_then(|d| d.parent()).context("test binary location")?;
+        let binary = dir.join("outpost-server");
+        if !binary.exists() {
+            return Err(anyhow!("{} is missing: run `cargo build -p outpost-server` first", binary.display()));
+        }
+        Ok(binary)
+    }
+
+    /// Starts a server process over the PostgreSQL `schema` at `url` and waits until it answers.
+    pub async fn spawn(url: &str, schema: &str) -> Result<Self> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let separator = if url.contains('?') { '&' } else { '?' };
+        let database_url = format!("{url}{separator}options=-c%20search_path%3D{schema}");
+        let child = std::process::Command::new(Self::binary()?)
+            .args(["serve", "--no-demo", "--listen", &addr.to_string(), "--database-url", &database_url])
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .spawn()?;
+        let process = Self { addr, child };
+        let http = reqwest::Client::new();
+        for _ in 0..100 {
+            if http.get(format!("{}/healthz", process.url())).send().await.is_ok_and(|r| r.status().is_success()) {
+                return Ok(process);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Err(anyhow!("outpost-server did not start on {addr}"))
+    }
+
+    /// The base URL devices use.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

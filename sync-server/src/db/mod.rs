@@ -1,9 +1,13 @@
 //! Storage behind the API. One trait, because two implementations are planned: SQLite (the
 //! embedded default, [`sqlite::SqliteStorage`]) and PostgreSQL. Handlers are generic over it.
 
+pub mod postgres;
 pub mod sqlite;
 
-use outpost_core::merge::RecordState;
+use outpost_core::Collection;
+use outpost_core::catalogue::{default_commodities, default_kits};
+use outpost_core::hlc::Hlc;
+use outpost_core::merge::{self, Change, ChangeKind, FieldWrite, MergeError, RecordState};
 use outpost_core::uic::UicScheme;
 use outpost_core::wire::{ErrorDetail, Op, SiteRef};
 use outpost_core::{DeviceId, OrgId, RecordId, SiteId};
@@ -185,4 +189,188 @@ pub trait Storage: Send + Sync + 'static {
 
     /// Checks the database's integrity.
     fn check(&self) -> impl Future<Output = Result<(), DbError>> + Send;
+}
+
+/// The device id that stamps changes made by the server itself (seed and reference data).
+pub const SERVER_DEVICE: DeviceId = DeviceId::nil();
+
+/// A record the server writes itself.
+#[derive(Clone, Debug)]
+pub struct SeedRecord {
+    pub collection: Collection,
+    pub id: RecordId,
+    pub site_id: Option<SiteId>,
+    pub state: RecordState,
+}
+
+/// The demo organisation created on first run: two sites, the default catalogue and kits.
+#[derive(Clone, Debug)]
+pub struct DemoSeed {
+    pub org_id: OrgId,
+    pub org_name: String,
+    pub uic_scheme: UicScheme,
+    pub sites: Vec<(SiteId, String)>,
+    /// Reference records, in the order they get sequence numbers.
+    pub records: Vec<SeedRecord>,
+}
+
+fn reference_state(fields: serde_json::Value, stamp: Hlc) -> RecordState {
+    let serde_json::Value::Object(fields) = fields else { return RecordState::default() };
+    let writes = fields.into_iter().map(|(k, v)| (k, FieldWrite { value: v, base: None })).collect();
+    merge::apply_reference(None, &Change { stamp, kind: ChangeKind::Create(writes) }).state
+}
+
+/// Builds the demo organisation's data; every backend writes exactly this.
+pub fn demo_seed(now_ms: u64) -> Result<DemoSeed, DbError> {
+    let mut counter = 0u16;
+    let mut stamp = || {
+        counter += 1;
+        Hlc::new(now_ms, counter, SERVER_DEVICE)
+    };
+    let mut sites = Vec::new();
+    let mut records = Vec::new();
+    for (name, pwid) in [("Drop-in centre", 1200), ("Street outreach team", 800)] {
+        let site = SiteId(uuid::Uuid::now_v7());
+        sites.push((site, name.to_string()));
+        // A site's own reference record has the site's id, so its devices can name it.
+        let state = reference_state(serde_json::json!({"name": name, "pwid_estimate": pwid}), stamp());
+        records.push(SeedRecord { collection: Collection::Sites, id: RecordId(site.0), site_id: Some(site), state });
+    }
+    for commodity in default_commodities() {
+        let state = reference_state(serde_json::to_value(&commodity)?, stamp());
+        records.push(SeedRecord {
+            collection: Collection::Commodities,
+            id: RecordId(uuid::Uuid::now_v7()),
+            site_id: None,
+            state,
+        });
+    }
+    for kit in default_kits() {
+        let state = reference_state(serde_json::to_value(&kit)?, stamp());
+        records.push(SeedRecord {
+            collection: Collection::KitTemplates,
+            id: RecordId(uuid::Uuid::now_v7()),
+            site_id: None,
+            state,
+        });
+    }
+    Ok(DemoSeed {
+        org_id: OrgId(uuid::Uuid::now_v7()),
+        org_name: "Demo harm reduction programme".into(),
+        uic_scheme: UicScheme::central_asia(),
+        sites,
+        records,
+    })
+}
+
+/// The error detail for an operation the merge refused.
+pub fn merge_error_detail(index: usize, op_seq: u64, e: &MergeError) -> ErrorDetail {
+    let code = match e {
+        MergeError::Immutable => "immutable_record",
+        MergeError::AppendOnlyDelete => "append_only_delete",
+        MergeError::Reference => "read_only_collection",
+    };
+    ErrorDetail { index, op_seq: Some(op_seq), field: None, code: code.into(), message: e.to_string() }
+}
+
+/// The error detail for an operation on another site's record.
+pub fn site_mismatch_detail(index: usize, op_seq: u64) -> ErrorDetail {
+    ErrorDetail {
+        index,
+        op_seq: Some(op_seq),
+        field: None,
+        code: "site_mismatch".into(),
+        message: "this record belongs to another site".into(),
+    }
+}
+
+impl From<serde_json::Error> for DbError {
+    fn from(e: serde_json::Error) -> Self {
+        DbError::Corrupt(e.to_string())
+    }
+}
+
+/// Either backend, chosen at start-up from the database URL.
+#[derive(Clone, Debug)]
+pub enum AnyStorage {
+    Sqlite(sqlite::SqliteStorage),
+    Postgres(postgres::PgStorage),
+}
+
+impl AnyStorage {
+    /// Opens `sqlite://PATH` (a file, created if missing) or `postgres://...`.
+    pub async fn open(url: &str, max_connections: usize) -> Result<Self, DbError> {
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err(DbError::Backend("sqlite:// needs a file path".into()));
+            }
+            Ok(AnyStorage::Sqlite(sqlite::SqliteStorage::open(std::path::Path::new(path))?))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(AnyStorage::Postgres(postgres::PgStorage::connect(url, None, max_connections).await?))
+        } else {
+            Err(DbError::Backend("the database URL must start with sqlite:// or postgres://".into()))
+        }
+    }
+
+    /// A short name of the backend, for logs.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            AnyStorage::Sqlite(_) => "sqlite",
+            AnyStorage::Postgres(_) => "postgres",
+        }
+    }
+}
+
+macro_rules! delegate {
+    ($self:ident, $s:ident => $call:expr) => {
+        match $self {
+            AnyStorage::Sqlite($s) => $call.await,
+            AnyStorage::Postgres($s) => $call.await,
+        }
+    };
+}
+
+impl Storage for AnyStorage {
+    async fn seed_demo(&self, now_ms: u64) -> Result<bool, DbError> {
+        delegate!(self, s => s.seed_demo(now_ms))
+    }
+    async fn create_enrollment_code(
+        &self,
+        site: &str,
+        hash: &str,
+        expires_ms: u64,
+        now_ms: u64,
+    ) -> Result<SiteRef, DbError> {
+        delegate!(self, s => s.create_enrollment_code(site, hash, expires_ms, now_ms))
+    }
+    async fn enroll(&self, code_hash: &str, device: NewDevice, now_ms: u64) -> Result<Enrolled, DbError> {
+        delegate!(self, s => s.enroll(code_hash, device, now_ms))
+    }
+    async fn authenticate(&self, token_hash: &str, now_ms: u64, ttl_ms: u64) -> Result<TokenCheck, DbError> {
+        delegate!(self, s => s.authenticate(token_hash, now_ms, ttl_ms))
+    }
+    async fn push(&self, device: &DeviceAuth, batch: Batch, now_ms: u64) -> Result<Vec<u64>, DbError> {
+        delegate!(self, s => s.push(device, batch, now_ms))
+    }
+    async fn pull(&self, device: &DeviceAuth, after: u64, limit: u32) -> Result<Page, DbError> {
+        delegate!(self, s => s.pull(device, after, limit))
+    }
+    async fn flag_clock_skew(&self, device: DeviceId, skew_ms: i64, now_ms: u64) -> Result<(), DbError> {
+        delegate!(self, s => s.flag_clock_skew(device, skew_ms, now_ms))
+    }
+    async fn record(&self, collection: &str, id: RecordId) -> Result<Option<RecordState>, DbError> {
+        delegate!(self, s => s.record(collection, id))
+    }
+    async fn snapshot(&self) -> Result<Vec<SnapshotRow>, DbError> {
+        delegate!(self, s => s.snapshot())
+    }
+    async fn conflicts(&self) -> Result<Vec<ConflictRow>, DbError> {
+        delegate!(self, s => s.conflicts())
+    }
+    async fn expire_token(&self, device: DeviceId) -> Result<(), DbError> {
+        delegate!(self, s => s.expire_token(device))
+    }
+    async fn check(&self) -> Result<(), DbError> {
+        delegate!(self, s => s.check())
+    }
 }

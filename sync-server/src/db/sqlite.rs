@@ -6,16 +6,13 @@
 
 use super::{
     Batch, ConflictRow, DbError, DeviceAuth, Enrolled, NewDevice, Page, RawRecord, SnapshotRow, Storage, TokenCheck,
+    demo_seed, merge_error_detail, site_mismatch_detail,
 };
-use outpost_core::catalogue::{default_commodities, default_kits};
-use outpost_core::hlc::Hlc;
-use outpost_core::merge::{self, Change, ChangeKind, FieldWrite, MergeError, RecordState};
-use outpost_core::uic::UicScheme;
+use outpost_core::merge::{self, Change, RecordState};
 use outpost_core::wire::{ErrorDetail, SiteRef};
-use outpost_core::{Collection, DeviceId, OrgId, RecordId, SiteId};
+use outpost_core::{Collection, DeviceId, RecordId, SiteId};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
 use rusqlite_migration::{M, Migrations};
-use serde_json::Value;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -23,9 +20,6 @@ use std::sync::{Arc, Mutex};
 pub fn migrations() -> Migrations<'static> {
     Migrations::new(vec![M::up(include_str!("../../migrations/sqlite/0001_initial.sql"))])
 }
-
-/// The device id that stamps changes made by the server itself (seed and reference data).
-pub const SERVER_DEVICE: DeviceId = DeviceId::nil();
 
 /// SQLite-backed storage. Cloning shares the connection.
 #[derive(Clone, Debug)]
@@ -40,12 +34,6 @@ impl From<rusqlite::Error> for DbError {
             Some(ErrorCode::DiskFull) => DbError::Full,
             _ => DbError::Backend(e.to_string()),
         }
-    }
-}
-
-impl From<serde_json::Error> for DbError {
-    fn from(e: serde_json::Error) -> Self {
-        DbError::Corrupt(e.to_string())
     }
 }
 
@@ -147,35 +135,6 @@ fn save(
     Ok(())
 }
 
-/// Writes a server-authored reference record (seed data).
-fn put_reference(
-    conn: &Connection,
-    collection: Collection,
-    org: &str,
-    fields: Value,
-    stamp: Hlc,
-    now_ms: u64,
-) -> Result<(), DbError> {
-    let Value::Object(fields) = fields else {
-        return Err(DbError::Corrupt("reference record is not an object".into()));
-    };
-    let writes = fields.into_iter().map(|(k, v)| (k, FieldWrite { value: v, base: None })).collect();
-    let merged = merge::apply_reference(None, &Change { stamp, kind: ChangeKind::Create(writes) });
-    let id = RecordId(uuid::Uuid::now_v7());
-    let seq = next_seq(conn)?;
-    save(conn, collection.name(), &id.to_string(), org, None, &merged.state, seq, now_ms)?;
-    set_last_seq(conn, seq)
-}
-
-fn merge_error_detail(index: usize, op_seq: u64, e: &MergeError) -> ErrorDetail {
-    let code = match e {
-        MergeError::Immutable => "immutable_record",
-        MergeError::AppendOnlyDelete => "append_only_delete",
-        MergeError::Reference => "read_only_collection",
-    };
-    ErrorDetail { index, op_seq: Some(op_seq), field: None, code: code.into(), message: e.to_string() }
-}
-
 impl Storage for SqliteStorage {
     async fn seed_demo(&self, now_ms: u64) -> Result<bool, DbError> {
         self.run(move |conn| {
@@ -184,35 +143,34 @@ impl Storage for SqliteStorage {
             if orgs > 0 {
                 return Ok(false);
             }
-            let org = OrgId(uuid::Uuid::now_v7()).to_string();
-            let scheme = serde_json::to_string(&UicScheme::central_asia())?;
+            let seed = demo_seed(now_ms)?;
+            let org = seed.org_id.to_string();
             tx.execute(
                 "INSERT INTO orgs (id, name, uic_scheme, created_ms) VALUES (?1, ?2, ?3, ?4)",
-                params![org, "Demo harm reduction programme", scheme, now_ms as i64],
+                params![org, seed.org_name, serde_json::to_string(&seed.uic_scheme)?, now_ms as i64],
             )?;
-            let mut counter = 0u16;
-            let mut stamp = || {
-                counter += 1;
-                Hlc::new(now_ms, counter, SERVER_DEVICE)
-            };
-            for (name, pwid) in [("Drop-in centre", 1200), ("Street outreach team", 800)] {
-                let site = SiteId(uuid::Uuid::now_v7()).to_string();
-                tx.execute("INSERT INTO sites (id, org_id, name) VALUES (?1, ?2, ?3)", params![site, org, name])?;
-                let fields = serde_json::json!({"name": name, "pwid_estimate": pwid});
-                let Value::Object(fields) = fields else { continue };
-                let writes = fields.into_iter().map(|(k, v)| (k, FieldWrite { value: v, base: None })).collect();
-                let merged = merge::apply_reference(None, &Change { stamp: stamp(), kind: ChangeKind::Create(writes) });
-                let seq = next_seq(&tx)?;
-                // The site's own reference record carries the site's id, so devices can name it.
-                save(&tx, Collection::Sites.name(), &site, &org, Some(&site), &merged.state, seq, now_ms)?;
-                set_last_seq(&tx, seq)?;
+            for (site, name) in &seed.sites {
+                tx.execute(
+                    "INSERT INTO sites (id, org_id, name) VALUES (?1, ?2, ?3)",
+                    params![site.to_string(), org, name],
+                )?;
             }
-            for commodity in default_commodities() {
-                put_reference(&tx, Collection::Commodities, &org, serde_json::to_value(&commodity)?, stamp(), now_ms)?;
+            let mut seq = next_seq(&tx)?;
+            for record in &seed.records {
+                let site = record.site_id.map(|s| s.to_string());
+                save(
+                    &tx,
+                    record.collection.name(),
+                    &record.id.to_string(),
+                    &org,
+                    site.as_deref(),
+                    &record.state,
+                    seq,
+                    now_ms,
+                )?;
+                seq += 1;
             }
-            for kit in default_kits() {
-                put_reference(&tx, Collection::KitTemplates, &org, serde_json::to_value(&kit)?, stamp(), now_ms)?;
-            }
+            set_last_seq(&tx, seq - 1)?;
             tx.commit()?;
             Ok(true)
         })
@@ -375,13 +333,7 @@ impl Storage for SqliteStorage {
                 let current = load(&tx, collection.name(), &record_id)?;
                 if let Some(stored) = &current {
                     if stored.org_id != org_id || stored.site_id.as_deref() != Some(site_id.as_str()) {
-                        errors.push(ErrorDetail {
-                            index,
-                            op_seq: Some(op.op_seq),
-                            field: None,
-                            code: "site_mismatch".into(),
-                            message: "this record belongs to another site".into(),
-                        });
+                        errors.push(site_mismatch_detail(index, op.op_seq));
                         continue;
                     }
                 }

@@ -1,0 +1,534 @@
+//! PostgreSQL storage, for several server instances over one database.
+//!
+//! Each push is a handful of set-based statements whatever the batch size: lock the device's
+//! row (its pushes are serialised, so a retried batch racing itself is a replay), load and lock
+//! every record the batch touches in one query, merge in Rust with the rules of
+//! `outpost_core::merge` (the same code as SQLite and the devices), take a block of sequence
+//! numbers, and write all records and conflicts with one `unnest` statement each.
+//!
+//! Sequence numbers come from the `counters` row, locked from `UPDATE ... RETURNING` to commit,
+//! so they become visible in the order they were handed out: a device pulling `seq > cursor`
+//! never skips a change that commits late.
+
+use super::{
+    Batch, ConflictRow, DbError, DeviceAuth, Enrolled, NewDevice, Page, RawRecord, SnapshotRow, Storage, TokenCheck,
+    demo_seed, merge_error_detail, site_mismatch_detail,
+};
+use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
+use outpost_core::merge::{self, Change, ConflictEntry, RecordState};
+use outpost_core::wire::{ErrorDetail, SiteRef};
+use outpost_core::{Collection, DeviceId, OrgId, RecordId, SiteId};
+use std::collections::HashMap;
+use std::str::FromStr;
+use tokio_postgres::error::SqlState;
+use tokio_postgres::{IsolationLevel, NoTls};
+use uuid::Uuid;
+
+/// Forward-only migrations, applied in order under an advisory lock.
+const MIGRATIONS: &[(i32, &str)] = &[(1, include_str!("../../migrations/postgres/0001_initial.sql"))];
+
+/// Advisory lock key that serialises migrations between instances starting together.
+const MIGRATION_LOCK: i64 = 0x6f75_7470_6f73_7401;
+
+/// PostgreSQL-backed storage over a connection pool. Cloning shares the pool.
+#[derive(Clone)]
+pub struct PgStorage {
+    pool: Pool,
+}
+
+impl std::fmt::Debug for PgStorage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgStorage").field("pool_size", &self.pool.status().max_size).finish()
+    }
+}
+
+impl From<tokio_postgres::Error> for DbError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        match e.code() {
+            Some(c) if *c == SqlState::DISK_FULL => DbError::Full,
+            Some(c)
+                if *c == SqlState::T_R_SERIALIZATION_FAILURE
+                    || *c == SqlState::T_R_DEADLOCK_DETECTED
+                    || *c == SqlState::LOCK_NOT_AVAILABLE
+                    || *c == SqlState::TOO_MANY_CONNECTIONS =>
+            {
+                DbError::Busy
+            }
+            None if e.is_closed() => DbError::Busy,
+            _ => DbError::Backend(e.to_string()),
+        }
+    }
+}
+
+impl From<deadpool_postgres::PoolError> for DbError {
+    fn from(e: deadpool_postgres::PoolError) -> Self {
+        tracing::warn!(error = %e, "no database connection available");
+        DbError::Busy
+    }
+}
+
+impl PgStorage {
+    /// Connects to `url` (`postgres://user@host:port/db`), optionally inside `schema` (created
+    /// if missing; tests use one schema each), and brings the schema up to date.
+    pub async fn connect(url: &str, schema: Option<&str>, max_connections: usize) -> Result<Self, DbError> {
+        let mut config =
+            tokio_postgres::Config::from_str(url).map_err(|e| DbError::Backend(format!("bad database URL: {e}")))?;
+        if let Some(schema) = schema {
+            if !schema.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+                return Err(DbError::Backend("schema names are letters, digits and underscores".into()));
+            }
+            let (client, connection) = config.connect(NoTls).await?;
+            let task = tokio::spawn(connection);
+            client.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}")).await?;
+            drop(client);
+            let _ = task.await;
+            config.options(format!("-c search_path={schema}"));
+        }
+        let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let pool = Pool::builder(manager)
+            .max_size(max_connections)
+            .build()
+            .map_err(|e| DbError::Backend(format!("connection pool: {e}")))?;
+        let storage = Self { pool };
+        storage.migrate().await?;
+        Ok(storage)
+    }
+
+    /// Applies the migrations this build knows and the database has not seen.
+    pub async fn migrate(&self) -> Result<(), DbError> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).await?;
+        tx.batch_execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
+        )
+        .await?;
+        let applied: Vec<i32> =
+            tx.query("SELECT version FROM schema_migrations", &[]).await?.iter().map(|r| r.get(0)).collect();
+        for (version, sql) in MIGRATIONS {
+            if !applied.contains(version) {
+                tx.batch_execute(sql).await?;
+                tx.execute("INSERT INTO schema_migrations (version) VALUES ($1)", &[version]).await?;
+                tracing::info!(version, "PostgreSQL schema migrated");
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Drops a test schema and everything in it.
+    pub async fn drop_schema(&self, schema: &str) -> Result<(), DbError> {
+        if !schema.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            return Err(DbError::Backend("bad schema name".into()));
+        }
+        let client = self.pool.get().await?;
+        client.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).await?;
+        Ok(())
+    }
+}
+
+/// Takes `count` sequence numbers; returns the first. Holds the counter row until commit.
+async fn take_seqs(tx: &impl GenericClient, count: i64) -> Result<i64, DbError> {
+    let row =
+        tx.query_one("UPDATE counters SET value = value + $1 WHERE name = 'seq' RETURNING value", &[&count]).await?;
+    let last: i64 = row.get(0);
+    Ok(last - count + 1)
+}
+
+/// A record's new state, to be written.
+struct Write {
+    collection: &'static str,
+    id: Uuid,
+    site: Option<Uuid>,
+    state: RecordState,
+}
+
+/// Writes records with consecutive sequence numbers from `first_seq`, in one statement.
+async fn write_records(
+    tx: &impl GenericClient,
+    org: Uuid,
+    writes: &[Write],
+    first_seq: i64,
+    now_ms: i64,
+) -> Result<(), DbError> {
+    let collections: Vec<&str> = writes.iter().map(|w| w.collection).collect();
+    let ids: Vec<Uuid> = writes.iter().map(|w| w.id).collect();
+    let sites: Vec<Option<Uuid>> = writes.iter().map(|w| w.site).collect();
+    let states: Vec<String> = writes.iter().map(|w| serde_json::to_string(&w.state)).collect::<Result<_, _>>()?;
+    let deleted: Vec<bool> = writes.iter().map(|w| w.state.deleted.is_some()).collect();
+    let seqs: Vec<i64> = (0..writes.len() as i64).map(|i| first_seq + i).collect();
+    tx.execute(
+        "INSERT INTO records (collection, id, org_id, site_id, state, deleted, seq, created_ms, updated_ms)
+         SELECT c, i, $3, s, st::jsonb, d, q, $8, $8
+         FROM unnest($1::text[], $2::uuid[], $4::uuid[], $5::text[], $6::bool[], $7::int8[]) AS t (c, i, s, st, d, q)
+         ON CONFLICT (collection, id) DO UPDATE SET
+           state = excluded.state, deleted = excluded.deleted, seq = excluded.seq, updated_ms = excluded.updated_ms",
+        &[&collections, &ids, &org, &sites, &states, &deleted, &seqs, &now_ms],
+    )
+    .await?;
+    Ok(())
+}
+
+impl Storage for PgStorage {
+    async fn seed_demo(&self, now_ms: u64) -> Result<bool, DbError> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&(MIGRATION_LOCK + 1)]).await?;
+        let orgs: i64 = tx.query_one("SELECT count(*) FROM orgs", &[]).await?.get(0);
+        if orgs > 0 {
+            return Ok(false);
+        }
+        let seed = demo_seed(now_ms)?;
+        let org = seed.org_id.0;
+        tx.execute(
+            "INSERT INTO orgs (id, name, uic_scheme, created_ms) VALUES ($1, $2, $3::text::jsonb, $4)",
+            &[&org, &seed.org_name, &serde_json::to_string(&seed.uic_scheme)?, &(now_ms as i64)],
+        )
+        .await?;
+        for (site, name) in &seed.sites {
+            tx.execute("INSERT INTO sites (id, org_id, name) VALUES ($1, $2, $3)", &[&site.0, &org, name]).await?;
+        }
+        let writes: Vec<Write> = seed
+            .records
+            .into_iter()
+            .map(|r| Write {
+                collection: r.collection.name(),
+                id: r.id.0,
+                site: r.site_id.map(|s| s.0),
+                state: r.state,
+            })
+            .collect();
+        let first = take_seqs(&tx, writes.len() as i64).await?;
+        write_records(&tx, org, &writes, first, now_ms as i64).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn create_enrollment_code(
+        &self,
+        site_name: &str,
+        code_hash: &str,
+        expires_ms: u64,
+        now_ms: u64,
+    ) -> Result<SiteRef, DbError> {
+        let client = self.pool.get().await?;
+        let rows = client.query("SELECT id, org_id, name FROM sites WHERE name = $1", &[&site_name]).await?;
+        let (site, org, name): (Uuid, Uuid, String) = match rows.as_slice() {
+            [one] => (one.get(0), one.get(1), one.get(2)),
+            [] => {
+                let names: Vec<String> =
+                    client.query("SELECT name FROM sites ORDER BY name", &[]).await?.iter().map(|r| r.get(0)).collect();
+                return Err(DbError::NotFound(format!("no site is named {site_name:?}; sites: {}", names.join(", "))));
+            }
+            _ => return Err(DbError::NotFound(format!("several organisations have a site named {site_name:?}"))),
+        };
+        client
+            .execute(
+                "INSERT INTO enrollment_codes (code_hash, org_id, site_id, created_ms, expires_ms) VALUES ($1, $2, $3, $4, $5)",
+                &[&code_hash, &org, &site, &(now_ms as i64), &(expires_ms as i64)],
+            )
+            .await?;
+        Ok(SiteRef { id: SiteId(site), name })
+    }
+
+    async fn enroll(&self, code_hash: &str, device: NewDevice, now_ms: u64) -> Result<Enrolled, DbError> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        // Consuming the code is the first write: a second enrolment with it finds it used.
+        let row = tx
+            .query_opt(
+                "UPDATE enrollment_codes SET used_ms = $2 WHERE code_hash = $1 AND used_ms IS NULL AND expires_ms > $2
+                 RETURNING org_id, site_id",
+                &[&code_hash, &(now_ms as i64)],
+            )
+            .await?;
+        let Some(row) = row else { return Err(DbError::CodeInvalid) };
+        let (org, site): (Uuid, Uuid) = (row.get(0), row.get(1));
+        let device_id = Uuid::now_v7();
+        tx.execute(
+            "INSERT INTO devices (id, org_id, name, app_version, token_hash, enrolled_ms, last_seen_ms, token_expires_ms)
+             VALUES ($1, $2, $3, $4, $5, $6, $6, $7)",
+            &[&device_id, &org, &device.name, &device.app_version, &device.token_hash, &(now_ms as i64), &(device.token_expires_ms as i64)],
+        )
+        .await?;
+        tx.execute("INSERT INTO device_sites (device_id, site_id) VALUES ($1, $2)", &[&device_id, &site]).await?;
+        tx.execute("UPDATE enrollment_codes SET device_id = $2 WHERE code_hash = $1", &[&code_hash, &device_id])
+            .await?;
+        let org_row = tx.query_one("SELECT name, uic_scheme::text FROM orgs WHERE id = $1", &[&org]).await?;
+        let site_name: String = tx.query_one("SELECT name FROM sites WHERE id = $1", &[&site]).await?.get(0);
+        tx.commit().await?;
+        let scheme: String = org_row.get(1);
+        Ok(Enrolled {
+            device_id: DeviceId(device_id),
+            org_id: OrgId(org),
+            org_name: org_row.get(0),
+            sites: vec![SiteRef { id: SiteId(site), name: site_name }],
+            uic_scheme: serde_json::from_str(&scheme)?,
+        })
+    }
+
+    async fn authenticate(&self, token_hash: &str, now_ms: u64, ttl_ms: u64) -> Result<TokenCheck, DbError> {
+        let client = self.pool.get().await?;
+        let row = client
+            .query_opt(
+                "SELECT d.id, d.org_id, d.last_seen_ms, d.token_expires_ms, d.revoked_ms, o.uic_scheme::text,
+                        array(SELECT site_id FROM device_sites s WHERE s.device_id = d.id ORDER BY site_id)
+                 FROM devices d JOIN orgs o ON o.id = d.org_id WHERE d.token_hash = $1",
+                &[&token_hash],
+            )
+            .await?;
+        let Some(row) = row else { return Ok(TokenCheck::Unknown) };
+        let (id, org, last_seen, expires, revoked): (Uuid, Uuid, i64, i64, Option<i64>) =
+            (row.get(0), row.get(1), row.get(2), row.get(3), row.get(4));
+        if revoked.is_some() {
+            return Ok(TokenCheck::Revoked);
+        }
+        if expires as u64 <= now_ms {
+            return Ok(TokenCheck::Expired);
+        }
+        if now_ms.saturating_sub(last_seen as u64) > 60_000 {
+            client
+                .execute(
+                    "UPDATE devices SET last_seen_ms = $2, token_expires_ms = $3 WHERE id = $1",
+                    &[&id, &(now_ms as i64), &(now_ms.saturating_add(ttl_ms) as i64)],
+                )
+                .await?;
+        }
+        let scheme: String = row.get(5);
+        let sites: Vec<Uuid> = row.get(6);
+        Ok(TokenCheck::Valid(DeviceAuth {
+            device_id: DeviceId(id),
+            org_id: OrgId(org),
+            sites: sites.into_iter().map(SiteId).collect(),
+            uic_scheme: serde_json::from_str(&scheme)?,
+        }))
+    }
+
+    async fn push(&self, device: &DeviceAuth, batch: Batch, now_ms: u64) -> Result<Vec<u64>, DbError> {
+        let mut client = self.pool.get().await?;
+        let tx = client.build_transaction().isolation_level(IsolationLevel::ReadCommitted).start().await?;
+        let org = device.org_id.0;
+        // Serialises this device's pushes across instances.
+        let applied_up_to: i64 = tx
+            .query_one("SELECT max_op_seq FROM devices WHERE id = $1 FOR UPDATE", &[&device.device_id.0])
+            .await?
+            .get(0);
+
+        let fresh: Vec<(usize, &outpost_core::wire::Op)> =
+            batch.ops.iter().enumerate().filter(|(_, op)| op.op_seq > applied_up_to as u64).collect();
+        let mut acked: Vec<u64> =
+            batch.ops.iter().filter(|op| op.op_seq <= applied_up_to as u64).map(|op| op.op_seq).collect();
+
+        // Load and lock every record the batch touches, in one query, in a fixed order.
+        let keys_c: Vec<&str> = fresh.iter().map(|(_, op)| op.collection.as_str()).collect();
+        let keys_i: Vec<Uuid> = fresh.iter().map(|(_, op)| op.record_id.0).collect();
+        let rows = tx
+            .query(
+                "SELECT r.collection, r.id, r.org_id, r.site_id, r.state::text FROM records r
+                 JOIN unnest($1::text[], $2::uuid[]) AS k (c, i) ON r.collection = k.c AND r.id = k.i
+                 ORDER BY r.collection, r.id FOR UPDATE OF r",
+                &[&keys_c, &keys_i],
+            )
+            .await?;
+        let mut current: HashMap<(String, Uuid), (Uuid, Option<Uuid>, RecordState)> = HashMap::new();
+        for row in rows {
+            let state: String = row.get(4);
+            current.insert((row.get(0), row.get(1)), (row.get(2), row.get(3), serde_json::from_str(&state)?));
+        }
+
+        // Merge in order with the core's rules, exactly as the SQLite backend does.
+        let mut errors: Vec<ErrorDetail> = Vec::new();
+        let mut changed: Vec<(String, Uuid)> = Vec::new();
+        let mut conflicts: Vec<(Collection, Uuid, Uuid, ConflictEntry)> = Vec::new();
+        for (index, op) in &fresh {
+            let Some(collection) = Collection::from_name(&op.collection) else {
+                errors.push(ErrorDetail {
+                    index: *index,
+                    op_seq: Some(op.op_seq),
+                    field: None,
+                    code: "unknown_collection".into(),
+                    message: format!("unknown collection {:?}", op.collection),
+                });
+                continue;
+            };
+            let key = (op.collection.clone(), op.record_id.0);
+            let existing = current.get(&key);
+            if let Some((record_org, site, _)) = existing {
+                if *record_org != org || *site != Some(op.site_id.0) {
+                    errors.push(site_mismatch_detail(*index, op.op_seq));
+                    continue;
+                }
+            }
+            let change = Change { stamp: op.stamp, kind: op.change_kind() };
+            match merge::apply(existing.map(|(_, _, s)| s), &change, collection.mutability()) {
+                Err(e) => errors.push(merge_error_detail(*index, op.op_seq, &e)),
+                Ok(merged) => {
+                    conflicts
+                        .extend(merged.conflicts.into_iter().map(|c| (collection, op.record_id.0, op.site_id.0, c)));
+                    if merged.changed {
+                        if !changed.contains(&key) {
+                            changed.push(key.clone());
+                        }
+                        current.insert(key, (org, Some(op.site_id.0), merged.state));
+                    }
+                    acked.push(op.op_seq);
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Err(DbError::Batch(errors));
+        }
+
+        let writes: Vec<Write> = changed
+            .into_iter()
+            .filter_map(|key| {
+                let collection = Collection::from_name(&key.0)?.name();
+                current.remove(&key).map(|(_, site, state)| Write { collection, id: key.1, site, state })
+            })
+            .collect();
+        if !writes.is_empty() {
+            let first = take_seqs(&tx, writes.len() as i64).await?;
+            write_records(&tx, org, &writes, first, now_ms as i64).await?;
+        }
+        if !conflicts.is_empty() {
+            let c: Vec<&str> = conflicts.iter().map(|x| x.0.name()).collect();
+            let r: Vec<Uuid> = conflicts.iter().map(|x| x.1).collect();
+            let s: Vec<Uuid> = conflicts.iter().map(|x| x.2).collect();
+            let f: Vec<&str> = conflicts.iter().map(|x| x.3.field.as_str()).collect();
+            let w: Vec<String> =
+                conflicts.iter().map(|x| serde_json::to_string(&x.3.winner)).collect::<Result<_, _>>()?;
+            let l: Vec<String> =
+                conflicts.iter().map(|x| serde_json::to_string(&x.3.loser)).collect::<Result<_, _>>()?;
+            tx.execute(
+                "INSERT INTO conflicts (collection, record_id, org_id, site_id, field, winner, loser, detected_ms)
+                 SELECT c, r, $7, s, f, w::jsonb, l::jsonb, $8
+                 FROM unnest($1::text[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[]) AS t (c, r, s, f, w, l)",
+                &[&c, &r, &s, &f, &w, &l, &org, &(now_ms as i64)],
+            )
+            .await?;
+        }
+        if let Some(last) = acked.iter().max() {
+            tx.execute(
+                "UPDATE devices SET max_op_seq = greatest(max_op_seq, $2) WHERE id = $1",
+                &[&device.device_id.0, &(*last as i64)],
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        // Acknowledge in the order of the batch.
+        acked.sort_unstable();
+        Ok(acked)
+    }
+
+    async fn pull(&self, device: &DeviceAuth, after: u64, limit: u32) -> Result<Page, DbError> {
+        let client = self.pool.get().await?;
+        let sites: Vec<Uuid> = device.sites.iter().map(|s| s.0).collect();
+        let rows = client
+            .query(
+                "SELECT seq, collection, id, site_id, state::text FROM records
+                 WHERE org_id = $1 AND seq > $2 AND (site_id IS NULL OR site_id = ANY($3))
+                 ORDER BY seq LIMIT $4",
+                &[&device.org_id.0, &(after as i64), &sites, &(limit as i64 + 1)],
+            )
+            .await?;
+        let has_more = rows.len() > limit as usize;
+        let mut records = Vec::with_capacity(rows.len());
+        for row in rows.iter().take(limit as usize) {
+            let seq: i64 = row.get(0);
+            let site: Option<Uuid> = row.get(3);
+            records.push(RawRecord {
+                seq: seq as u64,
+                collection: row.get(1),
+                record_id: RecordId(row.get(2)),
+                site_id: site.map(SiteId),
+                state_json: row.get(4),
+            });
+        }
+        let last = records.last().map_or(after, |r| r.seq);
+        let newest: i64 = client.query_one("SELECT value FROM counters WHERE name = 'seq'", &[]).await?.get(0);
+        let remaining = if has_more { (newest as u64).saturating_sub(last).max(1) } else { 0 };
+        Ok(Page { records, remaining })
+    }
+
+    async fn flag_clock_skew(&self, device: DeviceId, skew_ms: i64, _now_ms: u64) -> Result<(), DbError> {
+        let client = self.pool.get().await?;
+        client
+            .execute(
+                "UPDATE devices SET clock_skew_ms = $2, clamped_count = clamped_count + 1 WHERE id = $1",
+                &[&device.0, &skew_ms],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn record(&self, collection: &str, id: RecordId) -> Result<Option<RecordState>, DbError> {
+        let client = self.pool.get().await?;
+        let row = client
+            .query_opt("SELECT state::text FROM records WHERE collection = $1 AND id = $2", &[&collection, &id.0])
+            .await?;
+        row.map(|r| Ok(serde_json::from_str(r.get::<_, &str>(0))?)).transpose()
+    }
+
+    async fn snapshot(&self) -> Result<Vec<SnapshotRow>, DbError> {
+        let client = self.pool.get().await?;
+        let rows = client
+            .query("SELECT collection, id, site_id, state::text FROM records ORDER BY collection, id", &[])
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let site: Option<Uuid> = row.get(2);
+                Ok(SnapshotRow {
+                    collection: row.get(0),
+                    id: RecordId(row.get(1)),
+                    site_id: site.map(SiteId),
+                    state: serde_json::from_str(row.get::<_, &str>(3))?,
+                })
+            })
+            .collect()
+    }
+
+    async fn conflicts(&self) -> Result<Vec<ConflictRow>, DbError> {
+        let client = self.pool.get().await?;
+        let rows = client
+            .query("SELECT collection, record_id, field, winner::text, loser::text FROM conflicts ORDER BY id", &[])
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let winner: merge::FieldState = serde_json::from_str(row.get::<_, &str>(3))?;
+                let loser: merge::FieldState = serde_json::from_str(row.get::<_, &str>(4))?;
+                Ok(ConflictRow {
+                    collection: row.get(0),
+                    record_id: RecordId(row.get(1)),
+                    field: row.get(2),
+                    winner_device: winner.stamp.device,
+                    loser_device: loser.stamp.device,
+                    winner: winner.value,
+                    loser: loser.value,
+                })
+            })
+            .collect()
+    }
+
+    async fn expire_token(&self, device: DeviceId) -> Result<(), DbError> {
+        let client = self.pool.get().await?;
+        client.execute("UPDATE devices SET token_expires_ms = 0 WHERE id = $1", &[&device.0]).await?;
+        Ok(())
+    }
+
+    async fn check(&self) -> Result<(), DbError> {
+        let client = self.pool.get().await?;
+        // Every record's sequence number is unique and below the counter.
+        let row = client
+            .query_one(
+                "SELECT (SELECT count(*) - count(DISTINCT seq) FROM records),
+                        (SELECT count(*) FROM records WHERE seq > (SELECT value FROM counters WHERE name = 'seq'))",
+                &[],
+            )
+            .await?;
+        let (duplicates, beyond): (i64, i64) = (row.get(0), row.get(1));
+        if duplicates != 0 || beyond != 0 {
+            return Err(DbError::Corrupt(format!("{duplicates} duplicate and {beyond} out-of-range sequence numbers")));
+        }
+        Ok(())
+    }
+}

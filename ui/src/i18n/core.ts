@@ -1,0 +1,66 @@
+/**
+ * A tiny i18n core: nested JSON translation files flattened to dotted keys, `{name}`
+ * placeholders, and `Intl` formatting. Pure functions; `index.svelte.ts` adds the reactive
+ * current language.
+ */
+import type { Language } from '../lib/backend';
+
+export type Dict = Readonly<Record<string, string>>;
+export type Params = Readonly<Record<string, string | number>>;
+
+/** BCP 47 tags for `Intl`: British English for day-month order and the 24-hour clock. */
+export const LOCALE_TAGS: Readonly<Record<Language, string>> = { en: 'en-GB', ru: 'ru-RU', uk: 'uk-UA' };
+
+/** Nested objects → `a.b.c` keys. Non-string leaves are refused, so a typo cannot hide. */
+export function flatten(tree: unknown, prefix = ''): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (tree === null || typeof tree !== 'object' || Array.isArray(tree)) {
+    throw new Error(`translation ${prefix || '(root)'} must be an object`);
+  }
+  for (const [key, value] of Object.entries(tree)) {
+    const path = prefix ? `${prefix}.${key}` : key;
+    if (typeof value === 'string') out[path] = value;
+    else Object.assign(out, flatten(value, path));
+  }
+  return out;
+}
+
+const PLACEHOLDER = /\{([a-zA-Z_][a-zA-Z0-9_]*)\}/g;
+
+/** The placeholder names in a template, sorted and without repeats. */
+export function placeholders(template: string): string[] {
+  return [...new Set([...template.matchAll(PLACEHOLDER)].map((m) => m[1]))].sort();
+}
+
+/** Fills `{name}` placeholders; numbers are formatted for the locale; unknown names stay visible. */
+export function interpolate(template: string, params: Params | undefined, locale: string): string {
+  if (!params) return template;
+  return template.replace(PLACEHOLDER, (whole, name: string) => {
+    const value = params[name];
+    if (value === undefined) return whole;
+    return typeof value === 'number' ? new Intl.NumberFormat(locale).format(value) : value;
+  });
+}
+
+/** Looks a key up in the language, then in English, then shows the key itself. */
+export function translate(
+  dicts: Readonly<Record<Language, Dict>>,
+  language: Language,
+  key: string,
+  params?: Params,
+): string {
+  const template = dicts[language][key] ?? dicts.en[key];
+  if (template === undefined) return key;
+  return interpolate(template, params, LOCALE_TAGS[language]);
+}
+
+/** "5 minutes ago", "yesterday", ... or the `justNow` text under a minute. */
+export function relativeTime(thenMs: number, nowMs: number, locale: string, justNow: string): string {
+  const seconds = Math.round((thenMs - nowMs) / 1000);
+  const abs = Math.abs(seconds);
+  if (abs < 60) return justNow;
+  const rtf = new Intl.RelativeTimeFormat(locale, { numeric: 'auto' });
+  if (abs < 3600) return rtf.format(Math.round(seconds / 60), 'minute');
+  if (abs < 86_400) return rtf.format(Math.round(seconds / 3600), 'hour');
+  return rtf.format(Math.round(seconds / 86_400), 'day');
+}

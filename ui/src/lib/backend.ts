@@ -1,0 +1,373 @@
+/**
+ * The contract between the UI and the Rust side of the tablet app.
+ *
+ * Every method is one Tauri command, called with `invoke(name, args)`. Argument keys are the
+ * camelCase form of the Rust parameter names (Tauri's default: `server_url` → `serverUrl`); the
+ * objects inside them (records, payloads) keep snake_case keys, as serde writes them by default.
+ * A failed command rejects with a {@link BackendError}; screens show `message` and branch on
+ * `code` only.
+ *
+ * Components never import `tauriBackend` directly: they read the backend from a Svelte context
+ * (`lib/context.ts`), so tests and the browser preview can pass an in-memory fake.
+ */
+import { invoke } from '@tauri-apps/api/core';
+import { listen } from '@tauri-apps/api/event';
+
+// ---------------------------------------------------------------------------------------------
+// Enumerations (wire values, as in crates/core/src/records.rs)
+// ---------------------------------------------------------------------------------------------
+
+export const LANGUAGES = ['en', 'ru', 'uk'] as const;
+export type Language = (typeof LANGUAGES)[number];
+
+export const GENDERS = ['woman', 'man', 'trans_woman', 'trans_man', 'non_binary', 'not_stated'] as const;
+export type Gender = (typeof GENDERS)[number];
+
+/** Genders counted in anonymous group tallies (a coarser split than for clients). */
+export const TALLY_GENDERS = ['woman', 'man', 'non_binary', 'not_stated'] as const satisfies readonly Gender[];
+export type TallyGender = (typeof TALLY_GENDERS)[number];
+
+export const KEY_GROUPS = ['injects_drugs', 'uses_stimulants', 'sex_work', 'msm', 'nightlife', 'pregnant'] as const;
+export type KeyGroup = (typeof KEY_GROUPS)[number];
+
+export const SETTINGS = [
+  'street_outreach',
+  'mobile_van',
+  'nightlife',
+  'peer_delivered',
+  'fixed_site',
+  'window',
+  'harm_reduction_room',
+  'home_visit',
+  'online',
+] as const;
+export type Setting = (typeof SETTINGS)[number];
+
+export const SERVICES = [
+  'kit',
+  'counselling',
+  'information',
+  'testing',
+  'referral',
+  'wound_care',
+  'naloxone_training',
+  'drug_checking',
+  'peer_support',
+  'case_management',
+] as const;
+export type Service = (typeof SERVICES)[number];
+
+export const REFERRAL_TARGETS = [
+  'ost',
+  'art_hiv_care',
+  'hcv_treatment',
+  'tb',
+  'srh_gynaecology',
+  'pmtct',
+  'shelter',
+  'legal_aid',
+  'mental_health',
+  'detox_rehab',
+  'social_services',
+] as const;
+export type ReferralTarget = (typeof REFERRAL_TARGETS)[number];
+
+export const TESTS = ['hiv_rapid', 'hcv_rapid', 'syphilis', 'tb_screening', 'pregnancy'] as const;
+export type TestKind = (typeof TESTS)[number];
+
+export const TEST_RESULTS = ['non_reactive', 'reactive', 'invalid'] as const;
+export type TestOutcome = (typeof TEST_RESULTS)[number];
+
+export const AGE_BANDS = ['under_15', '15_19', '20_24', '25_49', '50_plus'] as const;
+export type AgeBand = (typeof AGE_BANDS)[number];
+
+export const STOCK_KINDS = [
+  'received',
+  'transfer_in',
+  'transfer_out',
+  'expired_damaged',
+  'lost',
+  'count_correction',
+] as const;
+export type StockKind = (typeof STOCK_KINDS)[number];
+
+export const SYNC_STATES = ['idle', 'syncing', 'offline', 'error'] as const;
+export type SyncState = (typeof SYNC_STATES)[number];
+
+/** A commodity code from the catalogue (`syringe_1ml`, `condom_external`, ...). */
+export type CommodityCode = string;
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * What every failed command rejects with. Codes the UI branches on:
+ * - `unlock`: `wrong_pin` (with `retry_after_ms` when the next attempt must wait), `wiped`
+ *   (too many wrong PINs: local data erased, the device must be enrolled again);
+ * - `enroll`: `enrollment_code_invalid`, `offline`, `invalid_field`;
+ * - `build_uic`: `invalid_answer`;
+ * - `save_contact`, `save_group_tally`, `save_survey`, `record_stock_movement`: `invalid`;
+ * - `update_contact`, `reverse_line`: `invalid`, `locked` (the contact is past its edit window);
+ * - `sync_now` and `Status.sync_error`: `offline`, `device_revoked`, `app_too_old`,
+ *   `token_expired`; any other code is shown with its message.
+ */
+export interface BackendError {
+  code: string;
+  message: string;
+  retry_after_ms?: number;
+}
+
+/** Turns anything a command rejected with into a {@link BackendError}. */
+export function toBackendError(error: unknown): BackendError {
+  if (error && typeof error === 'object' && 'code' in error && typeof (error as BackendError).code === 'string') {
+    const e = error as Partial<BackendError>;
+    const out: BackendError = { code: e.code as string, message: typeof e.message === 'string' ? e.message : '' };
+    if (typeof e.retry_after_ms === 'number') out.retry_after_ms = e.retry_after_ms;
+    return out;
+  }
+  if (typeof error === 'string') return { code: 'internal', message: error };
+  if (error instanceof Error) return { code: 'internal', message: error.message };
+  return { code: 'internal', message: String(error) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Data
+// ---------------------------------------------------------------------------------------------
+
+export interface Site {
+  id: string;
+  name: string;
+}
+
+export interface Status {
+  /** The device holds a token (the enrolment step succeeded). */
+  enrolled: boolean;
+  /** A PIN has been set. `false` only between a successful `enroll` and `set_pin`. */
+  pin_set: boolean;
+  locked: boolean;
+  /** The worker (name or initials, stored on this device only). */
+  worker: string | null;
+  /** Workers who used this device before, most recent first, for the "switch worker" list. */
+  known_workers: string[];
+  device_name: string | null;
+  org_name: string | null;
+  site: Site | null;
+  /** Operations in the outbox, not yet acknowledged by the server. */
+  pending: number;
+  /** Operations the server refused (kept aside on the device for the coordinator). */
+  rejected: number;
+  last_sync_ms: number | null;
+  sync_state: SyncState;
+  sync_error: { code: string; message: string } | null;
+  language: Language;
+  idle_lock_minutes: number;
+}
+
+export interface ClientSummary {
+  id: string;
+  uic: string;
+  gender: string | null;
+  birth_year: number | null;
+}
+
+export interface ContactSummary {
+  id: string;
+  /** RFC 3339. */
+  occurred_at: string;
+  setting: string | null;
+  client_id: string | null;
+  /** The client's code, so lists need not look it up (null for anonymous contacts). */
+  client_uic: string | null;
+  note: string | null;
+  /** Whether `update_contact` and `reverse_line` are still allowed (the edit window is open). */
+  editable: boolean;
+  /** Commodity code → net quantity (reversals subtracted). */
+  items: Record<CommodityCode, number>;
+}
+
+export interface ItemQuantity {
+  commodity: CommodityCode;
+  quantity: number;
+}
+
+export interface KitTemplate {
+  code: string;
+  name: string;
+  items: ItemQuantity[];
+}
+
+export interface Commodity {
+  code: CommodityCode;
+  name: string;
+  category: string;
+  unit: string;
+  units_per_pack: number;
+  counts_as_needle_syringe: boolean;
+  low_stock_threshold: number | null;
+}
+
+/**
+ * Answers to the UIC questions of the default scheme. They exist only in the builder screen's
+ * memory and in this one call; they are never stored or sent anywhere else.
+ */
+export interface UicAnswers {
+  mother_first_name?: string;
+  father_first_name?: string;
+  /** '1' man, '2' woman, '3' other. */
+  sex?: '1' | '2' | '3';
+  /** Four digits, e.g. '1987'. */
+  birth_year?: string;
+}
+
+export interface NewClient {
+  uic: string;
+  gender: Gender;
+  birth_year?: number;
+  key_groups: KeyGroup[];
+}
+
+export type ClientRef = { id: string } | { new: NewClient } | null;
+
+export interface ContactDraft {
+  client: ClientRef;
+  setting: Setting;
+  /** RFC 3339; the backend uses the current time when absent. */
+  occurred_at?: string;
+  services: Service[];
+  /** Secondary distribution: for how many other people the client collects. */
+  collecting_for: number;
+  note?: string;
+  items: ItemQuantity[];
+  sharps_returned?: number;
+  referrals: { target: ReferralTarget }[];
+  tests: { test: TestKind; result: TestOutcome; linked_to_care: boolean }[];
+}
+
+export interface SavedContact {
+  contact_id: string;
+  client_id: string | null;
+}
+
+export interface TallyCell {
+  gender: TallyGender;
+  age_band: AgeBand;
+  count: number;
+}
+
+export interface GroupTallyDraft {
+  setting: Setting;
+  event_name?: string;
+  people: TallyCell[];
+  items: ItemQuantity[];
+}
+
+export type SurveyAnswer = string | number | string[] | null;
+
+export interface StockLevel {
+  commodity: CommodityCode;
+  received: number;
+  distributed: number;
+  level: number;
+}
+
+export interface StockMovementDraft {
+  commodity: CommodityCode;
+  quantity: number;
+  kind: StockKind;
+  batch?: string;
+  /** YYYY-MM-DD. */
+  expiry_date?: string;
+  grant_code?: string;
+}
+
+export interface SyncReport {
+  pushed: number;
+  rejected: number;
+  pulled: number;
+}
+
+export interface SyncProgress {
+  phase: 'push' | 'pull';
+  done: number;
+  total: number;
+}
+
+/** Editable contact fields (`update_contact`); everything else is corrected by reversal. */
+export interface ContactEdit {
+  note?: string;
+  setting?: Setting;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The interface
+// ---------------------------------------------------------------------------------------------
+
+export interface Backend {
+  status(): Promise<Status>;
+  enroll(args: { serverUrl: string; code: string; deviceName: string }): Promise<void>;
+  setPin(args: { pin: string; worker: string }): Promise<void>;
+  unlock(args: { pin: string }): Promise<void>;
+  lock(): Promise<void>;
+  switchWorker(args: { worker: string }): Promise<void>;
+  buildUic(args: { answers: UicAnswers }): Promise<{ uic: string }>;
+  findClients(args: { prefix: string }): Promise<ClientSummary[]>;
+  nearMatches(args: { uic: string }): Promise<ClientSummary[]>;
+  clientHistory(args: { clientId: string; limit: number }): Promise<ContactSummary[]>;
+  contactsBetween(args: { from: string; to: string; limit: number }): Promise<ContactSummary[]>;
+  kitTemplates(): Promise<KitTemplate[]>;
+  commodities(): Promise<Commodity[]>;
+  saveContact(args: { contact: ContactDraft }): Promise<SavedContact>;
+  updateContact(args: { id: string; fields: ContactEdit }): Promise<void>;
+  reverseLine(args: { contactId: string; commodity: CommodityCode; quantity: number }): Promise<void>;
+  saveGroupTally(args: { tally: GroupTallyDraft }): Promise<void>;
+  saveSurvey(args: { answers: Record<string, SurveyAnswer> }): Promise<void>;
+  stockLevels(): Promise<StockLevel[]>;
+  recordStockMovement(args: { movement: StockMovementDraft }): Promise<void>;
+  syncNow(): Promise<SyncReport>;
+  setLanguage(args: { language: Language }): Promise<void>;
+  setIdleLock(args: { minutes: number }): Promise<void>;
+  /** Subscribes to the `sync-progress` event; resolves to an unsubscribe function. */
+  onSyncProgress(handler: (progress: SyncProgress) => void): Promise<() => void>;
+}
+
+async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(command, args);
+  } catch (error) {
+    throw toBackendError(error);
+  }
+}
+
+/** The real backend: Tauri commands with the snake_case names below. */
+export const tauriBackend: Backend = {
+  status: () => call('status'),
+  enroll: (args) => call('enroll', args),
+  setPin: (args) => call('set_pin', args),
+  unlock: (args) => call('unlock', args),
+  lock: () => call('lock'),
+  switchWorker: (args) => call('switch_worker', args),
+  buildUic: (args) => call('build_uic', args),
+  findClients: (args) => call('find_clients', args),
+  nearMatches: (args) => call('near_matches', args),
+  clientHistory: (args) => call('client_history', args),
+  contactsBetween: (args) => call('contacts_between', args),
+  kitTemplates: () => call('kit_templates'),
+  commodities: () => call('commodities'),
+  saveContact: (args) => call('save_contact', args),
+  updateContact: (args) => call('update_contact', args),
+  reverseLine: (args) => call('reverse_line', args),
+  saveGroupTally: (args) => call('save_group_tally', args),
+  saveSurvey: (args) => call('save_survey', args),
+  stockLevels: () => call('stock_levels'),
+  recordStockMovement: (args) => call('record_stock_movement', args),
+  syncNow: () => call('sync_now'),
+  setLanguage: (args) => call('set_language', args),
+  setIdleLock: (args) => call('set_idle_lock', args),
+  onSyncProgress: (handler) => listen<SyncProgress>('sync-progress', (event) => handler(event.payload)),
+};
+
+/** Whether the page runs inside a Tauri window (false in a plain browser and in tests). */
+export function insideTauri(): boolean {
+  return typeof window !== 'undefined' && '__TAURI_INTERNALS__' in window;
+}

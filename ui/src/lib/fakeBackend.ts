@@ -1,0 +1,545 @@
+/**
+ * An in-memory {@link Backend} for unit tests and for previewing the UI in a plain browser
+ * (`npm run dev` outside Tauri). It follows the contract in `backend.ts` closely enough to
+ * exercise every screen, including PIN back-off, wipe, and sync progress; it is not a model of
+ * the Rust store.
+ */
+import type {
+  Backend,
+  BackendError,
+  ClientSummary,
+  Commodity,
+  ContactDraft,
+  ContactEdit,
+  ContactSummary,
+  GroupTallyDraft,
+  KitTemplate,
+  Language,
+  StockLevel,
+  StockMovementDraft,
+  Status,
+  SurveyAnswer,
+  SyncProgress,
+  UicAnswers,
+} from './backend';
+import { normaliseEnrolmentCode } from './logic/enrolment';
+
+const CATALOGUE: [string, string, string, string, number, boolean][] = [
+  ['syringe_1ml', 'Syringe 1 ml (insulin, fixed needle)', 'injecting', 'piece', 100, true],
+  ['syringe_2ml', 'Syringe 2 ml', 'injecting', 'piece', 100, true],
+  ['syringe_5ml', 'Syringe 5 ml', 'injecting', 'piece', 100, true],
+  ['syringe_10ml', 'Syringe 10 ml', 'injecting', 'piece', 100, true],
+  ['needle', 'Needle', 'injecting', 'piece', 100, true],
+  ['alcohol_swab', 'Alcohol swab', 'injecting', 'piece', 200, false],
+  ['sterile_water', 'Sterile water', 'injecting', 'ampoule', 50, false],
+  ['filter', 'Filter', 'injecting', 'piece', 100, false],
+  ['cooker', 'Cooker', 'injecting', 'piece', 100, false],
+  ['citric_acid', 'Citric/ascorbic acid', 'injecting', 'sachet', 100, false],
+  ['tourniquet', 'Tourniquet', 'injecting', 'piece', 50, false],
+  ['condom_external', 'Condom (external)', 'sex', 'piece', 144, false],
+  ['condom_internal', 'Condom (internal)', 'women', 'piece', 20, false],
+  ['lubricant', 'Lubricant', 'sex', 'sachet', 100, false],
+  ['naloxone_nasal', 'Naloxone (nasal)', 'naloxone', 'kit', 10, false],
+  ['naloxone_injectable', 'Naloxone (injectable)', 'naloxone', 'kit', 10, false],
+  ['foil', 'Foil', 'smoking', 'sheet', 100, false],
+  ['smoking_pipe', 'Safer-smoking pipe', 'smoking', 'piece', 50, false],
+  ['mouthpiece', 'Mouthpiece', 'smoking', 'piece', 100, false],
+  ['snorting_kit', 'Snorting kit', 'sniffing', 'kit', 50, false],
+  ['fentanyl_test_strip', 'Fentanyl test strip', 'testing', 'piece', 100, false],
+  ['drug_test_strip', 'Drug-checking test strip (other)', 'testing', 'piece', 100, false],
+  ['sharps_container', 'Sharps container', 'injecting', 'piece', 20, false],
+  ['wound_care_kit', 'Wound-care kit', 'injecting', 'kit', 20, false],
+  ['pregnancy_test', 'Pregnancy test', 'women', 'piece', 50, false],
+  ['hygiene_kit', 'Hygiene kit', 'women', 'kit', 20, false],
+  ['earplugs', 'Earplugs', 'nightlife', 'pair', 100, false],
+  ['leaflet', 'Information leaflet', 'other', 'piece', 100, false],
+];
+
+export const DEFAULT_COMMODITIES: Commodity[] = CATALOGUE.map(([code, name, category, unit, units_per_pack, ns]) => ({
+  code,
+  name,
+  category,
+  unit,
+  units_per_pack,
+  counts_as_needle_syringe: ns,
+  low_stock_threshold: units_per_pack,
+}));
+
+const INJECTING = [
+  { commodity: 'syringe_1ml', quantity: 10 },
+  { commodity: 'alcohol_swab', quantity: 10 },
+  { commodity: 'sterile_water', quantity: 2 },
+  { commodity: 'condom_external', quantity: 2 },
+];
+
+export const DEFAULT_KITS: KitTemplate[] = [
+  { code: 'injecting', name: 'Injecting kit', items: INJECTING },
+  {
+    code: 'smoking',
+    name: 'Smoking kit',
+    items: [
+      { commodity: 'smoking_pipe', quantity: 1 },
+      { commodity: 'mouthpiece', quantity: 2 },
+      { commodity: 'foil', quantity: 5 },
+      { commodity: 'condom_external', quantity: 2 },
+    ],
+  },
+  {
+    code: 'nightlife',
+    name: 'Nightlife kit',
+    items: [
+      { commodity: 'condom_external', quantity: 3 },
+      { commodity: 'lubricant', quantity: 2 },
+      { commodity: 'earplugs', quantity: 1 },
+      { commodity: 'leaflet', quantity: 1 },
+      { commodity: 'drug_test_strip', quantity: 2 },
+    ],
+  },
+  {
+    code: 'women',
+    name: "Women's kit",
+    items: [
+      ...INJECTING,
+      { commodity: 'hygiene_kit', quantity: 1 },
+      { commodity: 'pregnancy_test', quantity: 1 },
+      { commodity: 'condom_internal', quantity: 2 },
+    ],
+  },
+];
+
+function fail(code: string, message: string, extra: Partial<BackendError> = {}): never {
+  throw { code, message, ...extra } satisfies BackendError;
+}
+
+const CYRILLIC: Record<string, string> = {
+  А: 'A', Б: 'B', В: 'V', Г: 'G', Ґ: 'G', Д: 'D', Е: 'E', Є: 'YE', Ё: 'YO', Ж: 'ZH', З: 'Z', И: 'I', І: 'I',
+  Ї: 'YI', Й: 'Y', К: 'K', Л: 'L', М: 'M', Н: 'N', О: 'O', П: 'P', Р: 'R', С: 'S', Т: 'T', У: 'U', Ф: 'F',
+  Х: 'KH', Ц: 'TS', Ч: 'CH', Ш: 'SH', Щ: 'SHCH', Ъ: '', Ы: 'Y', Ь: '', Э: 'E', Ю: 'YU', Я: 'YA',
+};
+
+function letters(answer: string | undefined, count: number): string {
+  const latin = [...(answer ?? '').trim().toUpperCase().normalize('NFD').replace(/\p{M}/gu, '')]
+    .map((c) => CYRILLIC[c] ?? c)
+    .join('')
+    .replace(/[^A-Z]/g, '');
+  return latin.slice(0, count).padEnd(count, 'X');
+}
+
+/** The default Central Asia scheme, as `outpost_core::uic` builds it (Latin script). */
+export function fakeBuildUic(answers: UicAnswers): string {
+  const sex = answers.sex?.trim();
+  if (sex && !['1', '2', '3'].includes(sex)) fail('invalid_answer', `the sex digit must be 1, 2 or 3, got ${sex}`);
+  const year = answers.birth_year?.trim();
+  if (year && !(/^\d{4}$/.test(year) && year >= '1900' && year <= '2100')) {
+    fail('invalid_answer', `the year of birth must be four digits between 1900 and 2100, got ${year}`);
+  }
+  return `${letters(answers.mother_first_name, 2)}${letters(answers.father_first_name, 2)}${sex || 'X'}${year ? year.slice(2) : 'XX'}`;
+}
+
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+  }
+  return d[a.length][b.length];
+}
+
+interface StoredContact extends ContactDraft {
+  id: string;
+  occurred_at: string;
+  lines: { commodity: string; quantity: number; reverses: boolean }[];
+}
+
+export interface FakeOptions {
+  enrolled?: boolean;
+  pinSet?: boolean;
+  locked?: boolean;
+  pin?: string;
+  worker?: string | null;
+  language?: Language;
+  /** Seed a few clients, contacts and stock for a browser preview. */
+  demo?: boolean;
+  /** Delay of each sync step, to see the progress bar in a preview. */
+  syncStepMs?: number;
+  now?: () => number;
+  /** Minutes after which a contact can no longer be edited. */
+  editWindowMinutes?: number;
+}
+
+export class FakeBackend implements Backend {
+  calls: { command: string; args: unknown }[] = [];
+  state: Status;
+  pin: string | null;
+  clients: ClientSummary[] = [];
+  contacts: StoredContact[] = [];
+  tallies: GroupTallyDraft[] = [];
+  surveys: Record<string, SurveyAnswer>[] = [];
+  movements: StockMovementDraft[] = [];
+  commodityList: Commodity[] = structuredClone(DEFAULT_COMMODITIES);
+  kits: KitTemplate[] = structuredClone(DEFAULT_KITS);
+  wrongAttempts = 0;
+  blockedUntil = 0;
+  /** The next call of a command fails with this error (then the entry is removed). */
+  failures = new Map<string, BackendError>();
+  private progressHandlers = new Set<(p: SyncProgress) => void>();
+  private seq = 0;
+  private readonly now: () => number;
+  private readonly syncStepMs: number;
+  private readonly editWindowMs: number;
+
+  constructor(options: FakeOptions = {}) {
+    this.now = options.now ?? (() => Date.now());
+    this.syncStepMs = options.syncStepMs ?? 0;
+    this.editWindowMs = (options.editWindowMinutes ?? 24 * 60) * 60_000;
+    const enrolled = options.enrolled ?? false;
+    this.pin = options.pin ?? (options.pinSet ?? enrolled ? '2580' : null);
+    this.state = {
+      enrolled,
+      pin_set: options.pinSet ?? enrolled,
+      locked: options.locked ?? false,
+      worker: options.worker ?? (enrolled ? 'AK' : null),
+      known_workers: enrolled ? [options.worker ?? 'AK'] : [],
+      device_name: enrolled ? 'Window tablet' : null,
+      org_name: enrolled ? 'Demo harm reduction programme' : null,
+      site: enrolled ? { id: 'site-1', name: 'Drop-in centre' } : null,
+      pending: 0,
+      rejected: 0,
+      last_sync_ms: enrolled ? this.now() - 20 * 60_000 : null,
+      sync_state: 'idle',
+      sync_error: null,
+      language: options.language ?? 'en',
+      idle_lock_minutes: 5,
+    };
+    if (options.demo) this.seedDemo();
+  }
+
+  private record(command: string, args?: unknown) {
+    this.calls.push({ command, args: args === undefined ? undefined : structuredClone(args) });
+    const failure = this.failures.get(command);
+    if (failure) {
+      this.failures.delete(command);
+      throw failure;
+    }
+  }
+
+  /** The arguments of every call of `command`, oldest first. */
+  callsOf(command: string): unknown[] {
+    return this.calls.filter((c) => c.command === command).map((c) => c.args);
+  }
+
+  private id(prefix: string): string {
+    this.seq += 1;
+    return `${prefix}-${this.seq}`;
+  }
+
+  private requireUnlocked() {
+    if (!this.state.enrolled || this.state.locked) fail('locked', 'the app is locked');
+  }
+
+  private seedDemo() {
+    const day = 86_400_000;
+    const add = (uic: string, gender: string, birth_year: number) => {
+      const c = { id: this.id('client'), uic, gender, birth_year };
+      this.clients.push(c);
+      return c.id;
+    };
+    const a = add('MAIV287', 'woman', 1987);
+    const b = add('MAIV288', 'man', 1988);
+    const c = add('OLSE192', 'man', 1992);
+    add('NAPE295', 'woman', 1995);
+    const contact = (client: string, ago: number, items: [string, number][], setting: ContactDraft['setting']) => {
+      this.contacts.push({
+        id: this.id('contact'),
+        occurred_at: new Date(this.now() - ago).toISOString(),
+        client: { id: client },
+        setting,
+        services: ['kit'],
+        collecting_for: 0,
+        items: items.map(([commodity, quantity]) => ({ commodity, quantity })),
+        referrals: [],
+        tests: [],
+        lines: items.map(([commodity, quantity]) => ({ commodity, quantity, reverses: false })),
+      });
+    };
+    contact(a, 3 * day, [['syringe_1ml', 10], ['alcohol_swab', 10], ['sterile_water', 2]], 'window');
+    contact(a, 1 * day, [['syringe_1ml', 20], ['alcohol_swab', 20], ['sterile_water', 4], ['condom_external', 2]], 'window');
+    contact(b, 2 * day, [['foil', 5], ['smoking_pipe', 1]], 'street_outreach');
+    contact(c, 2 * 3_600_000, [['naloxone_nasal', 1]], 'window');
+    for (const [commodity, quantity] of [['syringe_1ml', 500], ['alcohol_swab', 1000], ['sterile_water', 40], ['condom_external', 300], ['foil', 80]] as const) {
+      this.movements.push({ commodity, quantity, kind: 'received' });
+    }
+    this.state.pending = 3;
+  }
+
+  async status(): Promise<Status> {
+    this.record('status');
+    return structuredClone(this.state);
+  }
+
+  async enroll(args: { serverUrl: string; code: string; deviceName: string }): Promise<void> {
+    this.record('enroll', args);
+    if (!normaliseEnrolmentCode(args.code).ok) fail('enrollment_code_invalid', 'the code is unknown, used or expired');
+    Object.assign(this.state, {
+      enrolled: true,
+      pin_set: false,
+      locked: true,
+      device_name: args.deviceName,
+      org_name: 'Demo harm reduction programme',
+      site: { id: 'site-1', name: 'Drop-in centre' },
+      last_sync_ms: this.now(),
+    });
+  }
+
+  async setPin(args: { pin: string; worker: string }): Promise<void> {
+    this.record('set_pin', args);
+    if (!/^\d{4,8}$/.test(args.pin)) fail('invalid', 'the PIN must be 4 to 8 digits');
+    this.pin = args.pin;
+    this.state.pin_set = true;
+    this.state.locked = false;
+    this.setWorker(args.worker);
+  }
+
+  private setWorker(worker: string) {
+    this.state.worker = worker;
+    this.state.known_workers = [worker, ...this.state.known_workers.filter((w) => w !== worker)].slice(0, 8);
+  }
+
+  async unlock(args: { pin: string }): Promise<void> {
+    this.record('unlock', args);
+    const now = this.now();
+    if (now < this.blockedUntil) {
+      fail('wrong_pin', 'too many wrong PINs; wait before trying again', { retry_after_ms: this.blockedUntil - now });
+    }
+    if (args.pin !== this.pin) {
+      this.wrongAttempts += 1;
+      if (this.wrongAttempts >= 10) {
+        this.wipe();
+        fail('wiped', 'too many wrong PINs: the data on this device was erased');
+      }
+      if (this.wrongAttempts >= 3) {
+        const wait = 30_000 * 2 ** (this.wrongAttempts - 3);
+        this.blockedUntil = now + wait;
+        fail('wrong_pin', 'wrong PIN', { retry_after_ms: wait });
+      }
+      fail('wrong_pin', 'wrong PIN');
+    }
+    this.wrongAttempts = 0;
+    this.state.locked = false;
+  }
+
+  private wipe() {
+    const handlers = this.progressHandlers;
+    Object.assign(this, new FakeBackend({ language: this.state.language, now: this.now, syncStepMs: this.syncStepMs }));
+    this.progressHandlers = handlers;
+  }
+
+  async lock(): Promise<void> {
+    this.record('lock');
+    this.state.locked = true;
+  }
+
+  async switchWorker(args: { worker: string }): Promise<void> {
+    this.record('switch_worker', args);
+    this.setWorker(args.worker);
+  }
+
+  async buildUic(args: { answers: UicAnswers }): Promise<{ uic: string }> {
+    this.record('build_uic', args);
+    return { uic: fakeBuildUic(args.answers) };
+  }
+
+  async findClients(args: { prefix: string }): Promise<ClientSummary[]> {
+    this.record('find_clients', args);
+    this.requireUnlocked();
+    const prefix = args.prefix.toUpperCase();
+    return structuredClone(this.clients.filter((c) => c.uic.startsWith(prefix)).sort((a, b) => a.uic.localeCompare(b.uic)).slice(0, 20));
+  }
+
+  async nearMatches(args: { uic: string }): Promise<ClientSummary[]> {
+    this.record('near_matches', args);
+    this.requireUnlocked();
+    const year = args.uic.slice(-2);
+    return structuredClone(this.clients.filter((c) => c.uic !== args.uic && c.uic.slice(-2) === year && editDistance(c.uic, args.uic) <= 1));
+  }
+
+  private summary(c: StoredContact): ContactSummary {
+    const items: Record<string, number> = {};
+    for (const line of c.lines) items[line.commodity] = (items[line.commodity] ?? 0) + (line.reverses ? -line.quantity : line.quantity);
+    const clientId = c.client && 'id' in c.client ? c.client.id : null;
+    return {
+      id: c.id,
+      occurred_at: c.occurred_at,
+      setting: c.setting,
+      client_id: clientId,
+      client_uic: this.clients.find((x) => x.id === clientId)?.uic ?? null,
+      note: c.note ?? null,
+      editable: this.now() - Date.parse(c.occurred_at) < this.editWindowMs,
+      items,
+    };
+  }
+
+  private newestFirst(list: StoredContact[]): StoredContact[] {
+    return [...list].sort((a, b) => b.occurred_at.localeCompare(a.occurred_at));
+  }
+
+  async clientHistory(args: { clientId: string; limit: number }): Promise<ContactSummary[]> {
+    this.record('client_history', args);
+    this.requireUnlocked();
+    return this.newestFirst(this.contacts.filter((c) => c.client && 'id' in c.client && c.client.id === args.clientId))
+      .slice(0, args.limit)
+      .map((c) => this.summary(c));
+  }
+
+  async contactsBetween(args: { from: string; to: string; limit: number }): Promise<ContactSummary[]> {
+    this.record('contacts_between', args);
+    this.requireUnlocked();
+    const from = Date.parse(args.from);
+    const to = Date.parse(args.to);
+    return this.newestFirst(this.contacts.filter((c) => Date.parse(c.occurred_at) >= from && Date.parse(c.occurred_at) < to))
+      .slice(0, args.limit)
+      .map((c) => this.summary(c));
+  }
+
+  async kitTemplates(): Promise<KitTemplate[]> {
+    this.record('kit_templates');
+    return structuredClone(this.kits);
+  }
+
+  async commodities(): Promise<Commodity[]> {
+    this.record('commodities');
+    return structuredClone(this.commodityList);
+  }
+
+  async saveContact(args: { contact: ContactDraft }): Promise<{ contact_id: string; client_id: string | null }> {
+    this.record('save_contact', args);
+    this.requireUnlocked();
+    const draft = structuredClone(args.contact);
+    for (const item of draft.items) {
+      if (!(item.quantity >= 1 && item.quantity <= 10_000)) fail('invalid', `quantity must be between 1 and 10000, got ${item.quantity}`);
+    }
+    let clientId: string | null = null;
+    if (draft.client && 'new' in draft.client) {
+      const c = { id: this.id('client'), uic: draft.client.new.uic, gender: draft.client.new.gender, birth_year: draft.client.new.birth_year ?? null };
+      this.clients.push(c);
+      clientId = c.id;
+      draft.client = { id: c.id };
+    } else if (draft.client) {
+      clientId = draft.client.id;
+    }
+    const id = this.id('contact');
+    this.contacts.push({
+      ...draft,
+      id,
+      occurred_at: draft.occurred_at ?? new Date(this.now()).toISOString(),
+      lines: draft.items.map((i) => ({ ...i, reverses: false })),
+    });
+    this.state.pending += 1 + draft.items.length;
+    return { contact_id: id, client_id: clientId };
+  }
+
+  private contact(id: string): StoredContact {
+    const c = this.contacts.find((x) => x.id === id);
+    if (!c) fail('invalid', `no contact ${id}`);
+    if (this.now() - Date.parse(c.occurred_at) >= this.editWindowMs) fail('locked', 'this contact can no longer be changed');
+    return c;
+  }
+
+  async updateContact(args: { id: string; fields: ContactEdit }): Promise<void> {
+    this.record('update_contact', args);
+    this.requireUnlocked();
+    const c = this.contact(args.id);
+    if (args.fields.note !== undefined) c.note = args.fields.note || undefined;
+    if (args.fields.setting !== undefined) c.setting = args.fields.setting;
+    this.state.pending += 1;
+  }
+
+  async reverseLine(args: { contactId: string; commodity: string; quantity: number }): Promise<void> {
+    this.record('reverse_line', args);
+    this.requireUnlocked();
+    const c = this.contact(args.contactId);
+    const net = this.summary(c).items[args.commodity] ?? 0;
+    if (args.quantity < 1 || args.quantity > net) fail('invalid', `can reverse between 1 and ${net}`);
+    c.lines.push({ commodity: args.commodity, quantity: args.quantity, reverses: true });
+    this.state.pending += 1;
+  }
+
+  async saveGroupTally(args: { tally: GroupTallyDraft }): Promise<void> {
+    this.record('save_group_tally', args);
+    this.requireUnlocked();
+    if (args.tally.people.length === 0 && args.tally.items.length === 0) fail('invalid', 'nothing to save');
+    this.tallies.push(structuredClone(args.tally));
+    this.state.pending += 1;
+  }
+
+  async saveSurvey(args: { answers: Record<string, SurveyAnswer> }): Promise<void> {
+    this.record('save_survey', args);
+    this.requireUnlocked();
+    this.surveys.push(structuredClone(args.answers));
+    this.state.pending += 1;
+  }
+
+  async stockLevels(): Promise<StockLevel[]> {
+    this.record('stock_levels');
+    this.requireUnlocked();
+    const received = new Map<string, number>();
+    const distributed = new Map<string, number>();
+    const inflow = new Set(['received', 'transfer_in', 'count_correction']);
+    for (const m of this.movements) {
+      received.set(m.commodity, (received.get(m.commodity) ?? 0) + (inflow.has(m.kind) ? m.quantity : -m.quantity));
+    }
+    for (const c of this.contacts) {
+      for (const l of c.lines) distributed.set(l.commodity, (distributed.get(l.commodity) ?? 0) + (l.reverses ? -l.quantity : l.quantity));
+    }
+    const codes = [...new Set([...received.keys(), ...distributed.keys()])].sort();
+    return codes.map((commodity) => {
+      const r = received.get(commodity) ?? 0;
+      const d = distributed.get(commodity) ?? 0;
+      return { commodity, received: r, distributed: d, level: r - d };
+    });
+  }
+
+  async recordStockMovement(args: { movement: StockMovementDraft }): Promise<void> {
+    this.record('record_stock_movement', args);
+    this.requireUnlocked();
+    if (!(args.movement.quantity >= 1 && args.movement.quantity <= 10_000)) fail('invalid', 'quantity must be between 1 and 10000');
+    this.movements.push(structuredClone(args.movement));
+    this.state.pending += 1;
+  }
+
+  async syncNow(): Promise<{ pushed: number; rejected: number; pulled: number }> {
+    this.record('sync_now');
+    const pending = this.state.pending;
+    this.state.sync_state = 'syncing';
+    const step = () => new Promise((r) => setTimeout(r, this.syncStepMs));
+    const emit = (p: SyncProgress) => this.progressHandlers.forEach((h) => h(p));
+    const pushTotal = Math.max(1, pending);
+    for (let done = 0; done <= pushTotal; done += Math.max(1, Math.ceil(pushTotal / 4))) {
+      emit({ phase: 'push', done: Math.min(done, pushTotal), total: pushTotal });
+      await step();
+    }
+    for (let done = 0; done <= 40; done += 10) {
+      emit({ phase: 'pull', done, total: 40 });
+      await step();
+    }
+    Object.assign(this.state, { pending: 0, sync_state: 'idle', sync_error: null, last_sync_ms: this.now() });
+    return { pushed: pending, rejected: 0, pulled: 40 };
+  }
+
+  async setLanguage(args: { language: Language }): Promise<void> {
+    this.record('set_language', args);
+    this.state.language = args.language;
+  }
+
+  async setIdleLock(args: { minutes: number }): Promise<void> {
+    this.record('set_idle_lock', args);
+    this.state.idle_lock_minutes = args.minutes;
+  }
+
+  async onSyncProgress(handler: (p: SyncProgress) => void): Promise<() => void> {
+    this.progressHandlers.add(handler);
+    return () => this.progressHandlers.delete(handler);
+  }
+}

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { clampQuantity, MAX_QUANTITY, parseQuantity, step } from './stepper';
+
+describe('stepper bounds', () => {
+  it('never goes below zero', () => {
+    expect(step(0, -1)).toBe(0);
+    expect(step(1, -5)).toBe(0);
+    expect(clampQuantity(-3)).toBe(0);
+  });
+
+  it('never goes above 10 000', () => {
+    expect(MAX_QUANTITY).toBe(10_000);
+    expect(step(9_999, 1)).toBe(10_000);
+    expect(step(10_000, 1)).toBe(10_000);
+    expect(step(9_995, 100)).toBe(10_000);
+    expect(clampQuantity(123_456)).toBe(10_000);
+  });
+
+  it('steps normally inside the bounds', () => {
+    expect(step(2, 1)).toBe(3);
+    expect(step(10, -1)).toBe(9);
+    expect(step(0, 10)).toBe(10);
+  });
+
+  it('honours narrower bounds but never widens them', () => {
+    expect(step(1, -1, 1, 5)).toBe(1);
+    expect(step(5, 1, 1, 5)).toBe(5);
+    expect(clampQuantity(-10, -50, 50)).toBe(0);
+    expect(clampQuantity(20_000, 0, 50_000)).toBe(10_000);
+  });
+
+  it('turns non-numbers and fractions into whole numbers in range', () => {
+    expect(clampQuantity(Number.NaN)).toBe(0);
+    expect(clampQuantity(Number.POSITIVE_INFINITY)).toBe(0);
+    expect(clampQuantity(2.7)).toBe(2);
+  });
+
+  it('parses typed quantities strictly', () => {
+    expect(parseQuantity('12')).toBe(12);
+    expect(parseQuantity('10 000')).toBe(10_000);
+    expect(parseQuantity('10\u00a0000')).toBe(10_000);
+    expect(parseQuantity('99999')).toBe(10_000);
+    expect(parseQuantity('-4')).toBeNull();
+    expect(parseQuantity('4.5')).toBeNull();
+    expect(parseQuantity('')).toBeNull();
+    expect(parseQuantity('abc')).toBeNull();
+  });
+});

@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { birthYearReady, cleanAnswers, normaliseTypedCode } from './uic';
+
+describe('client codes', () => {
+  it('normalises a typed code to a search prefix', () => {
+    expect(normaliseTypedCode(' maiv 287 ')).toBe('MAIV287');
+    expect(normaliseTypedCode('ma-iv')).toBe('MAIV');
+    expect(normaliseTypedCode('маив')).toBe('МАИВ');
+  });
+
+  it('leaves blank answers out of build_uic', () => {
+    expect(cleanAnswers({ mother_first_name: ' Maria ', father_first_name: '  ', birth_year: '' })).toEqual({
+      mother_first_name: 'Maria',
+    });
+    expect(cleanAnswers({ sex: '2', birth_year: '1987' })).toEqual({ sex: '2', birth_year: '1987' });
+  });
+
+  it('waits for four digits of the birth year', () => {
+    expect(birthYearReady('')).toBe(true);
+    expect(birthYearReady('19')).toBe(false);
+    expect(birthYearReady('1987')).toBe(true);
+  });
+});

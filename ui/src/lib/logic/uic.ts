@@ -1,0 +1,25 @@
+/** Client codes as typed at the window, and the UIC builder's answers. */
+import type { UicAnswers } from '../backend';
+
+/** Upper-cased, without spaces or dashes: what `find_clients` gets as a prefix. */
+export function normaliseTypedCode(raw: string): string {
+  return raw.replace(/[\s\-_.]/g, '').toUpperCase().slice(0, 16);
+}
+
+/** Builder answers as sent to `build_uic`: blank answers left out (they become X). */
+export function cleanAnswers(answers: UicAnswers): UicAnswers {
+  const out: UicAnswers = {};
+  const m = answers.mother_first_name?.trim();
+  const f = answers.father_first_name?.trim();
+  const y = answers.birth_year?.trim();
+  if (m) out.mother_first_name = m;
+  if (f) out.father_first_name = f;
+  if (answers.sex) out.sex = answers.sex;
+  if (y) out.birth_year = y;
+  return out;
+}
+
+/** A birth year answer is only sent once it has four digits. */
+export function birthYearReady(year: string | undefined): boolean {
+  return !year || /^\d{4}$/.test(year.trim());
+}

@@ -1,0 +1,130 @@
+/**
+ * The state shared by every screen: the backend's status, the catalogue, the current screen, a
+ * short notice after a save, sync progress, and the group tally in progress. Nothing here is
+ * written to disk; the backend owns all data.
+ */
+import type {
+  Backend,
+  BackendError,
+  Commodity,
+  ItemQuantity,
+  KitTemplate,
+  Language,
+  Setting,
+  Status,
+  SyncProgress,
+} from './backend';
+import { toBackendError } from './backend';
+import { labelOr, setLanguage } from '../i18n/index.svelte';
+import { emptyTally, type TallyCounts } from './logic/tally';
+
+export const SCREENS = ['home', 'quicklog', 'contact', 'tally', 'survey', 'stock', 'history', 'sync', 'settings'] as const;
+export type Screen = (typeof SCREENS)[number];
+
+export interface Notice {
+  key: string;
+  params?: Record<string, string | number>;
+  tone: 'ok' | 'error';
+}
+
+export interface TallyDraftState {
+  setting: Setting;
+  eventName: string;
+  counts: TallyCounts;
+  items: ItemQuantity[];
+}
+
+export class Session {
+  readonly backend: Backend;
+  status = $state<Status | null>(null);
+  statusError = $state<BackendError | null>(null);
+  screen = $state<Screen>('home');
+  commodities = $state<Commodity[]>([]);
+  kits = $state<KitTemplate[]>([]);
+  progress = $state<SyncProgress | null>(null);
+  notice = $state<Notice | null>(null);
+  /** Set when an unlock attempt wiped the device; shown on the enrolment screen. */
+  wiped = $state(false);
+  /** Setting handed to the new-contact screen (e.g. from the window quick-log). */
+  contactSetting = $state<Setting | null>(null);
+  quickLogSetting = $state<Setting>('window');
+  /**
+   * A festival tally can run for hours: it is kept in memory across screens and an idle lock
+   * (it holds anonymous counts only), until it is saved.
+   */
+  tally = $state<TallyDraftState>({ setting: 'nightlife', eventName: '', counts: emptyTally(), items: [] });
+  /** A language chosen for a client (survey) that status refreshes must not undo. */
+  languageOverride = $state<Language | null>(null);
+
+  private noticeTimer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(backend: Backend) {
+    this.backend = backend;
+  }
+
+  get unlocked(): boolean {
+    return !!this.status && this.status.enrolled && this.status.pin_set && !this.status.locked;
+  }
+
+  async refresh(): Promise<Status | null> {
+    try {
+      const status = await this.backend.status();
+      this.status = status;
+      this.statusError = null;
+      if (!this.languageOverride) setLanguage(status.language);
+      return status;
+    } catch (error) {
+      this.statusError = toBackendError(error);
+      return null;
+    }
+  }
+
+  async loadCatalogue(): Promise<void> {
+    const [commodities, kits] = await Promise.all([this.backend.commodities(), this.backend.kitTemplates()]);
+    this.commodities = commodities;
+    this.kits = kits;
+  }
+
+  go(screen: Screen): void {
+    this.screen = screen;
+  }
+
+  notify(key: string, params?: Record<string, string | number>, tone: Notice['tone'] = 'ok'): void {
+    this.notice = { key, params, tone };
+    if (this.noticeTimer) clearTimeout(this.noticeTimer);
+    this.noticeTimer = setTimeout(() => {
+      this.notice = null;
+      this.noticeTimer = null;
+    }, 4000);
+  }
+
+  async lock(): Promise<void> {
+    try {
+      await this.backend.lock();
+    } finally {
+      this.screen = 'home';
+      this.languageOverride = null;
+      await this.refresh();
+    }
+  }
+
+  /** Catalogue order, for sorting kit rows. */
+  commodityOrder(): string[] {
+    return this.commodities.map((c) => c.code);
+  }
+
+  /** A commodity's name in the worker's language when the code is a default one. */
+  commodityName(code: string): string {
+    const fallback = this.commodities.find((c) => c.code === code)?.name ?? code;
+    return labelOr(`commodity.${code}`, fallback);
+  }
+
+  kitName(kit: KitTemplate): string {
+    return labelOr(`kit.${kit.code}`, kit.name);
+  }
+
+  resetTally(keepEvent: boolean): void {
+    const { setting, eventName } = this.tally;
+    this.tally = { setting, eventName: keepEvent ? eventName : '', counts: emptyTally(), items: [] };
+  }
+}
