@@ -9,6 +9,8 @@ use outpost_server::db::{AnyStorage, Storage};
 use outpost_server::settings::{Settings, StorageSettings};
 use outpost_server::time::now_ms;
 use outpost_server::tokens::{hash_enrollment_code, new_enrollment_code};
+use std::io::{BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -29,6 +31,27 @@ enum Command {
         /// Do not create the demo organisation on first run.
         #[arg(long, env = "OUTPOST_NO_DEMO")]
         no_demo: bool,
+    },
+    /// Bring the database schema up to date and exit (`serve` does it too).
+    Migrate {
+        #[command(flatten)]
+        storage: StorageSettings,
+    },
+    /// Write everything in the database to a JSON file (readable only by you).
+    Export {
+        #[command(flatten)]
+        storage: StorageSettings,
+        /// File to create; an existing file is not overwritten.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Load an export into an empty database (for example, move an office from SQLite to PostgreSQL).
+    Import {
+        #[command(flatten)]
+        storage: StorageSettings,
+        /// File written by `export`.
+        #[arg(long = "in")]
+        input: PathBuf,
     },
     /// Print a one-time enrolment code for a tablet at a site.
     Enroll {
@@ -52,6 +75,13 @@ async fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Serve { storage, settings, no_demo } => serve(storage, settings, no_demo).await,
         Command::Enroll { storage, site, valid_hours } => enroll(storage, &site, valid_hours).await,
+        Command::Migrate { storage } => {
+            open(&storage).await?;
+            eprintln!("The database at {} is up to date.", storage.describe());
+            Ok(())
+        }
+        Command::Export { storage, out } => export(storage, &out).await,
+        Command::Import { storage, input } => import(storage, &input).await,
     }
 }
 
@@ -90,5 +120,47 @@ async fn enroll(storage_settings: StorageSettings, site: &str, valid_hours: u64)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     println!("{code}");
     eprintln!("One-time enrolment code for site \"{}\", valid for {valid_hours} hours.", site.name);
+    Ok(())
+}
+
+async fn export(storage_settings: StorageSettings, out: &Path) -> Result<()> {
+    let storage = open(&storage_settings).await?;
+    let dump = storage.export().await.map_err(|e| anyhow::anyhow!("{e}")).context("reading the database")?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options.open(out).with_context(|| format!("creating {} (it must not exist yet)", out.display()))?;
+    let mut writer = BufWriter::new(file);
+    serde_json::to_writer(&mut writer, &dump).context("writing the export")?;
+    writer.flush().context("writing the export")?;
+    writer.get_ref().sync_all().context("writing the export")?;
+    eprintln!(
+        "Exported {} records, {} devices and {} conflicts to {}.",
+        dump.records.len(),
+        dump.devices.len(),
+        dump.conflicts.len(),
+        out.display()
+    );
+    Ok(())
+}
+
+async fn import(storage_settings: StorageSettings, input: &Path) -> Result<()> {
+    let file = std::fs::File::open(input).with_context(|| format!("opening {}", input.display()))?;
+    let dump: outpost_server::db::Dump = serde_json::from_reader(BufReader::new(file))
+        .with_context(|| format!("{} is not an Outpost export", input.display()))?;
+    if dump.format != outpost_server::db::DUMP_FORMAT {
+        anyhow::bail!(
+            "{} has export format {}; this server reads format {}",
+            input.display(),
+            dump.format,
+            outpost_server::db::DUMP_FORMAT
+        );
+    }
+    let storage = open(&storage_settings).await?;
+    let records = dump.records.len();
+    storage.import(dump).await.map_err(|e| anyhow::anyhow!("{e}")).context("loading the export")?;
+    storage.check().await.map_err(|e| anyhow::anyhow!("{e}")).context("checking the imported database")?;
+    eprintln!("Imported {records} records into {}.", storage_settings.describe());
     Ok(())
 }

@@ -27,6 +27,7 @@ macro_rules! on_both_backends {
 
 mod bad_input;
 mod convergence;
+mod migration;
 mod multi_instance;
 mod openapi;
 mod sync;

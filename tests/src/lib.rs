@@ -131,6 +131,11 @@ impl TestServer {
         format!("http://{}", self.addr)
     }
 
+    /// The SQLite database file, for a server on SQLite.
+    pub fn sqlite_path(&self) -> Option<std::path::PathBuf> {
+        (self.backend == Backend::Sqlite).then(|| self._dir.path().join("outpost.db"))
+    }
+
     /// A fresh one-time enrolment code for a site of the demo organisation.
     pub async fn enrollment_code(&self, site: &str) -> Result<String> {
         let code = new_enrollment_code();
@@ -302,12 +307,23 @@ impl ServerProcess {
         Ok(binary)
     }
 
+    /// A PostgreSQL URL whose connections use `schema`.
+    pub fn schema_url(url: &str, schema: &str) -> String {
+        let separator = if url.contains('?') { '&' } else { '?' };
+        format!("{url}{separator}options=-c%20search_path%3D{schema}")
+    }
+
+    /// Runs `outpost-server ARGS` to completion; returns its exit success and standard error.
+    pub fn run_cli(args: &[&str]) -> Result<(bool, String)> {
+        let output = std::process::Command::new(Self::binary()?).args(args).env("RUST_LOG", "warn").output()?;
+        Ok((output.status.success(), String::from_utf8_lossy(&output.stderr).into_owned()))
+    }
+
     /// Starts a server process over the PostgreSQL `schema` at `url` and waits until it answers.
     pub async fn spawn(url: &str, schema: &str) -> Result<Self> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        let separator = if url.contains('?') { '&' } else { '?' };
-        let database_url = format!("{url}{separator}options=-c%20search_path%3D{schema}");
+        let database_url = Self::schema_url(url, schema);
         let child = std::process::Command::new(Self::binary()?)
             .args(["serve", "--no-demo", "--listen", &addr.to_string(), "--database-url", &database_url])
             .env("RUST_LOG", "warn")

@@ -11,12 +11,15 @@ use outpost_core::merge::{self, Change, ChangeKind, FieldWrite, MergeError, Reco
 use outpost_core::uic::UicScheme;
 use outpost_core::wire::{ErrorDetail, Op, SiteRef};
 use outpost_core::{DeviceId, OrgId, RecordId, SiteId};
+use serde::{Deserialize, Serialize};
 use std::future::Future;
 use thiserror::Error;
 
 /// Storage failures. `Batch` is the client's fault; the rest are the server's.
 #[derive(Debug, Error)]
 pub enum DbError {
+    #[error("the target database already holds data; import only into an empty database")]
+    NotEmpty,
     #[error("batch refused")]
     Batch(Vec<ErrorDetail>),
     #[error("enrolment code invalid")]
@@ -189,6 +192,105 @@ pub trait Storage: Send + Sync + 'static {
 
     /// Checks the database's integrity.
     fn check(&self) -> impl Future<Output = Result<(), DbError>> + Send;
+
+    /// Everything the database holds, for `outpost-server export`.
+    fn export(&self) -> impl Future<Output = Result<Dump, DbError>> + Send;
+
+    /// Loads an export into this database, which must hold no organisation yet. One transaction.
+    fn import(&self, dump: Dump) -> impl Future<Output = Result<(), DbError>> + Send;
+}
+
+/// Version of the export format.
+pub const DUMP_FORMAT: u32 = 1;
+
+/// Everything a database holds, in a form both backends read and write: how an office moves
+/// from SQLite to PostgreSQL (`outpost-server export`, then `import`) without losing anything,
+/// including sequence numbers, so enrolled devices keep syncing from their cursors.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Dump {
+    pub format: u32,
+    pub last_seq: u64,
+    pub orgs: Vec<OrgRow>,
+    pub sites: Vec<SiteRow>,
+    pub enrollment_codes: Vec<CodeRow>,
+    pub devices: Vec<DeviceRow>,
+    pub device_sites: Vec<DeviceSiteRow>,
+    pub records: Vec<RecordRow>,
+    pub conflicts: Vec<ConflictDumpRow>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OrgRow {
+    pub id: OrgId,
+    pub name: String,
+    pub uic_scheme: UicScheme,
+    pub created_ms: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SiteRow {
+    pub id: SiteId,
+    pub org_id: OrgId,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CodeRow {
+    pub code_hash: String,
+    pub org_id: OrgId,
+    pub site_id: SiteId,
+    pub created_ms: i64,
+    pub expires_ms: i64,
+    pub used_ms: Option<i64>,
+    pub device_id: Option<DeviceId>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DeviceRow {
+    pub id: DeviceId,
+    pub org_id: OrgId,
+    pub name: String,
+    pub app_version: String,
+    pub token_hash: String,
+    pub enrolled_ms: i64,
+    pub last_seen_ms: i64,
+    pub token_expires_ms: i64,
+    pub revoked_ms: Option<i64>,
+    pub clock_skew_ms: i64,
+    pub clamped_count: i64,
+    pub max_op_seq: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DeviceSiteRow {
+    pub device_id: DeviceId,
+    pub site_id: SiteId,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RecordRow {
+    pub collection: String,
+    pub id: RecordId,
+    pub org_id: OrgId,
+    pub site_id: Option<SiteId>,
+    pub state: RecordState,
+    pub seq: i64,
+    pub created_ms: i64,
+    pub updated_ms: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ConflictDumpRow {
+    pub collection: String,
+    pub record_id: RecordId,
+    pub org_id: OrgId,
+    pub site_id: Option<SiteId>,
+    pub field: String,
+    pub winner: serde_json::Value,
+    pub loser: serde_json::Value,
+    pub detected_ms: i64,
+    pub resolved_ms: Option<i64>,
+    pub resolution: Option<String>,
 }
 
 /// The device id that stamps changes made by the server itself (seed and reference data).
@@ -372,5 +474,11 @@ impl Storage for AnyStorage {
     }
     async fn check(&self) -> Result<(), DbError> {
         delegate!(self, s => s.check())
+    }
+    async fn export(&self) -> Result<Dump, DbError> {
+        delegate!(self, s => s.export())
+    }
+    async fn import(&self, dump: Dump) -> Result<(), DbError> {
+        delegate!(self, s => s.import(dump))
     }
 }

@@ -11,8 +11,9 @@
 //! never skips a change that commits late.
 
 use super::{
-    Batch, ConflictRow, DbError, DeviceAuth, Enrolled, NewDevice, Page, RawRecord, SnapshotRow, Storage, TokenCheck,
-    demo_seed, merge_error_detail, site_mismatch_detail,
+    Batch, CodeRow, ConflictDumpRow, ConflictRow, DUMP_FORMAT, DbError, DeviceAuth, DeviceRow, DeviceSiteRow, Dump,
+    Enrolled, NewDevice, OrgRow, Page, RawRecord, RecordRow, SiteRow, SnapshotRow, Storage, TokenCheck, demo_seed,
+    merge_error_detail, site_mismatch_detail,
 };
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
 use outpost_core::merge::{self, Change, ConflictEntry, RecordState};
@@ -529,6 +530,220 @@ impl Storage for PgStorage {
         if duplicates != 0 || beyond != 0 {
             return Err(DbError::Corrupt(format!("{duplicates} duplicate and {beyond} out-of-range sequence numbers")));
         }
+        Ok(())
+    }
+
+    async fn export(&self) -> Result<Dump, DbError> {
+        let mut client = self.pool.get().await?;
+        let tx =
+            client.build_transaction().isolation_level(IsolationLevel::RepeatableRead).read_only(true).start().await?;
+        let orgs = tx
+            .query("SELECT id, name, uic_scheme::text, created_ms FROM orgs ORDER BY id", &[])
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(OrgRow {
+                    id: OrgId(r.get(0)),
+                    name: r.get(1),
+                    uic_scheme: serde_json::from_str(r.get::<_, &str>(2))?,
+                    created_ms: r.get(3),
+                })
+            })
+            .collect::<Result<_, DbError>>()?;
+        let sites = tx
+            .query("SELECT id, org_id, name FROM sites ORDER BY id", &[])
+            .await?
+            .iter()
+            .map(|r| SiteRow { id: SiteId(r.get(0)), org_id: OrgId(r.get(1)), name: r.get(2) })
+            .collect();
+        let enrollment_codes = tx
+            .query(
+                "SELECT code_hash, org_id, site_id, created_ms, expires_ms, used_ms, device_id FROM enrollment_codes ORDER BY code_hash",
+                &[],
+            )
+            .await?
+            .iter()
+            .map(|r| CodeRow {
+                code_hash: r.get(0),
+                org_id: OrgId(r.get(1)),
+                site_id: SiteId(r.get(2)),
+                created_ms: r.get(3),
+                expires_ms: r.get(4),
+                used_ms: r.get(5),
+                device_id: r.get::<_, Option<Uuid>>(6).map(DeviceId),
+            })
+            .collect();
+        let devices = tx
+            .query(
+                "SELECT id, org_id, name, app_version, token_hash, enrolled_ms, last_seen_ms, token_expires_ms, revoked_ms,
+                        clock_skew_ms, clamped_count, max_op_seq FROM devices ORDER BY id",
+                &[],
+            )
+            .await?
+            .iter()
+            .map(|r| DeviceRow {
+                id: DeviceId(r.get(0)),
+                org_id: OrgId(r.get(1)),
+                name: r.get(2),
+                app_version: r.get(3),
+                token_hash: r.get(4),
+                enrolled_ms: r.get(5),
+                last_seen_ms: r.get(6),
+                token_expires_ms: r.get(7),
+                revoked_ms: r.get(8),
+                clock_skew_ms: r.get(9),
+                clamped_count: r.get(10),
+                max_op_seq: r.get(11),
+            })
+            .collect();
+        let device_sites = tx
+            .query("SELECT device_id, site_id FROM device_sites ORDER BY 1, 2", &[])
+            .await?
+            .iter()
+            .map(|r| DeviceSiteRow { device_id: DeviceId(r.get(0)), site_id: SiteId(r.get(1)) })
+            .collect();
+        let records = tx
+            .query("SELECT collection, id, org_id, site_id, state::text, seq, created_ms, updated_ms FROM records ORDER BY seq", &[])
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(RecordRow {
+                    collection: r.get(0),
+                    id: RecordId(r.get(1)),
+                    org_id: OrgId(r.get(2)),
+                    site_id: r.get::<_, Option<Uuid>>(3).map(SiteId),
+                    state: serde_json::from_str(r.get::<_, &str>(4))?,
+                    seq: r.get(5),
+                    created_ms: r.get(6),
+                    updated_ms: r.get(7),
+                })
+            })
+            .collect::<Result<_, DbError>>()?;
+        let conflicts = tx
+            .query(
+                "SELECT collection, record_id, org_id, site_id, field, winner::text, loser::text, detected_ms, resolved_ms, resolution
+                 FROM conflicts ORDER BY id",
+                &[],
+            )
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(ConflictDumpRow {
+                    collection: r.get(0),
+                    record_id: RecordId(r.get(1)),
+                    org_id: OrgId(r.get(2)),
+                    site_id: r.get::<_, Option<Uuid>>(3).map(SiteId),
+                    field: r.get(4),
+                    winner: serde_json::from_str(r.get::<_, &str>(5))?,
+                    loser: serde_json::from_str(r.get::<_, &str>(6))?,
+                    detected_ms: r.get(7),
+                    resolved_ms: r.get(8),
+                    resolution: r.get(9),
+                })
+            })
+            .collect::<Result<_, DbError>>()?;
+        let last_seq: i64 = tx.query_one("SELECT value FROM counters WHERE name = 'seq'", &[]).await?.get(0);
+        tx.commit().await?;
+        Ok(Dump {
+            format: DUMP_FORMAT,
+            last_seq: last_seq as u64,
+            orgs,
+            sites,
+            enrollment_codes,
+            devices,
+            device_sites,
+            records,
+            conflicts,
+        })
+    }
+
+    async fn import(&self, dump: Dump) -> Result<(), DbError> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&(MIGRATION_LOCK + 1)]).await?;
+        let orgs: i64 = tx.query_one("SELECT count(*) FROM orgs", &[]).await?.get(0);
+        if orgs > 0 {
+            return Err(DbError::NotEmpty);
+        }
+        for o in &dump.orgs {
+            tx.execute(
+                "INSERT INTO orgs (id, name, uic_scheme, created_ms) VALUES ($1, $2, $3::text::jsonb, $4)",
+                &[&o.id.0, &o.name, &serde_json::to_string(&o.uic_scheme)?, &o.created_ms],
+            )
+            .await?;
+        }
+        for x in &dump.sites {
+            tx.execute("INSERT INTO sites (id, org_id, name) VALUES ($1, $2, $3)", &[&x.id.0, &x.org_id.0, &x.name])
+                .await?;
+        }
+        for c in &dump.enrollment_codes {
+            tx.execute(
+                "INSERT INTO enrollment_codes (code_hash, org_id, site_id, created_ms, expires_ms, used_ms, device_id)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                &[
+                    &c.code_hash,
+                    &c.org_id.0,
+                    &c.site_id.0,
+                    &c.created_ms,
+                    &c.expires_ms,
+                    &c.used_ms,
+                    &c.device_id.map(|d| d.0),
+                ],
+            )
+            .await?;
+        }
+        for d in &dump.devices {
+            tx.execute(
+                "INSERT INTO devices (id, org_id, name, app_version, token_hash, enrolled_ms, last_seen_ms, token_expires_ms,
+                                      revoked_ms, clock_skew_ms, clamped_count, max_op_seq)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                &[
+                    &d.id.0, &d.org_id.0, &d.name, &d.app_version, &d.token_hash, &d.enrolled_ms, &d.last_seen_ms,
+                    &d.token_expires_ms, &d.revoked_ms, &d.clock_skew_ms, &d.clamped_count, &d.max_op_seq,
+                ],
+            )
+            .await?;
+        }
+        for x in &dump.device_sites {
+            tx.execute(
+                "INSERT INTO device_sites (device_id, site_id) VALUES ($1, $2)",
+                &[&x.device_id.0, &x.site_id.0],
+            )
+            .await?;
+        }
+        // Records in chunks, one statement each.
+        for chunk in dump.records.chunks(1000) {
+            let c: Vec<&str> = chunk.iter().map(|r| r.collection.as_str()).collect();
+            let i: Vec<Uuid> = chunk.iter().map(|r| r.id.0).collect();
+            let o: Vec<Uuid> = chunk.iter().map(|r| r.org_id.0).collect();
+            let s: Vec<Option<Uuid>> = chunk.iter().map(|r| r.site_id.map(|x| x.0)).collect();
+            let st: Vec<String> = chunk.iter().map(|r| serde_json::to_string(&r.state)).collect::<Result<_, _>>()?;
+            let d: Vec<bool> = chunk.iter().map(|r| r.state.deleted.is_some()).collect();
+            let q: Vec<i64> = chunk.iter().map(|r| r.seq).collect();
+            let cr: Vec<i64> = chunk.iter().map(|r| r.created_ms).collect();
+            let up: Vec<i64> = chunk.iter().map(|r| r.updated_ms).collect();
+            tx.execute(
+                "INSERT INTO records (collection, id, org_id, site_id, state, deleted, seq, created_ms, updated_ms)
+                 SELECT c, i, o, s, st::jsonb, d, q, cr, up
+                 FROM unnest($1::text[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::bool[], $7::int8[], $8::int8[], $9::int8[])
+                   AS t (c, i, o, s, st, d, q, cr, up)",
+                &[&c, &i, &o, &s, &st, &d, &q, &cr, &up],
+            )
+            .await?;
+        }
+        for c in &dump.conflicts {
+            tx.execute(
+                "INSERT INTO conflicts (collection, record_id, org_id, site_id, field, winner, loser, detected_ms, resolved_ms, resolution)
+                 VALUES ($1, $2, $3, $4, $5, $6::text::jsonb, $7::text::jsonb, $8, $9, $10)",
+                &[
+                    &c.collection, &c.record_id.0, &c.org_id.0, &c.site_id.map(|x| x.0), &c.field,
+                    &serde_json::to_string(&c.winner)?, &serde_json::to_string(&c.loser)?, &c.detected_ms, &c.resolved_ms, &c.resolution,
+                ],
+            )
+            .await?;
+        }
+        tx.execute("UPDATE counters SET value = $1 WHERE name = 'seq'", &[&(dump.last_seq as i64)]).await?;
+        tx.commit().await?;
         Ok(())
     }
 }

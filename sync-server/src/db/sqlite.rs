@@ -5,8 +5,9 @@
 //! transaction; a push is `BEGIN IMMEDIATE` so its sequence numbers are assigned in commit order.
 
 use super::{
-    Batch, ConflictRow, DbError, DeviceAuth, Enrolled, NewDevice, Page, RawRecord, SnapshotRow, Storage, TokenCheck,
-    demo_seed, merge_error_detail, site_mismatch_detail,
+    Batch, CodeRow, ConflictDumpRow, ConflictRow, DUMP_FORMAT, DbError, DeviceAuth, DeviceRow, DeviceSiteRow, Dump,
+    Enrolled, NewDevice, OrgRow, Page, RawRecord, RecordRow, SiteRow, SnapshotRow, Storage, TokenCheck, demo_seed,
+    merge_error_detail, site_mismatch_detail,
 };
 use outpost_core::merge::{self, Change, RecordState};
 use outpost_core::wire::{ErrorDetail, SiteRef};
@@ -89,6 +90,24 @@ fn next_seq(conn: &Connection) -> Result<u64, DbError> {
 fn set_last_seq(conn: &Connection, last: u64) -> Result<(), DbError> {
     conn.prepare_cached("UPDATE counters SET value = ?1 WHERE name = 'seq' AND value < ?1")?.execute([last as i64])?;
     Ok(())
+}
+
+fn opt_id<T: std::str::FromStr>(text: Option<String>) -> Result<Option<T>, DbError> {
+    text.map(|t| parse(&t)).transpose()
+}
+
+fn query_rows<T>(
+    conn: &Connection,
+    sql: &str,
+    mut map: impl FnMut(&rusqlite::Row<'_>) -> Result<T, DbError>,
+) -> Result<Vec<T>, DbError> {
+    let mut stmt = conn.prepare(sql)?;
+    let mut rows = stmt.query([])?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push(map(row)?);
+    }
+    Ok(out)
 }
 
 struct Stored {
@@ -506,6 +525,169 @@ impl Storage for SqliteStorage {
         self.run(|conn| {
             let result: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
             if result == "ok" { Ok(()) } else { Err(DbError::Corrupt(result)) }
+        })
+        .await
+    }
+
+    async fn export(&self) -> Result<Dump, DbError> {
+        self.run(|conn| {
+            let tx = conn.transaction()?;
+            let orgs = query_rows(&tx, "SELECT id, name, uic_scheme, created_ms FROM orgs ORDER BY id", |r| {
+                Ok(OrgRow {
+                    id: parse(&r.get::<_, String>(0)?)?,
+                    name: r.get(1)?,
+                    uic_scheme: serde_json::from_str(&r.get::<_, String>(2)?)?,
+                    created_ms: r.get(3)?,
+                })
+            })?;
+            let sites = query_rows(&tx, "SELECT id, org_id, name FROM sites ORDER BY id", |r| {
+                Ok(SiteRow { id: parse(&r.get::<_, String>(0)?)?, org_id: parse(&r.get::<_, String>(1)?)?, name: r.get(2)? })
+            })?;
+            let enrollment_codes = query_rows(
+                &tx,
+                "SELECT code_hash, org_id, site_id, created_ms, expires_ms, used_ms, device_id FROM enrollment_codes ORDER BY code_hash",
+                |r| {
+                    Ok(CodeRow {
+                        code_hash: r.get(0)?,
+                        org_id: parse(&r.get::<_, String>(1)?)?,
+                        site_id: parse(&r.get::<_, String>(2)?)?,
+                        created_ms: r.get(3)?,
+                        expires_ms: r.get(4)?,
+                        used_ms: r.get(5)?,
+                        device_id: opt_id(r.get(6)?)?,
+                    })
+                },
+            )?;
+            let devices = query_rows(
+                &tx,
+                "SELECT id, org_id, name, app_version, token_hash, enrolled_ms, last_seen_ms, token_expires_ms, revoked_ms,
+                        clock_skew_ms, clamped_count, max_op_seq FROM devices ORDER BY id",
+                |r| {
+                    Ok(DeviceRow {
+                        id: parse(&r.get::<_, String>(0)?)?,
+                        org_id: parse(&r.get::<_, String>(1)?)?,
+                        name: r.get(2)?,
+                        app_version: r.get(3)?,
+                        token_hash: r.get(4)?,
+                        enrolled_ms: r.get(5)?,
+                        last_seen_ms: r.get(6)?,
+                        token_expires_ms: r.get(7)?,
+                        revoked_ms: r.get(8)?,
+                        clock_skew_ms: r.get(9)?,
+                        clamped_count: r.get(10)?,
+                        max_op_seq: r.get(11)?,
+                    })
+                },
+            )?;
+            let device_sites = query_rows(&tx, "SELECT device_id, site_id FROM device_sites ORDER BY 1, 2", |r| {
+                Ok(DeviceSiteRow { device_id: parse(&r.get::<_, String>(0)?)?, site_id: parse(&r.get::<_, String>(1)?)? })
+            })?;
+            let records = query_rows(
+                &tx,
+                "SELECT collection, id, org_id, site_id, state, seq, created_ms, updated_ms FROM records ORDER BY seq",
+                |r| {
+                    Ok(RecordRow {
+                        collection: r.get(0)?,
+                        id: parse(&r.get::<_, String>(1)?)?,
+                        org_id: parse(&r.get::<_, String>(2)?)?,
+                        site_id: opt_id(r.get(3)?)?,
+                        state: serde_json::from_str(&r.get::<_, String>(4)?)?,
+                        seq: r.get(5)?,
+                        created_ms: r.get(6)?,
+                        updated_ms: r.get(7)?,
+                    })
+                },
+            )?;
+            let conflicts = query_rows(
+                &tx,
+                "SELECT collection, record_id, org_id, site_id, field, winner, loser, detected_ms, resolved_ms, resolution
+                 FROM conflicts ORDER BY id",
+                |r| {
+                    Ok(ConflictDumpRow {
+                        collection: r.get(0)?,
+                        record_id: parse(&r.get::<_, String>(1)?)?,
+                        org_id: parse(&r.get::<_, String>(2)?)?,
+                        site_id: opt_id(r.get(3)?)?,
+                        field: r.get(4)?,
+                        winner: serde_json::from_str(&r.get::<_, String>(5)?)?,
+                        loser: serde_json::from_str(&r.get::<_, String>(6)?)?,
+                        detected_ms: r.get(7)?,
+                        resolved_ms: r.get(8)?,
+                        resolution: r.get(9)?,
+                    })
+                },
+            )?;
+            let last_seq: i64 = tx.query_row("SELECT value FROM counters WHERE name = 'seq'", [], |r| r.get(0))?;
+            Ok(Dump {
+                format: DUMP_FORMAT,
+                last_seq: last_seq as u64,
+                orgs,
+                sites,
+                enrollment_codes,
+                devices,
+                device_sites,
+                records,
+                conflicts,
+            })
+        })
+        .await
+    }
+
+    async fn import(&self, dump: Dump) -> Result<(), DbError> {
+        self.run(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let orgs: i64 = tx.query_row("SELECT count(*) FROM orgs", [], |r| r.get(0))?;
+            if orgs > 0 {
+                return Err(DbError::NotEmpty);
+            }
+            let id = |v: &dyn std::fmt::Display| v.to_string();
+            for o in &dump.orgs {
+                tx.execute(
+                    "INSERT INTO orgs (id, name, uic_scheme, created_ms) VALUES (?1, ?2, ?3, ?4)",
+                    params![id(&o.id), o.name, serde_json::to_string(&o.uic_scheme)?, o.created_ms],
+                )?;
+            }
+            for x in &dump.sites {
+                tx.execute("INSERT INTO sites (id, org_id, name) VALUES (?1, ?2, ?3)", params![id(&x.id), id(&x.org_id), x.name])?;
+            }
+            for c in &dump.enrollment_codes {
+                tx.execute(
+                    "INSERT INTO enrollment_codes (code_hash, org_id, site_id, created_ms, expires_ms, used_ms, device_id)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    params![c.code_hash, id(&c.org_id), id(&c.site_id), c.created_ms, c.expires_ms, c.used_ms, c.device_id.map(|d| d.to_string())],
+                )?;
+            }
+            for d in &dump.devices {
+                tx.execute(
+                    "INSERT INTO devices (id, org_id, name, app_version, token_hash, enrolled_ms, last_seen_ms, token_expires_ms,
+                                          revoked_ms, clock_skew_ms, clamped_count, max_op_seq)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                    params![
+                        id(&d.id), id(&d.org_id), d.name, d.app_version, d.token_hash, d.enrolled_ms, d.last_seen_ms,
+                        d.token_expires_ms, d.revoked_ms, d.clock_skew_ms, d.clamped_count, d.max_op_seq
+                    ],
+                )?;
+            }
+            for x in &dump.device_sites {
+                tx.execute("INSERT INTO device_sites (device_id, site_id) VALUES (?1, ?2)", params![id(&x.device_id), id(&x.site_id)])?;
+            }
+            for r in &dump.records {
+                save(&tx, &r.collection, &id(&r.id), &id(&r.org_id), r.site_id.map(|s| s.to_string()).as_deref(), &r.state, r.seq as u64, r.created_ms as u64)?;
+                tx.execute("UPDATE records SET updated_ms = ?3 WHERE collection = ?1 AND id = ?2", params![r.collection, id(&r.id), r.updated_ms])?;
+            }
+            for c in &dump.conflicts {
+                tx.execute(
+                    "INSERT INTO conflicts (collection, record_id, org_id, site_id, field, winner, loser, detected_ms, resolved_ms, resolution)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                    params![
+                        c.collection, id(&c.record_id), id(&c.org_id), c.site_id.map(|s| s.to_string()), c.field,
+                        serde_json::to_string(&c.winner)?, serde_json::to_string(&c.loser)?, c.detected_ms, c.resolved_ms, c.resolution
+                    ],
+                )?;
+            }
+            tx.execute("UPDATE counters SET value = ?1 WHERE name = 'seq'", [dump.last_seq as i64])?;
+            tx.commit()?;
+            Ok(())
         })
         .await
     }
