@@ -1,26 +1,46 @@
-//! `outpost-bench`: sync throughput against the raw SQLite limit, on the same disk, in one run.
+//! `outpost-bench`: sync throughput and latency against the raw SQLite limit, in one run.
 //!
-//! `outpost-bench sync --records N` starts a local server (SQLite file), writes N records on a
-//! device (encrypted store), pushes them, pulls them into a fresh device, and prints records/s
-//! and bytes per record for each step. In the same run it inserts the same rows into a plain
-//! SQLite table in batched transactions with the same durability settings, and prints each
-//! sync rate as a share of that raw limit (target: at least 20%).
+//! * `sync --records N [--backend sqlite|postgres|both]`: a device writes N records, pushes them
+//!   to a local server, and a fresh device pulls them; records/s and bytes per record for each
+//!   step, beside raw batched SQLite inserts of the same rows on the same disk (target: push
+//!   and pull each at least 20% of that).
+//! * `concurrent --devices 50 [--backend ...]`: many devices pushing and pulling at once;
+//!   throughput and p50/p99 latency per request, for each backend side by side.
 
-use anyhow::{Context, Result};
-use clap::{Parser, Subcommand};
+use anyhow::{Context, Result, anyhow};
+use clap::{Parser, Subcommand, ValueEnum};
 use outpost_core::Collection;
 use outpost_core::wire::PushRequest;
 use outpost_device::{DeviceStore, StoreKey, SyncClient};
-use outpost_tests::{SITE_A, TestServer, object};
+use outpost_server::settings::Settings;
+use outpost_tests::{Backend, SITE_A, SimDevice, TestServer, object};
 use serde_json::json;
+use std::path::Path;
 use std::sync::Mutex;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 #[derive(Parser)]
 #[command(name = "outpost-bench", about = "Outpost benchmarks")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Backends {
+    Sqlite,
+    Postgres,
+    Both,
+}
+
+impl Backends {
+    fn list(self) -> Vec<Backend> {
+        match self {
+            Backends::Sqlite => vec![Backend::Sqlite],
+            Backends::Postgres => vec![Backend::Postgres],
+            Backends::Both => vec![Backend::Sqlite, Backend::Postgres],
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -35,15 +55,49 @@ enum Command {
         /// Records per pull page.
         #[arg(long, default_value_t = 1000)]
         page: u32,
+        #[arg(long, value_enum, default_value_t = Backends::Sqlite)]
+        backend: Backends,
+        /// PostgreSQL database for `--backend postgres|both` (a fresh schema is used and dropped).
+        #[arg(long, env = "OUTPOST_BENCH_DATABASE_URL", default_value = "postgres://postgres@127.0.0.1:5432/test")]
+        postgres_url: String,
+    },
+    /// Many devices syncing at once: throughput and latency percentiles per request.
+    Concurrent {
+        #[arg(long, default_value_t = 50)]
+        devices: usize,
+        /// Sync rounds per device.
+        #[arg(long, default_value_t = 20)]
+        rounds: usize,
+        /// Records each device writes per round (a contact and its distribution lines).
+        #[arg(long, default_value_t = 20)]
+        per_round: usize,
+        #[arg(long, value_enum, default_value_t = Backends::Both)]
+        backend: Backends,
+        #[arg(long, env = "OUTPOST_BENCH_DATABASE_URL", default_value = "postgres://postgres@127.0.0.1:5432/test")]
+        postgres_url: String,
     },
 }
 
 fn main() -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     match Cli::parse().command {
-        Command::Sync { records, batch, page } => {
-            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-            runtime.block_on(sync_bench(records, batch, page))
-        }
+        Command::Sync { records, batch, page, backend, postgres_url } => runtime.block_on(async {
+            let work = tempfile::tempdir_in(".").context("temporary directory on this disk")?;
+            let raw_rate = raw_sqlite_rate(work.path(), records, batch)?;
+            println!("outpost-bench sync: {records} records, push batch {batch}, pull page {page}");
+            println!("  raw SQLite batched inserts (same rows, same disk, best of 3): {raw_rate:>10.0} rows/s");
+            for b in backend.list() {
+                sync_bench(work.path(), b, &postgres_url, records, batch, page, raw_rate).await?;
+            }
+            Ok(())
+        }),
+        Command::Concurrent { devices, rounds, per_round, backend, postgres_url } => runtime.block_on(async {
+            println!("outpost-bench concurrent: {devices} devices, {rounds} rounds, {per_round} records per round");
+            for b in backend.list() {
+                concurrent_bench(b, &postgres_url, devices, rounds, per_round).await?;
+            }
+            Ok(())
+        }),
     }
 }
 
@@ -51,104 +105,34 @@ fn rate(n: usize, seconds: f64) -> f64 {
     n as f64 / seconds.max(1e-9)
 }
 
-async fn sync_bench(records: usize, batch: usize, page: u32) -> Result<()> {
-    let work = tempfile::tempdir_in(".").context("temporary directory on this disk")?;
-    let server = TestServer::start().await?;
-    let key = StoreKey::from_bytes([42; 32]);
+fn lock<T>(m: &Mutex<T>) -> Result<std::sync::MutexGuard<'_, T>> {
+    m.lock().map_err(|_| anyhow!("store lock poisoned"))
+}
 
-    // 1. A device writes N records locally (each: record + outbox entry, one transaction).
-    let store = Mutex::new(DeviceStore::open(&work.path().join("device-a.db"), &key)?);
-    let client = SyncClient::new(&server.url())?;
-    let code = server.enrollment_code(SITE_A).await?;
-    let enrolled = client.enroll(&store, &code, "bench device A").await?;
-    let site = enrolled.sites[0].id;
-    let started = Instant::now();
-    {
-        let mut device = store.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
-        for i in 0..records {
-            let fields = object(json!({
-                "contact_id": "0192f1b0-0000-7000-8000-000000000002",
-                "commodity": if i % 3 == 0 { "syringe_1ml" } else { "condom_external" },
-                "quantity": 1 + (i % 20),
-            }));
-            device.create(Collection::DistributionLines, site, fields)?;
-        }
-    }
-    let write_s = started.elapsed().as_secs_f64();
+fn line_fields(i: usize) -> serde_json::Map<String, serde_json::Value> {
+    object(json!({
+        "contact_id": "0192f1b0-0000-7000-8000-000000000002",
+        "commodity": if i % 3 == 0 { "syringe_1ml" } else { "condom_external" },
+        "quantity": 1 + (i % 20),
+    }))
+}
 
-    // 2. Push the whole outbox.
-    let token = enrolled.token.clone();
-    let mut sent_bytes = 0usize;
-    let mut push_device_s = 0.0;
-    // Time spent by the benchmark itself (counting bytes), subtracted from the sync time.
-    let mut measuring_s = 0.0;
-    let started = Instant::now();
-    loop {
-        let local = Instant::now();
-        let ops = store.lock().map_err(|_| anyhow::anyhow!("poisoned"))?.pending_ops(batch)?;
-        push_device_s += local.elapsed().as_secs_f64();
-        if std::env::var_os("BENCH_DEBUG").is_some() {
-            eprintln!("pending {:?}", local.elapsed());
-        }
-        if ops.is_empty() {
-            break;
-        }
-        let request = PushRequest { ops };
-        let counting = Instant::now();
-        sent_bytes += serde_json::to_vec(&request)?.len();
-        measuring_s += counting.elapsed().as_secs_f64();
-        let reply = client.push(&token, &request).await?;
-        let local = Instant::now();
-        store.lock().map_err(|_| anyhow::anyhow!("poisoned"))?.ack(&reply.acked)?;
-        push_device_s += local.elapsed().as_secs_f64();
-        if std::env::var_os("BENCH_DEBUG").is_some() {
-            eprintln!("ack {:?}", local.elapsed());
-        }
-    }
-    let push_s = started.elapsed().as_secs_f64() - measuring_s;
-
-    // 3. Pull everything into a fresh device.
-    let fresh = Mutex::new(DeviceStore::open(&work.path().join("device-b.db"), &key)?);
-    let code = server.enrollment_code(SITE_A).await?;
-    let enrolled_b = client.enroll(&fresh, &code, "bench device B").await?;
-    let mut received_bytes = 0usize;
-    let mut pulled = 0usize;
-    let mut cursor = 0;
-    let mut pull_device_s = 0.0;
-    measuring_s = 0.0;
-    let started = Instant::now();
-    loop {
-        let page = client.pull(&enrolled_b.token, cursor, page).await?;
-        let counting = Instant::now();
-        received_bytes += serde_json::to_vec(&page)?.len();
-        measuring_s += counting.elapsed().as_secs_f64();
-        let local = Instant::now();
-        pulled += fresh.lock().map_err(|_| anyhow::anyhow!("poisoned"))?.apply_pull(&page)?;
-        pull_device_s += local.elapsed().as_secs_f64();
-        cursor = page.next_cursor;
-        if !page.has_more {
-            break;
-        }
-    }
-    let pull_s = started.elapsed().as_secs_f64() - measuring_s;
-    server.stop().await?;
-
-    // 4. The raw limit: the same rows, batched inserts into plain SQLite, same disk, same pragmas.
-    let raw = rusqlite::Connection::open(work.path().join("raw.db"))?;
+/// The raw limit: rows like the ones synced (id, site, state JSON of about the same size),
+/// inserted in transactions of `batch` with the production pragmas, best of three.
+fn raw_sqlite_rate(dir: &Path, records: usize, batch: usize) -> Result<f64> {
+    let raw = rusqlite::Connection::open(dir.join("raw.db"))?;
     raw.execute_batch(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
          CREATE TABLE rows (id TEXT PRIMARY KEY, site_id TEXT, state TEXT NOT NULL, seq INTEGER NOT NULL);",
     )?;
-    let rows: Vec<(String, String)> = {
-        let device = store.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
-        device
-            .snapshot()?
-            .into_iter()
-            .map(|((_, id), state)| Ok((id.to_string(), serde_json::to_string(&state)?)))
-            .collect::<Result<_>>()?
-    };
-    // Best of three runs: the limit is what SQLite can do at its best on this disk.
-    let mut raw_s = f64::MAX;
+    let stamp = "001764064800000-00000-0192f1a2-7c3d-7e4f-8a5b-6c7d8e9f0a1b";
+    let rows: Vec<(String, String)> = (0..records)
+        .map(|i| {
+            let state = json!({"fields": line_fields(i).into_iter().map(|(k, v)| (k, json!({"v": v, "t": stamp}))).collect::<serde_json::Map<_, _>>()});
+            (uuid::Uuid::now_v7().to_string(), state.to_string())
+        })
+        .collect();
+    let mut best = f64::MAX;
     for attempt in 0..3 {
         raw.execute_batch("DELETE FROM rows; PRAGMA wal_checkpoint(TRUNCATE);")?;
         let started = Instant::now();
@@ -158,43 +142,188 @@ async fn sync_bench(records: usize, batch: usize, page: u32) -> Result<()> {
                 let mut stmt =
                     tx.prepare_cached("INSERT INTO rows (id, site_id, state, seq) VALUES (?1, ?2, ?3, ?4)")?;
                 for (i, (id, state)) in chunk.iter().enumerate() {
-                    stmt.execute(rusqlite::params![
-                        id,
-                        site.to_string(),
-                        state,
-                        (attempt * rows.len() + n * batch + i) as i64
-                    ])?;
+                    stmt.execute(rusqlite::params![id, "site", state, (attempt * records + n * batch + i) as i64])?;
                 }
             }
             tx.commit()?;
         }
-        raw_s = raw_s.min(started.elapsed().as_secs_f64());
+        best = best.min(started.elapsed().as_secs_f64());
     }
-    let raw_rate = rate(rows.len(), raw_s);
+    Ok(rate(records, best))
+}
 
-    println!("outpost-bench sync: {records} records, push batch {batch}, pull page {page}");
-    println!("  local writes (record + outbox, encrypted): {:>10.0} records/s", rate(records, write_s));
+async fn sync_bench(
+    dir: &Path,
+    backend: Backend,
+    url: &str,
+    records: usize,
+    batch: usize,
+    page: u32,
+    raw_rate: f64,
+) -> Result<()> {
+    let server = TestServer::start_at(backend, Settings::default(), Some(url), Some(dir)).await?;
+    let key = StoreKey::from_bytes([42; 32]);
+    let work = tempfile::tempdir_in(dir)?;
+
+    // A device writes N records locally (each: record + outbox entry, one transaction).
+    let store = Mutex::new(DeviceStore::open(&work.path().join("device-a.db"), &key)?);
+    let client = SyncClient::new(&server.url())?;
+    let code = server.enrollment_code(SITE_A).await?;
+    let enrolled = client.enroll(&store, &code, "bench device A").await?;
+    let site = enrolled.sites.first().context("no site")?.id;
+    let started = Instant::now();
+    {
+        let mut device = lock(&store)?;
+        for i in 0..records {
+            device.create(Collection::DistributionLines, site, line_fields(i))?;
+        }
+    }
+    let write_s = started.elapsed().as_secs_f64();
+
+    // Push the whole outbox. Byte counting is the benchmark's own work: not timed.
+    let mut sent_bytes = 0usize;
+    let (mut device_s, mut measuring_s) = (0.0, 0.0);
+    let started = Instant::now();
+    loop {
+        let local = Instant::now();
+        let ops = lock(&store)?.pending_ops(batch)?;
+        device_s += local.elapsed().as_secs_f64();
+        if ops.is_empty() {
+            break;
+        }
+        let request = PushRequest { ops };
+        let counting = Instant::now();
+        sent_bytes += serde_json::to_vec(&request)?.len();
+        measuring_s += counting.elapsed().as_secs_f64();
+        let reply = client.push(&enrolled.token, &request).await?;
+        let local = Instant::now();
+        lock(&store)?.ack(&reply.acked)?;
+        device_s += local.elapsed().as_secs_f64();
+    }
+    let push_s = started.elapsed().as_secs_f64() - measuring_s;
+    let push_device_share = device_s / push_s;
+
+    // Pull everything into a fresh device.
+    let fresh = Mutex::new(DeviceStore::open(&work.path().join("device-b.db"), &key)?);
+    let code = server.enrollment_code(SITE_A).await?;
+    let enrolled_b = client.enroll(&fresh, &code, "bench device B").await?;
+    let (mut received_bytes, mut pulled, mut cursor) = (0usize, 0usize, 0);
+    let (mut device_s, mut measuring_s) = (0.0, 0.0);
+    let started = Instant::now();
+    loop {
+        let reply = client.pull(&enrolled_b.token, cursor, page).await?;
+        let counting = Instant::now();
+        received_bytes += serde_json::to_vec(&reply)?.len();
+        measuring_s += counting.elapsed().as_secs_f64();
+        let local = Instant::now();
+        pulled += lock(&fresh)?.apply_pull(&reply)?;
+        device_s += local.elapsed().as_secs_f64();
+        cursor = reply.next_cursor;
+        if !reply.has_more {
+            break;
+        }
+    }
+    let pull_s = started.elapsed().as_secs_f64() - measuring_s;
+    server.stop().await?;
+
+    let (push_rate, pull_rate) = (rate(records, push_s), rate(pulled, pull_s));
+    let verdict = |r: f64| if r >= 0.2 * raw_rate { "meets" } else { "MISSES" };
+    println!("  server on {backend:?}:");
+    println!("    local writes (record + outbox, encrypted): {:>10.0} records/s", rate(records, write_s));
     println!(
-        "  push:  {:>10.0} records/s  {:>6.0} bytes/record sent      {:>5.1}% of raw SQLite",
-        rate(records, push_s),
+        "    push: {push_rate:>10.0} records/s {:>6.0} bytes/record sent     {:>5.1}% of raw SQLite ({} the 20% target; {:.0}% of the time in the device store)",
         sent_bytes as f64 / records.max(1) as f64,
-        100.0 * rate(records, push_s) / raw_rate
+        100.0 * push_rate / raw_rate,
+        verdict(push_rate),
+        100.0 * push_device_share
     );
     println!(
-        "  pull:  {:>10.0} records/s  {:>6.0} bytes/record received  {:>5.1}% of raw SQLite",
-        rate(pulled, pull_s),
+        "    pull: {pull_rate:>10.0} records/s {:>6.0} bytes/record received {:>5.1}% of raw SQLite ({} the 20% target; {:.0}% of the time in the device store)",
         received_bytes as f64 / pulled.max(1) as f64,
-        100.0 * rate(pulled, pull_s) / raw_rate
+        100.0 * pull_rate / raw_rate,
+        verdict(pull_rate),
+        100.0 * device_s / pull_s
     );
-    println!(
-        "  time on the device's encrypted store: push {:.0}% (outbox reads and acks), pull {:.0}% (page apply)",
-        100.0 * push_device_s / push_s,
-        100.0 * pull_device_s / pull_s
-    );
-    println!("  raw SQLite batched inserts (same rows, same disk, best of 3): {raw_rate:>10.0} rows/s");
-    let target = 0.2 * raw_rate;
-    let verdict = |r: f64| if r >= target { "meets" } else { "MISSES" };
-    println!("  target (20% of raw): push {}, pull {}", verdict(rate(records, push_s)), verdict(rate(pulled, pull_s)));
     anyhow::ensure!(pulled >= records, "pulled {pulled} of {records} records");
     Ok(())
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index.min(sorted.len() - 1)].as_secs_f64() * 1000.0
+}
+
+async fn concurrent_bench(backend: Backend, url: &str, devices: usize, rounds: usize, per_round: usize) -> Result<()> {
+    let server = TestServer::start_at(backend, Settings::default(), Some(url), None).await?;
+    let mut fleet = Vec::with_capacity(devices);
+    for _ in 0..devices {
+        fleet.push(std::sync::Arc::new(SimDevice::enroll(&server, SITE_A).await?));
+    }
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for device in &fleet {
+        let device = device.clone();
+        tasks.push(tokio::spawn(async move {
+            let token = device.with(|s| s.identity().map(|i| i.token.clone())).context("not enrolled")?;
+            let (mut pushes, mut pulls) = (Vec::new(), Vec::new());
+            let mut pulled = 0usize;
+            for round in 0..rounds {
+                let visit = device.create(Collection::Contacts, json!({"setting": "window", "occurred_at": "2026-11-25T10:00:00Z"}))?;
+                for i in 1..per_round {
+                    device.create(
+                        Collection::DistributionLines,
+                        json!({"contact_id": visit.to_string(), "commodity": "syringe_1ml", "quantity": 1 + (i + round) % 20}),
+                    )?;
+                }
+                let ops = device.with(|s| s.pending_ops(1000))?;
+                let t = Instant::now();
+                let reply = device.client.push(&token, &PushRequest { ops }).await?;
+                pushes.push(t.elapsed());
+                device.with(|s| s.ack(&reply.acked))?;
+                loop {
+                    let cursor = device.with(|s| s.cursor())?;
+                    let t = Instant::now();
+                    let page = device.client.pull(&token, cursor, 1000).await?;
+                    pulls.push(t.elapsed());
+                    pulled += device.with(|s| s.apply_pull(&page))?;
+                    if !page.has_more {
+                        break;
+                    }
+                }
+            }
+            anyhow::Ok((pushes, pulls, pulled))
+        }));
+    }
+    let (mut pushes, mut pulls, mut pulled) = (Vec::new(), Vec::new(), 0usize);
+    for task in tasks {
+        let (a, b, n) = task.await??;
+        pushes.extend(a);
+        pulls.extend(b);
+        pulled += n;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    pushes.sort();
+    pulls.sort();
+    let written = devices * rounds * per_round;
+    println!("  server on {backend:?}: {elapsed:.1} s");
+    println!(
+        "    push: {:>6} requests {:>8.0} req/s {:>9.0} records/s  p50 {:>7.1} ms  p99 {:>7.1} ms",
+        pushes.len(),
+        rate(pushes.len(), elapsed),
+        rate(written, elapsed),
+        percentile(&pushes, 0.5),
+        percentile(&pushes, 0.99)
+    );
+    println!(
+        "    pull: {:>6} requests {:>8.0} req/s {:>9.0} records/s  p50 {:>7.1} ms  p99 {:>7.1} ms",
+        pulls.len(),
+        rate(pulls.len(), elapsed),
+        rate(pulled, elapsed),
+        percentile(&pulls, 0.5),
+        percentile(&pulls, 0.99)
+    );
+    server.stop().await
 }

@@ -39,15 +39,24 @@ pub fn unique_schema() -> String {
 
 /// Opens empty storage of the given kind; the temporary directory holds a SQLite file.
 pub async fn open_storage(backend: Backend, dir: &TempDir) -> Result<(AnyStorage, Option<String>)> {
+    open_storage_at(backend, dir, postgres_url().as_deref()).await
+}
+
+/// [`open_storage`] with an explicit PostgreSQL URL.
+pub async fn open_storage_at(
+    backend: Backend,
+    dir: &TempDir,
+    url: Option<&str>,
+) -> Result<(AnyStorage, Option<String>)> {
     match backend {
         Backend::Sqlite => {
             let storage = SqliteStorage::open(&dir.path().join("outpost.db")).map_err(|e| anyhow!("{e}"))?;
             Ok((AnyStorage::Sqlite(storage), None))
         }
         Backend::Postgres => {
-            let url = postgres_url().context("OUTPOST_TEST_DATABASE_URL is not set")?;
+            let url = url.context("no PostgreSQL URL: set OUTPOST_TEST_DATABASE_URL")?;
             let schema = unique_schema();
-            let storage = PgStorage::connect(&url, Some(&schema), 8).await.map_err(|e| anyhow!("{e}"))?;
+            let storage = PgStorage::connect(url, Some(&schema), 8).await.map_err(|e| anyhow!("{e}"))?;
             Ok((AnyStorage::Postgres(storage), Some(schema)))
         }
     }
@@ -82,8 +91,22 @@ impl TestServer {
 
     /// Starts a server on the given backend with the demo organisation, on port 0.
     pub async fn start_on(backend: Backend, settings: Settings) -> Result<Self> {
-        let dir = tempfile::tempdir()?;
-        let (storage, schema) = open_storage(backend, &dir).await?;
+        Self::start_at(backend, settings, postgres_url().as_deref(), None).await
+    }
+
+    /// [`Self::start_on`] with an explicit PostgreSQL URL and, optionally, the directory that
+    /// holds the SQLite file (benchmarks put it on the disk they measure).
+    pub async fn start_at(
+        backend: Backend,
+        settings: Settings,
+        url: Option<&str>,
+        parent: Option<&std::path::Path>,
+    ) -> Result<Self> {
+        let dir = match parent {
+            Some(parent) => tempfile::tempdir_in(parent)?,
+            None => tempfile::tempdir()?,
+        };
+        let (storage, schema) = open_storage_at(backend, &dir, url).await?;
         storage.seed_demo(now_ms()).await.map_err(|e| anyhow!("{e}"))?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
