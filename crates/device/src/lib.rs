@@ -15,5 +15,5 @@ pub mod store;
 pub mod sync;
 
 pub use error::StoreError;
-pub use store::{DeviceStore, StoreKey};
+pub use store::{DeviceStore, StoreKey, WriteBatch};
 pub use sync::{Progress, SyncClient, SyncError, SyncOptions, SyncPhase, SyncReport};

@@ -167,10 +167,6 @@ impl DeviceStore {
         self.identity.as_ref()
     }
 
-    fn require_identity(&self) -> Result<&Identity, StoreError> {
-        self.identity.as_ref().ok_or(StoreError::NotEnrolled)
-    }
-
     /// Makes this device's clock run `offset_ms` off real time (tests of skewed tablets).
     pub fn set_clock_offset_ms(&mut self, offset_ms: i64) {
         self.clock_offset_ms = offset_ms;
@@ -189,9 +185,7 @@ impl DeviceStore {
         site: SiteId,
         fields: Map<String, Value>,
     ) -> Result<RecordId, StoreError> {
-        let id = RecordId::from_parts(self.now_ms(), rand::random());
-        self.write(collection, id, Some(site), OpKind::Create, fields)?;
-        Ok(id)
+        self.write_batch(|batch| batch.create(collection, site, fields))
     }
 
     /// Changes some fields of a record.
@@ -201,79 +195,33 @@ impl DeviceStore {
         id: RecordId,
         fields: Map<String, Value>,
     ) -> Result<(), StoreError> {
-        self.write(collection, id, None, OpKind::Update, fields).map(|_| ())
+        self.write_batch(|batch| batch.update(collection, id, fields))
     }
 
     /// Deletes a record (a tombstone that syncs like any change).
     pub fn delete(&mut self, collection: Collection, id: RecordId) -> Result<(), StoreError> {
-        self.write(collection, id, None, OpKind::Delete, Map::new()).map(|_| ())
+        self.write_batch(|batch| batch.delete(collection, id))
     }
 
-    fn write(
+    /// Runs several writes in one transaction: all of them are saved, with their outbox
+    /// entries, or none (a contact with its distribution lines, referrals and tests is saved in
+    /// one tap and cannot be half-saved).
+    pub fn write_batch<T>(
         &mut self,
-        collection: Collection,
-        id: RecordId,
-        site: Option<SiteId>,
-        kind: OpKind,
-        fields: Map<String, Value>,
-    ) -> Result<Op, StoreError> {
-        let identity = self.require_identity()?;
-        let mutability = collection.mutability();
-        if mutability == Mutability::Reference {
-            return Err(merge::MergeError::Reference.into());
-        }
-        if let Some(site) = site {
-            if !identity.sites.iter().any(|s| s.id == site) {
-                return Err(StoreError::SiteNotEnrolled(site));
-            }
-        }
-        if kind != OpKind::Delete {
-            schema::validate_fields(collection, &fields, kind == OpKind::Create, &identity.scheme)
-                .map_err(StoreError::Invalid)?;
-        }
+        f: impl FnOnce(&mut WriteBatch<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         let now = self.now_ms();
-        let tx = self.conn.transaction()?;
-        let current = load_record(&tx, collection, id)?;
-        let site = match (&current, site) {
-            (Some(stored), _) => {
-                if kind != OpKind::Create && stored.state.deleted.is_some() {
-                    return Err(StoreError::Deleted { collection, id });
-                }
-                stored.site_id.ok_or_else(|| StoreError::Corrupt("record without site".into()))?
-            }
-            (None, Some(site)) => site,
-            (None, None) => return Err(StoreError::NotFound { collection, id }),
-        };
+        let identity = self.identity.as_ref().ok_or(StoreError::NotEnrolled)?;
         let clock = self.clock.as_mut().ok_or(StoreError::NotEnrolled)?;
-        let stamp = clock.tick(now);
-        let bases: BTreeMap<String, Hlc> = match &current {
-            Some(stored) => {
-                fields.keys().filter_map(|k| stored.state.fields.get(k).map(|f| (k.clone(), f.stamp))).collect()
-            }
-            None => BTreeMap::new(),
-        };
-        let op_seq: u64 = next_op_seq(&tx)?;
-        let op = Op {
-            op_seq,
-            collection: collection.name().into(),
-            record_id: id,
-            site_id: site,
-            kind,
-            stamp,
-            fields,
-            bases,
-        };
-        let merged =
-            merge::apply(current.as_ref().map(|c| &c.state), &Change { stamp, kind: op.change_kind() }, mutability)?;
-        save_record(&tx, collection.name(), id, Some(site), &merged.state, None, now)?;
-        tx.execute(
-            "INSERT INTO outbox (op_seq, collection, record_id, op, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![op_seq as i64, collection.name(), id.to_string(), serde_json::to_string(&op)?, now as i64],
-        )?;
-        set_meta(&tx, "next_op_seq", &(op_seq + 1).to_string())?;
-        set_meta(&tx, "clock", &stamp.to_string())?;
+        let tx = self.conn.transaction()?;
+        let mut batch = WriteBatch { tx: &tx, identity, clock, now, last: None };
+        let out = f(&mut batch)?;
+        if let Some((op_seq, stamp)) = batch.last {
+            set_meta(&tx, "next_op_seq", &(op_seq + 1).to_string())?;
+            set_meta(&tx, "clock", &stamp.to_string())?;
+        }
         tx.commit()?;
-        Ok(op)
+        Ok(out)
     }
 
     /// The merged state of one record, deleted or not.
@@ -438,6 +386,114 @@ fn apply_page(
     Ok(page.records.len())
 }
 
+/// Writes inside one transaction, see [`DeviceStore::write_batch`].
+pub struct WriteBatch<'a> {
+    tx: &'a Transaction<'a>,
+    identity: &'a Identity,
+    clock: &'a mut HlcClock,
+    now: u64,
+    /// The last `op_seq` and stamp used, persisted at commit.
+    last: Option<(u64, Hlc)>,
+}
+
+impl WriteBatch<'_> {
+    /// Creates a record at `site` and returns its new id.
+    pub fn create(
+        &mut self,
+        collection: Collection,
+        site: SiteId,
+        fields: Map<String, Value>,
+    ) -> Result<RecordId, StoreError> {
+        let id = RecordId::from_parts(self.now, rand::random());
+        self.write(collection, id, Some(site), OpKind::Create, fields)?;
+        Ok(id)
+    }
+
+    /// Changes some fields of a record.
+    pub fn update(
+        &mut self,
+        collection: Collection,
+        id: RecordId,
+        fields: Map<String, Value>,
+    ) -> Result<(), StoreError> {
+        self.write(collection, id, None, OpKind::Update, fields).map(|_| ())
+    }
+
+    /// Deletes a record.
+    pub fn delete(&mut self, collection: Collection, id: RecordId) -> Result<(), StoreError> {
+        self.write(collection, id, None, OpKind::Delete, Map::new()).map(|_| ())
+    }
+
+    /// The merged state of a record as this transaction sees it.
+    pub fn get(&self, collection: Collection, id: RecordId) -> Result<Option<RecordState>, StoreError> {
+        Ok(load_record(self.tx, collection, id)?.map(|r| r.state))
+    }
+
+    fn write(
+        &mut self,
+        collection: Collection,
+        id: RecordId,
+        site: Option<SiteId>,
+        kind: OpKind,
+        fields: Map<String, Value>,
+    ) -> Result<Op, StoreError> {
+        let mutability = collection.mutability();
+        if mutability == Mutability::Reference {
+            return Err(merge::MergeError::Reference.into());
+        }
+        if let Some(site) = site {
+            if !self.identity.sites.iter().any(|s| s.id == site) {
+                return Err(StoreError::SiteNotEnrolled(site));
+            }
+        }
+        if kind != OpKind::Delete {
+            schema::validate_fields(collection, &fields, kind == OpKind::Create, &self.identity.scheme)
+                .map_err(StoreError::Invalid)?;
+        }
+        let current = load_record(self.tx, collection, id)?;
+        let site = match (&current, site) {
+            (Some(stored), _) => {
+                if kind != OpKind::Create && stored.state.deleted.is_some() {
+                    return Err(StoreError::Deleted { collection, id });
+                }
+                stored.site_id.ok_or_else(|| StoreError::Corrupt("record without site".into()))?
+            }
+            (None, Some(site)) => site,
+            (None, None) => return Err(StoreError::NotFound { collection, id }),
+        };
+        let stamp = self.clock.tick(self.now);
+        let bases: BTreeMap<String, Hlc> = match &current {
+            Some(stored) => {
+                fields.keys().filter_map(|k| stored.state.fields.get(k).map(|f| (k.clone(), f.stamp))).collect()
+            }
+            None => BTreeMap::new(),
+        };
+        let op_seq = match self.last {
+            Some((last, _)) => last + 1,
+            None => next_op_seq(self.tx)?,
+        };
+        let op = Op {
+            op_seq,
+            collection: collection.name().into(),
+            record_id: id,
+            site_id: site,
+            kind,
+            stamp,
+            fields,
+            bases,
+        };
+        let merged =
+            merge::apply(current.as_ref().map(|c| &c.state), &Change { stamp, kind: op.change_kind() }, mutability)?;
+        save_record(self.tx, collection.name(), id, Some(site), &merged.state, None, self.now)?;
+        self.tx.execute(
+            "INSERT INTO outbox (op_seq, collection, record_id, op, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![op_seq as i64, collection.name(), id.to_string(), serde_json::to_string(&op)?, self.now as i64],
+        )?;
+        self.last = Some((op_seq, stamp));
+        Ok(op)
+    }
+}
+
 pub(crate) struct StoredRecord {
     pub site_id: Option<SiteId>,
     pub state: RecordState,
@@ -521,9 +577,101 @@ fn pending_for(conn: &Connection, collection: &str, id: RecordId) -> Result<Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
+    use outpost_core::{OrgId, wire::SiteRef};
+    use serde_json::json;
 
     #[test]
     fn migrations_are_valid() {
         assert!(migrations().validate().is_ok());
+    }
+
+    fn enrolled() -> (DeviceStore, SiteId) {
+        let mut store = DeviceStore::open_in_memory().expect("store");
+        let site = SiteId(uuid::Uuid::from_bytes([1; 16]));
+        let enrolment = EnrollResponse {
+            device_id: DeviceId(uuid::Uuid::from_bytes([2; 16])),
+            token: "t".into(),
+            org_id: OrgId::nil(),
+            org_name: "Org".into(),
+            sites: vec![SiteRef { id: site, name: "Site".into() }],
+            uic_scheme: UicScheme::central_asia(),
+            server_time_ms: 0,
+        };
+        store.save_enrollment("http://server", &enrolment).expect("enrol");
+        (store, site)
+    }
+
+    fn fields(v: serde_json::Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn a_batch_is_saved_whole_or_not_at_all() {
+        let (mut store, site) = enrolled();
+        let result = store.write_batch(|b| {
+            let visit = b.create(
+                Collection::Contacts,
+                site,
+                fields(json!({"setting": "window", "occurred_at": "2026-11-25T10:00:00Z"})),
+            )?;
+            b.create(
+                Collection::DistributionLines,
+                site,
+                fields(json!({"contact_id": visit.to_string(), "commodity": "syringe_1ml", "quantity": 10})),
+            )?;
+            // Invalid: the whole batch must roll back.
+            b.create(
+                Collection::DistributionLines,
+                site,
+                fields(json!({"contact_id": visit.to_string(), "commodity": "syringe_1ml", "quantity": -1})),
+            )
+        });
+        assert!(matches!(result, Err(StoreError::Invalid(_))));
+        assert_eq!(store.pending_count().ok(), Some(0));
+        assert!(store.snapshot().map(|s| s.is_empty()).unwrap_or(false));
+
+        let ids = store
+            .write_batch(|b| {
+                let visit = b.create(
+                    Collection::Contacts,
+                    site,
+                    fields(json!({"setting": "window", "occurred_at": "2026-11-25T10:00:00Z"})),
+                )?;
+                let line = b.create(
+                    Collection::DistributionLines,
+                    site,
+                    fields(json!({"contact_id": visit.to_string(), "commodity": "syringe_1ml", "quantity": 10})),
+                )?;
+                Ok((visit, line))
+            })
+            .expect("valid batch");
+        let ops = store.pending_ops(10).expect("outbox");
+        assert_eq!(ops.iter().map(|o| o.op_seq).collect::<Vec<_>>(), vec![1, 2], "op_seq continues without gaps");
+        assert_eq!((ops[0].record_id, ops[1].record_id), ids);
+        assert!(ops[0].stamp < ops[1].stamp);
+        let later = store
+            .create(
+                Collection::Contacts,
+                site,
+                fields(json!({"setting": "street_outreach", "occurred_at": "2026-11-25T11:00:00Z"})),
+            )
+            .expect("create");
+        assert_eq!(store.pending_ops(10).expect("outbox").last().map(|o| (o.op_seq, o.record_id)), Some((3, later)));
+    }
+
+    #[test]
+    fn writes_need_an_enrolment_and_a_site_of_the_device() {
+        let mut blank = DeviceStore::open_in_memory().expect("store");
+        let site = SiteId(uuid::Uuid::from_bytes([1; 16]));
+        assert!(matches!(blank.create(Collection::Contacts, site, Map::new()), Err(StoreError::NotEnrolled)));
+        let (mut store, _) = enrolled();
+        let other = SiteId(uuid::Uuid::from_bytes([9; 16]));
+        let result = store.create(
+            Collection::Contacts,
+            other,
+            fields(json!({"setting": "window", "occurred_at": "2026-11-25T10:00:00Z"})),
+        );
+        assert!(matches!(result, Err(StoreError::SiteNotEnrolled(s)) if s == other));
+        assert!(matches!(store.create(Collection::Commodities, site, Map::new()), Err(StoreError::Merge(_))));
     }
 }
