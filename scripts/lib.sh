@@ -54,3 +54,31 @@ ensure_postgres() {
     su postgres -c "createdb test" 2>/dev/null || true
   fi
 }
+
+# Libraries and tools for the Tauri app and its real-window tests.
+ensure_app_tools() {
+  apt_install libwebkit2gtk-4.1-dev libssl-dev libayatana-appindicator3-dev librsvg2-dev \
+    xvfb webkit2gtk-driver imagemagick
+  command -v npm >/dev/null 2>&1 || apt_install nodejs npm
+}
+
+# The web UI: installs its packages from the lock file, type-checks, tests and builds ui/dist
+# (which the Tauri app embeds at compile time).
+build_ui() {
+  (
+    cd ui
+    if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+      echo "==> npm ci"
+      npm ci --no-audit --no-fund
+    fi
+    echo "==> npm run build"
+    npm run build
+  )
+}
+
+# tauri-driver (WebDriver for the real app window), built from crates.io when missing.
+ensure_tauri_driver() {
+  command -v tauri-driver >/dev/null 2>&1 && return 0
+  echo "==> cargo install tauri-driver"
+  cargo install tauri-driver --locked
+}

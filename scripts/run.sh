@@ -7,7 +7,9 @@ cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
 ensure_build_tools
-cargo build --locked -p outpost-server
+ensure_app_tools
+build_ui
+cargo build --locked -p outpost-server -p outpost-app
 
 data_dir="${OUTPOST_DATA_DIR:-./data}"
 listen="${OUTPOST_LISTEN:-127.0.0.1:8080}"
@@ -28,4 +30,14 @@ Enrol a tablet for "Drop-in centre" with the one-time code: $code
 (More codes: $server enroll --data-dir $data_dir --site "Street outreach team")
 Press Ctrl-C to stop.
 MSG
+app_dir="${OUTPOST_APP_DATA_DIR:-$data_dir/tablet}"
+if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
+  echo "No display: starting a virtual one (Xvfb :97) for the app window."
+  Xvfb :97 -screen 0 1280x800x24 >/dev/null 2>&1 &
+  xvfb_pid=$!
+  trap 'kill $server_pid $xvfb_pid 2>/dev/null || true' EXIT INT TERM
+  export DISPLAY=:97
+fi
+echo "Starting the tablet app (local data in $app_dir); enter http://$listen and the code above."
+OUTPOST_APP_DATA_DIR="$app_dir" ./target/debug/outpost-app &
 wait $server_pid

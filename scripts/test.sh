@@ -6,9 +6,14 @@ cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
 ensure_build_tools
+ensure_app_tools
 ensure_postgres
 # Every storage scenario runs on SQLite and on this PostgreSQL database (one schema per test).
 export OUTPOST_TEST_DATABASE_URL="${OUTPOST_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
+
+build_ui
+echo "==> UI checks and unit tests (svelte-check, vitest)"
+(cd ui && npm run check && npm test)
 
 echo "==> cargo fmt --check"
 cargo fmt --all -- --check

@@ -2,18 +2,36 @@ import { mount } from 'svelte';
 import './app.css';
 import App from './App.svelte';
 import { insideTauri, tauriBackend, type Backend } from './lib/backend';
+import { SCREENS, type Screen } from './lib/session.svelte';
 
 /**
  * Inside the Tauri window the UI talks to Rust. In a plain browser during development
- * (`npm run dev`), an in-memory fake stands in so every screen can be tried; it is not part of
- * production builds.
+ * (`npm run dev`), an in-memory fake with demo data stands in so every screen can be tried;
+ * it is left out of production builds. Preview options, e.g.
+ * `http://localhost:1420/?state=unlocked&screen=quicklog&lang=uk`:
+ * `state` = `new` (enrolment, the default) | `locked` (PIN 2580) | `unlocked`.
  */
-async function chooseBackend(): Promise<Backend> {
-  if (insideTauri() || !import.meta.env.DEV) return tauriBackend;
-  const { FakeBackend } = await import('./lib/fakeBackend');
-  return new FakeBackend({ demo: true, syncStepMs: 250 });
+async function start(target: HTMLElement) {
+  let backend: Backend = tauriBackend;
+  let initialScreen: Screen = 'home';
+  if (import.meta.env.DEV && !insideTauri()) {
+    const { FakeBackend } = await import('./lib/fakeBackend');
+    const params = new URLSearchParams(location.search);
+    const state = params.get('state');
+    const lang = params.get('lang');
+    backend = new FakeBackend({
+      demo: true,
+      syncStepMs: 250,
+      enrolled: state === 'locked' || state === 'unlocked',
+      locked: state === 'locked',
+      language: lang === 'ru' || lang === 'uk' ? lang : 'en',
+    });
+    const screen = params.get('screen');
+    if (screen && (SCREENS as readonly string[]).includes(screen)) initialScreen = screen as Screen;
+  }
+  mount(App, { target, props: { backend, initialScreen } });
 }
 
 const target = document.getElementById('app');
 if (!target) throw new Error('no #app element');
-void chooseBackend().then((backend) => mount(App, { target, props: { backend } }));
+void start(target);

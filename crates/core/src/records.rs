@@ -93,6 +93,10 @@ pub struct Client {
     pub merged_into: Option<RecordId>,
 }
 
+/// How long after it was recorded a contact may still be edited; after that it is locked and
+/// distributions are corrected only by reversal lines.
+pub const CONTACT_EDIT_WINDOW_MS: u64 = 72 * 3600 * 1000;
+
 /// One contact (encounter): a visit at the window, an outreach meeting, an online session.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Contact {

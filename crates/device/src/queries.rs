@@ -4,10 +4,11 @@
 use crate::error::StoreError;
 use crate::store::DeviceStore;
 use outpost_core::merge::RecordState;
+use outpost_core::records::CONTACT_EDIT_WINDOW_MS;
 use outpost_core::records::StockKind;
 use outpost_core::uic::is_near_match;
 use outpost_core::{RecordId, SiteId};
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -28,8 +29,23 @@ pub struct ContactSummary {
     pub occurred_at: String,
     pub setting: Option<String>,
     pub client_id: Option<RecordId>,
+    /// The client's code, so lists need not look it up (None for anonymous contacts).
+    pub client_uic: Option<String>,
+    pub note: Option<String>,
+    /// Whether the contact may still be edited (see `CONTACT_EDIT_WINDOW_MS`).
+    pub editable: bool,
     /// Commodity code → net quantity (reversals subtracted).
     pub items: BTreeMap<String, i64>,
+}
+
+/// One distribution line of a contact.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LineInfo {
+    pub id: RecordId,
+    pub commodity: String,
+    pub quantity: u32,
+    /// The line this one reverses, for a correction.
+    pub reverses: Option<RecordId>,
 }
 
 /// Stock of one commodity at one site.
@@ -128,13 +144,23 @@ impl DeviceStore {
         for row in rows {
             let (id, state) = row?;
             let state: RecordState = serde_json::from_str(&state)?;
+            let created = state.fields.values().map(|f| f.stamp.wall_ms).min().unwrap_or(0);
             contacts.push(ContactSummary {
                 id: parse_id(&id)?,
                 occurred_at: field(&state, "occurred_at").and_then(Value::as_str).unwrap_or_default().to_string(),
                 setting: field(&state, "setting").and_then(Value::as_str).map(str::to_string),
                 client_id: field(&state, "client_id").and_then(Value::as_str).and_then(|s| s.parse().ok()),
+                client_uic: None,
+                note: field(&state, "note").and_then(Value::as_str).map(str::to_string),
+                editable: self.now_ms().saturating_sub(created) <= CONTACT_EDIT_WINDOW_MS,
                 items: BTreeMap::new(),
             });
+        }
+        let mut uic = self.conn.prepare_cached("SELECT uic FROM records WHERE collection = 'clients' AND id = ?1")?;
+        for contact in &mut contacts {
+            if let Some(client) = contact.client_id {
+                contact.client_uic = uic.query_row([client.to_string()], |r| r.get(0)).optional()?;
+            }
         }
         let mut lines = self.conn.prepare_cached(
             "SELECT json_extract(state, '$.fields.commodity.v'), json_extract(state, '$.fields.quantity.v'),
@@ -151,6 +177,25 @@ impl DeviceStore {
             }
         }
         Ok(contacts)
+    }
+
+    /// The distribution lines of a contact, corrections included, oldest first.
+    pub fn contact_lines(&self, contact: RecordId) -> Result<Vec<LineInfo>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, state FROM records WHERE collection = 'distribution_lines' AND contact_id = ?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([contact.to_string()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        rows.map(|row| {
+            let (id, state) = row?;
+            let state: RecordState = serde_json::from_str(&state)?;
+            Ok(LineInfo {
+                id: parse_id(&id)?,
+                commodity: field(&state, "commodity").and_then(Value::as_str).unwrap_or_default().to_string(),
+                quantity: field(&state, "quantity").and_then(Value::as_u64).unwrap_or(0) as u32,
+                reverses: field(&state, "reverses").and_then(Value::as_str).and_then(|s| s.parse().ok()),
+            })
+        })
+        .collect()
     }
 
     /// Stock per commodity at `site`: movements in and out, minus what was distributed (net of

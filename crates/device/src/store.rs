@@ -162,6 +162,16 @@ impl DeviceStore {
         self.load_identity()
     }
 
+    /// The name people know this tablet by.
+    pub fn device_name(&self) -> Result<Option<String>, StoreError> {
+        self.meta("device_name")
+    }
+
+    /// Renames the tablet (locally; the server keeps the name given at enrolment).
+    pub fn set_device_name(&mut self, name: &str) -> Result<(), StoreError> {
+        set_meta(&self.conn, "device_name", name)
+    }
+
     /// The enrolment, if the device has one.
     pub fn identity(&self) -> Option<&Identity> {
         self.identity.as_ref()

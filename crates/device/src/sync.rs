@@ -25,8 +25,12 @@ pub enum SyncError {
     Offline(String),
     #[error("the server is busy or failing ({status}): {message}")]
     Server { status: u16, message: String },
-    #[error("this device's access was revoked or has expired: {0}")]
-    Unauthorized(String),
+    #[error("this device's access was revoked or has expired: {message}")]
+    Unauthorized {
+        /// `device_revoked`, `token_expired`, `invalid_token` or `missing_token`.
+        code: String,
+        message: String,
+    },
     #[error("this app is too old for the server: {0}")]
     AppTooOld(String),
     #[error("the server refused the request ({code}): {message}")]
@@ -285,12 +289,12 @@ async fn decode<T: serde::de::DeserializeOwned>(response: reqwest::Response) -> 
         .map_or_else(|| (String::from("unknown"), status.to_string()), |b| (b.code.clone(), b.message.clone()));
     Err(match (status, body) {
         (s, Some(body)) if s.is_client_error() && !body.details.is_empty() => SyncError::RejectedOps(body.details),
-        (StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN, _) => SyncError::Unauthorized(message),
+        (StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN, _) => SyncError::Unauthorized { code, message },
         (StatusCode::UPGRADE_REQUIRED, _) => SyncError::AppTooOld(message),
         (StatusCode::TOO_MANY_REQUESTS | StatusCode::REQUEST_TIMEOUT, _) => {
             SyncError::Server { status: status.as_u16(), message }
         }
         (s, _) if s.is_server_error() => SyncError::Server { status: s.as_u16(), message },
-        _ => SyncError::Rejected { code, message },
+        (_, _) => SyncError::Rejected { code, message },
     })
 }

@@ -146,9 +146,14 @@ export interface Status {
   /** A PIN has been set. `false` only between a successful `enroll` and `set_pin`. */
   pin_set: boolean;
   locked: boolean;
+  /** Local data was erased after too many wrong PINs; true until the device is enrolled again. */
+  wiped: boolean;
   /** The worker (name or initials, stored on this device only). */
   worker: string | null;
-  /** Workers who used this device before, most recent first, for the "switch worker" list. */
+  /**
+   * Workers who used this device before, most recent first, for the "switch worker" list
+   * (names stay on the device). The UI treats a missing field as an empty list.
+   */
   known_workers: string[];
   device_name: string | null;
   org_name: string | null;
@@ -180,7 +185,10 @@ export interface ContactSummary {
   /** The client's code, so lists need not look it up (null for anonymous contacts). */
   client_uic: string | null;
   note: string | null;
-  /** Whether `update_contact` and `reverse_line` are still allowed (the edit window is open). */
+  /**
+   * Whether `update_contact` and `reverse_line` are still allowed (the edit window is open).
+   * The backend still enforces it (error `locked`).
+   */
   editable: boolean;
   /** Commodity code → net quantity (reversals subtracted). */
   items: Record<CommodityCode, number>;
@@ -331,9 +339,17 @@ export interface Backend {
   onSyncProgress(handler: (progress: SyncProgress) => void): Promise<() => void>;
 }
 
+/**
+ * A plain JSON copy of command arguments: screens pass Svelte state (proxies), and every
+ * argument of this contract is JSON data anyway.
+ */
+export function plainArgs<A>(args: A): A {
+  return args === undefined ? args : (JSON.parse(JSON.stringify(args)) as A);
+}
+
 async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
   try {
-    return await invoke<T>(command, args);
+    return await invoke<T>(command, plainArgs(args));
   } catch (error) {
     throw toBackendError(error);
   }

@@ -22,6 +22,7 @@ import type {
   SyncProgress,
   UicAnswers,
 } from './backend';
+import { plainArgs } from './backend';
 import { normaliseEnrolmentCode } from './logic/enrolment';
 
 const CATALOGUE: [string, string, string, string, number, boolean][] = [
@@ -200,6 +201,7 @@ export class FakeBackend implements Backend {
       enrolled,
       pin_set: options.pinSet ?? enrolled,
       locked: options.locked ?? false,
+      wiped: false,
       worker: options.worker ?? (enrolled ? 'AK' : null),
       known_workers: enrolled ? [options.worker ?? 'AK'] : [],
       device_name: enrolled ? 'Window tablet' : null,
@@ -217,7 +219,7 @@ export class FakeBackend implements Backend {
   }
 
   private record(command: string, args?: unknown) {
-    this.calls.push({ command, args: args === undefined ? undefined : structuredClone(args) });
+    this.calls.push({ command, args: plainArgs(args) });
     const failure = this.failures.get(command);
     if (failure) {
       this.failures.delete(command);
@@ -285,6 +287,7 @@ export class FakeBackend implements Backend {
     Object.assign(this.state, {
       enrolled: true,
       pin_set: false,
+      wiped: false,
       locked: true,
       device_name: args.deviceName,
       org_name: 'Demo harm reduction programme',
@@ -334,6 +337,7 @@ export class FakeBackend implements Backend {
     const handlers = this.progressHandlers;
     Object.assign(this, new FakeBackend({ language: this.state.language, now: this.now, syncStepMs: this.syncStepMs }));
     this.progressHandlers = handlers;
+    this.state.wiped = true;
   }
 
   async lock(): Promise<void> {
@@ -416,7 +420,7 @@ export class FakeBackend implements Backend {
   async saveContact(args: { contact: ContactDraft }): Promise<{ contact_id: string; client_id: string | null }> {
     this.record('save_contact', args);
     this.requireUnlocked();
-    const draft = structuredClone(args.contact);
+    const draft = plainArgs(args.contact);
     for (const item of draft.items) {
       if (!(item.quantity >= 1 && item.quantity <= 10_000)) fail('invalid', `quantity must be between 1 and 10000, got ${item.quantity}`);
     }
@@ -470,14 +474,14 @@ export class FakeBackend implements Backend {
     this.record('save_group_tally', args);
     this.requireUnlocked();
     if (args.tally.people.length === 0 && args.tally.items.length === 0) fail('invalid', 'nothing to save');
-    this.tallies.push(structuredClone(args.tally));
+    this.tallies.push(plainArgs(args.tally));
     this.state.pending += 1;
   }
 
   async saveSurvey(args: { answers: Record<string, SurveyAnswer> }): Promise<void> {
     this.record('save_survey', args);
     this.requireUnlocked();
-    this.surveys.push(structuredClone(args.answers));
+    this.surveys.push(plainArgs(args.answers));
     this.state.pending += 1;
   }
 
@@ -505,7 +509,7 @@ export class FakeBackend implements Backend {
     this.record('record_stock_movement', args);
     this.requireUnlocked();
     if (!(args.movement.quantity >= 1 && args.movement.quantity <= 10_000)) fail('invalid', 'quantity must be between 1 and 10000');
-    this.movements.push(structuredClone(args.movement));
+    this.movements.push(plainArgs(args.movement));
     this.state.pending += 1;
   }
 

@@ -79,7 +79,11 @@ export class Session {
     }
   }
 
+  /** Whether the catalogue was read since unlocking (it may legitimately be empty before a sync). */
+  catalogueLoaded = $state(false);
+
   async loadCatalogue(): Promise<void> {
+    this.catalogueLoaded = true;
     const [commodities, kits] = await Promise.all([this.backend.commodities(), this.backend.kitTemplates()]);
     this.commodities = commodities;
     this.kits = kits;

@@ -62,3 +62,10 @@ describe('group tally arithmetic', () => {
     expect(tallyIsEmpty(adjust(emptyTally(), 'woman', '15_19', 1), [])).toBe(false);
   });
 });
+
+describe('tally state', () => {
+  it('adjusts counts held in a proxy (as Svelte state is)', () => {
+    const proxied = new Proxy(emptyTally(), {});
+    expect(adjust(proxied, 'woman', '15_19', 1).woman['15_19']).toBe(1);
+  });
+});

@@ -28,7 +28,9 @@ export function emptyTally(): TallyCounts {
 
 /** A new tally with one cell changed by `delta`, kept within 0–10 000. */
 export function adjust(counts: TallyCounts, gender: TallyGender, band: AgeBand, delta: number): TallyCounts {
-  const next = structuredClone(counts);
+  // A plain copy (not structuredClone: the counts may be a Svelte state proxy).
+  const next = {} as TallyCounts;
+  for (const g of TALLY_GENDERS) next[g] = { ...counts[g] };
   next[gender][band] = clampQuantity(counts[gender][band] + delta);
   return next;
 }

@@ -1,0 +1,27 @@
+/// Every command the UI may invoke. `build.rs` declares them; `capabilities/default.json`
+/// grants them to the main window, and nothing else.
+pub const COMMANDS: &[&str] = &[
+    "status",
+    "enroll",
+    "set_pin",
+    "unlock",
+    "lock",
+    "switch_worker",
+    "build_uic",
+    "find_clients",
+    "near_matches",
+    "client_history",
+    "contacts_between",
+    "kit_templates",
+    "commodities",
+    "save_contact",
+    "update_contact",
+    "reverse_line",
+    "save_group_tally",
+    "save_survey",
+    "stock_levels",
+    "record_stock_movement",
+    "sync_now",
+    "set_language",
+    "set_idle_lock",
+];

@@ -1,0 +1,669 @@
+//! Tauri commands: thin wrappers over `outpost-device` (see `command_list.rs` for the list the
+//! capability file grants). Every command returns `Result<T, CommandError>`.
+
+use crate::error::CommandError;
+use crate::lock::{self, LockFile};
+use crate::state::{AppState, PendingEnrollment};
+use outpost_core::records::ReferralStatus;
+use outpost_core::uic::UicScheme;
+use outpost_core::{Collection, RecordId, SiteId};
+use outpost_device::queries::{ClientSummary, ContactSummary, StockLevel};
+use outpost_device::{DeviceStore, SyncClient};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use tauri::State;
+
+type Result<T> = std::result::Result<T, CommandError>;
+
+use outpost_core::records::CONTACT_EDIT_WINDOW_MS;
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_else(|| "2000-01-01T00:00:00Z".into())
+}
+
+fn fields(value: Value) -> Map<String, Value> {
+    match value {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}
+
+fn parse_id(text: &str) -> Result<RecordId> {
+    text.parse().map_err(|_| CommandError::invalid(format!("{text:?} is not a record id")))
+}
+
+/// A site of this device.
+#[derive(Clone, Debug, Serialize)]
+pub struct SiteInfo {
+    pub id: SiteId,
+    pub name: String,
+}
+
+/// What every screen shows in its status bar.
+#[derive(Clone, Debug, Serialize)]
+pub struct Status {
+    pub enrolled: bool,
+    pub locked: bool,
+    pub wiped: bool,
+    pub worker: Option<String>,
+    pub device_name: Option<String>,
+    pub org_name: Option<String>,
+    pub site: Option<SiteInfo>,
+    pub pending: u64,
+    pub rejected: u64,
+    pub last_sync_ms: Option<u64>,
+    pub sync_state: &'static str,
+    pub sync_error: Option<CommandError>,
+    pub language: String,
+    pub idle_lock_minutes: u32,
+    pub pin_set: bool,
+    /// Workers who used this tablet, the current one first.
+    pub known_workers: Vec<String>,
+}
+
+#[tauri::command]
+pub fn status(state: State<'_, Arc<AppState>>) -> Result<Status> {
+    let inner = state.guard();
+    let pin_set = inner.lock.salt.is_some();
+    let (mut status, store) = (
+        Status {
+            enrolled: pin_set || inner.pending_enrollment.is_some(),
+            locked: inner.store.is_none(),
+            wiped: inner.lock.wiped,
+            worker: inner.lock.current_worker.clone(),
+            device_name: inner.pending_enrollment.as_ref().map(|p| p.device_name.clone()),
+            org_name: inner.pending_enrollment.as_ref().map(|p| p.enrolled.org_name.clone()),
+            site: inner
+                .pending_enrollment
+                .as_ref()
+                .and_then(|p| p.enrolled.sites.first())
+                .map(|s| SiteInfo { id: s.id, name: s.name.clone() }),
+            pending: 0,
+            rejected: 0,
+            last_sync_ms: None,
+            sync_state: inner.sync.state,
+            sync_error: inner.sync.error.clone(),
+            language: inner.lock.language.clone(),
+            idle_lock_minutes: inner.lock.idle_lock_minutes,
+            pin_set,
+            known_workers: {
+                let mut names: Vec<String> = inner.lock.workers.iter().rev().map(|w| w.name.clone()).collect();
+                if let Some(current) = &inner.lock.current_worker {
+                    names.retain(|n| n != current);
+                    names.insert(0, current.clone());
+                }
+                names
+            },
+        },
+        inner.store.clone(),
+    );
+    drop(inner);
+    if let Some(store) = store {
+        let store = store.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(identity) = store.identity() {
+            status.org_name = Some(identity.org_name.clone());
+            status.site = identity.sites.first().map(|s| SiteInfo { id: s.id, name: s.name.clone() });
+        }
+        status.device_name = store.device_name()?;
+        status.pending = store.pending_count()?;
+        status.rejected = store.rejected_ops()?.len() as u64;
+        status.last_sync_ms = store.last_sync_ms()?;
+    }
+    Ok(status)
+}
+
+#[tauri::command]
+pub async fn enroll(
+    state: State<'_, Arc<AppState>>,
+    server_url: String,
+    code: String,
+    device_name: String,
+) -> Result<()> {
+    let url = server_url.trim().trim_end_matches('/').to_string();
+    if !(url.starts_with("https://") || url.starts_with("http://")) || url.len() > 300 {
+        return Err(CommandError::invalid("the server address starts with https://"));
+    }
+    let name = device_name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(CommandError::invalid("give the tablet a name of 1 to 100 characters"));
+    }
+    if state.guard().lock.salt.is_some() {
+        return Err(CommandError::new("already_enrolled", "this tablet is already enrolled"));
+    }
+    // Enrol into a throw-away in-memory store; the real, encrypted store is created with the PIN.
+    let scratch = Mutex::new(DeviceStore::open_in_memory()?);
+    let client = SyncClient::new(&url)?;
+    let enrolled = client.enroll(&scratch, &code, name).await.map_err(|e| match e {
+        outpost_device::SyncError::Unauthorized { message, .. } => {
+            CommandError::new("enrollment_code_invalid", message)
+        }
+        outpost_device::SyncError::Rejected { message, .. } => CommandError::new("invalid", message),
+        other => other.into(),
+    })?;
+    let mut inner = state.guard();
+    inner.pending_enrollment = Some(PendingEnrollment { url, enrolled, device_name: name.to_string() });
+    Ok(())
+}
+
+#[tauri::command]
+pub fn set_pin(state: State<'_, Arc<AppState>>, pin: String, worker: String) -> Result<()> {
+    lock::check_pin(&pin).map_err(CommandError::invalid)?;
+    let worker = worker.trim().to_string();
+    if worker.is_empty() || worker.chars().count() > 60 {
+        return Err(CommandError::invalid("the worker's name or initials: 1 to 60 characters"));
+    }
+    let mut inner = state.guard();
+    if inner.lock.salt.is_some() {
+        return Err(CommandError::new("already_enrolled", "a PIN is already set"));
+    }
+    let pending = inner
+        .pending_enrollment
+        .clone()
+        .ok_or_else(|| CommandError::new("not_enrolled", "enrol the tablet with the server first"))?;
+    let salt = lock::new_salt();
+    let key = lock::derive_key(&pin, &salt).map_err(|e| CommandError::new("storage", e))?;
+    lock::wipe(&state.dir).map_err(|e| CommandError::new("storage", e.to_string()))?;
+    std::fs::create_dir_all(&state.dir).map_err(|e| CommandError::new("storage", e.to_string()))?;
+    let mut store = DeviceStore::open(&state.db_path(), &key)?;
+    store.save_enrollment(&pending.url, &pending.enrolled)?;
+    store.set_device_name(&pending.device_name)?;
+    let mut lock_file = inner.lock.clone();
+    lock_file.salt = Some(salt);
+    lock_file.failed_attempts = 0;
+    lock_file.wiped = false;
+    lock_file.worker(&worker);
+    lock_file.current_worker = Some(worker);
+    state.save_lock(&lock_file)?;
+    inner.lock = lock_file;
+    inner.pending_enrollment = None;
+    inner.store = Some(Arc::new(Mutex::new(store)));
+    Ok(())
+}
+
+#[tauri::command]
+pub fn unlock(state: State<'_, Arc<AppState>>, pin: String) -> Result<()> {
+    let mut inner = state.guard();
+    if inner.store.is_some() {
+        return Ok(());
+    }
+    let salt = inner.lock.salt.clone().ok_or_else(|| CommandError::new("not_enrolled", "set up the tablet first"))?;
+    let now = now_ms();
+    if inner.lock.locked_until_ms > now {
+        let wait = inner.lock.locked_until_ms - now;
+        return Err(CommandError {
+            code: "wrong_pin",
+            message: format!("too many wrong PINs: wait {} seconds", wait.div_ceil(1000)),
+            retry_after_ms: Some(wait),
+        });
+    }
+    if lock::check_pin(&pin).is_ok() {
+        let key = lock::derive_key(&pin, &salt).map_err(|e| CommandError::new("storage", e))?;
+        match DeviceStore::open(&state.db_path(), &key) {
+            Ok(store) => {
+                inner.lock.failed_attempts = 0;
+                inner.lock.locked_until_ms = 0;
+                let lock_file = inner.lock.clone();
+                state.save_lock(&lock_file)?;
+                inner.store = Some(Arc::new(Mutex::new(store)));
+                return Ok(());
+            }
+            Err(outpost_device::StoreError::BadKey) => {}
+            Err(other) => return Err(other.into()),
+        }
+    }
+    inner.lock.failed_attempts += 1;
+    if inner.lock.failed_attempts >= inner.lock.max_attempts {
+        state.wipe(&mut inner)?;
+        return Err(CommandError::new(
+            "wiped",
+            "too many wrong PINs: the local data was wiped; enrol the tablet again",
+        ));
+    }
+    let wait = lock::backoff_ms(inner.lock.failed_attempts);
+    inner.lock.locked_until_ms = now + wait;
+    let lock_file = inner.lock.clone();
+    state.save_lock(&lock_file)?;
+    let left = inner.lock.max_attempts - inner.lock.failed_attempts;
+    Err(CommandError {
+        code: "wrong_pin",
+        message: format!("wrong PIN: {left} attempts left before the local data is wiped"),
+        retry_after_ms: (wait > 0).then_some(wait),
+    })
+}
+
+#[tauri::command]
+pub fn lock(state: State<'_, Arc<AppState>>) -> Result<()> {
+    state.guard().store = None;
+    Ok(())
+}
+
+#[tauri::command]
+pub fn switch_worker(state: State<'_, Arc<AppState>>, worker: String) -> Result<()> {
+    let worker = worker.trim().to_string();
+    if worker.is_empty() || worker.chars().count() > 60 {
+        return Err(CommandError::invalid("the worker's name or initials: 1 to 60 characters"));
+    }
+    let mut inner = state.guard();
+    let mut lock_file: LockFile = inner.lock.clone();
+    lock_file.worker(&worker);
+    lock_file.current_worker = Some(worker);
+    state.save_lock(&lock_file)?;
+    inner.lock = lock_file;
+    Ok(())
+}
+
+#[derive(Debug, Serialize)]
+pub struct BuiltUic {
+    pub uic: String,
+}
+
+#[tauri::command]
+pub fn build_uic(state: State<'_, Arc<AppState>>, answers: BTreeMap<String, String>) -> Result<BuiltUic> {
+    let scheme =
+        state.with_store(|s| Ok(s.identity().map(|i| i.scheme.clone())))?.unwrap_or_else(UicScheme::central_asia);
+    if answers.values().any(|a| a.chars().count() > 100) {
+        return Err(CommandError::new("invalid_answer", "an answer is too long"));
+    }
+    let uic = scheme.build(&answers).map_err(|e| CommandError::new("invalid_answer", e.to_string()))?;
+    Ok(BuiltUic { uic: uic.as_str().to_string() })
+}
+
+#[tauri::command]
+pub fn find_clients(state: State<'_, Arc<AppState>>, prefix: String) -> Result<Vec<ClientSummary>> {
+    if prefix.chars().count() > 20 {
+        return Ok(Vec::new());
+    }
+    state.with_store(|s| s.find_clients(prefix.trim(), 20))
+}
+
+#[tauri::command]
+pub fn near_matches(state: State<'_, Arc<AppState>>, uic: String) -> Result<Vec<ClientSummary>> {
+    state.with_store(|s| s.near_matches(uic.trim()))
+}
+
+#[tauri::command]
+pub fn client_history(
+    state: State<'_, Arc<AppState>>,
+    client_id: String,
+    limit: Option<usize>,
+) -> Result<Vec<ContactSummary>> {
+    let id = parse_id(&client_id)?;
+    state.with_store(|s| s.client_history(id, limit.unwrap_or(10).min(100)))
+}
+
+#[tauri::command]
+pub fn contacts_between(
+    state: State<'_, Arc<AppState>>,
+    from: String,
+    to: String,
+    limit: Option<usize>,
+) -> Result<Vec<ContactSummary>> {
+    state.with_store(|s| s.contacts_between(&from, &to, limit.unwrap_or(200).min(1000)))
+}
+
+fn reference(state: &AppState, collection: Collection) -> Result<Vec<Value>> {
+    state.with_store(|s| Ok(s.list(collection)?.into_iter().map(|(_, st)| Value::Object(st.values())).collect()))
+}
+
+#[tauri::command]
+pub fn kit_templates(state: State<'_, Arc<AppState>>) -> Result<Vec<Value>> {
+    reference(&state, Collection::KitTemplates)
+}
+
+#[tauri::command]
+pub fn commodities(state: State<'_, Arc<AppState>>) -> Result<Vec<Value>> {
+    reference(&state, Collection::Commodities)
+}
+
+/// The client of a contact: an existing one, or a new one created with the contact.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum ContactClient {
+    Existing { id: String },
+    New { new: NewClient },
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewClient {
+    pub uic: String,
+    pub gender: String,
+    pub birth_year: Option<u16>,
+    #[serde(default)]
+    pub key_groups: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Quantity {
+    pub commodity: String,
+    pub quantity: u32,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReferralInput {
+    pub target: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestInput {
+    pub test: String,
+    pub result: String,
+    #[serde(default)]
+    pub linked_to_care: bool,
+}
+
+/// Everything recorded in one contact, saved in one transaction.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContactInput {
+    pub client: Option<ContactClient>,
+    pub setting: String,
+    pub occurred_at: Option<String>,
+    #[serde(default)]
+    pub services: Vec<String>,
+    #[serde(default)]
+    pub collecting_for: u32,
+    pub note: Option<String>,
+    #[serde(default)]
+    pub items: Vec<Quantity>,
+    pub sharps_returned: Option<u32>,
+    #[serde(default)]
+    pub referrals: Vec<ReferralInput>,
+    #[serde(default)]
+    pub tests: Vec<TestInput>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SavedContact {
+    pub contact_id: RecordId,
+    pub client_id: Option<RecordId>,
+}
+
+fn current_worker_id(state: &AppState) -> Option<String> {
+    let inner = state.guard();
+    let name = inner.lock.current_worker.as_ref()?;
+    inner.lock.workers.iter().find(|w| &w.name == name).map(|w| w.id.clone())
+}
+
+fn site_of(store: &DeviceStore) -> std::result::Result<SiteId, outpost_device::StoreError> {
+    store.identity().and_then(|i| i.sites.first()).map(|s| s.id).ok_or(outpost_device::StoreError::NotEnrolled)
+}
+
+#[tauri::command]
+pub fn save_contact(state: State<'_, Arc<AppState>>, contact: ContactInput) -> Result<SavedContact> {
+    if contact.items.len() > 64 || contact.referrals.len() > 20 || contact.tests.len() > 20 {
+        return Err(CommandError::invalid("too many lines in one contact"));
+    }
+    let worker = current_worker_id(&state);
+    let at = contact.occurred_at.clone().unwrap_or_else(now_rfc3339);
+    state.with_store(|store| {
+        let site = site_of(store)?;
+        store.write_batch(|b| {
+            let client_id = match &contact.client {
+                None => None,
+                Some(ContactClient::Existing { id }) => Some(id.parse().map_err(|_| {
+                    outpost_device::StoreError::Invalid(vec![field_error("client", "invalid_uuid", "not a client id")])
+                })?),
+                Some(ContactClient::New { new }) => Some(b.create(
+                    Collection::Clients,
+                    site,
+                    fields(json!({
+                        "uic": new.uic, "gender": new.gender, "birth_year": new.birth_year, "key_groups": new.key_groups,
+                        "first_seen_site": site.to_string(), "first_seen_at": at,
+                    }))
+                    .into_iter()
+                    .filter(|(_, v)| !v.is_null())
+                    .collect(),
+                )?),
+            };
+            let mut record = fields(json!({
+                "setting": contact.setting, "occurred_at": at, "services": contact.services,
+                "collecting_for": contact.collecting_for,
+            }));
+            if let Some(client) = client_id {
+                record.insert("client_id".into(), json!(client.to_string()));
+            }
+            if let Some(worker) = &worker {
+                record.insert("worker_id".into(), json!(worker));
+            }
+            if let Some(note) = contact.note.as_ref().map(|n| n.trim()).filter(|n| !n.is_empty()) {
+                record.insert("note".into(), json!(note));
+            }
+            let contact_id = b.create(Collection::Contacts, site, record)?;
+            let cid = contact_id.to_string();
+            for item in contact.items.iter().filter(|i| i.quantity > 0) {
+                b.create(
+                    Collection::DistributionLines,
+                    site,
+                    fields(json!({"contact_id": cid, "commodity": item.commodity, "quantity": item.quantity})),
+                )?;
+            }
+            if let Some(count) = contact.sharps_returned.filter(|c| *c > 0) {
+                b.create(Collection::SharpsReturns, site, fields(json!({"contact_id": cid, "count": count})))?;
+            }
+            for referral in &contact.referrals {
+                let mut r = fields(json!({"contact_id": cid, "target": referral.target,
+                    "status": ReferralStatus::Issued.as_str(), "status_at": at}));
+                if let Some(client) = client_id {
+                    r.insert("client_id".into(), json!(client.to_string()));
+                }
+                b.create(Collection::Referrals, site, r)?;
+            }
+            for test in &contact.tests {
+                let mut t = fields(json!({"contact_id": cid, "test": test.test, "result": test.result,
+                    "linked_to_care": test.linked_to_care}));
+                if let Some(client) = client_id {
+                    t.insert("client_id".into(), json!(client.to_string()));
+                }
+                b.create(Collection::TestResults, site, t)?;
+            }
+            Ok(SavedContact { contact_id, client_id })
+        })
+    })
+}
+
+fn field_error(field: &str, code: &'static str, message: &str) -> outpost_core::FieldError {
+    outpost_core::FieldError { field: field.into(), code, message: message.into() }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContactEdit {
+    pub note: Option<String>,
+    pub setting: Option<String>,
+}
+
+#[tauri::command]
+pub fn update_contact(state: State<'_, Arc<AppState>>, id: String, fields: ContactEdit) -> Result<()> {
+    let id = parse_id(&id)?;
+    state.with_store(|store| {
+        let current = store
+            .get(Collection::Contacts, id)?
+            .ok_or(outpost_device::StoreError::NotFound { collection: Collection::Contacts, id })?;
+        let created = current.fields.values().map(|f| f.stamp.wall_ms).min().unwrap_or(0);
+        if store.now_ms().saturating_sub(created) > CONTACT_EDIT_WINDOW_MS {
+            return Ok(Err(CommandError::new(
+                "locked",
+                "contacts can be corrected for 72 hours after they were recorded; correct a distribution with a reversal",
+            )));
+        }
+        let mut edit = Map::new();
+        if let Some(note) = fields.note {
+            edit.insert("note".into(), if note.trim().is_empty() { Value::Null } else { json!(note.trim()) });
+        }
+        if let Some(setting) = fields.setting {
+            edit.insert("setting".into(), json!(setting));
+        }
+        store.update(Collection::Contacts, id, edit).map(Ok)
+    })?
+}
+
+#[tauri::command]
+pub fn reverse_line(
+    state: State<'_, Arc<AppState>>,
+    contact_id: String,
+    commodity: String,
+    quantity: u32,
+) -> Result<()> {
+    let contact = parse_id(&contact_id)?;
+    state.with_store(|store| {
+        let site = site_of(store)?;
+        let visit = store
+            .get(Collection::Contacts, contact)?
+            .ok_or(outpost_device::StoreError::NotFound { collection: Collection::Contacts, id: contact })?;
+        let created = visit.fields.values().map(|f| f.stamp.wall_ms).min().unwrap_or(0);
+        if store.now_ms().saturating_sub(created) > CONTACT_EDIT_WINDOW_MS {
+            return Ok(Err(CommandError::new(
+                "locked",
+                "this contact is locked: it was recorded more than 72 hours ago",
+            )));
+        }
+        let given = store.contact_lines(contact)?.into_iter().filter(|l| l.commodity == commodity).collect::<Vec<_>>();
+        let net: i64 =
+            given.iter().map(|l| if l.reverses.is_some() { -(l.quantity as i64) } else { l.quantity as i64 }).sum();
+        let original = given.iter().find(|l| l.reverses.is_none()).map(|l| l.id);
+        let Some(original) = original.filter(|_| quantity > 0 && i64::from(quantity) <= net) else {
+            return Err(outpost_device::StoreError::Invalid(vec![field_error(
+                "quantity",
+                "out_of_range",
+                &format!("at most {net} {commodity} can be reversed in this contact"),
+            )]));
+        };
+        store.create(
+            Collection::DistributionLines,
+            site,
+            fields(json!({"contact_id": contact.to_string(), "commodity": commodity, "quantity": quantity,
+                "reverses": original.to_string()})),
+        )?;
+        Ok(Ok(()))
+    })?
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TallyInput {
+    pub setting: String,
+    pub event_name: Option<String>,
+    pub people: Vec<Value>,
+    #[serde(default)]
+    pub items: Vec<Value>,
+}
+
+#[tauri::command]
+pub fn save_group_tally(state: State<'_, Arc<AppState>>, tally: TallyInput) -> Result<()> {
+    let people: Vec<Value> =
+        tally.people.into_iter().filter(|c| c.get("count").and_then(Value::as_u64).unwrap_or(0) > 0).collect();
+    let items: Vec<Value> =
+        tally.items.into_iter().filter(|c| c.get("quantity").and_then(Value::as_u64).unwrap_or(0) > 0).collect();
+    let mut record =
+        fields(json!({"setting": tally.setting, "occurred_at": now_rfc3339(), "people": people, "items": items}));
+    if let Some(name) = tally.event_name.map(|n| n.trim().to_string()).filter(|n| !n.is_empty()) {
+        record.insert("event_name".into(), json!(name));
+    }
+    state.with_store(|store| {
+        let site = site_of(store)?;
+        store.create(Collection::GroupTallies, site, record).map(|_| ())
+    })
+}
+
+#[tauri::command]
+pub fn save_survey(state: State<'_, Arc<AppState>>, answers: Map<String, Value>) -> Result<()> {
+    if answers.len() > 40 {
+        return Err(CommandError::invalid("too many answers"));
+    }
+    let record = fields(
+        json!({"survey_id": "cbm_default", "survey_version": 1, "occurred_at": now_rfc3339(), "answers": answers}),
+    );
+    state.with_store(|store| {
+        let site = site_of(store)?;
+        store.create(Collection::SurveyResponses, site, record).map(|_| ())
+    })
+}
+
+#[tauri::command]
+pub fn stock_levels(state: State<'_, Arc<AppState>>) -> Result<Vec<StockLevel>> {
+    state.with_store(|store| {
+        let site = site_of(store)?;
+        store.stock_levels(site)
+    })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MovementInput {
+    pub commodity: String,
+    pub quantity: i64,
+    pub kind: String,
+    pub batch: Option<String>,
+    pub expiry_date: Option<String>,
+    pub grant_code: Option<String>,
+}
+
+#[tauri::command]
+pub fn record_stock_movement(state: State<'_, Arc<AppState>>, movement: MovementInput) -> Result<()> {
+    let mut record = fields(json!({"commodity": movement.commodity, "quantity": movement.quantity,
+        "kind": movement.kind, "occurred_at": now_rfc3339()}));
+    for (key, value) in
+        [("batch", movement.batch), ("expiry_date", movement.expiry_date), ("grant_code", movement.grant_code)]
+    {
+        if let Some(v) = value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty()) {
+            record.insert(key.into(), json!(v));
+        }
+    }
+    state.with_store(|store| {
+        let site = site_of(store)?;
+        store.create(Collection::StockMovements, site, record).map(|_| ())
+    })
+}
+
+#[derive(Debug, Serialize)]
+pub struct SyncSummary {
+    pub pushed: u64,
+    pub rejected: u64,
+    pub pulled: u64,
+}
+
+#[tauri::command]
+pub async fn sync_now(app: tauri::AppHandle, state: State<'_, Arc<AppState>>) -> Result<SyncSummary> {
+    let report = crate::sync::run(&app, Arc::clone(&state)).await?;
+    Ok(SyncSummary { pushed: report.pushed, rejected: report.rejected, pulled: report.pulled })
+}
+
+#[tauri::command]
+pub fn set_language(state: State<'_, Arc<AppState>>, language: String) -> Result<()> {
+    if !["en", "ru", "uk"].contains(&language.as_str()) {
+        return Err(CommandError::invalid("languages: en, ru, uk"));
+    }
+    let mut inner = state.guard();
+    let mut lock_file = inner.lock.clone();
+    lock_file.language = language;
+    state.save_lock(&lock_file)?;
+    inner.lock = lock_file;
+    Ok(())
+}
+
+#[tauri::command]
+pub fn set_idle_lock(state: State<'_, Arc<AppState>>, minutes: u32) -> Result<()> {
+    if !(1..=60).contains(&minutes) {
+        return Err(CommandError::invalid("the idle lock is 1 to 60 minutes"));
+    }
+    let mut inner = state.guard();
+    let mut lock_file = inner.lock.clone();
+    lock_file.idle_lock_minutes = minutes;
+    state.save_lock(&lock_file)?;
+    inner.lock = lock_file;
+    Ok(())
+}

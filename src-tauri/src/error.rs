@@ -1,0 +1,72 @@
+//! The one error type of every command: it reaches the UI as `{code, message, retry_after_ms?}`
+//! so the UI branches on `code` and shows `message`, never matching on text.
+
+use outpost_device::{StoreError, SyncError};
+use serde::Serialize;
+
+/// A command's failure.
+#[derive(Debug, Clone, Serialize, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct CommandError {
+    pub code: &'static str,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after_ms: Option<u64>,
+}
+
+impl CommandError {
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+        Self { code, message: message.into(), retry_after_ms: None }
+    }
+
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new("invalid", message)
+    }
+
+    pub fn locked() -> Self {
+        Self::new("app_locked", "the app is locked: enter the PIN")
+    }
+}
+
+impl From<StoreError> for CommandError {
+    fn from(e: StoreError) -> Self {
+        let code = match &e {
+            StoreError::Invalid(_) => "invalid",
+            StoreError::NotEnrolled => "not_enrolled",
+            StoreError::SiteNotEnrolled(_) => "site_not_enrolled",
+            StoreError::NotFound { .. } => "not_found",
+            StoreError::Deleted { .. } => "deleted",
+            StoreError::Merge(_) => "not_allowed",
+            StoreError::BadKey => "wrong_pin",
+            StoreError::Sqlite(inner) if is_disk_full(inner) => "disk_full",
+            _ => "storage",
+        };
+        let message = match code {
+            "disk_full" => "the tablet's storage is full: nothing was saved; free some space and try again".to_string(),
+            _ => e.to_string(),
+        };
+        Self::new(code, message)
+    }
+}
+
+fn is_disk_full(e: &outpost_device::rusqlite::Error) -> bool {
+    e.sqlite_error_code() == Some(outpost_device::rusqlite::ErrorCode::DiskFull)
+}
+
+impl From<SyncError> for CommandError {
+    fn from(e: SyncError) -> Self {
+        match e {
+            SyncError::Offline(_) => {
+                Self::new("offline", "the server cannot be reached; everything stays saved on the tablet")
+            }
+            SyncError::Server { .. } => Self::new("offline", e.to_string()),
+            SyncError::Unauthorized { code, message } => {
+                let code = if code == "device_revoked" { "device_revoked" } else { "token_expired" };
+                Self::new(code, message)
+            }
+            SyncError::AppTooOld(message) => Self::new("app_too_old", message),
+            SyncError::Store(store) => store.into(),
+            other => Self::new("sync_failed", other.to_string()),
+        }
+    }
+}

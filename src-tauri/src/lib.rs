@@ -1,0 +1,71 @@
+//! Outpost tablet app (Tauri 2): thin commands over `outpost-device`, the app lock, and sync.
+//!
+//! * [`commands`]: every command the UI may call (listed in `command_list.rs`, granted by
+//!   `capabilities/default.json`);
+//! * [`lock`]: PIN → Argon2id key, back-off and wipe;
+//! * [`state`]: the open store, the pending enrolment, the sync status;
+//! * [`sync`]: manual and background sync with progress events;
+//! * [`error`]: `CommandError`, serialised as `{code, message, retry_after_ms?}`.
+
+pub mod commands;
+pub mod error;
+pub mod lock;
+pub mod state;
+pub mod sync;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use tauri::Manager;
+
+/// Builds and runs the app. `OUTPOST_APP_DATA_DIR` overrides where local data is kept (tests).
+pub fn run() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let result = tauri::Builder::default()
+        .setup(|app| {
+            let dir = match std::env::var_os("OUTPOST_APP_DATA_DIR") {
+                Some(dir) => PathBuf::from(dir),
+                None => app.path().app_data_dir()?,
+            };
+            std::fs::create_dir_all(&dir)?;
+            let state = Arc::new(state::AppState::new(dir)?);
+            app.manage(state.clone());
+            sync::spawn_background(app.handle().clone(), state);
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::status,
+            commands::enroll,
+            commands::set_pin,
+            commands::unlock,
+            commands::lock,
+            commands::switch_worker,
+            commands::build_uic,
+            commands::find_clients,
+            commands::near_matches,
+            commands::client_history,
+            commands::contacts_between,
+            commands::kit_templates,
+            commands::commodities,
+            commands::save_contact,
+            commands::update_contact,
+            commands::reverse_line,
+            commands::save_group_tally,
+            commands::save_survey,
+            commands::stock_levels,
+            commands::record_stock_movement,
+            commands::sync_now,
+            commands::set_language,
+            commands::set_idle_lock,
+        ])
+        .run(tauri::generate_context!());
+    if let Err(e) = result {
+        tracing::error!(error = %e, "Outpost could not start");
+        std::process::exit(1);
+    }
+}

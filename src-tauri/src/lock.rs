@@ -1,0 +1,195 @@
+//! The app lock: the local database key is derived from the PIN with Argon2id and lives only in
+//! memory while unlocked. Wrong PINs wait longer and longer; after too many the local data is
+//! wiped, because a tablet that is lost or seized must not give up clients' data to guessing.
+//!
+//! `lock.json` beside the database holds only what is needed before unlocking: the salt, the
+//! failure counter, the language and the idle-lock time. No client data is ever in it.
+
+use outpost_device::StoreKey;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// Argon2id cost: 19 MiB, 2 passes (OWASP's minimum for interactive logins), so an unlock takes
+/// a fraction of a second on a tablet while each guess costs an attacker the same.
+const ARGON2_MEMORY_KIB: u32 = 19 * 1024;
+const ARGON2_PASSES: u32 = 2;
+
+/// Wrong PINs before the local data is wiped, unless configured otherwise.
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 10;
+
+/// A worker using the tablet (a display name; the id goes on their contacts).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Worker {
+    pub id: String,
+    pub name: String,
+}
+
+/// What is stored unencrypted next to the database.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LockFile {
+    /// Hex salt of the PIN's key derivation; absent until a PIN is set.
+    pub salt: Option<String>,
+    pub failed_attempts: u32,
+    /// No PIN is tried before this time (milliseconds since the epoch).
+    pub locked_until_ms: u64,
+    pub max_attempts: u32,
+    pub idle_lock_minutes: u32,
+    pub language: String,
+    pub workers: Vec<Worker>,
+    pub current_worker: Option<String>,
+    /// Set when the local data was wiped (too many wrong PINs, or the device was revoked).
+    pub wiped: bool,
+}
+
+impl Default for LockFile {
+    fn default() -> Self {
+        Self {
+            salt: None,
+            failed_attempts: 0,
+            locked_until_ms: 0,
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+            idle_lock_minutes: 5,
+            language: "en".into(),
+            workers: Vec::new(),
+            current_worker: None,
+            wiped: false,
+        }
+    }
+}
+
+impl LockFile {
+    pub fn path(dir: &Path) -> PathBuf {
+        dir.join("lock.json")
+    }
+
+    /// Reads the lock file, or the defaults on first start.
+    pub fn load(dir: &Path) -> std::io::Result<Self> {
+        match std::fs::read(Self::path(dir)) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(std::io::Error::other),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Writes the lock file atomically (a crash leaves the old or the new file, never half).
+    pub fn save(&self, dir: &Path) -> std::io::Result<()> {
+        std::fs::create_dir_all(dir)?;
+        let tmp = dir.join("lock.json.tmp");
+        std::fs::write(&tmp, serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?)?;
+        std::fs::File::open(&tmp)?.sync_all()?;
+        std::fs::rename(tmp, Self::path(dir))
+    }
+
+    /// The worker with this name, added if new.
+    pub fn worker(&mut self, name: &str) -> Worker {
+        if let Some(w) = self.workers.iter().find(|w| w.name == name) {
+            return w.clone();
+        }
+        let ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
+        let worker =
+            Worker { id: outpost_core::RecordId::from_parts(ms, rand::random()).to_string(), name: name.to_string() };
+        self.workers.push(worker.clone());
+        worker
+    }
+}
+
+/// How long to wait after `failed` wrong PINs: none for the first three (typos), then 30 s,
+/// doubling up to 15 minutes.
+pub fn backoff_ms(failed: u32) -> u64 {
+    if failed < 3 {
+        return 0;
+    }
+    let steps = (failed - 3).min(5);
+    (30_000u64 << steps).min(15 * 60 * 1000)
+}
+
+/// Checks a PIN's shape: 4 to 12 digits.
+pub fn check_pin(pin: &str) -> Result<(), &'static str> {
+    if !(4..=12).contains(&pin.len()) || !pin.bytes().all(|b| b.is_ascii_digit()) {
+        return Err("the PIN is 4 to 12 digits");
+    }
+    Ok(())
+}
+
+/// A fresh random salt, hex.
+pub fn new_salt() -> String {
+    let bytes: [u8; 16] = rand::random();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Derives the database key from the PIN and the salt (Argon2id).
+pub fn derive_key(pin: &str, salt_hex: &str) -> Result<StoreKey, String> {
+    let salt: Vec<u8> = (0..salt_hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(salt_hex.get(i..i + 2).unwrap_or("zz"), 16))
+        .collect::<Result<_, _>>()
+        .map_err(|_| "the lock file's salt is damaged".to_string())?;
+    let params = argon2::Params::new(ARGON2_MEMORY_KIB, ARGON2_PASSES, 1, Some(32)).map_err(|e| e.to_string())?;
+    let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+    let mut key = [0u8; 32];
+    argon.hash_password_into(pin.as_bytes(), &salt, &mut key).map_err(|e| e.to_string())?;
+    Ok(StoreKey::from_bytes(key))
+}
+
+/// Deletes the local database and its journal files.
+pub fn wipe(dir: &Path) -> std::io::Result<()> {
+    for name in ["device.db", "device.db-wal", "device.db-shm"] {
+        match std::fs::remove_file(dir.join(name)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        assert_eq!([0, 1, 2].map(backoff_ms), [0, 0, 0]);
+        assert_eq!(backoff_ms(3), 30_000);
+        assert_eq!(backoff_ms(4), 60_000);
+        assert_eq!(backoff_ms(7), 480_000);
+        assert_eq!(backoff_ms(8), 900_000);
+        assert_eq!(backoff_ms(50), 900_000);
+    }
+
+    #[test]
+    fn pins_are_digits() {
+        assert!(check_pin("2580").is_ok());
+        assert!(check_pin("123").is_err());
+        assert!(check_pin("12a4").is_err());
+        assert!(check_pin("1234567890123").is_err());
+    }
+
+    #[test]
+    fn the_same_pin_and_salt_give_the_same_key_and_others_do_not() -> Result<(), String> {
+        let salt = new_salt();
+        let a = format!("{:?}", derive_key("2580", &salt)?);
+        assert_eq!(a, "StoreKey(<hidden>)", "keys never print");
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let path = dir.path().join("device.db");
+        outpost_device::DeviceStore::open(&path, &derive_key("2580", &salt)?).map_err(|e| e.to_string())?;
+        assert!(outpost_device::DeviceStore::open(&path, &derive_key("2580", &salt)?).is_ok());
+        assert!(outpost_device::DeviceStore::open(&path, &derive_key("2581", &salt)?).is_err());
+        assert!(outpost_device::DeviceStore::open(&path, &derive_key("2580", &new_salt())?).is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn lock_file_round_trips_and_wipe_removes_the_database() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let mut lock = LockFile::load(dir.path())?;
+        assert_eq!(lock, LockFile::default());
+        let worker = lock.worker("Anna");
+        assert_eq!(lock.worker("Anna"), worker, "the same name is the same worker");
+        lock.save(dir.path())?;
+        assert_eq!(LockFile::load(dir.path())?, lock);
+        std::fs::write(dir.path().join("device.db"), b"x")?;
+        wipe(dir.path())?;
+        assert!(!dir.path().join("device.db").exists());
+        wipe(dir.path())
+    }
+}

@@ -1,0 +1,97 @@
+//! The app's state: the lock file, the open (unlocked) store, the pending enrolment, and the
+//! sync status shown on every screen.
+
+use crate::error::CommandError;
+use crate::lock::{self, LockFile};
+use outpost_core::wire::EnrollResponse;
+use outpost_device::{DeviceStore, StoreError};
+use serde::Serialize;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+/// Where sync stands, for the status bar.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct SyncStatus {
+    /// `idle`, `syncing`, `offline` or `error`.
+    pub state: &'static str,
+    pub error: Option<CommandError>,
+}
+
+/// An enrolment waiting for the PIN that will encrypt the database it is saved in.
+#[derive(Clone, Debug)]
+pub struct PendingEnrollment {
+    pub url: String,
+    pub enrolled: EnrollResponse,
+    pub device_name: String,
+}
+
+/// Shared by every command.
+pub struct AppState {
+    pub dir: PathBuf,
+    pub inner: Mutex<Inner>,
+    /// One sync at a time (manual or automatic).
+    pub sync_gate: tokio::sync::Mutex<()>,
+}
+
+/// Mutable state behind the lock.
+pub struct Inner {
+    pub lock: LockFile,
+    /// The open database while unlocked; dropping it forgets the key.
+    pub store: Option<Arc<Mutex<DeviceStore>>>,
+    /// An enrolment received from the server, saved into the database once a PIN is set.
+    pub pending_enrollment: Option<PendingEnrollment>,
+    pub sync: SyncStatus,
+}
+
+impl AppState {
+    /// Loads the lock file from `dir` (created on first start).
+    pub fn new(dir: PathBuf) -> std::io::Result<Self> {
+        let lock = LockFile::load(&dir)?;
+        Ok(Self {
+            dir,
+            inner: Mutex::new(Inner {
+                lock,
+                store: None,
+                pending_enrollment: None,
+                sync: SyncStatus { state: "idle", error: None },
+            }),
+            sync_gate: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    /// The state, even if a command panicked while holding it.
+    pub fn guard(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The open store, or `locked`.
+    pub fn store(&self) -> Result<Arc<Mutex<DeviceStore>>, CommandError> {
+        self.guard().store.clone().ok_or_else(CommandError::locked)
+    }
+
+    /// Runs `f` on the open store.
+    pub fn with_store<T>(&self, f: impl FnOnce(&mut DeviceStore) -> Result<T, StoreError>) -> Result<T, CommandError> {
+        let store = self.store()?;
+        let mut guard = store.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(f(&mut guard)?)
+    }
+
+    /// Saves the lock file.
+    pub fn save_lock(&self, lock: &LockFile) -> Result<(), CommandError> {
+        lock.save(&self.dir).map_err(|e| CommandError::new("storage", format!("cannot save settings: {e}")))
+    }
+
+    /// Wipes the local data: the database is deleted and the app returns to enrolment.
+    pub fn wipe(&self, inner: &mut Inner) -> Result<(), CommandError> {
+        inner.store = None;
+        inner.pending_enrollment = None;
+        lock::wipe(&self.dir).map_err(|e| CommandError::new("storage", format!("cannot delete local data: {e}")))?;
+        let language = inner.lock.language.clone();
+        inner.lock = LockFile { wiped: true, language, ..LockFile::default() };
+        self.save_lock(&inner.lock)
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.dir.join("device.db")
+    }
+}

@@ -1,0 +1,53 @@
+// @vitest-environment happy-dom
+import { fireEvent, screen } from '@testing-library/svelte';
+import { describe, expect, it } from 'vitest';
+import Lock from './Lock.svelte';
+import { fakeSession, renderWith } from '../test/render';
+
+async function enterPin(pin: string) {
+  for (const d of pin) await fireEvent.click(screen.getByRole('button', { name: d }));
+  await fireEvent.click(screen.getByRole('button', { name: 'Unlock' }));
+}
+
+describe('lock screen', () => {
+  it('unlocks with the right PIN', async () => {
+    const { backend, session } = await fakeSession({ enrolled: true, locked: true, pin: '2580' });
+    renderWith(Lock, session);
+    await enterPin('2580');
+    await screen.findByRole('button', { name: 'Unlock' });
+    expect(backend.callsOf('unlock')).toEqual([{ pin: '2580' }]);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(session.status?.locked).toBe(false);
+  });
+
+  it('shows the wait time when the backend says to back off, and disables the pad', async () => {
+    const { session } = await fakeSession({ enrolled: true, locked: true, pin: '2580' });
+    renderWith(Lock, session);
+    await enterPin('1111');
+    expect(await screen.findByText('Wrong PIN.')).toBeTruthy();
+    await enterPin('1111');
+    await enterPin('1111');
+    expect(await screen.findByText(/Too many wrong PINs\. Try again in 30 seconds\./)).toBeTruthy();
+    expect((screen.getByRole('button', { name: '5' }) as HTMLButtonElement).disabled).toBe(true);
+  });
+
+  it('reports a wipe and drops back to enrolment', async () => {
+    const { backend, session } = await fakeSession({ enrolled: true, locked: true, pin: '2580' });
+    backend.wrongAttempts = 9;
+    renderWith(Lock, session);
+    await enterPin('1111');
+    await new Promise((r) => setTimeout(r, 0));
+    expect(session.wiped).toBe(true);
+    expect(session.status?.enrolled).toBe(false);
+  });
+
+  it('switches worker while locked', async () => {
+    const { backend, session } = await fakeSession({ enrolled: true, locked: true, worker: 'AK' });
+    renderWith(Lock, session);
+    await fireEvent.click(screen.getByRole('button', { name: 'Switch worker' }));
+    await fireEvent.input(screen.getByLabelText('Another name or initials'), { target: { value: ' Dana ' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Confirm' }));
+    expect(await screen.findByText('Worker: Dana')).toBeTruthy();
+    expect(backend.callsOf('switch_worker')).toEqual([{ worker: 'Dana' }]);
+  });
+});

@@ -1,0 +1,64 @@
+// @vitest-environment happy-dom
+import { fireEvent, screen } from '@testing-library/svelte';
+import { describe, expect, it } from 'vitest';
+import QuickLog from './QuickLog.svelte';
+import { fakeSession, renderWith } from '../test/render';
+
+describe('window quick-log', () => {
+  it('saves the usual kit for a returning client in two taps after the code', async () => {
+    const { backend, session } = await fakeSession();
+    renderWith(QuickLog, session);
+    let taps = 0;
+    const tap = async (el: HTMLElement) => {
+      taps += 1;
+      await fireEvent.click(el);
+    };
+
+    await fireEvent.input(screen.getByLabelText('Client code'), { target: { value: 'maiv2' } });
+    await tap(await screen.findByRole('button', { name: /^MAIV287/ }));
+    expect(await screen.findByText('Usual kit (as last time)')).toBeTruthy();
+    await tap(await screen.findByRole('button', { name: 'Confirm for MAIV287' }));
+
+    expect(taps).toBeLessThanOrEqual(3);
+    const saved = backend.callsOf('save_contact') as { contact: unknown }[];
+    expect(saved).toHaveLength(1);
+    expect(saved[0].contact).toEqual({
+      client: { id: backend.clients.find((c) => c.uic === 'MAIV287')!.id },
+      setting: 'window',
+      services: ['kit'],
+      collecting_for: 0,
+      items: [
+        { commodity: 'syringe_1ml', quantity: 20 },
+        { commodity: 'alcohol_swab', quantity: 20 },
+        { commodity: 'sterile_water', quantity: 4 },
+        { commodity: 'condom_external', quantity: 2 },
+      ],
+      referrals: [],
+      tests: [],
+    });
+    expect(backend.callsOf('find_clients')).toContainEqual({ prefix: 'MAIV2' });
+    // Ready for the next client.
+    expect((screen.getByLabelText('Client code') as HTMLInputElement).value).toBe('');
+  });
+
+  it('lets the worker change a quantity before confirming', async () => {
+    const { backend, session } = await fakeSession();
+    renderWith(QuickLog, session);
+    await fireEvent.input(screen.getByLabelText('Client code'), { target: { value: 'MAIV287' } });
+    await fireEvent.click(await screen.findByRole('button', { name: /^MAIV287/ }));
+    const fewer = await screen.findByRole('button', { name: 'Syringe 1 ml (insulin, fixed needle): one less' });
+    await fireEvent.click(fewer);
+    await fireEvent.click(screen.getByRole('button', { name: 'Confirm for MAIV287' }));
+    const saved = backend.callsOf('save_contact') as { contact: { items: unknown[] } }[];
+    expect(saved[0].contact.items[0]).toEqual({ commodity: 'syringe_1ml', quantity: 19 });
+  });
+
+  it('offers to register a new client when no code matches', async () => {
+    const { session } = await fakeSession();
+    renderWith(QuickLog, session);
+    await fireEvent.input(screen.getByLabelText('Client code'), { target: { value: 'ZZZZ' } });
+    await fireEvent.click(await screen.findByRole('button', { name: 'New client: ask the code questions' }));
+    expect(session.screen).toBe('contact');
+    expect(session.contactSetting).toBe('window');
+  });
+});
