@@ -10,6 +10,9 @@ ensure_app_tools
 ensure_postgres
 # Every storage scenario runs on SQLite and on this PostgreSQL database (one schema per test).
 export OUTPOST_TEST_DATABASE_URL="${OUTPOST_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
+# The real app window is driven through tauri-driver and WebKitWebDriver under Xvfb.
+ensure_tauri_driver
+export OUTPOST_E2E=1
 
 build_ui
 echo "==> UI checks and unit tests (svelte-check, vitest)"

@@ -156,7 +156,7 @@ pub async fn enroll(
 }
 
 #[tauri::command]
-pub fn set_pin(state: State<'_, Arc<AppState>>, pin: String, worker: String) -> Result<()> {
+pub fn set_pin(app: tauri::AppHandle, state: State<'_, Arc<AppState>>, pin: String, worker: String) -> Result<()> {
     lock::check_pin(&pin).map_err(CommandError::invalid)?;
     let worker = worker.trim().to_string();
     if worker.is_empty() || worker.chars().count() > 60 {
@@ -187,6 +187,14 @@ pub fn set_pin(state: State<'_, Arc<AppState>>, pin: String, worker: String) -> 
     inner.lock = lock_file;
     inner.pending_enrollment = None;
     inner.store = Some(Arc::new(Mutex::new(store)));
+    drop(inner);
+    // The first sync brings the site's reference data (catalogue, kits) right away.
+    let state = Arc::clone(&state);
+    tauri::async_runtime::spawn(async move {
+        if let Err(e) = crate::sync::run(&app, state).await {
+            tracing::info!(error = %e, "first sync after enrolment did not complete; it will be retried");
+        }
+    });
     Ok(())
 }
 

@@ -25,6 +25,7 @@ macro_rules! on_both_backends {
     };
 }
 
+mod app_e2e;
 mod bad_input;
 mod convergence;
 mod migration;

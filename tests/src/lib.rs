@@ -1,6 +1,8 @@
 //! Test harness shared by the integration tests and the benchmarks: a real server on a loopback
 //! port over a real SQLite file, and simulated devices built on `outpost-device`.
 
+pub mod webdriver;
+
 use anyhow::{Context, Result, anyhow};
 use outpost_core::wire::SiteRef;
 use outpost_core::{Collection, RecordId, SiteId};
@@ -321,13 +323,7 @@ pub struct ServerProcess {
 impl ServerProcess {
     /// The `outpost-server` binary next to the test binaries.
     pub fn binary() -> Result<std::path::PathBuf> {
-        let exe = std::env::current_exe()?;
-        let dir = exe.parent().and_then(|d| d.parent()).context("test binary location")?;
-        let binary = dir.join("outpost-server");
-        if !binary.exists() {
-            return Err(anyhow!("{} is missing: run `cargo build -p outpost-server` first", binary.display()));
-        }
-        Ok(binary)
+        built_binary("outpost-server")
     }
 
     /// A PostgreSQL URL whose connections use `schema`.
@@ -374,4 +370,15 @@ impl Drop for ServerProcess {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A binary of this workspace built by `cargo build`, next to the test binaries.
+pub fn built_binary(name: &str) -> Result<std::path::PathBuf> {
+    let exe = std::env::current_exe()?;
+    let dir = exe.parent().and_then(|d| d.parent()).context("test binary location")?;
+    let binary = dir.join(name);
+    if !binary.exists() {
+        return Err(anyhow!("{} is missing: run `cargo build --workspace` first", binary.display()));
+    }
+    Ok(binary)
 }

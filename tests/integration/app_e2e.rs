@@ -1,0 +1,159 @@
+//! End-to-end test of the real app window: Xvfb + tauri-driver + WebKitWebDriver drive the built
+//! `outpost-app` binary against a real local server. It enrols, sets a PIN, records an outreach
+//! contact with a new client, logs a window transaction for the returning client, locks and
+//! unlocks, syncs, and checks that the records arrived on the server and that the tablet's
+//! database holds none of them in plain text.
+//!
+//! Runs when `OUTPOST_E2E=1` (`scripts/test.sh` sets it after installing the tools). With
+//! `OUTPOST_SCREENSHOTS=DIR` it also saves each main screen in both orientations.
+
+use outpost_server::db::Storage;
+use outpost_tests::webdriver::{Session, start_tauri_driver, start_xvfb};
+use outpost_tests::{SITE_A, TestServer, built_binary};
+use std::path::PathBuf;
+
+const PIN: &str = "2580";
+
+fn button(text: &str) -> String {
+    format!("//button[normalize-space()=\"{text}\"]")
+}
+
+fn in_group(group: &str, text: &str) -> String {
+    format!("//*[@aria-label=\"{group}\"]//button[normalize-space()=\"{text}\"]")
+}
+
+async fn enter_pin(app: &Session) -> anyhow::Result<()> {
+    for digit in PIN.chars() {
+        app.click(&button(&digit.to_string())).await?;
+    }
+    Ok(())
+}
+
+struct Shots {
+    dir: Option<PathBuf>,
+}
+
+impl Shots {
+    async fn take(&self, app: &Session, name: &str) -> anyhow::Result<()> {
+        let Some(dir) = &self.dir else { return Ok(()) };
+        app.screenshot(&dir.join(format!("app-{name}-landscape.png"))).await?;
+        app.resize(800, 1280).await?;
+        app.screenshot(&dir.join(format!("app-{name}-portrait.png"))).await?;
+        app.resize(1280, 800).await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_enrols_records_locks_unlocks_and_syncs_in_the_real_app() -> anyhow::Result<()> {
+    if std::env::var_os("OUTPOST_E2E").is_none() {
+        eprintln!("app end-to-end test skipped: set OUTPOST_E2E=1 (scripts/test.sh does)");
+        return Ok(());
+    }
+    let shots = Shots { dir: std::env::var_os("OUTPOST_SCREENSHOTS").map(PathBuf::from) };
+    let server = TestServer::start().await?;
+    let code = server.enrollment_code(SITE_A).await?;
+    let data = tempfile::tempdir()?;
+    let data_dir = data.path().display().to_string();
+    let (_xvfb, display) = start_xvfb(1280, 1280)?;
+    let (_driver, driver_url) = start_tauri_driver(
+        &display,
+        &[("OUTPOST_APP_DATA_DIR", data_dir.as_str()), ("OUTPOST_AUTO_SYNC_SECS", "3600"), ("RUST_LOG", "warn")],
+    )?;
+    let app = Session::start(&driver_url, &built_binary("outpost-app")?).await?;
+    app.resize(1280, 800).await?;
+
+    // Enrolment: server, code, tablet name; then the worker and a PIN entered twice.
+    app.wait_text("Connect this tablet").await?;
+    shots.take(&app, "enrol").await?;
+    app.type_into("//input[@placeholder='outpost.example.org']", &server.url()).await?;
+    app.type_into("//input[@id='enrol-code']", &code).await?;
+    app.type_into("//input[@placeholder='Van 2 tablet']", "Window tablet").await?;
+    app.click(&button("Connect")).await?;
+    app.wait_text("Who is using the tablet?").await?;
+    app.type_into("//input[@maxlength='40']", "Anna").await?;
+    app.click(&button("Next")).await?;
+    app.wait_text("Choose a PIN").await?;
+    enter_pin(&app).await?;
+    app.click(&button("Next")).await?;
+    app.wait_text("Enter the same PIN again").await?;
+    enter_pin(&app).await?;
+    app.click(&button("Save")).await?;
+    app.wait_text("What do you want to do?").await?;
+    shots.take(&app, "home").await?;
+
+    // An outreach contact with a new client: the code is built from the answers.
+    app.click("//button[contains(., 'New contact')]").await?;
+    app.wait_text("Mother's first name").await?;
+    app.type_into("(//input[@data-private])[1]", "Maria").await?;
+    app.type_into("(//input[@data-private])[2]", "Ivan").await?;
+    app.click(&in_group("Sex", "Woman")).await?;
+    app.type_into("//input[@placeholder='1987']", "1987").await?;
+    app.wait_text("MAIV287").await?;
+    app.click(&in_group("Gender", "Woman")).await?;
+    app.click(&in_group("Where", "Street outreach")).await?;
+    app.click("//*[@aria-label='Kit templates']//button[1]").await?;
+    shots.take(&app, "new-contact").await?;
+    app.click(&button("Save contact")).await?;
+    app.wait_text("Contact saved for MAIV287").await?;
+    app.click("//button[contains(normalize-space(), 'Home')]").await?;
+
+    // The window quick-log: the returning client's usual kit, then confirm.
+    app.click("//button[contains(., 'Window quick-log')]").await?;
+    app.type_into("//input[@placeholder='MAIV287']", "MAIV").await?;
+    app.click("//*[@aria-label='Matching clients']//*[contains(normalize-space(), 'MAIV287')]").await?;
+    app.wait_text("Usual kit").await?;
+    shots.take(&app, "quick-log").await?;
+    app.click(&button("Confirm for MAIV287")).await?;
+    app.wait_text("Saved for MAIV287").await?;
+    app.click("//button[contains(normalize-space(), 'Home')]").await?;
+
+    // Lock and unlock.
+    app.click(&button("Lock")).await?;
+    app.wait_text("Enter your PIN").await?;
+    shots.take(&app, "lock").await?;
+    enter_pin(&app).await?;
+    if app.find(&button("Unlock")).await?.is_some() {
+        app.click(&button("Unlock")).await?;
+    }
+    app.wait_text("What do you want to do?").await?;
+
+    // Sync, and the records are on the server.
+    app.click("//button[contains(., 'Sync')][contains(., 'Send and receive')]").await?;
+    app.click(&button("Sync now")).await?;
+    let started = std::time::Instant::now();
+    loop {
+        let rows = server.storage.snapshot().await?;
+        let count = |c: &str| rows.iter().filter(|r| r.collection == c).count();
+        if count("contacts") == 2 && count("clients") == 1 {
+            let client = rows.iter().find(|r| r.collection == "clients").map(|r| r.state.values());
+            assert_eq!(client.and_then(|c| c.get("uic").cloned()), Some(serde_json::json!("MAIV287")));
+            assert!(count("distribution_lines") >= 2, "both kits arrived");
+            break;
+        }
+        anyhow::ensure!(
+            started.elapsed().as_secs() < 30,
+            "records did not reach the server: {}",
+            app.page_text().await?
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
+    shots.take(&app, "sync").await?;
+    app.close().await?;
+
+    // The tablet's files hold no plain text of what was entered.
+    for entry in std::fs::read_dir(data.path())? {
+        let path = entry?.path();
+        if path.file_name().is_some_and(|n| n.to_string_lossy().starts_with("device.db")) {
+            let bytes = std::fs::read(&path)?;
+            for needle in [&b"MAIV287"[..], b"street_outreach", b"syringe_1ml", b"SQLite format"] {
+                assert!(
+                    !bytes.windows(needle.len()).any(|w| w == needle),
+                    "{} contains {:?}",
+                    path.display(),
+                    String::from_utf8_lossy(needle)
+                );
+            }
+        }
+    }
+    server.stop().await
+}
