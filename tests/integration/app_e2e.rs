@@ -111,6 +111,15 @@ async fn a_worker_enrols_records_locks_unlocks_and_syncs_in_the_real_app() -> an
     app.click(&button("Lock")).await?;
     app.wait_text("Enter your PIN").await?;
     shots.take(&app, "lock").await?;
+    for digit in "1357".chars() {
+        app.click(&button(&digit.to_string())).await?;
+    }
+    if app.find(&button("Unlock")).await?.is_some() {
+        app.click(&button("Unlock")).await?;
+    }
+    app.wait_text("Wrong PIN").await?;
+    let lock_file: serde_json::Value = serde_json::from_slice(&std::fs::read(data.path().join("lock.json"))?)?;
+    assert_eq!(lock_file["failed_attempts"], serde_json::json!(1), "the wrong PIN is counted");
     enter_pin(&app).await?;
     if app.find(&button("Unlock")).await?.is_some() {
         app.click(&button("Unlock")).await?;

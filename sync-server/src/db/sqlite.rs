@@ -9,7 +9,7 @@ use super::{
     Enrolled, NewDevice, OrgRow, Page, RawRecord, RecordRow, SiteRow, SnapshotRow, Storage, TokenCheck, demo_seed,
     merge_error_detail, site_mismatch_detail,
 };
-use outpost_core::merge::{self, Change, RecordState};
+use outpost_core::merge::{self, Change, ChangeKind, RecordState};
 use outpost_core::wire::{ErrorDetail, SiteRef};
 use outpost_core::{Collection, DeviceId, RecordId, SiteId};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
@@ -122,6 +122,27 @@ fn load(conn: &Connection, collection: &str, id: &str) -> Result<Option<Stored>,
         .query_row(params![collection, id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()?;
     row.map(|(org_id, site_id, state)| Ok(Stored { org_id, site_id, state: serde_json::from_str(&state)? })).transpose()
+}
+
+/// Inserts a record that must not exist yet; returns false (writing nothing) if it does.
+#[allow(clippy::too_many_arguments)]
+fn insert_new(
+    conn: &Connection,
+    collection: &str,
+    id: &str,
+    org: &str,
+    site: &str,
+    state: &RecordState,
+    seq: u64,
+    now_ms: u64,
+) -> Result<bool, DbError> {
+    let inserted = conn
+        .prepare_cached(
+            "INSERT INTO records (collection, id, org_id, site_id, state, deleted, seq, created_ms, updated_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?7) ON CONFLICT (collection, id) DO NOTHING",
+        )?
+        .execute(params![collection, id, org, site, serde_json::to_string(state)?, seq as i64, now_ms as i64])?;
+    Ok(inserted == 1)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -349,6 +370,18 @@ impl Storage for SqliteStorage {
                 };
                 let record_id = op.record_id.to_string();
                 let site_id = op.site_id.to_string();
+                let change = Change { stamp: op.stamp, kind: op.change_kind() };
+                // Most operations create a new record: try the insert first and fall back to
+                // the merge only when the record exists (saves a lookup per new record).
+                if matches!(change.kind, ChangeKind::Create(_)) {
+                    if let Ok(fresh) = merge::apply(None, &change, collection.mutability()) {
+                        if insert_new(&tx, collection.name(), &record_id, &org_id, &site_id, &fresh.state, seq, now_ms)? {
+                            seq += 1;
+                            acked.push(op.op_seq);
+                            continue;
+                        }
+                    }
+                }
                 let current = load(&tx, collection.name(), &record_id)?;
                 if let Some(stored) = &current {
                     if stored.org_id != org_id || stored.site_id.as_deref() != Some(site_id.as_str()) {
@@ -356,7 +389,6 @@ impl Storage for SqliteStorage {
                         continue;
                     }
                 }
-                let change = Change { stamp: op.stamp, kind: op.change_kind() };
                 match merge::apply(current.as_ref().map(|c| &c.state), &change, collection.mutability()) {
                     Err(e) => errors.push(merge_error_detail(index, op.op_seq, &e)),
                     Ok(merged) => {
