@@ -2,12 +2,12 @@
 //! handlers for health, enrolment, push and pull.
 
 use crate::AppState;
-use crate::db::{Batch, DeviceAuth, NewDevice, Page, Storage, TokenCheck};
+use crate::db::{AuditEvent, Batch, DeviceAuth, NewDevice, Page, Storage, TokenCheck};
 use crate::error::ApiError;
 use crate::time::now_ms;
 use crate::tokens::{hash_enrollment_code, hash_token, new_token};
 use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Query, Request, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, FromRequestParts, Query, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -202,6 +202,7 @@ fn text_ok(text: &str, max: usize) -> bool {
 
 async fn enroll<S: Storage>(
     State(state): State<Arc<AppState<S>>>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     ApiJson(request): ApiJson<EnrollRequest>,
 ) -> Result<Json<EnrollResponse>, ApiError> {
     check_protocol(Some(request.protocol))?;
@@ -225,8 +226,23 @@ async fn enroll<S: Storage>(
         token_hash: hash_token(&token),
         token_expires_ms: now.saturating_add(state.settings.token_ttl_ms()),
     };
+    let name = device.name.clone();
     let enrolled = state.storage.enroll(&hash_enrollment_code(&request.code), device, now).await?;
     tracing::info!(device = %enrolled.device_id, "device enrolled");
+    let site = enrolled.sites.first().map(|s| s.name.clone()).unwrap_or_default();
+    let event = AuditEvent {
+        address: Some(peer.ip().to_string()),
+        ..AuditEvent::new(
+            &format!("device:{}", enrolled.device_id),
+            "enroll",
+            enrolled.device_id.to_string(),
+            format!("{name} at {site}"),
+        )
+    };
+    if let Err(e) = state.storage.append_audit(event, now).await {
+        // The enrolment is committed; a missing audit entry is logged loudly rather than undone.
+        tracing::error!(error = %e, device = %enrolled.device_id, "could not write the audit entry of an enrolment");
+    }
     Ok(Json(EnrollResponse {
         device_id: enrolled.device_id,
         token,

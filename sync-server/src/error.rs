@@ -67,6 +67,7 @@ impl From<crate::db::DbError> for ApiError {
                 "this enrolment code is unknown, already used or expired; ask a coordinator for a new one",
             ),
             DbError::NotFound(what) => ApiError::new(StatusCode::NOT_FOUND, "not_found", what),
+            DbError::Conflict(what) => ApiError::new(StatusCode::CONFLICT, "conflict", what),
             DbError::Busy => ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "storage_busy",

@@ -5,7 +5,7 @@
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use outpost_server::db::{AnyStorage, Storage};
+use outpost_server::db::{AnyStorage, AuditEvent, Storage, verify_audit_chain};
 use outpost_server::settings::{Settings, StorageSettings};
 use outpost_server::time::now_ms;
 use outpost_server::tokens::{hash_enrollment_code, new_enrollment_code};
@@ -53,6 +53,27 @@ enum Command {
         #[arg(long = "in")]
         input: PathBuf,
     },
+    /// List, revoke or rename enrolled tablets.
+    Device {
+        #[command(flatten)]
+        storage: StorageSettings,
+        #[command(subcommand)]
+        action: DeviceAction,
+    },
+    /// List or add sites.
+    Site {
+        #[command(flatten)]
+        storage: StorageSettings,
+        #[command(subcommand)]
+        action: SiteAction,
+    },
+    /// Check the audit log's hash chain.
+    Audit {
+        #[command(flatten)]
+        storage: StorageSettings,
+        #[command(subcommand)]
+        action: AuditAction,
+    },
     /// Print a one-time enrolment code for a tablet at a site.
     Enroll {
         #[command(flatten)]
@@ -64,6 +85,45 @@ enum Command {
         #[arg(long, default_value_t = 72, value_parser = clap::value_parser!(u64).range(1..=24 * 30))]
         valid_hours: u64,
     },
+}
+
+#[derive(Subcommand)]
+enum DeviceAction {
+    /// Every enrolled tablet: id, name, sites, last sync, revoked or not.
+    List,
+    /// Revoke a tablet (lost, stolen, or leaving the programme): it can no longer sync, and the
+    /// app wipes its local data the next time it reaches the server.
+    Revoke {
+        #[arg(long)]
+        id: uuid::Uuid,
+    },
+    /// Rename a tablet.
+    Rename {
+        #[arg(long)]
+        id: uuid::Uuid,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum SiteAction {
+    /// Every site, with its number of active tablets.
+    List,
+    /// Add a site.
+    Add {
+        #[arg(long)]
+        name: String,
+        /// Estimated number of people who inject drugs in the site's area (coverage indicators).
+        #[arg(long)]
+        pwid_estimate: Option<u32>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditAction {
+    /// Verify that no audit entry was changed, removed or reordered.
+    Verify,
 }
 
 #[tokio::main]
@@ -81,6 +141,9 @@ async fn main() -> Result<()> {
             Ok(())
         }
         Command::Export { storage, out } => export(storage, &out).await,
+        Command::Device { storage, action } => device(storage, action).await,
+        Command::Site { storage, action } => site(storage, action).await,
+        Command::Audit { storage, action: AuditAction::Verify } => audit_verify(storage).await,
         Command::Import { storage, input } => import(storage, &input).await,
     }
 }
@@ -118,6 +181,7 @@ async fn enroll(storage_settings: StorageSettings, site: &str, valid_hours: u64)
         .create_enrollment_code(site, &hash_enrollment_code(&code), now + valid_hours * 3600 * 1000, now)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    audit(&storage, "enrollment_code.create", site.id.to_string(), format!("valid {valid_hours} h")).await?;
     println!("{code}");
     eprintln!("One-time enrolment code for site \"{}\", valid for {valid_hours} hours.", site.name);
     Ok(())
@@ -125,6 +189,7 @@ async fn enroll(storage_settings: StorageSettings, site: &str, valid_hours: u64)
 
 async fn export(storage_settings: StorageSettings, out: &Path) -> Result<()> {
     let storage = open(&storage_settings).await?;
+    audit(&storage, "export", out.display().to_string(), "full database export").await?;
     let dump = storage.export().await.map_err(|e| anyhow::anyhow!("{e}")).context("reading the database")?;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
@@ -161,6 +226,109 @@ async fn import(storage_settings: StorageSettings, input: &Path) -> Result<()> {
     let records = dump.records.len();
     storage.import(dump).await.map_err(|e| anyhow::anyhow!("{e}")).context("loading the export")?;
     storage.check().await.map_err(|e| anyhow::anyhow!("{e}")).context("checking the imported database")?;
+    audit(&storage, "import", input.display().to_string(), format!("{records} records")).await?;
     eprintln!("Imported {records} records into {}.", storage_settings.describe());
     Ok(())
+}
+
+fn db_error(e: outpost_server::db::DbError) -> anyhow::Error {
+    anyhow::anyhow!("{e}")
+}
+
+async fn audit(storage: &AnyStorage, action: &str, target: impl Into<String>, detail: impl Into<String>) -> Result<()> {
+    storage
+        .append_audit(AuditEvent::new("cli", action, target, detail), now_ms())
+        .await
+        .map_err(db_error)
+        .context("writing the audit log")
+}
+
+fn clean_name(name: &str, what: &str) -> Result<String> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        anyhow::bail!("a {what} name is 1 to 100 characters, without control characters");
+    }
+    Ok(name.to_string())
+}
+
+fn when(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(ms / 1000)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_else(|| "-".into())
+}
+
+async fn device(storage_settings: StorageSettings, action: DeviceAction) -> Result<()> {
+    let storage = open(&storage_settings).await?;
+    match action {
+        DeviceAction::List => {
+            let devices = storage.list_devices().await.map_err(db_error)?;
+            if devices.is_empty() {
+                eprintln!("No tablet is enrolled yet.");
+            }
+            for d in devices {
+                let state = d.revoked_ms.map_or_else(|| "active".to_string(), |ms| format!("revoked {}", when(ms)));
+                let skew = if d.clock_skew_ms > 0 {
+                    format!(", clock {} s ahead", d.clock_skew_ms / 1000)
+                } else {
+                    String::new()
+                };
+                println!(
+                    "{}  {:<24} {:<28} last sync {}  {} ops  {state}{skew}",
+                    d.id,
+                    d.name,
+                    d.sites.join(", "),
+                    when(d.last_seen_ms),
+                    d.max_op_seq
+                );
+            }
+        }
+        DeviceAction::Revoke { id } => {
+            let id = outpost_core::DeviceId(id);
+            storage.revoke_device(id, now_ms()).await.map_err(db_error)?;
+            audit(&storage, "device.revoke", id.to_string(), "").await?;
+            eprintln!("Device {id} is revoked: it can no longer sync, and wipes its data when it next connects.");
+        }
+        DeviceAction::Rename { id, name } => {
+            let id = outpost_core::DeviceId(id);
+            let name = clean_name(&name, "device")?;
+            storage.rename_device(id, &name).await.map_err(db_error)?;
+            audit(&storage, "device.rename", id.to_string(), name).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn site(storage_settings: StorageSettings, action: SiteAction) -> Result<()> {
+    let storage = open(&storage_settings).await?;
+    match action {
+        SiteAction::List => {
+            for s in storage.list_sites().await.map_err(db_error)? {
+                println!("{}  {:<32} {} active tablet(s)", s.id, s.name, s.active_devices);
+            }
+        }
+        SiteAction::Add { name, pwid_estimate } => {
+            let name = clean_name(&name, "site")?;
+            if pwid_estimate.is_some_and(|p| p > 10_000_000) {
+                anyhow::bail!("--pwid-estimate is at most 10000000");
+            }
+            let site = storage.add_site(&name, pwid_estimate, now_ms()).await.map_err(db_error)?;
+            audit(&storage, "site.add", site.id.to_string(), name.clone()).await?;
+            println!("{}", site.id);
+            eprintln!("Added site \"{name}\".");
+        }
+    }
+    Ok(())
+}
+
+async fn audit_verify(storage_settings: StorageSettings) -> Result<()> {
+    let storage = open(&storage_settings).await?;
+    let rows = storage.audit_log().await.map_err(db_error)?;
+    match verify_audit_chain(&rows) {
+        Ok(n) => {
+            println!("audit log intact: {n} entries");
+            Ok(())
+        }
+        Err(broken) => anyhow::bail!("audit log broken: {broken}"),
+    }
 }

@@ -9,14 +9,14 @@ use std::path::PathBuf;
 #[derive(Clone, Args)]
 pub struct StorageSettings {
     /// Directory holding the embedded SQLite database (`outpost.db`) when no database URL is given.
-    #[arg(long, env = "OUTPOST_DATA_DIR", default_value = "./data")]
+    #[arg(long, env = "OUTPOST_DATA_DIR", default_value = "./data", global = true)]
     pub data_dir: PathBuf,
     /// `sqlite://PATH` or `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE`. Defaults to the
     /// SQLite file in the data directory.
-    #[arg(long, env = "OUTPOST_DATABASE_URL")]
+    #[arg(long, env = "OUTPOST_DATABASE_URL", global = true)]
     pub database_url: Option<String>,
     /// Most connections to PostgreSQL per server instance.
-    #[arg(long, env = "OUTPOST_DB_MAX_CONNECTIONS", default_value_t = 16)]
+    #[arg(long, env = "OUTPOST_DB_MAX_CONNECTIONS", default_value_t = 16, global = true)]
     pub max_connections: usize,
 }
 

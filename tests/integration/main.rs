@@ -25,6 +25,7 @@ macro_rules! on_both_backends {
     };
 }
 
+mod admin;
 mod app_e2e;
 mod bad_input;
 mod convergence;

@@ -60,8 +60,16 @@ async fn an_office_moves_from_sqlite_to_postgres_without_loss() -> anyhow::Resul
     assert!(ok, "{stderr}");
     let (ok, stderr) = ServerProcess::run_cli(&["import", "--database-url", &pg_url, "--in", &file_arg])?;
     assert!(!ok && stderr.contains("already holds data"), "importing twice is refused: {stderr}");
-    let after = postgres.export().await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    assert_eq!(after, before, "every table arrives intact");
+    let mut after = postgres.export().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    // The audit log carries on: the move itself (export, import) is recorded after what was there.
+    let audit = std::mem::take(&mut after.audit_log);
+    assert_eq!(audit[..before.audit_log.len()], before.audit_log[..]);
+    let actions: Vec<&str> = audit[before.audit_log.len()..].iter().map(|r| r.action.as_str()).collect();
+    assert_eq!(actions, ["export", "import"]);
+    assert!(outpost_server::db::verify_audit_chain(&audit).is_ok(), "the chain still verifies after the move");
+    let mut before_tables = before.clone();
+    before_tables.audit_log.clear();
+    assert_eq!(after, before_tables, "every table arrives intact");
 
     // The tablets keep their tokens and cursors and sync with the new server.
     let server = ServerProcess::spawn(&url, &schema).await?;

@@ -334,8 +334,17 @@ impl ServerProcess {
 
     /// Runs `outpost-server ARGS` to completion; returns its exit success and standard error.
     pub fn run_cli(args: &[&str]) -> Result<(bool, String)> {
+        Self::run_cli_output(args).map(|(ok, _, err)| (ok, err))
+    }
+
+    /// Runs `outpost-server ARGS` to completion; returns success, standard output and error.
+    pub fn run_cli_output(args: &[&str]) -> Result<(bool, String, String)> {
         let output = std::process::Command::new(Self::binary()?).args(args).env("RUST_LOG", "warn").output()?;
-        Ok((output.status.success(), String::from_utf8_lossy(&output.stderr).into_owned()))
+        Ok((
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        ))
     }
 
     /// Starts a server process over the PostgreSQL `schema` at `url` and waits until it answers.

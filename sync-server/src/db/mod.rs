@@ -18,6 +18,8 @@ use thiserror::Error;
 /// Storage failures. `Batch` is the client's fault; the rest are the server's.
 #[derive(Debug, Error)]
 pub enum DbError {
+    #[error("{0}")]
+    Conflict(String),
     #[error("the target database already holds data; import only into an empty database")]
     NotEmpty,
     #[error("batch refused")]
@@ -193,11 +195,143 @@ pub trait Storage: Send + Sync + 'static {
     /// Checks the database's integrity.
     fn check(&self) -> impl Future<Output = Result<(), DbError>> + Send;
 
+    /// Appends an entry to the hash-chained audit log.
+    fn append_audit(&self, event: AuditEvent, now_ms: u64) -> impl Future<Output = Result<(), DbError>> + Send;
+
+    /// The whole audit log, oldest first.
+    fn audit_log(&self) -> impl Future<Output = Result<Vec<AuditRow>, DbError>> + Send;
+
+    /// Every site with how many active devices it has.
+    fn list_sites(&self) -> impl Future<Output = Result<Vec<SiteInfo>, DbError>> + Send;
+
+    /// Adds a site to the organisation (the only one on this server) and its reference record.
+    fn add_site(
+        &self,
+        name: &str,
+        pwid_estimate: Option<u32>,
+        now_ms: u64,
+    ) -> impl Future<Output = Result<SiteRef, DbError>> + Send;
+
+    /// Every enrolled device.
+    fn list_devices(&self) -> impl Future<Output = Result<Vec<DeviceInfo>, DbError>> + Send;
+
+    /// Revokes a device: its token stops working and its next contact tells it to wipe itself.
+    fn revoke_device(&self, device: DeviceId, now_ms: u64) -> impl Future<Output = Result<(), DbError>> + Send;
+
+    /// Renames a device.
+    fn rename_device(&self, device: DeviceId, name: &str) -> impl Future<Output = Result<(), DbError>> + Send;
+
     /// Everything the database holds, for `outpost-server export`.
     fn export(&self) -> impl Future<Output = Result<Dump, DbError>> + Send;
 
     /// Loads an export into this database, which must hold no organisation yet. One transaction.
     fn import(&self, dump: Dump) -> impl Future<Output = Result<(), DbError>> + Send;
+}
+
+/// An audit entry to append: who did what to what, from where.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditEvent {
+    /// `cli` for the administration commands, `device:<id>` for a device.
+    pub actor: String,
+    /// `enroll`, `device.revoke`, `device.rename`, `site.add`, `enrollment_code.create`, `export`, `import`...
+    pub action: String,
+    pub target: String,
+    pub detail: String,
+    pub address: Option<String>,
+}
+
+impl AuditEvent {
+    pub fn new(actor: &str, action: &str, target: impl Into<String>, detail: impl Into<String>) -> Self {
+        Self { actor: actor.into(), action: action.into(), target: target.into(), detail: detail.into(), address: None }
+    }
+}
+
+/// A stored audit entry with its place in the hash chain.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRow {
+    pub id: i64,
+    pub at_ms: i64,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub detail: String,
+    pub address: Option<String>,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// The `prev_hash` of the first entry.
+pub const AUDIT_GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// The hash of an entry: SHA-256 over the previous hash and every field, as a JSON array (so
+/// no two different entries serialise alike).
+pub fn audit_hash(prev_hash: &str, id: i64, at_ms: i64, event: &AuditEvent) -> String {
+    use sha2::{Digest, Sha256};
+    let canonical =
+        serde_json::json!([prev_hash, id, at_ms, event.actor, event.action, event.target, event.detail, event.address])
+            .to_string();
+    Sha256::digest(canonical.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Where an audit chain is broken.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum AuditBreak {
+    #[error("audit entry {id}: its contents do not match its hash (the row was changed)")]
+    Altered { id: i64 },
+    #[error("audit entry {id}: it does not follow entry {previous} (an entry was removed or reordered)")]
+    Gap { id: i64, previous: i64 },
+    #[error("audit entry {id}: its link to the previous entry is wrong (an entry was removed or replaced)")]
+    Link { id: i64 },
+}
+
+/// Checks the whole chain; returns the number of entries.
+pub fn verify_audit_chain(rows: &[AuditRow]) -> Result<usize, AuditBreak> {
+    let mut previous_hash = AUDIT_GENESIS.to_string();
+    let mut previous_id = 0;
+    for row in rows {
+        if row.id != previous_id + 1 {
+            return Err(AuditBreak::Gap { id: row.id, previous: previous_id });
+        }
+        if row.prev_hash != previous_hash {
+            return Err(AuditBreak::Link { id: row.id });
+        }
+        let event = AuditEvent {
+            actor: row.actor.clone(),
+            action: row.action.clone(),
+            target: row.target.clone(),
+            detail: row.detail.clone(),
+            address: row.address.clone(),
+        };
+        if audit_hash(&row.prev_hash, row.id, row.at_ms, &event) != row.hash {
+            return Err(AuditBreak::Altered { id: row.id });
+        }
+        previous_hash = row.hash.clone();
+        previous_id = row.id;
+    }
+    Ok(rows.len())
+}
+
+/// A site, for administration.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SiteInfo {
+    pub id: SiteId,
+    pub name: String,
+    pub active_devices: i64,
+}
+
+/// A device, for administration.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DeviceInfo {
+    pub id: DeviceId,
+    pub name: String,
+    pub sites: Vec<String>,
+    pub app_version: String,
+    pub enrolled_ms: i64,
+    pub last_seen_ms: i64,
+    pub revoked_ms: Option<i64>,
+    pub clock_skew_ms: i64,
+    /// Operations received from the device so far (its highest op_seq).
+    pub max_op_seq: i64,
 }
 
 /// Version of the export format.
@@ -217,6 +351,9 @@ pub struct Dump {
     pub device_sites: Vec<DeviceSiteRow>,
     pub records: Vec<RecordRow>,
     pub conflicts: Vec<ConflictDumpRow>,
+    /// The audit log, hashes included, so its chain still verifies after a move.
+    #[serde(default)]
+    pub audit_log: Vec<AuditRow>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -314,6 +451,15 @@ pub struct DemoSeed {
     pub sites: Vec<(SiteId, String)>,
     /// Reference records, in the order they get sequence numbers.
     pub records: Vec<SeedRecord>,
+}
+
+/// The reference record of a site, as devices receive it.
+pub fn site_reference_state(name: &str, pwid_estimate: Option<u32>, now_ms: u64) -> RecordState {
+    let mut fields = serde_json::json!({"name": name});
+    if let Some(pwid) = pwid_estimate {
+        fields["pwid_estimate"] = serde_json::json!(pwid);
+    }
+    reference_state(fields, Hlc::new(now_ms, 0, SERVER_DEVICE))
 }
 
 fn reference_state(fields: serde_json::Value, stamp: Hlc) -> RecordState {
@@ -478,7 +624,80 @@ impl Storage for AnyStorage {
     async fn export(&self) -> Result<Dump, DbError> {
         delegate!(self, s => s.export())
     }
+    async fn append_audit(&self, event: AuditEvent, now_ms: u64) -> Result<(), DbError> {
+        delegate!(self, s => s.append_audit(event, now_ms))
+    }
+    async fn audit_log(&self) -> Result<Vec<AuditRow>, DbError> {
+        delegate!(self, s => s.audit_log())
+    }
+    async fn list_sites(&self) -> Result<Vec<SiteInfo>, DbError> {
+        delegate!(self, s => s.list_sites())
+    }
+    async fn add_site(&self, name: &str, pwid_estimate: Option<u32>, now_ms: u64) -> Result<SiteRef, DbError> {
+        delegate!(self, s => s.add_site(name, pwid_estimate, now_ms))
+    }
+    async fn list_devices(&self) -> Result<Vec<DeviceInfo>, DbError> {
+        delegate!(self, s => s.list_devices())
+    }
+    async fn revoke_device(&self, device: DeviceId, now_ms: u64) -> Result<(), DbError> {
+        delegate!(self, s => s.revoke_device(device, now_ms))
+    }
+    async fn rename_device(&self, device: DeviceId, name: &str) -> Result<(), DbError> {
+        delegate!(self, s => s.rename_device(device, name))
+    }
     async fn import(&self, dump: Dump) -> Result<(), DbError> {
         delegate!(self, s => s.import(dump))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chain(n: i64) -> Vec<AuditRow> {
+        let mut rows = Vec::new();
+        let mut prev = AUDIT_GENESIS.to_string();
+        for id in 1..=n {
+            let event = AuditEvent::new("cli", "site.add", format!("site-{id}"), "");
+            let hash = audit_hash(&prev, id, 1000 + id, &event);
+            rows.push(AuditRow {
+                id,
+                at_ms: 1000 + id,
+                actor: event.actor,
+                action: event.action,
+                target: event.target,
+                detail: event.detail,
+                address: None,
+                prev_hash: prev,
+                hash: hash.clone(),
+            });
+            prev = hash;
+        }
+        rows
+    }
+
+    #[test]
+    fn an_intact_chain_verifies() {
+        assert_eq!(verify_audit_chain(&chain(5)), Ok(5));
+        assert_eq!(verify_audit_chain(&[]), Ok(0));
+    }
+
+    #[test]
+    fn tampering_is_detected_and_the_row_named() {
+        let mut altered = chain(5);
+        altered[2].detail = "nothing to see".into();
+        assert_eq!(verify_audit_chain(&altered), Err(AuditBreak::Altered { id: 3 }));
+
+        let mut removed = chain(5);
+        removed.remove(1);
+        assert_eq!(verify_audit_chain(&removed), Err(AuditBreak::Gap { id: 3, previous: 1 }));
+
+        // Rewriting a row with a fresh hash still breaks the next row's link.
+        let mut rewritten = chain(5);
+        rewritten[1].actor = "someone else".into();
+        let event =
+            AuditEvent::new(&rewritten[1].actor.clone(), &rewritten[1].action.clone(), rewritten[1].target.clone(), "");
+        rewritten[1].hash = audit_hash(&rewritten[1].prev_hash, 2, rewritten[1].at_ms, &event);
+        assert_eq!(verify_audit_chain(&rewritten), Err(AuditBreak::Link { id: 3 }));
     }
 }

@@ -11,9 +11,10 @@
 //! never skips a change that commits late.
 
 use super::{
-    Batch, CodeRow, ConflictDumpRow, ConflictRow, DUMP_FORMAT, DbError, DeviceAuth, DeviceRow, DeviceSiteRow, Dump,
-    Enrolled, NewDevice, OrgRow, Page, RawRecord, RecordRow, SiteRow, SnapshotRow, Storage, TokenCheck, demo_seed,
-    merge_error_detail, site_mismatch_detail,
+    AUDIT_GENESIS, AuditEvent, AuditRow, Batch, CodeRow, ConflictDumpRow, ConflictRow, DUMP_FORMAT, DbError,
+    DeviceAuth, DeviceInfo, DeviceRow, DeviceSiteRow, Dump, Enrolled, NewDevice, OrgRow, Page, RawRecord, RecordRow,
+    SiteInfo, SiteRow, SnapshotRow, Storage, TokenCheck, audit_hash, demo_seed, merge_error_detail,
+    site_mismatch_detail, site_reference_state,
 };
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
 use outpost_core::merge::{self, Change, ConflictEntry, RecordState};
@@ -26,10 +27,16 @@ use tokio_postgres::{IsolationLevel, NoTls};
 use uuid::Uuid;
 
 /// Forward-only migrations, applied in order under an advisory lock.
-const MIGRATIONS: &[(i32, &str)] = &[(1, include_str!("../../migrations/postgres/0001_initial.sql"))];
+const MIGRATIONS: &[(i32, &str)] = &[
+    (1, include_str!("../../migrations/postgres/0001_initial.sql")),
+    (2, include_str!("../../migrations/postgres/0002_audit.sql")),
+];
 
 /// Advisory lock key that serialises migrations between instances starting together.
 const MIGRATION_LOCK: i64 = 0x6f75_7470_6f73_7401;
+
+/// Advisory lock key that serialises appends to the audit chain between instances.
+const AUDIT_LOCK: i64 = MIGRATION_LOCK + 2;
 
 /// PostgreSQL-backed storage over a connection pool. Cloning shares the pool.
 #[derive(Clone)]
@@ -533,6 +540,152 @@ impl Storage for PgStorage {
         Ok(())
     }
 
+    async fn append_audit(&self, event: AuditEvent, now_ms: u64) -> Result<(), DbError> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        // One writer at a time extends the chain, across instances.
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&AUDIT_LOCK]).await?;
+        let last = tx.query_opt("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1", &[]).await?;
+        let (id, prev): (i64, String) =
+            last.map_or((1, AUDIT_GENESIS.to_string()), |r| (r.get::<_, i64>(0) + 1, r.get(1)));
+        let hash = audit_hash(&prev, id, now_ms as i64, &event);
+        tx.execute(
+            "INSERT INTO audit_log (id, at_ms, actor, action, target, detail, address, prev_hash, hash)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            &[
+                &id,
+                &(now_ms as i64),
+                &event.actor,
+                &event.action,
+                &event.target,
+                &event.detail,
+                &event.address,
+                &prev,
+                &hash,
+            ],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn audit_log(&self) -> Result<Vec<AuditRow>, DbError> {
+        let client = self.pool.get().await?;
+        let rows = client
+            .query(
+                "SELECT id, at_ms, actor, action, target, detail, address, prev_hash, hash FROM audit_log ORDER BY id",
+                &[],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| AuditRow {
+                id: r.get(0),
+                at_ms: r.get(1),
+                actor: r.get(2),
+                action: r.get(3),
+                target: r.get(4),
+                detail: r.get(5),
+                address: r.get(6),
+                prev_hash: r.get(7),
+                hash: r.get(8),
+            })
+            .collect())
+    }
+
+    async fn list_sites(&self) -> Result<Vec<SiteInfo>, DbError> {
+        let client = self.pool.get().await?;
+        let rows = client
+            .query(
+                "SELECT s.id, s.name, (SELECT count(*) FROM device_sites ds JOIN devices d ON d.id = ds.device_id
+                                       WHERE ds.site_id = s.id AND d.revoked_ms IS NULL)
+                 FROM sites s ORDER BY s.name",
+                &[],
+            )
+            .await?;
+        Ok(rows.iter().map(|r| SiteInfo { id: SiteId(r.get(0)), name: r.get(1), active_devices: r.get(2) }).collect())
+    }
+
+    async fn add_site(&self, name: &str, pwid_estimate: Option<u32>, now_ms: u64) -> Result<SiteRef, DbError> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        let orgs: Vec<Uuid> = tx.query("SELECT id FROM orgs", &[]).await?.iter().map(|r| r.get(0)).collect();
+        let [org] = orgs.as_slice() else {
+            return Err(DbError::NotFound(format!(
+                "this server has {} organisations; sites need exactly one",
+                orgs.len()
+            )));
+        };
+        let exists: bool = tx
+            .query_one("SELECT EXISTS (SELECT 1 FROM sites WHERE org_id = $1 AND name = $2)", &[org, &name])
+            .await?
+            .get(0);
+        if exists {
+            return Err(DbError::Conflict(format!("a site named {name:?} already exists")));
+        }
+        let site = Uuid::now_v7();
+        tx.execute("INSERT INTO sites (id, org_id, name) VALUES ($1, $2, $3)", &[&site, org, &name]).await?;
+        let write = Write {
+            collection: Collection::Sites.name(),
+            id: site,
+            site: Some(site),
+            state: site_reference_state(name, pwid_estimate, now_ms),
+        };
+        let first = take_seqs(&tx, 1).await?;
+        write_records(&tx, *org, std::slice::from_ref(&write), first, now_ms as i64).await?;
+        tx.commit().await?;
+        Ok(SiteRef { id: SiteId(site), name: name.to_string() })
+    }
+
+    async fn list_devices(&self) -> Result<Vec<DeviceInfo>, DbError> {
+        let client = self.pool.get().await?;
+        let rows = client
+            .query(
+                "SELECT d.id, d.name, d.app_version, d.enrolled_ms, d.last_seen_ms, d.revoked_ms, d.clock_skew_ms, d.max_op_seq,
+                        array(SELECT s.name FROM device_sites ds JOIN sites s ON s.id = ds.site_id WHERE ds.device_id = d.id ORDER BY s.name)
+                 FROM devices d ORDER BY d.enrolled_ms",
+                &[],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| DeviceInfo {
+                id: DeviceId(r.get(0)),
+                name: r.get(1),
+                app_version: r.get(2),
+                enrolled_ms: r.get(3),
+                last_seen_ms: r.get(4),
+                revoked_ms: r.get(5),
+                clock_skew_ms: r.get(6),
+                max_op_seq: r.get(7),
+                sites: r.get(8),
+            })
+            .collect())
+    }
+
+    async fn revoke_device(&self, device: DeviceId, now_ms: u64) -> Result<(), DbError> {
+        let client = self.pool.get().await?;
+        let changed = client
+            .execute(
+                "UPDATE devices SET revoked_ms = coalesce(revoked_ms, $2) WHERE id = $1",
+                &[&device.0, &(now_ms as i64)],
+            )
+            .await?;
+        if changed == 0 {
+            return Err(DbError::NotFound(format!("no device {device}")));
+        }
+        Ok(())
+    }
+
+    async fn rename_device(&self, device: DeviceId, name: &str) -> Result<(), DbError> {
+        let client = self.pool.get().await?;
+        let changed = client.execute("UPDATE devices SET name = $2 WHERE id = $1", &[&device.0, &name]).await?;
+        if changed == 0 {
+            return Err(DbError::NotFound(format!("no device {device}")));
+        }
+        Ok(())
+    }
+
     async fn export(&self) -> Result<Dump, DbError> {
         let mut client = self.pool.get().await?;
         let tx =
@@ -642,9 +795,29 @@ impl Storage for PgStorage {
                 })
             })
             .collect::<Result<_, DbError>>()?;
+        let audit_log = tx
+            .query(
+                "SELECT id, at_ms, actor, action, target, detail, address, prev_hash, hash FROM audit_log ORDER BY id",
+                &[],
+            )
+            .await?
+            .iter()
+            .map(|r| AuditRow {
+                id: r.get(0),
+                at_ms: r.get(1),
+                actor: r.get(2),
+                action: r.get(3),
+                target: r.get(4),
+                detail: r.get(5),
+                address: r.get(6),
+                prev_hash: r.get(7),
+                hash: r.get(8),
+            })
+            .collect();
         let last_seq: i64 = tx.query_one("SELECT value FROM counters WHERE name = 'seq'", &[]).await?.get(0);
         tx.commit().await?;
         Ok(Dump {
+            audit_log,
             format: DUMP_FORMAT,
             last_seq: last_seq as u64,
             orgs,
@@ -739,6 +912,14 @@ impl Storage for PgStorage {
                     &c.collection, &c.record_id.0, &c.org_id.0, &c.site_id.map(|x| x.0), &c.field,
                     &serde_json::to_string(&c.winner)?, &serde_json::to_string(&c.loser)?, &c.detected_ms, &c.resolved_ms, &c.resolution,
                 ],
+            )
+            .await?;
+        }
+        for a in &dump.audit_log {
+            tx.execute(
+                "INSERT INTO audit_log (id, at_ms, actor, action, target, detail, address, prev_hash, hash)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                &[&a.id, &a.at_ms, &a.actor, &a.action, &a.target, &a.detail, &a.address, &a.prev_hash, &a.hash],
             )
             .await?;
         }

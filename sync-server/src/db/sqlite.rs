@@ -5,9 +5,10 @@
 //! transaction; a push is `BEGIN IMMEDIATE` so its sequence numbers are assigned in commit order.
 
 use super::{
-    Batch, CodeRow, ConflictDumpRow, ConflictRow, DUMP_FORMAT, DbError, DeviceAuth, DeviceRow, DeviceSiteRow, Dump,
-    Enrolled, NewDevice, OrgRow, Page, RawRecord, RecordRow, SiteRow, SnapshotRow, Storage, TokenCheck, demo_seed,
-    merge_error_detail, site_mismatch_detail,
+    AUDIT_GENESIS, AuditEvent, AuditRow, Batch, CodeRow, ConflictDumpRow, ConflictRow, DUMP_FORMAT, DbError,
+    DeviceAuth, DeviceInfo, DeviceRow, DeviceSiteRow, Dump, Enrolled, NewDevice, OrgRow, Page, RawRecord, RecordRow,
+    SiteInfo, SiteRow, SnapshotRow, Storage, TokenCheck, audit_hash, demo_seed, merge_error_detail,
+    site_mismatch_detail, site_reference_state,
 };
 use outpost_core::merge::{self, Change, ChangeKind, RecordState};
 use outpost_core::wire::{ErrorDetail, SiteRef};
@@ -19,7 +20,10 @@ use std::sync::{Arc, Mutex};
 
 /// Forward-only migrations of the SQLite schema.
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(include_str!("../../migrations/sqlite/0001_initial.sql"))])
+    Migrations::new(vec![
+        M::up(include_str!("../../migrations/sqlite/0001_initial.sql")),
+        M::up(include_str!("../../migrations/sqlite/0002_audit.sql")),
+    ])
 }
 
 /// SQLite-backed storage. Cloning shares the connection.
@@ -561,6 +565,159 @@ impl Storage for SqliteStorage {
         .await
     }
 
+    async fn append_audit(&self, event: AuditEvent, now_ms: u64) -> Result<(), DbError> {
+        self.run(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let last: Option<(i64, String)> = tx
+                .query_row("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1", [], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .optional()?;
+            let (id, prev) = last.map_or((1, AUDIT_GENESIS.to_string()), |(id, hash)| (id + 1, hash));
+            let hash = audit_hash(&prev, id, now_ms as i64, &event);
+            tx.execute(
+                "INSERT INTO audit_log (id, at_ms, actor, action, target, detail, address, prev_hash, hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    id,
+                    now_ms as i64,
+                    event.actor,
+                    event.action,
+                    event.target,
+                    event.detail,
+                    event.address,
+                    prev,
+                    hash
+                ],
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn audit_log(&self) -> Result<Vec<AuditRow>, DbError> {
+        self.run(|conn| {
+            query_rows(
+                conn,
+                "SELECT id, at_ms, actor, action, target, detail, address, prev_hash, hash FROM audit_log ORDER BY id",
+                |r| {
+                    Ok(AuditRow {
+                        id: r.get(0)?,
+                        at_ms: r.get(1)?,
+                        actor: r.get(2)?,
+                        action: r.get(3)?,
+                        target: r.get(4)?,
+                        detail: r.get(5)?,
+                        address: r.get(6)?,
+                        prev_hash: r.get(7)?,
+                        hash: r.get(8)?,
+                    })
+                },
+            )
+        })
+        .await
+    }
+
+    async fn list_sites(&self) -> Result<Vec<SiteInfo>, DbError> {
+        self.run(|conn| {
+            query_rows(
+                conn,
+                "SELECT s.id, s.name, (SELECT count(*) FROM device_sites ds JOIN devices d ON d.id = ds.device_id
+                                       WHERE ds.site_id = s.id AND d.revoked_ms IS NULL)
+                 FROM sites s ORDER BY s.name",
+                |r| Ok(SiteInfo { id: parse(&r.get::<_, String>(0)?)?, name: r.get(1)?, active_devices: r.get(2)? }),
+            )
+        })
+        .await
+    }
+
+    async fn add_site(&self, name: &str, pwid_estimate: Option<u32>, now_ms: u64) -> Result<SiteRef, DbError> {
+        let name = name.to_string();
+        self.run(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let orgs: Vec<String> = query_rows(&tx, "SELECT id FROM orgs", |r| Ok(r.get(0)?))?;
+            let [org] = orgs.as_slice() else {
+                return Err(DbError::NotFound(format!(
+                    "this server has {} organisations; sites need exactly one",
+                    orgs.len()
+                )));
+            };
+            let exists: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM sites WHERE org_id = ?1 AND name = ?2)",
+                params![org, name],
+                |r| r.get(0),
+            )?;
+            if exists {
+                return Err(DbError::Conflict(format!("a site named {name:?} already exists")));
+            }
+            let site = SiteId(uuid::Uuid::now_v7());
+            tx.execute(
+                "INSERT INTO sites (id, org_id, name) VALUES (?1, ?2, ?3)",
+                params![site.to_string(), org, name],
+            )?;
+            let state = site_reference_state(&name, pwid_estimate, now_ms);
+            let seq = next_seq(&tx)?;
+            save(&tx, Collection::Sites.name(), &site.to_string(), org, Some(&site.to_string()), &state, seq, now_ms)?;
+            set_last_seq(&tx, seq)?;
+            tx.commit()?;
+            Ok(SiteRef { id: site, name })
+        })
+        .await
+    }
+
+    async fn list_devices(&self) -> Result<Vec<DeviceInfo>, DbError> {
+        self.run(|conn| {
+            query_rows(
+                conn,
+                "SELECT d.id, d.name, d.app_version, d.enrolled_ms, d.last_seen_ms, d.revoked_ms, d.clock_skew_ms, d.max_op_seq,
+                        (SELECT group_concat(s.name, ', ') FROM device_sites ds JOIN sites s ON s.id = ds.site_id WHERE ds.device_id = d.id)
+                 FROM devices d ORDER BY d.enrolled_ms",
+                |r| {
+                    Ok(DeviceInfo {
+                        id: parse(&r.get::<_, String>(0)?)?,
+                        name: r.get(1)?,
+                        app_version: r.get(2)?,
+                        enrolled_ms: r.get(3)?,
+                        last_seen_ms: r.get(4)?,
+                        revoked_ms: r.get(5)?,
+                        clock_skew_ms: r.get(6)?,
+                        max_op_seq: r.get(7)?,
+                        sites: r.get::<_, Option<String>>(8)?.map(|s| s.split(", ").map(str::to_string).collect()).unwrap_or_default(),
+                    })
+                },
+            )
+        })
+        .await
+    }
+
+    async fn revoke_device(&self, device: DeviceId, now_ms: u64) -> Result<(), DbError> {
+        self.run(move |conn| {
+            let changed = conn.execute(
+                "UPDATE devices SET revoked_ms = coalesce(revoked_ms, ?2) WHERE id = ?1",
+                params![device.to_string(), now_ms as i64],
+            )?;
+            if changed == 0 {
+                return Err(DbError::NotFound(format!("no device {device}")));
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn rename_device(&self, device: DeviceId, name: &str) -> Result<(), DbError> {
+        let name = name.to_string();
+        self.run(move |conn| {
+            let changed =
+                conn.execute("UPDATE devices SET name = ?2 WHERE id = ?1", params![device.to_string(), name])?;
+            if changed == 0 {
+                return Err(DbError::NotFound(format!("no device {device}")));
+            }
+            Ok(())
+        })
+        .await
+    }
+
     async fn export(&self) -> Result<Dump, DbError> {
         self.run(|conn| {
             let tx = conn.transaction()?;
@@ -649,8 +806,26 @@ impl Storage for SqliteStorage {
                     })
                 },
             )?;
+            let audit_log = query_rows(
+                &tx,
+                "SELECT id, at_ms, actor, action, target, detail, address, prev_hash, hash FROM audit_log ORDER BY id",
+                |r| {
+                    Ok(AuditRow {
+                        id: r.get(0)?,
+                        at_ms: r.get(1)?,
+                        actor: r.get(2)?,
+                        action: r.get(3)?,
+                        target: r.get(4)?,
+                        detail: r.get(5)?,
+                        address: r.get(6)?,
+                        prev_hash: r.get(7)?,
+                        hash: r.get(8)?,
+                    })
+                },
+            )?;
             let last_seq: i64 = tx.query_row("SELECT value FROM counters WHERE name = 'seq'", [], |r| r.get(0))?;
             Ok(Dump {
+                audit_log,
                 format: DUMP_FORMAT,
                 last_seq: last_seq as u64,
                 orgs,
@@ -715,6 +890,13 @@ impl Storage for SqliteStorage {
                         c.collection, id(&c.record_id), id(&c.org_id), c.site_id.map(|s| s.to_string()), c.field,
                         serde_json::to_string(&c.winner)?, serde_json::to_string(&c.loser)?, c.detected_ms, c.resolved_ms, c.resolution
                     ],
+                )?;
+            }
+            for a in &dump.audit_log {
+                tx.execute(
+                    "INSERT INTO audit_log (id, at_ms, actor, action, target, detail, address, prev_hash, hash)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                    params![a.id, a.at_ms, a.actor, a.action, a.target, a.detail, a.address, a.prev_hash, a.hash],
                 )?;
             }
             tx.execute("UPDATE counters SET value = ?1 WHERE name = 'seq'", [dump.last_seq as i64])?;
