@@ -337,12 +337,15 @@ fn validate_batch(device: &DeviceAuth, request: &PushRequest) -> Vec<ErrorDetail
 fn clamp_stamps(request: &mut PushRequest, now: u64, max_ahead_ms: u64) -> (Vec<u64>, i64) {
     let mut clamped = Vec::new();
     let mut skew = 0i64;
+    let limit = now.saturating_add(max_ahead_ms);
     let mut clock = CLAMP_CLOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let clock = clock.get_or_insert_with(|| HlcClock::new(DeviceId::nil()));
     for op in &mut request.ops {
-        if op.stamp.wall_ms > now.saturating_add(max_ahead_ms) {
+        if op.stamp.wall_ms > limit {
             skew = skew.max(op.stamp.wall_ms.saturating_sub(now) as i64);
-            let t = clock.tick(now);
+            // Moved to the limit, not to `now`: an earlier edit of the same device that was
+            // within the limit keeps sorting before this one.
+            let t = clock.tick(limit);
             op.stamp = op.stamp.clamped_to(t.wall_ms, t.counter);
             clamped.push(op.op_seq);
         }

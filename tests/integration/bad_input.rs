@@ -157,6 +157,9 @@ async fn invalid_operations_reject_the_whole_batch_and_name_each_problem(backend
         (api.op(2, "contacts", OpKind::Create, json!({"setting": "window"})), Some("occurred_at"), "required"),
         (api.op(2, "contacts", OpKind::Delete, json!({"note": "x"})), None, "fields_on_delete"),
         (api.op(0, "contacts", OpKind::Delete, json!({})), None, "invalid_op_seq"),
+        (api.op(2, "clients", OpKind::Update, json!({"gender": "man"})), None, "unknown_record"),
+        (api.op(2, "contacts", OpKind::Delete, json!({})), None, "unknown_record"),
+        (api.op(2, "survey_responses", OpKind::Create, json!({"survey_id": "cbm", "survey_version": 1, "occurred_at": "2026-11-25T10:00:00Z", "answers": {"q8": "a\u{0000}"}})), Some("answers"), "control_characters"),
         (api.op(1, "contacts", OpKind::Delete, json!({})), None, "op_seq_order"),
     ];
     for (bad, field, expect) in cases {
@@ -324,7 +327,9 @@ async fn a_device_sets_refused_operations_aside_and_syncs_the_rest(backend: Back
 }
 
 async fn stamps_far_in_the_future_are_clamped_and_flagged(backend: Backend) -> Result {
-    let server = TestServer::start_on(backend, Settings::default()).await?;
+    // A short limit keeps the test quick: stamps more than 2 s ahead are clamped.
+    let settings = Settings { max_clock_ahead_ms: 2_000, ..Settings::default() };
+    let server = TestServer::start_on(backend, settings).await?;
     let a = SimDevice::enroll(&server, SITE_A).await?;
     let b = SimDevice::enroll(&server, SITE_A).await?;
     let client = b.create(Collection::Clients, json!({"uic": "MAIV287", "gender": "man"}))?;
@@ -338,8 +343,40 @@ async fn stamps_far_in_the_future_are_clamped_and_flagged(backend: Backend) -> R
     let reply: PushResponse = a.client.push(&token, &outpost_core::wire::PushRequest { ops: ops.clone() }).await?;
     assert_eq!(reply.clamped, vec![ops[0].op_seq]);
     let stored = server.storage.record("clients", client).await?.ok_or_else(|| anyhow::anyhow!("missing"))?;
-    assert!(stored.fields["gender"].stamp.wall_ms <= outpost_server::time::now_ms());
+    assert!(stored.fields["gender"].stamp.wall_ms <= outpost_server::time::now_ms() + 2_000);
     a.sync().await?;
+
+    // Two edits of one field from a clock a few minutes fast: the first within the limit, the
+    // correction beyond it. Clamping must not put the correction before the first edit.
+    let device = a.with(|s| s.identity().map(|i| i.device_id)).ok_or_else(|| anyhow::anyhow!("no id"))?;
+    let now = outpost_server::time::now_ms();
+    let edit = |seq: u64, ahead_ms: u64, gender: &str| outpost_core::wire::Op {
+        op_seq: seq,
+        collection: "clients".into(),
+        record_id: client,
+        site_id: a.site_id(),
+        kind: OpKind::Update,
+        stamp: Hlc::new(now + ahead_ms, 0, device),
+        fields: object(json!({"gender": gender})),
+        bases: Default::default(),
+    };
+    let next = a.with(|s| s.pending_ops(1).map(|o| o.len()))? as u64 + 1000;
+    let reply = a
+        .client
+        .push(
+            &token,
+            &outpost_core::wire::PushRequest {
+                ops: vec![edit(next, 1_000, "man"), edit(next + 1, 10 * 60_000, "trans_man")],
+            },
+        )
+        .await?;
+    assert_eq!(reply.clamped, vec![next + 1]);
+    let stored = server.storage.record("clients", client).await?.ok_or_else(|| anyhow::anyhow!("missing"))?;
+    assert_eq!(stored.fields["gender"].value, json!("trans_man"), "the later edit still wins after clamping");
+
+    // Once the clamped stamps are in the past, an edit from a correct clock wins again.
+    tokio::time::sleep(std::time::Duration::from_millis(2_100)).await;
+    b.sync().await?;
     b.update(Collection::Clients, client, json!({"gender": "non_binary"}))?;
     b.sync().await?;
     a.sync().await?;

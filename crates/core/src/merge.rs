@@ -102,6 +102,8 @@ pub enum MergeError {
     AppendOnlyDelete,
     #[error("this collection is reference data and is authored on the server")]
     Reference,
+    #[error("this record does not exist: it must be created before it is changed")]
+    UnknownRecord,
 }
 
 /// Field name used in conflict entries for an edit that met a tombstone.
@@ -109,6 +111,9 @@ pub const DELETED_FIELD: &str = "_deleted";
 
 /// Applies `change` to `current` (None when the record is unknown here).
 pub fn apply(current: Option<&RecordState>, change: &Change, mutability: Mutability) -> Result<Merged, MergeError> {
+    if current.is_none() && !matches!(change.kind, ChangeKind::Create(_)) {
+        return Err(MergeError::UnknownRecord);
+    }
     match mutability {
         Mutability::Reference => Err(MergeError::Reference),
         Mutability::AppendOnly => apply_append_only(current, change),
@@ -124,7 +129,8 @@ pub fn apply_reference(current: Option<&RecordState>, change: &Change) -> Merged
 fn apply_append_only(current: Option<&RecordState>, change: &Change) -> Result<Merged, MergeError> {
     let writes = match &change.kind {
         ChangeKind::Delete => return Err(MergeError::AppendOnlyDelete),
-        ChangeKind::Create(w) | ChangeKind::Update(w) => w,
+        ChangeKind::Update(_) => return Err(MergeError::Immutable),
+        ChangeKind::Create(w) => w,
     };
     match current {
         None => {
@@ -269,16 +275,15 @@ mod tests {
         let c = create(t(1, 1), &[("gender", json!("man")), ("birth_year", json!(1980))]);
         let a = update(t(5, 1), &[("gender", json!("woman"))], Some(t(1, 1)));
         let b = update(t(6, 2), &[("birth_year", json!(1981))], Some(t(1, 1)));
-        for order in [[&c, &a, &b], [&b, &a, &c], [&a, &c, &b]] {
+        // Updates from two devices, in either order after the create (a record is always
+        // created before anyone can edit it).
+        for order in [[&c, &a, &b], [&c, &b, &a]] {
             let changes: Vec<Change> = order.iter().map(|x| (*x).clone()).collect();
             let (state, conflicts) = run(&changes, Mutability::Mutable);
             let state = state.expect("mutable merge never fails");
             assert_eq!(value(&state, "gender"), json!("woman"));
             assert_eq!(value(&state, "birth_year"), json!(1981));
-            if std::ptr::eq(order[0], &c) {
-                // In causal order (as the server receives them) nothing collided.
-                assert!(conflicts.is_empty(), "{conflicts:?}");
-            }
+            assert!(conflicts.is_empty(), "different fields never collide: {conflicts:?}");
         }
     }
 
@@ -336,6 +341,9 @@ mod tests {
         assert_eq!(run(&[c.clone(), other], Mutability::AppendOnly).0, Err(MergeError::Immutable));
         let del = Change { stamp: t(3, 1), kind: ChangeKind::Delete };
         assert_eq!(run(&[c.clone(), del], Mutability::AppendOnly).0, Err(MergeError::AppendOnlyDelete));
+        let edit = update(t(4, 1), &[("quantity", json!(10))], None);
+        assert_eq!(run(&[c.clone(), edit.clone()], Mutability::AppendOnly).0, Err(MergeError::Immutable));
+        assert_eq!(run(&[edit], Mutability::Mutable).0, Err(MergeError::UnknownRecord), "no partial records");
         assert_eq!(run(&[c], Mutability::Reference).0, Err(MergeError::Reference));
     }
 
@@ -344,8 +352,9 @@ mod tests {
         let a =
             apply(None, &create(t(1, 1), &[("x", json!(1)), ("y", json!(1))]), Mutability::Mutable).expect("a").state;
         let b = apply(Some(&a), &update(t(2, 2), &[("y", json!(2))], None), Mutability::Mutable).expect("b").state;
-        let c =
-            apply(None, &Change { stamp: t(3, 3), kind: ChangeKind::Delete }, Mutability::Mutable).expect("c").state;
+        let c = apply(Some(&a), &Change { stamp: t(3, 3), kind: ChangeKind::Delete }, Mutability::Mutable)
+            .expect("c")
+            .state;
         assert_eq!(join(&a, &b), join(&b, &a));
         assert_eq!(join(&join(&a, &b), &c), join(&a, &join(&b, &c)));
         assert_eq!(join(&b, &b), b);

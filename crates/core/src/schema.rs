@@ -267,6 +267,10 @@ pub fn validate_fields(
         }
     }
     for (name, value) in fields {
+        if has_control_characters(value) {
+            errors.push(FieldError::new(name, "control_characters", "text may not contain control characters"));
+            continue;
+        }
         match specs.iter().find(|s| s.name == name) {
             Some(spec) => {
                 if value.is_null() {
@@ -297,6 +301,17 @@ pub fn validate_fields(
     if errors.is_empty() { Ok(()) } else { Err(errors) }
 }
 
+/// Whether any text inside the value holds a control character other than newline and tab
+/// (NUL cannot even be stored by PostgreSQL's `jsonb`).
+fn has_control_characters(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.chars().any(|c| c.is_control() && c != '\n' && c != '\t'),
+        Value::Array(items) => items.iter().any(has_control_characters),
+        Value::Object(map) => map.iter().any(|(k, v)| k.chars().any(char::is_control) || has_control_characters(v)),
+        _ => false,
+    }
+}
+
 fn is_identifier(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 64
@@ -318,9 +333,13 @@ fn check_value(name: &str, kind: FieldKind, value: &Value, scheme: &UicScheme) -
     match kind {
         K::Id => {
             let text = value.as_str().ok_or_else(|| type_error(name, "a UUID string"))?;
-            uuid::Uuid::parse_str(text)
-                .map(|_| ())
-                .map_err(|_| FieldError::new(name, "invalid_uuid", format!("{text:?} is not a UUID")))
+            // Only the canonical lower-case hyphenated form: ids are compared as text.
+            match uuid::Uuid::parse_str(text) {
+                Ok(id) if id.hyphenated().to_string() == text => Ok(()),
+                _ => {
+                    Err(FieldError::new(name, "invalid_uuid", format!("{text:?} is not a lower-case hyphenated UUID")))
+                }
+            }
         }
         K::Text(max) => {
             let text = value.as_str().ok_or_else(|| type_error(name, "text"))?;
@@ -511,6 +530,14 @@ mod tests {
             ),
             (C::Contacts, json!({"occurred_at": "3026-11-25T10:00:00Z"}), false, err("occurred_at", "out_of_range")),
             (C::Contacts, json!({"note": "a\u{0007}b"}), false, err("note", "control_characters")),
+            (C::SurveyResponses, json!({"answers": {"q8": "a\u{0000}b"}}), false, err("answers", "control_characters")),
+            (C::Clients, json!({"future": ["x\u{0000}"]}), false, err("future", "control_characters")),
+            (
+                C::Clients,
+                json!({"first_seen_site": "0190A0B0-0000-7000-8000-000000000001"}),
+                false,
+                err("first_seen_site", "invalid_uuid"),
+            ),
             (C::Contacts, json!({"note": "x".repeat(MAX_NOTE_CHARS + 1)}), false, err("note", "too_long")),
             (
                 C::DistributionLines,

@@ -69,6 +69,8 @@ impl std::fmt::Display for Uic {
 pub enum UicError {
     #[error("the sex digit must be 1 (man), 2 (woman) or 3 (other), got {0:?}")]
     Sex(String),
+    #[error("the code scheme is invalid: {0}")]
+    Scheme(String),
     #[error("the year of birth must be four digits between 1900 and 2100, got {0:?}")]
     Year(String),
     #[error("the day of birth must be between 1 and 31, got {0:?}")]
@@ -162,6 +164,9 @@ impl UicScheme {
                     Some(a @ ("1" | "2" | "3")) => code.push_str(a),
                     Some(other) => return Err(UicError::Sex(other.to_string())),
                 },
+                UicComponent::BirthYear { digits, .. } if !matches!(digits, 2 | 4) => {
+                    return Err(UicError::Scheme("a birth year has 2 or 4 digits".into()));
+                }
                 UicComponent::BirthYear { question, digits } => match answer(question) {
                     None => code.extend(std::iter::repeat_n(MISSING, *digits as usize)),
                     Some(year) => {
@@ -225,25 +230,36 @@ fn component_len(component: &UicComponent) -> usize {
 }
 
 fn is_code_letter(c: char, script: Script) -> bool {
-    c.is_ascii_uppercase() || (script == Script::KeepCyrillic && (('А'..='Я').contains(&c) || "ЁЄІЇҐ".contains(c)))
+    c.is_ascii_uppercase()
+        || (script == Script::KeepCyrillic && ('\u{0400}'..='\u{04FF}').contains(&c) && c.is_uppercase())
 }
 
 /// Upper-cases, strips accents, drops everything that is not a letter, and transliterates
 /// Cyrillic when the scheme writes codes in Latin.
 pub fn normalise_letters(answer: &str, script: Script) -> String {
     let mut out = String::new();
-    for c in answer.nfd().filter(|c| !is_combining_mark(*c)).flat_map(char::to_uppercase) {
-        if !c.is_alphabetic() {
-            continue;
+    for upper in answer.chars().flat_map(char::to_uppercase) {
+        // Letters with their own transliteration (Й, Ї, Қ...) are looked up before accents
+        // are stripped, so "Йосип" and "Yosyp" give the same code.
+        if script == Script::Latin {
+            if let Some(latin) = transliterate(upper) {
+                out.push_str(latin);
+                continue;
+            }
         }
-        match script {
-            Script::KeepCyrillic => out.push(c),
-            Script::Latin => match transliterate(c) {
-                Some(latin) => out.push_str(latin),
-                None if c.is_ascii_uppercase() => out.push(c),
-                // Letters of other scripts have no agreed Latin form: treated as missing.
-                None => out.push(MISSING),
-            },
+        for c in upper.to_string().nfd().filter(|c| !is_combining_mark(*c)) {
+            if !c.is_alphabetic() {
+                continue;
+            }
+            match script {
+                Script::KeepCyrillic => out.push(c),
+                Script::Latin => match transliterate(c) {
+                    Some(latin) => out.push_str(latin),
+                    None if c.is_ascii_uppercase() => out.push(c),
+                    // Letters of other scripts have no agreed Latin form: treated as missing.
+                    None => out.push(MISSING),
+                },
+            }
         }
     }
     out
@@ -292,6 +308,21 @@ fn transliterate(c: char) -> Option<&'static str> {
         'Э' => "E",
         'Ю' => "YU",
         'Я' => "YA",
+        // Kazakh, Kyrgyz, Uzbek and Tajik letters, as in their official Latin alphabets.
+        'Қ' => "Q",
+        'Ғ' => "G",
+        'Ү' => "U",
+        'Ұ' => "U",
+        'Ө' => "O",
+        'Ә' => "A",
+        'Ң' => "N",
+        'Һ' => "H",
+        'Ҳ' => "H",
+        'Ҷ' => "J",
+        'Ў' => "U",
+        'Ӣ' => "I",
+        'Ӯ' => "U",
+        'Ё' => "YO",
         _ => return None,
     })
 }
@@ -410,6 +441,15 @@ mod tests {
         let code = scheme.build(&a).map(|u| u.0);
         assert_eq!(code, Ok("МАИО199".into()));
         assert!(scheme.parse("МАИО199").is_ok());
+        let kazakh = answers(&[
+            ("mother_first_name", "Әсел"),
+            ("father_first_name", "Қайрат"),
+            ("sex", "2"),
+            ("birth_year", "1995"),
+        ]);
+        let code = scheme.build(&kazakh).map(|u| u.0).unwrap_or_default();
+        assert_eq!(code, "ӘСҚА295");
+        assert!(scheme.parse(&code).is_ok(), "codes the scheme builds, it accepts");
         assert!(UicScheme::central_asia().parse("МАИО199").is_err());
     }
 

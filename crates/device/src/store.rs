@@ -388,7 +388,9 @@ fn apply_page(
     }
     set_meta(&tx, "cursor", &page.next_cursor.to_string())?;
     if let (Some(seen), Some(clock)) = (max_seen, clock) {
-        if clock.observe(seen, now) {
+        // Judge stamps against the server's clock too: a tablet whose own clock is far behind
+        // must still move past what it has seen, or its next edits would lose to older ones.
+        if clock.observe(seen, now.max(page.server_time_ms)) {
             set_meta(&tx, "clock", &clock.last().to_string())?;
         }
     }

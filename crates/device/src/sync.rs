@@ -209,9 +209,22 @@ impl SyncClient {
                     // stay visible on the device) and send the rest again.
                     let mut store = lock()?;
                     let mut set_aside = 0;
+                    let mut by_op: std::collections::BTreeMap<usize, Vec<&ErrorDetail>> = Default::default();
                     for detail in &details {
-                        if let Some(op) = request.ops.get(detail.index) {
-                            store.quarantine(op.op_seq, &detail.code, &detail.message)?;
+                        by_op.entry(detail.index).or_default().push(detail);
+                    }
+                    for (index, problems) in by_op {
+                        if let Some(op) = request.ops.get(index) {
+                            let code = problems.first().map_or("refused", |d| d.code.as_str());
+                            let message = problems
+                                .iter()
+                                .map(|d| match &d.field {
+                                    Some(field) => format!("{field}: {}", d.message),
+                                    None => d.message.clone(),
+                                })
+                                .collect::<Vec<_>>()
+                                .join("; ");
+                            store.quarantine(op.op_seq, code, &message)?;
                             set_aside += 1;
                         }
                     }

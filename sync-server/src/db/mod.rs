@@ -517,6 +517,7 @@ pub fn merge_error_detail(index: usize, op_seq: u64, e: &MergeError) -> ErrorDet
         MergeError::Immutable => "immutable_record",
         MergeError::AppendOnlyDelete => "append_only_delete",
         MergeError::Reference => "read_only_collection",
+        MergeError::UnknownRecord => "unknown_record",
     };
     ErrorDetail { index, op_seq: Some(op_seq), field: None, code: code.into(), message: e.to_string() }
 }
