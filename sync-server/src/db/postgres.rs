@@ -135,6 +135,22 @@ impl PgStorage {
     }
 }
 
+const AUDIT_COLUMNS: &str = "id, at_ms, actor, action, target, detail, address, prev_hash, hash";
+
+fn audit_row(r: &tokio_postgres::Row) -> AuditRow {
+    AuditRow {
+        id: r.get(0),
+        at_ms: r.get(1),
+        actor: r.get(2),
+        action: r.get(3),
+        target: r.get(4),
+        detail: r.get(5),
+        address: r.get(6),
+        prev_hash: r.get(7),
+        hash: r.get(8),
+    }
+}
+
 /// Takes `count` sequence numbers; returns the first. Holds the counter row until commit.
 async fn take_seqs(tx: &impl GenericClient, count: i64) -> Result<i64, DbError> {
     let row =
@@ -571,26 +587,8 @@ impl Storage for PgStorage {
 
     async fn audit_log(&self) -> Result<Vec<AuditRow>, DbError> {
         let client = self.pool.get().await?;
-        let rows = client
-            .query(
-                "SELECT id, at_ms, actor, action, target, detail, address, prev_hash, hash FROM audit_log ORDER BY id",
-                &[],
-            )
-            .await?;
-        Ok(rows
-            .iter()
-            .map(|r| AuditRow {
-                id: r.get(0),
-                at_ms: r.get(1),
-                actor: r.get(2),
-                action: r.get(3),
-                target: r.get(4),
-                detail: r.get(5),
-                address: r.get(6),
-                prev_hash: r.get(7),
-                hash: r.get(8),
-            })
-            .collect())
+        let rows = client.query(&format!("SELECT {AUDIT_COLUMNS} FROM audit_log ORDER BY id"), &[]).await?;
+        Ok(rows.iter().map(audit_row).collect())
     }
 
     async fn list_sites(&self) -> Result<Vec<SiteInfo>, DbError> {
@@ -796,23 +794,10 @@ impl Storage for PgStorage {
             })
             .collect::<Result<_, DbError>>()?;
         let audit_log = tx
-            .query(
-                "SELECT id, at_ms, actor, action, target, detail, address, prev_hash, hash FROM audit_log ORDER BY id",
-                &[],
-            )
+            .query(&format!("SELECT {AUDIT_COLUMNS} FROM audit_log ORDER BY id"), &[])
             .await?
             .iter()
-            .map(|r| AuditRow {
-                id: r.get(0),
-                at_ms: r.get(1),
-                actor: r.get(2),
-                action: r.get(3),
-                target: r.get(4),
-                detail: r.get(5),
-                address: r.get(6),
-                prev_hash: r.get(7),
-                hash: r.get(8),
-            })
+            .map(audit_row)
             .collect();
         let last_seq: i64 = tx.query_one("SELECT value FROM counters WHERE name = 'seq'", &[]).await?.get(0);
         tx.commit().await?;

@@ -96,6 +96,22 @@ fn set_last_seq(conn: &Connection, last: u64) -> Result<(), DbError> {
     Ok(())
 }
 
+const AUDIT_COLUMNS: &str = "id, at_ms, actor, action, target, detail, address, prev_hash, hash";
+
+fn audit_row(r: &rusqlite::Row<'_>) -> Result<AuditRow, DbError> {
+    Ok(AuditRow {
+        id: r.get(0)?,
+        at_ms: r.get(1)?,
+        actor: r.get(2)?,
+        action: r.get(3)?,
+        target: r.get(4)?,
+        detail: r.get(5)?,
+        address: r.get(6)?,
+        prev_hash: r.get(7)?,
+        hash: r.get(8)?,
+    })
+}
+
 fn opt_id<T: std::str::FromStr>(text: Option<String>) -> Result<Option<T>, DbError> {
     text.map(|t| parse(&t)).transpose()
 }
@@ -597,26 +613,8 @@ impl Storage for SqliteStorage {
     }
 
     async fn audit_log(&self) -> Result<Vec<AuditRow>, DbError> {
-        self.run(|conn| {
-            query_rows(
-                conn,
-                "SELECT id, at_ms, actor, action, target, detail, address, prev_hash, hash FROM audit_log ORDER BY id",
-                |r| {
-                    Ok(AuditRow {
-                        id: r.get(0)?,
-                        at_ms: r.get(1)?,
-                        actor: r.get(2)?,
-                        action: r.get(3)?,
-                        target: r.get(4)?,
-                        detail: r.get(5)?,
-                        address: r.get(6)?,
-                        prev_hash: r.get(7)?,
-                        hash: r.get(8)?,
-                    })
-                },
-            )
-        })
-        .await
+        self.run(|conn| query_rows(conn, &format!("SELECT {AUDIT_COLUMNS} FROM audit_log ORDER BY id"), audit_row))
+            .await
     }
 
     async fn list_sites(&self) -> Result<Vec<SiteInfo>, DbError> {
@@ -808,20 +806,8 @@ impl Storage for SqliteStorage {
             )?;
             let audit_log = query_rows(
                 &tx,
-                "SELECT id, at_ms, actor, action, target, detail, address, prev_hash, hash FROM audit_log ORDER BY id",
-                |r| {
-                    Ok(AuditRow {
-                        id: r.get(0)?,
-                        at_ms: r.get(1)?,
-                        actor: r.get(2)?,
-                        action: r.get(3)?,
-                        target: r.get(4)?,
-                        detail: r.get(5)?,
-                        address: r.get(6)?,
-                        prev_hash: r.get(7)?,
-                        hash: r.get(8)?,
-                    })
-                },
+                &format!("SELECT {AUDIT_COLUMNS} FROM audit_log ORDER BY id"),
+                audit_row,
             )?;
             let last_seq: i64 = tx.query_row("SELECT value FROM counters WHERE name = 'seq'", [], |r| r.get(0))?;
             Ok(Dump {
