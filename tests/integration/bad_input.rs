@@ -158,6 +158,11 @@ async fn invalid_operations_reject_the_whole_batch_and_name_each_problem(backend
         (api.op(2, "contacts", OpKind::Delete, json!({"note": "x"})), None, "fields_on_delete"),
         (api.op(0, "contacts", OpKind::Delete, json!({})), None, "invalid_op_seq"),
         (api.op(2, "clients", OpKind::Update, json!({"gender": "man"})), None, "unknown_record"),
+        (
+            api.op(2_000_000, "contacts", OpKind::Create, json!({"setting": "window", "occurred_at": "2026-11-25T10:00:00Z"})),
+            None,
+            "op_seq_gap",
+        ),
         (api.op(2, "contacts", OpKind::Delete, json!({})), None, "unknown_record"),
         (api.op(2, "survey_responses", OpKind::Create, json!({"survey_id": "cbm", "survey_version": 1, "occurred_at": "2026-11-25T10:00:00Z", "answers": {"q8": "a\u{0000}"}})), Some("answers"), "control_characters"),
         (api.op(1, "contacts", OpKind::Delete, json!({})), None, "op_seq_order"),

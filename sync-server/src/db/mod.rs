@@ -522,6 +522,25 @@ pub fn merge_error_detail(index: usize, op_seq: u64, e: &MergeError) -> ErrorDet
     ErrorDetail { index, op_seq: Some(op_seq), field: None, code: code.into(), message: e.to_string() }
 }
 
+/// How far beyond the highest committed `op_seq` a device's next operation may be numbered. A
+/// device numbers its operations 1, 2, 3...; gaps come only from operations the server refused.
+/// A far larger number is a broken client, and accepting it would make every later operation of
+/// that device look like a replay, silently dropped.
+pub const MAX_OP_SEQ_JUMP: u64 = 1_000_000;
+
+/// The error detail for an operation numbered too far ahead.
+pub fn op_seq_gap_detail(index: usize, op_seq: u64, applied_up_to: u64) -> ErrorDetail {
+    ErrorDetail {
+        index,
+        op_seq: Some(op_seq),
+        field: None,
+        code: "op_seq_gap".into(),
+        message: format!(
+            "op_seq {op_seq} is far beyond the last one received ({applied_up_to}); operations are numbered 1, 2, 3..."
+        ),
+    }
+}
+
 /// The error detail for an operation on another site's record.
 pub fn site_mismatch_detail(index: usize, op_seq: u64) -> ErrorDetail {
     ErrorDetail {

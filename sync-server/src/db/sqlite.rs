@@ -6,9 +6,9 @@
 
 use super::{
     AUDIT_GENESIS, AuditEvent, AuditRow, Batch, CodeRow, ConflictDumpRow, ConflictRow, DUMP_FORMAT, DbError,
-    DeviceAuth, DeviceInfo, DeviceRow, DeviceSiteRow, Dump, Enrolled, NewDevice, OrgRow, Page, RawRecord, RecordRow,
-    SiteInfo, SiteRow, SnapshotRow, Storage, TokenCheck, audit_hash, demo_seed, merge_error_detail,
-    site_mismatch_detail, site_reference_state,
+    DeviceAuth, DeviceInfo, DeviceRow, DeviceSiteRow, Dump, Enrolled, MAX_OP_SEQ_JUMP, NewDevice, OrgRow, Page,
+    RawRecord, RecordRow, SiteInfo, SiteRow, SnapshotRow, Storage, TokenCheck, audit_hash, demo_seed,
+    merge_error_detail, op_seq_gap_detail, site_mismatch_detail, site_reference_state,
 };
 use outpost_core::merge::{self, Change, ChangeKind, RecordState};
 use outpost_core::wire::{ErrorDetail, SiteRef};
@@ -376,6 +376,10 @@ impl Storage for SqliteStorage {
                 if op.op_seq <= applied_up_to as u64 {
                     // A replay of an operation already committed.
                     acked.push(op.op_seq);
+                    continue;
+                }
+                if op.op_seq > applied_up_to as u64 + MAX_OP_SEQ_JUMP {
+                    errors.push(op_seq_gap_detail(index, op.op_seq, applied_up_to as u64));
                     continue;
                 }
                 let Some(collection) = Collection::from_name(&op.collection) else {
