@@ -242,7 +242,48 @@ async fn sync_retries_with_back_off_until_the_server_is_back(backend: Backend) -
     server.stop().await
 }
 
+async fn a_device_whose_token_expired_re_enrols_without_losing_unsent_work(backend: Backend) -> Result {
+    let server = TestServer::start_on(backend, Settings::default()).await?;
+    let a = SimDevice::enroll(&server, SITE_A).await?;
+    let client = a.create(Collection::Clients, json!({"uic": "MAIV287", "gender": "woman"}))?;
+    a.sync().await?;
+    let old_id = a.with(|s| s.identity().map(|i| i.device_id)).ok_or_else(|| anyhow::anyhow!("no id"))?;
+    server.storage.expire_token(old_id).await?;
+
+    // Months offline: work piles up, then the token is found expired.
+    a.update(Collection::Clients, client, json!({"birth_year": 1987}))?;
+    let visit = a.create(Collection::Contacts, contact("window"))?;
+    a.create(
+        Collection::DistributionLines,
+        json!({"contact_id": visit.to_string(), "commodity": "syringe_1ml", "quantity": 10}),
+    )?;
+    let error = a.client.sync(&a.store, &fast_retries(), &mut |_| {}).await.err();
+    assert!(
+        matches!(error, Some(outpost_device::SyncError::Unauthorized { ref code, .. }) if code == "token_expired"),
+        "{error:?}"
+    );
+    assert_eq!(a.with(|s| s.pending_count())?, 3);
+
+    // A new code from the coordinator: same store, new identity, nothing lost.
+    let code = server.enrollment_code(SITE_A).await?;
+    let enrolled = a.client.re_enroll(&a.store, &code, "re-enrolled tablet").await?;
+    assert_ne!(enrolled.device_id, old_id);
+    let report = a.sync().await?;
+    assert_eq!((report.pushed, report.rejected), (3, 0));
+    let stored = server.storage.record("clients", client).await?.ok_or_else(|| anyhow::anyhow!("client missing"))?;
+    assert_eq!(stored.fields["birth_year"].value, json!(1987));
+    assert!(server.storage.record("contacts", visit).await?.is_some());
+    // Later edits carry the new identity and win as usual.
+    a.update(Collection::Clients, client, json!({"gender": "trans_woman"}))?;
+    a.sync().await?;
+    let stored = server.storage.record("clients", client).await?.ok_or_else(|| anyhow::anyhow!("client missing"))?;
+    assert_eq!(stored.fields["gender"].stamp.device, enrolled.device_id);
+    assert_converged(&server, &[&a]).await?;
+    server.stop().await
+}
+
 on_both_backends!(
+    a_device_whose_token_expired_re_enrols_without_losing_unsent_work,
     offline_edits_on_two_devices_converge,
     same_field_edited_on_both_devices_has_one_winner_and_a_logged_loser,
     delete_wins_over_a_concurrent_edit_without_losing_the_edit,

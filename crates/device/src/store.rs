@@ -132,7 +132,11 @@ impl DeviceStore {
             scheme: serde_json::from_str(&parse("uic_scheme", self.meta("uic_scheme")?)?)?,
         };
         let clock = match self.meta("clock")? {
-            Some(text) => HlcClock::resume(text.parse::<Hlc>().map_err(|e| StoreError::Corrupt(e.to_string()))?),
+            Some(text) => {
+                let last = text.parse::<Hlc>().map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                // After a new enrolment the clock continues, under the new device id.
+                HlcClock::resume(Hlc::new(last.wall_ms, last.counter, identity.device_id))
+            }
             None => HlcClock::new(identity.device_id),
         };
         self.clock = Some(clock);
@@ -147,19 +151,38 @@ impl DeviceStore {
     /// Saves what the server returned at enrolment. Replaces an earlier enrolment's identity.
     pub fn save_enrollment(&mut self, server_url: &str, enrolled: &EnrollResponse) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
-        let pairs = [
-            ("device_id", enrolled.device_id.to_string()),
-            ("server_url", server_url.trim_end_matches('/').to_string()),
-            ("token", enrolled.token.clone()),
-            ("org_name", enrolled.org_name.clone()),
-            ("sites", serde_json::to_string(&enrolled.sites)?),
-            ("uic_scheme", serde_json::to_string(&enrolled.uic_scheme)?),
-        ];
-        for (k, v) in pairs {
-            set_meta(&tx, k, &v)?;
-        }
+        write_enrollment(&tx, server_url, enrolled)?;
         tx.commit()?;
         self.load_identity()
+    }
+
+    /// Moves this store to a new enrolment (a new device identity, after the old token expired
+    /// or was lost) without losing anything: records stay, operations still waiting in the
+    /// outbox are re-stamped with the new device id (same times, same order, same `op_seq`) so
+    /// the server accepts them, and the cursor restarts so the device pulls its sites afresh.
+    /// Returns how many pending operations were carried over.
+    pub fn re_enroll(&mut self, server_url: &str, enrolled: &EnrollResponse) -> Result<usize, StoreError> {
+        let device = enrolled.device_id;
+        let tx = self.conn.transaction()?;
+        let pending: Vec<(i64, String)> = {
+            let mut stmt = tx.prepare("SELECT op_seq, op FROM outbox ORDER BY op_seq")?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        for (op_seq, text) in &pending {
+            let mut op: Op = serde_json::from_str(text)?;
+            op.stamp = Hlc::new(op.stamp.wall_ms, op.stamp.counter, device);
+            tx.execute("UPDATE outbox SET op = ?2 WHERE op_seq = ?1", params![op_seq, serde_json::to_string(&op)?])?;
+        }
+        write_enrollment(&tx, server_url, enrolled)?;
+        set_meta(&tx, "cursor", "0")?;
+        if let Some(clock) = &self.clock {
+            let last = clock.last();
+            set_meta(&tx, "clock", &Hlc::new(last.wall_ms, last.counter, device).to_string())?;
+        }
+        tx.commit()?;
+        self.load_identity()?;
+        Ok(pending.len())
     }
 
     /// The name people know this tablet by.
@@ -509,6 +532,21 @@ impl WriteBatch<'_> {
 pub(crate) struct StoredRecord {
     pub site_id: Option<SiteId>,
     pub state: RecordState,
+}
+
+fn write_enrollment(conn: &Connection, server_url: &str, enrolled: &EnrollResponse) -> Result<(), StoreError> {
+    let pairs = [
+        ("device_id", enrolled.device_id.to_string()),
+        ("server_url", server_url.trim_end_matches('/').to_string()),
+        ("token", enrolled.token.clone()),
+        ("org_name", enrolled.org_name.clone()),
+        ("sites", serde_json::to_string(&enrolled.sites)?),
+        ("uic_scheme", serde_json::to_string(&enrolled.uic_scheme)?),
+    ];
+    for (k, v) in pairs {
+        set_meta(conn, k, &v)?;
+    }
+    Ok(())
 }
 
 fn set_meta(conn: &Connection, key: &str, value: &str) -> Result<(), StoreError> {

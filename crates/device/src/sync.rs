@@ -125,6 +125,26 @@ impl SyncClient {
         code: &str,
         device_name: &str,
     ) -> Result<EnrollResponse, SyncError> {
+        let enrolled = self.request_enrollment(code, device_name).await?;
+        store.lock().map_err(|_| SyncError::Poisoned)?.save_enrollment(&self.base_url, &enrolled)?;
+        Ok(enrolled)
+    }
+
+    /// Enrols an already used store again (its token expired or was lost), keeping every
+    /// record and every operation not yet sent (see [`DeviceStore::re_enroll`]).
+    pub async fn re_enroll(
+        &self,
+        store: &Mutex<DeviceStore>,
+        code: &str,
+        device_name: &str,
+    ) -> Result<EnrollResponse, SyncError> {
+        let enrolled = self.request_enrollment(code, device_name).await?;
+        store.lock().map_err(|_| SyncError::Poisoned)?.re_enroll(&self.base_url, &enrolled)?;
+        Ok(enrolled)
+    }
+
+    /// Exchanges a one-time enrolment code for a device identity and token, saving nothing.
+    pub async fn request_enrollment(&self, code: &str, device_name: &str) -> Result<EnrollResponse, SyncError> {
         let request = EnrollRequest {
             code: code.trim().to_string(),
             device_name: device_name.to_string(),
@@ -139,9 +159,7 @@ impl SyncClient {
             .send()
             .await
             .map_err(offline)?;
-        let enrolled: EnrollResponse = decode(response).await?;
-        store.lock().map_err(|_| SyncError::Poisoned)?.save_enrollment(&self.base_url, &enrolled)?;
-        Ok(enrolled)
+        decode(response).await
     }
 
     /// Pushes one batch.
