@@ -3,6 +3,7 @@
 pub const COMMANDS: &[&str] = &[
     "status",
     "enroll",
+    "re_enroll",
     "set_pin",
     "unlock",
     "lock",

@@ -155,6 +155,42 @@ pub async fn enroll(
     Ok(())
 }
 
+/// Connects an enrolled tablet again with a new one-time code (its token expired or was lost),
+/// keeping every record and every change not yet sent.
+#[tauri::command]
+pub async fn re_enroll(app: tauri::AppHandle, state: State<'_, Arc<AppState>>, code: String) -> Result<()> {
+    let store = state.store()?;
+    let (url, name) = {
+        let guard = store.lock().unwrap_or_else(|p| p.into_inner());
+        let url = guard
+            .identity()
+            .map(|i| i.server_url.clone())
+            .ok_or_else(|| CommandError::new("not_enrolled", "not enrolled"))?;
+        (url, guard.device_name()?.unwrap_or_else(|| "Outpost tablet".into()))
+    };
+    let client = SyncClient::new(&url)?;
+    let enrolled = client.request_enrollment(&code, &name).await.map_err(|e| match e {
+        outpost_device::SyncError::Unauthorized { message, .. } => {
+            CommandError::new("enrollment_code_invalid", message)
+        }
+        outpost_device::SyncError::Rejected { message, .. } => CommandError::new("invalid", message),
+        other => other.into(),
+    })?;
+    {
+        let mut guard = store.lock().unwrap_or_else(|p| p.into_inner());
+        guard.re_enroll(&url, &enrolled)?;
+    }
+    drop(store);
+    state.guard().sync.error = None;
+    let state = Arc::clone(&state);
+    tauri::async_runtime::spawn(async move {
+        if let Err(e) = crate::sync::run(&app, state).await {
+            tracing::info!(error = %e, "sync after re-enrolment did not complete; it will be retried");
+        }
+    });
+    Ok(())
+}
+
 #[tauri::command]
 pub fn set_pin(app: tauri::AppHandle, state: State<'_, Arc<AppState>>, pin: String, worker: String) -> Result<()> {
     lock::check_pin(&pin).map_err(CommandError::invalid)?;

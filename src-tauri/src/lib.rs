@@ -41,6 +41,7 @@ pub fn run() {
         .invoke_handler(tauri::generate_handler![
             commands::status,
             commands::enroll,
+            commands::re_enroll,
             commands::set_pin,
             commands::unlock,
             commands::lock,

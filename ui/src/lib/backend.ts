@@ -335,6 +335,11 @@ export interface Backend {
   syncNow(): Promise<SyncReport>;
   setLanguage(args: { language: Language }): Promise<void>;
   setIdleLock(args: { minutes: number }): Promise<void>;
+  /**
+   * Connects the tablet again with a new one-time code after its access expired, keeping all
+   * local records and unsent changes. Errors: `enrollment_code_invalid`, `offline`.
+   */
+  reEnroll(args: { code: string }): Promise<void>;
   /** Subscribes to the `sync-progress` event; resolves to an unsubscribe function. */
   onSyncProgress(handler: (progress: SyncProgress) => void): Promise<() => void>;
 }
@@ -380,6 +385,7 @@ export const tauriBackend: Backend = {
   syncNow: () => call('sync_now'),
   setLanguage: (args) => call('set_language', args),
   setIdleLock: (args) => call('set_idle_lock', args),
+  reEnroll: (args) => call('re_enroll', args),
   onSyncProgress: (handler) => listen<SyncProgress>('sync-progress', (event) => handler(event.payload)),
 };
 

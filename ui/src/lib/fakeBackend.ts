@@ -542,6 +542,11 @@ export class FakeBackend implements Backend {
     this.state.idle_lock_minutes = args.minutes;
   }
 
+  async reEnroll(args: { code: string }): Promise<void> {
+    this.record('re_enroll', args);
+    Object.assign(this.state, { sync_state: 'idle', sync_error: null });
+  }
+
   async onSyncProgress(handler: (p: SyncProgress) => void): Promise<() => void> {
     this.progressHandlers.add(handler);
     return () => this.progressHandlers.delete(handler);
