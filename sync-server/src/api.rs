@@ -206,6 +206,13 @@ async fn enroll<S: Storage>(
     ApiJson(request): ApiJson<EnrollRequest>,
 ) -> Result<Json<EnrollResponse>, ApiError> {
     check_protocol(Some(request.protocol))?;
+    if let Some(wait) = state.enrol_failures.retry_after(peer.ip(), std::time::Instant::now()) {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!("too many failed enrolments from this address: try again in {} seconds", wait.as_secs().max(1)),
+        ));
+    }
     let field_error = |field: &str, message: &str| {
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", format!("{field}: {message}"))
     };
@@ -227,7 +234,15 @@ async fn enroll<S: Storage>(
         token_expires_ms: now.saturating_add(state.settings.token_ttl_ms()),
     };
     let name = device.name.clone();
-    let enrolled = state.storage.enroll(&hash_enrollment_code(&request.code), device, now).await?;
+    let enrolled = match state.storage.enroll(&hash_enrollment_code(&request.code), device, now).await {
+        Ok(enrolled) => enrolled,
+        Err(e) => {
+            if matches!(e, crate::db::DbError::CodeInvalid) {
+                state.enrol_failures.failed(peer.ip(), std::time::Instant::now());
+            }
+            return Err(e.into());
+        }
+    };
     tracing::info!(device = %enrolled.device_id, "device enrolled");
     let site = enrolled.sites.first().map(|s| s.name.clone()).unwrap_or_default();
     let event = AuditEvent {

@@ -11,6 +11,7 @@
 pub mod api;
 pub mod db;
 pub mod error;
+pub mod limits;
 pub mod settings;
 pub mod time;
 pub mod tokens;
@@ -26,6 +27,8 @@ use tokio::net::TcpListener;
 pub struct AppState<S> {
     pub storage: S,
     pub settings: Settings,
+    /// Failed enrolment attempts per address.
+    pub enrol_failures: limits::FailureLimiter,
 }
 
 /// Serves the API on `listener` until `shutdown` completes.
@@ -35,7 +38,7 @@ pub async fn launch<S: Storage>(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let state = Arc::new(AppState { storage, settings });
+    let state = Arc::new(AppState { storage, settings, enrol_failures: limits::FailureLimiter::default() });
     let router = api::app(state);
     axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown)

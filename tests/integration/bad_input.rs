@@ -480,7 +480,30 @@ fn a_wrong_key_cannot_open_the_device_store_and_the_file_holds_no_plaintext() ->
     Ok(())
 }
 
+async fn repeated_failed_enrolments_are_rate_limited(backend: Backend) -> Result {
+    let server = TestServer::start_on(backend, Settings::default()).await?;
+    let http = reqwest::Client::new();
+    let enroll = |code: String| {
+        http.post(format!("{}/api/v1/enroll", server.url()))
+            .json(&json!({"code": code, "device_name": "Tab", "app_version": "1", "protocol": 1}))
+            .send()
+    };
+    for _ in 0..outpost_server::limits::MAX_FAILURES {
+        assert_eq!(enroll("AAAA-BBBB-CCCC".into()).await?.status().as_u16(), 401);
+    }
+    let good = server.enrollment_code(SITE_A).await?;
+    let response = enroll(good.clone()).await?;
+    assert_eq!(response.status().as_u16(), 429);
+    let body: Value = response.json().await?;
+    assert_eq!(code(&body), "rate_limited");
+    // The limited attempt did not consume the code, and syncing devices are not affected.
+    let device = SimDevice::enroll(&server, SITE_A).await;
+    assert!(device.is_err(), "new enrolments from this address wait");
+    server.stop().await
+}
+
 on_both_backends!(
+    repeated_failed_enrolments_are_rate_limited,
     malformed_and_mistyped_bodies,
     invalid_operations_reject_the_whole_batch_and_name_each_problem,
     tokens_missing_forged_expired_and_protocol_versions,
