@@ -9,7 +9,7 @@ use crate::tokens::{hash_enrollment_code, hash_token, new_token};
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, FromRequestParts, Query, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -23,6 +23,7 @@ use outpost_core::{Collection, DeviceId};
 use serde::Deserialize;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tower_http::set_header::SetResponseHeaderLayer;
 
 /// Every route, as `(method, path)`. The OpenAPI test checks this list against the document.
 pub const ROUTES: &[(&str, &str)] = &[
@@ -56,6 +57,12 @@ pub fn app<S: Storage>(state: Arc<AppState<S>>) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
+        // On every response: nothing is cached (replies hold client data), sniffed, framed, or
+        // leaked through the referrer.
+        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
         .with_state(state)
 }

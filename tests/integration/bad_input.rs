@@ -454,7 +454,16 @@ async fn the_server_keeps_serving_after_bad_requests(backend: Backend) -> Result
     assert_eq!(response.status().as_u16(), 404);
     let response = api.http.delete(format!("{}/api/v1/sync/push", api.url)).send().await?;
     assert_eq!(response.status().as_u16(), 405);
-    let health: Value = api.http.get(format!("{}/healthz", api.url)).send().await?.json().await?;
+    let response = api.http.get(format!("{}/healthz", api.url)).send().await?;
+    for (name, value) in [
+        ("cache-control", "no-store"),
+        ("x-content-type-options", "nosniff"),
+        ("x-frame-options", "DENY"),
+        ("referrer-policy", "no-referrer"),
+    ] {
+        assert_eq!(response.headers().get(name).and_then(|v| v.to_str().ok()), Some(value), "{name}");
+    }
+    let health: Value = response.json().await?;
     assert_eq!(health["status"], json!("ok"));
     api.device.create(Collection::Contacts, json!({"setting": "window", "occurred_at": "2026-11-25T10:00:00Z"}))?;
     api.device.sync().await?;
