@@ -328,6 +328,7 @@ async fn a_device_sets_refused_operations_aside_and_syncs_the_rest(backend: Back
         assert!(server.storage.record("contacts", id).await?.is_some());
     }
     assert!(server.storage.record("contacts", refused).await?.is_none());
+    assert!(a.with(|s| s.get(Collection::Contacts, refused))?.is_none(), "the refused record left the local data too");
     server.stop().await
 }
 

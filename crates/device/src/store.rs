@@ -44,7 +44,10 @@ impl fmt::Debug for StoreKey {
 
 /// Forward-only schema migrations. Never edit a shipped entry: append a new one.
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(include_str!("migrations/0001_initial.sql"))])
+    Migrations::new(vec![
+        M::up(include_str!("migrations/0001_initial.sql")),
+        M::up(include_str!("migrations/0002_server_state.sql")),
+    ])
 }
 
 /// What the device learnt when it enrolled.
@@ -332,7 +335,13 @@ impl DeviceStore {
              SELECT op_seq, op, ?2, ?3, ?4 FROM outbox WHERE op_seq = ?1",
             params![op_seq as i64, code, message, now as i64],
         )?;
+        let refused: Option<String> =
+            tx.query_row("SELECT op FROM outbox WHERE op_seq = ?1", [op_seq as i64], |r| r.get(0)).optional()?;
         tx.execute("DELETE FROM outbox WHERE op_seq = ?1", [op_seq as i64])?;
+        if let Some(refused) = refused {
+            let op: Op = serde_json::from_str(&refused)?;
+            rebuild_without_refused(&tx, &op, now)?;
+        }
         tx.commit()?;
         if moved == 0 {
             tracing::warn!(op_seq, "asked to quarantine an operation that is not in the outbox");
@@ -519,6 +528,13 @@ impl WriteBatch<'_> {
         };
         let merged =
             merge::apply(current.as_ref().map(|c| &c.state), &Change { stamp, kind: op.change_kind() }, mutability)?;
+        if let Some(stored) = &current {
+            if !has_pending(self.tx, collection.name(), id)? {
+                // The first local change of a record the server sent: keep the server's state
+                // so the change can be taken back if the server refuses it.
+                set_server_state(self.tx, collection.name(), id, Some(&serde_json::to_string(&stored.state)?))?;
+            }
+        }
         save_record(self.tx, collection.name(), id, Some(site), &merged.state, None, self.now)?;
         self.tx.execute(
             "INSERT INTO outbox (op_seq, collection, record_id, op, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -532,6 +548,62 @@ impl WriteBatch<'_> {
 pub(crate) struct StoredRecord {
     pub site_id: Option<SiteId>,
     pub state: RecordState,
+}
+
+fn has_pending(conn: &Connection, collection: &str, id: RecordId) -> Result<bool, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM outbox WHERE collection = ?1 AND record_id = ?2)")?
+        .query_row(params![collection, id.to_string()], |r| r.get(0))?)
+}
+
+fn set_server_state(conn: &Connection, collection: &str, id: RecordId, state: Option<&str>) -> Result<(), StoreError> {
+    conn.prepare_cached("UPDATE records SET server_state = ?3 WHERE collection = ?1 AND id = ?2")?.execute(params![
+        collection,
+        id.to_string(),
+        state
+    ])?;
+    Ok(())
+}
+
+/// Rebuilds a record after the server refused one of its changes: the server's last state (or
+/// nothing, for a record created here) with the changes still pending applied on top. A record
+/// that only existed through refused changes disappears from the local data (the refused
+/// change itself is kept in the rejected list).
+fn rebuild_without_refused(conn: &Connection, refused: &Op, now: u64) -> Result<(), StoreError> {
+    let Some(collection) = Collection::from_name(&refused.collection) else { return Ok(()) };
+    let id = refused.record_id;
+    let row: Option<(Option<String>, Option<String>)> = conn
+        .query_row(
+            "SELECT server_state, site_id FROM records WHERE collection = ?1 AND id = ?2",
+            params![collection.name(), id.to_string()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let Some((server_state, site)) = row else { return Ok(()) };
+    let mut state: Option<RecordState> = server_state.map(|s| serde_json::from_str(&s)).transpose()?;
+    let pending = pending_for(conn, collection.name(), id)?;
+    for op in &pending {
+        let change = Change { stamp: op.stamp, kind: op.change_kind() };
+        if let Ok(merged) = merge::apply(state.as_ref(), &change, collection.mutability()) {
+            state = Some(merged.state);
+        }
+    }
+    match state {
+        None => {
+            conn.execute(
+                "DELETE FROM records WHERE collection = ?1 AND id = ?2",
+                params![collection.name(), id.to_string()],
+            )?;
+        }
+        Some(state) => {
+            let site = site.map(|s| s.parse().map_err(|_| StoreError::Corrupt("site id".into()))).transpose()?;
+            save_record(conn, collection.name(), id, site, &state, None, now)?;
+            if pending.is_empty() {
+                set_server_state(conn, collection.name(), id, None)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 fn write_enrollment(conn: &Connection, server_url: &str, enrolled: &EnrollResponse) -> Result<(), StoreError> {
@@ -707,6 +779,50 @@ mod tests {
             )
             .expect("create");
         assert_eq!(store.pending_ops(10).expect("outbox").last().map(|o| (o.op_seq, o.record_id)), Some((3, later)));
+    }
+
+    #[test]
+    fn a_refused_change_is_taken_back_out_of_the_local_data() {
+        let (mut store, site) = enrolled();
+        // A contact created here and refused: it disappears locally, the refusal is kept.
+        let visit = store
+            .create(
+                Collection::Contacts,
+                site,
+                fields(json!({"setting": "window", "occurred_at": "2026-11-25T10:00:00Z"})),
+            )
+            .expect("create");
+        store.quarantine(1, "site_not_enrolled", "refused").expect("quarantine");
+        assert!(store.get(Collection::Contacts, visit).expect("get").is_none());
+        assert_eq!(store.rejected_ops().expect("rejected").len(), 1);
+
+        // A record the server sent, edited here, the edit refused: back to the server's state.
+        let client = RecordId(uuid::Uuid::from_bytes([7; 16]));
+        let server_stamp = Hlc::new(1_000, 0, DeviceId(uuid::Uuid::from_bytes([3; 16])));
+        let mut state = RecordState::default();
+        state.fields.insert("uic".into(), merge::FieldState { value: json!("MAIV287"), stamp: server_stamp });
+        state.fields.insert("gender".into(), merge::FieldState { value: json!("woman"), stamp: server_stamp });
+        let page = PullResponse {
+            records: vec![outpost_core::wire::PulledRecord {
+                seq: 1,
+                collection: "clients".into(),
+                record_id: client,
+                site_id: Some(site),
+                state: state.clone(),
+            }],
+            next_cursor: 1,
+            has_more: false,
+            remaining: 0,
+            server_time_ms: 1_000,
+        };
+        store.apply_pull(&page).expect("pull");
+        store.update(Collection::Clients, client, fields(json!({"gender": "man"}))).expect("edit");
+        store.update(Collection::Clients, client, fields(json!({"birth_year": 1987}))).expect("edit");
+        let refused = store.pending_ops(10).expect("outbox")[0].op_seq;
+        store.quarantine(refused, "invalid", "refused").expect("quarantine");
+        let now = store.get(Collection::Clients, client).expect("get").expect("still there");
+        assert_eq!(now.fields["gender"].value, json!("woman"), "the refused edit is gone");
+        assert_eq!(now.fields["birth_year"].value, json!(1987), "the other pending edit stays");
     }
 
     #[test]
