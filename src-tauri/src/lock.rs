@@ -126,9 +126,9 @@ pub fn derive_key(pin: &str, salt_hex: &str) -> Result<StoreKey, String> {
         .map_err(|_| "the lock file's salt is damaged".to_string())?;
     let params = argon2::Params::new(ARGON2_MEMORY_KIB, ARGON2_PASSES, 1, Some(32)).map_err(|e| e.to_string())?;
     let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
-    let mut key = [0u8; 32];
-    argon.hash_password_into(pin.as_bytes(), &salt, &mut key).map_err(|e| e.to_string())?;
-    Ok(StoreKey::from_bytes(key))
+    let mut key = zeroize::Zeroizing::new([0u8; 32]);
+    argon.hash_password_into(pin.as_bytes(), &salt, key.as_mut()).map_err(|e| e.to_string())?;
+    Ok(StoreKey::from_bytes(*key))
 }
 
 /// Deletes the local database and its journal files.

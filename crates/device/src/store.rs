@@ -22,7 +22,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 /// A 256-bit database key. The app derives it from the worker's PIN (Argon2id) and keeps it
 /// only in memory; it is never printed.
-#[derive(Clone)]
+/// The bytes are wiped from memory when the key is dropped.
+#[derive(Clone, zeroize::Zeroize, zeroize::ZeroizeOnDrop)]
 pub struct StoreKey([u8; 32]);
 
 impl StoreKey {
@@ -30,9 +31,9 @@ impl StoreKey {
         Self(bytes)
     }
 
-    fn pragma_value(&self) -> String {
-        let hex: String = self.0.iter().map(|b| format!("{b:02x}")).collect();
-        format!("\"x'{hex}'\"")
+    fn pragma_value(&self) -> zeroize::Zeroizing<String> {
+        let hex = zeroize::Zeroizing::new(self.0.iter().map(|b| format!("{b:02x}")).collect::<String>());
+        zeroize::Zeroizing::new(format!("\"x'{}'\"", hex.as_str()))
     }
 }
 
@@ -90,10 +91,11 @@ impl DeviceStore {
         let conn = Connection::open(path)?;
         // HMAC-SHA256 page authentication: as strong as SQLCipher's default SHA-512 here, and
         // hardware-accelerated on current x86 and ARM tablets. Fixed for the file's lifetime.
-        conn.execute_batch(&format!(
+        let pragma = zeroize::Zeroizing::new(format!(
             "PRAGMA key = {}; PRAGMA cipher_hmac_algorithm = HMAC_SHA256;",
-            key.pragma_value()
-        ))?;
+            key.pragma_value().as_str()
+        ));
+        conn.execute_batch(&pragma)?;
         // The key is only checked when the first page is read.
         match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)) {
             Ok(_) => {}
