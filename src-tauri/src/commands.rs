@@ -140,19 +140,22 @@ pub async fn enroll(
     if state.guard().lock.salt.is_some() {
         return Err(CommandError::new("already_enrolled", "this tablet is already enrolled"));
     }
-    // Enrol into a throw-away in-memory store; the real, encrypted store is created with the PIN.
-    let scratch = Mutex::new(DeviceStore::open_in_memory()?);
-    let client = SyncClient::new(&url)?;
-    let enrolled = client.enroll(&scratch, &code, name).await.map_err(|e| match e {
+    // Nothing is saved yet: the encrypted store is created with the PIN (`set_pin`).
+    let enrolled = SyncClient::new(&url)?.request_enrollment(&code, name).await.map_err(enrollment_error)?;
+    let mut inner = state.guard();
+    inner.pending_enrollment = Some(PendingEnrollment { url, enrolled, device_name: name.to_string() });
+    Ok(())
+}
+
+/// An enrolment refused by the server: a bad code, or a request it would not take.
+fn enrollment_error(e: outpost_device::SyncError) -> CommandError {
+    match e {
         outpost_device::SyncError::Unauthorized { message, .. } => {
             CommandError::new("enrollment_code_invalid", message)
         }
         outpost_device::SyncError::Rejected { message, .. } => CommandError::new("invalid", message),
         other => other.into(),
-    })?;
-    let mut inner = state.guard();
-    inner.pending_enrollment = Some(PendingEnrollment { url, enrolled, device_name: name.to_string() });
-    Ok(())
+    }
 }
 
 /// Connects an enrolled tablet again with a new one-time code (its token expired or was lost),
@@ -168,26 +171,14 @@ pub async fn re_enroll(app: tauri::AppHandle, state: State<'_, Arc<AppState>>, c
             .ok_or_else(|| CommandError::new("not_enrolled", "not enrolled"))?;
         (url, guard.device_name()?.unwrap_or_else(|| "Outpost tablet".into()))
     };
-    let client = SyncClient::new(&url)?;
-    let enrolled = client.request_enrollment(&code, &name).await.map_err(|e| match e {
-        outpost_device::SyncError::Unauthorized { message, .. } => {
-            CommandError::new("enrollment_code_invalid", message)
-        }
-        outpost_device::SyncError::Rejected { message, .. } => CommandError::new("invalid", message),
-        other => other.into(),
-    })?;
+    let enrolled = SyncClient::new(&url)?.request_enrollment(&code, &name).await.map_err(enrollment_error)?;
     {
         let mut guard = store.lock().unwrap_or_else(|p| p.into_inner());
         guard.re_enroll(&url, &enrolled)?;
     }
     drop(store);
     state.guard().sync.error = None;
-    let state = Arc::clone(&state);
-    tauri::async_runtime::spawn(async move {
-        if let Err(e) = crate::sync::run(&app, state).await {
-            tracing::info!(error = %e, "sync after re-enrolment did not complete; it will be retried");
-        }
-    });
+    crate::sync::spawn_once(app, Arc::clone(&state));
     Ok(())
 }
 
@@ -225,12 +216,7 @@ pub fn set_pin(app: tauri::AppHandle, state: State<'_, Arc<AppState>>, pin: Stri
     inner.store = Some(Arc::new(Mutex::new(store)));
     drop(inner);
     // The first sync brings the site's reference data (catalogue, kits) right away.
-    let state = Arc::clone(&state);
-    tauri::async_runtime::spawn(async move {
-        if let Err(e) = crate::sync::run(&app, state).await {
-            tracing::info!(error = %e, "first sync after enrolment did not complete; it will be retried");
-        }
-    });
+    crate::sync::spawn_once(app, Arc::clone(&state));
     Ok(())
 }
 

@@ -61,6 +61,16 @@ fn set_status(app: &tauri::AppHandle, state: &AppState, kind: &'static str, erro
     let _ = app.emit("sync-status", json!({"state": kind, "error": error}));
 }
 
+/// Starts one sync now without waiting for it (after enrolment, so the catalogue arrives at
+/// once); a failure is left to the background loop to retry.
+pub fn spawn_once(app: tauri::AppHandle, state: Arc<AppState>) {
+    tauri::async_runtime::spawn(async move {
+        if let Err(e) = run(&app, state).await {
+            tracing::info!(error = %e, "sync did not complete; it will be retried");
+        }
+    });
+}
+
 /// Syncs in the background while the app is unlocked: every interval when things go well
 /// (`OUTPOST_AUTO_SYNC_SECS`, default 120), backing off up to 15 minutes while the server
 /// cannot be reached, so the tablet catches up by itself when a connection returns.
