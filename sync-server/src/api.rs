@@ -6,6 +6,7 @@ use crate::db::{AuditEvent, Batch, DeviceAuth, NewDevice, Page, Storage, TokenCh
 use crate::error::ApiError;
 use crate::time::now_ms;
 use crate::tokens::{hash_enrollment_code, hash_token, new_token};
+use crate::{dashboard, web};
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, FromRequestParts, Query, Request, State};
 use axum::http::request::Parts;
@@ -32,6 +33,19 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/enroll"),
     ("post", "/api/v1/sync/push"),
     ("get", "/api/v1/sync/pull"),
+    ("post", "/api/v1/auth/login"),
+    ("get", "/api/v1/auth/me"),
+    ("post", "/api/v1/auth/logout"),
+    ("get", "/api/v1/dashboard/sites"),
+    ("get", "/api/v1/dashboard/indicators"),
+    ("get", "/api/v1/dashboard/trends"),
+    ("get", "/api/v1/dashboard/surveys"),
+    ("get", "/api/v1/dashboard/stock"),
+    ("get", "/api/v1/dashboard/devices"),
+    ("get", "/api/v1/dashboard/conflicts"),
+    ("post", "/api/v1/dashboard/conflicts/{id}/resolve"),
+    ("get", "/api/v1/dashboard/export/{kind}"),
+    ("get", "/api/v1/dashboard/audit"),
 ];
 
 /// The OpenAPI document, served as written in `docs/openapi.json`.
@@ -54,6 +68,21 @@ pub fn app<S: Storage>(state: Arc<AppState<S>>) -> Router {
         .route("/api/v1/enroll", post(enroll::<S>))
         .route("/api/v1/sync/push", post(push::<S>))
         .route("/api/v1/sync/pull", get(pull::<S>))
+        .route("/api/v1/auth/login", post(web::login::<S>))
+        .route("/api/v1/auth/me", get(web::me))
+        .route("/api/v1/auth/logout", post(web::logout::<S>))
+        .route("/api/v1/dashboard/sites", get(dashboard::sites::<S>))
+        .route("/api/v1/dashboard/indicators", get(dashboard::indicators::<S>))
+        .route("/api/v1/dashboard/trends", get(dashboard::trends::<S>))
+        .route("/api/v1/dashboard/surveys", get(dashboard::surveys::<S>))
+        .route("/api/v1/dashboard/stock", get(dashboard::stock::<S>))
+        .route("/api/v1/dashboard/devices", get(dashboard::devices::<S>))
+        .route("/api/v1/dashboard/conflicts", get(dashboard::conflicts::<S>))
+        .route("/api/v1/dashboard/conflicts/{id}/resolve", post(dashboard::resolve_conflict::<S>))
+        .route("/api/v1/dashboard/export/{kind}", get(dashboard::export::<S>))
+        .route("/api/v1/dashboard/audit", get(dashboard::audit_log::<S>))
+        .route("/", get(|| async { axum::response::Redirect::to("/dashboard/") }))
+        .nest_service("/dashboard", dashboard_files(&state.settings.dashboard_dir))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
@@ -65,6 +94,22 @@ pub fn app<S: Storage>(state: Arc<AppState<S>>) -> Router {
         .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
         .with_state(state)
+}
+
+/// The dashboard's files, with a CSP that allows only its own scripts, styles and images. An
+/// unknown path under it serves `index.html` (the page routes itself); `..` never leaves it.
+fn dashboard_files(dir: &std::path::Path) -> Router {
+    use tower_http::services::{ServeDir, ServeFile};
+    let index = dir.join("index.html");
+    let files = ServeDir::new(dir).fallback(ServeFile::new(index));
+    Router::new()
+        .fallback_service(files)
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+            ),
+        ))
 }
 
 async fn not_found() -> ApiError {
@@ -213,7 +258,7 @@ async fn enroll<S: Storage>(
     ApiJson(request): ApiJson<EnrollRequest>,
 ) -> Result<Json<EnrollResponse>, ApiError> {
     check_protocol(Some(request.protocol))?;
-    if let Some(wait) = state.enrol_failures.retry_after(peer.ip(), std::time::Instant::now()) {
+    if let Some(wait) = state.enrol_failures.retry_after(&peer.ip(), std::time::Instant::now()) {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",
@@ -245,7 +290,7 @@ async fn enroll<S: Storage>(
         Ok(enrolled) => enrolled,
         Err(e) => {
             if matches!(e, crate::db::DbError::CodeInvalid) {
-                state.enrol_failures.failed(peer.ip(), std::time::Instant::now());
+                state.enrol_failures.failed(&peer.ip(), std::time::Instant::now());
             }
             return Err(e.into());
         }

@@ -8,13 +8,17 @@
 //! Entry points made for tests: [`api::app`] builds the router without a socket and [`launch`]
 //! serves it on a listener the caller bound (port 0 in tests).
 
+pub mod accounts;
 pub mod api;
+pub mod dashboard;
 pub mod db;
 pub mod error;
 pub mod limits;
+pub mod reports;
 pub mod settings;
 pub mod time;
 pub mod tokens;
+pub mod web;
 
 use crate::db::Storage;
 use crate::settings::Settings;
@@ -29,6 +33,22 @@ pub struct AppState<S> {
     pub settings: Settings,
     /// Failed enrolment attempts per address.
     pub enrol_failures: limits::FailureLimiter,
+    /// Failed logins per address.
+    pub login_failures: limits::FailureLimiter,
+    /// Failed logins per account name.
+    pub account_failures: limits::FailureLimiter<String>,
+}
+
+impl<S> AppState<S> {
+    pub fn new(storage: S, settings: Settings) -> Self {
+        Self {
+            storage,
+            settings,
+            enrol_failures: limits::FailureLimiter::default(),
+            login_failures: limits::FailureLimiter::default(),
+            account_failures: limits::FailureLimiter::default(),
+        }
+    }
 }
 
 /// Serves the API on `listener` until `shutdown` completes.
@@ -38,7 +58,7 @@ pub async fn launch<S: Storage>(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let state = Arc::new(AppState { storage, settings, enrol_failures: limits::FailureLimiter::default() });
+    let state = Arc::new(AppState::new(storage, settings));
     let router = api::app(state);
     axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown)

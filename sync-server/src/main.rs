@@ -5,6 +5,7 @@
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
+use outpost_server::accounts::{self, Role};
 use outpost_server::db::{AnyStorage, AuditEvent, Storage, verify_audit_chain};
 use outpost_server::settings::{Settings, StorageSettings};
 use outpost_server::time::now_ms;
@@ -67,6 +68,13 @@ enum Command {
         #[command(subcommand)]
         action: SiteAction,
     },
+    /// Add, list, change or disable people's accounts (dashboard logins, workers' tablets).
+    User {
+        #[command(flatten)]
+        storage: StorageSettings,
+        #[command(subcommand)]
+        action: UserAction,
+    },
     /// Check the audit log's hash chain.
     Audit {
         #[command(flatten)]
@@ -84,6 +92,66 @@ enum Command {
         /// Hours the code stays valid.
         #[arg(long, default_value_t = 72, value_parser = clap::value_parser!(u64).range(1..=24 * 30))]
         valid_hours: u64,
+        /// The worker the tablet is for: removing them from the site later removes the site
+        /// from the tablet, and disabling them revokes it.
+        #[arg(long)]
+        user: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserAction {
+    /// Add a user. The password is read from standard input with --password-stdin; otherwise a
+    /// strong one is generated and printed once.
+    Add {
+        #[arg(long)]
+        username: String,
+        /// outreach_worker, room_staff, coordinator or admin.
+        #[arg(long)]
+        role: String,
+        /// A site the user works at (repeat for several; admins see every site).
+        #[arg(long = "site")]
+        sites: Vec<String>,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Every user with role, sites and status.
+    List,
+    /// Disable a user: no more logins, sessions end, their tablets are revoked.
+    Disable {
+        #[arg(long)]
+        username: String,
+    },
+    /// Change a user's role (their sessions end).
+    SetRole {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        role: String,
+    },
+    /// Give a user access to a site.
+    AddSite {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        site: String,
+    },
+    /// Remove a user from a site: their tablets stop receiving its records.
+    RemoveSite {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        site: String,
+    },
+    /// Set a new password (read from standard input); every session of the user ends.
+    Password {
+        #[arg(long)]
+        username: String,
+    },
+    /// Set up a TOTP second factor; prints the secret and an otpauth:// link for the app.
+    Totp {
+        #[arg(long)]
+        username: String,
     },
 }
 
@@ -134,7 +202,8 @@ async fn main() -> Result<()> {
         .init();
     match Cli::parse().command {
         Command::Serve { storage, settings, no_demo } => serve(storage, settings, no_demo).await,
-        Command::Enroll { storage, site, valid_hours } => enroll(storage, &site, valid_hours).await,
+        Command::Enroll { storage, site, valid_hours, user } => enroll(storage, &site, valid_hours, user).await,
+        Command::User { storage, action } => user(storage, action).await,
         Command::Migrate { storage } => {
             open(&storage).await?;
             eprintln!("The database at {} is up to date.", storage.describe());
@@ -172,16 +241,40 @@ async fn serve(storage_settings: StorageSettings, settings: Settings, no_demo: b
     outpost_server::launch(storage, settings, listener, shutdown).await.context("serving")
 }
 
-async fn enroll(storage_settings: StorageSettings, site: &str, valid_hours: u64) -> Result<()> {
+async fn enroll(storage_settings: StorageSettings, site: &str, valid_hours: u64, user: Option<String>) -> Result<()> {
     let storage = open(&storage_settings).await?;
     storage.seed_demo(now_ms()).await.context("creating the demo organisation")?;
+    let worker = match &user {
+        Some(name) => {
+            let stored = accounts::find_user(&storage, name)
+                .await
+                .map_err(db_error)?
+                .ok_or_else(|| anyhow::anyhow!("no user named {name:?} (see `outpost-server user list`)"))?;
+            if stored.user.disabled {
+                anyhow::bail!("the user {name:?} is disabled");
+            }
+            if stored.user.role != Role::Admin && !stored.user.sites.iter().any(|s| s.name == site) {
+                anyhow::bail!("the user {name:?} does not work at {site:?}; add the site first (`user add-site`)");
+            }
+            Some(stored.user.username)
+        }
+        None => None,
+    };
     let code = new_enrollment_code();
     let now = now_ms();
+    let code_hash = hash_enrollment_code(&code);
     let site = storage
-        .create_enrollment_code(site, &hash_enrollment_code(&code), now + valid_hours * 3600 * 1000, now)
+        .create_enrollment_code(site, &code_hash, now + valid_hours * 3600 * 1000, now)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    audit(&storage, "enrollment_code.create", site.id.to_string(), format!("valid {valid_hours} h")).await?;
+    if let Some(name) = &worker {
+        accounts::assign_code(&storage, &code_hash, name).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    let detail = match &worker {
+        Some(name) => format!("valid {valid_hours} h, for {name}"),
+        None => format!("valid {valid_hours} h"),
+    };
+    audit(&storage, "enrollment_code.create", site.id.to_string(), detail).await?;
     println!("{code}");
     eprintln!("One-time enrolment code for site \"{}\", valid for {valid_hours} hours.", site.name);
     Ok(())
@@ -316,6 +409,89 @@ async fn site(storage_settings: StorageSettings, action: SiteAction) -> Result<(
             audit(&storage, "site.add", site.id.to_string(), name.clone()).await?;
             println!("{}", site.id);
             eprintln!("Added site \"{name}\".");
+        }
+    }
+    Ok(())
+}
+
+fn read_password() -> Result<String> {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).context("reading the password from standard input")?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+fn parse_role(text: &str) -> Result<Role> {
+    Role::parse(text).ok_or_else(|| anyhow::anyhow!("{}", accounts::AccountError::UnknownRole(text.to_string())))
+}
+
+fn show(user: &accounts::User) {
+    let sites: Vec<&str> = user.sites.iter().map(|s| s.name.as_str()).collect();
+    let status = if user.disabled { "disabled" } else { "active" };
+    let totp = if user.totp { ", 2FA" } else { "" };
+    println!("{:<24} {:<16} {:<8}{totp}  {}", user.username, user.role.as_str(), status, sites.join(", "));
+}
+
+async fn user(storage_settings: StorageSettings, action: UserAction) -> Result<()> {
+    let storage = open(&storage_settings).await?;
+    let fail = |e: accounts::AccountError| anyhow::anyhow!("{e}");
+    match action {
+        UserAction::Add { username, role, sites, password_stdin } => {
+            let role = parse_role(&role)?;
+            let (password, generated) =
+                if password_stdin { (read_password()?, false) } else { (outpost_server::tokens::new_token(), true) };
+            let created =
+                accounts::create_user(&storage, &username, &password, role, &sites, now_ms()).await.map_err(fail)?;
+            let names: Vec<&str> = created.sites.iter().map(|s| s.name.as_str()).collect();
+            audit(&storage, "user.add", created.username.clone(), format!("{} at {}", role.as_str(), names.join(", ")))
+                .await?;
+            if generated {
+                println!("{password}");
+                eprintln!("Added {} ({}). The password above is shown only once.", created.username, role.as_str());
+            } else {
+                eprintln!("Added {} ({}).", created.username, role.as_str());
+            }
+        }
+        UserAction::List => {
+            let users = accounts::list_users(&storage).await.map_err(db_error)?;
+            if users.is_empty() {
+                eprintln!("No user yet: add one with `outpost-server user add`.");
+            }
+            users.iter().for_each(show);
+        }
+        UserAction::Disable { username } => {
+            let user = accounts::disable_user(&storage, &username, now_ms()).await.map_err(fail)?;
+            audit(&storage, "user.disable", user.username.clone(), "sessions ended, tablets revoked").await?;
+            show(&user);
+        }
+        UserAction::SetRole { username, role } => {
+            let role = parse_role(&role)?;
+            let user = accounts::set_role(&storage, &username, role).await.map_err(fail)?;
+            audit(&storage, "user.role", user.username.clone(), role.as_str()).await?;
+            show(&user);
+        }
+        UserAction::AddSite { username, site } => {
+            let user = accounts::add_site(&storage, &username, &site).await.map_err(fail)?;
+            audit(&storage, "user.site.add", user.username.clone(), site).await?;
+            show(&user);
+        }
+        UserAction::RemoveSite { username, site } => {
+            let user = accounts::remove_site(&storage, &username, &site).await.map_err(fail)?;
+            audit(&storage, "user.site.remove", user.username.clone(), site).await?;
+            show(&user);
+        }
+        UserAction::Password { username } => {
+            let password = read_password()?;
+            accounts::set_password(&storage, &username, &password).await.map_err(fail)?;
+            audit(&storage, "user.password", username.trim().to_lowercase(), "sessions ended").await?;
+            eprintln!("Password changed; every session of the user ended.");
+        }
+        UserAction::Totp { username } => {
+            let secret = accounts::enable_totp(&storage, &username).await.map_err(fail)?;
+            let name = username.trim().to_lowercase();
+            audit(&storage, "user.totp", name.clone(), "second factor set up").await?;
+            println!("{secret}");
+            eprintln!("otpauth://totp/Outpost:{name}?secret={secret}&issuer=Outpost");
+            eprintln!("Add this secret to the user's authenticator app; logins now ask for its 6-digit code.");
         }
     }
     Ok(())

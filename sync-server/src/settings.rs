@@ -79,6 +79,9 @@ pub struct Settings {
     /// Seconds a request may take before the server answers 408.
     #[arg(long, env = "OUTPOST_REQUEST_TIMEOUT_SECS", default_value_t = 60)]
     pub request_timeout_secs: u64,
+    /// Directory of the built dashboard (`npm run build` in `ui/` writes `ui/dist-dashboard`).
+    #[arg(long, env = "OUTPOST_DASHBOARD_DIR", default_value = "ui/dist-dashboard")]
+    pub dashboard_dir: PathBuf,
 }
 
 impl Default for Settings {
@@ -89,6 +92,7 @@ impl Default for Settings {
             token_ttl_days: 180,
             max_clock_ahead_ms: 5 * 60 * 1000,
             request_timeout_secs: 60,
+            dashboard_dir: PathBuf::from("ui/dist-dashboard"),
         }
     }
 }

@@ -6,3 +6,23 @@ use std::time::{SystemTime, UNIX_EPOCH};
 pub fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
+
+/// The UTC date of a moment, `YYYY-MM-DD`.
+pub fn date_of(ms: u64) -> String {
+    let moment = time::OffsetDateTime::UNIX_EPOCH + time::Duration::milliseconds(i64::try_from(ms).unwrap_or(i64::MAX));
+    format_date(moment.date())
+}
+
+/// `YYYY-MM-DD`.
+pub fn format_date(date: time::Date) -> String {
+    format!("{:04}-{:02}-{:02}", date.year(), u8::from(date.month()), date.day())
+}
+
+/// Parses `YYYY-MM-DD` (a real calendar date).
+pub fn parse_date(text: &str) -> Option<time::Date> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    if text.len() != 10 {
+        return None;
+    }
+    time::Date::parse(text, &format).ok()
+}

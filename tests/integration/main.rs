@@ -29,6 +29,7 @@ mod admin;
 mod app_e2e;
 mod bad_input;
 mod convergence;
+mod dashboard;
 mod migration;
 mod multi_instance;
 mod openapi;

@@ -1,6 +1,7 @@
 //! Test harness shared by the integration tests and the benchmarks: a real server on a loopback
 //! port over a real SQLite file, and simulated devices built on `outpost-device`.
 
+pub mod fixtures;
 pub mod webdriver;
 
 use anyhow::{Context, Result, anyhow};
@@ -391,3 +392,87 @@ pub fn built_binary(name: &str) -> Result<std::path::PathBuf> {
     }
     Ok(binary)
 }
+
+/// A dashboard user's browser, reduced to what the API sees: the session cookie and the CSRF
+/// token from login.
+pub struct WebClient {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub cookie: Option<String>,
+    pub csrf: Option<String>,
+}
+
+impl WebClient {
+    pub fn new(base: &str) -> Self {
+        Self { base: base.to_string(), http: reqwest::Client::new(), cookie: None, csrf: None }
+    }
+
+    /// Logs in; returns the response status and body.
+    pub async fn login(&mut self, username: &str, password: &str, totp: Option<&str>) -> Result<(u16, Value)> {
+        let mut body = serde_json::json!({"username": username, "password": password});
+        if let Some(code) = totp {
+            body["totp"] = serde_json::json!(code);
+        }
+        let response = self.http.post(format!("{}/api/v1/auth/login", self.base)).json(&body).send().await?;
+        let status = response.status().as_u16();
+        if let Some(cookie) = response.headers().get("set-cookie").and_then(|v| v.to_str().ok()) {
+            self.cookie = cookie.split(';').next().map(str::to_string);
+        }
+        let value: Value = response.json().await.unwrap_or(Value::Null);
+        if let Some(csrf) = value.get("csrf_token").and_then(Value::as_str) {
+            self.csrf = Some(csrf.to_string());
+        }
+        Ok((status, value))
+    }
+
+    /// Adds a user with the admin CLI's code path and logs in as them.
+    pub async fn logged_in(
+        server: &TestServer,
+        username: &str,
+        role: outpost_server::accounts::Role,
+        sites: &[&str],
+    ) -> Result<Self> {
+        let sites: Vec<String> = sites.iter().map(|s| s.to_string()).collect();
+        outpost_server::accounts::create_user(&server.storage, username, TEST_PASSWORD, role, &sites, now_ms())
+            .await
+            .map_err(|e| anyhow!("{e}"))?;
+        let mut client = Self::new(&server.url());
+        let (status, body) = client.login(username, TEST_PASSWORD, None).await?;
+        anyhow::ensure!(status == 200, "login as {username} failed: {status} {body}");
+        Ok(client)
+    }
+
+    fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(cookie) = &self.cookie {
+            request = request.header("cookie", cookie);
+        }
+        if let Some(csrf) = &self.csrf {
+            request = request.header("x-csrf-token", csrf);
+        }
+        request
+    }
+
+    /// GET `path`: status and body text.
+    pub async fn get(&self, path: &str) -> Result<(u16, String)> {
+        let response = self.request(reqwest::Method::GET, path).send().await?;
+        Ok((response.status().as_u16(), response.text().await?))
+    }
+
+    /// GET `path` as JSON, requiring 200.
+    pub async fn get_json(&self, path: &str) -> Result<Value> {
+        let (status, text) = self.get(path).await?;
+        anyhow::ensure!(status == 200, "GET {path}: {status} {text}");
+        Ok(serde_json::from_str(&text)?)
+    }
+
+    /// POST JSON to `path`: status and body.
+    pub async fn post(&self, path: &str, body: &Value) -> Result<(u16, Value)> {
+        let response = self.request(reqwest::Method::POST, path).json(body).send().await?;
+        let status = response.status().as_u16();
+        Ok((status, response.json().await.unwrap_or(Value::Null)))
+    }
+}
+
+/// The password every test account gets.
+pub const TEST_PASSWORD: &str = "river-stone-42-lantern";

@@ -2,6 +2,7 @@
 //! embedded default, [`sqlite::SqliteStorage`]) and PostgreSQL. Handlers are generic over it.
 
 pub mod postgres;
+pub mod sql;
 pub mod sqlite;
 
 use outpost_core::Collection;
@@ -226,6 +227,15 @@ pub trait Storage: Send + Sync + 'static {
 
     /// Loads an export into this database, which must hold no organisation yet. One transaction.
     fn import(&self, dump: Dump) -> impl Future<Output = Result<(), DbError>> + Send;
+
+    /// The SQL flavour, for the shared SQL of [`sql`].
+    fn dialect(&self) -> sql::Dialect;
+
+    /// Runs one read-only query.
+    fn query(&self, statement: sql::Statement) -> impl Future<Output = Result<Vec<sql::Row>, DbError>> + Send;
+
+    /// Runs statements in one transaction; returns the rows each changed.
+    fn execute(&self, statements: Vec<sql::Statement>) -> impl Future<Output = Result<Vec<u64>, DbError>> + Send;
 }
 
 /// An audit entry to append: who did what to what, from where.
@@ -667,6 +677,18 @@ impl Storage for AnyStorage {
     }
     async fn import(&self, dump: Dump) -> Result<(), DbError> {
         delegate!(self, s => s.import(dump))
+    }
+    fn dialect(&self) -> sql::Dialect {
+        match self {
+            AnyStorage::Sqlite(_) => sql::Dialect::Sqlite,
+            AnyStorage::Postgres(_) => sql::Dialect::Postgres,
+        }
+    }
+    async fn query(&self, statement: sql::Statement) -> Result<Vec<sql::Row>, DbError> {
+        delegate!(self, s => s.query(statement))
+    }
+    async fn execute(&self, statements: Vec<sql::Statement>) -> Result<Vec<u64>, DbError> {
+        delegate!(self, s => s.execute(statements))
     }
 }
 

@@ -10,6 +10,7 @@
 //! so they become visible in the order they were handed out: a device pulling `seq > cursor`
 //! never skips a change that commits late.
 
+use super::sql::{Dialect, Row as SqlRow, SqlValue, Statement};
 use super::{
     AUDIT_GENESIS, AuditEvent, AuditRow, Batch, CodeRow, ConflictDumpRow, ConflictRow, DUMP_FORMAT, DbError,
     DeviceAuth, DeviceInfo, DeviceRow, DeviceSiteRow, Dump, Enrolled, MAX_OP_SEQ_JUMP, NewDevice, OrgRow, Page,
@@ -23,13 +24,64 @@ use outpost_core::{Collection, DeviceId, OrgId, RecordId, SiteId};
 use std::collections::HashMap;
 use std::str::FromStr;
 use tokio_postgres::error::SqlState;
+use tokio_postgres::types::Type;
 use tokio_postgres::{IsolationLevel, NoTls};
 use uuid::Uuid;
+
+type PgParam = Box<dyn tokio_postgres::types::ToSql + Sync + Send>;
+
+/// Parameters with the PostgreSQL types their values have (text, bigint, double precision).
+fn pg_params(values: &[SqlValue]) -> (Vec<Type>, Vec<PgParam>) {
+    values
+        .iter()
+        .map(|v| -> (Type, PgParam) {
+            match v {
+                SqlValue::Null => (Type::TEXT, Box::new(None::<String>)),
+                SqlValue::Int(i) => (Type::INT8, Box::new(*i)),
+                SqlValue::Real(r) => (Type::FLOAT8, Box::new(*r)),
+                SqlValue::Text(t) => (Type::TEXT, Box::new(t.clone())),
+            }
+        })
+        .unzip()
+}
+
+fn params_ref(params: &[PgParam]) -> Vec<&(dyn tokio_postgres::types::ToSql + Sync)> {
+    params.iter().map(|p| p.as_ref() as &(dyn tokio_postgres::types::ToSql + Sync)).collect()
+}
+
+fn from_pg_row(row: &tokio_postgres::Row) -> Result<SqlRow, DbError> {
+    let mut values = Vec::with_capacity(row.len());
+    for (i, column) in row.columns().iter().enumerate() {
+        let t = column.type_();
+        let value = if *t == Type::INT8 {
+            row.get::<_, Option<i64>>(i).map(SqlValue::Int)
+        } else if *t == Type::INT4 {
+            row.get::<_, Option<i32>>(i).map(|v| SqlValue::Int(v.into()))
+        } else if *t == Type::INT2 {
+            row.get::<_, Option<i16>>(i).map(|v| SqlValue::Int(v.into()))
+        } else if *t == Type::BOOL {
+            row.get::<_, Option<bool>>(i).map(SqlValue::from)
+        } else if *t == Type::FLOAT8 {
+            row.get::<_, Option<f64>>(i).map(SqlValue::Real)
+        } else if *t == Type::FLOAT4 {
+            row.get::<_, Option<f32>>(i).map(|v| SqlValue::Real(v.into()))
+        } else if *t == Type::UUID {
+            row.get::<_, Option<Uuid>>(i).map(|v| SqlValue::Text(v.to_string()))
+        } else if *t == Type::TEXT || *t == Type::VARCHAR || *t == Type::NAME || *t == Type::BPCHAR {
+            row.get::<_, Option<String>>(i).map(SqlValue::Text)
+        } else {
+            return Err(DbError::Backend(format!("column {} has type {t}: cast it in the query", column.name())));
+        };
+        values.push(value.unwrap_or(SqlValue::Null));
+    }
+    Ok(values)
+}
 
 /// Forward-only migrations, applied in order under an advisory lock.
 const MIGRATIONS: &[(i32, &str)] = &[
     (1, include_str!("../../migrations/postgres/0001_initial.sql")),
     (2, include_str!("../../migrations/postgres/0002_audit.sql")),
+    (3, include_str!("../../migrations/postgres/0003_accounts.sql")),
 ];
 
 /// Advisory lock key that serialises migrations between instances starting together.
@@ -278,6 +330,13 @@ impl Storage for PgStorage {
         tx.execute("INSERT INTO device_sites (device_id, site_id) VALUES ($1, $2)", &[&device_id, &site]).await?;
         tx.execute("UPDATE enrollment_codes SET device_id = $2 WHERE code_hash = $1", &[&code_hash, &device_id])
             .await?;
+        // A code issued for a worker ties the device to them: removing the worker from a site
+        // later removes the site from their devices.
+        tx.execute(
+            "UPDATE devices SET user_id = (SELECT user_id FROM enrollment_codes WHERE code_hash = $1) WHERE id = $2",
+            &[&code_hash, &device_id],
+        )
+        .await?;
         let org_row = tx.query_one("SELECT name, uic_scheme::text FROM orgs WHERE id = $1", &[&org]).await?;
         let site_name: String = tx.query_one("SELECT name FROM sites WHERE id = $1", &[&site]).await?.get(0);
         tx.commit().await?;
@@ -817,6 +876,31 @@ impl Storage for PgStorage {
             records,
             conflicts,
         })
+    }
+
+    fn dialect(&self) -> Dialect {
+        Dialect::Postgres
+    }
+
+    async fn query(&self, statement: Statement) -> Result<Vec<SqlRow>, DbError> {
+        let client = self.pool.get().await?;
+        let (types, params) = pg_params(&statement.params);
+        let prepared = client.prepare_typed_cached(&statement.sql, &types).await?;
+        let rows = client.query(&prepared, &params_ref(&params)).await?;
+        rows.iter().map(from_pg_row).collect()
+    }
+
+    async fn execute(&self, statements: Vec<Statement>) -> Result<Vec<u64>, DbError> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        let mut changed = Vec::with_capacity(statements.len());
+        for statement in &statements {
+            let (types, params) = pg_params(&statement.params);
+            let prepared = tx.prepare_typed_cached(&statement.sql, &types).await?;
+            changed.push(tx.execute(&prepared, &params_ref(&params)).await?);
+        }
+        tx.commit().await?;
+        Ok(changed)
     }
 
     async fn import(&self, dump: Dump) -> Result<(), DbError> {

@@ -4,6 +4,7 @@
 //! the blocking thread pool so the async runtime keeps serving. Every method is a single
 //! transaction; a push is `BEGIN IMMEDIATE` so its sequence numbers are assigned in commit order.
 
+use super::sql::{Dialect, Row, SqlValue, Statement};
 use super::{
     AUDIT_GENESIS, AuditEvent, AuditRow, Batch, CodeRow, ConflictDumpRow, ConflictRow, DUMP_FORMAT, DbError,
     DeviceAuth, DeviceInfo, DeviceRow, DeviceSiteRow, Dump, Enrolled, MAX_OP_SEQ_JUMP, NewDevice, OrgRow, Page,
@@ -23,6 +24,7 @@ pub fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(include_str!("../../migrations/sqlite/0001_initial.sql")),
         M::up(include_str!("../../migrations/sqlite/0002_audit.sql")),
+        M::up(include_str!("../../migrations/sqlite/0003_accounts.sql")),
     ])
 }
 
@@ -128,6 +130,26 @@ fn query_rows<T>(
         out.push(map(row)?);
     }
     Ok(out)
+}
+
+fn to_sql(value: &SqlValue) -> rusqlite::types::Value {
+    use rusqlite::types::Value;
+    match value {
+        SqlValue::Null => Value::Null,
+        SqlValue::Int(i) => Value::Integer(*i),
+        SqlValue::Real(r) => Value::Real(*r),
+        SqlValue::Text(t) => Value::Text(t.clone()),
+    }
+}
+
+fn from_sql(value: rusqlite::types::ValueRef<'_>) -> SqlValue {
+    use rusqlite::types::ValueRef;
+    match value {
+        ValueRef::Null => SqlValue::Null,
+        ValueRef::Integer(i) => SqlValue::Int(i),
+        ValueRef::Real(r) => SqlValue::Real(r),
+        ValueRef::Text(t) | ValueRef::Blob(t) => SqlValue::Text(String::from_utf8_lossy(t).into_owned()),
+    }
 }
 
 struct Stored {
@@ -305,6 +327,12 @@ impl Storage for SqliteStorage {
             tx.execute(
                 "UPDATE enrollment_codes SET used_ms = ?2, device_id = ?3 WHERE code_hash = ?1",
                 params![code_hash, now_ms as i64, device_id.to_string()],
+            )?;
+            // A code issued for a worker ties the device to them: removing the worker from a
+            // site later removes the site from their devices.
+            tx.execute(
+                "UPDATE devices SET user_id = (SELECT user_id FROM enrollment_codes WHERE code_hash = ?1) WHERE id = ?2",
+                params![code_hash, device_id.to_string()],
             )?;
             let (org_name, scheme): (String, String) =
                 tx.query_row("SELECT name, uic_scheme FROM orgs WHERE id = ?1", [&org_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
@@ -826,6 +854,44 @@ impl Storage for SqliteStorage {
                 records,
                 conflicts,
             })
+        })
+        .await
+    }
+
+    fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
+    }
+
+    async fn query(&self, statement: Statement) -> Result<Vec<Row>, DbError> {
+        self.run(move |conn| {
+            let mut stmt = conn.prepare_cached(&statement.sql)?;
+            let columns = stmt.column_count();
+            let mut rows = stmt.query(rusqlite::params_from_iter(statement.params.iter().map(to_sql)))?;
+            let mut out = Vec::new();
+            while let Some(row) = rows.next()? {
+                let mut values = Vec::with_capacity(columns);
+                for i in 0..columns {
+                    values.push(from_sql(row.get_ref(i)?));
+                }
+                out.push(values);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn execute(&self, statements: Vec<Statement>) -> Result<Vec<u64>, DbError> {
+        self.run(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let mut changed = Vec::with_capacity(statements.len());
+            for statement in &statements {
+                let n = tx
+                    .prepare_cached(&statement.sql)?
+                    .execute(rusqlite::params_from_iter(statement.params.iter().map(to_sql)))?;
+                changed.push(n as u64);
+            }
+            tx.commit()?;
+            Ok(changed)
         })
         .await
     }

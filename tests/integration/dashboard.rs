@@ -1,0 +1,376 @@
+//! The dashboard API against the hand-counted fixture (both backends), the authorisation matrix
+//! over every route, and attacks on sessions, logins and files.
+
+use outpost_core::Collection;
+use outpost_server::accounts::{self, Role};
+use outpost_server::db::Storage;
+use outpost_server::settings::Settings;
+use outpost_server::time::now_ms;
+use outpost_tests::fixtures::{self, EXPECTED, FROM, TO};
+use outpost_tests::{Backend, SITE_A, SITE_B, SimDevice, TEST_PASSWORD, TestServer, WebClient};
+use serde_json::{Value, json};
+
+type Result = anyhow::Result<()>;
+
+fn indicator<'a>(report: &'a Value, key: &str) -> &'a Value {
+    report["indicators"].as_array().and_then(|all| all.iter().find(|i| i["key"] == key)).unwrap_or(&Value::Null)
+}
+
+fn breakdown(report: &Value, key: &str, dimension: &str) -> Vec<(String, Value)> {
+    indicator(report, key)["breakdowns"]
+        .as_array()
+        .and_then(|b| b.iter().find(|b| b["dimension"] == dimension))
+        .and_then(|b| b["rows"].as_array())
+        .map(|rows| rows.iter().map(|r| (r["key"].as_str().unwrap_or("").to_string(), r["value"].clone())).collect())
+        .unwrap_or_default()
+}
+
+async fn the_dashboard_reports_the_fixture(backend: Backend) -> Result {
+    let server = TestServer::start_on(backend, Settings::default()).await?;
+    let fixture = fixtures::load(&server).await?;
+    let web = WebClient::logged_in(&server, "coord", Role::Coordinator, &[SITE_A, SITE_B]).await?;
+    let period = format!("from={FROM}&to={TO}");
+
+    let on = web.get_json(&format!("/api/v1/dashboard/indicators?{period}")).await?;
+    let off = web.get_json(&format!("/api/v1/dashboard/indicators?{period}&suppress=false")).await?;
+    for (key, suppressed_value, raw) in EXPECTED {
+        let shown = indicator(&on, key);
+        match suppressed_value {
+            Some(v) => assert_eq!(shown["value"].as_f64(), Some(*v), "{key} (suppression on): {shown}"),
+            None => assert_eq!(
+                (shown["value"].clone(), shown["suppressed"].clone()),
+                (Value::Null, json!(true)),
+                "{key} hidden"
+            ),
+        }
+        assert_eq!(indicator(&off, key)["value"].as_f64(), Some(*raw), "{key} (suppression off)");
+    }
+    assert_eq!(indicator(&on, "syringes_per_pwid_per_year")["coverage"], "low");
+    // A client seen at both sites counts once in the total and once at each site.
+    let sites: Vec<f64> = breakdown(&off, "people_reached", "site").iter().filter_map(|(_, v)| v.as_f64()).collect();
+    assert_eq!(sites.iter().sum::<f64>(), 8.0, "5 at the drop-in centre + 3 on the street, c1 at both: {sites:?}");
+    let genders = breakdown(&off, "people_reached", "gender");
+    assert!(
+        genders.contains(&("man".into(), json!(4.0))) && genders.contains(&("woman".into(), json!(2.0))),
+        "{genders:?}"
+    );
+    assert!(breakdown(&on, "people_reached", "gender").iter().all(|(_, v)| v.is_null()), "cells under 5 are hidden");
+    let settings = breakdown(&on, "contacts", "setting");
+    assert!(settings.contains(&("nightlife".into(), json!(8.0))), "1 contact + 7 tallied people: {settings:?}");
+    let groups = breakdown(&off, "people_reached", "key_group");
+    assert!(groups.contains(&("injects_drugs".into(), json!(4.0))), "{groups:?}");
+
+    let trends = web.get_json(&format!("/api/v1/dashboard/trends?{period}")).await?;
+    assert_eq!(trends["months"][0]["month"], "2026-10");
+    assert_eq!(trends["months"][0]["contacts"], 12);
+    assert_eq!(trends["months"][0]["syringes_returned"], 25);
+
+    let surveys = web.get_json(&format!("/api/v1/dashboard/surveys?{period}")).await?;
+    assert_eq!(surveys["responses"], 5);
+    let text = surveys.to_string();
+    assert!(
+        text.contains("\"very_well\",\"count\":3") || text.contains("\"count\":3,\"value\":\"very_well\""),
+        "{text}"
+    );
+    assert!(!text.contains("opening hours"), "free text is never sent");
+    let one_site = web.get_json(&format!("/api/v1/dashboard/surveys?{period}&site={}", fixture.b.site_id())).await?;
+    assert_eq!(one_site["hidden"], true, "fewer than 5 responses at the street team");
+
+    let stock = web.get_json("/api/v1/dashboard/stock").await?;
+    let level = stock["levels"]
+        .as_array()
+        .and_then(|l| {
+            l.iter().find(|l| l["commodity"] == "syringe_1ml" && l["site_id"] == fixture.a.site_id().to_string())
+        })
+        .cloned()
+        .unwrap_or(Value::Null);
+    assert_eq!(level["level"], 870, "1000 received − 130 given (one reversal): {level}");
+
+    let devices = web.get_json("/api/v1/dashboard/devices").await?;
+    assert_eq!(devices.as_array().map(Vec::len), Some(3));
+
+    // Exports: the period's contacts only, and the indicator report with suppressed cells.
+    let (status, csv) = web.get(&format!("/api/v1/dashboard/export/contacts?{period}&format=csv")).await?;
+    assert_eq!(status, 200);
+    assert_eq!(csv.lines().count(), 13, "a header and 12 contacts:\n{csv}");
+    assert!(csv.starts_with("contact_id,site,occurred_at,setting,client_code"));
+    let (_, report) = web.get(&format!("/api/v1/dashboard/export/indicators?{period}")).await?;
+    assert!(report.contains("new_clients,,,<5,"), "{report}");
+    let response = web
+        .http
+        .get(format!("{}/api/v1/dashboard/export/distributions?{period}&format=xlsx", server.url()))
+        .header("cookie", web.cookie.clone().unwrap_or_default())
+        .send()
+        .await?;
+    assert_eq!(response.status(), 200);
+    assert!(
+        response.headers()["content-disposition"]
+            .to_str()?
+            .contains("outpost-distributions-2026-10-01-2026-10-31.xlsx")
+    );
+    assert!(response.bytes().await?.starts_with(b"PK"), "an XLSX file is a zip");
+
+    // The conflict: both values, who and when; revert writes the losing value back.
+    let open = web.get_json("/api/v1/dashboard/conflicts").await?;
+    let conflicts = open.as_array().cloned().unwrap_or_default();
+    assert_eq!(conflicts.len(), 1, "{open}");
+    let conflict = &conflicts[0];
+    assert_eq!(conflict["field"], "note");
+    assert!(conflict["winner"]["device_id"].is_string() && conflict["loser"]["at_ms"].is_u64());
+    let loser = conflict["loser"]["value"].clone();
+    let id = conflict["id"].as_i64().unwrap_or(0);
+    let (status, resolved) =
+        web.post(&format!("/api/v1/dashboard/conflicts/{id}/resolve"), &json!({"action": "revert"})).await?;
+    assert_eq!(status, 200, "{resolved}");
+    assert_eq!(resolved["resolution"], "reverted");
+    let (status, again) =
+        web.post(&format!("/api/v1/dashboard/conflicts/{id}/resolve"), &json!({"action": "accept"})).await?;
+    assert_eq!((status, again["code"].clone()), (409, json!("conflict")));
+    assert_eq!(web.get_json("/api/v1/dashboard/conflicts").await?, json!([]));
+    fixture.a.sync().await?;
+    fixture.a2.sync().await?;
+    let record_id: outpost_core::RecordId = conflict["record_id"].as_str().unwrap_or("").parse()?;
+    for device in [&fixture.a, &fixture.a2] {
+        let state =
+            device.with(|s| s.get(Collection::Contacts, record_id))?.ok_or_else(|| anyhow::anyhow!("contact"))?;
+        assert_eq!(state.values()["note"], loser, "every tablet receives the restored value");
+    }
+    outpost_tests::assert_converged(&server, &[&fixture.a, &fixture.a2]).await?;
+
+    // Exports, logins and resolutions are audited; the chain still verifies.
+    let rows = server.storage.audit_log().await?;
+    for action in ["login", "export", "conflict.resolve"] {
+        assert!(rows.iter().any(|r| r.action == action), "{action} is audited");
+    }
+    outpost_server::db::verify_audit_chain(&rows).map_err(|e| anyhow::anyhow!("{e}"))?;
+    server.stop().await
+}
+
+on_both_backends!(the_dashboard_reports_the_fixture);
+
+/// Who may call what. Every route of `ROUTES` must have a row: a new endpoint without one fails.
+const MATRIX: &[(&str, &str, [u16; 8])] = &[
+    // anonymous, device token, outreach worker, room staff, coordinator (site A), admin, coordinator of site B only, logged-out session
+    ("get", "/healthz", [200, 200, 200, 200, 200, 200, 200, 200]),
+    ("get", "/api/v1/openapi.json", [200, 200, 200, 200, 200, 200, 200, 200]),
+    ("post", "/api/v1/enroll", [401, 401, 401, 401, 401, 401, 401, 401]),
+    ("post", "/api/v1/sync/push", [401, 200, 401, 401, 401, 401, 401, 401]),
+    ("get", "/api/v1/sync/pull", [401, 200, 401, 401, 401, 401, 401, 401]),
+    ("post", "/api/v1/auth/login", [401, 401, 401, 401, 401, 401, 401, 401]),
+    ("get", "/api/v1/auth/me", [401, 401, 200, 200, 200, 200, 200, 401]),
+    ("post", "/api/v1/auth/logout", [401, 401, 204, 204, 204, 204, 204, 401]),
+    ("get", "/api/v1/dashboard/sites", [401, 401, 403, 403, 200, 200, 200, 401]),
+    ("get", "/api/v1/dashboard/indicators", [401, 401, 403, 403, 200, 200, 403, 401]),
+    ("get", "/api/v1/dashboard/trends", [401, 401, 403, 403, 200, 200, 403, 401]),
+    ("get", "/api/v1/dashboard/surveys", [401, 401, 403, 403, 200, 200, 403, 401]),
+    ("get", "/api/v1/dashboard/stock", [401, 401, 403, 403, 200, 200, 403, 401]),
+    ("get", "/api/v1/dashboard/devices", [401, 401, 403, 403, 200, 200, 200, 401]),
+    ("get", "/api/v1/dashboard/conflicts", [401, 401, 403, 403, 200, 200, 200, 401]),
+    ("post", "/api/v1/dashboard/conflicts/{id}/resolve", [401, 401, 403, 403, 404, 404, 404, 401]),
+    ("get", "/api/v1/dashboard/export/{kind}", [401, 401, 403, 403, 200, 200, 403, 401]),
+    ("get", "/api/v1/dashboard/audit", [401, 401, 403, 403, 403, 200, 403, 401]),
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_answers_every_role_as_the_matrix_says() -> Result {
+    for (method, path) in outpost_server::api::ROUTES {
+        assert!(MATRIX.iter().any(|(m, p, _)| m == method && p == path), "no authorisation row for {method} {path}");
+    }
+    let server = TestServer::start_on(Backend::Sqlite, Settings::default()).await?;
+    let device = SimDevice::enroll(&server, SITE_A).await?;
+    let token = device.with(|s| s.identity().map(|i| i.token.clone())).unwrap_or_default();
+    let site_a = device.site_id();
+    let mut sessions = Vec::new();
+    for (name, role, sites) in [
+        ("worker", Role::OutreachWorker, vec![SITE_A]),
+        ("window", Role::RoomStaff, vec![SITE_A]),
+        ("coord", Role::Coordinator, vec![SITE_A]),
+        ("admin", Role::Admin, vec![]),
+        ("coordb", Role::Coordinator, vec![SITE_B]),
+    ] {
+        sessions.push(WebClient::logged_in(&server, name, role, &sites).await?);
+    }
+    let mut ended = WebClient::logged_in(&server, "ended", Role::Admin, &[]).await?;
+    ended.post("/api/v1/auth/logout", &json!({})).await?;
+    ended.csrf = ended.csrf.take();
+
+    let http = reqwest::Client::new();
+    for (method, path, expected) in MATRIX {
+        for (who, want) in expected.iter().enumerate() {
+            // Each caller gets a fresh login for logout, so later rows still have a session.
+            let concrete = path.replace("{id}", "999999").replace("{kind}", "contacts");
+            let query =
+                if concrete.starts_with("/api/v1/dashboard/") && *method == "get" && !concrete.ends_with("/audit") {
+                    format!("?site={site_a}")
+                } else if concrete == "/api/v1/sync/pull" {
+                    "?after=0".to_string()
+                } else {
+                    String::new()
+                };
+            let url = format!("{}{concrete}{query}", server.url());
+            let mut request = if *method == "post" { http.post(&url) } else { http.get(&url) };
+            let body = match concrete.as_str() {
+                "/api/v1/auth/login" => json!({"username": "nobody", "password": "wrong-password-123"}),
+                "/api/v1/enroll" => {
+                    json!({"code": "AAAA-BBBB-CCCC", "device_name": "x", "app_version": "1", "protocol": 1})
+                }
+                "/api/v1/sync/push" => json!({"ops": []}),
+                p if p.ends_with("/resolve") => json!({"action": "accept"}),
+                _ => json!({}),
+            };
+            if *method == "post" {
+                request = request.json(&body);
+            }
+            if concrete.starts_with("/api/v1/sync/") {
+                request = request.header("outpost-protocol", "1");
+            }
+            match who {
+                1 => request = request.bearer_auth(&token),
+                2..=6 => {
+                    let mut client = &sessions[who - 2];
+                    let fresh;
+                    if concrete == "/api/v1/auth/logout" {
+                        let mut c = WebClient::new(&server.url());
+                        let name = ["worker", "window", "coord", "admin", "coordb"][who - 2];
+                        c.login(name, TEST_PASSWORD, None).await?;
+                        fresh = c;
+                        client = &fresh;
+                    }
+                    request = request
+                        .header("cookie", client.cookie.clone().unwrap_or_default())
+                        .header("x-csrf-token", client.csrf.clone().unwrap_or_default());
+                }
+                7 => {
+                    request = request
+                        .header("cookie", ended.cookie.clone().unwrap_or_default())
+                        .header("x-csrf-token", ended.csrf.clone().unwrap_or_default())
+                }
+                _ => {}
+            }
+            let status = request.send().await?.status().as_u16();
+            assert_eq!(status, *want, "{method} {path} as caller #{who}");
+        }
+    }
+    server.stop().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logins_resist_guessing_and_forged_requests() -> Result {
+    let server = TestServer::start_on(Backend::Sqlite, Settings::default()).await?;
+    accounts::create_user(&server.storage, "olena", TEST_PASSWORD, Role::Coordinator, &[SITE_A.into()], now_ms())
+        .await?;
+    let mut web = WebClient::new(&server.url());
+    // Brute force: ten wrong passwords, then even the right one is refused for a while.
+    for _ in 0..10 {
+        let (status, body) = web.login("olena", "not-the-password-1", None).await?;
+        assert_eq!((status, body["code"].clone()), (401, json!("login_failed")));
+    }
+    let (status, body) = web.login("olena", TEST_PASSWORD, None).await?;
+    assert_eq!((status, body["code"].clone()), (429, json!("rate_limited")));
+    // An unknown name gets the same answer as a wrong password.
+    let mut other = WebClient::new(&server.url());
+    let server2 = TestServer::start_on(Backend::Sqlite, Settings::default()).await?;
+    other.base = server2.url();
+    let (status, body) = other.login("nobody-here", "whatever-password", None).await?;
+    assert_eq!((status, body["code"].clone()), (401, json!("login_failed")));
+    server2.stop().await?;
+
+    // CSRF: a POST with the cookie but without the page's token is refused.
+    let server = TestServer::start_on(Backend::Sqlite, Settings::default()).await?;
+    let mut web = WebClient::logged_in(&server, "coord", Role::Coordinator, &[SITE_A]).await?;
+    let csrf = web.csrf.take();
+    let (status, body) = web.post("/api/v1/auth/logout", &json!({})).await?;
+    assert_eq!((status, body["code"].clone()), (403, json!("csrf_failed")));
+    web.csrf = Some("forged".into());
+    assert_eq!(web.post("/api/v1/auth/logout", &json!({})).await?.0, 403);
+    web.csrf = csrf;
+    assert_eq!(web.get("/api/v1/auth/me").await?.0, 200, "the session survived the forged requests");
+    assert_eq!(web.post("/api/v1/auth/logout", &json!({})).await?.0, 204);
+    assert_eq!(web.get("/api/v1/auth/me").await?.0, 401, "a logged-out cookie opens nothing");
+
+    // Bad filters get specific errors.
+    let web = WebClient::logged_in(&server, "coord2", Role::Coordinator, &[SITE_A]).await?;
+    for (query, code) in [
+        ("from=2026-13-01", 400),
+        ("from=2026-10-10&to=2026-10-01", 400),
+        ("site=not-a-uuid", 400),
+        ("unknown=1", 400),
+        ("suppress=maybe", 400),
+        ("from=2000-01-01&to=2026-01-01", 400),
+    ] {
+        let (status, text) = web.get(&format!("/api/v1/dashboard/indicators?{query}")).await?;
+        assert_eq!(status, code, "{query}: {text}");
+        assert!(text.contains("invalid_query"), "{text}");
+    }
+    let (status, _) = web.get("/api/v1/dashboard/export/passwords").await?;
+    assert_eq!(status, 404);
+
+    // Path traversal in the dashboard's files never leaves its directory.
+    for path in
+        ["/dashboard/../../../../etc/passwd", "/dashboard/..%2f..%2f..%2fetc%2fpasswd", "/dashboard/%2e%2e/Cargo.toml"]
+    {
+        let response = reqwest::get(format!("{}{path}", server.url())).await?;
+        let text = response.text().await?;
+        assert!(!text.contains("root:") && !text.contains("[workspace]"), "{path} leaked a file");
+    }
+    server.stop().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn second_factor_sql_like_text_and_worker_lifecycle() -> Result {
+    let server = TestServer::start_on(Backend::Sqlite, Settings::default()).await?;
+    // TOTP: the password alone is not enough; a code works once.
+    accounts::create_user(&server.storage, "admin", TEST_PASSWORD, Role::Admin, &[], now_ms()).await?;
+    let secret = accounts::enable_totp(&server.storage, "admin").await?;
+    let key = accounts::base32_decode(&secret).ok_or_else(|| anyhow::anyhow!("secret"))?;
+    let mut web = WebClient::new(&server.url());
+    let (status, body) = web.login("admin", TEST_PASSWORD, None).await?;
+    assert_eq!((status, body["code"].clone()), (401, json!("totp_required")));
+    let (status, _) = web.login("admin", TEST_PASSWORD, Some("000000")).await?;
+    assert_eq!(status, 401);
+    let code = format!("{:06}", accounts::totp_code(&key, now_ms() / 30_000));
+    let (status, body) = web.login("admin", TEST_PASSWORD, Some(&code)).await?;
+    assert_eq!(status, 200, "{body}");
+    let (status, _) = WebClient::new(&server.url()).login("admin", TEST_PASSWORD, Some(&code)).await?;
+    assert_eq!(status, 401, "a code is used once");
+
+    // Text that looks like SQL is stored and exported verbatim, and harms nothing.
+    let device = SimDevice::enroll(&server, SITE_A).await?;
+    let evil = "Robert'); DROP TABLE records; -- \" OR 1=1";
+    let contact = device.create(
+        Collection::Contacts,
+        json!({"setting": "window", "occurred_at": "2026-10-03T10:00:00Z", "note": evil}),
+    )?;
+    device.sync().await?;
+    let stored = server.storage.record("contacts", contact).await?.ok_or_else(|| anyhow::anyhow!("stored"))?;
+    assert_eq!(stored.values()["note"], json!(evil));
+    let (status, _) =
+        web.get("/api/v1/dashboard/export/contacts?from=2026-10-01&to=2026-10-31&site=%27%20OR%201%3D1").await?;
+    assert_eq!(status, 400, "a site id that is SQL is refused");
+    assert_eq!(web.get_json("/api/v1/dashboard/audit").await?.as_array().map(|a| !a.is_empty()), Some(true));
+
+    // A worker removed from a site: their tablet stops receiving it and may not write to it.
+    accounts::create_user(&server.storage, "ivan", TEST_PASSWORD, Role::OutreachWorker, &[SITE_A.into()], now_ms())
+        .await?;
+    let code = server.enrollment_code(SITE_A).await?;
+    accounts::assign_code(&server.storage, &outpost_server::tokens::hash_enrollment_code(&code), "ivan").await?;
+    let tablet = SimDevice::enroll_with_code(&server.url(), &code).await?;
+    tablet.sync().await?;
+    assert!(tablet.with(|s| s.get(Collection::Contacts, contact))?.is_some(), "the site's records arrive");
+    accounts::remove_site(&server.storage, "ivan", SITE_A).await?;
+    device.create(Collection::Contacts, json!({"setting": "window", "occurred_at": "2026-10-04T10:00:00Z"}))?;
+    device.sync().await?;
+    tablet.create(Collection::Contacts, json!({"setting": "window", "occurred_at": "2026-10-05T10:00:00Z"}))?;
+    let refused = tablet.client.sync(&tablet.store, &outpost_tests::fast_retries(), &mut |_| {}).await;
+    let contacts = tablet.with(|s| s.list(Collection::Contacts))?.len();
+    assert!(contacts <= 2, "no new record of the site arrives after removal ({contacts}, {refused:?})");
+    // Disabling the worker revokes the tablet.
+    accounts::disable_user(&server.storage, "ivan", now_ms()).await?;
+    match tablet.client.sync(&tablet.store, &outpost_tests::fast_retries(), &mut |_| {}).await {
+        Err(outpost_device::SyncError::Unauthorized { code, .. }) => assert_eq!(code, "device_revoked"),
+        other => anyhow::bail!("expected device_revoked, got {other:?}"),
+    }
+    let (status, body) = WebClient::new(&server.url()).login("ivan", TEST_PASSWORD, None).await?;
+    assert_eq!((status, body["code"].clone()), (401, json!("login_failed")));
+    server.stop().await
+}
