@@ -55,10 +55,11 @@ ensure_postgres() {
   fi
 }
 
-# Libraries and tools for the Tauri app and its real-window tests.
+# Libraries and tools for the Tauri app and its real-window tests, and Chromium for the
+# dashboard's browser tests (driven by playwright-core; no browser is ever downloaded).
 ensure_app_tools() {
   apt_install libwebkit2gtk-4.1-dev libssl-dev libayatana-appindicator3-dev librsvg2-dev \
-    xvfb webkit2gtk-driver imagemagick
+    xvfb webkit2gtk-driver imagemagick chromium
   command -v npm >/dev/null 2>&1 || apt_install nodejs npm
 }
 

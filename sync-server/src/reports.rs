@@ -347,6 +347,7 @@ async fn activity<S: Storage>(storage: &S, filter: &Filter) -> Result<(Counts, V
     let sql = format!(
         "SELECT 'tally_people', '', CAST(COALESCE(SUM({count}), 0) AS BIGINT) FROM records t, {people} WHERE {scope}
          UNION ALL SELECT 'tally_setting', {setting}, CAST(COALESCE(SUM({count}), 0) AS BIGINT) FROM records t, {people} WHERE {scope} GROUP BY 2
+         UNION ALL SELECT 'tally_site', {site}, CAST(COALESCE(SUM({count}), 0) AS BIGINT) FROM records t, {people} WHERE {scope} GROUP BY 2
          UNION ALL SELECT 'tally_item', {site} || '|' || {code}, CAST(SUM({qty}) AS BIGINT) FROM records t, {items} WHERE {scope} GROUP BY 2",
         count = d.elem_int("pe", "count"),
         people = d.each("t", "people", "pe"),
@@ -507,6 +508,10 @@ pub async fn indicators<S: Storage>(storage: &S, filter: &Filter) -> Result<Indi
         *settings.entry(setting).or_default() += n;
     }
     let contacts = total(&activity, "setting") + tally_people;
+    let mut by_site: BTreeMap<String, i64> = dimension(&activity, "site").into_iter().collect();
+    for (site, n) in dimension(&activity, "tally_site") {
+        *by_site.entry(site).or_default() += n;
+    }
     b.count(
         "contacts",
         "contacts",
@@ -514,7 +519,7 @@ pub async fn indicators<S: Storage>(storage: &S, filter: &Filter) -> Result<Indi
         "Individual contacts in the period, plus every person counted in anonymous group tallies.",
         vec![
             plain_breakdown("setting", settings.into_iter().collect()),
-            plain_breakdown("site", dimension(&activity, "site")),
+            plain_breakdown("site", by_site.into_iter().collect()),
         ],
     );
     b.people("tally_people", tally_people, "People counted in anonymous group tallies (not distinct people).", vec![]);

@@ -57,6 +57,8 @@ async fn the_dashboard_reports_the_fixture(backend: Backend) -> Result {
     assert!(breakdown(&on, "people_reached", "gender").iter().all(|(_, v)| v.is_null()), "cells under 5 are hidden");
     let settings = breakdown(&on, "contacts", "setting");
     assert!(settings.contains(&("nightlife".into(), json!(8.0))), "1 contact + 7 tallied people: {settings:?}");
+    let contact_sites: f64 = breakdown(&on, "contacts", "site").iter().filter_map(|(_, v)| v.as_f64()).sum();
+    assert_eq!(contact_sites, 19.0, "tallies count at their site too");
     let groups = breakdown(&off, "people_reached", "key_group");
     assert!(groups.contains(&("injects_drugs".into(), json!(4.0))), "{groups:?}");
 

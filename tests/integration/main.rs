@@ -30,6 +30,7 @@ mod app_e2e;
 mod bad_input;
 mod convergence;
 mod dashboard;
+mod dashboard_browser;
 mod migration;
 mod multi_instance;
 mod openapi;

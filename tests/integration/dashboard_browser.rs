@@ -1,0 +1,67 @@
+//! The coordinators' dashboard in real headless Chromium (Debian's `chromium`, driven by
+//! `playwright-core` from `ui/browser-tests/dashboard.mjs`) against a real server holding the
+//! hand-counted fixture: log in, filter, read indicators, download an export and check it,
+//! resolve a conflict, log out.
+//!
+//! Runs when `OUTPOST_E2E=1` (`scripts/test.sh` sets it after installing Chromium and building
+//! the dashboard). With `OUTPOST_SCREENSHOTS=DIR` the script saves the main pages there.
+
+use outpost_server::accounts::{self, Role};
+use outpost_server::settings::Settings;
+use outpost_server::time::now_ms;
+use outpost_tests::fixtures::{self, FROM, TO};
+use outpost_tests::{Backend, SITE_A, SITE_B, TEST_PASSWORD, TestServer};
+use serde_json::json;
+use std::path::PathBuf;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_coordinator_reads_indicators_exports_and_resolves_a_conflict_in_chromium() -> anyhow::Result<()> {
+    if std::env::var_os("OUTPOST_E2E").is_none() {
+        eprintln!("dashboard browser test skipped: set OUTPOST_E2E=1 (scripts/test.sh does)");
+        return Ok(());
+    }
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let ui = root.join("ui");
+    let dashboard_dir = ui.join("dist-dashboard");
+    anyhow::ensure!(dashboard_dir.join("index.html").exists(), "build the dashboard first: (cd ui && npm run build)");
+    let settings = Settings { dashboard_dir, ..Settings::default() };
+    let server = TestServer::start_on(Backend::Sqlite, settings).await?;
+    let _fixture = fixtures::load(&server).await?;
+    accounts::create_user(
+        &server.storage,
+        "coordinator",
+        TEST_PASSWORD,
+        Role::Coordinator,
+        &[SITE_A.into(), SITE_B.into()],
+        now_ms(),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let expect = json!({
+        "from": FROM,
+        "to": TO,
+        "indicators": {"people_reached": "7", "contacts": "19", "needle_syringes_distributed": "80"},
+        "export_kind": "contacts",
+        "export_rows": 12,
+        "conflicts": 1,
+    });
+    let mut command = std::process::Command::new("node");
+    command
+        .arg("browser-tests/dashboard.mjs")
+        .current_dir(&ui)
+        .env("OUTPOST_DASHBOARD_URL", format!("{}/dashboard/", server.url()))
+        .env("OUTPOST_DASHBOARD_USER", "coordinator")
+        .env("OUTPOST_DASHBOARD_PASSWORD", TEST_PASSWORD)
+        .env("OUTPOST_DASHBOARD_EXPECT", expect.to_string());
+    // Every wait in the script has its own timeout, so it ends on its own.
+    let output = tokio::task::spawn_blocking(move || command.output()).await??;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    anyhow::ensure!(output.status.success(), "the browser test failed:\n{stdout}\n{stderr}");
+
+    // What the browser did is on the server: the export and the resolution are audited.
+    let rows = outpost_server::db::Storage::audit_log(&server.storage).await?;
+    assert!(rows.iter().any(|r| r.action == "export" && r.actor == "user:coordinator"), "the download is audited");
+    assert!(rows.iter().any(|r| r.action == "conflict.resolve"), "the resolution is audited");
+    server.stop().await
+}
