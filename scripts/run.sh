@@ -23,9 +23,16 @@ for _ in $(seq 1 50); do
   sleep 0.2
 done
 code=$("$server" enroll --data-dir "$data_dir" --site "Drop-in centre")
+# First run: an admin account for the dashboard, its password kept readable only by you.
+password_file="$data_dir/admin-password.txt"
+if [ -z "$("$server" user list --data-dir "$data_dir" 2>/dev/null)" ]; then
+  (umask 077; "$server" user add --data-dir "$data_dir" --username admin --role admin > "$password_file")
+fi
 cat <<MSG
 
 Outpost server running at http://$listen (data in $data_dir).
+Coordinators' dashboard: http://$listen/dashboard/  (user "admin", password in $password_file;
+add coordinators with: $server user add --data-dir $data_dir --username NAME --role coordinator --site "Drop-in centre")
 Enrol a tablet for "Drop-in centre" with the one-time code: $code
 (More codes: $server enroll --data-dir $data_dir --site "Street outreach team")
 Press Ctrl-C to stop.
