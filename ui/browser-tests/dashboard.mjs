@@ -1,0 +1,296 @@
+// Drives the coordinators' dashboard in a real headless Chromium (Debian's /usr/bin/chromium,
+// through playwright-core) against a running outpost-server with fixture data.
+//
+// Run by the Rust integration test, which starts the server and sets:
+//   OUTPOST_DASHBOARD_URL       e.g. http://127.0.0.1:41234/dashboard/
+//   OUTPOST_DASHBOARD_USER      a coordinator's username
+//   OUTPOST_DASHBOARD_PASSWORD  their password
+//   OUTPOST_DASHBOARD_EXPECT    {"from","to","indicators":{key: text},"export_kind","export_rows","conflicts"}
+//   OUTPOST_SCREENSHOTS         (optional) a directory for page screenshots
+//   OUTPOST_CHROMIUM            (optional) the browser, default /usr/bin/chromium
+//
+// Exit code 0 when every check passed; otherwise it prints what differed, saves failure.png
+// (in OUTPOST_SCREENSHOTS or the temp directory) and exits 1. Every wait has a timeout, so a
+// broken page fails in seconds instead of hanging.
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const WAIT_MS = 15_000;
+/** The whole run; a safety net on top of the per-step timeouts. */
+const RUN_MS = 180_000;
+
+/** @param {string} name */
+function env(name) {
+  const value = process.env[name];
+  if (!value) throw new Error(`environment variable ${name} is not set`);
+  return value;
+}
+
+const url = env('OUTPOST_DASHBOARD_URL');
+const user = env('OUTPOST_DASHBOARD_USER');
+const password = env('OUTPOST_DASHBOARD_PASSWORD');
+/** @type {{from: string, to: string, indicators: Record<string, string>, export_kind: string, export_rows: number, conflicts: number}} */
+const expect = JSON.parse(env('OUTPOST_DASHBOARD_EXPECT'));
+const shots = process.env.OUTPOST_SCREENSHOTS || null;
+if (shots) mkdirSync(shots, { recursive: true });
+
+/** @type {string[]} */
+const problems = [];
+/** @type {string[]} */
+const pageErrors = [];
+
+/** @param {string} message */
+function log(message) {
+  console.log(`[dashboard] ${message}`);
+}
+
+/** @type {import('playwright-core').Page | null} */
+let currentPage = null;
+/** The screenshot of the page as it was at the first difference. */
+let failureShot = /** @type {Promise<unknown> | null} */ (null);
+
+function failurePath() {
+  return join(shots ?? tmpdir(), 'failure.png');
+}
+
+/** Records a difference and carries on (so one run reports every difference it can). */
+function differ(/** @type {string} */ what, /** @type {unknown} */ expected, /** @type {unknown} */ actual) {
+  problems.push(`${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
+  if (!failureShot && currentPage) failureShot = currentPage.screenshot({ path: failurePath(), fullPage: true }).catch(() => {});
+}
+
+/** @param {import('playwright-core').Page} page @param {string} name */
+async function screenshot(page, name) {
+  if (!shots) return;
+  await page.waitForTimeout(150); // let the charts finish their first paint
+  await page.screenshot({ path: join(shots, name), fullPage: true });
+  log(`saved ${name}`);
+}
+
+/**
+ * Counts the records of a CSV text (RFC 4180: quoted fields may hold commas, quotes and line
+ * breaks). Returns the rows as arrays of fields; a trailing line break ends the last row.
+ * @param {string} text
+ */
+function parseCsv(text) {
+  const rows = [];
+  let row = [];
+  let field = '';
+  let quoted = false;
+  const body = text.replace(/^\uFEFF/, '');
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i];
+    if (quoted) {
+      if (c === '"' && body[i + 1] === '"') {
+        field += '"';
+        i += 1;
+      } else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') {
+      row.push(field);
+      field = '';
+    } else if (c === '\n' || c === '\r') {
+      if (c === '\r' && body[i + 1] === '\n') i += 1;
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+    } else field += c;
+  }
+  if (field !== '' || row.length > 0) {
+    row.push(field);
+    rows.push(row);
+  }
+  return rows.filter((r) => !(r.length === 1 && r[0] === ''));
+}
+
+/** @param {import('playwright-core').Page} page @param {string} name */
+async function openPage(page, name) {
+  await page.getByTestId(`nav-${name}`).click();
+  await page.getByTestId(`page-${name}`).waitFor();
+  await page.waitForSelector(`[data-testid="page-${name}"]:not([data-loading="true"])`, { state: 'attached' });
+  const error = page.locator(`[data-testid="page-${name}"] [data-testid="page-error"]`);
+  if ((await error.count()) > 0) differ(`${name} page error`, null, await error.first().innerText());
+}
+
+async function run() {
+  const browser = await chromium.launch({
+    executablePath: process.env.OUTPOST_CHROMIUM || '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    timeout: WAIT_MS,
+  });
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'en-GB', acceptDownloads: true });
+  const page = await context.newPage();
+  currentPage = page;
+  page.setDefaultTimeout(WAIT_MS);
+  page.setDefaultNavigationTimeout(WAIT_MS);
+  page.on('pageerror', (e) => pageErrors.push(`page error: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') pageErrors.push(`console error: ${m.text()}`);
+  });
+
+  try {
+    // Login page, a wrong password, then the right one -------------------------------------
+    log(`opening ${url}`);
+    await page.goto(url);
+    await page.getByTestId('login-form').waitFor();
+    await screenshot(page, 'dashboard-login.png');
+
+    await page.getByTestId('login-username').fill(user);
+    await page.getByTestId('login-password').fill(`${password}-wrong`);
+    await page.getByTestId('login-submit').click();
+    const loginError = page.getByTestId('login-error');
+    await loginError.waitFor();
+    const code = await loginError.getAttribute('data-code');
+    if (code !== 'login_failed') differ('error code after a wrong password', 'login_failed', code);
+    log(`wrong password refused: ${await loginError.innerText()}`);
+
+    await page.getByTestId('login-password').fill(password);
+    await page.getByTestId('login-submit').click();
+    await page.getByTestId('page-indicators').waitFor();
+    log('signed in');
+
+    // Indicators for the fixture month ------------------------------------------------------
+    await page.getByTestId('preset-custom').click();
+    await page.getByTestId('filter-from').fill(expect.from);
+    await page.getByTestId('filter-to').fill(expect.to);
+    await page.getByTestId('filter-apply').click();
+    await page.waitForSelector(`[data-testid="indicators-period"][data-from="${expect.from}"][data-to="${expect.to}"]`, {
+      state: 'attached',
+    });
+    await page.waitForSelector('[data-testid="page-indicators"][data-loading="false"]', { state: 'attached' });
+    const indicatorError = page.locator('[data-testid="page-indicators"] > [data-testid="page-error"]');
+    if ((await indicatorError.count()) > 0) differ('indicators error', null, await indicatorError.first().innerText());
+    for (const [key, text] of Object.entries(expect.indicators)) {
+      const value = page.getByTestId(`indicator-${key}`).getByTestId('indicator-value');
+      if ((await page.getByTestId(`indicator-${key}`).count()) === 0) {
+        differ(`indicator ${key}`, text, '(no card)');
+        continue;
+      }
+      const shown = (await value.innerText()).trim();
+      if (shown !== text) differ(`indicator ${key}`, text, shown);
+      else log(`indicator ${key} = ${shown}`);
+    }
+    await screenshot(page, 'dashboard-indicators.png');
+
+    // Language: Russian and back ------------------------------------------------------------
+    const nav = page.getByTestId('nav-indicators');
+    const english = (await nav.innerText()).trim();
+    await page.getByTestId('language').selectOption('ru');
+    await page.waitForFunction((before) => {
+      const text = document.querySelector('[data-testid="nav-indicators"]')?.textContent?.trim();
+      return !!text && text !== before && /[\u0400-\u04FF]/.test(text);
+    }, english, { timeout: WAIT_MS });
+    const russian = (await nav.innerText()).trim();
+    const lang = await page.evaluate(() => document.documentElement.lang);
+    if (lang !== 'ru') differ('<html lang> in Russian', 'ru', lang);
+    log(`language: "${english}" → "${russian}"`);
+    await page.getByTestId('language').selectOption('en');
+    await page.waitForFunction((before) => document.querySelector('[data-testid="nav-indicators"]')?.textContent?.trim() === before, english, {
+      timeout: WAIT_MS,
+    });
+
+    // Other pages, for their screenshots and to see that they load ----------------------------
+    await openPage(page, 'stock');
+    await screenshot(page, 'dashboard-stock.png');
+    await openPage(page, 'devices');
+    await screenshot(page, 'dashboard-devices.png');
+    await openPage(page, 'surveys');
+    await screenshot(page, 'dashboard-surveys.png');
+
+    // Export ---------------------------------------------------------------------------------
+    await openPage(page, 'exports');
+    await page.getByTestId(`export-kind-${expect.export_kind}`).check();
+    await page.getByTestId('export-format-csv').click();
+    const href = await page.getByTestId('export-download').getAttribute('href');
+    for (const part of [`/export/${expect.export_kind}?`, 'format=csv', `from=${expect.from}`, `to=${expect.to}`]) {
+      if (!href?.includes(part)) differ('export link', part, href);
+    }
+    const [download] = await Promise.all([page.waitForEvent('download', { timeout: WAIT_MS }), page.getByTestId('export-download').click()]);
+    const failure = await download.failure();
+    if (failure) differ('export download', 'a file', failure);
+    else {
+      const path = join(tmpdir(), `outpost-dashboard-export-${process.pid}.csv`);
+      await download.saveAs(path);
+      const rows = parseCsv(readFileSync(path, 'utf8'));
+      rmSync(path, { force: true });
+      const header = rows[0] ?? [];
+      if (header.length === 0 || header.every((h) => h.trim() === '')) differ('CSV header row', 'column names', header);
+      if (rows.length - 1 !== expect.export_rows) differ(`${expect.export_kind} CSV data rows`, expect.export_rows, rows.length - 1);
+      else log(`export ${download.suggestedFilename()}: header + ${rows.length - 1} rows`);
+    }
+
+    // Conflicts --------------------------------------------------------------------------------
+    await openPage(page, 'conflicts');
+    const open = page.locator('[data-testid="conflict-row"][data-status="open"]');
+    const before = await open.count();
+    if (before !== expect.conflicts) differ('open conflicts', expect.conflicts, before);
+    await screenshot(page, 'dashboard-conflicts.png');
+    if (before > 0) {
+      const first = open.first();
+      const id = await first.getAttribute('data-id');
+      await first.getByTestId('conflict-revert').click();
+      await first.getByTestId('confirm-resolve').click();
+      const row = page.locator(`[data-testid="conflict-row"][data-id="${id}"]`);
+      await page.waitForFunction(
+        (conflictId) => {
+          const el = document.querySelector(`[data-testid="conflict-row"][data-id="${conflictId}"]`);
+          return !el || el.getAttribute('data-status') === 'resolved';
+        },
+        id,
+        { timeout: WAIT_MS },
+      );
+      const after = await open.count();
+      if (after !== before - 1) differ('open conflicts after "Restore other value"', before - 1, after);
+      if ((await row.count()) > 0) {
+        const resolution = (await row.getByTestId('conflict-resolution').innerText()).trim();
+        log(`conflict ${id} resolved: ${resolution}`);
+      }
+      const rowError = row.getByTestId('page-error');
+      if ((await rowError.count()) > 0) differ('resolving a conflict', 'no error', await rowError.innerText());
+    }
+
+    // Log out; the session is gone after a reload too -------------------------------------------
+    await page.getByTestId('logout').click();
+    await page.getByTestId('login-form').waitFor();
+    await page.reload();
+    await page.getByTestId('login-form').waitFor();
+    log('signed out');
+
+    const serious = pageErrors.filter((e) => !/status of 401/.test(e));
+    if (serious.length > 0) differ('errors in the browser console', [], serious);
+  } catch (e) {
+    problems.push(e instanceof Error ? (e.stack ?? e.message) : String(e));
+  }
+
+  if (problems.length > 0) {
+    const path = failurePath();
+    if (failureShot) await failureShot;
+    else await page.screenshot({ path, fullPage: true }).catch(() => {});
+    console.error(`[dashboard] FAILED (${problems.length}):`);
+    for (const p of problems) console.error(`  - ${p}`);
+    for (const e of pageErrors) console.error(`  (browser) ${e}`);
+    console.error(`[dashboard] screenshot: ${path}; page: ${page.url()}`);
+  }
+  await browser.close().catch(() => {});
+  return problems.length === 0;
+}
+
+const watchdog = setTimeout(() => {
+  console.error(`[dashboard] FAILED: the run took longer than ${RUN_MS / 1000} s`);
+  process.exit(1);
+}, RUN_MS);
+
+run()
+  .then((ok) => {
+    clearTimeout(watchdog);
+    if (ok) log('all checks passed');
+    process.exit(ok ? 0 : 1);
+  })
+  .catch((e) => {
+    console.error(`[dashboard] FAILED: ${e instanceof Error ? (e.stack ?? e.message) : e}`);
+    process.exit(1);
+  });

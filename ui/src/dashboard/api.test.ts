@@ -1,0 +1,144 @@
+import { describe, expect, it } from 'vitest';
+import { ApiError, HttpDashboardApi, parseRetryAfter } from './api';
+
+interface Sent {
+  url: string;
+  method: string;
+  headers: Record<string, string>;
+  body: unknown;
+  credentials: RequestCredentials | undefined;
+}
+
+/** A fetch that records requests and answers from a list, in order. */
+function fakeFetch(answers: (Response | Error)[]) {
+  const sent: Sent[] = [];
+  const fetchFn = async (input: RequestInfo | URL, init?: RequestInit) => {
+    sent.push({
+      url: String(input),
+      method: init?.method ?? 'GET',
+      headers: (init?.headers ?? {}) as Record<string, string>,
+      body: init?.body ? JSON.parse(String(init.body)) : undefined,
+      credentials: init?.credentials,
+    });
+    const next = answers.shift();
+    if (!next) throw new Error('no answer left');
+    if (next instanceof Error) throw next;
+    return next;
+  };
+  return { sent, fetchFn: fetchFn as typeof fetch };
+}
+
+const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
+  new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json', ...headers } });
+const error = (status: number, code: string, headers: Record<string, string> = {}) =>
+  json(status, { code, message: `${code} message`, details: [] }, headers);
+
+const user = { id: 'u1', username: 'coordinator', role: 'coordinator', sites: [], totp: false };
+
+describe('the dashboard API client', () => {
+  it('logs in with the session cookie and sends the CSRF token on every POST', async () => {
+    const { sent, fetchFn } = fakeFetch([
+      json(200, { user, csrf_token: 'tok-1' }),
+      json(200, { id: 'c1', resolution: 'reverted' }),
+      new Response(null, { status: 204 }),
+    ]);
+    const api = new HttpDashboardApi({ fetch: fetchFn });
+    await api.login({ username: 'coordinator', password: 'pw' });
+    await api.resolveConflict('c/1', 'revert');
+    await api.logout();
+    expect(sent.map((s) => `${s.method} ${s.url}`)).toEqual([
+      'POST /api/v1/auth/login',
+      'POST /api/v1/dashboard/conflicts/c%2F1/resolve',
+      'POST /api/v1/auth/logout',
+    ]);
+    expect(sent.every((s) => s.credentials === 'same-origin')).toBe(true);
+    expect(sent[0].body).toEqual({ username: 'coordinator', password: 'pw' });
+    expect(sent[0].headers['X-CSRF-Token']).toBeUndefined();
+    expect(sent[1].headers['X-CSRF-Token']).toBe('tok-1');
+    expect(sent[1].body).toEqual({ action: 'revert' });
+    expect(sent[2].headers['X-CSRF-Token']).toBe('tok-1');
+    expect(api.csrf).toBeNull();
+  });
+
+  it('sends the second-factor code only when there is one', async () => {
+    const { sent, fetchFn } = fakeFetch([error(401, 'totp_required'), json(200, { user, csrf_token: 't' })]);
+    const api = new HttpDashboardApi({ fetch: fetchFn });
+    await expect(api.login({ username: 'a', password: 'b', totp: '' })).rejects.toMatchObject({ status: 401, code: 'totp_required' });
+    await api.login({ username: 'a', password: 'b', totp: '123456' });
+    expect(sent.map((s) => s.body)).toEqual([
+      { username: 'a', password: 'b' },
+      { username: 'a', password: 'b', totp: '123456' },
+    ]);
+  });
+
+  it('reads Retry-After on 429 rate_limited', async () => {
+    const { fetchFn } = fakeFetch([error(429, 'rate_limited', { 'Retry-After': '42' })]);
+    const failure = await new HttpDashboardApi({ fetch: fetchFn }).login({ username: 'a', password: 'b' }).catch((e) => e);
+    expect(failure).toBeInstanceOf(ApiError);
+    expect(failure).toMatchObject({ status: 429, code: 'rate_limited', message: 'rate_limited message', retryAfterSeconds: 42 });
+  });
+
+  it('turns an unreachable server into a network error and a foreign answer into http_<status>', async () => {
+    const { fetchFn } = fakeFetch([new TypeError('Failed to fetch'), new Response('<html>Bad gateway</html>', { status: 502, statusText: 'Bad Gateway' })]);
+    const api = new HttpDashboardApi({ fetch: fetchFn });
+    await expect(api.sites()).rejects.toMatchObject({ code: 'network', status: 0 });
+    await expect(api.sites()).rejects.toMatchObject({ code: 'http_502', status: 502, message: 'Bad Gateway' });
+  });
+
+  it('reports a lost session from dashboard requests, but not from login or me', async () => {
+    const { fetchFn } = fakeFetch([error(401, 'not_logged_in'), error(401, 'session_expired'), error(401, 'login_failed')]);
+    const lost: string[] = [];
+    const api = new HttpDashboardApi({ fetch: fetchFn, onSignedOut: (e) => lost.push(e.code) });
+    await expect(api.me()).rejects.toMatchObject({ code: 'not_logged_in' });
+    await expect(api.devices()).rejects.toMatchObject({ code: 'session_expired' });
+    await expect(api.login({ username: 'a', password: 'b' })).rejects.toMatchObject({ code: 'login_failed' });
+    expect(lost).toEqual(['session_expired']);
+  });
+
+  it('fetches a fresh CSRF token once when the server refuses the old one', async () => {
+    const { sent, fetchFn } = fakeFetch([
+      json(200, { user, csrf_token: 'old' }),
+      error(403, 'csrf_failed'),
+      json(200, { user, csrf_token: 'new' }),
+      json(200, { id: 'c1' }),
+    ]);
+    const api = new HttpDashboardApi({ fetch: fetchFn });
+    await api.me();
+    await api.resolveConflict('c1', 'accept');
+    expect(sent.map((s) => [s.url, s.headers['X-CSRF-Token'] ?? null])).toEqual([
+      ['/api/v1/auth/me', null],
+      ['/api/v1/dashboard/conflicts/c1/resolve', 'old'],
+      ['/api/v1/auth/me', null],
+      ['/api/v1/dashboard/conflicts/c1/resolve', 'new'],
+    ]);
+  });
+
+  it('puts the filter in the query of every report', async () => {
+    const { sent, fetchFn } = fakeFetch([json(200, {}), json(200, {}), json(200, {}), json(200, {}), json(200, [])]);
+    const api = new HttpDashboardApi({ fetch: fetchFn });
+    const filter = { from: '2026-10-01', to: '2026-10-31', sites: ['s1'], suppress: false };
+    await api.indicators(filter);
+    await api.trends(filter);
+    await api.surveys(filter);
+    await api.stock(['s1', 's2']);
+    await api.conflicts('all');
+    expect(sent.map((s) => s.url)).toEqual([
+      '/api/v1/dashboard/indicators?from=2026-10-01&to=2026-10-31&site=s1&suppress=false',
+      '/api/v1/dashboard/trends?from=2026-10-01&to=2026-10-31&site=s1&suppress=false',
+      '/api/v1/dashboard/surveys?from=2026-10-01&to=2026-10-31&site=s1',
+      '/api/v1/dashboard/stock?site=s1&site=s2',
+      '/api/v1/dashboard/conflicts?status=all',
+    ]);
+    expect(api.exportUrl('tests', 'xlsx', filter)).toBe(
+      '/api/v1/dashboard/export/tests?format=xlsx&from=2026-10-01&to=2026-10-31&site=s1&suppress=false',
+    );
+  });
+
+  it('reads Retry-After as seconds or as a date', () => {
+    const now = Date.UTC(2026, 10, 1, 12);
+    expect(parseRetryAfter('30', now)).toBe(30);
+    expect(parseRetryAfter(new Date(now + 90_000).toUTCString(), now)).toBe(90);
+    expect(parseRetryAfter(null, now)).toBeNull();
+    expect(parseRetryAfter('soon', now)).toBeNull();
+  });
+});

@@ -1,0 +1,440 @@
+/**
+ * The coordinators' dashboard's contract with `outpost-server` (docs/dashboard-api.md): the
+ * types of every answer, the error shape, and `HttpDashboardApi`, a small client over `fetch`.
+ *
+ * The session lives in an HttpOnly cookie the browser sends by itself (`credentials:
+ * 'same-origin'`); the CSRF token from `login` and `me` is kept in memory only and sent as
+ * `X-CSRF-Token` on every POST. Components never build URLs: they call a {@link DashboardApi},
+ * which tests replace with the in-memory fake in `fakeApi.ts`.
+ */
+import { exportUrl, filterQuery, type Filter } from './logic/query';
+
+// ---------------------------------------------------------------------------------------------
+// Sessions
+// ---------------------------------------------------------------------------------------------
+
+export const ROLES = ['outreach_worker', 'room_staff', 'coordinator', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface SiteRef {
+  id: string;
+  name: string;
+}
+
+export interface User {
+  id: string;
+  username: string;
+  role: Role;
+  sites: SiteRef[];
+  totp: boolean;
+}
+
+export interface SessionInfo {
+  user: User;
+  csrf_token: string;
+}
+
+export interface LoginRequest {
+  username: string;
+  password: string;
+  totp?: string;
+}
+
+/** Only coordinators and admins may use the dashboard; the server answers 403 to the others. */
+export function canUseDashboard(user: User): boolean {
+  return user.role === 'coordinator' || user.role === 'admin';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dashboard data
+// ---------------------------------------------------------------------------------------------
+
+export interface DashboardSite {
+  id: string;
+  name: string;
+  pwid_estimate: number | null;
+}
+
+export const UNITS = ['people', 'contacts', 'items', 'percent', 'per_pwid_year', 'tests', 'referrals', 'responses'] as const;
+export type Unit = (typeof UNITS)[number];
+
+export const COVERAGE_LEVELS = ['low', 'medium', 'high'] as const;
+export type Coverage = (typeof COVERAGE_LEVELS)[number];
+
+/** One number of a report; a suppressed cell has `value: null` and `suppressed: true`. */
+export interface Cell {
+  key: string;
+  value: number | null;
+  suppressed: boolean;
+}
+
+export interface Breakdown {
+  dimension: string;
+  rows: Cell[];
+}
+
+export interface Indicator {
+  key: string;
+  value: number | null;
+  suppressed: boolean;
+  unit: Unit;
+  /** How it is computed, in English: a fallback for keys the UI has no explanation for. */
+  formula: string;
+  coverage?: Coverage;
+  breakdowns: Breakdown[];
+}
+
+export interface IndicatorsReport {
+  from: string;
+  to: string;
+  sites: string[];
+  suppression: { enabled: boolean; threshold: number };
+  indicators: Indicator[];
+}
+
+export interface TrendMonth {
+  /** `YYYY-MM` */
+  month: string;
+  people_reached: number | null;
+  contacts: number;
+  needle_syringes: number;
+  syringes_returned: number;
+}
+
+export interface SiteTrend {
+  site_id: string;
+  site_name: string;
+  people_reached: number | null;
+  contacts: number;
+  needle_syringes: number;
+}
+
+export interface Trends {
+  months: TrendMonth[];
+  by_site: SiteTrend[];
+}
+
+export interface SurveyAnswerCount {
+  value: string;
+  count: number;
+}
+
+export interface SurveyQuestionResult {
+  id: string;
+  answers: SurveyAnswerCount[];
+}
+
+export interface SurveyResults {
+  responses: number;
+  hidden: boolean;
+  threshold: number;
+  questions: SurveyQuestionResult[];
+}
+
+export interface StockLevel {
+  site_id: string;
+  site_name: string;
+  commodity: string;
+  name: string;
+  level: number;
+  low_threshold: number | null;
+  low: boolean;
+  used_per_day: number;
+  days_left: number | null;
+}
+
+export interface StockMovement {
+  id: string;
+  site_id: string;
+  commodity: string;
+  quantity: number;
+  kind: string;
+  occurred_at: string;
+}
+
+export interface StockHistoryPoint {
+  date: string;
+  site_id: string;
+  commodity: string;
+  level: number;
+}
+
+export interface StockReport {
+  levels: StockLevel[];
+  movements: StockMovement[];
+  history: StockHistoryPoint[];
+}
+
+export interface Device {
+  id: string;
+  name: string;
+  sites: string[];
+  app_version: string;
+  enrolled_ms: number;
+  last_seen_ms: number;
+  revoked_ms: number | null;
+  clock_skew_ms: number;
+  clamped_count: number;
+  token_expires_ms: number;
+}
+
+/** A value in a conflict and who wrote it, when. */
+export interface ConflictValue {
+  value: unknown;
+  device_id: string;
+  at_ms: number;
+}
+
+export type ConflictResolution = 'accepted' | 'reverted';
+export type ConflictAction = 'accept' | 'revert';
+export type ConflictStatus = 'open' | 'all';
+
+export interface Conflict {
+  id: string;
+  collection: string;
+  record_id: string;
+  site_id: string;
+  field: string;
+  winner: ConflictValue;
+  loser: ConflictValue;
+  detected_ms: number;
+  resolved_ms: number | null;
+  resolution: ConflictResolution | null;
+}
+
+export interface AuditEntry {
+  id: string;
+  at_ms: number;
+  actor: string;
+  action: string;
+  target: string;
+  detail: string;
+  address: string;
+}
+
+export const EXPORT_KINDS = ['contacts', 'distributions', 'referrals', 'tests', 'stock', 'tallies', 'surveys', 'indicators'] as const;
+export type ExportKind = (typeof EXPORT_KINDS)[number];
+
+export const EXPORT_FORMATS = ['csv', 'xlsx'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * A failed request: the server's `{code, message, details}`, or `network` when the server could
+ * not be reached and `http_<status>` when the answer was not the server's error shape.
+ */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly details: unknown[];
+  /** From `Retry-After` on `429 rate_limited`, in seconds. */
+  readonly retryAfterSeconds: number | null;
+
+  constructor(status: number, code: string, message: string, details: unknown[] = [], retryAfterSeconds: number | null = null) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.details = details;
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+export function toApiError(error: unknown): ApiError {
+  if (error instanceof ApiError) return error;
+  if (error instanceof Error) return new ApiError(0, 'internal', error.message);
+  return new ApiError(0, 'internal', String(error));
+}
+
+/** `Retry-After` as seconds: a number of seconds or an HTTP date; null when absent or unreadable. */
+export function parseRetryAfter(header: string | null, nowMs: number = Date.now()): number | null {
+  if (header === null || header.trim() === '') return null;
+  const trimmed = header.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed);
+  const at = Date.parse(trimmed);
+  if (Number.isNaN(at)) return null;
+  return Math.max(0, Math.ceil((at - nowMs) / 1000));
+}
+
+/** Codes that mean "no valid session": the dashboard goes back to the login page. */
+export const SIGNED_OUT_CODES: readonly string[] = ['not_logged_in', 'session_expired'];
+
+// ---------------------------------------------------------------------------------------------
+// The client
+// ---------------------------------------------------------------------------------------------
+
+export interface DashboardApi {
+  /** Restores a session from the cookie; rejects with `401 not_logged_in` when there is none. */
+  me(): Promise<SessionInfo>;
+  login(request: LoginRequest): Promise<SessionInfo>;
+  logout(): Promise<void>;
+  sites(): Promise<DashboardSite[]>;
+  indicators(filter: Filter): Promise<IndicatorsReport>;
+  trends(filter: Filter): Promise<Trends>;
+  surveys(filter: Filter): Promise<SurveyResults>;
+  stock(sites: readonly string[]): Promise<StockReport>;
+  devices(): Promise<Device[]>;
+  conflicts(status: ConflictStatus): Promise<Conflict[]>;
+  resolveConflict(id: string, action: ConflictAction): Promise<Conflict>;
+  audit(): Promise<AuditEntry[]>;
+  /** The address of a file download (a plain link: the browser sends the cookie). */
+  exportUrl(kind: ExportKind, format: ExportFormat, filter: Filter): string;
+}
+
+export interface HttpOptions {
+  /** Prefix of every path, normally '' (same origin). */
+  base?: string;
+  fetch?: typeof fetch;
+  /** Called when a request other than login/me finds the session gone (401). */
+  onSignedOut?: (error: ApiError) => void;
+}
+
+type Method = 'GET' | 'POST';
+
+export class HttpDashboardApi implements DashboardApi {
+  private csrfToken: string | null = null;
+  private readonly base: string;
+  private readonly fetchFn: typeof fetch;
+  onSignedOut: (error: ApiError) => void;
+
+  constructor(options: HttpOptions = {}) {
+    this.base = options.base ?? '';
+    this.fetchFn = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.onSignedOut = options.onSignedOut ?? (() => {});
+  }
+
+  /** The CSRF token currently held (for tests). */
+  get csrf(): string | null {
+    return this.csrfToken;
+  }
+
+  async me(): Promise<SessionInfo> {
+    const info = await this.request<SessionInfo>('GET', '/api/v1/auth/me', { auth: true });
+    this.csrfToken = info.csrf_token;
+    return info;
+  }
+
+  async login(request: LoginRequest): Promise<SessionInfo> {
+    const body: LoginRequest = { username: request.username, password: request.password };
+    if (request.totp) body.totp = request.totp;
+    const info = await this.request<SessionInfo>('POST', '/api/v1/auth/login', { body, auth: true });
+    this.csrfToken = info.csrf_token;
+    return info;
+  }
+
+  async logout(): Promise<void> {
+    try {
+      await this.request<void>('POST', '/api/v1/auth/logout', { auth: true });
+    } finally {
+      this.csrfToken = null;
+    }
+  }
+
+  sites(): Promise<DashboardSite[]> {
+    return this.request('GET', '/api/v1/dashboard/sites');
+  }
+
+  indicators(filter: Filter): Promise<IndicatorsReport> {
+    return this.request('GET', `/api/v1/dashboard/indicators?${filterQuery(filter)}`);
+  }
+
+  trends(filter: Filter): Promise<Trends> {
+    return this.request('GET', `/api/v1/dashboard/trends?${filterQuery(filter)}`);
+  }
+
+  surveys(filter: Filter): Promise<SurveyResults> {
+    return this.request('GET', `/api/v1/dashboard/surveys?${filterQuery(filter, { withSuppress: false })}`);
+  }
+
+  stock(sites: readonly string[]): Promise<StockReport> {
+    const query = new URLSearchParams(sites.map((s) => ['site', s])).toString();
+    return this.request('GET', `/api/v1/dashboard/stock${query ? `?${query}` : ''}`);
+  }
+
+  devices(): Promise<Device[]> {
+    return this.request('GET', '/api/v1/dashboard/devices');
+  }
+
+  conflicts(status: ConflictStatus): Promise<Conflict[]> {
+    return this.request('GET', `/api/v1/dashboard/conflicts?status=${status}`);
+  }
+
+  resolveConflict(id: string, action: ConflictAction): Promise<Conflict> {
+    return this.request('POST', `/api/v1/dashboard/conflicts/${encodeURIComponent(id)}/resolve`, { body: { action } });
+  }
+
+  audit(): Promise<AuditEntry[]> {
+    return this.request('GET', '/api/v1/dashboard/audit');
+  }
+
+  exportUrl(kind: ExportKind, format: ExportFormat, filter: Filter): string {
+    return this.base + exportUrl(kind, format, filter);
+  }
+
+  private async request<T>(method: Method, path: string, options: { body?: unknown; auth?: boolean } = {}): Promise<T> {
+    const first = await this.send(method, path, options.body);
+    let response = first;
+    // A CSRF token can go stale (the server restarted, the session was renewed in another tab):
+    // fetch the current one and try once more.
+    if (method === 'POST' && !options.auth && first.status === 403) {
+      const error = await readError(first.clone());
+      if (error.code === 'csrf_failed') {
+        await this.me();
+        response = await this.send(method, path, options.body);
+      }
+    }
+    if (response.ok) {
+      if (response.status === 204) return undefined as T;
+      const text = await response.text();
+      return (text ? JSON.parse(text) : undefined) as T;
+    }
+    const error = await readError(response);
+    if (response.status === 401 && !options.auth) {
+      this.csrfToken = null;
+      this.onSignedOut(error);
+    }
+    throw error;
+  }
+
+  private async send(method: Method, path: string, body: unknown): Promise<Response> {
+    const headers: Record<string, string> = { Accept: 'application/json' };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    if (method === 'POST' && this.csrfToken) headers['X-CSRF-Token'] = this.csrfToken;
+    try {
+      return await this.fetchFn(this.base + path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        credentials: 'same-origin',
+        cache: 'no-store',
+      });
+    } catch (e) {
+      throw new ApiError(0, 'network', e instanceof Error ? e.message : String(e));
+    }
+  }
+}
+
+/** The server's error body, or a stand-in when the answer came from something else (a proxy). */
+async function readError(response: Response): Promise<ApiError> {
+  const retryAfter = parseRetryAfter(response.headers.get('Retry-After'));
+  let text = '';
+  try {
+    text = await response.text();
+  } catch {
+    // The body could not be read: fall through to the stand-in.
+  }
+  try {
+    const body = JSON.parse(text) as { code?: unknown; message?: unknown; details?: unknown };
+    if (body && typeof body.code === 'string') {
+      const message = typeof body.message === 'string' ? body.message : '';
+      const details = Array.isArray(body.details) ? body.details : [];
+      return new ApiError(response.status, body.code, message, details, retryAfter);
+    }
+  } catch {
+    // Not JSON.
+  }
+  return new ApiError(response.status, `http_${response.status}`, response.statusText || '', [], retryAfter);
+}

@@ -1,0 +1,595 @@
+/**
+ * An in-memory dashboard server for component tests and the browser preview (`npm run
+ * dev:dashboard`). It follows docs/dashboard-api.md: the same answers, error codes and rules
+ * (CSRF token on POST, 401 without a session, 403 for field staff, small-cell suppression).
+ * Every call is recorded so tests can check what was asked.
+ */
+import {
+  ApiError,
+  type AuditEntry,
+  type Breakdown,
+  type Conflict,
+  type ConflictAction,
+  type ConflictStatus,
+  type DashboardApi,
+  type DashboardSite,
+  type Device,
+  type ExportFormat,
+  type ExportKind,
+  type Indicator,
+  type IndicatorsReport,
+  type LoginRequest,
+  type SessionInfo,
+  type StockReport,
+  type SurveyResults,
+  type Trends,
+  type Unit,
+  type User,
+} from './api';
+import { daysBetween, monthsOf } from './logic/period';
+import { exportUrl, type Filter } from './logic/query';
+
+export interface FakeAccount {
+  user: User;
+  password: string;
+  /** The one code accepted as second factor, when the account has one. */
+  totp?: string;
+}
+
+export interface FakeOptions {
+  /** Start with a valid session for this username. */
+  signedInAs?: string;
+  /** Milliseconds every answer waits (the preview feels like a network). */
+  delayMs?: number;
+  nowMs?: number;
+}
+
+export const DEMO_SITES: DashboardSite[] = [
+  { id: 'site-dropin', name: 'Drop-in centre', pwid_estimate: 420 },
+  { id: 'site-street', name: 'Street outreach team', pwid_estimate: 300 },
+  { id: 'site-van', name: 'Mobile van (north)', pwid_estimate: null },
+];
+
+const SITE_REFS = DEMO_SITES.map(({ id, name }) => ({ id, name }));
+
+export const DEMO_ACCOUNTS: FakeAccount[] = [
+  {
+    user: { id: 'u-coord', username: 'coordinator', role: 'coordinator', sites: SITE_REFS.slice(0, 2), totp: false },
+    password: 'correct horse',
+  },
+  {
+    user: { id: 'u-admin', username: 'admin', role: 'admin', sites: SITE_REFS, totp: true },
+    password: 'battery staple',
+    totp: '123456',
+  },
+  {
+    user: { id: 'u-worker', username: 'worker', role: 'outreach_worker', sites: SITE_REFS.slice(0, 1), totp: false },
+    password: 'worker password',
+  },
+];
+
+const DAY = 86_400_000;
+
+interface Call {
+  method: string;
+  args: unknown[];
+}
+
+export class FakeDashboardApi implements DashboardApi {
+  readonly calls: Call[] = [];
+  accounts: FakeAccount[] = DEMO_ACCOUNTS.map((a) => ({ ...a, user: { ...a.user } }));
+  session: { user: User; csrf: string } | null = null;
+  /** Answers refused until this many failed logins have passed (`429`), as the server would. */
+  failedLogins = 0;
+  maxFailedLogins = 5;
+  nowMs: number;
+  delayMs: number;
+  conflictList: Conflict[];
+  deviceList: Device[];
+  /** Set to make the next call of that method fail with this error. */
+  failNext: Partial<Record<keyof DashboardApi, ApiError>> = {};
+  private csrfCounter = 0;
+
+  constructor(options: FakeOptions = {}) {
+    this.nowMs = options.nowMs ?? Date.now();
+    this.delayMs = options.delayMs ?? 0;
+    this.conflictList = demoConflicts(this.nowMs);
+    this.deviceList = demoDevices(this.nowMs);
+    if (options.signedInAs) {
+      const account = this.accounts.find((a) => a.user.username === options.signedInAs);
+      if (!account) throw new Error(`no demo account ${options.signedInAs}`);
+      this.session = { user: account.user, csrf: this.newCsrf() };
+    }
+  }
+
+  callsOf(method: keyof DashboardApi): unknown[][] {
+    return this.calls.filter((c) => c.method === method).map((c) => c.args);
+  }
+
+  /** The session expires on the server (the next call answers 401 session_expired). */
+  expireSession(): void {
+    this.session = null;
+    this.expired = true;
+  }
+  private expired = false;
+
+  private newCsrf(): string {
+    this.csrfCounter += 1;
+    return `csrf-${this.csrfCounter}`;
+  }
+
+  private async answer<T>(method: keyof DashboardApi, args: unknown[], body: () => T): Promise<T> {
+    this.calls.push({ method, args });
+    if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
+    else await Promise.resolve();
+    const failure = this.failNext[method];
+    if (failure) {
+      delete this.failNext[method];
+      throw failure;
+    }
+    return body();
+  }
+
+  private requireUser(options: { dashboard?: boolean; admin?: boolean } = { dashboard: true }): User {
+    if (!this.session) {
+      if (this.expired) throw new ApiError(401, 'session_expired', 'Your session has expired.');
+      throw new ApiError(401, 'not_logged_in', 'Sign in first.');
+    }
+    const { user } = this.session;
+    if (options.dashboard && user.role !== 'coordinator' && user.role !== 'admin') {
+      throw new ApiError(403, 'forbidden', 'The dashboard is for coordinators and admins.');
+    }
+    if (options.admin && user.role !== 'admin') throw new ApiError(403, 'forbidden', 'Only admins may read the audit log.');
+    return user;
+  }
+
+  private visibleSites(user: User): DashboardSite[] {
+    if (user.role === 'admin') return DEMO_SITES;
+    return DEMO_SITES.filter((s) => user.sites.some((u) => u.id === s.id));
+  }
+
+  private checkSites(user: User, sites: readonly string[]): DashboardSite[] {
+    const visible = this.visibleSites(user);
+    for (const s of sites) {
+      if (!visible.some((v) => v.id === s)) throw new ApiError(403, 'forbidden', `Site ${s} is not one of yours.`);
+    }
+    return sites.length === 0 ? visible : visible.filter((v) => sites.includes(v.id));
+  }
+
+  me(): Promise<SessionInfo> {
+    return this.answer('me', [], () => {
+      const user = this.requireUser({});
+      return { user, csrf_token: this.session!.csrf };
+    });
+  }
+
+  login(request: LoginRequest): Promise<SessionInfo> {
+    return this.answer('login', [request], () => {
+      if (this.failedLogins >= this.maxFailedLogins) {
+        throw new ApiError(429, 'rate_limited', 'Too many failed attempts. Wait before trying again.', [], 60);
+      }
+      const account = this.accounts.find((a) => a.user.username === request.username.trim());
+      if (!account || account.password !== request.password) {
+        this.failedLogins += 1;
+        throw new ApiError(401, 'login_failed', 'Wrong username or password.');
+      }
+      if (account.totp && request.totp !== account.totp) {
+        if (request.totp) this.failedLogins += 1;
+        throw new ApiError(401, 'totp_required', 'Enter the 6-digit code from your authenticator app.');
+      }
+      this.failedLogins = 0;
+      this.expired = false;
+      this.session = { user: account.user, csrf: this.newCsrf() };
+      return { user: account.user, csrf_token: this.session.csrf };
+    });
+  }
+
+  logout(): Promise<void> {
+    return this.answer('logout', [], () => {
+      this.session = null;
+    });
+  }
+
+  sites(): Promise<DashboardSite[]> {
+    return this.answer('sites', [], () => this.visibleSites(this.requireUser()));
+  }
+
+  indicators(filter: Filter): Promise<IndicatorsReport> {
+    return this.answer('indicators', [filter], () => {
+      const sites = this.checkSites(this.requireUser(), filter.sites);
+      return demoIndicators(filter, sites);
+    });
+  }
+
+  trends(filter: Filter): Promise<Trends> {
+    return this.answer('trends', [filter], () => {
+      const sites = this.checkSites(this.requireUser(), filter.sites);
+      return demoTrends(filter, sites);
+    });
+  }
+
+  surveys(filter: Filter): Promise<SurveyResults> {
+    return this.answer('surveys', [filter], () => {
+      const sites = this.checkSites(this.requireUser(), filter.sites);
+      return demoSurveys(filter, sites);
+    });
+  }
+
+  stock(siteIds: readonly string[]): Promise<StockReport> {
+    return this.answer('stock', [siteIds], () => {
+      const sites = this.checkSites(this.requireUser(), siteIds);
+      return demoStock(sites, this.nowMs);
+    });
+  }
+
+  devices(): Promise<Device[]> {
+    return this.answer('devices', [], () => {
+      this.requireUser();
+      return this.deviceList.map((d) => ({ ...d }));
+    });
+  }
+
+  conflicts(status: ConflictStatus): Promise<Conflict[]> {
+    return this.answer('conflicts', [status], () => {
+      this.requireUser();
+      const list = status === 'open' ? this.conflictList.filter((c) => c.resolved_ms === null) : this.conflictList;
+      return list.map((c) => ({ ...c }));
+    });
+  }
+
+  resolveConflict(id: string, action: ConflictAction): Promise<Conflict> {
+    return this.answer('resolveConflict', [id, action], () => {
+      this.requireUser();
+      const conflict = this.conflictList.find((c) => c.id === id);
+      if (!conflict) throw new ApiError(404, 'not_found', 'No such conflict.');
+      if (conflict.resolved_ms !== null) throw new ApiError(409, 'conflict', 'This conflict was already resolved.');
+      conflict.resolved_ms = this.nowMs;
+      conflict.resolution = action === 'accept' ? 'accepted' : 'reverted';
+      return { ...conflict };
+    });
+  }
+
+  audit(): Promise<AuditEntry[]> {
+    return this.answer('audit', [], () => {
+      this.requireUser({ dashboard: true, admin: true });
+      return demoAudit(this.nowMs);
+    });
+  }
+
+  exportUrl(kind: ExportKind, format: ExportFormat, filter: Filter): string {
+    return exportUrl(kind, format, filter);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Demo data: plausible numbers that scale with the period and the sites chosen
+// ---------------------------------------------------------------------------------------------
+
+/** A small deterministic hash, so the same filter always gives the same numbers. */
+function seeded(text: string): () => number {
+  let h = 2166136261;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
+  return () => {
+    h = Math.imul(h ^ (h >>> 15), 2246822507);
+    h = Math.imul(h ^ (h >>> 13), 3266489909);
+    h ^= h >>> 16;
+    return (h >>> 0) / 4294967296;
+  };
+}
+
+function cell(key: string, value: number, suppress: boolean, people: boolean) {
+  const hidden = suppress && people && value > 0 && value < 5;
+  return { key, value: hidden ? null : value, suppressed: hidden };
+}
+
+function split(total: number, weights: number[]): number[] {
+  const sum = weights.reduce((a, b) => a + b, 0);
+  const parts = weights.map((w) => Math.floor((total * w) / sum));
+  parts[0] += total - parts.reduce((a, b) => a + b, 0);
+  return parts;
+}
+
+function demoIndicators(filter: Filter, sites: DashboardSite[]): IndicatorsReport {
+  const days = daysBetween(filter.from, filter.to) + 1;
+  const scale = (days / 30) * (sites.length / DEMO_SITES.length);
+  const rand = seeded(`${filter.from}${filter.to}${sites.map((s) => s.id).join()}`);
+  const n = (base: number) => Math.max(0, Math.round(base * scale * (0.85 + rand() * 0.3)));
+  const s = filter.suppress;
+  const people = n(180);
+  const contacts = n(640);
+  const syringes = n(9800);
+  const returned = Math.round(syringes * (0.55 + rand() * 0.2));
+  const pwid = sites.reduce((sum, site) => sum + (site.pwid_estimate ?? 0), 0);
+  const perPwid = pwid > 0 ? Math.round(((syringes / pwid) * 365 * 10) / days) / 10 : null;
+  const testsHiv = n(46);
+  const testsHcv = n(31);
+  const reactiveHiv = Math.min(testsHiv, 3);
+  const reactiveHcv = Math.min(testsHcv, 7);
+
+  const ind = (key: string, value: number | null, unit: Unit, breakdowns: Breakdown[] = [], isPeople = false): Indicator => {
+    const c = value === null ? { value: null, suppressed: false } : cell(key, value, s, isPeople);
+    return { key, value: c.value, suppressed: c.suppressed, unit, formula: `${key} (demo)`, breakdowns };
+  };
+  const peopleRows = (dimension: string, keys: string[], weights: number[], total = people): Breakdown => ({
+    dimension,
+    rows: split(total, weights).map((v, i) => cell(keys[i], v, s, true)),
+  });
+  const siteRows = (total: number, isPeople: boolean): Breakdown => ({
+    dimension: 'site',
+    rows: split(total, sites.map((_, i) => 3 - i)).map((v, i) => cell(sites[i].id, v, s, isPeople)),
+  });
+
+  const syringesPerPwid = ind('syringes_per_pwid_per_year', perPwid, 'per_pwid_year');
+  if (perPwid !== null) syringesPerPwid.coverage = perPwid < 100 ? 'low' : perPwid <= 200 ? 'medium' : 'high';
+
+  return {
+    from: filter.from,
+    to: filter.to,
+    sites: sites.map((x) => x.id),
+    suppression: { enabled: s, threshold: 5 },
+    indicators: [
+      ind(
+        'people_reached',
+        people,
+        'people',
+        [
+          peopleRows('gender', ['man', 'woman', 'trans_woman', 'non_binary', 'not_stated'], [62, 31, 1.2, 0.8, 5]),
+          peopleRows('age_band_2', ['under_25', '25_plus', 'unknown'], [18, 78, 4]),
+          peopleRows('age_band', ['under_15', '15_19', '20_24', '25_49', '50_plus', 'unknown'], [0, 4, 14, 64, 14, 4]),
+          peopleRows('key_group', ['injects_drugs', 'uses_stimulants', 'sex_work', 'msm', 'pregnant'], [70, 24, 12, 6, 1], people),
+          siteRows(people, true),
+        ],
+        true,
+      ),
+      ind('new_clients', Math.round(people * 0.18), 'people', [], true),
+      ind('returning_clients', people - Math.round(people * 0.18), 'people', [], true),
+      ind('reached_with_package', Math.round(people * 0.64), 'people', [], true),
+      ind('contacts', contacts, 'contacts', [
+        {
+          dimension: 'setting',
+          rows: split(contacts, [34, 28, 22, 10, 6]).map((v, i) =>
+            cell(['fixed_site', 'window', 'street_outreach', 'mobile_van', 'nightlife'][i], v, s, false),
+          ),
+        },
+        siteRows(contacts, false),
+      ]),
+      ind('tally_people', n(95), 'people'),
+      ind('secondary_distribution', n(57), 'contacts'),
+      ind('needle_syringes_distributed', syringes, 'items', [siteRows(syringes, false)]),
+      ind('syringes_returned', returned, 'items'),
+      ind('return_rate', syringes > 0 ? Math.round((returned / syringes) * 1000) / 10 : null, 'percent'),
+      syringesPerPwid,
+      ind('nsp_people', Math.round(people * 0.7), 'people', [], true),
+      ind('nsp_regular_access', Math.round(people * 0.41), 'people', [], true),
+      ind('condoms_distributed', n(2100), 'items'),
+      ind('naloxone_distributed', n(64), 'items'),
+      ind('overdose_reversals', Math.min(n(3), 4), 'people', [], true),
+      ind('tests_done', testsHiv + testsHcv, 'tests', [
+        { dimension: 'test', rows: [cell('hiv_rapid', testsHiv, s, true), cell('hcv_rapid', testsHcv, s, true)] },
+      ]),
+      ind('tests_reactive', reactiveHiv + reactiveHcv, 'tests', [
+        { dimension: 'test', rows: [cell('hiv_rapid', reactiveHiv, s, true), cell('hcv_rapid', reactiveHcv, s, true)] },
+      ], true),
+      ind('linked_to_care', Math.max(0, reactiveHiv + reactiveHcv - 2), 'people', [], true),
+      ind('referrals_issued', n(38), 'referrals', [
+        {
+          dimension: 'target',
+          rows: split(n(38), [12, 9, 7, 5, 3, 2]).map((v, i) =>
+            cell(['ost', 'hcv_treatment', 'art_hiv_care', 'tb', 'shelter', 'legal_aid'][i], v, s, true),
+          ),
+        },
+      ]),
+      ind('referrals_completed', n(21), 'referrals', [
+        {
+          dimension: 'target',
+          rows: split(n(21), [8, 6, 4, 3]).map((v, i) => cell(['ost', 'hcv_treatment', 'art_hiv_care', 'tb'][i], v, s, true)),
+        },
+      ]),
+      ind('ost_referrals', n(12), 'referrals'),
+    ],
+  };
+}
+
+function demoTrends(filter: Filter, sites: DashboardSite[]): Trends {
+  const share = sites.length / DEMO_SITES.length;
+  const months = monthsOf(filter).map((month, i) => {
+    const rand = seeded(month + sites.map((s) => s.id).join());
+    const season = 1 + 0.18 * Math.sin((i / 12) * Math.PI * 2);
+    const people = Math.round(170 * share * season * (0.9 + rand() * 0.2));
+    const syringes = Math.round(9500 * share * season * (0.9 + rand() * 0.2));
+    return {
+      month,
+      people_reached: filter.suppress && people < 5 ? null : people,
+      contacts: Math.round(people * 3.4),
+      needle_syringes: syringes,
+      syringes_returned: Math.round(syringes * (0.55 + rand() * 0.2)),
+    };
+  });
+  const days = daysBetween(filter.from, filter.to) + 1;
+  const by_site = sites.map((site, i) => {
+    const people = Math.round(((90 - i * 35) * days) / 30);
+    return {
+      site_id: site.id,
+      site_name: site.name,
+      people_reached: filter.suppress && people < 5 ? null : people,
+      contacts: Math.round(people * 3.6),
+      needle_syringes: Math.round(people * 52),
+    };
+  });
+  return { months, by_site };
+}
+
+function demoSurveys(filter: Filter, sites: DashboardSite[]): SurveyResults {
+  const days = daysBetween(filter.from, filter.to) + 1;
+  const responses = Math.round((days / 30) * 14 * (sites.length / DEMO_SITES.length));
+  if (responses < 5) return { responses, hidden: true, threshold: 5, questions: [] };
+  const spread = (values: string[], weights: number[]) =>
+    split(responses, weights).map((count, i) => ({ value: values[i], count }));
+  return {
+    responses,
+    hidden: false,
+    threshold: 5,
+    questions: [
+      { id: 'q1', answers: spread(['very_well', 'well', 'neither_well_nor_badly', 'badly'], [55, 30, 10, 5]) },
+      { id: 'q2', answers: spread(['yes', 'partly', 'no'], [70, 22, 8]) },
+      {
+        id: 'q2_missing',
+        answers: [
+          { value: 'naloxone', count: Math.round(responses * 0.12) },
+          { value: 'syringes_needles', count: Math.round(responses * 0.08) },
+          { value: 'testing', count: Math.round(responses * 0.05) },
+        ],
+      },
+      { id: 'q3', answers: spread(['very_easy', 'easy', 'neither_easy_nor_difficult', 'difficult'], [30, 45, 15, 10]) },
+      { id: 'q4', answers: spread(['yes', 'not_sure', 'no'], [80, 15, 5]) },
+      { id: 'q5', answers: spread(['under_5_min', 'from_5_to_15_min', 'from_15_to_30_min', 'over_30_min'], [50, 30, 15, 5]) },
+      { id: 'q6', answers: spread(['no', 'yes', 'rather_not_say'], [78, 12, 10]) },
+      {
+        id: 'q7',
+        answers: [
+          { value: 'hcv_treatment', count: Math.round(responses * 0.35) },
+          { value: 'women_only_hours', count: Math.round(responses * 0.2) },
+          { value: 'legal_aid', count: Math.round(responses * 0.18) },
+          { value: 'drug_checking', count: Math.round(responses * 0.15) },
+          { value: 'shelter', count: Math.round(responses * 0.1) },
+        ],
+      },
+    ],
+  };
+}
+
+const STOCK_ITEMS: { commodity: string; name: string; level: number; low: number | null; perDay: number }[] = [
+  { commodity: 'syringe_1ml', name: 'Syringe 1 ml (insulin, fixed needle)', level: 2400, low: 1000, perDay: 160 },
+  { commodity: 'syringe_2ml', name: 'Syringe 2 ml', level: 380, low: 500, perDay: 35 },
+  { commodity: 'alcohol_swab', name: 'Alcohol swab', level: 5200, low: 1000, perDay: 170 },
+  { commodity: 'sterile_water', name: 'Sterile water', level: 640, low: 200, perDay: 30 },
+  { commodity: 'condom_external', name: 'Condom (external)', level: 1800, low: 300, perDay: 60 },
+  { commodity: 'naloxone_nasal', name: 'Naloxone (nasal)', level: 18, low: 20, perDay: 2.1 },
+  { commodity: 'foil', name: 'Foil', level: 90, low: null, perDay: 0 },
+];
+
+function demoStock(sites: DashboardSite[], nowMs: number): StockReport {
+  const levels = sites.flatMap((site, si) =>
+    STOCK_ITEMS.map((item) => {
+      const level = Math.round(item.level * (1 - si * 0.35));
+      const perDay = Math.round(item.perDay * (1 - si * 0.3) * 10) / 10;
+      return {
+        site_id: site.id,
+        site_name: site.name,
+        commodity: item.commodity,
+        name: item.name,
+        level,
+        low_threshold: item.low,
+        low: item.low !== null && level < item.low,
+        used_per_day: perDay,
+        days_left: perDay > 0 ? Math.round((level / perDay) * 10) / 10 : null,
+      };
+    }),
+  );
+  const day = (back: number) => new Date(nowMs - back * DAY).toISOString().slice(0, 10);
+  const history = sites.flatMap((site, si) =>
+    STOCK_ITEMS.slice(0, 3).flatMap((item) => {
+      const rand = seeded(site.id + item.commodity);
+      const out = [];
+      let level = Math.round(item.level * 1.6 * (1 - si * 0.35));
+      for (let back = 88; back >= 0; back -= 4) {
+        level = Math.max(0, level - Math.round(item.perDay * 4 * (0.7 + rand() * 0.6) * (1 - si * 0.3)));
+        if (back % 28 === 0) level += Math.round(item.level * 1.2);
+        out.push({ date: day(back), site_id: site.id, commodity: item.commodity, level });
+      }
+      return out;
+    }),
+  );
+  const kinds = ['received', 'transfer_out', 'transfer_in', 'expired_damaged', 'count_correction', 'lost'];
+  const movements = Array.from({ length: 14 }, (_, i) => {
+    const site = sites[i % sites.length];
+    const item = STOCK_ITEMS[i % STOCK_ITEMS.length];
+    const kind = kinds[i % kinds.length];
+    return {
+      id: `mv-${i + 1}`,
+      site_id: site.id,
+      commodity: item.commodity,
+      quantity: kind === 'received' ? 1000 : kind === 'count_correction' ? -12 : 40 + i * 5,
+      kind,
+      occurred_at: new Date(nowMs - (i * 2 + 1) * DAY - i * 3_600_000).toISOString(),
+    };
+  });
+  return { levels, movements, history };
+}
+
+function demoDevices(nowMs: number): Device[] {
+  const base = {
+    app_version: '0.3.1',
+    enrolled_ms: nowMs - 120 * DAY,
+    revoked_ms: null,
+    clock_skew_ms: 1200,
+    clamped_count: 0,
+    token_expires_ms: nowMs + 80 * DAY,
+  };
+  return [
+    { ...base, id: 'dev_01J9Z6Q4W8R', name: 'Drop-in window tablet', sites: ['Drop-in centre'], last_seen_ms: nowMs - 12 * 60_000 },
+    { ...base, id: 'dev_01J9Z7A2K3M', name: 'Van 2 tablet', sites: ['Street outreach team', 'Mobile van (north)'], last_seen_ms: nowMs - 3 * 3_600_000, clock_skew_ms: 11 * 60_000, clamped_count: 4 },
+    { ...base, id: 'dev_01J9Z8C5T1P', name: 'Outreach bag 1', sites: ['Street outreach team'], last_seen_ms: nowMs - 11 * DAY, app_version: '0.2.9', token_expires_ms: nowMs + 9 * DAY },
+    { ...base, id: 'dev_01J9Z9D7V4Q', name: 'Old tablet (lost)', sites: ['Drop-in centre'], last_seen_ms: nowMs - 45 * DAY, revoked_ms: nowMs - 40 * DAY, app_version: '0.2.4' },
+  ];
+}
+
+function demoConflicts(nowMs: number): Conflict[] {
+  return [
+    {
+      id: 'cf-1',
+      collection: 'contacts',
+      record_id: '0192f1c2-7d3e-7a10-9c55-3e1b2a4c5d6e',
+      site_id: 'site-dropin',
+      field: 'setting',
+      winner: { value: 'window', device_id: 'dev_01J9Z6Q4W8R', at_ms: nowMs - 26 * 3_600_000 },
+      loser: { value: 'fixed_site', device_id: 'dev_01J9Z7A2K3M', at_ms: nowMs - 27 * 3_600_000 },
+      detected_ms: nowMs - 20 * 3_600_000,
+      resolved_ms: null,
+      resolution: null,
+    },
+    {
+      id: 'cf-2',
+      collection: 'clients',
+      record_id: '0192f0aa-1b2c-7d3e-8f40-5a6b7c8d9e0f',
+      site_id: 'site-street',
+      field: 'birth_year',
+      winner: { value: 1987, device_id: 'dev_01J9Z8C5T1P', at_ms: nowMs - 4 * DAY },
+      loser: { value: 1978, device_id: 'dev_01J9Z7A2K3M', at_ms: nowMs - 4 * DAY - 600_000 },
+      detected_ms: nowMs - 3 * DAY,
+      resolved_ms: null,
+      resolution: null,
+    },
+    {
+      id: 'cf-3',
+      collection: 'referrals',
+      record_id: '0192ef10-2c3d-7e4f-9a50-6b7c8d9e0f1a',
+      site_id: 'site-street',
+      field: 'status',
+      winner: { value: 'attended', device_id: 'dev_01J9Z8C5T1P', at_ms: nowMs - 9 * DAY },
+      loser: { value: 'lost', device_id: 'dev_01J9Z6Q4W8R', at_ms: nowMs - 9 * DAY - 3_600_000 },
+      detected_ms: nowMs - 8 * DAY,
+      resolved_ms: nowMs - 7 * DAY,
+      resolution: 'accepted',
+    },
+  ];
+}
+
+function demoAudit(nowMs: number): AuditEntry[] {
+  const rows: [string, string, string, string][] = [
+    ['coordinator', 'export', 'contacts', 'format=csv from=2026-10-01 to=2026-10-31'],
+    ['coordinator', 'suppression_off', 'indicators', 'from=2026-10-01 to=2026-10-31'],
+    ['admin', 'conflict_resolve', 'cf-3', 'accepted'],
+    ['admin', 'device_revoke', 'dev_01J9Z9D7V4Q', 'lost tablet'],
+    ['coordinator', 'login', 'session', ''],
+  ];
+  return rows.map(([actor, action, target, detail], i) => ({
+    id: `a-${rows.length - i}`,
+    at_ms: nowMs - i * 5 * 3_600_000,
+    actor,
+    action,
+    target,
+    detail,
+    address: '10.0.0.12',
+  }));
+}

@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { STOCK_KINDS } from '../lib/backend';
+import { DICTS } from '../i18n/index.svelte';
+import { COVERAGE_LEVELS, EXPORT_KINDS, ROLES, UNITS } from './api';
+import { DIMENSIONS, KNOWN_INDICATORS, SECTIONS } from './logic/indicators';
+import { PRESETS } from './logic/period';
+import { PAGES } from './logic/route';
+
+describe('dashboard translations', () => {
+  it('exist for every value shown through a dynamic key', () => {
+    const needed = [
+      ...KNOWN_INDICATORS.flatMap((k) => [`dashboard.ind.${k}`, `dashboard.ind_help.${k}`]),
+      ...[...SECTIONS.map((s) => s.id), 'other', 'trends'].map((s) => `dashboard.section.${s}`),
+      ...DIMENSIONS.map((d) => `dashboard.dim.${d}`),
+      ...UNITS.filter((u) => u !== 'percent').map((u) => `dashboard.unit.${u}`),
+      ...COVERAGE_LEVELS.map((c) => `dashboard.coverage.${c}`),
+      ...PRESETS.map((p) => `dashboard.preset.${p}`),
+      ...PAGES.map((p) => `dashboard.page.${p}`),
+      ...ROLES.map((r) => `dashboard.role.${r}`),
+      ...EXPORT_KINDS.flatMap((k) => [`dashboard.export_kind.${k}`, `dashboard.export_help.${k}`]),
+      ...STOCK_KINDS.map((k) => `dashboard.movement.${k}`),
+      ...['from_invalid', 'to_invalid', 'order', 'too_long'].map((p) => `dashboard.filter.problem.${p}`),
+      ...['under_25', '25_plus', 'unknown'].map((a) => `dashboard.row.age_band_2.${a}`),
+      ...['clients', 'contacts', 'referrals', 'test_results', 'overdose_reports'].map((c) => `dashboard.collection.${c}`),
+      ...['network', 'forbidden', 'csrf_failed', 'invalid_query', 'not_found', 'conflict', 'unknown'].map((c) => `dashboard.error.${c}`),
+    ];
+    for (const lang of ['en', 'ru', 'uk'] as const) {
+      expect(needed.filter((k) => !(k in DICTS[lang])), lang).toEqual([]);
+    }
+  });
+
+  it('say "<5" only as the suppression mark, never translated differently', () => {
+    for (const lang of ['en', 'ru', 'uk'] as const) {
+      expect(DICTS[lang]['dashboard.filter.suppress_explain'], lang).toContain('<5');
+    }
+  });
+});

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import type { Conflict } from '../api';
+import { isOpen, replaceConflict, shortId, sortConflicts, valueText } from './conflicts';
+
+function conflict(id: string, detected: number, resolved: number | null = null): Conflict {
+  const v = { value: 'x', device_id: 'd', at_ms: 0 };
+  return {
+    id,
+    collection: 'contacts',
+    record_id: 'r',
+    site_id: 's',
+    field: 'setting',
+    winner: v,
+    loser: v,
+    detected_ms: detected,
+    resolved_ms: resolved,
+    resolution: resolved === null ? null : 'accepted',
+  };
+}
+
+describe('conflict display', () => {
+  it('shortens ids', () => {
+    expect(shortId('dev_01J9Z6Q4W8RABC')).toBe('01J9Z6Q4');
+    expect(shortId('0192f1c2-7d3e-7a10-9c55-3e1b2a4c5d6e')).toBe('0192f1c2');
+    expect(shortId('abc')).toBe('abc');
+  });
+
+  it('shows values of any type', () => {
+    expect(valueText('street_outreach')).toEqual({ kind: 'codes', codes: ['street_outreach'] });
+    expect(valueText(['kit', 'counselling'])).toEqual({ kind: 'codes', codes: ['kit', 'counselling'] });
+    expect(valueText('Came with a friend')).toEqual({ kind: 'text', text: 'Came with a friend' });
+    expect(valueText(1987)).toEqual({ kind: 'text', text: '1987' });
+    expect(valueText(false)).toEqual({ kind: 'text', text: 'false' });
+    expect(valueText(null)).toEqual({ kind: 'empty' });
+    expect(valueText([])).toEqual({ kind: 'empty' });
+    expect(valueText({ hiv_rapid: 1 })).toEqual({ kind: 'text', text: '{"hiv_rapid":1}' });
+  });
+
+  it('puts open conflicts first, oldest first, then resolved ones, newest first', () => {
+    const list = [conflict('r-old', 1, 10), conflict('open-new', 5), conflict('r-new', 2, 20), conflict('open-old', 3)];
+    expect(sortConflicts(list).map((c) => c.id)).toEqual(['open-old', 'open-new', 'r-new', 'r-old']);
+  });
+
+  it('replaces a conflict by the answer of its resolution', () => {
+    const list = [conflict('a', 1), conflict('b', 2)];
+    const updated = replaceConflict(list, { ...list[1], resolved_ms: 9, resolution: 'reverted' });
+    expect(updated.filter(isOpen).map((c) => c.id)).toEqual(['a']);
+  });
+});

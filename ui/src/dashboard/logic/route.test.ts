@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { formatRoute, parseRoute } from './route';
+
+const today = '2026-11-15';
+
+describe('addresses', () => {
+  it('are short for the default view', () => {
+    expect(formatRoute('indicators', { from: '2026-11-01', to: '2026-11-15', sites: [], suppress: true }, today)).toBe('#/indicators');
+  });
+
+  it('carry a changed filter and read it back', () => {
+    const filter = { from: '2026-10-01', to: '2026-10-31', sites: ['s1', 's2'], suppress: false };
+    const hash = formatRoute('exports', filter, today);
+    expect(hash).toBe('#/exports?from=2026-10-01&to=2026-10-31&site=s1&site=s2&suppress=false');
+    expect(parseRoute(hash, today)).toEqual({ page: 'exports', filter, preset: 'last_month' });
+  });
+
+  it('fall back to the default for anything unreadable', () => {
+    expect(parseRoute('', today)).toEqual({
+      page: 'indicators',
+      filter: { from: '2026-11-01', to: '2026-11-15', sites: [], suppress: true },
+      preset: 'this_month',
+    });
+    expect(parseRoute('#/nowhere?from=2026-13-01&to=2026-10-31', today).page).toBe('indicators');
+    expect(parseRoute('#/stock?from=2026-11-01&to=2026-10-01', today).filter.from).toBe('2026-11-01');
+    expect(parseRoute('#/stock?from=2026-09-01&to=2026-09-10', today).preset).toBe('custom');
+  });
+});

@@ -1,0 +1,54 @@
+/**
+ * The address of a dashboard view: `#/<page>?from=…&to=…&site=…&suppress=false`. The filter
+ * goes into the address when it differs from the default (this month, all sites, suppression
+ * on), so a coordinator can bookmark or share a report view and a reload keeps it. Pure
+ * functions; the hash is used so the server only has to serve one page.
+ */
+import { isValidIsoDate } from '../../lib/logic/dates';
+import { matchingPreset, periodProblem, presetPeriod, type Preset } from './period';
+import type { Filter } from './query';
+
+export const PAGES = ['indicators', 'stock', 'surveys', 'devices', 'conflicts', 'exports', 'audit'] as const;
+export type Page = (typeof PAGES)[number];
+
+export interface Route {
+  page: Page;
+  filter: Filter;
+  preset: Preset;
+}
+
+export function defaultFilter(today: string): Filter {
+  return { ...presetPeriod('this_month', today), sites: [], suppress: true };
+}
+
+/** Reads a location hash; anything unreadable falls back to the default. */
+export function parseRoute(hash: string, today: string): Route {
+  const trimmed = hash.replace(/^#\/?/, '');
+  const [path, query = ''] = trimmed.split('?', 2);
+  const page = (PAGES as readonly string[]).includes(path) ? (path as Page) : 'indicators';
+  const params = new URLSearchParams(query);
+  const filter = defaultFilter(today);
+  const from = params.get('from');
+  const to = params.get('to');
+  if (from && to && isValidIsoDate(from) && isValidIsoDate(to) && periodProblem({ from, to }) === null) {
+    filter.from = from;
+    filter.to = to;
+  }
+  filter.sites = params.getAll('site').filter((s) => s.length > 0 && s.length <= 100);
+  filter.suppress = params.get('suppress') !== 'false';
+  return { page, filter, preset: matchingPreset(filter, today) };
+}
+
+/** The hash for a page and filter (the filter only where it differs from the default). */
+export function formatRoute(page: Page, filter: Filter, today: string): string {
+  const params = new URLSearchParams();
+  const fallback = defaultFilter(today);
+  if (filter.from !== fallback.from || filter.to !== fallback.to) {
+    params.set('from', filter.from);
+    params.set('to', filter.to);
+  }
+  for (const site of filter.sites) params.append('site', site);
+  if (!filter.suppress) params.set('suppress', 'false');
+  const query = params.toString();
+  return `#/${page}${query ? `?${query}` : ''}`;
+}
