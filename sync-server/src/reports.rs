@@ -105,6 +105,29 @@ impl Query {
         format!("({})", items.join(", "))
     }
 
+    /// `(?, ?, ...)` of text values, `(NULL)` (matching nothing) when empty.
+    fn text_list(&mut self, values: &[String]) -> String {
+        if values.is_empty() {
+            return "(NULL)".into();
+        }
+        let items: Vec<String> = values.iter().map(|v| self.bind(v.as_str())).collect();
+        format!("({})", items.join(", "))
+    }
+
+    /// The condition selecting live records of an event-like `collection` (aliased `alias`) at
+    /// the filter's sites whose `occurred_at` falls in its period.
+    fn event_scope(&mut self, alias: &str, collection: &str, filter: &Filter) -> String {
+        let d = self.d;
+        let sites = self.site_list(&filter.sites);
+        let from = self.bind(filter.from.as_str());
+        let until = self.bind(filter.until.as_str());
+        let at = d.field(alias, "occurred_at");
+        format!(
+            "{alias}.collection = '{collection}' AND {live} AND {alias}.site_id IN {sites} AND {at} >= {from} AND {at} < {until}",
+            live = d.live(alias)
+        )
+    }
+
     fn statement(self, sql: String) -> Statement {
         Statement::new(sql, self.params)
     }
@@ -167,19 +190,26 @@ fn children_join(d: Dialect, collection: &str) -> String {
 /// Codes of the commodity catalogue by role in the indicators.
 #[derive(Default, Debug)]
 struct Catalogue {
-    /// code → (category, counts as a needle-syringe)
-    items: BTreeMap<String, (String, bool)>,
+    items: BTreeMap<String, CatalogueItem>,
+}
+
+#[derive(Debug)]
+struct CatalogueItem {
+    name: String,
+    category: String,
+    needle_syringe: bool,
+    low_threshold: Option<i64>,
 }
 
 impl Catalogue {
     fn is_needle_syringe(&self, code: &str) -> bool {
-        self.items.get(code).is_some_and(|(_, ns)| *ns)
+        self.items.get(code).is_some_and(|i| i.needle_syringe)
     }
     fn is_condom(code: &str) -> bool {
         code.starts_with("condom")
     }
     fn is_naloxone(&self, code: &str) -> bool {
-        self.items.get(code).is_some_and(|(cat, _)| cat == "naloxone")
+        self.items.get(code).is_some_and(|i| i.category == "naloxone")
     }
 }
 
@@ -188,16 +218,29 @@ async fn catalogue<S: Storage>(storage: &S) -> Result<Catalogue, DbError> {
     let rows = storage
         .query(Statement::new(
             format!(
-                "SELECT {}, {}, {} FROM records r WHERE r.collection = 'commodities' AND {}",
+                "SELECT {}, {}, {}, {}, {} FROM records r WHERE r.collection = 'commodities' AND {}",
                 d.field("r", "code"),
+                d.field("r", "name"),
                 d.field("r", "category"),
                 d.field_int("r", "counts_as_needle_syringe"),
+                d.field_int("r", "low_stock_threshold"),
                 d.live("r")
             ),
             vec![],
         ))
         .await?;
-    let items = rows.into_iter().map(|r| (r[0].to_text(), (r[1].to_text(), r[2].as_i64() == Some(1)))).collect();
+    let items = rows
+        .iter()
+        .map(|r| {
+            let item = CatalogueItem {
+                name: text(r, 1),
+                category: text(r, 2),
+                needle_syringe: r[3].as_i64() == Some(1),
+                low_threshold: r[4].as_i64(),
+            };
+            (text(r, 0), item)
+        })
+        .collect();
     Ok(Catalogue { items })
 }
 
@@ -227,15 +270,8 @@ async fn people<S: Storage>(storage: &S, filter: &Filter, cat: &Catalogue) -> Re
     let cte = contacts_cte(&mut q, filter);
     let ns: Vec<String> = cat.items.keys().filter(|c| cat.is_needle_syringe(c)).cloned().collect();
     let condoms: Vec<String> = cat.items.keys().filter(|c| Catalogue::is_condom(c)).cloned().collect();
-    let list = |q: &mut Query, codes: &[String]| {
-        if codes.is_empty() {
-            "(NULL)".to_string()
-        } else {
-            format!("({})", codes.iter().map(|c| q.bind(c.as_str())).collect::<Vec<_>>().join(", "))
-        }
-    };
-    let ns_list = list(&mut q, &ns);
-    let condom_list = list(&mut q, &condoms);
+    let ns_list = q.text_list(&ns);
+    let condom_list = q.text_list(&condoms);
     let from = q.bind(filter.from.as_str());
     let year = q.bind(filter.to.get(0..4).and_then(|y| y.parse::<i64>().ok()).unwrap_or(0));
     // Whole 30-day parts of the period (at least one); a short tail is not a part.
@@ -336,14 +372,7 @@ async fn activity<S: Storage>(storage: &S, filter: &Filter) -> Result<(Counts, V
 
     // Anonymous tallies: people (not distinct) and commodities.
     let mut q = Query::new(d);
-    let sites = q.site_list(&filter.sites);
-    let from = q.bind(filter.from.as_str());
-    let until = q.bind(filter.until.as_str());
-    let at = d.field("t", "occurred_at");
-    let scope = format!(
-        "t.collection = 'group_tallies' AND {live} AND t.site_id IN {sites} AND {at} >= {from} AND {at} < {until}",
-        live = d.live("t")
-    );
+    let scope = q.event_scope("t", "group_tallies", filter);
     let sql = format!(
         "SELECT 'tally_people', '', CAST(COALESCE(SUM({count}), 0) AS BIGINT) FROM records t, {people} WHERE {scope}
          UNION ALL SELECT 'tally_setting', {setting}, CAST(COALESCE(SUM({count}), 0) AS BIGINT) FROM records t, {people} WHERE {scope} GROUP BY 2
@@ -430,16 +459,42 @@ struct Builder {
 
 impl Builder {
     fn people(&mut self, key: &str, value: i64, formula: &'static str, breakdowns: Vec<Breakdown>) {
+        self.person_count(key, "people", value, formula, breakdowns);
+    }
+
+    /// A count of events that each concern one person (tests, referrals): suppressed like people.
+    fn person_count(
+        &mut self,
+        key: &str,
+        unit: &'static str,
+        value: i64,
+        formula: &'static str,
+        breakdowns: Vec<Breakdown>,
+    ) {
         let cell = person_cell(key, value, self.suppress);
         self.out.push(Indicator {
             key: key.into(),
             value: cell.value,
             suppressed: cell.suppressed,
-            unit: "people",
+            unit,
             formula,
             coverage: None,
             breakdowns,
         });
+    }
+
+    /// [`Self::person_count`] of the sum of `map`, broken down by its keys.
+    fn person_counts(
+        &mut self,
+        key: &str,
+        unit: &'static str,
+        dimension: &str,
+        map: BTreeMap<String, i64>,
+        formula: &'static str,
+    ) {
+        let sum = map.values().sum();
+        let breakdown = person_breakdown(dimension, map.into_iter().collect(), self.suppress);
+        self.person_count(key, unit, sum, formula, vec![breakdown]);
     }
 
     fn count(&mut self, key: &str, unit: &'static str, value: f64, formula: &'static str, breakdowns: Vec<Breakdown>) {
@@ -628,21 +683,8 @@ pub async fn indicators<S: Storage>(storage: &S, filter: &Filter) -> Result<Indi
             }
         }
     }
-    let tests_cell = |b: &mut Builder, key: &str, map: BTreeMap<String, i64>, formula: &'static str| {
-        let sum = map.values().sum();
-        let cell = person_cell(key, sum, s);
-        b.out.push(Indicator {
-            key: key.into(),
-            value: cell.value,
-            suppressed: cell.suppressed,
-            unit: "tests",
-            formula,
-            coverage: None,
-            breakdowns: vec![person_breakdown("test", map.into_iter().collect(), s)],
-        });
-    };
-    tests_cell(&mut b, "tests_done", done, "Tests recorded at contacts in the period, by test.");
-    tests_cell(&mut b, "tests_reactive", reactive, "Tests with a reactive result, by test.");
+    b.person_counts("tests_done", "tests", "test", done, "Tests recorded at contacts in the period, by test.");
+    b.person_counts("tests_reactive", "tests", "test", reactive, "Tests with a reactive result, by test.");
     b.people("linked_to_care", linked, "Reactive tests where the person was linked to care.", vec![]);
 
     let referrals = dimension(&activity, "referral");
@@ -656,32 +698,27 @@ pub async fn indicators<S: Storage>(storage: &S, filter: &Filter) -> Result<Indi
         }
     }
     let ost = issued.get("ost").copied().unwrap_or(0);
-    for (key, map, formula) in [
-        ("referrals_issued", issued, "Referrals made at contacts in the period, by service."),
-        ("referrals_completed", completed, "Referrals made in the period that the client attended, by service."),
-    ] {
-        let sum = map.values().sum();
-        let cell = person_cell(key, sum, s);
-        b.out.push(Indicator {
-            key: key.into(),
-            value: cell.value,
-            suppressed: cell.suppressed,
-            unit: "referrals",
-            formula,
-            coverage: None,
-            breakdowns: vec![person_breakdown("target", map.into_iter().collect(), s)],
-        });
-    }
-    let cell = person_cell("ost_referrals", ost, s);
-    b.out.push(Indicator {
-        key: "ost_referrals".into(),
-        value: cell.value,
-        suppressed: cell.suppressed,
-        unit: "referrals",
-        formula: "Referrals to opioid substitution treatment made in the period.",
-        coverage: None,
-        breakdowns: vec![],
-    });
+    b.person_counts(
+        "referrals_issued",
+        "referrals",
+        "target",
+        issued,
+        "Referrals made at contacts in the period, by service.",
+    );
+    b.person_counts(
+        "referrals_completed",
+        "referrals",
+        "target",
+        completed,
+        "Referrals made in the period that the client attended, by service.",
+    );
+    b.person_count(
+        "ost_referrals",
+        "referrals",
+        ost,
+        "Referrals to opioid substitution treatment made in the period.",
+        vec![],
+    );
 
     Ok(IndicatorReport {
         from: filter.from.clone(),
@@ -723,11 +760,7 @@ pub async fn trends<S: Storage>(storage: &S, filter: &Filter) -> Result<Trends, 
     let ns: Vec<String> = cat.items.keys().filter(|c| cat.is_needle_syringe(c)).cloned().collect();
     let mut q = Query::new(d);
     let cte = contacts_cte(&mut q, filter);
-    let ns_list = if ns.is_empty() {
-        "(NULL)".to_string()
-    } else {
-        format!("({})", ns.iter().map(|c| q.bind(c.as_str())).collect::<Vec<_>>().join(", "))
-    };
+    let ns_list = q.text_list(&ns);
     let sql = format!(
         "WITH {cte}
          SELECT 'm_people', substr(c.at, 1, 7), COUNT(DISTINCT c.client_id) FROM c GROUP BY 2
@@ -804,14 +837,7 @@ pub struct SurveyResults {
 pub async fn surveys<S: Storage>(storage: &S, filter: &Filter) -> Result<SurveyResults, DbError> {
     let d = storage.dialect();
     let mut q = Query::new(d);
-    let sites = q.site_list(&filter.sites);
-    let from = q.bind(filter.from.as_str());
-    let until = q.bind(filter.until.as_str());
-    let at = d.field("r", "occurred_at");
-    let scope = format!(
-        "r.collection = 'survey_responses' AND {live} AND r.site_id IN {sites} AND {at} >= {from} AND {at} < {until}",
-        live = d.live("r")
-    );
+    let scope = q.event_scope("r", "survey_responses", filter);
     // Answers are a string or a list of strings (multiple choice); free text is question 8.
     let (value_expr, each_values) = match d {
         Dialect::Sqlite => (
@@ -922,20 +948,7 @@ pub async fn stock<S: Storage>(storage: &S, sites: &[String], today: &str, now_m
     let rows = storage.query(q.statement(sql)).await?;
     let names: BTreeMap<String, String> =
         site_estimates(storage).await?.into_iter().map(|(id, n, _)| (id, n)).collect();
-    let commodity_rows = storage
-        .query(Statement::new(
-            format!(
-                "SELECT {}, {}, {} FROM records r WHERE r.collection = 'commodities' AND {}",
-                d.field("r", "code"),
-                d.field("r", "name"),
-                d.field_int("r", "low_stock_threshold"),
-                d.live("r")
-            ),
-            vec![],
-        ))
-        .await?;
-    let commodities: BTreeMap<String, (String, Option<i64>)> =
-        commodity_rows.iter().map(|r| (text(r, 0), (text(r, 1), r[2].as_i64()))).collect();
+    let cat = catalogue(storage).await?;
     // (site, commodity) → day → net change; and use in the last 30 days.
     let mut daily: BTreeMap<(String, String), BTreeMap<String, i64>> = BTreeMap::new();
     let mut used_30: BTreeMap<(String, String), i64> = BTreeMap::new();
@@ -961,7 +974,8 @@ pub async fn stock<S: Storage>(storage: &S, sites: &[String], today: &str, now_m
             }
         }
         let used_per_day = used_30.get(&(site.clone(), code.clone())).copied().unwrap_or(0) as f64 / 30.0;
-        let (name, threshold) = commodities.get(code).cloned().unwrap_or_else(|| (code.clone(), None));
+        let (name, threshold) =
+            cat.items.get(code).map_or_else(|| (code.clone(), None), |i| (i.name.clone(), i.low_threshold));
         levels.push(StockLevel {
             site_id: site.clone(),
             site_name: names.get(site).cloned().unwrap_or_default(),
@@ -1064,9 +1078,7 @@ pub async fn export_rows<S: Storage>(storage: &S, kind: &str, filter: &Filter) -
                 "tallies" => "group_tallies",
                 _ => "survey_responses",
             };
-            let sites = q.site_list(&filter.sites);
-            let from = q.bind(filter.from.as_str());
-            let until = q.bind(filter.until.as_str());
+            let scope = q.event_scope("r", collection, filter);
             let at = d.field("r", "occurred_at");
             let (header, cols) = match kind {
                 "stock" => (
@@ -1094,11 +1106,10 @@ pub async fn export_rows<S: Storage>(storage: &S, kind: &str, filter: &Filter) -
                 header,
                 format!(
                     "SELECT {rid}, s.name, {at}, {cols} FROM records r JOIN sites s ON s.id = r.site_id
-                     WHERE r.collection = '{collection}' AND {live} AND r.site_id IN {sites} AND {at} >= {from} AND {at} < {until}
+                     WHERE {scope}
                      ORDER BY {at}, 1",
                     rid = d.text("r.id"),
                     cols = cols.join(", "),
-                    live = d.live("r"),
                 ),
             )
         }
