@@ -6,6 +6,10 @@
 //!   and pull each at least 20% of that).
 //! * `concurrent --devices 50 [--backend ...]`: many devices pushing and pulling at once;
 //!   throughput and p50/p99 latency per request, for each backend side by side.
+//! * `report --contacts 1000000 [--backend ...]`: the dashboard's indicator reports over a year of
+//!   contacts, beside the raw SQLite time of the month's core figures (see `report.rs`).
+
+mod report;
 
 use anyhow::{Context, Result, anyhow};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -61,6 +65,15 @@ enum Command {
         #[arg(long, env = "OUTPOST_BENCH_DATABASE_URL", default_value = "postgres://postgres@127.0.0.1:5432/test")]
         postgres_url: String,
     },
+    /// The dashboard's reports over a large history, beside the raw SQLite limit.
+    Report {
+        #[arg(long, default_value_t = 1_000_000)]
+        contacts: usize,
+        #[arg(long, value_enum, default_value_t = Backends::Both)]
+        backend: Backends,
+        #[arg(long, env = "OUTPOST_BENCH_DATABASE_URL", default_value = "postgres://postgres@127.0.0.1:5432/test")]
+        postgres_url: String,
+    },
     /// Many devices syncing at once: throughput and latency percentiles per request.
     Concurrent {
         #[arg(long, default_value_t = 50)]
@@ -88,6 +101,15 @@ fn main() -> Result<()> {
             println!("  raw SQLite batched inserts (same rows, same disk, best of 3): {raw_rate:>10.0} rows/s");
             for b in backend.list() {
                 sync_bench(work.path(), b, &postgres_url, records, batch, page, raw_rate).await?;
+            }
+            Ok(())
+        }),
+        Command::Report { contacts, backend, postgres_url } => runtime.block_on(async {
+            let work = tempfile::tempdir_in(".").context("temporary directory on this disk")?;
+            println!("outpost-bench report: {contacts} contacts over 12 months, 2 sites");
+            report::raw_line(work.path(), contacts)?;
+            for b in backend.list() {
+                report::report_bench(work.path(), b, &postgres_url, contacts).await?;
             }
             Ok(())
         }),

@@ -647,6 +647,124 @@ pub async fn assign_code<S: Storage>(storage: &S, code_hash: &str, username: &st
     Ok(stored.user)
 }
 
+/// Accounts in a full export (`outpost-server export`): users with their password hashes and
+/// second-factor secrets, their sites, and which worker each tablet and code belongs to.
+/// Sessions are not exported: after a move everyone logs in again.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, serde::Deserialize)]
+pub struct AccountsDump {
+    pub users: Vec<UserDumpRow>,
+    /// (user id, site id)
+    pub user_sites: Vec<(String, String)>,
+    /// (device id, user id)
+    pub device_users: Vec<(String, String)>,
+    /// (enrolment code hash, user id)
+    pub code_users: Vec<(String, String)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+pub struct UserDumpRow {
+    pub id: String,
+    pub org_id: String,
+    pub username: String,
+    pub password_hash: String,
+    pub role: String,
+    pub totp_secret: Option<String>,
+    pub totp_last_step: i64,
+    pub created_ms: i64,
+    pub disabled_ms: Option<i64>,
+}
+
+/// Reads every account for an export.
+pub async fn export_accounts<S: Storage>(storage: &S) -> Result<AccountsDump, DbError> {
+    let d = storage.dialect();
+    let q = |sql: String| storage.query(Statement::new(sql, vec![]));
+    let users = q(format!(
+        "SELECT {}, {}, username, password_hash, role, totp_secret, totp_last_step, created_ms, disabled_ms FROM users ORDER BY username",
+        d.text("id"),
+        d.text("org_id")
+    ))
+    .await?
+    .into_iter()
+    .map(|r| UserDumpRow {
+        id: r[0].to_text(),
+        org_id: r[1].to_text(),
+        username: r[2].to_text(),
+        password_hash: r[3].to_text(),
+        role: r[4].to_text(),
+        totp_secret: r[5].as_str().map(str::to_string),
+        totp_last_step: r[6].as_i64().unwrap_or(0),
+        created_ms: r[7].as_i64().unwrap_or(0),
+        disabled_ms: r[8].as_i64(),
+    })
+    .collect();
+    let pairs = |rows: Vec<crate::db::sql::Row>| rows.into_iter().map(|r| (r[0].to_text(), r[1].to_text())).collect();
+    let user_sites =
+        pairs(q(format!("SELECT {}, {} FROM user_sites ORDER BY 1, 2", d.text("user_id"), d.text("site_id"))).await?);
+    let device_users = pairs(
+        q(format!("SELECT {}, {} FROM devices WHERE user_id IS NOT NULL ORDER BY 1", d.text("id"), d.text("user_id")))
+            .await?,
+    );
+    let code_users = pairs(
+        q(format!(
+            "SELECT code_hash, {} FROM enrollment_codes WHERE user_id IS NOT NULL ORDER BY 1",
+            d.text("user_id")
+        ))
+        .await?,
+    );
+    Ok(AccountsDump { users, user_sites, device_users, code_users })
+}
+
+/// The statements that load exported accounts; run inside the import's transaction, after the
+/// sites, devices and codes they refer to.
+pub fn import_statements(d: Dialect, dump: &AccountsDump) -> Vec<Statement> {
+    let mut out = Vec::new();
+    for u in &dump.users {
+        out.push(Statement::new(
+            format!(
+                "INSERT INTO users (id, org_id, username, password_hash, role, totp_secret, totp_last_step, created_ms, disabled_ms)
+                 VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {})",
+                d.p_uuid(1),
+                d.p_uuid(2),
+                d.p(3),
+                d.p(4),
+                d.p(5),
+                d.p(6),
+                d.p(7),
+                d.p(8),
+                // A NULL is bound as text; the cast gives PostgreSQL the column's type.
+                format!("CAST({} AS BIGINT)", d.p(9))
+            ),
+            vec![
+                u.id.clone().into(),
+                u.org_id.clone().into(),
+                u.username.clone().into(),
+                u.password_hash.clone().into(),
+                u.role.clone().into(),
+                u.totp_secret.clone().into(),
+                u.totp_last_step.into(),
+                u.created_ms.into(),
+                u.disabled_ms.into(),
+            ],
+        ));
+    }
+    for (user, site) in &dump.user_sites {
+        out.push(add_site_statement(d, user, site));
+    }
+    for (device, user) in &dump.device_users {
+        out.push(Statement::new(
+            format!("UPDATE devices SET user_id = {} WHERE id = {}", d.p_uuid(1), d.p_uuid(2)),
+            vec![user.clone().into(), device.clone().into()],
+        ));
+    }
+    for (code, user) in &dump.code_users {
+        out.push(Statement::new(
+            format!("UPDATE enrollment_codes SET user_id = {} WHERE code_hash = {}", d.p_uuid(1), d.p(2)),
+            vec![user.clone().into(), code.clone().into()],
+        ));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -283,7 +283,8 @@ async fn enroll(storage_settings: StorageSettings, site: &str, valid_hours: u64,
 async fn export(storage_settings: StorageSettings, out: &Path) -> Result<()> {
     let storage = open(&storage_settings).await?;
     audit(&storage, "export", out.display().to_string(), "full database export").await?;
-    let dump = storage.export().await.map_err(|e| anyhow::anyhow!("{e}")).context("reading the database")?;
+    let mut dump = storage.export().await.map_err(|e| anyhow::anyhow!("{e}")).context("reading the database")?;
+    dump.accounts = accounts::export_accounts(&storage).await.map_err(db_error).context("reading the accounts")?;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -294,9 +295,10 @@ async fn export(storage_settings: StorageSettings, out: &Path) -> Result<()> {
     writer.flush().context("writing the export")?;
     writer.get_ref().sync_all().context("writing the export")?;
     eprintln!(
-        "Exported {} records, {} devices and {} conflicts to {}.",
+        "Exported {} records, {} devices, {} users and {} conflicts to {}.",
         dump.records.len(),
         dump.devices.len(),
+        dump.accounts.users.len(),
         dump.conflicts.len(),
         out.display()
     );

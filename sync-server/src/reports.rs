@@ -181,8 +181,9 @@ fn contacts_cte(q: &mut Query, filter: &Filter) -> String {
 /// Records of `collection` hanging off the contacts `c` (alias `x`).
 fn children_join(d: Dialect, collection: &str) -> String {
     format!(
-        "JOIN records x ON x.collection = '{collection}' AND {contact} = c.id AND {live}",
+        "JOIN records x ON x.collection = '{collection}' AND {contact} = {id} AND {live}",
         contact = d.field("x", "contact_id"),
+        id = d.bare("c.id"),
         live = d.live("x")
     )
 }
@@ -941,7 +942,7 @@ pub async fn stock<S: Storage>(storage: &S, sites: &[String], today: &str, now_m
         reverses = d.field("x", "reverses"),
         lquantity = d.field_int("x", "quantity"),
         contact = d.field("x", "contact_id"),
-        cid = d.text("c.id"),
+        cid = d.bare(&d.text("c.id")),
         xlive = d.live("x"),
         clive = d.live("c"),
     );

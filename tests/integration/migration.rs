@@ -1,13 +1,16 @@
 //! Moving an office from SQLite to PostgreSQL with `outpost-server export` and `import` loses
 //! nothing: records, stamps, sequence numbers, devices and their tokens, enrolment codes and
-//! conflicts arrive intact, and the tablets keep syncing from where they were.
+//! conflicts, accounts (passwords, second factors, sites, tablets' workers) arrive intact, and
+//! the tablets keep syncing from where they were.
 
 use outpost_core::Collection;
 use outpost_device::SyncClient;
+use outpost_server::accounts::{self, Role};
 use outpost_server::db::Storage;
 use outpost_server::db::postgres::PgStorage;
 use outpost_tests::{
-    SITE_A, ServerProcess, SimDevice, TestServer, assert_converged_with, fast_retries, postgres_url, unique_schema,
+    SITE_A, ServerProcess, SimDevice, TEST_PASSWORD, TestServer, WebClient, assert_converged_with, fast_retries,
+    postgres_url, unique_schema,
 };
 use serde_json::json;
 
@@ -37,6 +40,14 @@ async fn an_office_moves_from_sqlite_to_postgres_without_loss() -> anyhow::Resul
     a.sync().await?;
     b.sync().await?;
     let unused_code = office.enrollment_code(SITE_A).await?;
+    // Accounts move too: a coordinator with a second factor, and a worker the unused code is for.
+    let now = outpost_server::time::now_ms();
+    accounts::create_user(&office.storage, "coord", TEST_PASSWORD, Role::Coordinator, &[SITE_A.into()], now).await?;
+    accounts::enable_totp(&office.storage, "coord").await?;
+    accounts::create_user(&office.storage, "ivan", TEST_PASSWORD, Role::OutreachWorker, &[SITE_A.into()], now).await?;
+    accounts::assign_code(&office.storage, &outpost_server::tokens::hash_enrollment_code(&unused_code), "ivan").await?;
+    let accounts_before = accounts::export_accounts(&office.storage).await?;
+    assert_eq!(accounts_before.users.len(), 2);
     // One change stays unsynced across the move.
     b.create(Collection::Contacts, json!({"setting": "street_outreach", "occurred_at": "2026-11-21T10:00:00Z"}))?;
 
@@ -70,6 +81,7 @@ async fn an_office_moves_from_sqlite_to_postgres_without_loss() -> anyhow::Resul
     let mut before_tables = before.clone();
     before_tables.audit_log.clear();
     assert_eq!(after, before_tables, "every table arrives intact");
+    assert_eq!(accounts::export_accounts(&postgres).await?, accounts_before, "accounts arrive intact");
 
     // The tablets keep their tokens and cursors and sync with the new server.
     let server = ServerProcess::spawn(&url, &schema).await?;
@@ -82,6 +94,10 @@ async fn an_office_moves_from_sqlite_to_postgres_without_loss() -> anyhow::Resul
     let fresh = SimDevice::enroll_with_code(&server.url(), &unused_code).await?;
     fresh.sync().await?;
     assert_converged_with(&postgres, &[&fresh]).await?;
+    let moved = accounts::export_accounts(&postgres).await?;
+    assert_eq!(moved.device_users.len(), 1, "the new tablet belongs to the worker its code was for");
+    let (status, body) = WebClient::new(&server.url()).login("ivan", TEST_PASSWORD, None).await?;
+    assert_eq!(status, 200, "passwords keep working after the move: {body}");
     postgres.check().await.map_err(|e| anyhow::anyhow!("{e}"))?;
     drop(server);
     postgres.drop_schema(&schema).await.map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -364,6 +364,9 @@ pub struct Dump {
     /// The audit log, hashes included, so its chain still verifies after a move.
     #[serde(default)]
     pub audit_log: Vec<AuditRow>,
+    /// Accounts (filled by `accounts::export_accounts`; loaded inside `import`'s transaction).
+    #[serde(default)]
+    pub accounts: crate::accounts::AccountsDump,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

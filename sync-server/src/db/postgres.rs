@@ -115,7 +115,11 @@ impl From<tokio_postgres::Error> for DbError {
                 DbError::Busy
             }
             None if e.is_closed() => DbError::Busy,
-            _ => DbError::Backend(e.to_string()),
+            _ => match e.as_db_error() {
+                // The server's own message says what went wrong ("db error" alone does not).
+                Some(db) => DbError::Backend(format!("{}: {}", db.code().code(), db.message())),
+                None => DbError::Backend(e.to_string()),
+            },
         }
     }
 }
@@ -875,6 +879,7 @@ impl Storage for PgStorage {
             device_sites,
             records,
             conflicts,
+            accounts: Default::default(),
         })
     }
 
@@ -997,6 +1002,11 @@ impl Storage for PgStorage {
             .await?;
         }
         tx.execute("UPDATE counters SET value = $1 WHERE name = 'seq'", &[&(dump.last_seq as i64)]).await?;
+        for statement in crate::accounts::import_statements(Dialect::Postgres, &dump.accounts) {
+            let (types, params) = pg_params(&statement.params);
+            let prepared = tx.prepare_typed_cached(&statement.sql, &types).await?;
+            tx.execute(&prepared, &params_ref(&params)).await?;
+        }
         tx.commit().await?;
         Ok(())
     }

@@ -231,6 +231,16 @@ impl Dialect {
         }
     }
 
+    /// `expr` without its column affinity. SQLite applies a TEXT column's affinity to the other
+    /// side of a comparison, which then no longer matches an index on a JSON expression; the
+    /// unary `+` drops the affinity so such an index serves joins against record ids.
+    pub fn bare(self, expr: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("+{expr}"),
+            Dialect::Postgres => expr.to_string(),
+        }
+    }
+
     /// `deleted` is false.
     pub fn live(self, alias: &str) -> String {
         match self {

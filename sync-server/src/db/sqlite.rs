@@ -853,6 +853,7 @@ impl Storage for SqliteStorage {
                 device_sites,
                 records,
                 conflicts,
+                accounts: Default::default(),
             })
         })
         .await
@@ -956,6 +957,10 @@ impl Storage for SqliteStorage {
                 )?;
             }
             tx.execute("UPDATE counters SET value = ?1 WHERE name = 'seq'", [dump.last_seq as i64])?;
+            for statement in crate::accounts::import_statements(Dialect::Sqlite, &dump.accounts) {
+                tx.prepare_cached(&statement.sql)?
+                    .execute(rusqlite::params_from_iter(statement.params.iter().map(to_sql)))?;
+            }
             tx.commit()?;
             Ok(())
         })
