@@ -722,7 +722,7 @@ pub fn import_statements(d: Dialect, dump: &AccountsDump) -> Vec<Statement> {
         out.push(Statement::new(
             format!(
                 "INSERT INTO users (id, org_id, username, password_hash, role, totp_secret, totp_last_step, created_ms, disabled_ms)
-                 VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {})",
+                 VALUES ({}, {}, {}, {}, {}, {}, {}, {}, CAST({} AS BIGINT))",
                 d.p_uuid(1),
                 d.p_uuid(2),
                 d.p(3),
@@ -732,7 +732,7 @@ pub fn import_statements(d: Dialect, dump: &AccountsDump) -> Vec<Statement> {
                 d.p(7),
                 d.p(8),
                 // A NULL is bound as text; the cast gives PostgreSQL the column's type.
-                format!("CAST({} AS BIGINT)", d.p(9))
+                d.p(9)
             ),
             vec![
                 u.id.clone().into(),
