@@ -159,7 +159,7 @@ fn contacts_cte(q: &mut Query, filter: &Filter) -> String {
     let from = q.bind(filter.from.as_str());
     let until = q.bind(filter.until.as_str());
     format!(
-        "c AS (SELECT {id} AS id, {site} AS site_id, {client} AS client_id, {setting} AS setting, {at} AS at,
+        "c AS MATERIALIZED (SELECT {id} AS id, {site} AS site_id, {client} AS client_id, {setting} AS setting, {at} AS at,
                       COALESCE({collecting}, 0) AS collecting_for, {services} AS services
                FROM records r
                WHERE r.collection = 'contacts' AND {live} AND r.site_id IN {sites}
@@ -294,13 +294,14 @@ async fn people<S: Storage>(storage: &S, filter: &Filter, cat: &Catalogue) -> Re
                         MAX(CASE WHEN commodity IN {ns_list} AND n > 0 THEN 1 ELSE 0 END) AS ns,
                         MAX(CASE WHEN commodity IN {condom_list} AND n > 0 THEN 1 ELSE 0 END) AS condom
                  FROM net GROUP BY client_id),
-         pc AS (SELECT c.client_id AS client_id,
-                       MAX(COALESCE(got.ns, 0)) AS ns, MAX(COALESCE(got.condom, 0)) AS condom,
-                       MAX(CASE WHEN {has_info} THEN 1 ELSE 0 END) AS info,
-                       COUNT(DISTINCT CASE WHEN {window} / 30 < {windows} THEN {window} / 30 END) AS windows
-                FROM c LEFT JOIN got ON got.client_id = c.client_id
-                WHERE c.client_id IS NOT NULL GROUP BY c.client_id),
-         p AS (SELECT pc.*, cl.state AS state,
+         pc AS (SELECT client_id, MAX(ns) AS ns, MAX(condom) AS condom, MAX(info) AS info, COUNT(DISTINCT w) AS windows
+                FROM (SELECT c.client_id AS client_id, 0 AS ns, 0 AS condom,
+                             CASE WHEN {has_info} THEN 1 ELSE 0 END AS info,
+                             CASE WHEN {window} / 30 < {windows} THEN {window} / 30 END AS w
+                      FROM c WHERE c.client_id IS NOT NULL
+                      UNION ALL SELECT client_id, ns, condom, 0, NULL FROM got) AS u
+                GROUP BY client_id),
+         p AS MATERIALIZED (SELECT pc.*, cl.state AS state,
                       COALESCE({gender}, 'not_stated') AS gender,
                       {year} - {birth} AS age,
                       {first_seen} AS first_seen
@@ -768,6 +769,8 @@ pub async fn trends<S: Storage>(storage: &S, filter: &Filter) -> Result<Trends, 
          UNION ALL SELECT 'm_contacts', substr(c.at, 1, 7), COUNT(*) FROM c GROUP BY 2
          UNION ALL SELECT 'm_ns', substr(c.at, 1, 7), CAST(SUM(CASE WHEN {reverses} IS NULL THEN {quantity} ELSE -{quantity} END) AS BIGINT)
                    FROM c {lines} WHERE {commodity} IN {ns_list} GROUP BY 2
+         UNION ALL SELECT 's_ns', c.site_id, CAST(SUM(CASE WHEN {reverses} IS NULL THEN {quantity} ELSE -{quantity} END) AS BIGINT)
+                   FROM c {lines} WHERE {commodity} IN {ns_list} GROUP BY 2
          UNION ALL SELECT 'm_returned', substr(c.at, 1, 7), CAST(SUM({count}) AS BIGINT) FROM c {returns} GROUP BY 2
          UNION ALL SELECT 's_people', c.site_id, COUNT(DISTINCT c.client_id) FROM c GROUP BY 2
          UNION ALL SELECT 's_contacts', c.site_id, COUNT(*) FROM c GROUP BY 2",
@@ -778,7 +781,25 @@ pub async fn trends<S: Storage>(storage: &S, filter: &Filter) -> Result<Trends, 
         count = d.field_int("x", "count"),
         returns = children_join(d, "sharps_returns"),
     );
-    let counts = counts(storage, q.statement(sql)).await?;
+    let mut counts = counts(storage, q.statement(sql)).await?;
+    // Needle-syringes given at anonymous tallies count too, as in the indicators.
+    let mut q = Query::new(d);
+    let scope = q.event_scope("t", "group_tallies", filter);
+    let ns_list = q.text_list(&ns);
+    let sql = format!(
+        "SELECT {site}, substr({at}, 1, 7), CAST(SUM({qty}) AS BIGINT) FROM records t, {items}
+         WHERE {scope} AND {code} IN {ns_list} GROUP BY 1, 2",
+        site = d.text("t.site_id"),
+        at = d.field("t", "occurred_at"),
+        qty = d.elem_int("it", "quantity"),
+        items = d.each("t", "items", "it"),
+        code = d.elem_field("it", "commodity"),
+    );
+    for row in storage.query(q.statement(sql)).await? {
+        let n = int(&row, 2);
+        *counts.entry(("s_ns".into(), text(&row, 0))).or_default() += n;
+        *counts.entry(("m_ns".into(), text(&row, 1))).or_default() += n;
+    }
     let suppress = |v: i64| if filter.suppress && v > 0 && v < SMALL_CELL { None } else { Some(v) };
     let get = |dim: &str, key: &str| counts.get(&(dim.to_string(), key.to_string())).copied().unwrap_or(0);
     let mut months: Vec<String> = counts.keys().filter(|(d, _)| d.starts_with("m_")).map(|(_, k)| k.clone()).collect();
@@ -794,7 +815,6 @@ pub async fn trends<S: Storage>(storage: &S, filter: &Filter) -> Result<Trends, 
             month: m,
         })
         .collect();
-    let (_, items) = activity(storage, filter).await?;
     let names = site_estimates(storage).await?;
     let by_site = names
         .into_iter()
@@ -802,11 +822,7 @@ pub async fn trends<S: Storage>(storage: &S, filter: &Filter) -> Result<Trends, 
         .map(|(id, name, _)| SiteRow {
             people_reached: suppress(get("s_people", &id)),
             contacts: get("s_contacts", &id),
-            needle_syringes: items
-                .iter()
-                .filter(|(s, c, _)| *s == id && cat.is_needle_syringe(c))
-                .map(|(_, _, q)| q)
-                .sum(),
+            needle_syringes: get("s_ns", &id),
             site_id: id,
             site_name: name,
         })

@@ -66,6 +66,10 @@ async fn the_dashboard_reports_the_fixture(backend: Backend) -> Result {
     assert_eq!(trends["months"][0]["month"], "2026-10");
     assert_eq!(trends["months"][0]["contacts"], 12);
     assert_eq!(trends["months"][0]["syringes_returned"], 25);
+    assert_eq!(trends["months"][0]["needle_syringes"], 80, "lines and tallies, reversal subtracted");
+    let by_site: Vec<i64> =
+        trends["by_site"].as_array().into_iter().flatten().filter_map(|s| s["needle_syringes"].as_i64()).collect();
+    assert_eq!(by_site, vec![40, 40], "each site's needle-syringes, the street team's tally included");
 
     let surveys = web.get_json(&format!("/api/v1/dashboard/surveys?{period}")).await?;
     assert_eq!(surveys["responses"], 5);
