@@ -92,6 +92,11 @@ enum Command {
 }
 
 fn main() -> Result<()> {
+    // Slow-query warnings from the server's storage show where report time goes.
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     match Cli::parse().command {
         Command::Sync { records, batch, page, backend, postgres_url } => runtime.block_on(async {

@@ -34,4 +34,5 @@ mod dashboard_browser;
 mod migration;
 mod multi_instance;
 mod openapi;
+mod reliability;
 mod sync;

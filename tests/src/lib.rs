@@ -1,6 +1,7 @@
 //! Test harness shared by the integration tests and the benchmarks: a real server on a loopback
 //! port over a real SQLite file, and simulated devices built on `outpost-device`.
 
+pub mod faults;
 pub mod fixtures;
 pub mod webdriver;
 

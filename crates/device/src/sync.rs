@@ -109,9 +109,14 @@ pub struct SyncClient {
 impl SyncClient {
     /// A client for the server at `base_url` (`https://outpost.example.org`).
     pub fn new(base_url: &str) -> Result<Self, SyncError> {
+        Self::with_timeout(base_url, Duration::from_secs(60))
+    }
+
+    /// A client whose requests give up after `timeout` (a hung connection becomes a retry).
+    pub fn with_timeout(base_url: &str, timeout: Duration) -> Result<Self, SyncError> {
         let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(60))
+            .connect_timeout(Duration::from_secs(10).min(timeout))
+            .timeout(timeout)
             .user_agent(concat!("outpost-device/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| SyncError::Offline(e.to_string()))?;

@@ -888,6 +888,7 @@ impl Storage for PgStorage {
     }
 
     async fn query(&self, statement: Statement) -> Result<Vec<SqlRow>, DbError> {
+        let _slow = super::sql::SlowQuery::new(&statement.sql);
         let client = self.pool.get().await?;
         let (types, params) = pg_params(&statement.params);
         let prepared = client.prepare_typed_cached(&statement.sql, &types).await?;

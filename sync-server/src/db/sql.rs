@@ -107,6 +107,31 @@ impl Statement {
     }
 }
 
+/// Logs a warning when a report query takes longer than [`SlowQuery::THRESHOLD`] (dropped at
+/// the end of the query), naming the query by its first lines.
+pub struct SlowQuery<'a> {
+    sql: &'a str,
+    started: std::time::Instant,
+}
+
+impl<'a> SlowQuery<'a> {
+    pub const THRESHOLD: std::time::Duration = std::time::Duration::from_secs(1);
+
+    pub fn new(sql: &'a str) -> Self {
+        Self { sql, started: std::time::Instant::now() }
+    }
+}
+
+impl Drop for SlowQuery<'_> {
+    fn drop(&mut self) {
+        let elapsed = self.started.elapsed();
+        if elapsed >= Self::THRESHOLD {
+            let head: String = self.sql.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(300).collect();
+            tracing::warn!(ms = elapsed.as_millis() as u64, sql = %head, "slow query");
+        }
+    }
+}
+
 /// A row of results.
 pub type Row = Vec<SqlValue>;
 

@@ -865,6 +865,7 @@ impl Storage for SqliteStorage {
 
     async fn query(&self, statement: Statement) -> Result<Vec<Row>, DbError> {
         self.run(move |conn| {
+            let _slow = super::sql::SlowQuery::new(&statement.sql);
             let mut stmt = conn.prepare_cached(&statement.sql)?;
             let columns = stmt.column_count();
             let mut rows = stmt.query(rusqlite::params_from_iter(statement.params.iter().map(to_sql)))?;

@@ -1,0 +1,230 @@
+//! Fault injection for the reliability tests (and benchmarks that want faults):
+//!
+//! * [`FaultProxy`]: a loopback TCP proxy in front of a server that passes, delays, cuts (after
+//!   a given number of bytes, in either direction), resets or blackholes connections. Changing
+//!   the fault closes every open connection, so a client's pooled connection cannot carry on
+//!   under the previous rule.
+//! * [`KillableServer`]: a real `outpost-server` process over a SQLite file on a fixed port,
+//!   killed with SIGKILL at any moment and started again over the same file.
+
+use crate::built_binary;
+use anyhow::{Result, anyhow};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+
+/// What the proxy does to new connections.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// Forward both ways.
+    Pass,
+    /// Wait this long before connecting upstream, then forward.
+    Delay(Duration),
+    /// Forward this many bytes of the request, then close the connection.
+    CutRequestAfter(usize),
+    /// Forward the whole request, then this many bytes of the response, then close. With 0 the
+    /// server has processed (and committed) the request but the client never hears back.
+    CutResponseAfter(usize),
+    /// Answer the connection with a TCP reset.
+    Reset,
+    /// Accept the connection and never forward anything.
+    Blackhole,
+}
+
+/// A loopback proxy whose behaviour tests switch at any time.
+pub struct FaultProxy {
+    pub addr: SocketAddr,
+    fault: Arc<Mutex<Fault>>,
+    generation: watch::Sender<u64>,
+    connections: Arc<AtomicUsize>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl FaultProxy {
+    /// Starts a proxy on 127.0.0.1:0 in front of `upstream`.
+    pub async fn start(upstream: SocketAddr) -> Result<Self> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let fault = Arc::new(Mutex::new(Fault::Pass));
+        let (generation, watcher) = watch::channel(0u64);
+        let connections = Arc::new(AtomicUsize::new(0));
+        let task = {
+            let fault = fault.clone();
+            let connections = connections.clone();
+            tokio::spawn(async move {
+                while let Ok((client, _)) = listener.accept().await {
+                    connections.fetch_add(1, Ordering::SeqCst);
+                    let current = *fault.lock().unwrap_or_else(|p| p.into_inner());
+                    let mut closed = watcher.clone();
+                    closed.mark_unchanged();
+                    tokio::spawn(async move {
+                        tokio::select! {
+                            _ = serve(client, upstream, current) => {}
+                            _ = closed.changed() => {}
+                        }
+                    });
+                }
+            })
+        };
+        Ok(Self { addr, fault, generation, connections, task })
+    }
+
+    /// Applies `fault` to new connections and closes the open ones.
+    pub fn set(&self, fault: Fault) {
+        *self.fault.lock().unwrap_or_else(|p| p.into_inner()) = fault;
+        self.generation.send_modify(|g| *g += 1);
+    }
+
+    /// The base URL clients use.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Connections accepted so far.
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        self.task.abort();
+        self.generation.send_modify(|g| *g += 1);
+    }
+}
+
+async fn serve(client: TcpStream, upstream: SocketAddr, fault: Fault) {
+    match fault {
+        Fault::Reset => {
+            // A zero linger makes the close a reset (and never blocks, which is why tokio
+            // deprecates the general case).
+            #[allow(deprecated)]
+            let _ = client.set_linger(Some(Duration::ZERO));
+            drop(client);
+        }
+        Fault::Blackhole => {
+            let _hold = client;
+            std::future::pending::<()>().await;
+        }
+        Fault::Delay(wait) => {
+            tokio::time::sleep(wait).await;
+            forward(client, upstream, usize::MAX, usize::MAX).await;
+        }
+        Fault::Pass => forward(client, upstream, usize::MAX, usize::MAX).await,
+        Fault::CutRequestAfter(n) => forward(client, upstream, n, usize::MAX).await,
+        Fault::CutResponseAfter(n) => forward(client, upstream, usize::MAX, n).await,
+    }
+}
+
+/// Copies both ways; closes everything once `up_budget` request bytes or `down_budget`
+/// response bytes have passed.
+async fn forward(client: TcpStream, upstream: SocketAddr, up_budget: usize, down_budget: usize) {
+    let Ok(server) = TcpStream::connect(upstream).await else { return };
+    let (mut client_read, mut client_write) = client.into_split();
+    let (mut server_read, mut server_write) = server.into_split();
+    let up = copy_limited(&mut client_read, &mut server_write, up_budget);
+    let down = copy_limited(&mut server_read, &mut client_write, down_budget);
+    // Whichever direction ends (its budget spent, or its peer closed) ends the connection.
+    tokio::select! {
+        _ = up => {}
+        _ = down => {}
+    }
+}
+
+async fn copy_limited<R, W>(from: &mut R, to: &mut W, mut budget: usize)
+where
+    R: AsyncReadExt + Unpin,
+    W: AsyncWriteExt + Unpin,
+{
+    let mut buffer = vec![0u8; 16 * 1024];
+    loop {
+        let n = match from.read(&mut buffer).await {
+            Ok(0) | Err(_) => {
+                let _ = to.shutdown().await;
+                // Keep the other direction going until it ends by itself.
+                std::future::pending::<()>().await;
+                return;
+            }
+            Ok(n) => n,
+        };
+        let allowed = n.min(budget);
+        if to.write_all(&buffer[..allowed]).await.is_err() {
+            return;
+        }
+        budget -= allowed;
+        if budget == 0 {
+            // The cut: the rest of this direction never arrives.
+            let _ = to.shutdown().await;
+            return;
+        }
+    }
+}
+
+/// A real server process over a SQLite file, on a port that stays the same across restarts.
+pub struct KillableServer {
+    pub addr: SocketAddr,
+    pub data_dir: PathBuf,
+    child: Option<std::process::Child>,
+}
+
+impl KillableServer {
+    /// Starts `outpost-server serve` over `data_dir` and waits until it answers.
+    pub async fn start(data_dir: &Path) -> Result<Self> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let mut server =
+            Self { addr: SocketAddr::from(([127, 0, 0, 1], port)), data_dir: data_dir.to_path_buf(), child: None };
+        server.restart().await?;
+        Ok(server)
+    }
+
+    /// The base URL devices use.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The SQLite database URL of its file.
+    pub fn database_url(&self) -> String {
+        format!("sqlite://{}", self.data_dir.join("outpost.db").display())
+    }
+
+    /// Kills the process with SIGKILL: no shutdown, no flush, whatever it was doing.
+    pub fn kill(&mut self) -> Result<()> {
+        if let Some(mut child) = self.child.take() {
+            child.kill()?;
+            child.wait()?;
+        }
+        Ok(())
+    }
+
+    /// Starts the process again over the same file and port; waits until it answers.
+    pub async fn restart(&mut self) -> Result<()> {
+        self.kill()?;
+        let child = std::process::Command::new(built_binary("outpost-server")?)
+            .args(["serve", "--listen", &self.addr.to_string(), "--data-dir"])
+            .arg(&self.data_dir)
+            .env("RUST_LOG", "error")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()?;
+        self.child = Some(child);
+        let http = reqwest::Client::new();
+        for _ in 0..200 {
+            if http.get(format!("{}/healthz", self.url())).send().await.is_ok_and(|r| r.status().is_success()) {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        Err(anyhow!("outpost-server did not start on {}", self.addr))
+    }
+}
+
+impl Drop for KillableServer {
+    fn drop(&mut self) {
+        let _ = self.kill();
+    }
+}
