@@ -128,6 +128,7 @@ impl Drop for SlowQuery<'_> {
         if elapsed >= Self::THRESHOLD {
             let head: String = self.sql.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(300).collect();
             tracing::warn!(ms = elapsed.as_millis() as u64, sql = %head, "slow query");
+            tracing::debug!(sql = %self.sql, "slow query in full");
         }
     }
 }
