@@ -151,31 +151,31 @@ impl Dialect {
     }
 }
 
-/// The contacts of the filter as a CTE named `c` (id as text, site, client, setting, time,
-/// collecting_for), with its parameters bound into `q`.
+/// The contacts of the filter as a CTE named `c` (id, site, client, setting, time,
+/// collecting_for, services as JSON text), read from the typed projection `report_contacts`
+/// (migration 4), with its parameters bound into `q`.
 fn contacts_cte(q: &mut Query, filter: &Filter) -> String {
     let d = q.d;
-    let sites = q.site_list(&filter.sites);
+    let sites = q.text_list(&filter.sites);
     let from = q.bind(filter.from.as_str());
     let until = q.bind(filter.until.as_str());
+    let services = match d {
+        Dialect::Sqlite => "rc.services",
+        Dialect::Postgres => "rc.services::text",
+    };
     format!(
-        "c AS MATERIALIZED (SELECT {id} AS id, {site} AS site_id, {client} AS client_id, {setting} AS setting, {at} AS at,
-                      COALESCE({collecting}, 0) AS collecting_for, {services} AS services
-               FROM records r
-               WHERE r.collection = 'contacts' AND {live} AND r.site_id IN {sites}
-                 AND {at} >= {from} AND {at} < {until})",
-        id = d.text("r.id"),
-        site = d.text("r.site_id"),
-        client = d.field("r", "client_id"),
-        setting = d.field("r", "setting"),
-        at = d.field("r", "occurred_at"),
-        collecting = d.field_int("r", "collecting_for"),
-        services = match d {
-            Dialect::Sqlite => "json_extract(r.state, '$.fields.services.v')".to_string(),
-            Dialect::Postgres => "(r.state->'fields'->'services'->'v')::text".to_string(),
-        },
-        live = d.live("r"),
+        "c AS MATERIALIZED (SELECT rc.id AS id, rc.site_id AS site_id, rc.client_id AS client_id, rc.setting AS setting,
+                                   rc.occurred_at AS at, rc.collecting_for AS collecting_for, {services} AS services
+               FROM report_contacts rc
+               WHERE {live} AND rc.site_id IN {sites} AND rc.occurred_at >= {from} AND rc.occurred_at < {until})",
+        live = d.live("rc"),
     )
+}
+
+/// The distribution lines (alias `x`: commodity, signed quantity) of the contacts `c`, from the
+/// projection `report_lines`.
+fn lines_join(d: Dialect) -> String {
+    format!("JOIN report_lines x ON x.contact_id = c.id AND {}", d.live("x"))
 }
 
 /// Records of `collection` hanging off the contacts `c` (alias `x`).
@@ -277,7 +277,7 @@ async fn people<S: Storage>(storage: &S, filter: &Filter, cat: &Catalogue) -> Re
     let year = q.bind(filter.to.get(0..4).and_then(|y| y.parse::<i64>().ok()).unwrap_or(0));
     // Whole 30-day parts of the period (at least one); a short tail is not a part.
     let windows = q.bind((filter.days / 30).max(1));
-    let lines = children_join(d, "distribution_lines");
+    let lines = lines_join(d);
     let window = d.days_from("c.at", &from);
     let has_info = match d {
         Dialect::Sqlite => {
@@ -287,9 +287,8 @@ async fn people<S: Storage>(storage: &S, filter: &Filter, cat: &Catalogue) -> Re
     };
     let sql = format!(
         "WITH {cte},
-         net AS (SELECT c.client_id AS client_id, {commodity} AS commodity,
-                        SUM(CASE WHEN {reverses} IS NULL THEN {quantity} ELSE -{quantity} END) AS n
-                 FROM c {lines} WHERE c.client_id IS NOT NULL GROUP BY c.client_id, {commodity}),
+         net AS (SELECT c.client_id AS client_id, x.commodity AS commodity, SUM(x.quantity) AS n
+                 FROM c {lines} WHERE c.client_id IS NOT NULL GROUP BY c.client_id, x.commodity),
          got AS (SELECT client_id,
                         MAX(CASE WHEN commodity IN {ns_list} AND n > 0 THEN 1 ELSE 0 END) AS ns,
                         MAX(CASE WHEN commodity IN {condom_list} AND n > 0 THEN 1 ELSE 0 END) AS condom
@@ -317,9 +316,6 @@ async fn people<S: Storage>(storage: &S, filter: &Filter, cat: &Catalogue) -> Re
          UNION ALL SELECT 'nsp_people', '', COUNT(*) FROM p WHERE ns = 1
          UNION ALL SELECT 'nsp_regular_access', '', COUNT(*) FROM p WHERE ns = 1 AND windows >= {windows}
          UNION ALL SELECT 'site', site_id, COUNT(DISTINCT client_id) FROM c WHERE client_id IS NOT NULL GROUP BY site_id",
-        commodity = d.field("x", "commodity"),
-        reverses = d.field("x", "reverses"),
-        quantity = d.field_int("x", "quantity"),
         gender = d.field("cl", "gender"),
         birth = d.field_int("cl", "birth_year"),
         first_seen = d.field("cl", "first_seen_at"),
@@ -362,12 +358,9 @@ async fn activity<S: Storage>(storage: &S, filter: &Filter) -> Result<(Counts, V
     let cte = contacts_cte(&mut q, filter);
     let sql = format!(
         "WITH {cte}
-         SELECT c.site_id, {commodity}, CAST(SUM(CASE WHEN {reverses} IS NULL THEN {quantity} ELSE -{quantity} END) AS BIGINT)
-         FROM c {lines} GROUP BY c.site_id, {commodity}",
-        commodity = d.field("x", "commodity"),
-        reverses = d.field("x", "reverses"),
-        quantity = d.field_int("x", "quantity"),
-        lines = children_join(d, "distribution_lines"),
+         SELECT c.site_id, x.commodity, CAST(SUM(x.quantity) AS BIGINT)
+         FROM c {lines} GROUP BY c.site_id, x.commodity",
+        lines = lines_join(d),
     );
     let mut items: Vec<(String, String, i64)> =
         storage.query(q.statement(sql)).await?.iter().map(|r| (text(r, 0), text(r, 1), int(r, 2))).collect();
@@ -767,17 +760,14 @@ pub async fn trends<S: Storage>(storage: &S, filter: &Filter) -> Result<Trends, 
         "WITH {cte}
          SELECT 'm_people', substr(c.at, 1, 7), COUNT(DISTINCT c.client_id) FROM c GROUP BY 2
          UNION ALL SELECT 'm_contacts', substr(c.at, 1, 7), COUNT(*) FROM c GROUP BY 2
-         UNION ALL SELECT 'm_ns', substr(c.at, 1, 7), CAST(SUM(CASE WHEN {reverses} IS NULL THEN {quantity} ELSE -{quantity} END) AS BIGINT)
-                   FROM c {lines} WHERE {commodity} IN {ns_list} GROUP BY 2
-         UNION ALL SELECT 's_ns', c.site_id, CAST(SUM(CASE WHEN {reverses} IS NULL THEN {quantity} ELSE -{quantity} END) AS BIGINT)
-                   FROM c {lines} WHERE {commodity} IN {ns_list} GROUP BY 2
+         UNION ALL SELECT 'm_ns', substr(c.at, 1, 7), CAST(SUM(x.quantity) AS BIGINT)
+                   FROM c {lines} WHERE x.commodity IN {ns_list} GROUP BY 2
+         UNION ALL SELECT 's_ns', c.site_id, CAST(SUM(x.quantity) AS BIGINT)
+                   FROM c {lines} WHERE x.commodity IN {ns_list} GROUP BY 2
          UNION ALL SELECT 'm_returned', substr(c.at, 1, 7), CAST(SUM({count}) AS BIGINT) FROM c {returns} GROUP BY 2
          UNION ALL SELECT 's_people', c.site_id, COUNT(DISTINCT c.client_id) FROM c GROUP BY 2
          UNION ALL SELECT 's_contacts', c.site_id, COUNT(*) FROM c GROUP BY 2",
-        reverses = d.field("x", "reverses"),
-        quantity = d.field_int("x", "quantity"),
-        commodity = d.field("x", "commodity"),
-        lines = children_join(d, "distribution_lines"),
+        lines = lines_join(d),
         count = d.field_int("x", "count"),
         returns = children_join(d, "sharps_returns"),
     );
@@ -939,27 +929,20 @@ pub async fn stock<S: Storage>(storage: &S, sites: &[String], today: &str, now_m
     // Daily net change per site, commodity and day: movements plus, negated, distributions.
     let mut q = Query::new(d);
     let site_list = q.site_list(sites);
+    let site_texts = q.text_list(sites);
     let sql = format!(
         "SELECT {site}, {commodity}, substr({at}, 1, 10), 'movement', CAST(SUM({quantity}) AS BIGINT)
            FROM records m WHERE m.collection = 'stock_movements' AND {live} AND m.site_id IN {site_list} GROUP BY 1, 2, 3
          UNION ALL
-         SELECT {csite}, {lcommodity}, substr({cat_}, 1, 10), 'used',
-                CAST(SUM(CASE WHEN {reverses} IS NULL THEN {lquantity} ELSE -{lquantity} END) AS BIGINT)
-           FROM records c JOIN records x ON x.collection = 'distribution_lines' AND {contact} = {cid} AND {xlive}
-          WHERE c.collection = 'contacts' AND {clive} AND c.site_id IN {site_list} GROUP BY 1, 2, 3",
+         SELECT c.site_id, x.commodity, substr(c.occurred_at, 1, 10), 'used', CAST(SUM(x.quantity) AS BIGINT)
+           FROM report_contacts c {lines}
+          WHERE {clive} AND c.site_id IN {site_texts} GROUP BY 1, 2, 3",
         site = d.text("m.site_id"),
         commodity = d.field("m", "commodity"),
         at = d.field("m", "occurred_at"),
         quantity = d.field_int("m", "quantity"),
         live = d.live("m"),
-        csite = d.text("c.site_id"),
-        lcommodity = d.field("x", "commodity"),
-        cat_ = d.field("c", "occurred_at"),
-        reverses = d.field("x", "reverses"),
-        lquantity = d.field_int("x", "quantity"),
-        contact = d.field("x", "contact_id"),
-        cid = d.bare(&d.text("c.id")),
-        xlive = d.live("x"),
+        lines = lines_join(d),
         clive = d.live("c"),
     );
     let rows = storage.query(q.statement(sql)).await?;

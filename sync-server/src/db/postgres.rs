@@ -82,6 +82,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (1, include_str!("../../migrations/postgres/0001_initial.sql")),
     (2, include_str!("../../migrations/postgres/0002_audit.sql")),
     (3, include_str!("../../migrations/postgres/0003_accounts.sql")),
+    (4, include_str!("../../migrations/postgres/0004_report_projection.sql")),
 ];
 
 /// Advisory lock key that serialises migrations between instances starting together.

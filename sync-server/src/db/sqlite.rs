@@ -25,6 +25,7 @@ pub fn migrations() -> Migrations<'static> {
         M::up(include_str!("../../migrations/sqlite/0001_initial.sql")),
         M::up(include_str!("../../migrations/sqlite/0002_audit.sql")),
         M::up(include_str!("../../migrations/sqlite/0003_accounts.sql")),
+        M::up(include_str!("../../migrations/sqlite/0004_report_projection.sql")),
     ])
 }
 
