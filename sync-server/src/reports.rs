@@ -179,9 +179,12 @@ fn lines_join(d: Dialect) -> String {
 }
 
 /// Records of `collection` hanging off the contacts `c` (alias `x`).
+/// (Not for distribution lines: those are read from `report_lines`, see [`lines_join`]; the
+/// repeated `<> 'distribution_lines'` lets SQLite use the partial contact index.)
 fn children_join(d: Dialect, collection: &str) -> String {
     format!(
-        "JOIN records x ON x.collection = '{collection}' AND {contact} = {id} AND {live}",
+        "JOIN records x ON x.collection = '{collection}' AND x.collection <> 'distribution_lines'
+                     AND {contact} = {id} AND {live}",
         contact = d.field("x", "contact_id"),
         id = d.bare("c.id"),
         live = d.live("x")
@@ -1067,7 +1070,17 @@ pub async fn export_rows<S: Storage>(storage: &S, kind: &str, filter: &Filter) -
                      ORDER BY c.at, 1",
                     xid = d.text("x.id"),
                     cols = cols.join(", "),
-                    join = children_join(d, collection),
+                    join = if collection == "distribution_lines" {
+                        // Lines by their typed projection, then their stored fields by key.
+                        format!(
+                            "JOIN report_lines rl ON rl.contact_id = c.id AND {live}
+                             JOIN records x ON x.collection = 'distribution_lines' AND x.id = {id}",
+                            live = d.live("rl"),
+                            id = d.as_uuid("rl.id")
+                        )
+                    } else {
+                        children_join(d, collection)
+                    },
                     sid = d.text("s.id"),
                 ),
             )

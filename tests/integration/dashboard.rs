@@ -100,6 +100,13 @@ async fn the_dashboard_reports_the_fixture(backend: Backend) -> Result {
     assert_eq!(status, 200);
     assert_eq!(csv.lines().count(), 13, "a header and 12 contacts:\n{csv}");
     assert!(csv.starts_with("contact_id,site,occurred_at,setting,client_code"));
+    let (_, lines) = web.get(&format!("/api/v1/dashboard/export/distributions?{period}")).await?;
+    assert_eq!(lines.lines().count(), 15, "a header and the period's 14 lines, the reversal included:\n{lines}");
+    assert_eq!(
+        lines.lines().filter(|l| !l.ends_with(',')).count(),
+        2,
+        "the header and the reversal name what they reverse"
+    );
     let (_, report) = web.get(&format!("/api/v1/dashboard/export/indicators?{period}")).await?;
     assert!(report.contains("new_clients,,,<5,"), "{report}");
     let response = web
