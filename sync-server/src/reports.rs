@@ -151,6 +151,77 @@ impl Dialect {
     }
 }
 
+/// Brings the typed projection (`report_contacts`, `report_lines`) up to the latest server
+/// sequence number: the records changed since the last report are upserted in one transaction.
+/// Reports call it first, so pushes pay nothing for the projection and a report sees every
+/// committed change.
+pub async fn refresh_projection<S: Storage>(storage: &S) -> Result<(), DbError> {
+    let d = storage.dialect();
+    let rows = storage
+        .query(Statement::new(
+            "SELECT (SELECT last_seq FROM report_progress WHERE name = 'projection'),
+                    (SELECT value FROM counters WHERE name = 'seq')",
+            vec![],
+        ))
+        .await?;
+    let (done, top) = rows.first().map_or((0, 0), |r| (int(r, 0), int(r, 1)));
+    if top <= done {
+        return Ok(());
+    }
+    let changed = |collection: &str| {
+        format!(
+            "FROM records r WHERE r.org_id IN (SELECT id FROM orgs) AND r.seq > {} AND r.seq <= {} AND r.collection = '{collection}'",
+            d.p(1),
+            d.p(2)
+        )
+    };
+    let services = match d {
+        Dialect::Sqlite => "json_extract(r.state, '$.fields.services.v')".to_string(),
+        Dialect::Postgres => "r.state->'fields'->'services'->'v'".to_string(),
+    };
+    let contacts = format!(
+        "INSERT INTO report_contacts (id, site_id, client_id, setting, occurred_at, collecting_for, services, deleted)
+         SELECT {id}, {site}, {client}, {setting}, {at}, COALESCE({collecting}, 0), {services}, r.deleted {from}
+         ON CONFLICT (id) DO UPDATE SET site_id = excluded.site_id, client_id = excluded.client_id,
+             setting = excluded.setting, occurred_at = excluded.occurred_at,
+             collecting_for = excluded.collecting_for, services = excluded.services, deleted = excluded.deleted",
+        id = d.text("r.id"),
+        site = d.text("r.site_id"),
+        client = d.field("r", "client_id"),
+        setting = d.field("r", "setting"),
+        at = d.field("r", "occurred_at"),
+        collecting = d.field_int("r", "collecting_for"),
+        from = changed("contacts"),
+    );
+    let lines = format!(
+        "INSERT INTO report_lines (id, contact_id, commodity, quantity, deleted)
+         SELECT {id}, {contact}, {commodity},
+                (CASE WHEN {reverses} IS NULL THEN 1 ELSE -1 END) * COALESCE({quantity}, 0), r.deleted {from}
+         ON CONFLICT (id) DO UPDATE SET contact_id = excluded.contact_id, commodity = excluded.commodity,
+             quantity = excluded.quantity, deleted = excluded.deleted",
+        id = d.text("r.id"),
+        contact = d.field("r", "contact_id"),
+        commodity = d.field("r", "commodity"),
+        reverses = d.field("r", "reverses"),
+        quantity = d.field_int("r", "quantity"),
+        from = changed("distribution_lines"),
+    );
+    let range = || vec![SqlValue::Int(done), SqlValue::Int(top)];
+    let mut statements = Vec::new();
+    if d == Dialect::Postgres {
+        // Instances refreshing at once take turns (the work is idempotent, the wait is short).
+        statements.push(Statement::new("SELECT pg_advisory_xact_lock(7310557377093072131)", vec![]));
+    }
+    statements.push(Statement::new(contacts, range()));
+    statements.push(Statement::new(lines, range()));
+    statements.push(Statement::new(
+        format!("UPDATE report_progress SET last_seq = {} WHERE name = 'projection' AND last_seq < {}", d.p(1), d.p(1)),
+        vec![SqlValue::Int(top)],
+    ));
+    storage.execute(statements).await?;
+    Ok(())
+}
+
 /// The contacts of the filter as a CTE named `c` (id, site, client, setting, time,
 /// collecting_for, services as JSON text), read from the typed projection `report_contacts`
 /// (migration 4), with its parameters bound into `q`.
@@ -526,6 +597,7 @@ pub async fn site_estimates<S: Storage>(storage: &S) -> Result<Vec<(String, Stri
 
 /// Every indicator of `domain.md` for the filter.
 pub async fn indicators<S: Storage>(storage: &S, filter: &Filter) -> Result<IndicatorReport, DbError> {
+    refresh_projection(storage).await?;
     let cat = catalogue(storage).await?;
     let people = people(storage, filter, &cat).await?;
     let (activity, items) = activity(storage, filter).await?;
@@ -753,6 +825,7 @@ pub struct Trends {
 
 /// Monthly trends and the split by site.
 pub async fn trends<S: Storage>(storage: &S, filter: &Filter) -> Result<Trends, DbError> {
+    refresh_projection(storage).await?;
     let d = storage.dialect();
     let cat = catalogue(storage).await?;
     let ns: Vec<String> = cat.items.keys().filter(|c| cat.is_needle_syringe(c)).cloned().collect();
@@ -928,6 +1001,7 @@ pub struct Stock {
 
 /// Stock per site and commodity: movements in, distributions out (as the devices count it).
 pub async fn stock<S: Storage>(storage: &S, sites: &[String], today: &str, now_ms: u64) -> Result<Stock, DbError> {
+    refresh_projection(storage).await?;
     let d = storage.dialect();
     // Daily net change per site, commodity and day: movements plus, negated, distributions.
     let mut q = Query::new(d);
@@ -1025,6 +1099,7 @@ pub async fn stock<S: Storage>(storage: &S, sites: &[String], today: &str, now_m
 
 /// The rows of a record export: a header and one row per record, in time order.
 pub async fn export_rows<S: Storage>(storage: &S, kind: &str, filter: &Filter) -> Result<Vec<Vec<String>>, DbError> {
+    refresh_projection(storage).await?;
     let d = storage.dialect();
     let mut q = Query::new(d);
     let (header, sql): (Vec<&str>, String) = match kind {

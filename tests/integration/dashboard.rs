@@ -150,6 +150,18 @@ async fn the_dashboard_reports_the_fixture(backend: Backend) -> Result {
     }
     outpost_tests::assert_converged(&server, &[&fixture.a, &fixture.a2]).await?;
 
+    // Reports follow later changes: the projection catches up with every committed record.
+    let late =
+        fixture.a.create(Collection::Contacts, json!({"setting": "window", "occurred_at": "2026-10-30T12:00:00Z"}))?;
+    fixture.a.create(
+        Collection::DistributionLines,
+        json!({"contact_id": late.to_string(), "commodity": "syringe_1ml", "quantity": 4}),
+    )?;
+    fixture.a.sync().await?;
+    let later = web.get_json(&format!("/api/v1/dashboard/indicators?{period}")).await?;
+    assert_eq!(indicator(&later, "contacts")["value"].as_f64(), Some(20.0));
+    assert_eq!(indicator(&later, "needle_syringes_distributed")["value"].as_f64(), Some(84.0));
+
     // Exports, logins and resolutions are audited; the chain still verifies.
     let rows = server.storage.audit_log().await?;
     for action in ["login", "export", "conflict.resolve"] {

@@ -37,6 +37,6 @@ ALTER TABLE devices ADD COLUMN user_id uuid REFERENCES users (id);
 CREATE INDEX records_contact_time ON records (site_id, (state->'fields'->'occurred_at'->>'v'))
     WHERE collection = 'contacts';
 CREATE INDEX records_by_contact ON records ((state->'fields'->'contact_id'->>'v'), collection)
-    WHERE (state->'fields'->'contact_id'->>'v') IS NOT NULL AND collection <> 'distribution_lines';
+    WHERE collection <> 'distribution_lines' AND (state->'fields'->'contact_id'->>'v') IS NOT NULL;
 CREATE INDEX records_event_time ON records (collection, site_id, (state->'fields'->'occurred_at'->>'v'))
     WHERE collection IN ('group_tallies', 'stock_movements', 'survey_responses');

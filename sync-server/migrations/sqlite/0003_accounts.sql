@@ -40,6 +40,6 @@ CREATE INDEX records_contact_time ON records (site_id, json_extract(state, '$.fi
 -- projection, migration 4; queries repeat the second term so SQLite sees the index applies: it
 -- cannot prove `collection = 'x'` implies an IN list.)
 CREATE INDEX records_by_contact ON records (json_extract(state, '$.fields.contact_id.v'), collection)
-    WHERE json_extract(state, '$.fields.contact_id.v') IS NOT NULL AND collection <> 'distribution_lines';
+    WHERE collection <> 'distribution_lines' AND json_extract(state, '$.fields.contact_id.v') IS NOT NULL;
 CREATE INDEX records_event_time ON records (collection, site_id, json_extract(state, '$.fields.occurred_at.v'))
     WHERE collection IN ('group_tallies', 'stock_movements', 'survey_responses');
