@@ -219,6 +219,16 @@ pub async fn refresh_projection<S: Storage>(storage: &S) -> Result<(), DbError> 
         vec![SqlValue::Int(top)],
     ));
     storage.execute(statements).await?;
+    // After a large catch-up (first report after an upgrade or an import) the planner's
+    // statistics describe empty tables; refresh them so report plans use the indexes.
+    if top - done > 50_000 {
+        storage
+            .execute(vec![
+                Statement::new("ANALYZE report_contacts", vec![]),
+                Statement::new("ANALYZE report_lines", vec![]),
+            ])
+            .await?;
+    }
     Ok(())
 }
 
