@@ -123,7 +123,9 @@ impl Query {
         let until = self.bind(filter.until.as_str());
         let at = d.field(alias, "occurred_at");
         format!(
-            "{alias}.collection = '{collection}' AND {live} AND {alias}.site_id IN {sites} AND {at} >= {from} AND {at} < {until}",
+            "{alias}.collection = '{collection}' AND {events} AND {live} AND {alias}.site_id IN {sites}
+             AND {at} >= {from} AND {at} < {until}",
+            events = events(alias),
             live = d.live(alias)
         )
     }
@@ -259,13 +261,20 @@ fn lines_join(d: Dialect) -> String {
     format!("JOIN report_lines x ON x.contact_id = c.id AND {}", d.live("x"))
 }
 
+/// The condition of the partial index `records_by_contact`, repeated word for word in queries so
+/// that SQLite sees the index applies.
+const CHILDREN: &str = "x.collection IN ('sharps_returns', 'referrals', 'test_results', 'overdose_reports')";
+
+/// The condition of the partial index `records_event_time` for records aliased `alias`.
+fn events(alias: &str) -> String {
+    format!("{alias}.collection IN ('group_tallies', 'stock_movements', 'survey_responses')")
+}
+
 /// Records of `collection` hanging off the contacts `c` (alias `x`).
-/// (Not for distribution lines: those are read from `report_lines`, see [`lines_join`]; the
-/// repeated `<> 'distribution_lines'` lets SQLite use the partial contact index.)
+/// (Not for distribution lines: those are read from `report_lines`, see [`lines_join`].)
 fn children_join(d: Dialect, collection: &str) -> String {
     format!(
-        "JOIN records x ON x.collection = '{collection}' AND x.collection <> 'distribution_lines'
-                     AND {contact} = {id} AND {live}",
+        "JOIN records x ON x.collection = '{collection}' AND {CHILDREN} AND {contact} = {id} AND {live}",
         contact = d.field("x", "contact_id"),
         id = d.bare("c.id"),
         live = d.live("x")

@@ -33,10 +33,10 @@ CREATE INDEX sessions_user ON sessions (user_id);
 ALTER TABLE enrollment_codes ADD COLUMN user_id uuid REFERENCES users (id);
 ALTER TABLE devices ADD COLUMN user_id uuid REFERENCES users (id);
 
--- Reports: contacts by site and time; everything hanging off a contact by its contact.
-CREATE INDEX records_contact_time ON records (site_id, (state->'fields'->'occurred_at'->>'v'))
-    WHERE collection = 'contacts';
+-- Reports: the small collections hanging off a contact, by contact (distribution lines and
+-- contacts themselves are read from the typed projection of migration 4); tallies, stock and
+-- surveys by collection, site and time.
 CREATE INDEX records_by_contact ON records ((state->'fields'->'contact_id'->>'v'), collection)
-    WHERE collection <> 'distribution_lines' AND (state->'fields'->'contact_id'->>'v') IS NOT NULL;
+    WHERE collection IN ('sharps_returns', 'referrals', 'test_results', 'overdose_reports');
 CREATE INDEX records_event_time ON records (collection, site_id, (state->'fields'->'occurred_at'->>'v'))
     WHERE collection IN ('group_tallies', 'stock_movements', 'survey_responses');
