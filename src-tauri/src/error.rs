@@ -38,19 +38,12 @@ impl From<StoreError> for CommandError {
             StoreError::Deleted { .. } => "deleted",
             StoreError::Merge(_) => "not_allowed",
             StoreError::BadKey => "wrong_pin",
-            StoreError::Sqlite(inner) if is_disk_full(inner) => "disk_full",
+            StoreError::DiskFull => "disk_full",
+            StoreError::StorageUnwritable => "storage_unwritable",
             _ => "storage",
         };
-        let message = match code {
-            "disk_full" => "the tablet's storage is full: nothing was saved; free some space and try again".to_string(),
-            _ => e.to_string(),
-        };
-        Self::new(code, message)
+        Self::new(code, e.to_string())
     }
-}
-
-fn is_disk_full(e: &outpost_device::rusqlite::Error) -> bool {
-    e.sqlite_error_code() == Some(outpost_device::rusqlite::ErrorCode::DiskFull)
 }
 
 impl From<SyncError> for CommandError {

@@ -31,6 +31,7 @@ mod bad_input;
 mod convergence;
 mod dashboard;
 mod dashboard_browser;
+mod device_crash;
 mod migration;
 mod multi_instance;
 mod openapi;

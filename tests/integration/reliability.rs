@@ -9,24 +9,12 @@ use outpost_core::Collection;
 use outpost_device::{SyncClient, SyncOptions};
 use outpost_server::db::{AnyStorage, Storage};
 use outpost_server::settings::Settings;
-use outpost_tests::faults::{Fault, FaultProxy, KillableServer};
+use outpost_tests::faults::{Fault, FaultProxy, KillableServer, Rng, fault_seed};
 use outpost_tests::{Backend, SITE_A, ServerProcess, SimDevice, TestServer, assert_converged, assert_converged_with};
 use serde_json::json;
 use std::time::Duration;
 
 type Result = anyhow::Result<()>;
-
-/// A small deterministic generator (xorshift), so a failing run can be replayed from its seed.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n.max(1)
-    }
-}
 
 /// Writes `contacts` contacts with three distribution lines each; returns the record count.
 fn write_contacts(device: &SimDevice, contacts: usize) -> anyhow::Result<usize> {
@@ -61,12 +49,7 @@ fn patient() -> SyncOptions {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_killed_at_random_moments_loses_and_duplicates_nothing() -> Result {
-    let seed = std::env::var("OUTPOST_FAULT_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| outpost_server::time::now_ms() | 1);
-    eprintln!("server kill test: OUTPOST_FAULT_SEED={seed}");
-    let mut rng = Rng(seed);
+    let mut rng = Rng(fault_seed("server kill test"));
     let dir = tempfile::tempdir()?;
     let mut server = KillableServer::start(dir.path()).await?;
     let data_dir = dir.path().display().to_string();

@@ -6,6 +6,9 @@
 //!   under the previous rule.
 //! * [`KillableServer`]: a real `outpost-server` process over a SQLite file on a fixed port,
 //!   killed with SIGKILL at any moment and started again over the same file.
+//! * [`DeviceProcess`]: a simulated tablet as its own process (`outpost-sim-device`), killed with
+//!   SIGKILL in the middle of a save, a push or a pull-apply.
+//! * [`Rng`] and [`fault_seed`]: random fault moments that a failing run can replay.
 
 use crate::built_binary;
 use anyhow::{Result, anyhow};
@@ -17,6 +20,30 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
+
+/// A small deterministic generator (xorshift), so a failing run can be replayed from its seed.
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// A number in `0..n`.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n.max(1)
+    }
+}
+
+/// The seed of a randomised fault test: `OUTPOST_FAULT_SEED` when set (to replay a run),
+/// otherwise the time. Printed with the test's name so a failure can be replayed.
+pub fn fault_seed(test: &str) -> u64 {
+    let seed = std::env::var("OUTPOST_FAULT_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| outpost_server::time::now_ms() | 1);
+    eprintln!("{test}: OUTPOST_FAULT_SEED={seed}");
+    seed
+}
 
 /// What the proxy does to new connections.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -226,5 +253,69 @@ impl KillableServer {
 impl Drop for KillableServer {
     fn drop(&mut self) {
         let _ = self.kill();
+    }
+}
+
+/// A simulated tablet running as its own `outpost-sim-device` process over an encrypted store
+/// file; its standard output arrives line by line (each line is printed after the step it
+/// names was committed).
+pub struct DeviceProcess {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+}
+
+impl DeviceProcess {
+    /// Starts `outpost-sim-device ARGS`.
+    pub fn spawn(args: &[&str]) -> Result<Self> {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(built_binary("outpost-sim-device")?)
+            .args(args)
+            .env("RUST_LOG", "error")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()?;
+        let stdout = child.stdout.take().ok_or_else(|| anyhow!("no standard output"))?;
+        let (send, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout).lines().map_while(std::io::Result::ok) {
+                if send.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Ok(Self { child, lines })
+    }
+
+    /// Runs `outpost-sim-device ARGS` to the end; returns whether it succeeded and its lines.
+    pub fn run(args: &[&str]) -> Result<(bool, Vec<String>)> {
+        let mut process = Self::spawn(args)?;
+        let status = process.child.wait()?;
+        Ok((status.success(), process.lines.iter().collect()))
+    }
+
+    /// The next line, waiting up to `timeout`; `None` when the process ended or stayed silent.
+    pub fn next_line(&self, timeout: Duration) -> Option<String> {
+        self.lines.recv_timeout(timeout).ok()
+    }
+
+    /// Kills the process with SIGKILL wherever it is; returns the lines it printed but were not
+    /// read yet (steps it committed before it died).
+    pub fn kill(mut self) -> Result<Vec<String>> {
+        self.child.kill()?;
+        self.child.wait()?;
+        Ok(self.lines.iter().collect())
+    }
+
+    /// Waits for the process to end by itself; returns its success and the unread lines.
+    pub fn wait(mut self) -> Result<(bool, Vec<String>)> {
+        let status = self.child.wait()?;
+        Ok((status.success(), self.lines.iter().collect()))
+    }
+}
+
+impl Drop for DeviceProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }

@@ -22,6 +22,9 @@ use std::time::Duration;
 use tempfile::TempDir;
 use tokio::sync::oneshot;
 
+/// The key of every store `outpost-sim-device` opens (tests open the same files with it).
+pub const SIM_DEVICE_KEY: [u8; 32] = [0x5a; 32];
+
 /// Which storage a test server runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {

@@ -9,8 +9,14 @@ use thiserror::Error;
 pub enum StoreError {
     #[error("the local database could not be opened: wrong PIN or damaged file")]
     BadKey,
+    #[error("the tablet's storage is full: nothing was saved; free some space and try again")]
+    DiskFull,
+    #[error(
+        "the tablet's storage cannot be written (read-only or failing): nothing was saved; restart the tablet and try again"
+    )]
+    StorageUnwritable,
     #[error("local database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(rusqlite::Error),
     #[error("local database migration failed: {0}")]
     Migration(#[from] rusqlite_migration::Error),
     #[error("the device is not enrolled with a server yet")]
@@ -27,6 +33,21 @@ pub enum StoreError {
     Merge(#[from] MergeError),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    /// Storage failures the worker can act on get their own variant; the rest stay SQLite's.
+    fn from(e: rusqlite::Error) -> Self {
+        use rusqlite::ErrorCode;
+        match e.sqlite_error_code() {
+            Some(ErrorCode::DiskFull) => StoreError::DiskFull,
+            Some(ErrorCode::ReadOnly | ErrorCode::SystemIoFailure | ErrorCode::CannotOpen) => {
+                tracing::error!(error = %e, "the local database cannot be written");
+                StoreError::StorageUnwritable
+            }
+            _ => StoreError::Sqlite(e),
+        }
+    }
 }
 
 impl From<serde_json::Error> for StoreError {
