@@ -32,9 +32,9 @@ ensure_rust() {
   rustup component list --installed 2>/dev/null | grep -q rustfmt || rustup component add rustfmt clippy 2>/dev/null || true
 }
 
-# C toolchain for the vendored SQLCipher and OpenSSL builds.
+# C toolchain for the vendored SQLCipher and OpenSSL builds; e2fsprogs and mount: the disk-fault tests put servers and tablets on small ext4 loop disks.
 ensure_build_tools() {
-  apt_install build-essential perl pkg-config curl ca-certificates
+  apt_install build-essential perl pkg-config curl ca-certificates e2fsprogs mount
   ensure_rust
 }
 

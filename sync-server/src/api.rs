@@ -439,12 +439,12 @@ async fn push<S: Storage>(
         let status = if scope { StatusCode::FORBIDDEN } else { StatusCode::UNPROCESSABLE_ENTITY };
         return Err(ApiError::batch(status, errors));
     }
-    let (clamped, skew) = clamp_stamps(&mut request, now, state.settings.max_clock_ahead_ms);
-    let t = std::time::Instant::now();
-    let acked = state.storage.push(&device, Batch { ops: request.ops }, now).await?;
-    if std::env::var_os("BENCH_DEBUG").is_some() {
-        eprintln!("storage {:?} total-ms {}", t.elapsed(), now_ms() - now);
+    let purged = crate::purge::refuse_purged(&state.storage, device.org_id, &request.ops).await?;
+    if !purged.is_empty() {
+        return Err(ApiError::batch(StatusCode::UNPROCESSABLE_ENTITY, purged));
     }
+    let (clamped, skew) = clamp_stamps(&mut request, now, state.settings.max_clock_ahead_ms);
+    let acked = state.storage.push(&device, Batch { ops: request.ops }, now).await?;
     if !clamped.is_empty() {
         tracing::warn!(device = %device.device_id, skew_ms = skew, count = clamped.len(), "clamped stamps from a device clock running ahead");
         state.storage.flag_clock_skew(device.device_id, skew, now).await?;
@@ -471,6 +471,13 @@ async fn pull<S: Storage>(
     let limit = params.limit.unwrap_or(DEFAULT_PULL_LIMIT);
     if !(1..=MAX_PULL_LIMIT).contains(&limit) {
         return Err(ApiError::bad_request("invalid_limit", format!("limit must be between 1 and {MAX_PULL_LIMIT}")));
+    }
+    if params.after > 0 && params.after < crate::purge::horizon(&state.storage, device.org_id).await? {
+        return Err(ApiError::new(
+            StatusCode::GONE,
+            "resync_required",
+            "deletions this device has not seen were cleaned up on the server; pull everything again from cursor 0",
+        ));
     }
     let page = state.storage.pull(&device, params.after, limit).await?;
     let body = pull_body(&page, params.after, now_ms()).map_err(ApiError::internal)?;

@@ -73,11 +73,22 @@ impl From<crate::db::DbError> for ApiError {
                 "storage_busy",
                 "the server's database is busy; retry shortly",
             ),
-            DbError::Full => ApiError::new(
-                StatusCode::INSUFFICIENT_STORAGE,
-                "storage_full",
-                "the server's disk is full; nothing was stored, retry later",
-            ),
+            DbError::Full => {
+                tracing::error!("the database's disk is full: requests that write are refused");
+                ApiError::new(
+                    StatusCode::INSUFFICIENT_STORAGE,
+                    "storage_full",
+                    "the server's disk is full; nothing was stored, retry later",
+                )
+            }
+            DbError::Unwritable(cause) => {
+                tracing::error!(%cause, "the database cannot be written: requests that write are refused");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "storage_unwritable",
+                    "the server cannot write to its disk (read-only or failing); nothing was stored, retry later",
+                )
+            }
             other => ApiError::internal(other),
         }
     }

@@ -14,6 +14,7 @@ pub mod dashboard;
 pub mod db;
 pub mod error;
 pub mod limits;
+pub mod purge;
 pub mod reports;
 pub mod settings;
 pub mod time;
@@ -59,8 +60,29 @@ pub async fn launch<S: Storage>(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let state = Arc::new(AppState::new(storage, settings));
+    let purger = tokio::spawn(purge_loop(state.clone()));
     let router = api::app(state);
-    axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
+    let served = axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    purger.abort();
+    served
+}
+
+/// Removes tombstones older than the retention period, a minute after start and every six
+/// hours after that. A failed run is logged and tried again next time.
+async fn purge_loop<S: Storage>(state: Arc<AppState<S>>) {
+    let days = state.settings.tombstone_retention_days;
+    if days == 0 {
+        return;
+    }
+    tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+    loop {
+        let now = time::now_ms();
+        let before = now.saturating_sub(days.saturating_mul(24 * 3600 * 1000));
+        if let Err(e) = purge::purge_tombstones(&state.storage, before, now).await {
+            tracing::error!(error = %e, "tombstone clean-up failed; it runs again in six hours");
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(6 * 3600)).await;
+    }
 }

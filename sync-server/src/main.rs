@@ -38,6 +38,14 @@ enum Command {
         #[command(flatten)]
         storage: StorageSettings,
     },
+    /// Remove tombstones older than the retention period now (`serve` does it every six hours).
+    PurgeTombstones {
+        #[command(flatten)]
+        storage: StorageSettings,
+        /// Remove records deleted more than this many days ago.
+        #[arg(long, default_value_t = outpost_server::purge::DEFAULT_RETENTION_DAYS)]
+        older_than_days: u64,
+    },
     /// Write everything in the database to a JSON file (readable only by you).
     Export {
         #[command(flatten)]
@@ -210,6 +218,14 @@ async fn main() -> Result<()> {
             Ok(())
         }
         Command::Export { storage, out } => export(storage, &out).await,
+        Command::PurgeTombstones { storage, older_than_days } => {
+            let storage = open(&storage).await?;
+            let now = now_ms();
+            let before = now.saturating_sub(older_than_days.saturating_mul(24 * 3600 * 1000));
+            let report = outpost_server::purge::purge_tombstones(&storage, before, now).await.map_err(db_error)?;
+            println!("removed {} tombstones deleted more than {older_than_days} days ago", report.purged);
+            Ok(())
+        }
         Command::Device { storage, action } => device(storage, action).await,
         Command::Site { storage, action } => site(storage, action).await,
         Command::Audit { storage, action: AuditAction::Verify } => audit_verify(storage).await,

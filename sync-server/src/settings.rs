@@ -79,6 +79,10 @@ pub struct Settings {
     /// Seconds a request may take before the server answers 408.
     #[arg(long, env = "OUTPOST_REQUEST_TIMEOUT_SECS", default_value_t = 60)]
     pub request_timeout_secs: u64,
+    /// Deleted records are kept as tombstones this many days, then removed (devices that have
+    /// not synced since then resync in full). 0 keeps them for ever.
+    #[arg(long, env = "OUTPOST_TOMBSTONE_RETENTION_DAYS", default_value_t = crate::purge::DEFAULT_RETENTION_DAYS)]
+    pub tombstone_retention_days: u64,
     /// Directory of the built dashboard (`npm run build` in `ui/` writes `ui/dist-dashboard`).
     #[arg(long, env = "OUTPOST_DASHBOARD_DIR", default_value = "ui/dist-dashboard")]
     pub dashboard_dir: PathBuf,
@@ -92,6 +96,7 @@ impl Default for Settings {
             token_ttl_days: 180,
             max_clock_ahead_ms: 5 * 60 * 1000,
             request_timeout_secs: 60,
+            tombstone_retention_days: crate::purge::DEFAULT_RETENTION_DAYS,
             dashboard_dir: PathBuf::from("ui/dist-dashboard"),
         }
     }

@@ -319,3 +319,117 @@ impl Drop for DeviceProcess {
         let _ = self.child.wait();
     }
 }
+
+/// A small real ext4 disk (a loop-mounted image) that tests fill up or turn read-only under a
+/// running server or tablet, the way a real disk fails: `ENOSPC` when full, and the kernel's
+/// emergency read-only remount after a filesystem error (`errors=remount-ro`). Needs root (or
+/// `CAP_SYS_ADMIN`) and loop devices, as on the CI machines; unmounted when dropped.
+pub struct LoopDisk {
+    dir: tempfile::TempDir,
+    mounted: bool,
+}
+
+impl LoopDisk {
+    /// Creates and mounts an ext4 disk of `megabytes` (no blocks reserved for root).
+    pub fn new(megabytes: u64) -> Result<Self> {
+        let dir = tempfile::tempdir()?;
+        let image = dir.path().join("disk.img");
+        std::fs::File::create(&image)?.set_len(megabytes * 1024 * 1024)?;
+        run("mkfs.ext4", &["-q", "-F", "-m", "0", &image.display().to_string()])?;
+        std::fs::create_dir(dir.path().join("mnt"))?;
+        let mut disk = Self { dir, mounted: false };
+        disk.mount()?;
+        Ok(disk)
+    }
+
+    /// Where the disk is mounted.
+    pub fn path(&self) -> PathBuf {
+        self.dir.path().join("mnt")
+    }
+
+    fn image(&self) -> String {
+        self.dir.path().join("disk.img").display().to_string()
+    }
+
+    fn mount(&mut self) -> Result<()> {
+        let target = self.path().display().to_string();
+        run("mount", &["-o", "loop,errors=remount-ro", &self.image(), &target])
+            .map_err(|e| anyhow!("mounting a loop disk needs root and loop devices: {e}"))?;
+        self.mounted = true;
+        Ok(())
+    }
+
+    /// Fills every free block with a filler file; returns how many bytes it took.
+    pub fn fill(&self) -> Result<u64> {
+        use std::io::Write;
+        let mut file = std::fs::File::create(self.path().join("filler"))?;
+        let chunk = vec![0u8; 64 * 1024];
+        let mut written = 0u64;
+        let mut size = chunk.len();
+        while size > 0 {
+            match file.write(&chunk[..size]) {
+                Ok(0) => break,
+                Ok(n) => written += n as u64,
+                // Out of room for this size: try smaller pieces until not a byte fits.
+                Err(_) => size /= 2,
+            }
+        }
+        let _ = file.sync_all();
+        Ok(written)
+    }
+
+    /// Removes the filler: space returns.
+    pub fn free(&self) -> Result<()> {
+        std::fs::remove_file(self.path().join("filler"))?;
+        Ok(())
+    }
+
+    /// Makes the kernel see a filesystem error: ext4 remounts itself read-only at once, under
+    /// whatever has files open for writing.
+    pub fn fail_read_only(&self) -> Result<()> {
+        let source = output("findmnt", &["-n", "-o", "SOURCE", &self.path().display().to_string()])?;
+        let device = source.trim().trim_start_matches("/dev/");
+        std::fs::write(format!("/sys/fs/ext4/{device}/trigger_fs_error"), "1")?;
+        Ok(())
+    }
+
+    /// What an operator does after a disk error: unmount, check and repair, mount again. Every
+    /// process with files on the disk must have stopped.
+    pub fn repair(&mut self) -> Result<()> {
+        self.unmount()?;
+        // e2fsck exits 1 when it fixed something (the error flag at least).
+        let status = std::process::Command::new("e2fsck").args(["-f", "-y", &self.image()]).output()?.status;
+        if !matches!(status.code(), Some(0..=1)) {
+            return Err(anyhow!("e2fsck could not repair the disk: {status}"));
+        }
+        self.mount()
+    }
+
+    fn unmount(&mut self) -> Result<()> {
+        if self.mounted {
+            run("umount", &[&self.path().display().to_string()])?;
+            self.mounted = false;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for LoopDisk {
+    fn drop(&mut self) {
+        if self.mounted {
+            let _ = std::process::Command::new("umount").arg("-l").arg(self.path()).status();
+        }
+    }
+}
+
+fn output(program: &str, args: &[&str]) -> Result<String> {
+    let out = std::process::Command::new(program).args(args).output()?;
+    if !out.status.success() {
+        return Err(anyhow!("{program} {args:?} failed: {}", String::from_utf8_lossy(&out.stderr).trim()));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn run(program: &str, args: &[&str]) -> Result<()> {
+    output(program, args).map(|_| ())
+}

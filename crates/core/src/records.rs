@@ -86,7 +86,7 @@ pub struct Client {
     pub uic: String,
     pub gender: Gender,
     pub birth_year: Option<u16>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub key_groups: Vec<KeyGroup>,
     pub first_seen_site: Option<SiteId>,
     pub first_seen_at: Option<String>,
@@ -104,10 +104,10 @@ pub struct Contact {
     pub worker_id: Option<RecordId>,
     pub setting: Setting,
     pub occurred_at: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub services: Vec<Service>,
     /// Secondary distribution: how many other people the client collects for.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub collecting_for: u32,
     pub note: Option<String>,
 }
@@ -145,7 +145,7 @@ pub struct TestResult {
     pub client_id: Option<RecordId>,
     pub test: TestKind,
     pub result: TestOutcome,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub linked_to_care: bool,
 }
 
@@ -181,7 +181,7 @@ pub struct GroupTally {
     pub event_name: Option<String>,
     pub occurred_at: String,
     pub people: Vec<TallyCell>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub items: Vec<CommodityQuantity>,
 }
 
@@ -241,4 +241,27 @@ pub struct KitTemplate {
     pub code: String,
     pub name: String,
     pub items: Vec<CommodityQuantity>,
+}
+
+/// Optional fields with a default accept `null` too: validation lets a change clear them.
+fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de> + Default,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cleared_optional_field_reads_as_its_default() {
+        // Found by the fuzzer: validation accepts null for optional fields, typed reads refused it.
+        let client: Client =
+            serde_json::from_value(serde_json::json!({"uic": "MAIV287", "gender": "woman", "key_groups": null}))
+                .expect("null reads as empty");
+        assert!(client.key_groups.is_empty());
+    }
 }

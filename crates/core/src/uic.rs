@@ -252,7 +252,9 @@ pub fn normalise_letters(answer: &str, script: Script) -> String {
                 continue;
             }
             match script {
-                Script::KeepCyrillic => out.push(c),
+                // Only letters a code may hold: others (Ł, Ø, Ω...) count as missing, as in Latin.
+                Script::KeepCyrillic if is_code_letter(c, script) => out.push(c),
+                Script::KeepCyrillic => out.push(MISSING),
                 Script::Latin => match transliterate(c) {
                     Some(latin) => out.push_str(latin),
                     None if c.is_ascii_uppercase() => out.push(c),
@@ -426,6 +428,22 @@ mod tests {
         assert_eq!(UicScheme::gender_letters_year().build(&a).map(|u| u.0), Ok("1OLKY1985".into()));
         let bad_day = answers(&[("birth_day", "32")]);
         assert_eq!(UicScheme::surname_day_year().build(&bad_day), Err(UicError::Day("32".into())));
+    }
+
+    #[test]
+    fn a_code_built_with_cyrillic_kept_always_parses() {
+        // Found by the fuzzer: letters of other alphabets used to be kept and then refused.
+        let mut scheme = UicScheme::central_asia();
+        scheme.script = Script::KeepCyrillic;
+        let a = answers(&[
+            ("mother_first_name", "Łucja"),
+            ("father_first_name", "Øystein"),
+            ("sex", "2"),
+            ("birth_year", "1987"),
+        ]);
+        let code = scheme.build(&a).map(|u| u.0);
+        assert_eq!(code, Ok("XUXY287".into()));
+        assert!(scheme.parse("XUXY287").is_ok());
     }
 
     #[test]

@@ -48,6 +48,7 @@ pub fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(include_str!("migrations/0001_initial.sql")),
         M::up(include_str!("migrations/0002_server_state.sql")),
+        M::up(include_str!("migrations/0003_resync.sql")),
     ])
 }
 
@@ -180,7 +181,8 @@ impl DeviceStore {
             tx.execute("UPDATE outbox SET op = ?2 WHERE op_seq = ?1", params![op_seq, serde_json::to_string(&op)?])?;
         }
         write_enrollment(&tx, server_url, enrolled)?;
-        set_meta(&tx, "cursor", "0")?;
+        // Pulling from 0 again is a full resync: what the server no longer has goes here too.
+        start_resync(&tx)?;
         if let Some(clock) = &self.clock {
             let last = clock.last();
             set_meta(&tx, "clock", &Hlc::new(last.wall_ms, last.counter, device).to_string())?;
@@ -410,7 +412,9 @@ impl DeviceStore {
         let cursor = self.cursor()?;
         let beyond: i64 =
             self.conn.query_row("SELECT count(*) FROM records WHERE server_seq > ?1", [cursor as i64], |r| r.get(0))?;
-        if beyond > 0 {
+        // A resync pulls from 0 again over records pulled before: they are beyond the cursor
+        // until their page comes.
+        if beyond > 0 && !self.resync_in_progress()? {
             problems.push(format!("{beyond} pulled records beyond the cursor {cursor}"));
         }
         if let Some(clock) = &self.clock {
@@ -422,6 +426,22 @@ impl DeviceStore {
             }
         }
         Ok(problems)
+    }
+
+    /// Starts a full resync: the cursor goes back to 0 and, once the last page of the pull
+    /// from 0 is applied, local records the server did not send and that have no change waiting
+    /// in the outbox are removed (they were deleted and cleaned up on the server while this
+    /// device was away). Survives a crash: an interrupted resync continues with the next pull.
+    pub fn begin_resync(&mut self) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        start_resync(&tx)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Whether a full resync is under way.
+    pub fn resync_in_progress(&self) -> Result<bool, StoreError> {
+        Ok(self.meta("resync")?.as_deref() == Some("1"))
     }
 
     /// Applies one pulled page and advances the cursor, in one transaction.
@@ -468,6 +488,25 @@ fn apply_page(
         save_record(&tx, &record.collection, record.record_id, record.site_id, &state, Some(record.seq), now)?;
     }
     set_meta(&tx, "cursor", &page.next_cursor.to_string())?;
+    let resyncing =
+        tx.query_row("SELECT value FROM meta WHERE key = 'resync'", [], |r| r.get::<_, String>(0)).optional()?;
+    if resyncing.as_deref() == Some("1") {
+        let mut seen = tx.prepare_cached("INSERT OR IGNORE INTO resync_seen (collection, id) VALUES (?1, ?2)")?;
+        for record in &page.records {
+            seen.execute(params![record.collection, record.record_id.to_string()])?;
+        }
+        if !page.has_more {
+            let removed = tx.execute(
+                "DELETE FROM records WHERE
+                     NOT EXISTS (SELECT 1 FROM resync_seen s WHERE s.collection = records.collection AND s.id = records.id)
+                     AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.collection = records.collection AND o.record_id = records.id)",
+                [],
+            )?;
+            tx.execute("DELETE FROM resync_seen", [])?;
+            set_meta(&tx, "resync", "0")?;
+            tracing::info!(removed, "full resync finished: removed records the server no longer has");
+        }
+    }
     if let (Some(seen), Some(clock)) = (max_seen, clock) {
         // Judge stamps against the server's clock too: a tablet whose own clock is far behind
         // must still move past what it has seen, or its next edits would lose to older ones.
@@ -668,6 +707,13 @@ fn write_enrollment(conn: &Connection, server_url: &str, enrolled: &EnrollRespon
         set_meta(conn, k, &v)?;
     }
     Ok(())
+}
+
+/// Cursor back to 0 and the resync flag set, in the caller's transaction.
+fn start_resync(tx: &Transaction<'_>) -> Result<(), StoreError> {
+    tx.execute("DELETE FROM resync_seen", [])?;
+    set_meta(tx, "cursor", "0")?;
+    set_meta(tx, "resync", "1")
 }
 
 fn set_meta(conn: &Connection, key: &str, value: &str) -> Result<(), StoreError> {

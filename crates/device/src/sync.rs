@@ -97,6 +97,8 @@ pub struct SyncReport {
     pub rejected: u64,
     pub pulled: u64,
     pub retries: u32,
+    /// The server asked for a full resync and this run did it.
+    pub resynced: bool,
 }
 
 /// HTTP client for one server.
@@ -267,8 +269,22 @@ impl SyncClient {
 
         let mut cursor = lock()?.cursor()?;
         let mut pulled = 0;
+        let mut resync_started = false;
         loop {
-            let page = self.with_retry(options, &mut report, || self.pull(&token, cursor, options.pull_limit)).await?;
+            let page =
+                match self.with_retry(options, &mut report, || self.pull(&token, cursor, options.pull_limit)).await {
+                    // The server cleaned up deletions this device has not seen: pull everything
+                    // again and drop what the server no longer has (once per run).
+                    Err(SyncError::Rejected { code, .. }) if code == "resync_required" && !resync_started => {
+                        tracing::warn!(cursor, "the server asks for a full resync");
+                        lock()?.begin_resync()?;
+                        resync_started = true;
+                        report.resynced = true;
+                        cursor = 0;
+                        continue;
+                    }
+                    other => other?,
+                };
             lock()?.apply_pull(&page)?;
             pulled += page.records.len() as u64;
             cursor = page.next_cursor;

@@ -33,6 +33,8 @@ pub enum DbError {
     Busy,
     #[error("disk full")]
     Full,
+    #[error("the database cannot be written: {0}")]
+    Unwritable(String),
     #[error("database error: {0}")]
     Backend(String),
     #[error("stored data is corrupt: {0}")]

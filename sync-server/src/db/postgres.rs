@@ -83,6 +83,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (2, include_str!("../../migrations/postgres/0002_audit.sql")),
     (3, include_str!("../../migrations/postgres/0003_accounts.sql")),
     (4, include_str!("../../migrations/postgres/0004_report_projection.sql")),
+    (5, include_str!("../../migrations/postgres/0005_purged_records.sql")),
 ];
 
 /// Advisory lock key that serialises migrations between instances starting together.

@@ -26,6 +26,7 @@ pub fn migrations() -> Migrations<'static> {
         M::up(include_str!("../../migrations/sqlite/0002_audit.sql")),
         M::up(include_str!("../../migrations/sqlite/0003_accounts.sql")),
         M::up(include_str!("../../migrations/sqlite/0004_report_projection.sql")),
+        M::up(include_str!("../../migrations/sqlite/0005_purged_records.sql")),
     ])
 }
 
@@ -40,6 +41,9 @@ impl From<rusqlite::Error> for DbError {
         match e.sqlite_error_code() {
             Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => DbError::Busy,
             Some(ErrorCode::DiskFull) => DbError::Full,
+            Some(ErrorCode::ReadOnly | ErrorCode::SystemIoFailure | ErrorCode::CannotOpen) => {
+                DbError::Unwritable(e.to_string())
+            }
             _ => DbError::Backend(e.to_string()),
         }
     }
@@ -57,6 +61,14 @@ impl SqliteStorage {
                 .map_err(|e| DbError::Backend(format!("cannot create {}: {e}", dir.display())))?;
         }
         let conn = Connection::open(path)?;
+        // SQLite quietly opens a file it cannot write read-only; a server that cannot store
+        // what devices push must say so at start, not with every push.
+        if conn.is_readonly(rusqlite::MAIN_DB)? {
+            return Err(DbError::Unwritable(format!(
+                "{} is on a read-only disk or not writable by this user",
+                path.display()
+            )));
+        }
         conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;")?;
         Self::init(conn)
     }

@@ -1,0 +1,130 @@
+//! Tombstone clean-up, and what keeps it from ever bringing a deleted record back.
+//!
+//! A deleted record stays as a tombstone so every device learns of the deletion. After the
+//! retention period (`--tombstone-retention-days`, 180 by default) the clean-up removes the
+//! tombstone and keeps only the record's key in `purged_records`, with the sequence number of
+//! its deletion. From then on:
+//!
+//! * a device whose cursor is older than the newest purged deletion cannot learn of it by an
+//!   incremental pull: its pull is refused with `410 resync_required`, and the device pulls
+//!   everything again and drops the records the server no longer has (see the device's
+//!   `DeviceStore::begin_resync`);
+//! * a change pushed for a purged record (from a device offline since before the deletion) is
+//!   refused by name (`record_purged`) instead of re-creating it; the device keeps it in its
+//!   rejected list, where people can see it.
+//!
+//! Written once for both backends over [`Storage::query`] and [`Storage::execute`].
+
+use crate::db::sql::{Dialect, SqlValue, Statement};
+use crate::db::{DbError, Storage};
+use outpost_core::OrgId;
+use outpost_core::wire::{ErrorDetail, Op};
+use std::collections::BTreeSet;
+
+/// Default days a tombstone is kept before the clean-up removes it.
+pub const DEFAULT_RETENTION_DAYS: u64 = 180;
+
+/// What one clean-up did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PurgeReport {
+    /// Tombstones removed by this run.
+    pub purged: u64,
+}
+
+fn deleted(d: Dialect) -> &'static str {
+    match d {
+        Dialect::Sqlite => "deleted = 1",
+        Dialect::Postgres => "deleted",
+    }
+}
+
+/// Removes every tombstone last changed before `deleted_before_ms` (server time), keeping its
+/// key in `purged_records`. Reports' projection is brought up to date first, so no deletion is
+/// lost to it. One transaction.
+pub async fn purge_tombstones<S: Storage>(
+    storage: &S,
+    deleted_before_ms: u64,
+    now_ms: u64,
+) -> Result<PurgeReport, DbError> {
+    crate::reports::refresh_projection(storage).await?;
+    let d = storage.dialect();
+    let keep = Statement::new(
+        format!(
+            "INSERT INTO purged_records (collection, id, org_id, seq, purged_ms)
+             SELECT collection, id, org_id, seq, {now} FROM records WHERE {deleted} AND updated_ms < {before}
+             ON CONFLICT (collection, id) DO NOTHING",
+            now = d.p(1),
+            deleted = deleted(d),
+            before = d.p(2),
+        ),
+        vec![now_ms.into(), deleted_before_ms.into()],
+    );
+    let remove = Statement::new(
+        format!("DELETE FROM records WHERE {} AND updated_ms < {}", deleted(d), d.p(1)),
+        vec![deleted_before_ms.into()],
+    );
+    let counts = storage.execute(vec![keep, remove]).await?;
+    let report = PurgeReport { purged: counts.get(1).copied().unwrap_or(0) };
+    if report.purged > 0 {
+        tracing::info!(purged = report.purged, "removed old tombstones");
+    }
+    Ok(report)
+}
+
+/// The sequence number of the newest purged deletion in `org`; a device that pulled up to a
+/// cursor below it (and above 0) may have missed a deletion and must resync in full.
+pub async fn horizon<S: Storage>(storage: &S, org: OrgId) -> Result<u64, DbError> {
+    let d = storage.dialect();
+    let rows = storage
+        .query(Statement::new(
+            format!("SELECT max(seq) FROM purged_records WHERE org_id = {}", d.p_uuid(1)),
+            vec![org.to_string().into()],
+        ))
+        .await?;
+    Ok(rows.first().and_then(|r| r.first()).and_then(SqlValue::as_i64).map_or(0, |s| s.max(0) as u64))
+}
+
+/// The operations of a batch that change a purged record, as per-operation errors.
+pub async fn refuse_purged<S: Storage>(storage: &S, org: OrgId, ops: &[Op]) -> Result<Vec<ErrorDetail>, DbError> {
+    if ops.is_empty() || horizon(storage, org).await? == 0 {
+        return Ok(vec![]);
+    }
+    let d = storage.dialect();
+    let mut purged = BTreeSet::new();
+    // One query per chunk of ids; the list is bound, never spliced.
+    for chunk in ops.chunks(200) {
+        let marks: Vec<String> = (0..chunk.len()).map(|i| d.p_uuid(i + 2)).collect();
+        let mut params: Vec<SqlValue> = vec![org.to_string().into()];
+        params.extend(chunk.iter().map(|op| SqlValue::from(op.record_id.to_string())));
+        let rows = storage
+            .query(Statement::new(
+                format!(
+                    "SELECT collection, {} FROM purged_records WHERE org_id = {} AND id IN ({})",
+                    d.text("id"),
+                    d.p_uuid(1),
+                    marks.join(", ")
+                ),
+                params,
+            ))
+            .await?;
+        for row in rows {
+            if let (Some(collection), Some(id)) =
+                (row.first().and_then(SqlValue::as_str), row.get(1).and_then(SqlValue::as_str))
+            {
+                purged.insert((collection.to_string(), id.to_string()));
+            }
+        }
+    }
+    Ok(ops
+        .iter()
+        .enumerate()
+        .filter(|(_, op)| purged.contains(&(op.collection.clone(), op.record_id.to_string())))
+        .map(|(index, op)| ErrorDetail {
+            index,
+            op_seq: Some(op.op_seq),
+            field: None,
+            code: "record_purged".into(),
+            message: "this record was deleted long ago and removed from the server; the change was set aside".into(),
+        })
+        .collect())
+}
