@@ -301,6 +301,8 @@ async fn export(storage_settings: StorageSettings, out: &Path) -> Result<()> {
     audit(&storage, "export", out.display().to_string(), "full database export").await?;
     let mut dump = storage.export().await.map_err(|e| anyhow::anyhow!("{e}")).context("reading the database")?;
     dump.accounts = accounts::export_accounts(&storage).await.map_err(db_error).context("reading the accounts")?;
+    dump.purged =
+        outpost_server::purge::export_purged(&storage).await.map_err(db_error).context("reading the purged keys")?;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]

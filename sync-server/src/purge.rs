@@ -13,12 +13,16 @@
 //!   refused by name (`record_purged`) instead of re-creating it; the device keeps it in its
 //!   rejected list, where people can see it.
 //!
+//! The purged keys move with an export/import ([`export_purged`], [`import_statements`]), so a
+//! moved server still sends long-offline devices into a full resync.
+//!
 //! Written once for both backends over [`Storage::query`] and [`Storage::execute`].
 
 use crate::db::sql::{Dialect, SqlValue, Statement};
 use crate::db::{DbError, Storage};
 use outpost_core::OrgId;
 use outpost_core::wire::{ErrorDetail, Op};
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
 /// Default days a tombstone is kept before the clean-up removes it.
@@ -127,4 +131,66 @@ pub async fn refuse_purged<S: Storage>(storage: &S, org: OrgId, ops: &[Op]) -> R
             message: "this record was deleted long ago and removed from the server; the change was set aside".into(),
         })
         .collect())
+}
+
+/// One purged record's key, as an export carries it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PurgedKey {
+    pub collection: String,
+    pub id: String,
+    pub org_id: String,
+    pub seq: u64,
+    pub purged_ms: u64,
+}
+
+/// Every purged key, for an export.
+pub async fn export_purged<S: Storage>(storage: &S) -> Result<Vec<PurgedKey>, DbError> {
+    let d = storage.dialect();
+    let rows = storage
+        .query(Statement::new(
+            format!(
+                "SELECT collection, {}, {}, seq, purged_ms FROM purged_records ORDER BY collection, id",
+                d.text("id"),
+                d.text("org_id")
+            ),
+            vec![],
+        ))
+        .await?;
+    rows.iter()
+        .map(|r| {
+            let text = |i: usize| r.get(i).and_then(SqlValue::as_str).map(str::to_string);
+            let int = |i: usize| r.get(i).and_then(SqlValue::as_i64).map(|v| v.max(0) as u64);
+            match (text(0), text(1), text(2), int(3), int(4)) {
+                (Some(collection), Some(id), Some(org_id), Some(seq), Some(purged_ms)) => {
+                    Ok(PurgedKey { collection, id, org_id, seq, purged_ms })
+                }
+                _ => Err(DbError::Corrupt("unreadable purged record key".into())),
+            }
+        })
+        .collect()
+}
+
+/// Statements that load purged keys, run inside an import's transaction.
+pub fn import_statements(d: Dialect, keys: &[PurgedKey]) -> Vec<Statement> {
+    keys.iter()
+        .map(|k| {
+            Statement::new(
+                format!(
+                    "INSERT INTO purged_records (collection, id, org_id, seq, purged_ms) VALUES ({}, {}, {}, {}, {})",
+                    d.p(1),
+                    d.p_uuid(2),
+                    d.p_uuid(3),
+                    d.p(4),
+                    d.p(5)
+                ),
+                vec![
+                    k.collection.clone().into(),
+                    k.id.clone().into(),
+                    k.org_id.clone().into(),
+                    k.seq.into(),
+                    k.purged_ms.into(),
+                ],
+            )
+        })
+        .collect()
 }

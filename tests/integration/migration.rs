@@ -48,6 +48,14 @@ async fn an_office_moves_from_sqlite_to_postgres_without_loss() -> anyhow::Resul
     accounts::assign_code(&office.storage, &outpost_server::tokens::hash_enrollment_code(&unused_code), "ivan").await?;
     let accounts_before = accounts::export_accounts(&office.storage).await?;
     assert_eq!(accounts_before.users.len(), 2);
+    // A deleted record whose tombstone was cleaned up: its key moves too.
+    let purged = a.create(Collection::Clients, json!({"uic": "OLPE190", "gender": "man"}))?;
+    a.sync().await?;
+    a.with(|s| s.delete(Collection::Clients, purged))?;
+    a.sync().await?;
+    let now = outpost_server::time::now_ms();
+    assert_eq!(outpost_server::purge::purge_tombstones(&office.storage, now + 1, now).await?.purged, 1);
+    let purged_before = outpost_server::purge::export_purged(&office.storage).await?;
     // One change stays unsynced across the move.
     b.create(Collection::Contacts, json!({"setting": "street_outreach", "occurred_at": "2026-11-21T10:00:00Z"}))?;
 
@@ -82,6 +90,7 @@ async fn an_office_moves_from_sqlite_to_postgres_without_loss() -> anyhow::Resul
     before_tables.audit_log.clear();
     assert_eq!(after, before_tables, "every table arrives intact");
     assert_eq!(accounts::export_accounts(&postgres).await?, accounts_before, "accounts arrive intact");
+    assert_eq!(outpost_server::purge::export_purged(&postgres).await?, purged_before, "purged keys arrive intact");
 
     // The tablets keep their tokens and cursors and sync with the new server.
     let server = ServerProcess::spawn(&url, &schema).await?;

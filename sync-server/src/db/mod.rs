@@ -369,6 +369,10 @@ pub struct Dump {
     /// Accounts (filled by `accounts::export_accounts`; loaded inside `import`'s transaction).
     #[serde(default)]
     pub accounts: crate::accounts::AccountsDump,
+    /// Keys of records whose tombstones were cleaned up (filled by `purge::export_purged`;
+    /// loaded inside `import`'s transaction).
+    #[serde(default)]
+    pub purged: Vec<crate::purge::PurgedKey>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

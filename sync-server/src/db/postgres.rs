@@ -882,6 +882,7 @@ impl Storage for PgStorage {
             records,
             conflicts,
             accounts: Default::default(),
+            purged: Default::default(),
         })
     }
 
@@ -1005,7 +1006,10 @@ impl Storage for PgStorage {
             .await?;
         }
         tx.execute("UPDATE counters SET value = $1 WHERE name = 'seq'", &[&(dump.last_seq as i64)]).await?;
-        for statement in crate::accounts::import_statements(Dialect::Postgres, &dump.accounts) {
+        for statement in crate::accounts::import_statements(Dialect::Postgres, &dump.accounts)
+            .into_iter()
+            .chain(crate::purge::import_statements(Dialect::Postgres, &dump.purged))
+        {
             let (types, params) = pg_params(&statement.params);
             let prepared = tx.prepare_typed_cached(&statement.sql, &types).await?;
             tx.execute(&prepared, &params_ref(&params)).await?;

@@ -867,6 +867,7 @@ impl Storage for SqliteStorage {
                 records,
                 conflicts,
                 accounts: Default::default(),
+                purged: Default::default(),
             })
         })
         .await
@@ -971,7 +972,9 @@ impl Storage for SqliteStorage {
                 )?;
             }
             tx.execute("UPDATE counters SET value = ?1 WHERE name = 'seq'", [dump.last_seq as i64])?;
-            for statement in crate::accounts::import_statements(Dialect::Sqlite, &dump.accounts) {
+            for statement in crate::accounts::import_statements(Dialect::Sqlite, &dump.accounts)
+                .into_iter()
+                .chain(crate::purge::import_statements(Dialect::Sqlite, &dump.purged)) {
                 tx.prepare_cached(&statement.sql)?
                     .execute(rusqlite::params_from_iter(statement.params.iter().map(to_sql)))?;
             }
