@@ -23,6 +23,7 @@ pub const COMMANDS: &[&str] = &[
     "stock_levels",
     "record_stock_movement",
     "sync_now",
+    "rejected_changes",
     "set_language",
     "set_idle_lock",
 ];

@@ -6,6 +6,7 @@ use crate::lock::{self, LockFile};
 use crate::state::{AppState, PendingEnrollment};
 use outpost_core::records::ReferralStatus;
 use outpost_core::uic::UicScheme;
+use outpost_core::wire::OpKind;
 use outpost_core::{Collection, RecordId, SiteId};
 use outpost_device::queries::{ClientSummary, ContactSummary, StockLevel};
 use outpost_device::{DeviceStore, SyncClient};
@@ -672,6 +673,122 @@ pub async fn sync_now(app: tauri::AppHandle, state: State<'_, Arc<AppState>>) ->
     Ok(SyncSummary { pushed: report.pushed, rejected: report.rejected, pulled: report.pulled })
 }
 
+/// A change the server refused, as the Sync screen lists it: kept on the tablet for the
+/// coordinator, never sent again.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RejectedChange {
+    pub op_seq: u64,
+    pub collection: String,
+    pub record_id: RecordId,
+    /// `create`, `update` or `delete`.
+    pub kind: OpKind,
+    /// When the change was made on the tablet (its stamp's wall clock).
+    pub at_ms: u64,
+    /// The server's code (`record_purged`, `out_of_range`, `site_mismatch`, ...).
+    pub code: String,
+    /// The server's sentence, cut to [`MESSAGE_CHARS`].
+    pub message: String,
+    /// What the change set, in a few words: see [`change_summary`].
+    pub summary: String,
+}
+
+/// At most this many fields are named in a summary; the rest are counted.
+const SUMMARY_FIELDS: usize = 8;
+/// Texts (a note, an event name) are cut to this many characters: the summary only reminds.
+const SUMMARY_TEXT_CHARS: usize = 24;
+/// At most this many values of a list of plain values are shown.
+const SUMMARY_LIST_VALUES: usize = 4;
+/// The fields named in a summary take at most this many characters.
+const SUMMARY_CHARS: usize = 240;
+/// The server's message is at most this long.
+const MESSAGE_CHARS: usize = 300;
+
+/// `text` on one line (runs of white space and control characters become one space), cut to
+/// `max` characters with an ellipsis.
+fn shorten(text: &str, max: usize) -> String {
+    let line = text.split(|c: char| c.is_whitespace() || c.is_control()).filter(|w| !w.is_empty()).collect::<Vec<_>>();
+    let line = line.join(" ");
+    if line.chars().count() <= max {
+        return line;
+    }
+    let mut cut: String = line.chars().take(max.saturating_sub(1)).collect();
+    cut.truncate(cut.trim_end().len());
+    cut.push('…');
+    cut
+}
+
+/// One value of a summary: plain values as they are (texts cut, record ids to their first
+/// eight characters), a cleared value as `—`, lists of plain values in brackets, and records
+/// within the record (lines of a tally, survey answers) only counted, as `(n)`.
+fn summary_value(value: &Value) -> String {
+    match value {
+        Value::Null => "—".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) if s.len() == 36 && s.parse::<RecordId>().is_ok() => {
+            format!("{}…", s.chars().take(8).collect::<String>())
+        }
+        Value::String(s) => shorten(s, SUMMARY_TEXT_CHARS),
+        Value::Array(list) if list.iter().all(|v| !v.is_array() && !v.is_object()) => {
+            let mut shown: Vec<String> = list.iter().take(SUMMARY_LIST_VALUES).map(summary_value).collect();
+            if list.len() > SUMMARY_LIST_VALUES {
+                shown.push("…".into());
+            }
+            format!("[{}]", shown.join(", "))
+        }
+        Value::Array(list) => format!("({})", list.len()),
+        Value::Object(map) => format!("({})", map.len()),
+    }
+}
+
+/// A short summary of the fields a change set, by field name: `commodity: syringe_1ml,
+/// quantity: 10`. Never the whole of a long text; at most [`SUMMARY_FIELDS`] fields in about
+/// [`SUMMARY_CHARS`] characters, the others counted (`+3`); empty for a deletion.
+pub fn change_summary(fields: &Map<String, Value>) -> String {
+    let mut names: Vec<&String> = fields.keys().collect();
+    names.sort();
+    let mut parts: Vec<String> = Vec::new();
+    let mut length = 0;
+    for (shown, name) in names.iter().enumerate() {
+        let part = format!("{}: {}", shorten(name, SUMMARY_TEXT_CHARS), summary_value(&fields[name.as_str()]));
+        length += part.chars().count() + 2;
+        if shown == SUMMARY_FIELDS || length > SUMMARY_CHARS {
+            parts.push(format!("+{}", names.len() - shown));
+            break;
+        }
+        parts.push(part);
+    }
+    parts.join(", ")
+}
+
+/// Every change the server refused, newest first.
+pub fn rejected_changes_in(
+    store: &DeviceStore,
+) -> std::result::Result<Vec<RejectedChange>, outpost_device::StoreError> {
+    let mut changes: Vec<RejectedChange> = store
+        .rejected_ops()?
+        .into_iter()
+        .map(|r| RejectedChange {
+            op_seq: r.op.op_seq,
+            summary: change_summary(&r.op.fields),
+            collection: r.op.collection,
+            record_id: r.op.record_id,
+            kind: r.op.kind,
+            at_ms: r.op.stamp.wall_ms,
+            code: r.code,
+            message: shorten(&r.message, MESSAGE_CHARS),
+        })
+        .collect();
+    changes.sort_by_key(|c| std::cmp::Reverse(c.op_seq));
+    Ok(changes)
+}
+
+/// The changes the server refused (what, when, why), newest first, so nothing is lost unseen.
+#[tauri::command]
+pub fn rejected_changes(state: State<'_, Arc<AppState>>) -> Result<Vec<RejectedChange>> {
+    state.with_store(|store| rejected_changes_in(store))
+}
+
 #[tauri::command]
 pub fn set_language(state: State<'_, Arc<AppState>>, language: String) -> Result<()> {
     if !["en", "ru", "uk"].contains(&language.as_str()) {
@@ -696,4 +813,130 @@ pub fn set_idle_lock(state: State<'_, Arc<AppState>>, minutes: u32) -> Result<()
     state.save_lock(&lock_file)?;
     inner.lock = lock_file;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use outpost_core::wire::SiteRef;
+    use outpost_core::{DeviceId, OrgId};
+
+    #[test]
+    fn a_summary_names_the_fields_with_their_small_values() {
+        let summary = change_summary(&fields(json!({
+            "quantity": 10, "commodity": "syringe_1ml", "linked_to_care": false, "birth_year": null,
+        })));
+        assert_eq!(summary, "birth_year: —, commodity: syringe_1ml, linked_to_care: false, quantity: 10");
+        assert_eq!(change_summary(&Map::new()), "", "a deletion sets nothing");
+        assert_eq!(change_summary(&fields(json!({"uic": "MAIV287"}))), "uic: MAIV287", "client codes are shown");
+    }
+
+    #[test]
+    fn a_summary_never_dumps_long_text_or_structures() {
+        let note = "Met at the station.\nSaid the new supply is very strong; gave naloxone and explained twice.";
+        let summary = change_summary(&fields(json!({
+            "note": note,
+            "contact_id": "01936a1e-6f0b-7c3a-9d4e-0123456789ab",
+            "services": ["kit", "counselling", "information", "testing", "referral"],
+            "key_groups": ["sex_work"],
+            "items": [{"commodity": "foil", "quantity": 5}, {"commodity": "condom_external", "quantity": 2}],
+            "answers": {"q1": "yes", "q2": 3},
+        })));
+        assert_eq!(
+            summary,
+            "answers: (2), contact_id: 01936a1e…, items: (2), key_groups: [sex_work], \
+             note: Met at the station. Sai…, services: [kit, counselling, information, testing, …]"
+        );
+        assert!(!summary.contains("naloxone") && !summary.contains('\n'));
+    }
+
+    #[test]
+    fn a_summary_is_short_however_many_fields_were_set() {
+        let many: Map<String, Value> = (0..30).map(|i| (format!("field_{i:02}"), json!("x".repeat(200)))).collect();
+        let summary = change_summary(&many);
+        assert!(summary.chars().count() <= SUMMARY_CHARS + ", +99".len(), "{summary}");
+        assert!(summary.starts_with("field_00: xxxxxxxxxxxxxxxxxxxxxxx…, field_01: "), "{summary}");
+        assert!(summary.ends_with("field_05: xxxxxxxxxxxxxxxxxxxxxxx…, +24"), "the rest is counted: {summary}");
+        let short: Map<String, Value> = (0..12).map(|i| (format!("f{i:02}"), json!(i))).collect();
+        assert_eq!(change_summary(&short), "f00: 0, f01: 1, f02: 2, f03: 3, f04: 4, f05: 5, f06: 6, f07: 7, +4");
+        assert_eq!(shorten("  a\tb\u{7}  c ", 10), "a b c");
+        assert_eq!(shorten("abcdefghij", 5), "abcd…");
+    }
+
+    #[test]
+    fn refused_changes_are_listed_newest_first_with_their_reason() {
+        let mut store = DeviceStore::open_in_memory().expect("store");
+        let site: SiteId = "01936a1e-0000-7000-8000-000000000001".parse().expect("site id");
+        let device: DeviceId = "01936a1e-0000-7000-8000-000000000002".parse().expect("device id");
+        store
+            .save_enrollment(
+                "http://server",
+                &outpost_core::wire::EnrollResponse {
+                    device_id: device,
+                    token: "t".into(),
+                    org_id: OrgId::nil(),
+                    org_name: "Org".into(),
+                    sites: vec![SiteRef { id: site, name: "Site".into() }],
+                    uic_scheme: UicScheme::central_asia(),
+                    server_time_ms: 0,
+                },
+            )
+            .expect("enrol");
+        let contact = store
+            .create(
+                Collection::Contacts,
+                site,
+                fields(json!({"setting": "window", "occurred_at": "2026-11-25T10:00:00Z", "note": "x".repeat(500)})),
+            )
+            .expect("contact");
+        store
+            .create(
+                Collection::DistributionLines,
+                site,
+                fields(json!({"contact_id": contact.to_string(), "commodity": "syringe_1ml", "quantity": 10})),
+            )
+            .expect("line");
+        store
+            .create(
+                Collection::Contacts,
+                site,
+                fields(json!({"setting": "window", "occurred_at": "2026-11-25T11:00:00Z"})),
+            )
+            .expect("kept");
+        let ops = store.pending_ops(10).expect("outbox");
+        assert_eq!(ops.len(), 3);
+        store.quarantine(ops[0].op_seq, "record_purged", "the record was deleted and cleaned up").expect("set aside");
+        store
+            .quarantine(ops[1].op_seq, "out_of_range", &format!("quantity: {}", "too many ".repeat(100)))
+            .expect("set aside");
+
+        let changes = rejected_changes_in(&store).expect("list");
+        assert_eq!(changes.len(), 2, "only the refused ones");
+        assert_eq!(
+            changes.iter().map(|c| c.op_seq).collect::<Vec<_>>(),
+            [ops[1].op_seq, ops[0].op_seq],
+            "newest first"
+        );
+        let (line, visit) = (&changes[0], &changes[1]);
+        assert_eq!(
+            (line.collection.as_str(), line.kind, line.code.as_str()),
+            ("distribution_lines", OpKind::Create, "out_of_range")
+        );
+        assert_eq!(line.at_ms, ops[1].stamp.wall_ms);
+        assert!(
+            line.summary.contains("commodity: syringe_1ml") && line.summary.contains("quantity: 10"),
+            "{}",
+            line.summary
+        );
+        assert!(line.message.chars().count() <= MESSAGE_CHARS);
+        assert_eq!((visit.record_id, visit.code.as_str()), (contact, "record_purged"));
+        assert!(visit.summary.contains("note: xxx") && visit.summary.chars().count() < 120, "{}", visit.summary);
+
+        let json = serde_json::to_value(line).expect("json");
+        assert_eq!(json["kind"], "create");
+        assert_eq!(json["record_id"], ops[1].record_id.to_string());
+        let mut keys = json.as_object().map(|o| o.keys().cloned().collect::<Vec<_>>()).unwrap_or_default();
+        keys.sort();
+        assert_eq!(keys, ["at_ms", "code", "collection", "kind", "message", "op_seq", "record_id", "summary"]);
+    }
 }

@@ -61,6 +61,7 @@ pub fn run() {
             commands::stock_levels,
             commands::record_stock_movement,
             commands::sync_now,
+            commands::rejected_changes,
             commands::set_language,
             commands::set_idle_lock,
         ])

@@ -295,6 +295,29 @@ export interface SyncReport {
   pulled: number;
 }
 
+/** What an operation does to its record. */
+export const OP_KINDS = ['create', 'update', 'delete'] as const;
+export type OpKind = (typeof OP_KINDS)[number];
+
+/**
+ * A change the server refused. It stays on the tablet for the coordinator and is not sent
+ * again. `code` is the server's (`record_purged`, a field code such as `out_of_range`,
+ * `site_mismatch`, `unknown_record`, ...); `message` its sentence for people.
+ */
+export interface RejectedChange {
+  op_seq: number;
+  /** The kind of record (`contacts`, `distribution_lines`, ...). */
+  collection: string;
+  record_id: string;
+  kind: OpKind;
+  /** When the change was made on the tablet (milliseconds since the epoch). */
+  at_ms: number;
+  code: string;
+  message: string;
+  /** The fields it set, in a few words (`commodity: syringe_1ml, quantity: 10`); empty for a deletion. */
+  summary: string;
+}
+
 export interface SyncProgress {
   phase: 'push' | 'pull';
   done: number;
@@ -333,6 +356,8 @@ export interface Backend {
   stockLevels(): Promise<StockLevel[]>;
   recordStockMovement(args: { movement: StockMovementDraft }): Promise<void>;
   syncNow(): Promise<SyncReport>;
+  /** The changes the server refused, newest first. */
+  rejectedChanges(): Promise<RejectedChange[]>;
   setLanguage(args: { language: Language }): Promise<void>;
   setIdleLock(args: { minutes: number }): Promise<void>;
   /**
@@ -383,6 +408,7 @@ export const tauriBackend: Backend = {
   stockLevels: () => call('stock_levels'),
   recordStockMovement: (args) => call('record_stock_movement', args),
   syncNow: () => call('sync_now'),
+  rejectedChanges: () => call('rejected_changes'),
   setLanguage: (args) => call('set_language', args),
   setIdleLock: (args) => call('set_idle_lock', args),
   reEnroll: (args) => call('re_enroll', args),

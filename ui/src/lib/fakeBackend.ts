@@ -15,6 +15,7 @@ import type {
   GroupTallyDraft,
   KitTemplate,
   Language,
+  RejectedChange,
   StockLevel,
   StockMovementDraft,
   Status,
@@ -179,6 +180,8 @@ export class FakeBackend implements Backend {
   tallies: GroupTallyDraft[] = [];
   surveys: Record<string, SurveyAnswer>[] = [];
   movements: StockMovementDraft[] = [];
+  /** Changes the server refused, oldest first (seed them with {@link addRejected}). */
+  refused: RejectedChange[] = [];
   commodityList: Commodity[] = structuredClone(DEFAULT_COMMODITIES);
   kits: KitTemplate[] = structuredClone(DEFAULT_KITS);
   wrongAttempts = 0;
@@ -511,6 +514,33 @@ export class FakeBackend implements Backend {
     if (!(args.movement.quantity >= 1 && args.movement.quantity <= 10_000)) fail('invalid', 'quantity must be between 1 and 10000');
     this.movements.push(plainArgs(args.movement));
     this.state.pending += 1;
+  }
+
+  /**
+   * Seeds a change the server refused (for tests and previews): the rest of the change gets
+   * plain defaults, and the status counts it.
+   */
+  addRejected(change: Partial<RejectedChange> & Pick<RejectedChange, 'code'>): RejectedChange {
+    const opSeq = Math.max(0, ...this.refused.map((r) => r.op_seq)) + 1;
+    const full: RejectedChange = {
+      op_seq: opSeq,
+      collection: 'contacts',
+      record_id: `01936a1e-0000-7000-8000-${String(opSeq).padStart(12, '0')}`,
+      kind: 'update',
+      at_ms: this.now(),
+      message: '',
+      summary: '',
+      ...change,
+    };
+    this.refused.push(full);
+    this.state.rejected = this.refused.length;
+    return structuredClone(full);
+  }
+
+  async rejectedChanges(): Promise<RejectedChange[]> {
+    this.record('rejected_changes');
+    this.requireUnlocked();
+    return structuredClone([...this.refused].sort((a, b) => b.op_seq - a.op_seq));
   }
 
   async syncNow(): Promise<{ pushed: number; rejected: number; pulled: number }> {
