@@ -88,14 +88,20 @@ pub fn start_tauri_driver(display: &str, env: &[(&str, &str)]) -> Result<(Backgr
         .spawn()
         .context("starting tauri-driver")?;
     let url = format!("http://127.0.0.1:{port}");
+    let driver = Background(child);
+    // tauri-driver forwards to WebKitWebDriver on the native port: on a busy machine the native
+    // driver starts seconds after tauri-driver listens, and a session asked for before that is
+    // dropped. Wait for both.
     let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if started.elapsed() > Duration::from_secs(20) {
-            bail!("tauri-driver did not listen on {port}");
+    for (what, p) in [("tauri-driver", port), ("WebKitWebDriver", native)] {
+        while std::net::TcpStream::connect(("127.0.0.1", p)).is_err() {
+            if started.elapsed() > Duration::from_secs(60) {
+                bail!("{what} did not listen on {p}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
         }
-        std::thread::sleep(Duration::from_millis(100));
     }
-    Ok((Background(child), url))
+    Ok((driver, url))
 }
 
 /// One WebDriver session: the app window.
@@ -113,7 +119,19 @@ impl Session {
     pub async fn start(driver_url: &str, application: &Path) -> Result<Self> {
         let http = reqwest::Client::builder().timeout(Duration::from_secs(60)).build()?;
         let caps = json!({"capabilities": {"alwaysMatch": {"tauri:options": {"application": application}}}});
-        let reply: Value = http.post(format!("{driver_url}/session")).json(&caps).send().await?.json().await?;
+        // A driver that is still starting drops the connection: ask again a few times.
+        let mut attempt = 0;
+        let reply: Value = loop {
+            attempt += 1;
+            match http.post(format!("{driver_url}/session")).json(&caps).send().await {
+                Ok(reply) => break reply.json().await?,
+                Err(e) if attempt < 4 => {
+                    eprintln!("WebDriver session not created yet ({e}); retrying");
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        };
         let id = reply["value"]["sessionId"].as_str().ok_or_else(|| anyhow!("no session: {reply}"))?;
         Ok(Self { http, base: format!("{driver_url}/session/{id}") })
     }
