@@ -89,6 +89,11 @@ pub async fn horizon<S: Storage>(storage: &S, org: OrgId) -> Result<u64, DbError
 }
 
 /// The operations of a batch that change a purged record, as per-operation errors.
+///
+/// A replay is refused too: an operation the server applied whose reply the device never got,
+/// retried only after the record was deleted elsewhere and purged (longer than the retention
+/// period). It then lands in the device's rejected list instead of being acknowledged; nothing
+/// is lost, since it was applied before the deletion.
 pub async fn refuse_purged<S: Storage>(storage: &S, org: OrgId, ops: &[Op]) -> Result<Vec<ErrorDetail>, DbError> {
     if ops.is_empty() || horizon(storage, org).await? == 0 {
         return Ok(vec![]);
