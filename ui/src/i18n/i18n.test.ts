@@ -9,6 +9,7 @@ import {
   REFERRAL_TARGETS,
   SERVICES,
   SETTINGS,
+  STOCK_KINDS,
   TALLY_GENDERS,
   TEST_RESULTS,
   TESTS,
@@ -107,7 +108,9 @@ describe('keys used by the code', () => {
       ...['too_short', 'too_long', 'not_digits', 'too_simple', 'mismatch'].map((p) => `pin.problem.${p}`),
       ...['url', 'code_length', 'code_characters', 'device_name', 'worker'].map((p) => `enrol.problem.${p}`),
       ...['no_client', 'no_setting', 'birth_year', 'note_too_long'].map((p) => `contact.problem.${p}`),
-      ...['quantity', 'expiry'].map((p) => `stock.problem.${p}`),
+      ...['commodity', 'kind', 'quantity', 'counted', 'expiry', 'nothing_to_correct', 'correction_too_large'].map(
+        (p) => `stock.problem.${p}`,
+      ),
     ];
     expect(problems.filter((k) => !(k in dicts.en))).toEqual([]);
   });
@@ -133,6 +136,8 @@ describe('keys used by the code', () => {
       ...['1', '2', '3'].map((s) => `uic.sex_${s}`),
       ...DEFAULT_COMMODITIES.map((c) => `commodity.${c.code}`),
       ...DEFAULT_KITS.map((k) => `kit.${k.code}`),
+      ...STOCK_KINDS.flatMap((k) => [`stock.kind.${k}`, `stock.kind_hint.${k}`, `stock.save.${k}`, `stock.saved.${k}`]),
+      'stock.save.none',
     ];
     expect(needed.filter((k) => !(k in dicts.en))).toEqual([]);
   });

@@ -42,6 +42,10 @@ export const format = {
   number(n: number): string {
     return new Intl.NumberFormat(locale()).format(n);
   },
+  /** With its sign, for a change: `+5`, `-5`, `0`. */
+  signed(n: number): string {
+    return new Intl.NumberFormat(locale(), { signDisplay: 'exceptZero' }).format(n);
+  },
   date(d: Date | string | number): string {
     return new Intl.DateTimeFormat(locale(), { dateStyle: 'medium' }).format(new Date(d));
   },

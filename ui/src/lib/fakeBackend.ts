@@ -23,7 +23,7 @@ import type {
   SyncProgress,
   UicAnswers,
 } from './backend';
-import { plainArgs } from './backend';
+import { plainArgs, STOCK_KINDS } from './backend';
 import { normaliseEnrolmentCode } from './logic/enrolment';
 
 const CATALOGUE: [string, string, string, string, number, boolean][] = [
@@ -136,6 +136,14 @@ export function fakeBuildUic(answers: UicAnswers): string {
     fail('invalid_answer', `the year of birth must be four digits between 1900 and 2100, got ${year}`);
   }
   return `${letters(answers.mother_first_name, 2)}${letters(answers.father_first_name, 2)}${sex || 'X'}${year ? year.slice(2) : 'XX'}`;
+}
+
+/**
+ * How a stock movement changes the level: deliveries and transfers in add, transfers out and
+ * write-offs subtract, a count correction carries its own sign.
+ */
+export function fakeLevelChange(m: StockMovementDraft): number {
+  return ['transfer_out', 'expired_damaged', 'lost'].includes(m.kind) ? -m.quantity : m.quantity;
 }
 
 function editDistance(a: string, b: string): number {
@@ -491,18 +499,16 @@ export class FakeBackend implements Backend {
   async stockLevels(): Promise<StockLevel[]> {
     this.record('stock_levels');
     this.requireUnlocked();
-    const received = new Map<string, number>();
+    // As `outpost_device::queries::stock_levels`: `received` is the net of every movement.
+    const moved = new Map<string, number>();
     const distributed = new Map<string, number>();
-    const inflow = new Set(['received', 'transfer_in', 'count_correction']);
-    for (const m of this.movements) {
-      received.set(m.commodity, (received.get(m.commodity) ?? 0) + (inflow.has(m.kind) ? m.quantity : -m.quantity));
-    }
+    for (const m of this.movements) moved.set(m.commodity, (moved.get(m.commodity) ?? 0) + fakeLevelChange(m));
     for (const c of this.contacts) {
       for (const l of c.lines) distributed.set(l.commodity, (distributed.get(l.commodity) ?? 0) + (l.reverses ? -l.quantity : l.quantity));
     }
-    const codes = [...new Set([...received.keys(), ...distributed.keys()])].sort();
+    const codes = [...new Set([...moved.keys(), ...distributed.keys()])].sort();
     return codes.map((commodity) => {
-      const r = received.get(commodity) ?? 0;
+      const r = moved.get(commodity) ?? 0;
       const d = distributed.get(commodity) ?? 0;
       return { commodity, received: r, distributed: d, level: r - d };
     });
@@ -511,8 +517,17 @@ export class FakeBackend implements Backend {
   async recordStockMovement(args: { movement: StockMovementDraft }): Promise<void> {
     this.record('record_stock_movement', args);
     this.requireUnlocked();
-    if (!(args.movement.quantity >= 1 && args.movement.quantity <= 10_000)) fail('invalid', 'quantity must be between 1 and 10000');
-    this.movements.push(plainArgs(args.movement));
+    const m = plainArgs(args.movement);
+    if (!/^[a-z0-9_]{1,64}$/.test(m.commodity ?? '')) fail('invalid', 'commodity: a catalogue code is required');
+    if (!(STOCK_KINDS as readonly string[]).includes(m.kind)) fail('invalid', `kind: unknown stock movement kind ${String(m.kind)}`);
+    if (!Number.isInteger(m.quantity) || Math.abs(m.quantity) > 1_000_000) fail('invalid', 'quantity: a whole number up to 1000000');
+    // The server checks only the range; the sign rules are the record's meaning, kept here so
+    // that a screen sending a wrong sign fails in tests.
+    if (m.kind === 'count_correction' ? m.quantity === 0 : m.quantity < 1) {
+      fail('invalid', m.kind === 'count_correction' ? 'quantity: a correction cannot be zero' : 'quantity: must be positive; the kind says whether it goes out');
+    }
+    if (m.expiry_date !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(m.expiry_date)) fail('invalid', 'expiry_date: not a date');
+    this.movements.push(m);
     this.state.pending += 1;
   }
 

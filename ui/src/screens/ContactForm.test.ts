@@ -3,6 +3,7 @@ import { fireEvent, screen, waitFor } from '@testing-library/svelte';
 import { describe, expect, it, vi } from 'vitest';
 import ContactForm from './ContactForm.svelte';
 import { fakeSession, renderWith } from '../test/render';
+import type { UicQuestion } from '../lib/logic/uic';
 
 async function answer(mother: string, father: string, sex: 'Man' | 'Woman' | 'Other', year: string) {
   await fireEvent.input(screen.getByLabelText("Mother's first name"), { target: { value: mother } });
@@ -54,10 +55,63 @@ describe('outreach contact', () => {
     await fireEvent.click(screen.getByRole('button', { name: 'Save contact' }));
     await waitFor(() => expect(backend.callsOf('save_contact')).toHaveLength(1));
     const [{ contact }] = backend.callsOf('save_contact') as { contact: Record<string, unknown> }[];
-    expect(contact.client).toEqual({ new: { uic: 'OLPE290', gender: 'trans_woman', key_groups: ['sex_work'] } });
+    expect(contact.client).toEqual({ new: { uic: 'OLPE290', gender: 'trans_woman', birth_year: 1990, key_groups: ['sex_work'] } });
     expect(contact.setting).toBe('nightlife');
     expect(contact.referrals).toEqual([{ target: 'ost' }]);
     expect(contact.services).toEqual(['referral']);
+  });
+
+  it('asks the year of birth once and keeps it on the new client', async () => {
+    const { backend, session } = await fakeSession();
+    renderWith(ContactForm, session, { onsaved: () => {} });
+    expect(screen.getAllByLabelText(/Year of birth/)).toHaveLength(1);
+    await answer('Olga', 'Petr', 'Woman', '1990');
+    expect(await screen.findByText('New client OLPE290')).toBeTruthy();
+    // The new-client part shows the year it got from the code questions, with no field of its own.
+    expect(screen.getAllByLabelText(/Year of birth/)).toHaveLength(1);
+    expect(screen.getByText('Year of birth: 1990 (from the code questions)')).toBeTruthy();
+
+    await fireEvent.click(screen.getByRole('button', { name: 'Save contact' }));
+    await waitFor(() => expect(backend.callsOf('save_contact')).toHaveLength(1));
+    const [{ contact }] = backend.callsOf('save_contact') as { contact: { client: unknown } }[];
+    expect(contact.client).toEqual({ new: { uic: 'OLPE290', gender: 'not_stated', birth_year: 1990, key_groups: [] } });
+    expect(backend.clients.find((c) => c.uic === 'OLPE290')?.birth_year).toBe(1990);
+    // Only the year reaches the client record; the other answers stay in build_uic.
+    expect(JSON.stringify(backend.calls.filter((c) => c.command !== 'build_uic'))).not.toMatch(/Olga|Petr/);
+  });
+
+  it('saves no year when the client did not give one, and does not ask again', async () => {
+    const { backend, session } = await fakeSession();
+    renderWith(ContactForm, session, { onsaved: () => {} });
+    await fireEvent.input(screen.getByLabelText("Mother's first name"), { target: { value: 'Olga' } });
+    await fireEvent.input(screen.getByLabelText("Father's first name"), { target: { value: 'Petr' } });
+    expect(await screen.findByText('New client OLPEXXX')).toBeTruthy();
+    expect(screen.getAllByLabelText(/Year of birth/)).toHaveLength(1);
+    expect(screen.queryByText(/from the code questions/)).toBeNull();
+    await fireEvent.click(screen.getByRole('button', { name: 'Save contact' }));
+    await waitFor(() => expect(backend.callsOf('save_contact')).toHaveLength(1));
+    const [{ contact }] = backend.callsOf('save_contact') as { contact: { client: unknown } }[];
+    expect(contact.client).toEqual({ new: { uic: 'OLPEXXX', gender: 'not_stated', key_groups: [] } });
+  });
+
+  it('asks the year with the client when the code scheme has no year of birth', async () => {
+    const { backend, session } = await fakeSession();
+    renderWith(ContactForm, session, {
+      onsaved: () => {},
+      uicQuestions: ['mother_first_name', 'father_first_name', 'sex'] satisfies UicQuestion[],
+    });
+    expect(screen.queryAllByLabelText(/Year of birth/)).toHaveLength(0);
+    await fireEvent.input(screen.getByLabelText("Mother's first name"), { target: { value: 'Olga' } });
+    await fireEvent.input(screen.getByLabelText("Father's first name"), { target: { value: 'Petr' } });
+    await fireEvent.click(screen.getByRole('radio', { name: 'Woman' }));
+    expect(await screen.findByText('New client OLPE2XX')).toBeTruthy();
+    await fireEvent.input(screen.getByLabelText('Year of birth (optional)'), { target: { value: '1985' } });
+    expect(screen.getAllByLabelText(/Year of birth/)).toHaveLength(1);
+    await fireEvent.click(screen.getByRole('button', { name: 'Save contact' }));
+    await waitFor(() => expect(backend.callsOf('save_contact')).toHaveLength(1));
+    const [{ contact }] = backend.callsOf('save_contact') as { contact: { client: unknown } }[];
+    expect(contact.client).toEqual({ new: { uic: 'OLPE2XX', gender: 'not_stated', birth_year: 1985, key_groups: [] } });
+    expect(JSON.stringify(backend.callsOf('build_uic'))).not.toMatch(/birth_year/);
   });
 
   it('offers near matches for a possibly mistyped code', async () => {

@@ -29,6 +29,14 @@ describe('stepper bounds', () => {
     expect(clampQuantity(20_000, 0, 50_000)).toBe(10_000);
   });
 
+  it('widens only up to an explicit ceiling (stock counts)', () => {
+    expect(clampQuantity(20_000, 0, 50_000, 100_000)).toBe(20_000);
+    expect(clampQuantity(200_000, 0, 100_000, 100_000)).toBe(100_000);
+    expect(step(99_990, 100, 0, 100_000, 100_000)).toBe(100_000);
+    expect(parseQuantity('25 000', 0, 100_000, 100_000)).toBe(25_000);
+    expect(parseQuantity('25 000', 0, 100_000)).toBe(10_000);
+  });
+
   it('turns non-numbers and fractions into whole numbers in range', () => {
     expect(clampQuantity(Number.NaN)).toBe(0);
     expect(clampQuantity(Number.POSITIVE_INFINITY)).toBe(0);

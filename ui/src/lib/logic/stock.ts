@@ -1,11 +1,19 @@
-/** Stock levels per commodity and deliveries received. */
-import type { Commodity, StockLevel, StockMovementDraft } from '../backend';
+/**
+ * Stock levels per commodity, and the movements a worker records on the tablet: deliveries,
+ * transfers in and out, write-offs (expired or damaged, lost) and count corrections.
+ *
+ * How a movement changes the level follows `outpost_device::queries::stock_levels`: received
+ * and transfer in add their (positive) quantity; transfer out, expired/damaged and lost subtract
+ * theirs; a count correction carries its own sign (the counted quantity minus the level the
+ * tablet showed).
+ */
+import type { Commodity, StockKind, StockLevel, StockMovementDraft } from '../backend';
 import { isValidIsoDate } from './dates';
-import { MAX_QUANTITY } from './stepper';
 
 export interface StockRow {
   code: string;
   level: number;
+  /** Net of every stock movement (deliveries and transfers in, minus transfers out and write-offs, plus corrections). */
   received: number;
   distributed: number;
   threshold: number | null;
@@ -43,30 +51,118 @@ export function isLow(row: Pick<StockRow, 'level' | 'threshold'>): boolean {
   return row.threshold !== null && row.level < row.threshold;
 }
 
-export interface DeliveryInput {
-  commodity: string;
+/**
+ * The largest quantity one movement (or one counted quantity) may have on the tablet. Stock
+ * comes in cartons, so this is wider than the 10 000 of a distribution line; the server accepts
+ * up to 1 000 000, which leaves room for the difference of a count correction.
+ */
+export const MAX_STOCK_QUANTITY = 100_000;
+/** What the server accepts for a stock movement's quantity, either sign. */
+export const SERVER_STOCK_LIMIT = 1_000_000;
+
+/** Kinds that add to the level, kinds that take from it, and the one that sets it. */
+export const INFLOW_KINDS = ['received', 'transfer_in'] as const satisfies readonly StockKind[];
+export const OUTFLOW_KINDS = ['transfer_out', 'expired_damaged', 'lost'] as const satisfies readonly StockKind[];
+
+export type Direction = 'in' | 'out' | 'count';
+
+export function directionOf(kind: StockKind): Direction {
+  if ((INFLOW_KINDS as readonly StockKind[]).includes(kind)) return 'in';
+  if ((OUTFLOW_KINDS as readonly StockKind[]).includes(kind)) return 'out';
+  return 'count';
+}
+
+/** The optional details worth asking for each kind (what a delivery note or a write-off names). */
+export function detailsFor(kind: StockKind | null): { batch: boolean; expiry: boolean; grant: boolean } {
+  switch (kind) {
+    case 'received':
+    case 'transfer_in':
+      return { batch: true, expiry: true, grant: true };
+    case 'expired_damaged':
+      return { batch: true, expiry: true, grant: false };
+    default:
+      return { batch: false, expiry: false, grant: false };
+  }
+}
+
+export interface MovementInput {
+  commodity: string | null;
+  kind: StockKind | null;
+  /** The quantity moved; for a count correction, the quantity counted on the shelf. */
   quantity: number;
   batch: string;
   expiryDate: string;
   grantCode: string;
 }
 
-export type DeliveryProblem = 'quantity' | 'expiry';
+export type MovementProblem =
+  | 'commodity'
+  | 'kind'
+  | 'quantity'
+  | 'counted'
+  | 'expiry'
+  /** The count matches the level: there is nothing to correct. */
+  | 'nothing_to_correct'
+  /** The level is so far off that the difference is beyond what the server accepts. */
+  | 'correction_too_large';
 
-export function deliveryProblem(input: DeliveryInput): DeliveryProblem | null {
-  if (!Number.isInteger(input.quantity) || input.quantity < 1 || input.quantity > MAX_QUANTITY) return 'quantity';
-  if (input.expiryDate.trim() && !isValidIsoDate(input.expiryDate.trim())) return 'expiry';
+function isQuantity(n: number, min: number): boolean {
+  return Number.isInteger(n) && n >= min && n <= MAX_STOCK_QUANTITY;
+}
+
+/** How the movement changes the level the tablet shows (`level` is the current one). */
+export function levelChange(input: Pick<MovementInput, 'kind' | 'quantity'>, level: number): number {
+  if (!input.kind) return 0;
+  switch (directionOf(input.kind)) {
+    case 'in':
+      return input.quantity;
+    case 'out':
+      return -input.quantity;
+    case 'count':
+      return input.quantity - level;
+  }
+}
+
+/** The first thing to fix before the movement can be saved, or null. */
+export function movementProblem(input: MovementInput, level: number): MovementProblem | null {
+  if (!input.commodity) return 'commodity';
+  if (!input.kind) return 'kind';
+  if (input.kind === 'count_correction') {
+    if (!isQuantity(input.quantity, 0)) return 'counted';
+    const change = levelChange(input, level);
+    if (change === 0) return 'nothing_to_correct';
+    if (Math.abs(change) > SERVER_STOCK_LIMIT) return 'correction_too_large';
+  } else if (!isQuantity(input.quantity, 1)) {
+    return 'quantity';
+  }
+  const expiry = input.expiryDate.trim();
+  if (detailsFor(input.kind).expiry && expiry && !isValidIsoDate(expiry)) return 'expiry';
   return null;
 }
 
-/** A delivery received: optional texts left out when blank. */
-export function deliveryDraft(input: DeliveryInput): StockMovementDraft {
-  const draft: StockMovementDraft = { commodity: input.commodity, quantity: input.quantity, kind: 'received' };
+/**
+ * Whether the worker must confirm first: an outflow larger than what the tablet shows in stock
+ * (possible when a delivery was not recorded yet, but usually a typing mistake).
+ */
+export function needsConfirmation(input: Pick<MovementInput, 'kind' | 'quantity'>, level: number): boolean {
+  return input.kind !== null && directionOf(input.kind) === 'out' && input.quantity > Math.max(0, level);
+}
+
+/**
+ * The `record_stock_movement` payload: outflows keep a positive quantity (the kind says it goes
+ * out), a count correction sends the signed difference, and blank or irrelevant details are left
+ * out. Call only when {@link movementProblem} found nothing.
+ */
+export function movementDraft(input: MovementInput, level: number): StockMovementDraft {
+  if (!input.commodity || !input.kind) throw new Error('movementDraft called on an incomplete movement');
+  const quantity = input.kind === 'count_correction' ? levelChange(input, level) : input.quantity;
+  const draft: StockMovementDraft = { commodity: input.commodity, quantity, kind: input.kind };
+  const ask = detailsFor(input.kind);
   const batch = input.batch.trim();
   const expiry = input.expiryDate.trim();
   const grant = input.grantCode.trim();
-  if (batch) draft.batch = batch;
-  if (expiry) draft.expiry_date = expiry;
-  if (grant) draft.grant_code = grant;
+  if (ask.batch && batch) draft.batch = batch;
+  if (ask.expiry && expiry) draft.expiry_date = expiry;
+  if (ask.grant && grant) draft.grant_code = grant;
   return draft;
 }
