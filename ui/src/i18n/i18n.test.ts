@@ -6,6 +6,8 @@ import {
   GENDERS,
   KEY_GROUPS,
   LANGUAGES,
+  OVERDOSE_OUTCOMES,
+  REFERRAL_OUTCOMES,
   REFERRAL_TARGETS,
   SERVICES,
   SETTINGS,
@@ -17,6 +19,8 @@ import {
 import { DEFAULT_COMMODITIES, DEFAULT_KITS } from '../lib/fakeBackend';
 import { answerCodes, answerKeys } from '../lib/logic/survey';
 import { KNOWN_SYNC_ERRORS } from '../lib/logic/sync';
+import { OVERDOSE_PROBLEMS } from '../lib/logic/contact';
+import { BUILT_IN_QUESTIONS } from '../lib/logic/uic';
 import { SCREENS } from '../lib/session.svelte';
 import { flatten, interpolate, placeholders, relativeTime, translate } from './core';
 import en from './en.json';
@@ -107,7 +111,7 @@ describe('keys used by the code', () => {
     const problems = [
       ...['too_short', 'too_long', 'not_digits', 'too_simple', 'mismatch'].map((p) => `pin.problem.${p}`),
       ...['url', 'code_length', 'code_characters', 'device_name', 'worker'].map((p) => `enrol.problem.${p}`),
-      ...['no_client', 'no_setting', 'birth_year', 'note_too_long'].map((p) => `contact.problem.${p}`),
+      ...['no_client', 'no_setting', 'birth_year', 'note_too_long', ...OVERDOSE_PROBLEMS].map((p) => `contact.problem.${p}`),
       ...['commodity', 'kind', 'quantity', 'counted', 'expiry', 'nothing_to_correct', 'correction_too_large'].map(
         (p) => `stock.problem.${p}`,
       ),
@@ -134,6 +138,11 @@ describe('keys used by the code', () => {
       ...['push', 'pull'].map((p) => `sync.phase.${p}`),
       ...['syncing', 'pending', 'up_to_date', 'rejected'].map((s) => `sync.state.${s}`),
       ...['1', '2', '3'].map((s) => `uic.sex_${s}`),
+      ...BUILT_IN_QUESTIONS.map((q) => `uic.question.${q}`),
+      ...REFERRAL_OUTCOMES.map((o) => `referrals.outcome.${o}`),
+      ...OVERDOSE_OUTCOMES.map((o) => `contact.overdose.outcome_value.${o}`),
+      ...['yes', 'no'].map((v) => `contact.overdose.${v}`),
+      ...['not_found', 'app_locked'].map((c) => `error.${c}`),
       ...DEFAULT_COMMODITIES.map((c) => `commodity.${c.code}`),
       ...DEFAULT_KITS.map((k) => `kit.${k.code}`),
       ...STOCK_KINDS.flatMap((k) => [`stock.kind.${k}`, `stock.kind_hint.${k}`, `stock.save.${k}`, `stock.saved.${k}`]),

@@ -72,6 +72,24 @@ export const REFERRAL_TARGETS = [
 ] as const;
 export type ReferralTarget = (typeof REFERRAL_TARGETS)[number];
 
+/** Where a referral stands; `issued` until the follow-up records what happened. */
+export const REFERRAL_STATUSES = ['issued', 'attended', 'declined', 'lost'] as const;
+export type ReferralStatus = (typeof REFERRAL_STATUSES)[number];
+
+/** The outcomes a follow-up records (`issued` again only undoes a mistaken tap). */
+export const REFERRAL_OUTCOMES = ['attended', 'declined', 'lost'] as const satisfies readonly ReferralStatus[];
+export type ReferralOutcome = (typeof REFERRAL_OUTCOMES)[number];
+
+export const OVERDOSE_OUTCOMES = ['survived', 'died', 'unknown'] as const;
+export type OverdoseOutcome = (typeof OVERDOSE_OUTCOMES)[number];
+
+/** The most naloxone doses one overdose report can hold (as the record's schema). */
+export const MAX_NALOXONE_DOSES = 50;
+
+/** How a question of the client code scheme is answered. */
+export const UIC_QUESTION_KINDS = ['letters', 'sex', 'birth_year', 'birth_day'] as const;
+export type UicQuestionKind = (typeof UIC_QUESTION_KINDS)[number];
+
 export const TESTS = ['hiv_rapid', 'hcv_rapid', 'syphilis', 'tb_screening', 'pregnancy'] as const;
 export type TestKind = (typeof TESTS)[number];
 
@@ -107,7 +125,10 @@ export type CommodityCode = string;
  *   (too many wrong PINs: local data erased, the device must be enrolled again);
  * - `enroll`: `enrollment_code_invalid`, `offline`, `invalid_field`;
  * - `build_uic`: `invalid_answer`;
+ * - `set_pin`: `invalid` (a new PIN must be 6–12 digits, not all one digit, not a run);
  * - `save_contact`, `save_group_tally`, `save_survey`, `record_stock_movement`: `invalid`;
+ * - `update_referral`: `invalid` (not a status), `not_found` (unknown or deleted referral);
+ * - any command that reads or writes records while the app is locked: `app_locked`;
  * - `update_contact`, `reverse_line`: `invalid`, `locked` (the contact is past its edit window);
  * - `sync_now` and `Status.sync_error`: `offline`, `device_revoked`, `app_too_old`,
  *   `token_expired`; any other code is shown with its message.
@@ -167,6 +188,19 @@ export interface Status {
   sync_error: { code: string; message: string } | null;
   language: Language;
   idle_lock_minutes: number;
+  /**
+   * The questions of the organisation's client code scheme, in order. Empty until enrolled
+   * (and while locked: the scheme is inside the encrypted store); the builder then asks the
+   * default scheme's questions.
+   */
+  uic_questions: UicQuestion[];
+}
+
+/** One question of the client code scheme, as `status` lists them. */
+export interface UicQuestion {
+  /** The answer's key for `build_uic` (`mother_first_name`, `sex`, `birth_day`, ...). */
+  question: string;
+  kind: UicQuestionKind;
 }
 
 export interface ClientSummary {
@@ -216,17 +250,12 @@ export interface Commodity {
 }
 
 /**
- * Answers to the UIC questions of the default scheme. They exist only in the builder screen's
- * memory and in this one call; they are never stored or sent anywhere else.
+ * Answers to the UIC questions, keyed by the scheme's question names. A `sex` question is
+ * answered '1' man, '2' woman, '3' other; a `birth_year` with four digits ('1987'); a
+ * `birth_day` with '1'..'31'; a `letters` question with the word itself. They exist only in the
+ * builder's memory and in this one call; they are never stored or sent anywhere else.
  */
-export interface UicAnswers {
-  mother_first_name?: string;
-  father_first_name?: string;
-  /** '1' man, '2' woman, '3' other. */
-  sex?: '1' | '2' | '3';
-  /** Four digits, e.g. '1987'. */
-  birth_year?: string;
-}
+export type UicAnswers = Record<string, string>;
 
 export interface NewClient {
   uic: string;
@@ -250,6 +279,27 @@ export interface ContactDraft {
   sharps_returned?: number;
   referrals: { target: ReferralTarget }[];
   tests: { test: TestKind; result: TestOutcome; linked_to_care: boolean }[];
+  /** An overdose the worker responded to during the contact; left out when there was none. */
+  overdose?: OverdoseReportDraft | null;
+}
+
+export interface OverdoseReportDraft {
+  /** 0 to {@link MAX_NALOXONE_DOSES}. */
+  naloxone_doses: number;
+  emergency_called: boolean;
+  stayed_with_person: boolean;
+  outcome: OverdoseOutcome;
+}
+
+/** A referral of this tablet's site still waiting for its outcome (status `issued`). */
+export interface OpenReferral {
+  id: string;
+  /** A referral target code (`ost`, ...). */
+  target: string;
+  /** When it was issued (RFC 3339). */
+  issued_at: string;
+  client_id: string | null;
+  client_uic: string | null;
 }
 
 export interface SavedContact {
@@ -349,6 +399,10 @@ export interface Backend {
   kitTemplates(): Promise<KitTemplate[]>;
   commodities(): Promise<Commodity[]>;
   saveContact(args: { contact: ContactDraft }): Promise<SavedContact>;
+  /** Open referrals of this tablet's site, oldest first; with `client`, only that client's. */
+  openReferrals(args: { client?: string | null }): Promise<OpenReferral[]>;
+  /** Records a referral's outcome, dated now. Errors: `invalid`, `not_found`. */
+  updateReferral(args: { id: string; status: ReferralStatus }): Promise<void>;
   updateContact(args: { id: string; fields: ContactEdit }): Promise<void>;
   reverseLine(args: { contactId: string; commodity: CommodityCode; quantity: number }): Promise<void>;
   saveGroupTally(args: { tally: GroupTallyDraft }): Promise<void>;
@@ -401,6 +455,8 @@ export const tauriBackend: Backend = {
   kitTemplates: () => call('kit_templates'),
   commodities: () => call('commodities'),
   saveContact: (args) => call('save_contact', args),
+  openReferrals: (args) => call('open_referrals', args),
+  updateReferral: (args) => call('update_referral', args),
   updateContact: (args) => call('update_contact', args),
   reverseLine: (args) => call('reverse_line', args),
   saveGroupTally: (args) => call('save_group_tally', args),

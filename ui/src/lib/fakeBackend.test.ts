@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { StockMovementDraft } from './backend';
-import { FakeBackend } from './fakeBackend';
+import type { ContactDraft, ReferralStatus, StockMovementDraft } from './backend';
+import { toBackendError } from './backend';
+import { FakeBackend, fakeBuildUic, UIC_SCHEMES, type BuiltInScheme, type FakeUicScheme } from './fakeBackend';
 
 async function levelAfter(...movements: StockMovementDraft[]): Promise<number | undefined> {
   const backend = new FakeBackend({ enrolled: true });
@@ -37,5 +38,181 @@ describe('the fake backend applies stock movements like the device store', () =>
     await refused({ commodity: 'foil', kind: 'stolen' as StockMovementDraft['kind'], quantity: 1 });
     expect(backend.movements).toEqual([]);
     expect((await backend.stockLevels()).find((l) => l.commodity === 'foil')).toBeUndefined();
+  });
+});
+
+describe('the fake backend sets PINs like `lock::check_new_pin`', () => {
+  it('refuses new PINs under 6 digits, all one digit or a run, with code invalid', async () => {
+    for (const pin of ['2580', '25804', '111111', '123456', '987654', '0123456789', '1234567890123', '25804a']) {
+      const backend = new FakeBackend({ enrolled: true, pinSet: false });
+      await expect(backend.setPin({ pin, worker: 'AK' }), pin).rejects.toMatchObject({ code: 'invalid' });
+      expect(backend.state.pin_set, pin).toBe(false);
+    }
+  });
+
+  it('accepts 6 to 12 digits, and a legacy 4-digit PIN still unlocks', async () => {
+    for (const pin of ['258046', '121212', '890123', '258046139027']) {
+      const backend = new FakeBackend({ enrolled: true, pinSet: false });
+      await backend.setPin({ pin, worker: ' AK ' });
+      expect(backend.state).toMatchObject({ pin_set: true, locked: false, worker: 'AK' });
+    }
+    const legacy = new FakeBackend({ enrolled: true, locked: true, pin: '2580' });
+    await legacy.unlock({ pin: '2580' });
+    expect(legacy.state.locked).toBe(false);
+  });
+
+  it('refuses an empty worker name', async () => {
+    const backend = new FakeBackend({ enrolled: true, pinSet: false });
+    await expect(backend.setPin({ pin: '258046', worker: '  ' })).rejects.toMatchObject({ code: 'invalid' });
+  });
+});
+
+describe('the fake backend lists the client code questions like `status`', () => {
+  it('lists the scheme once enrolled, except while the store is locked', async () => {
+    expect((await new FakeBackend().status()).uic_questions).toEqual([]);
+    expect((await new FakeBackend({ enrolled: true, locked: true }).status()).uic_questions).toEqual([]);
+    const pending = await new FakeBackend({ enrolled: true, pinSet: false, locked: true }).status();
+    expect(pending.uic_questions.map((q) => q.question)).toEqual(['mother_first_name', 'father_first_name', 'sex', 'birth_year']);
+    const kinds = (scheme: BuiltInScheme) =>
+      new FakeBackend({ enrolled: true, uicScheme: scheme }).status().then((s) => s.uic_questions.map((q) => `${q.question}:${q.kind}`));
+    expect(await kinds('central_asia')).toEqual(['mother_first_name:letters', 'father_first_name:letters', 'sex:sex', 'birth_year:birth_year']);
+    expect(await kinds('surname_day_year')).toEqual(['surname:letters', 'sex:sex', 'birth_day:birth_day', 'birth_year:birth_year']);
+    expect(await kinds('gender_letters_year')).toEqual(['sex:sex', 'mother_first_name:letters', 'birth_place:letters', 'birth_year:birth_year']);
+  });
+
+  it('keeps the scheme after a wipe', async () => {
+    const backend = new FakeBackend({ enrolled: true, locked: true, uicScheme: 'surname_day_year' });
+    backend.wrongAttempts = 9;
+    await expect(backend.unlock({ pin: '000000' })).rejects.toMatchObject({ code: 'wiped' });
+    expect(backend.scheme.name).toBe('surname_day_year');
+  });
+});
+
+describe('the fake backend builds codes like `UicScheme::build`', () => {
+  it('follows each built-in scheme, with X for a missing answer', () => {
+    expect(fakeBuildUic({ mother_first_name: 'Мария', father_first_name: 'Ivan', sex: '2', birth_year: '1987' })).toBe('MAIV287');
+    expect(fakeBuildUic({}, UIC_SCHEMES.central_asia)).toBe('XXXXXXX');
+    expect(fakeBuildUic({ surname: 'Petrova', sex: '2', birth_day: '7', birth_year: '1990' }, UIC_SCHEMES.surname_day_year)).toBe('PET20790');
+    expect(fakeBuildUic({ surname: 'Li' }, UIC_SCHEMES.surname_day_year)).toBe('LIXXXXXX');
+    expect(fakeBuildUic({ sex: '1', mother_first_name: 'Olga', birth_place: 'Osh', birth_year: '1985' }, UIC_SCHEMES.gender_letters_year)).toBe(
+      '1OLOS1985',
+    );
+  });
+
+  it('refuses answers the scheme cannot use, with code invalid_answer', () => {
+    const refused = (answers: Record<string, string>, scheme: FakeUicScheme = UIC_SCHEMES.surname_day_year) =>
+      expect(() => fakeBuildUic(answers, scheme)).toThrow(expect.objectContaining({ code: 'invalid_answer' }));
+    refused({ sex: '4' });
+    refused({ birth_year: '87' });
+    refused({ birth_year: '1850' });
+    refused({ birth_day: '0' });
+    refused({ birth_day: '32' });
+    refused({ birth_day: 'seven' });
+    refused({ surname: 'x'.repeat(101) });
+  });
+
+  it('is refused while the app is locked', async () => {
+    const backend = new FakeBackend({ enrolled: true, locked: true });
+    await expect(backend.buildUic({ answers: { sex: '1' } })).rejects.toMatchObject({ code: 'app_locked' });
+  });
+});
+
+describe('the fake backend follows referrals up like `open_referrals` and `update_referral`', () => {
+  async function withReferrals() {
+    const backend = new FakeBackend({ enrolled: true });
+    const { client_id } = await backend.saveContact({
+      contact: {
+        client: { new: { uic: 'MAIV287', gender: 'woman', key_groups: [] } },
+        setting: 'window',
+        occurred_at: new Date(Date.now() - 2 * 86_400_000).toISOString(),
+        services: [],
+        collecting_for: 0,
+        items: [],
+        referrals: [{ target: 'ost' }, { target: 'hcv_treatment' }],
+        tests: [],
+      },
+    });
+    const older = backend.addReferral({ client: 'someone-else', target: 'tb', daysAgo: 9 });
+    backend.addReferral({ client: client_id, target: 'shelter', daysAgo: 20, site: 'site-2' });
+    return { backend, client: client_id!, older };
+  }
+
+  it("lists the site's issued referrals oldest first, or one client's", async () => {
+    const { backend, client, older } = await withReferrals();
+    const all = await backend.openReferrals({});
+    expect(all.map((r) => r.target)).toEqual(['tb', 'ost', 'hcv_treatment']);
+    expect(all[0]).toEqual({ id: older.id, target: 'tb', issued_at: older.status_at, client_id: 'someone-else', client_uic: null });
+    expect(all[1]).toMatchObject({ client_id: client, client_uic: 'MAIV287' });
+    expect((await backend.openReferrals({ client })).map((r) => r.target)).toEqual(['ost', 'hcv_treatment']);
+    expect(await backend.openReferrals({ client: null })).toEqual(all);
+  });
+
+  it('records an outcome, which closes the referral, and can set it back to issued', async () => {
+    const { backend, client } = await withReferrals();
+    const [ost] = await backend.openReferrals({ client });
+    await backend.updateReferral({ id: ost.id, status: 'attended' });
+    expect((await backend.openReferrals({ client })).map((r) => r.target)).toEqual(['hcv_treatment']);
+    expect(backend.referrals.find((r) => r.id === ost.id)?.status).toBe('attended');
+    await backend.updateReferral({ id: ost.id, status: 'issued' });
+    expect((await backend.openReferrals({ client })).map((r) => r.target)).toContain('ost');
+  });
+
+  it('refuses an unknown status, an unknown or deleted referral, and a locked app', async () => {
+    const { backend, client } = await withReferrals();
+    const [ost] = await backend.openReferrals({ client });
+    await expect(backend.updateReferral({ id: ost.id, status: 'done' as ReferralStatus })).rejects.toMatchObject({ code: 'invalid' });
+    await expect(backend.updateReferral({ id: 'referral-999', status: 'lost' })).rejects.toMatchObject({ code: 'not_found' });
+    backend.referrals.find((r) => r.id === ost.id)!.deleted = true;
+    await expect(backend.updateReferral({ id: ost.id, status: 'lost' })).rejects.toMatchObject({ code: 'not_found' });
+    backend.state.locked = true;
+    await expect(backend.openReferrals({})).rejects.toMatchObject({ code: 'app_locked' });
+    await expect(backend.updateReferral({ id: ost.id, status: 'lost' })).rejects.toMatchObject({ code: 'app_locked' });
+    // As in Rust, the status is checked before the store is opened.
+    await expect(backend.updateReferral({ id: ost.id, status: 'closed' as ReferralStatus })).rejects.toMatchObject({ code: 'invalid' });
+  });
+});
+
+describe('the fake backend saves overdose reports like `save_contact`', () => {
+  const contact = (overdose: unknown): ContactDraft =>
+    ({
+      client: null,
+      setting: 'street_outreach',
+      services: [],
+      collecting_for: 0,
+      items: [],
+      referrals: [],
+      tests: [],
+      overdose,
+    }) as ContactDraft;
+  const good = { naloxone_doses: 2, emergency_called: true, stayed_with_person: false, outcome: 'survived' };
+
+  it('keeps the report with its contact', async () => {
+    const backend = new FakeBackend({ enrolled: true });
+    const { contact_id } = await backend.saveContact({ contact: contact(good) });
+    expect(backend.contacts.find((c) => c.id === contact_id)?.overdose).toEqual(good);
+    await backend.saveContact({ contact: contact(null) });
+    await backend.saveContact({ contact: contact(undefined) });
+    expect(backend.contacts).toHaveLength(3);
+  });
+
+  it('refuses values out of range with code invalid, and a wrong shape as Tauri does', async () => {
+    const backend = new FakeBackend({ enrolled: true });
+    const invalid = async (overdose: unknown) => {
+      await expect(backend.saveContact({ contact: contact(overdose) })).rejects.toMatchObject({ code: 'invalid' });
+    };
+    const malformed = async (overdose: unknown) => {
+      const error = await backend.saveContact({ contact: contact(overdose) }).catch((e: unknown) => e);
+      expect(typeof error, JSON.stringify(overdose)).toBe('string');
+      expect(toBackendError(error).code).toBe('internal');
+    };
+    await invalid({ ...good, naloxone_doses: 51 });
+    await invalid({ ...good, outcome: 'recovered' });
+    await malformed({ ...good, naloxone_doses: -1 });
+    await malformed({ ...good, naloxone_doses: 1.5 });
+    await malformed({ ...good, emergency_called: 'yes' });
+    await malformed({ naloxone_doses: 1, emergency_called: true, outcome: 'died' });
+    await malformed({ ...good, place: 'park' });
+    await expect(backend.saveContact({ contact: { ...contact(good), extra: 1 } as ContactDraft })).rejects.toMatch(/unknown field/);
+    expect(backend.contacts).toEqual([]);
   });
 });

@@ -15,6 +15,8 @@ import type {
   GroupTallyDraft,
   KitTemplate,
   Language,
+  OpenReferral,
+  ReferralStatus,
   RejectedChange,
   StockLevel,
   StockMovementDraft,
@@ -22,8 +24,16 @@ import type {
   SurveyAnswer,
   SyncProgress,
   UicAnswers,
+  UicQuestion,
 } from './backend';
-import { plainArgs, STOCK_KINDS } from './backend';
+import {
+  MAX_NALOXONE_DOSES,
+  OVERDOSE_OUTCOMES,
+  plainArgs,
+  REFERRAL_STATUSES,
+  REFERRAL_TARGETS,
+  STOCK_KINDS,
+} from './backend';
 import { normaliseEnrolmentCode } from './logic/enrolment';
 
 const CATALOGUE: [string, string, string, string, number, boolean][] = [
@@ -127,15 +137,98 @@ function letters(answer: string | undefined, count: number): string {
   return latin.slice(0, count).padEnd(count, 'X');
 }
 
-/** The default Central Asia scheme, as `outpost_core::uic` builds it (Latin script). */
-export function fakeBuildUic(answers: UicAnswers): string {
-  const sex = answers.sex?.trim();
-  if (sex && !['1', '2', '3'].includes(sex)) fail('invalid_answer', `the sex digit must be 1, 2 or 3, got ${sex}`);
-  const year = answers.birth_year?.trim();
-  if (year && !(/^\d{4}$/.test(year) && year >= '1900' && year <= '2100')) {
-    fail('invalid_answer', `the year of birth must be four digits between 1900 and 2100, got ${year}`);
+/** One part of a code scheme, as `outpost_core::uic::UicComponent` serialises it. */
+export type FakeUicComponent =
+  | { kind: 'letters'; question: string; count: number }
+  | { kind: 'sex_digit'; question: string }
+  | { kind: 'birth_year'; question: string; digits: 2 | 4 }
+  | { kind: 'birth_day'; question: string };
+
+export interface FakeUicScheme {
+  name: string;
+  components: FakeUicComponent[];
+}
+
+/** The built-in schemes of `outpost_core::uic` (Latin script). */
+export const UIC_SCHEMES = {
+  central_asia: {
+    name: 'central_asia',
+    components: [
+      { kind: 'letters', question: 'mother_first_name', count: 2 },
+      { kind: 'letters', question: 'father_first_name', count: 2 },
+      { kind: 'sex_digit', question: 'sex' },
+      { kind: 'birth_year', question: 'birth_year', digits: 2 },
+    ],
+  },
+  surname_day_year: {
+    name: 'surname_day_year',
+    components: [
+      { kind: 'letters', question: 'surname', count: 3 },
+      { kind: 'sex_digit', question: 'sex' },
+      { kind: 'birth_day', question: 'birth_day' },
+      { kind: 'birth_year', question: 'birth_year', digits: 2 },
+    ],
+  },
+  gender_letters_year: {
+    name: 'gender_letters_year',
+    components: [
+      { kind: 'sex_digit', question: 'sex' },
+      { kind: 'letters', question: 'mother_first_name', count: 2 },
+      { kind: 'letters', question: 'birth_place', count: 2 },
+      { kind: 'birth_year', question: 'birth_year', digits: 4 },
+    ],
+  },
+} as const satisfies Record<string, FakeUicScheme>;
+
+export type BuiltInScheme = keyof typeof UIC_SCHEMES;
+
+/** The questions `status` lists for a scheme (as `commands::uic_questions`). */
+export function fakeUicQuestions(scheme: FakeUicScheme): UicQuestion[] {
+  return scheme.components.map((c) => ({ question: c.question, kind: c.kind === 'sex_digit' ? 'sex' : c.kind }));
+}
+
+/** Builds a code as `UicScheme::build` does (Latin script): a missing answer becomes X. */
+export function fakeBuildUic(answers: UicAnswers, scheme: FakeUicScheme = UIC_SCHEMES.central_asia): string {
+  if (Object.values(answers).some((a) => [...a].length > 100)) fail('invalid_answer', 'an answer is too long');
+  let code = '';
+  for (const c of scheme.components) {
+    const answer = answers[c.question]?.trim() || undefined;
+    switch (c.kind) {
+      case 'letters':
+        code += letters(answer, c.count);
+        break;
+      case 'sex_digit':
+        if (answer && !['1', '2', '3'].includes(answer)) {
+          fail('invalid_answer', `the sex digit must be 1 (man), 2 (woman) or 3 (other), got ${JSON.stringify(answer)}`);
+        }
+        code += answer ?? 'X';
+        break;
+      case 'birth_year':
+        if (answer && !(/^\d{4}$/.test(answer) && answer >= '1900' && answer <= '2100')) {
+          fail('invalid_answer', `the year of birth must be four digits between 1900 and 2100, got ${JSON.stringify(answer)}`);
+        }
+        code += answer ? answer.slice(4 - c.digits) : 'X'.repeat(c.digits);
+        break;
+      case 'birth_day': {
+        // As Rust's `u8::from_str`: digits with an optional '+'.
+        const day = answer && /^\+?\d{1,3}$/.test(answer) ? Number(answer) : NaN;
+        if (answer && !(day >= 1 && day <= 31)) fail('invalid_answer', `the day of birth must be between 1 and 31, got ${JSON.stringify(answer)}`);
+        code += answer ? String(day).padStart(2, '0') : 'XX';
+        break;
+      }
+    }
   }
-  return `${letters(answers.mother_first_name, 2)}${letters(answers.father_first_name, 2)}${sex || 'X'}${year ? year.slice(2) : 'XX'}`;
+  return code;
+}
+
+/** Why a new PIN is refused, as `lock::check_new_pin` (6–12 digits, not all one digit or a run). */
+function newPinRefusal(pin: string): string | null {
+  if (!/^\d{6,12}$/.test(pin)) return 'a new PIN is 6 to 12 digits';
+  const steps = [...pin].slice(1).map((d, i) => Number(d) - Number(pin[i]));
+  if ([0, 1, -1].some((step) => steps.every((s) => s === step))) {
+    return 'this PIN is too easy to guess: avoid repeated digits and runs like 123456';
+  }
+  return null;
 }
 
 /**
@@ -163,6 +256,65 @@ interface StoredContact extends ContactDraft {
   lines: { commodity: string; quantity: number; reverses: boolean }[];
 }
 
+/** A referral record, as the store keeps it. */
+export interface StoredReferral {
+  id: string;
+  contact_id: string | null;
+  client_id: string | null;
+  target: string;
+  status: ReferralStatus;
+  /** RFC 3339: when it was issued, then when its outcome was recorded. */
+  status_at: string;
+  site_id: string;
+  deleted: boolean;
+}
+
+/** What Tauri rejects with when arguments do not deserialise: a plain string, not `{code}`. */
+function badArguments(command: string, detail: string): never {
+  throw `invalid args \`${command === 'save_contact' ? 'contact' : 'args'}\` for command \`${command}\`: ${detail}`;
+}
+
+const CONTACT_KEYS = [
+  'client',
+  'setting',
+  'occurred_at',
+  'services',
+  'collecting_for',
+  'note',
+  'items',
+  'sharps_returned',
+  'referrals',
+  'tests',
+  'overdose',
+];
+const OVERDOSE_KEYS = ['naloxone_doses', 'emergency_called', 'stayed_with_person', 'outcome'];
+
+/**
+ * Checks a contact's overdose report as `save_contact` does: the shape is Serde's (unknown or
+ * missing fields, wrong types: a plain-string error), the values the record schema's
+ * (`invalid`).
+ */
+function checkOverdose(overdose: unknown) {
+  if (overdose === undefined || overdose === null) return;
+  if (typeof overdose !== 'object' || Array.isArray(overdose)) badArguments('save_contact', 'overdose: expected struct OverdoseInput');
+  const od = overdose as Record<string, unknown>;
+  const unknownKey = Object.keys(od).find((k) => !OVERDOSE_KEYS.includes(k));
+  if (unknownKey) badArguments('save_contact', `overdose: unknown field \`${unknownKey}\``);
+  const missing = OVERDOSE_KEYS.find((k) => !(k in od));
+  if (missing) badArguments('save_contact', `overdose: missing field \`${missing}\``);
+  if (!Number.isInteger(od.naloxone_doses) || (od.naloxone_doses as number) < 0 || (od.naloxone_doses as number) > 4_294_967_295) {
+    badArguments('save_contact', 'overdose.naloxone_doses: expected u32');
+  }
+  for (const k of ['emergency_called', 'stayed_with_person']) {
+    if (typeof od[k] !== 'boolean') badArguments('save_contact', `overdose.${k}: expected a boolean`);
+  }
+  if (typeof od.outcome !== 'string') badArguments('save_contact', 'overdose.outcome: expected a string');
+  if ((od.naloxone_doses as number) > MAX_NALOXONE_DOSES) {
+    fail('invalid', `naloxone_doses: must be between 0 and ${MAX_NALOXONE_DOSES}`);
+  }
+  if (!(OVERDOSE_OUTCOMES as readonly string[]).includes(od.outcome)) fail('invalid', `outcome: unknown value ${JSON.stringify(od.outcome)}`);
+}
+
 export interface FakeOptions {
   enrolled?: boolean;
   pinSet?: boolean;
@@ -177,6 +329,8 @@ export interface FakeOptions {
   now?: () => number;
   /** Minutes after which a contact can no longer be edited. */
   editWindowMinutes?: number;
+  /** The organisation's client code scheme (central_asia unless told otherwise). */
+  uicScheme?: BuiltInScheme | FakeUicScheme;
 }
 
 export class FakeBackend implements Backend {
@@ -188,6 +342,9 @@ export class FakeBackend implements Backend {
   tallies: GroupTallyDraft[] = [];
   surveys: Record<string, SurveyAnswer>[] = [];
   movements: StockMovementDraft[] = [];
+  referrals: StoredReferral[] = [];
+  /** The organisation's client code scheme. */
+  scheme: FakeUicScheme;
   /** Changes the server refused, oldest first (seed them with {@link addRejected}). */
   refused: RejectedChange[] = [];
   commodityList: Commodity[] = structuredClone(DEFAULT_COMMODITIES);
@@ -206,6 +363,8 @@ export class FakeBackend implements Backend {
     this.now = options.now ?? (() => Date.now());
     this.syncStepMs = options.syncStepMs ?? 0;
     this.editWindowMs = (options.editWindowMinutes ?? 24 * 60) * 60_000;
+    const scheme = options.uicScheme ?? 'central_asia';
+    this.scheme = structuredClone(typeof scheme === 'string' ? UIC_SCHEMES[scheme] : scheme) as FakeUicScheme;
     const enrolled = options.enrolled ?? false;
     this.pin = options.pin ?? (options.pinSet ?? enrolled ? '2580' : null);
     this.state = {
@@ -225,6 +384,7 @@ export class FakeBackend implements Backend {
       sync_error: null,
       language: options.language ?? 'en',
       idle_lock_minutes: 5,
+      uic_questions: [],
     };
     if (options.demo) this.seedDemo();
   }
@@ -248,8 +408,9 @@ export class FakeBackend implements Backend {
     return `${prefix}-${this.seq}`;
   }
 
+  /** As `AppState::store`: commands that read or write records need the store open. */
   private requireUnlocked() {
-    if (!this.state.enrolled || this.state.locked) fail('locked', 'the app is locked');
+    if (!this.state.enrolled || this.state.locked) fail('app_locked', 'the app is locked: enter the PIN');
   }
 
   private seedDemo() {
@@ -281,6 +442,9 @@ export class FakeBackend implements Backend {
     contact(a, 1 * day, [['syringe_1ml', 20], ['alcohol_swab', 20], ['sterile_water', 4], ['condom_external', 2]], 'window');
     contact(b, 2 * day, [['foil', 5], ['smoking_pipe', 1]], 'street_outreach');
     contact(c, 2 * 3_600_000, [['naloxone_nasal', 1]], 'window');
+    this.addReferral({ client: a, target: 'hcv_treatment', daysAgo: 12 });
+    this.addReferral({ client: b, target: 'ost', daysAgo: 5 });
+    this.addReferral({ client: a, target: 'art_hiv_care', daysAgo: 1 });
     for (const [commodity, quantity] of [['syringe_1ml', 500], ['alcohol_swab', 1000], ['sterile_water', 40], ['condom_external', 300], ['foil', 80]] as const) {
       this.movements.push({ commodity, quantity, kind: 'received' });
     }
@@ -289,7 +453,12 @@ export class FakeBackend implements Backend {
 
   async status(): Promise<Status> {
     this.record('status');
-    return structuredClone(this.state);
+    const status = structuredClone(this.state);
+    // As the Rust command: the scheme comes from the enrolment until the PIN is set, then from
+    // the encrypted store, so it is listed only while that store is open.
+    const readable = status.enrolled && (!status.pin_set || !status.locked);
+    status.uic_questions = readable ? fakeUicQuestions(this.scheme) : [];
+    return status;
   }
 
   async enroll(args: { serverUrl: string; code: string; deviceName: string }): Promise<void> {
@@ -309,11 +478,14 @@ export class FakeBackend implements Backend {
 
   async setPin(args: { pin: string; worker: string }): Promise<void> {
     this.record('set_pin', args);
-    if (!/^\d{4,8}$/.test(args.pin)) fail('invalid', 'the PIN must be 4 to 8 digits');
+    const refusal = newPinRefusal(args.pin);
+    if (refusal) fail('invalid', refusal);
+    const worker = args.worker.trim();
+    if (!worker || [...worker].length > 60) fail('invalid', "the worker's name or initials: 1 to 60 characters");
     this.pin = args.pin;
     this.state.pin_set = true;
     this.state.locked = false;
-    this.setWorker(args.worker);
+    this.setWorker(worker);
   }
 
   private setWorker(worker: string) {
@@ -346,7 +518,10 @@ export class FakeBackend implements Backend {
 
   private wipe() {
     const handlers = this.progressHandlers;
-    Object.assign(this, new FakeBackend({ language: this.state.language, now: this.now, syncStepMs: this.syncStepMs }));
+    Object.assign(
+      this,
+      new FakeBackend({ language: this.state.language, now: this.now, syncStepMs: this.syncStepMs, uicScheme: this.scheme }),
+    );
     this.progressHandlers = handlers;
     this.state.wiped = true;
   }
@@ -363,7 +538,8 @@ export class FakeBackend implements Backend {
 
   async buildUic(args: { answers: UicAnswers }): Promise<{ uic: string }> {
     this.record('build_uic', args);
-    return { uic: fakeBuildUic(args.answers) };
+    this.requireUnlocked();
+    return { uic: fakeBuildUic(args.answers, this.scheme) };
   }
 
   async findClients(args: { prefix: string }): Promise<ClientSummary[]> {
@@ -432,6 +608,12 @@ export class FakeBackend implements Backend {
     this.record('save_contact', args);
     this.requireUnlocked();
     const draft = plainArgs(args.contact);
+    const unknownKey = Object.keys(draft).find((k) => !CONTACT_KEYS.includes(k));
+    if (unknownKey) badArguments('save_contact', `unknown field \`${unknownKey}\``);
+    checkOverdose(draft.overdose);
+    for (const r of draft.referrals ?? []) {
+      if (!(REFERRAL_TARGETS as readonly string[]).includes(r.target)) fail('invalid', `target: unknown value ${JSON.stringify(r.target)}`);
+    }
     for (const item of draft.items) {
       if (!(item.quantity >= 1 && item.quantity <= 10_000)) fail('invalid', `quantity must be between 1 and 10000, got ${item.quantity}`);
     }
@@ -445,14 +627,78 @@ export class FakeBackend implements Backend {
       clientId = draft.client.id;
     }
     const id = this.id('contact');
+    const occurredAt = draft.occurred_at ?? new Date(this.now()).toISOString();
     this.contacts.push({
       ...draft,
       id,
-      occurred_at: draft.occurred_at ?? new Date(this.now()).toISOString(),
+      occurred_at: occurredAt,
       lines: draft.items.map((i) => ({ ...i, reverses: false })),
     });
-    this.state.pending += 1 + draft.items.length;
+    for (const r of draft.referrals ?? []) {
+      this.referrals.push({
+        id: this.id('referral'),
+        contact_id: id,
+        client_id: clientId,
+        target: r.target,
+        status: 'issued',
+        status_at: occurredAt,
+        site_id: this.state.site?.id ?? 'site-1',
+        deleted: false,
+      });
+    }
+    this.state.pending += 1 + draft.items.length + (draft.referrals?.length ?? 0) + (draft.overdose ? 1 : 0);
     return { contact_id: id, client_id: clientId };
+  }
+
+  /**
+   * Seeds an issued referral (for tests and previews), as if a contact `daysAgo` days ago had
+   * issued it; `site` defaults to this tablet's.
+   */
+  addReferral(r: { client: string | null; target: string; daysAgo?: number; site?: string }): StoredReferral {
+    const referral: StoredReferral = {
+      id: this.id('referral'),
+      contact_id: null,
+      client_id: r.client,
+      target: r.target,
+      status: 'issued',
+      status_at: new Date(this.now() - (r.daysAgo ?? 0) * 86_400_000).toISOString(),
+      site_id: r.site ?? this.state.site?.id ?? 'site-1',
+      deleted: false,
+    };
+    this.referrals.push(referral);
+    return structuredClone(referral);
+  }
+
+  async openReferrals(args: { client?: string | null }): Promise<OpenReferral[]> {
+    this.record('open_referrals', args);
+    this.requireUnlocked();
+    const site = this.state.site?.id;
+    const client = args.client ?? null;
+    return this.referrals
+      .filter((r) => !r.deleted && r.site_id === site && r.status === 'issued' && (client === null || r.client_id === client))
+      .sort((a, b) => a.status_at.localeCompare(b.status_at) || a.id.localeCompare(b.id))
+      .slice(0, 200)
+      .map((r) => ({
+        id: r.id,
+        target: r.target,
+        issued_at: r.status_at,
+        client_id: r.client_id,
+        client_uic: this.clients.find((c) => c.id === r.client_id)?.uic ?? null,
+      }));
+  }
+
+  async updateReferral(args: { id: string; status: ReferralStatus }): Promise<void> {
+    this.record('update_referral', args);
+    // In the Rust command's order: the status is checked before the store is opened.
+    if (!(REFERRAL_STATUSES as readonly string[]).includes(args.status)) {
+      fail('invalid', `${JSON.stringify(args.status)} is not a referral status (issued, attended, declined, lost)`);
+    }
+    this.requireUnlocked();
+    const referral = this.referrals.find((r) => r.id === args.id);
+    if (!referral || referral.deleted) fail('not_found', `referrals ${args.id} not found`);
+    referral.status = args.status;
+    referral.status_at = new Date(this.now()).toISOString();
+    this.state.pending += 1;
   }
 
   private contact(id: string): StoredContact {

@@ -13,12 +13,25 @@ import type {
   Setting,
   Status,
   SyncProgress,
+  UicQuestion,
 } from './backend';
 import { toBackendError } from './backend';
 import { labelOr, setLanguage } from '../i18n/index.svelte';
 import { emptyTally, type TallyCounts } from './logic/tally';
+import { schemeQuestions } from './logic/uic';
 
-export const SCREENS = ['home', 'quicklog', 'contact', 'tally', 'survey', 'stock', 'history', 'sync', 'settings'] as const;
+export const SCREENS = [
+  'home',
+  'quicklog',
+  'contact',
+  'referrals',
+  'tally',
+  'survey',
+  'stock',
+  'history',
+  'sync',
+  'settings',
+] as const;
 export type Screen = (typeof SCREENS)[number];
 
 export interface Notice {
@@ -110,6 +123,14 @@ export class Session {
       this.languageOverride = null;
       await this.refresh();
     }
+  }
+
+  /**
+   * The questions of the organisation's client code scheme (the default scheme's until the
+   * status lists them).
+   */
+  get uicQuestions(): readonly UicQuestion[] {
+    return schemeQuestions(this.status);
   }
 
   /** Catalogue order, for sorting kit rows. */

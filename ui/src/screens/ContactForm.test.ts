@@ -1,9 +1,9 @@
 // @vitest-environment happy-dom
-import { fireEvent, screen, waitFor } from '@testing-library/svelte';
+import { fireEvent, screen, waitFor, within } from '@testing-library/svelte';
 import { describe, expect, it, vi } from 'vitest';
 import ContactForm from './ContactForm.svelte';
 import { fakeSession, renderWith } from '../test/render';
-import type { UicQuestion } from '../lib/logic/uic';
+import type { FakeUicScheme } from '../lib/fakeBackend';
 
 async function answer(mother: string, father: string, sex: 'Man' | 'Woman' | 'Other', year: string) {
   await fireEvent.input(screen.getByLabelText("Mother's first name"), { target: { value: mother } });
@@ -95,11 +95,17 @@ describe('outreach contact', () => {
   });
 
   it('asks the year with the client when the code scheme has no year of birth', async () => {
-    const { backend, session } = await fakeSession();
-    renderWith(ContactForm, session, {
-      onsaved: () => {},
-      uicQuestions: ['mother_first_name', 'father_first_name', 'sex'] satisfies UicQuestion[],
-    });
+    const noYear: FakeUicScheme = {
+      name: 'parents_sex',
+      components: [
+        { kind: 'letters', question: 'mother_first_name', count: 2 },
+        { kind: 'letters', question: 'father_first_name', count: 2 },
+        { kind: 'sex_digit', question: 'sex' },
+        { kind: 'letters', question: 'birth_place', count: 2 },
+      ],
+    };
+    const { backend, session } = await fakeSession({ enrolled: true, demo: true, uicScheme: noYear });
+    renderWith(ContactForm, session, { onsaved: () => {} });
     expect(screen.queryAllByLabelText(/Year of birth/)).toHaveLength(0);
     await fireEvent.input(screen.getByLabelText("Mother's first name"), { target: { value: 'Olga' } });
     await fireEvent.input(screen.getByLabelText("Father's first name"), { target: { value: 'Petr' } });
@@ -112,6 +118,23 @@ describe('outreach contact', () => {
     const [{ contact }] = backend.callsOf('save_contact') as { contact: { client: unknown } }[];
     expect(contact.client).toEqual({ new: { uic: 'OLPE2XX', gender: 'not_stated', birth_year: 1985, key_groups: [] } });
     expect(JSON.stringify(backend.callsOf('build_uic'))).not.toMatch(/birth_year/);
+  });
+
+  it("asks the organisation's scheme from the status and keeps its year of birth on the new client", async () => {
+    const { backend, session } = await fakeSession({ enrolled: true, demo: true, uicScheme: 'surname_day_year' });
+    renderWith(ContactForm, session, { onsaved: () => {} });
+    expect(screen.queryByLabelText("Mother's first name")).toBeNull();
+    await fireEvent.input(screen.getByLabelText('Surname'), { target: { value: 'Petrova' } });
+    await fireEvent.click(within(screen.getByRole('radiogroup', { name: 'Sex' })).getByRole('radio', { name: 'Woman' }));
+    await fireEvent.click(screen.getByRole('radio', { name: '7' }));
+    await fireEvent.input(screen.getByLabelText('Year of birth'), { target: { value: '1990' } });
+    expect(await screen.findByText('New client PET20790')).toBeTruthy();
+    expect(screen.getByText('Year of birth: 1990 (from the code questions)')).toBeTruthy();
+    await fireEvent.click(screen.getByRole('button', { name: 'Save contact' }));
+    await waitFor(() => expect(backend.callsOf('save_contact')).toHaveLength(1));
+    const [{ contact }] = backend.callsOf('save_contact') as { contact: { client: unknown } }[];
+    expect(contact.client).toEqual({ new: { uic: 'PET20790', gender: 'not_stated', birth_year: 1990, key_groups: [] } });
+    expect(JSON.stringify(backend.calls.filter((c) => c.command !== 'build_uic'))).not.toMatch(/Petrova/);
   });
 
   it('offers near matches for a possibly mistyped code', async () => {
@@ -128,5 +151,143 @@ describe('outreach contact', () => {
     await fireEvent.click(screen.getByRole('button', { name: 'Save contact' }));
     expect(await screen.findByText(/Build the client code/)).toBeTruthy();
     expect(backend.callsOf('save_contact')).toEqual([]);
+  });
+
+  it('keeps the returning client when the status is read again', async () => {
+    const { backend, session } = await fakeSession();
+    renderWith(ContactForm, session, { onsaved: () => {} });
+    await answer('Maria', 'Ivan', 'Woman', '1987');
+    expect(await screen.findByText(/Returning client MAIV287/)).toBeTruthy();
+    const lookups = backend.callsOf('find_clients').length;
+    await session.refresh();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(screen.getByText(/Returning client MAIV287/)).toBeTruthy();
+    expect(backend.callsOf('find_clients')).toHaveLength(lookups);
+  });
+});
+
+describe("a returning client's open referrals in the contact form", () => {
+  it('are shown with their target and take the outcome in one tap, with undo', async () => {
+    const { backend, session } = await fakeSession();
+    const maria = backend.clients.find((c) => c.uic === 'MAIV287')!;
+    renderWith(ContactForm, session, { onsaved: () => {} });
+    await answer('Maria', 'Ivan', 'Woman', '1987');
+    expect(await screen.findByRole('heading', { name: 'Open referrals for MAIV287' })).toBeTruthy();
+    expect(backend.callsOf('open_referrals')).toEqual([{ client: maria.id }]);
+    // Oldest first: hepatitis C 12 days ago, then ART yesterday.
+    const groups = screen.getAllByRole('group', { name: /^What happened with the referral/ });
+    expect(groups.map((g) => g.getAttribute('aria-label'))).toEqual([
+      'What happened with the referral: Hepatitis C treatment',
+      'What happened with the referral: ART / HIV care',
+    ]);
+    expect(screen.getByText(/Issued 12 days ago/)).toBeTruthy();
+
+    await fireEvent.click(within(groups[0]).getByRole('button', { name: 'Attended' }));
+    expect(await screen.findByText('Saved: Hepatitis C treatment — Attended.')).toBeTruthy();
+    const hcv = backend.referrals.find((r) => r.target === 'hcv_treatment')!;
+    expect(backend.callsOf('update_referral')).toEqual([{ id: hcv.id, status: 'attended' }]);
+    await waitFor(() => expect(screen.getAllByRole('group', { name: /^What happened with the referral/ })).toHaveLength(1));
+
+    await fireEvent.click(screen.getByRole('button', { name: 'Undo' }));
+    expect(await screen.findByText('Undone: the referral (Hepatitis C treatment) is open again.')).toBeTruthy();
+    expect(backend.callsOf('update_referral')).toEqual([
+      { id: hcv.id, status: 'attended' },
+      { id: hcv.id, status: 'issued' },
+    ]);
+    await waitFor(() => expect(screen.getAllByRole('group', { name: /^What happened with the referral/ })).toHaveLength(2));
+  });
+
+  it('are not shown for a client without open referrals', async () => {
+    const { backend, session } = await fakeSession();
+    renderWith(ContactForm, session, { onsaved: () => {} });
+    await answer('Olga', 'Semyon', 'Man', '1992'); // OLSE192, no referrals
+    expect(await screen.findByText(/Returning client OLSE192/)).toBeTruthy();
+    await waitFor(() => expect(backend.callsOf('open_referrals')).toHaveLength(1));
+    expect(screen.queryByRole('heading', { name: /Open referrals/ })).toBeNull();
+  });
+});
+
+describe('the overdose response section', () => {
+  async function anonymousContact() {
+    const { backend, session } = await fakeSession();
+    const onsaved = vi.fn();
+    renderWith(ContactForm, session, { onsaved });
+    await fireEvent.click(screen.getByRole('button', { name: 'No code (anonymous)' }));
+    return { backend, onsaved };
+  }
+  const group = (name: string) => screen.getByRole('radiogroup', { name });
+
+  it('is closed by default, and nothing is sent while it is closed', async () => {
+    const { backend, onsaved } = await anonymousContact();
+    expect(screen.getByRole('button', { name: 'Record an overdose response' }).getAttribute('aria-expanded')).toBe('false');
+    expect(screen.queryByRole('radiogroup', { name: 'Outcome' })).toBeNull();
+    await fireEvent.click(screen.getByRole('button', { name: 'Save contact' }));
+    await waitFor(() => expect(onsaved).toHaveBeenCalled());
+    const [{ contact }] = backend.callsOf('save_contact') as { contact: Record<string, unknown> }[];
+    expect('overdose' in contact).toBe(false);
+  });
+
+  it('needs every answer once opened', async () => {
+    const { backend } = await anonymousContact();
+    await fireEvent.click(screen.getByRole('button', { name: 'Record an overdose response' }));
+    await fireEvent.click(screen.getByRole('button', { name: 'Save contact' }));
+    const alert = await screen.findByText(/Overdose response: say whether emergency services were called/);
+    expect(alert.parentElement?.textContent).toContain('Overdose response: say whether you stayed with the person.');
+    expect(alert.parentElement?.textContent).toContain('Overdose response: choose the outcome.');
+    await fireEvent.click(within(group('Emergency services called')).getByRole('radio', { name: 'No' }));
+    await fireEvent.click(screen.getByRole('button', { name: 'Save contact' }));
+    expect(screen.queryByText(/say whether emergency services were called/)).toBeNull();
+    expect(screen.getByText('Overdose response: choose the outcome.')).toBeTruthy();
+    expect(backend.callsOf('save_contact')).toEqual([]);
+  });
+
+  it('sends the report with the contact', async () => {
+    const { backend, onsaved } = await anonymousContact();
+    await fireEvent.click(screen.getByRole('button', { name: 'Record an overdose response' }));
+    const more = screen.getByRole('button', { name: 'Naloxone doses given: one more' });
+    await fireEvent.click(more);
+    await fireEvent.click(more);
+    await fireEvent.click(within(group('Emergency services called')).getByRole('radio', { name: 'Yes' }));
+    await fireEvent.click(within(group('Stayed with the person')).getByRole('radio', { name: 'Yes' }));
+    await fireEvent.click(within(group('Outcome')).getByRole('radio', { name: 'Survived' }));
+    await fireEvent.click(screen.getByRole('button', { name: 'Save contact' }));
+    await waitFor(() => expect(onsaved).toHaveBeenCalled());
+    const [{ contact }] = backend.callsOf('save_contact') as { contact: Record<string, unknown> }[];
+    expect(contact.overdose).toEqual({ naloxone_doses: 2, emergency_called: true, stayed_with_person: true, outcome: 'survived' });
+  });
+
+  it('stops at 50 doses', async () => {
+    await anonymousContact();
+    await fireEvent.click(screen.getByRole('button', { name: 'Record an overdose response' }));
+    const doses = screen.getByLabelText('Naloxone doses given', { selector: 'input' }) as HTMLInputElement;
+    await fireEvent.focus(doses);
+    await fireEvent.input(doses, { target: { value: '75' } });
+    await fireEvent.blur(doses);
+    expect(doses.value).toBe('50');
+    expect((screen.getByRole('button', { name: 'Naloxone doses given: one more' }) as HTMLButtonElement).disabled).toBe(true);
+  });
+
+  it('sends nothing once removed again', async () => {
+    const { backend, onsaved } = await anonymousContact();
+    await fireEvent.click(screen.getByRole('button', { name: 'Record an overdose response' }));
+    await fireEvent.click(within(group('Outcome')).getByRole('radio', { name: 'Unknown' }));
+    await fireEvent.click(screen.getByRole('button', { name: 'Remove the overdose report' }));
+    await fireEvent.click(screen.getByRole('button', { name: 'Save contact' }));
+    await waitFor(() => expect(onsaved).toHaveBeenCalled());
+    const [{ contact }] = backend.callsOf('save_contact') as { contact: Record<string, unknown> }[];
+    expect('overdose' in contact).toBe(false);
+  });
+
+  it('keeps the form when the tablet refuses the report', async () => {
+    const { backend, onsaved } = await anonymousContact();
+    await fireEvent.click(screen.getByRole('button', { name: 'Record an overdose response' }));
+    await fireEvent.click(within(group('Emergency services called')).getByRole('radio', { name: 'No' }));
+    await fireEvent.click(within(group('Stayed with the person')).getByRole('radio', { name: 'No' }));
+    await fireEvent.click(within(group('Outcome')).getByRole('radio', { name: 'Died' }));
+    backend.failures.set('save_contact', { code: 'invalid', message: 'naloxone_doses: must be between 0 and 50' });
+    await fireEvent.click(screen.getByRole('button', { name: 'Save contact' }));
+    expect(await screen.findByText(/naloxone_doses: must be between 0 and 50/)).toBeTruthy();
+    expect(onsaved).not.toHaveBeenCalled();
+    expect((within(group('Outcome')).getByRole('radio', { name: 'Died' }) as HTMLElement).getAttribute('aria-checked')).toBe('true');
   });
 });

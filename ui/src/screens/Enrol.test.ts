@@ -27,16 +27,57 @@ describe('enrolment', () => {
     await fireEvent.input(await screen.findByLabelText('Name or initials'), { target: { value: 'AK' } });
     await fireEvent.click(screen.getByRole('button', { name: 'Next' }));
 
-    await pad('1234', 'Next');
+    await pad('123456', 'Next');
     expect(await screen.findByText(/too easy to guess/)).toBeTruthy();
-    for (let i = 0; i < 4; i++) await fireEvent.click(screen.getByRole('button', { name: 'Delete last digit' }));
-    await pad('2580', 'Next');
-    await pad('2581', 'Save');
+    for (let i = 0; i < 6; i++) await fireEvent.click(screen.getByRole('button', { name: 'Delete last digit' }));
+    await pad('258046', 'Next');
+    await pad('258047', 'Save');
     expect(await screen.findByText('The two PINs were different. Please start again.')).toBeTruthy();
-    await pad('2580', 'Next');
-    await pad('2580', 'Save');
+    await pad('258046', 'Next');
+    await pad('258046', 'Save');
     await new Promise((r) => setTimeout(r, 0));
-    expect(backend.callsOf('set_pin')).toEqual([{ pin: '2580', worker: 'AK' }]);
+    expect(backend.callsOf('set_pin')).toEqual([{ pin: '258046', worker: 'AK' }]);
+    expect(session.status?.pin_set).toBe(true);
+  });
+
+  async function toPinStep() {
+    const { backend, session } = await fakeSession({ enrolled: true, pinSet: false });
+    const view = renderWith(Enrol, session);
+    await fireEvent.input(await screen.findByLabelText('Name or initials'), { target: { value: 'AK' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Next' }));
+    await screen.findByRole('heading', { name: 'Choose a PIN' });
+    return { backend, session, view };
+  }
+
+  it('shows six places for a new PIN and refuses a 4- or 5-digit one', async () => {
+    const { backend, view } = await toPinStep();
+    expect(screen.getByText(/^6 to 8 digits/)).toBeTruthy();
+    expect(view.container.querySelectorAll('.dot')).toHaveLength(6);
+    for (const short of ['2580', '25804']) {
+      await pad(short, 'Next');
+      expect(await screen.findByText('The PIN needs at least 6 digits.')).toBeTruthy();
+      // Still on the first PIN step, with the digits kept to add to.
+      expect(screen.getByRole('heading', { name: 'Choose a PIN' })).toBeTruthy();
+      for (let i = 0; i < short.length; i++) await fireEvent.click(screen.getByRole('button', { name: 'Delete last digit' }));
+    }
+    expect(backend.callsOf('set_pin')).toEqual([]);
+  });
+
+  it('starts the PIN again when the tablet refuses it', async () => {
+    const { backend, session } = await toPinStep();
+    backend.failures.set('set_pin', { code: 'invalid', message: 'a new PIN is 6 to 12 digits' });
+    await pad('258046', 'Next');
+    await pad('258046', 'Save');
+    expect(await screen.findByText(/a new PIN is 6 to 12 digits/)).toBeTruthy();
+    expect(screen.getByRole('heading', { name: 'Choose a PIN' })).toBeTruthy();
+    expect(session.status?.pin_set).toBe(false);
+    await pad('369147', 'Next');
+    await pad('369147', 'Save');
+    await new Promise((r) => setTimeout(r, 0));
+    expect(backend.callsOf('set_pin')).toEqual([
+      { pin: '258046', worker: 'AK' },
+      { pin: '369147', worker: 'AK' },
+    ]);
     expect(session.status?.pin_set).toBe(true);
   });
 

@@ -20,6 +20,25 @@ describe('lock screen', () => {
     expect(session.status?.locked).toBe(false);
   });
 
+  it('still unlocks with a 4-digit PIN set before the 6-digit rule', async () => {
+    const { backend, session } = await fakeSession({ enrolled: true, locked: true, pin: '1357' });
+    const view = renderWith(Lock, session);
+    expect(view.container.querySelectorAll('.dot')).toHaveLength(4);
+    await enterPin('1357');
+    await new Promise((r) => setTimeout(r, 0));
+    expect(backend.callsOf('unlock')).toEqual([{ pin: '1357' }]);
+    expect(session.status?.locked).toBe(false);
+  });
+
+  it('unlocks with a 6-digit PIN', async () => {
+    const { backend, session } = await fakeSession({ enrolled: true, locked: true, pin: '258046' });
+    renderWith(Lock, session);
+    await enterPin('258046');
+    await new Promise((r) => setTimeout(r, 0));
+    expect(backend.callsOf('unlock')).toEqual([{ pin: '258046' }]);
+    expect(session.status?.locked).toBe(false);
+  });
+
   it('shows the wait time when the backend says to back off, and disables the pad', async () => {
     const { session } = await fakeSession({ enrolled: true, locked: true, pin: '2580' });
     renderWith(Lock, session);

@@ -1,5 +1,5 @@
 // @vitest-environment happy-dom
-import { fireEvent, screen } from '@testing-library/svelte';
+import { fireEvent, screen, waitFor, within } from '@testing-library/svelte';
 import { describe, expect, it } from 'vitest';
 import QuickLog from './QuickLog.svelte';
 import { fakeSession, renderWith } from '../test/render';
@@ -60,5 +60,38 @@ describe('window quick-log', () => {
     await fireEvent.click(await screen.findByRole('button', { name: 'New client: ask the code questions' }));
     expect(session.screen).toBe('contact');
     expect(session.contactSetting).toBe('window');
+  });
+
+  it("shows the client's open referrals and records an outcome without leaving the queue", async () => {
+    const { backend, session } = await fakeSession();
+    renderWith(QuickLog, session);
+    await fireEvent.input(screen.getByLabelText('Client code'), { target: { value: 'MAIV288' } });
+    await fireEvent.click(await screen.findByRole('button', { name: /^MAIV288/ }));
+    expect(await screen.findByRole('heading', { name: 'Open referrals for MAIV288' })).toBeTruthy();
+    const client = backend.clients.find((c) => c.uic === 'MAIV288')!;
+    expect(backend.callsOf('open_referrals')).toEqual([{ client: client.id }]);
+    const ost = screen.getByRole('group', { name: 'What happened with the referral: Opioid substitution (OST)' });
+    expect(screen.getByText(/Issued 5 days ago/)).toBeTruthy();
+    await fireEvent.click(within(ost).getByRole('button', { name: 'Attended' }));
+    expect(await screen.findByText('Saved: Opioid substitution (OST) — Attended.')).toBeTruthy();
+    await waitFor(() => expect(screen.queryByRole('group', { name: /What happened with the referral/ })).toBeNull());
+    expect(backend.referrals.find((r) => r.client_id === client.id)?.status).toBe('attended');
+
+    // The visit itself is saved as usual.
+    await fireEvent.click(screen.getByRole('button', { name: 'Confirm for MAIV288' }));
+    await waitFor(() => expect(backend.callsOf('save_contact')).toHaveLength(1));
+  });
+
+  it('keeps a referral whose outcome could not be saved', async () => {
+    const { backend, session } = await fakeSession();
+    renderWith(QuickLog, session);
+    await fireEvent.input(screen.getByLabelText('Client code'), { target: { value: 'MAIV288' } });
+    await fireEvent.click(await screen.findByRole('button', { name: /^MAIV288/ }));
+    const ost = await screen.findByRole('group', { name: 'What happened with the referral: Opioid substitution (OST)' });
+    backend.failures.set('update_referral', { code: 'storage_unwritable', message: 'read-only file system' });
+    await fireEvent.click(within(ost).getByRole('button', { name: 'Declined' }));
+    expect(await screen.findByText(/storage cannot be written/)).toBeTruthy();
+    expect(screen.getByRole('group', { name: 'What happened with the referral: Opioid substitution (OST)' })).toBeTruthy();
+    expect(screen.queryByRole('button', { name: 'Undo' })).toBeNull();
   });
 });

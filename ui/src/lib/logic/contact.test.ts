@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { contactDraft, contactProblems, emptyContactForm, type ContactForm } from './contact';
+import { contactDraft, contactProblems, emptyContactForm, emptyOverdoseForm, overdoseProblems, type ContactForm } from './contact';
 
 function form(patch: Partial<ContactForm>): ContactForm {
   return { ...emptyContactForm('street_outreach'), ...patch };
@@ -54,5 +54,39 @@ describe('outreach contact form', () => {
     const withNote = contactDraft(form({ client: { kind: 'anonymous' }, note: ' asked about OST ', sharpsReturned: 12 }));
     expect(withNote.note).toBe('asked about OST');
     expect(withNote.sharps_returned).toBe(12);
+  });
+
+  it('sends no overdose report while the section is closed', () => {
+    const draft = contactDraft(form({ client: { kind: 'anonymous' } }));
+    expect('overdose' in draft).toBe(false);
+  });
+});
+
+describe('overdose response', () => {
+  const anonymous = { client: { kind: 'anonymous' as const } };
+
+  it('needs every answer once the section is opened', () => {
+    expect(overdoseProblems(null)).toEqual([]);
+    expect(overdoseProblems(emptyOverdoseForm())).toEqual(['overdose_emergency', 'overdose_stayed', 'overdose_outcome']);
+    expect(contactProblems(form({ ...anonymous, overdose: { ...emptyOverdoseForm(), emergencyCalled: false } }))).toEqual([
+      'overdose_stayed',
+      'overdose_outcome',
+    ]);
+  });
+
+  it('takes 0 to 50 whole doses of naloxone', () => {
+    const answered = { naloxoneDoses: 0, emergencyCalled: true, stayedWithPerson: true, outcome: 'unknown' as const };
+    expect(overdoseProblems(answered)).toEqual([]);
+    expect(overdoseProblems({ ...answered, naloxoneDoses: 50 })).toEqual([]);
+    for (const doses of [-1, 51, 1.5, Number.NaN]) expect(overdoseProblems({ ...answered, naloxoneDoses: doses }), String(doses)).toEqual(['overdose_doses']);
+  });
+
+  it('is sent with the contact as the record fields', () => {
+    const draft = contactDraft(
+      form({ ...anonymous, overdose: { naloxoneDoses: 3, emergencyCalled: false, stayedWithPerson: true, outcome: 'died' } }),
+    );
+    expect(draft.overdose).toEqual({ naloxone_doses: 3, emergency_called: false, stayed_with_person: true, outcome: 'died' });
+    // An incomplete section is never half sent (the form shows its problems instead).
+    expect('overdose' in contactDraft(form({ ...anonymous, overdose: emptyOverdoseForm() }))).toBe(false);
   });
 });

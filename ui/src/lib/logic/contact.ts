@@ -8,13 +8,15 @@ import type {
   Gender,
   ItemQuantity,
   KeyGroup,
+  OverdoseOutcome,
+  OverdoseReportDraft,
   ReferralTarget,
   Service,
   Setting,
   TestKind,
   TestOutcome,
 } from '../backend';
-import { SERVICES, TESTS } from '../backend';
+import { MAX_NALOXONE_DOSES, SERVICES, TESTS } from '../backend';
 import { toPayloadItems } from './items';
 import { clampQuantity } from './stepper';
 
@@ -28,6 +30,22 @@ export interface TestEntry {
   linkedToCare: boolean;
 }
 
+/**
+ * The overdose response section, once the worker opened it. Every answer is required: the
+ * yes/no questions and the outcome start unanswered (null); the doses start at 0, a real answer
+ * (rescue breathing without naloxone).
+ */
+export interface OverdoseForm {
+  naloxoneDoses: number;
+  emergencyCalled: boolean | null;
+  stayedWithPerson: boolean | null;
+  outcome: OverdoseOutcome | null;
+}
+
+export function emptyOverdoseForm(): OverdoseForm {
+  return { naloxoneDoses: 0, emergencyCalled: null, stayedWithPerson: null, outcome: null };
+}
+
 export interface ContactForm {
   client: ClientChoice | null;
   setting: Setting | null;
@@ -38,11 +56,47 @@ export interface ContactForm {
   referrals: ReferralTarget[];
   tests: Partial<Record<TestKind, TestEntry>>;
   note: string;
+  /** The overdose response section: null while it is closed (nothing is sent then). */
+  overdose: OverdoseForm | null;
 }
 
 export const NOTE_MAX = 500;
 
-export type ContactProblem = 'no_client' | 'no_setting' | 'birth_year' | 'note_too_long';
+export type ContactProblem =
+  | 'no_client'
+  | 'no_setting'
+  | 'birth_year'
+  | 'note_too_long'
+  | 'overdose_doses'
+  | 'overdose_emergency'
+  | 'overdose_stayed'
+  | 'overdose_outcome';
+
+export const OVERDOSE_PROBLEMS = ['overdose_doses', 'overdose_emergency', 'overdose_stayed', 'overdose_outcome'] as const;
+
+/** What is missing or wrong in an open overdose section. */
+export function overdoseProblems(od: OverdoseForm | null): ContactProblem[] {
+  if (!od) return [];
+  const problems: ContactProblem[] = [];
+  if (!Number.isInteger(od.naloxoneDoses) || od.naloxoneDoses < 0 || od.naloxoneDoses > MAX_NALOXONE_DOSES) {
+    problems.push('overdose_doses');
+  }
+  if (od.emergencyCalled === null) problems.push('overdose_emergency');
+  if (od.stayedWithPerson === null) problems.push('overdose_stayed');
+  if (od.outcome === null) problems.push('overdose_outcome');
+  return problems;
+}
+
+/** The `overdose` payload of a complete section (null when closed or incomplete). */
+export function overdoseDraft(od: OverdoseForm | null): OverdoseReportDraft | null {
+  if (!od || overdoseProblems(od).length > 0) return null;
+  return {
+    naloxone_doses: od.naloxoneDoses,
+    emergency_called: od.emergencyCalled as boolean,
+    stayed_with_person: od.stayedWithPerson as boolean,
+    outcome: od.outcome as OverdoseOutcome,
+  };
+}
 
 export function contactProblems(form: ContactForm, currentYear = new Date().getFullYear()): ContactProblem[] {
   const problems: ContactProblem[] = [];
@@ -53,6 +107,7 @@ export function contactProblems(form: ContactForm, currentYear = new Date().getF
     if (!Number.isInteger(y) || y < 1900 || y > currentYear) problems.push('birth_year');
   }
   if (form.note.trim().length > NOTE_MAX) problems.push('note_too_long');
+  problems.push(...overdoseProblems(form.overdose));
   return problems;
 }
 
@@ -99,6 +154,8 @@ export function contactDraft(form: ContactForm): ContactDraft {
   if (sharps > 0) draft.sharps_returned = sharps;
   const note = form.note.trim();
   if (note) draft.note = note;
+  const overdose = overdoseDraft(form.overdose);
+  if (overdose) draft.overdose = overdose;
   return draft;
 }
 
@@ -113,5 +170,6 @@ export function emptyContactForm(setting: Setting | null = null): ContactForm {
     referrals: [],
     tests: {},
     note: '',
+    overdose: null,
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backspace, confirmPinProblem, isTooSimple, newPinProblem, pinShapeProblem, pressDigit } from './pin';
+import { backspace, confirmPinProblem, isTooSimple, NEW_PIN_MIN, newPinProblem, PIN_MIN, pinShapeProblem, pressDigit } from './pin';
 
 describe('PIN entry', () => {
   it('appends digits up to 8 and ignores anything else', () => {
@@ -21,21 +21,33 @@ describe('PIN entry', () => {
     expect(pinShapeProblem('12a4')).toBe('not_digits');
   });
 
+  it('needs at least 6 digits for a new PIN, while 4 still unlock', () => {
+    expect([PIN_MIN, NEW_PIN_MIN]).toEqual([4, 6]);
+    for (const pin of ['2580', '25804']) {
+      expect(pinShapeProblem(pin), pin).toBeNull();
+      expect(newPinProblem(pin), pin).toBe('too_short');
+    }
+    expect(newPinProblem('258046')).toBeNull();
+    expect(newPinProblem('25804613')).toBeNull();
+    expect(newPinProblem('258046139')).toBe('too_long');
+    expect(newPinProblem('2580a6')).toBe('not_digits');
+  });
+
   it('refuses trivially guessable new PINs', () => {
-    for (const pin of ['0000', '1111', '1234', '4321', '0123', '98765', '12345678']) {
+    for (const pin of ['000000', '111111', '123456', '654321', '012345', '9876543', '12345678']) {
       expect(isTooSimple(pin), pin).toBe(true);
       expect(newPinProblem(pin)).toBe('too_simple');
     }
-    for (const pin of ['2580', '1357', '90210', '1212', '1233']) {
+    for (const pin of ['258046', '135790', '902101', '121212', '123356', '890123']) {
       expect(isTooSimple(pin), pin).toBe(false);
       expect(newPinProblem(pin)).toBeNull();
     }
   });
 
   it('requires the same PIN twice', () => {
-    expect(confirmPinProblem('2580', '2580')).toBeNull();
-    expect(confirmPinProblem('2580', '2581')).toBe('mismatch');
-    expect(confirmPinProblem('258', '258')).toBe('too_short');
-    expect(confirmPinProblem('1111', '1111')).toBe('too_simple');
+    expect(confirmPinProblem('258046', '258046')).toBeNull();
+    expect(confirmPinProblem('258046', '258047')).toBe('mismatch');
+    expect(confirmPinProblem('2580', '2580')).toBe('too_short');
+    expect(confirmPinProblem('111111', '111111')).toBe('too_simple');
   });
 });

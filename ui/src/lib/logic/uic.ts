@@ -1,48 +1,102 @@
-/** Client codes as typed at the window, and the UIC builder's answers. */
-import type { UicAnswers } from '../backend';
+/**
+ * Client codes as typed at the window, and the UIC builder: which questions the organisation's
+ * scheme asks, how each is answered, and what goes to `build_uic`.
+ */
+import type { Status, UicAnswers, UicQuestion } from '../backend';
+import { UIC_QUESTION_KINDS } from '../backend';
+
+export type { UicQuestion };
 
 /** Upper-cased, without spaces or dashes: what `find_clients` gets as a prefix. */
 export function normaliseTypedCode(raw: string): string {
   return raw.replace(/[\s\-_.]/g, '').toUpperCase().slice(0, 16);
 }
 
-/** Builder answers as sent to `build_uic`: blank answers left out (they become X). */
-export function cleanAnswers(answers: UicAnswers): UicAnswers {
+/**
+ * The questions of the default Central Asia scheme (parents' initials, sex, year of birth), in
+ * order: asked when the status has none (before enrolment, or while the scheme is locked away).
+ */
+export const DEFAULT_UIC_QUESTIONS: readonly UicQuestion[] = [
+  { question: 'mother_first_name', kind: 'letters' },
+  { question: 'father_first_name', kind: 'letters' },
+  { question: 'sex', kind: 'sex' },
+  { question: 'birth_year', kind: 'birth_year' },
+];
+
+/** Question names that have a translated label (`uic.question.<name>`). */
+export const BUILT_IN_QUESTIONS = [
+  'mother_first_name',
+  'father_first_name',
+  'surname',
+  'birth_place',
+  'sex',
+  'birth_year',
+  'birth_day',
+] as const;
+
+/** The answers a sex question takes: 1 man, 2 woman, 3 other. */
+export const SEX_ANSWERS = ['1', '2', '3'] as const;
+export type SexAnswer = (typeof SEX_ANSWERS)[number];
+
+/** The answers a day-of-birth question takes, '1' to '31'. */
+export const BIRTH_DAYS: readonly string[] = Array.from({ length: 31 }, (_, i) => String(i + 1));
+
+/**
+ * The questions the builder asks: the enrolled scheme's from the status, or the default
+ * scheme's when the status has none. A kind this app does not know is asked as a word.
+ */
+export function schemeQuestions(status: Pick<Status, 'uic_questions'> | null | undefined): readonly UicQuestion[] {
+  const listed = status?.uic_questions ?? [];
+  if (listed.length === 0) return DEFAULT_UIC_QUESTIONS;
+  return listed.map((q) => ({
+    question: q.question,
+    kind: (UIC_QUESTION_KINDS as readonly string[]).includes(q.kind) ? q.kind : 'letters',
+  }));
+}
+
+/**
+ * A readable label for a question without a translation (a custom scheme's): the name with
+ * underscores as spaces, first letter capitalised (`favourite_colour` → `Favourite colour`).
+ */
+export function fallbackQuestionLabel(question: string): string {
+  const words = question.replace(/_+/g, ' ').trim();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+/**
+ * Builder answers as sent to `build_uic`: only the questions the scheme asks, trimmed, blank
+ * answers left out (they become X).
+ */
+export function cleanAnswers(questions: readonly UicQuestion[], raw: Readonly<Record<string, string | null | undefined>>): UicAnswers {
   const out: UicAnswers = {};
-  const m = answers.mother_first_name?.trim();
-  const f = answers.father_first_name?.trim();
-  const y = answers.birth_year?.trim();
-  if (m) out.mother_first_name = m;
-  if (f) out.father_first_name = f;
-  if (answers.sex) out.sex = answers.sex;
-  if (y) out.birth_year = y;
+  for (const { question } of questions) {
+    const answer = raw[question]?.trim();
+    if (answer) out[question] = answer;
+  }
   return out;
 }
 
 /** A birth year answer is only sent once it has four digits. */
-export function birthYearReady(year: string | undefined): boolean {
-  return !year || /^\d{4}$/.test(year.trim());
+export function birthYearReady(year: string | null | undefined): boolean {
+  return !year || !year.trim() || /^\d{4}$/.test(year.trim());
 }
 
-/** One question of a UIC scheme, named as `build_uic` expects its answer. */
-export type UicQuestion = keyof UicAnswers;
-
-/**
- * The questions of the scheme the builder asks (the default Central Asia scheme: parents'
- * initials, sex, year of birth), in order.
- */
-export const DEFAULT_UIC_QUESTIONS: readonly UicQuestion[] = ['mother_first_name', 'father_first_name', 'sex', 'birth_year'];
+/** Whether every year-of-birth answer is empty or complete, so the code can be built. */
+export function answersReady(questions: readonly UicQuestion[], raw: Readonly<Record<string, string | null | undefined>>): boolean {
+  return questions.every((q) => q.kind !== 'birth_year' || birthYearReady(raw[q.question]));
+}
 
 /** Whether the scheme asks the year of birth, so the client form need not ask it again. */
 export function schemeAsksBirthYear(questions: readonly UicQuestion[]): boolean {
-  return questions.includes('birth_year');
+  return questions.some((q) => q.kind === 'birth_year');
 }
 
 /**
  * The year of birth the builder was told, for the new client's `birth_year` field (which the
- * domain keeps; the other answers are never kept), or null when it was left empty.
+ * domain keeps; the other answers are never kept), or null when it was left empty or not asked.
  */
-export function birthYearFromAnswers(answers: UicAnswers): number | null {
-  const year = answers.birth_year?.trim();
+export function birthYearFromAnswers(questions: readonly UicQuestion[], answers: UicAnswers): number | null {
+  const asked = questions.find((q) => q.kind === 'birth_year');
+  const year = asked ? answers[asked.question]?.trim() : undefined;
   return year && /^\d{4}$/.test(year) ? Number(year) : null;
 }
