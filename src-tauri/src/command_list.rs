@@ -22,6 +22,8 @@ pub const COMMANDS: &[&str] = &[
     "save_survey",
     "stock_levels",
     "record_stock_movement",
+    "open_referrals",
+    "update_referral",
     "sync_now",
     "rejected_changes",
     "set_language",

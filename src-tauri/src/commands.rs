@@ -8,7 +8,7 @@ use outpost_core::records::ReferralStatus;
 use outpost_core::uic::UicScheme;
 use outpost_core::wire::OpKind;
 use outpost_core::{Collection, RecordId, SiteId};
-use outpost_device::queries::{ClientSummary, ContactSummary, StockLevel};
+use outpost_device::queries::{ClientSummary, ContactSummary, OpenReferral, StockLevel};
 use outpost_device::{DeviceStore, SyncClient};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -70,6 +70,33 @@ pub struct Status {
     pub pin_set: bool,
     /// Workers who used this tablet, the current one first.
     pub known_workers: Vec<String>,
+    /// The questions of the organisation's client code scheme, in order (empty until enrolled).
+    pub uic_questions: Vec<UicQuestion>,
+}
+
+/// One question of the client code scheme, as the code builder asks it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct UicQuestion {
+    /// The answer's key for `build_uic` (`mother_first_name`, `sex`, `birth_year`...).
+    pub question: String,
+    /// How it is answered: `letters` (a name or word), `sex` (man, woman, other),
+    /// `birth_year` (four digits) or `birth_day` (1–31).
+    pub kind: &'static str,
+}
+
+/// The questions a scheme asks, in the order of its components.
+pub fn uic_questions(scheme: &UicScheme) -> Vec<UicQuestion> {
+    use outpost_core::uic::UicComponent;
+    scheme
+        .components
+        .iter()
+        .map(|c| match c {
+            UicComponent::Letters { question, .. } => UicQuestion { question: question.clone(), kind: "letters" },
+            UicComponent::SexDigit { question } => UicQuestion { question: question.clone(), kind: "sex" },
+            UicComponent::BirthYear { question, .. } => UicQuestion { question: question.clone(), kind: "birth_year" },
+            UicComponent::BirthDay { question } => UicQuestion { question: question.clone(), kind: "birth_day" },
+        })
+        .collect()
 }
 
 #[tauri::command]
@@ -105,6 +132,10 @@ pub fn status(state: State<'_, Arc<AppState>>) -> Result<Status> {
                 }
                 names
             },
+            uic_questions: inner
+                .pending_enrollment
+                .as_ref()
+                .map_or_else(Vec::new, |p| uic_questions(&p.enrolled.uic_scheme)),
         },
         inner.store.clone(),
     );
@@ -114,6 +145,7 @@ pub fn status(state: State<'_, Arc<AppState>>) -> Result<Status> {
         if let Some(identity) = store.identity() {
             status.org_name = Some(identity.org_name.clone());
             status.site = identity.sites.first().map(|s| SiteInfo { id: s.id, name: s.name.clone() });
+            status.uic_questions = uic_questions(&identity.scheme);
         }
         status.device_name = store.device_name()?;
         status.pending = store.pending_count()?;
@@ -185,7 +217,7 @@ pub async fn re_enroll(app: tauri::AppHandle, state: State<'_, Arc<AppState>>, c
 
 #[tauri::command]
 pub fn set_pin(app: tauri::AppHandle, state: State<'_, Arc<AppState>>, pin: String, worker: String) -> Result<()> {
-    lock::check_pin(&pin).map_err(CommandError::invalid)?;
+    lock::check_new_pin(&pin).map_err(CommandError::invalid)?;
     let worker = worker.trim().to_string();
     if worker.is_empty() || worker.chars().count() > 60 {
         return Err(CommandError::invalid("the worker's name or initials: 1 to 60 characters"));
@@ -199,7 +231,8 @@ pub fn set_pin(app: tauri::AppHandle, state: State<'_, Arc<AppState>>, pin: Stri
         .clone()
         .ok_or_else(|| CommandError::new("not_enrolled", "enrol the tablet with the server first"))?;
     let salt = lock::new_salt();
-    let key = lock::derive_key(&pin, &salt).map_err(|e| CommandError::new("storage", e))?;
+    let kdf = lock::KdfParams::CURRENT;
+    let key = lock::derive_key(&pin, &salt, kdf).map_err(|e| CommandError::new("storage", e))?;
     lock::wipe(&state.dir).map_err(|e| CommandError::new("storage", e.to_string()))?;
     std::fs::create_dir_all(&state.dir).map_err(|e| CommandError::new("storage", e.to_string()))?;
     let mut store = DeviceStore::open(&state.db_path(), &key)?;
@@ -207,6 +240,7 @@ pub fn set_pin(app: tauri::AppHandle, state: State<'_, Arc<AppState>>, pin: Stri
     store.set_device_name(&pending.device_name)?;
     let mut lock_file = inner.lock.clone();
     lock_file.salt = Some(salt);
+    lock_file.kdf = kdf;
     lock_file.failed_attempts = 0;
     lock_file.wiped = false;
     lock_file.worker(&worker);
@@ -238,7 +272,7 @@ pub fn unlock(state: State<'_, Arc<AppState>>, pin: String) -> Result<()> {
         });
     }
     if lock::check_pin(&pin).is_ok() {
-        let key = lock::derive_key(&pin, &salt).map_err(|e| CommandError::new("storage", e))?;
+        let key = lock::derive_key(&pin, &salt, inner.lock.kdf).map_err(|e| CommandError::new("storage", e))?;
         match DeviceStore::open(&state.db_path(), &key) {
             Ok(store) => {
                 inner.lock.failed_attempts = 0;
@@ -274,7 +308,8 @@ pub fn unlock(state: State<'_, Arc<AppState>>, pin: String) -> Result<()> {
 
 #[tauri::command]
 pub fn lock(state: State<'_, Arc<AppState>>) -> Result<()> {
-    state.guard().store = None;
+    let mut inner = state.guard();
+    state.close_store(&mut inner);
     Ok(())
 }
 
@@ -396,6 +431,17 @@ pub struct TestInput {
     pub linked_to_care: bool,
 }
 
+/// An overdose the worker responded to during the contact.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OverdoseInput {
+    pub naloxone_doses: u32,
+    pub emergency_called: bool,
+    pub stayed_with_person: bool,
+    /// `survived`, `died` or `unknown`.
+    pub outcome: String,
+}
+
 /// Everything recorded in one contact, saved in one transaction.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -415,6 +461,7 @@ pub struct ContactInput {
     pub referrals: Vec<ReferralInput>,
     #[serde(default)]
     pub tests: Vec<TestInput>,
+    pub overdose: Option<OverdoseInput>,
 }
 
 #[derive(Debug, Serialize)]
@@ -501,8 +548,45 @@ pub fn save_contact(state: State<'_, Arc<AppState>>, contact: ContactInput) -> R
                 }
                 b.create(Collection::TestResults, site, t)?;
             }
+            if let Some(od) = &contact.overdose {
+                b.create(
+                    Collection::OverdoseReports,
+                    site,
+                    fields(json!({"contact_id": cid, "naloxone_doses": od.naloxone_doses,
+                        "emergency_called": od.emergency_called, "stayed_with_person": od.stayed_with_person,
+                        "outcome": od.outcome})),
+                )?;
+            }
             Ok(SavedContact { contact_id, client_id })
         })
+    })
+}
+
+/// Referrals of this tablet's site still waiting for their outcome, oldest first; `client`
+/// narrows them to one client (shown when a returning client is found).
+#[tauri::command]
+pub fn open_referrals(state: State<'_, Arc<AppState>>, client: Option<String>) -> Result<Vec<OpenReferral>> {
+    let client = client.as_deref().map(parse_id).transpose()?;
+    state.with_store(|store| {
+        let site = site_of(store)?;
+        store.open_referrals(site, client, 200)
+    })
+}
+
+/// Records a referral's outcome: `attended`, `declined` or `lost` (or back to `issued`), dated
+/// now. Field-level merge keeps the latest outcome if two tablets follow the same referral up.
+#[tauri::command]
+pub fn update_referral(state: State<'_, Arc<AppState>>, id: String, status: String) -> Result<()> {
+    let id = parse_id(&id)?;
+    let status = ReferralStatus::ALL.iter().copied().find(|s| *s == status).ok_or_else(|| {
+        CommandError::invalid(format!("{status:?} is not a referral status (issued, attended, declined, lost)"))
+    })?;
+    state.with_store(|store| {
+        let current = store.get(Collection::Referrals, id)?;
+        if current.as_ref().is_none_or(|c| c.deleted.is_some()) {
+            return Err(outpost_device::StoreError::NotFound { collection: Collection::Referrals, id });
+        }
+        store.update(Collection::Referrals, id, fields(json!({"status": status, "status_at": now_rfc3339()})))
     })
 }
 
@@ -861,6 +945,25 @@ mod tests {
         assert_eq!(change_summary(&short), "f00: 0, f01: 1, f02: 2, f03: 3, f04: 4, f05: 5, f06: 6, f07: 7, +4");
         assert_eq!(shorten("  a\tb\u{7}  c ", 10), "a b c");
         assert_eq!(shorten("abcdefghij", 5), "abcd…");
+    }
+
+    #[test]
+    fn the_code_builder_asks_the_questions_of_the_organisations_scheme() {
+        let asked = |scheme: &UicScheme| {
+            uic_questions(scheme).into_iter().map(|q| format!("{}:{}", q.question, q.kind)).collect::<Vec<_>>()
+        };
+        assert_eq!(
+            asked(&UicScheme::central_asia()),
+            ["mother_first_name:letters", "father_first_name:letters", "sex:sex", "birth_year:birth_year"]
+        );
+        assert_eq!(
+            asked(&UicScheme::surname_day_year()),
+            ["surname:letters", "sex:sex", "birth_day:birth_day", "birth_year:birth_year"]
+        );
+        assert_eq!(
+            asked(&UicScheme::gender_letters_year()),
+            ["sex:sex", "mother_first_name:letters", "birth_place:letters", "birth_year:birth_year"]
+        );
     }
 
     #[test]

@@ -60,6 +60,8 @@ pub fn run() {
             commands::save_survey,
             commands::stock_levels,
             commands::record_stock_movement,
+            commands::open_referrals,
+            commands::update_referral,
             commands::sync_now,
             commands::rejected_changes,
             commands::set_language,

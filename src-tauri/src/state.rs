@@ -31,6 +31,9 @@ pub struct AppState {
     pub inner: Mutex<Inner>,
     /// One sync at a time (manual or automatic).
     pub sync_gate: tokio::sync::Mutex<()>,
+    /// Bumped whenever the store is closed (lock, wipe): a running sync stops at once, so no
+    /// copy of the open store, and of its key, outlives the lock.
+    pub closed: tokio::sync::watch::Sender<u64>,
 }
 
 /// Mutable state behind the lock.
@@ -56,6 +59,7 @@ impl AppState {
                 sync: SyncStatus { state: "idle", error: None },
             }),
             sync_gate: tokio::sync::Mutex::new(()),
+            closed: tokio::sync::watch::Sender::new(0),
         })
     }
 
@@ -81,9 +85,16 @@ impl AppState {
         lock.save(&self.dir).map_err(|e| CommandError::new("storage", format!("cannot save settings: {e}")))
     }
 
+    /// Closes the open store (locks the app) and stops a running sync, which holds the other
+    /// reference to it.
+    pub fn close_store(&self, inner: &mut Inner) {
+        inner.store = None;
+        self.closed.send_modify(|generation| *generation += 1);
+    }
+
     /// Wipes the local data: the database is deleted and the app returns to enrolment.
     pub fn wipe(&self, inner: &mut Inner) -> Result<(), CommandError> {
-        inner.store = None;
+        self.close_store(inner);
         inner.pending_enrollment = None;
         lock::wipe(&self.dir).map_err(|e| CommandError::new("storage", format!("cannot delete local data: {e}")))?;
         let language = inner.lock.language.clone();

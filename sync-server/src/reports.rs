@@ -9,6 +9,7 @@
 
 use crate::db::sql::{Dialect, Row, SqlValue, Statement};
 use crate::db::{DbError, Storage};
+use outpost_core::records::StockKind;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -1027,7 +1028,8 @@ pub async fn stock<S: Storage>(storage: &S, sites: &[String], today: &str, now_m
     let site_list = q.site_list(sites);
     let site_texts = q.text_list(sites);
     let sql = format!(
-        "SELECT {site}, {commodity}, substr({at}, 1, 10), 'movement', CAST(SUM({quantity}) AS BIGINT)
+        "SELECT {site}, {commodity}, substr({at}, 1, 10), 'movement',
+                CAST(SUM(CASE WHEN {kind} IN ({outflow}) THEN -{quantity} ELSE {quantity} END) AS BIGINT)
            FROM records m WHERE m.collection = 'stock_movements' AND {live} AND m.site_id IN {site_list} GROUP BY 1, 2, 3
          UNION ALL
          SELECT c.site_id, x.commodity, substr(c.occurred_at, 1, 10), 'used', CAST(SUM(x.quantity) AS BIGINT)
@@ -1037,6 +1039,12 @@ pub async fn stock<S: Storage>(storage: &S, sites: &[String], today: &str, now_m
         commodity = d.field("m", "commodity"),
         at = d.field("m", "occurred_at"),
         quantity = d.field_int("m", "quantity"),
+        // As on the tablets: quantities are positive and the kind gives the direction, except
+        // a count correction, which carries its own sign.
+        kind = d.field("m", "kind"),
+        outflow = [StockKind::TransferOut, StockKind::ExpiredDamaged, StockKind::Lost]
+            .map(|k| format!("'{}'", k.as_str()))
+            .join(", "),
         live = d.live("m"),
         lines = lines_join(d),
         clive = d.live("c"),

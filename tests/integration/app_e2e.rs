@@ -12,7 +12,7 @@ use outpost_tests::webdriver::{Session, start_tauri_driver, start_xvfb};
 use outpost_tests::{SITE_A, TestServer, built_binary};
 use std::path::PathBuf;
 
-const PIN: &str = "2580";
+const PIN: &str = "258036";
 
 fn button(text: &str) -> String {
     format!("//button[normalize-space()=\"{text}\"]")
@@ -120,6 +120,11 @@ async fn a_worker_enrols_records_locks_unlocks_and_syncs_in_the_real_app() -> an
     app.wait_text("Wrong PIN").await?;
     let lock_file: serde_json::Value = serde_json::from_slice(&std::fs::read(data.path().join("lock.json"))?)?;
     assert_eq!(lock_file["failed_attempts"], serde_json::json!(1), "the wrong PIN is counted");
+    assert_eq!(
+        lock_file["kdf"],
+        serde_json::json!({"memory_kib": 65536, "passes": 3}),
+        "a new PIN's key derivation has the current cost, recorded beside the salt"
+    );
     enter_pin(&app).await?;
     if app.find(&button("Unlock")).await?.is_some() {
         app.click(&button("Unlock")).await?;

@@ -142,11 +142,18 @@ pub async fn load(server: &TestServer) -> Result<Fixture> {
     let gone = contact(&a, Some(c3), "2026-10-09", "fixed_site", &["kit"])?;
     a.with(|s| s.delete(Collection::Contacts, gone))?;
 
-    // Site A stock: a delivery.
+    // Site A stock: a delivery, then stock going out otherwise than to clients (quantities are
+    // positive, the kind gives the direction; a count correction carries its sign).
     a.create(
         Collection::StockMovements,
         json!({"commodity": "syringe_1ml", "quantity": 1000, "kind": "received", "occurred_at": at("2026-10-01")}),
     )?;
+    for (kind, quantity) in [("transfer_out", 50), ("expired_damaged", 20), ("count_correction", -5)] {
+        a.create(
+            Collection::StockMovements,
+            json!({"commodity": "syringe_1ml", "quantity": quantity, "kind": kind, "occurred_at": at("2026-10-02")}),
+        )?;
+    }
     // Five survey responses (one with free text, which is never reported).
     for (i, answer) in ["very_well", "very_well", "very_well", "well", "well"].iter().enumerate() {
         a.create(

@@ -298,7 +298,33 @@ pub fn validate_fields(
             }
         }
     }
+    if create && errors.is_empty() && collection == Collection::StockMovements {
+        check_movement_sign(fields, &mut errors);
+    }
     if errors.is_empty() { Ok(()) } else { Err(errors) }
+}
+
+/// A stock movement's quantity says how much moved, its kind which way: every kind but a count
+/// correction carries a positive quantity (a negative "lost" would add stock), and a count
+/// correction a non-zero difference.
+fn check_movement_sign(fields: &Map<String, Value>, errors: &mut Vec<FieldError>) {
+    let kind = fields.get("kind").and_then(Value::as_str);
+    let Some(quantity) = fields.get("quantity").and_then(Value::as_i64) else { return };
+    if kind == Some(StockKind::CountCorrection.as_str()) {
+        if quantity == 0 {
+            errors.push(FieldError::new(
+                "quantity",
+                "out_of_range",
+                "a count correction is the non-zero difference found",
+            ));
+        }
+    } else if quantity < 1 {
+        errors.push(FieldError::new(
+            "quantity",
+            "out_of_range",
+            format!("a {} movement moves a positive quantity; the kind gives the direction", kind.unwrap_or("stock")),
+        ));
+    }
 }
 
 /// Whether any text inside the value holds a control character other than newline and tab
@@ -586,6 +612,36 @@ mod tests {
                 json!({"commodity": "naloxone_nasal", "quantity": 50, "kind": "received", "occurred_at": "2026-11-01T09:00:00Z", "expiry_date": "2028-02-30"}),
                 true,
                 err("expiry_date", "invalid_date"),
+            ),
+            (
+                C::StockMovements,
+                json!({"commodity": "syringe_1ml", "quantity": 100, "kind": "transfer_out", "occurred_at": "2026-11-01T09:00:00Z"}),
+                true,
+                ok.clone(),
+            ),
+            (
+                C::StockMovements,
+                json!({"commodity": "syringe_1ml", "quantity": -100, "kind": "lost", "occurred_at": "2026-11-01T09:00:00Z"}),
+                true,
+                err("quantity", "out_of_range"),
+            ),
+            (
+                C::StockMovements,
+                json!({"commodity": "syringe_1ml", "quantity": 0, "kind": "received", "occurred_at": "2026-11-01T09:00:00Z"}),
+                true,
+                err("quantity", "out_of_range"),
+            ),
+            (
+                C::StockMovements,
+                json!({"commodity": "syringe_1ml", "quantity": -3, "kind": "count_correction", "occurred_at": "2026-11-01T09:00:00Z"}),
+                true,
+                ok.clone(),
+            ),
+            (
+                C::StockMovements,
+                json!({"commodity": "syringe_1ml", "quantity": 0, "kind": "count_correction", "occurred_at": "2026-11-01T09:00:00Z"}),
+                true,
+                err("quantity", "out_of_range"),
             ),
             (
                 C::SurveyResponses,

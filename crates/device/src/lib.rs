@@ -17,5 +17,5 @@ pub mod sync;
 pub use error::StoreError;
 /// The SQLite bindings the store uses (for matching error codes).
 pub use rusqlite;
-pub use store::{DeviceStore, StoreKey, WriteBatch};
+pub use store::{DeviceStore, OutboxBatch, StoreKey, WriteBatch};
 pub use sync::{Progress, SyncClient, SyncError, SyncOptions, SyncPhase, SyncReport};

@@ -57,6 +57,18 @@ pub struct StockLevel {
     pub level: i64,
 }
 
+/// A referral still waiting for its outcome (status `issued`), for the follow-up list.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct OpenReferral {
+    pub id: RecordId,
+    pub target: String,
+    /// When it was issued (RFC 3339): the time of the contact it was given in, so a status set
+    /// back to issued keeps its place in the list.
+    pub issued_at: String,
+    pub client_id: Option<RecordId>,
+    pub client_uic: Option<String>,
+}
+
 fn parse_id(text: &str) -> Result<RecordId, StoreError> {
     text.parse().map_err(|_| StoreError::Corrupt(format!("bad record id {text:?}")))
 }
@@ -177,6 +189,48 @@ impl DeviceStore {
             }
         }
         Ok(contacts)
+    }
+
+    /// Referrals of `site` still marked issued, oldest contact first (the longest waiting need the
+    /// follow-up most), at most `limit`; `client` narrows them to one client.
+    pub fn open_referrals(
+        &self,
+        site: SiteId,
+        client: Option<RecordId>,
+        limit: usize,
+    ) -> Result<Vec<OpenReferral>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT r.id, r.state, r.client_id, c.uic,
+                    coalesce(v.occurred_at, json_extract(r.state, '$.fields.status_at.v')) AS issued_at
+             FROM records r
+             LEFT JOIN records c ON c.collection = 'clients' AND c.id = r.client_id
+             LEFT JOIN records v ON v.collection = 'contacts' AND v.id = r.contact_id
+             WHERE r.collection = 'referrals' AND r.deleted = 0 AND r.site_id = ?1
+               AND json_extract(r.state, '$.fields.status.v') = 'issued'
+               AND (?2 IS NULL OR r.client_id = ?2)
+             ORDER BY issued_at, r.id LIMIT ?3",
+        )?;
+        let rows = stmt.query_map(params![site.to_string(), client.map(|c| c.to_string()), limit as i64], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, Option<String>>(3)?,
+                r.get::<_, Option<String>>(4)?,
+            ))
+        })?;
+        rows.map(|row| {
+            let (id, state, client_id, client_uic, issued_at) = row?;
+            let state: RecordState = serde_json::from_str(&state)?;
+            Ok(OpenReferral {
+                id: parse_id(&id)?,
+                target: field(&state, "target").and_then(Value::as_str).unwrap_or_default().to_string(),
+                issued_at: issued_at.unwrap_or_default(),
+                client_id: client_id.map(|c| parse_id(&c)).transpose()?,
+                client_uic,
+            })
+        })
+        .collect()
     }
 
     /// The distribution lines of a contact, corrections included, oldest first.

@@ -64,6 +64,46 @@ pub struct Identity {
 }
 
 /// A rejected operation kept aside so nothing the worker entered is ever silently dropped.
+/// Outbox operations ready to push, in `op_seq` order, each as its stored wire JSON.
+#[derive(Clone, Debug, Default)]
+pub struct OutboxBatch {
+    pub op_seqs: Vec<u64>,
+    pub ops_json: Vec<String>,
+}
+
+impl OutboxBatch {
+    pub fn is_empty(&self) -> bool {
+        self.op_seqs.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.op_seqs.len()
+    }
+
+    /// The newest `op_seq` of the batch (0 when empty).
+    pub fn last_op_seq(&self) -> u64 {
+        self.op_seqs.last().copied().unwrap_or(0)
+    }
+
+    /// The body of `POST /api/v1/sync/push` carrying these operations: a [`PushRequest`]
+    /// in JSON, spliced from the stored text.
+    ///
+    /// [`PushRequest`]: outpost_core::wire::PushRequest
+    pub fn request_body(&self) -> String {
+        let size = self.ops_json.iter().map(|op| op.len() + 1).sum::<usize>() + 10;
+        let mut body = String::with_capacity(size);
+        body.push_str("{\"ops\":[");
+        for (i, op) in self.ops_json.iter().enumerate() {
+            if i > 0 {
+                body.push(',');
+            }
+            body.push_str(op);
+        }
+        body.push_str("]}");
+        body
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct RejectedOp {
     pub op: Op,
@@ -286,6 +326,25 @@ impl DeviceStore {
         let mut stmt = self.conn.prepare_cached("SELECT op FROM outbox ORDER BY op_seq LIMIT ?1")?;
         let rows = stmt.query_map([limit as i64], |r| r.get::<_, String>(0))?;
         rows.map(|row| Ok(serde_json::from_str(&row?)?)).collect()
+    }
+
+    /// Up to `limit` outbox operations with an `op_seq` above `after`, oldest first, as the JSON
+    /// text they were stored as: a push sends that text as it is, without decoding and
+    /// re-encoding each operation (the outbox holds exactly the wire form of [`Op`]; a
+    /// migration that changed the wire form would rewrite the outbox).
+    pub fn pending_batch(&self, after: u64, limit: usize) -> Result<OutboxBatch, StoreError> {
+        let mut stmt =
+            self.conn.prepare_cached("SELECT op_seq, op FROM outbox WHERE op_seq > ?1 ORDER BY op_seq LIMIT ?2")?;
+        let rows = stmt.query_map(params![after as i64, limit as i64], |r| {
+            Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?))
+        })?;
+        let mut batch = OutboxBatch::default();
+        for row in rows {
+            let (op_seq, op) = row?;
+            batch.op_seqs.push(op_seq);
+            batch.ops_json.push(op);
+        }
+        Ok(batch)
     }
 
     /// How many changes wait to be pushed.
@@ -820,6 +879,92 @@ mod tests {
 
     fn fields(v: serde_json::Value) -> Map<String, Value> {
         v.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn a_pending_batch_is_the_stored_wire_form_after_a_mark() {
+        let (mut store, site) = enrolled();
+        for minute in 0..5 {
+            store
+                .create(
+                    Collection::Contacts,
+                    site,
+                    fields(json!({"setting": "window", "occurred_at": format!("2026-11-25T10:0{minute}:00Z")})),
+                )
+                .expect("create");
+        }
+        let first = store.pending_batch(0, 3).expect("batch");
+        assert_eq!(first.op_seqs, [1, 2, 3]);
+        let request: outpost_core::wire::PushRequest =
+            serde_json::from_str(&first.request_body()).expect("the body is a push request");
+        assert_eq!(request.ops, store.pending_ops(3).expect("outbox"), "the same operations as decoded ones");
+        let rest = store.pending_batch(first.last_op_seq(), 3).expect("batch");
+        assert_eq!(rest.op_seqs, [4, 5], "the next batch starts after the mark, in order");
+        assert!(store.pending_batch(5, 3).expect("batch").is_empty());
+        assert_eq!(OutboxBatch::default().request_body(), r#"{"ops":[]}"#);
+    }
+
+    #[test]
+    fn open_referrals_are_the_issued_ones_of_the_site_oldest_first() {
+        let (mut store, site) = enrolled();
+        let client = store
+            .create(Collection::Clients, site, fields(json!({"uic": "MAIV287", "gender": "man"})))
+            .expect("client");
+        let referral = |store: &mut DeviceStore, target: &str, at: &str, client: Option<RecordId>| {
+            let visit = store
+                .create(Collection::Contacts, site, fields(json!({"setting": "window", "occurred_at": at})))
+                .expect("contact");
+            let mut f =
+                fields(json!({"contact_id": visit.to_string(), "target": target, "status": "issued", "status_at": at}));
+            if let Some(c) = client {
+                f.insert("client_id".into(), json!(c.to_string()));
+            }
+            store.create(Collection::Referrals, site, f).expect("referral")
+        };
+        let newer = referral(&mut store, "hcv_treatment", "2026-11-22T09:00:00Z", Some(client));
+        let older = referral(&mut store, "ost", "2026-11-01T09:00:00Z", Some(client));
+        let anonymous = referral(&mut store, "legal_aid", "2026-11-10T09:00:00Z", None);
+        let done = referral(&mut store, "shelter", "2026-10-01T09:00:00Z", Some(client));
+        store
+            .update(
+                Collection::Referrals,
+                done,
+                fields(json!({"status": "attended", "status_at": "2026-11-02T09:00:00Z"})),
+            )
+            .expect("outcome");
+        let removed = referral(&mut store, "tb", "2026-10-02T09:00:00Z", Some(client));
+        store.delete(Collection::Referrals, removed).expect("delete");
+
+        let open = store.open_referrals(site, None, 10).expect("open");
+        assert_eq!(open.iter().map(|r| r.id).collect::<Vec<_>>(), [older, anonymous, newer], "oldest first");
+        assert_eq!(open[0].target, "ost");
+        assert_eq!(open[0].issued_at, "2026-11-01T09:00:00Z");
+        assert_eq!((open[0].client_id, open[0].client_uic.as_deref()), (Some(client), Some("MAIV287")));
+        assert_eq!((open[1].client_id, open[1].client_uic.as_deref()), (None, None));
+        let theirs = store.open_referrals(site, Some(client), 10).expect("open");
+        assert_eq!(theirs.iter().map(|r| r.id).collect::<Vec<_>>(), [older, newer]);
+        // An outcome undone (set back to issued, dated now) keeps its place: the date shown is
+        // the contact's, not the last status change.
+        store
+            .update(
+                Collection::Referrals,
+                older,
+                fields(json!({"status": "attended", "status_at": "2026-11-23T09:00:00Z"})),
+            )
+            .expect("outcome");
+        store
+            .update(
+                Collection::Referrals,
+                older,
+                fields(json!({"status": "issued", "status_at": "2026-11-23T09:01:00Z"})),
+            )
+            .expect("undo");
+        let open = store.open_referrals(site, None, 10).expect("open");
+        assert_eq!(open.iter().map(|r| r.id).collect::<Vec<_>>(), [older, anonymous, newer]);
+        assert_eq!(open[0].issued_at, "2026-11-01T09:00:00Z");
+        assert_eq!(store.open_referrals(site, None, 1).expect("open").len(), 1, "limited");
+        let elsewhere = SiteId(uuid::Uuid::from_bytes([9; 16]));
+        assert!(store.open_referrals(elsewhere, None, 10).expect("open").is_empty(), "only the site's");
     }
 
     #[test]

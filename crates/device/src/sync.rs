@@ -8,7 +8,7 @@
 //! device's rejected list and sends the rest again.
 
 use crate::error::StoreError;
-use crate::store::DeviceStore;
+use crate::store::{DeviceStore, OutboxBatch};
 use outpost_core::wire::{
     EnrollRequest, EnrollResponse, ErrorBody, ErrorDetail, MAX_PULL_LIMIT, PROTOCOL_HEADER, PROTOCOL_VERSION,
     PullResponse, PushRequest, PushResponse,
@@ -99,6 +99,8 @@ pub struct SyncReport {
     pub retries: u32,
     /// The server asked for a full resync and this run did it.
     pub resynced: bool,
+    /// Bytes of push request bodies sent (each batch counted once, retries not included).
+    pub bytes_sent: u64,
 }
 
 /// HTTP client for one server.
@@ -197,6 +199,111 @@ impl SyncClient {
         decode(response).await
     }
 
+    /// Pushes one batch spliced from the outbox (see [`OutboxBatch::request_body`]).
+    pub async fn push_body(&self, token: &str, body: String) -> Result<PushResponse, SyncError> {
+        let response = self
+            .http
+            .post(format!("{}/api/v1/sync/push", self.base_url))
+            .bearer_auth(token)
+            .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body)
+            .send()
+            .await
+            .map_err(offline)?;
+        decode(response).await
+    }
+
+    /// The push half of a sync: sends the whole outbox, batch after batch, and removes what
+    /// the server acknowledged.
+    pub async fn push_outbox(
+        &self,
+        store: &Mutex<DeviceStore>,
+        options: &SyncOptions,
+        progress: &mut (dyn FnMut(Progress) + Send),
+    ) -> Result<SyncReport, SyncError> {
+        let token = store.lock().map_err(|_| SyncError::Poisoned)?.identity().map(|i| i.token.clone());
+        let token = token.ok_or(StoreError::NotEnrolled)?;
+        let mut report = SyncReport::default();
+        self.push_outbox_with(store, &token, options, &mut report, progress).await?;
+        Ok(report)
+    }
+
+    /// Pushes batches one at a time, in `op_seq` order: the server takes a device's operations
+    /// in order (everything up to its replay mark counts as applied), so a batch is sent only
+    /// once the previous one is acknowledged. The local work overlaps the network instead:
+    /// while a batch is in flight the previous batch's acknowledgement is written and the next
+    /// batch is read from the outbox.
+    async fn push_outbox_with(
+        &self,
+        store: &Mutex<DeviceStore>,
+        token: &str,
+        options: &SyncOptions,
+        report: &mut SyncReport,
+        progress: &mut (dyn FnMut(Progress) + Send),
+    ) -> Result<(), SyncError> {
+        let lock = || store.lock().map_err(|_| SyncError::Poisoned);
+        let limit = options.push_batch.max(1);
+        let total = lock()?.pending_count()?;
+        let mut done = 0;
+        progress(Progress { phase: SyncPhase::Push, done, total });
+        let mut unacked_local: Option<Vec<u64>> = None;
+        let mut next = lock()?.pending_batch(0, limit)?;
+        while !next.is_empty() {
+            let batch = next;
+            let body = batch.request_body();
+            report.bytes_sent += body.len() as u64;
+            let mut retries = SyncReport::default();
+            let local = async {
+                if let Some(acked) = unacked_local.take() {
+                    lock()?.ack(&acked)?;
+                }
+                lock()?.pending_batch(batch.last_op_seq(), limit).map_err(SyncError::from)
+            };
+            let (reply, following) =
+                tokio::join!(self.with_retry(options, &mut retries, || self.push_body(token, body.clone())), local);
+            report.retries += retries.retries;
+            match reply {
+                Ok(reply) => {
+                    if reply.acked.is_empty() {
+                        return Err(SyncError::Rejected {
+                            code: "no_progress".into(),
+                            message: "the server acknowledged nothing".into(),
+                        });
+                    }
+                    report.pushed += reply.acked.len() as u64;
+                    done += reply.acked.len() as u64;
+                    let complete = reply.acked.len() >= batch.len();
+                    unacked_local = Some(reply.acked);
+                    next = if complete {
+                        following?
+                    } else {
+                        // Not everything was acknowledged: start again from the oldest entry.
+                        if let Some(acked) = unacked_local.take() {
+                            lock()?.ack(&acked)?;
+                        }
+                        lock()?.pending_batch(0, limit)?
+                    };
+                }
+                Err(SyncError::RejectedOps(details)) => {
+                    // Nothing of the batch was applied. Set the refused operations aside (they
+                    // stay visible on the device) and send the rest again.
+                    following?;
+                    let set_aside = set_aside_refused(&mut *lock()?, &batch, &details)?;
+                    report.rejected += set_aside;
+                    done += set_aside;
+                    next = lock()?.pending_batch(0, limit)?;
+                }
+                Err(e) => return Err(e),
+            }
+            progress(Progress { phase: SyncPhase::Push, done, total });
+        }
+        if let Some(acked) = unacked_local.take() {
+            lock()?.ack(&acked)?;
+        }
+        Ok(())
+    }
+
     /// A full sync: push the whole outbox, then pull until up to date.
     pub async fn sync(
         &self,
@@ -208,64 +315,7 @@ impl SyncClient {
         let token = lock()?.identity().map(|i| i.token.clone()).ok_or(StoreError::NotEnrolled)?;
         let mut report = SyncReport::default();
 
-        let total = lock()?.pending_count()?;
-        let mut done = 0;
-        progress(Progress { phase: SyncPhase::Push, done, total });
-        loop {
-            let ops = lock()?.pending_ops(options.push_batch)?;
-            if ops.is_empty() {
-                break;
-            }
-            let request = PushRequest { ops };
-            match self.with_retry(options, &mut report, || self.push(&token, &request)).await {
-                Ok(reply) => {
-                    lock()?.ack(&reply.acked)?;
-                    report.pushed += reply.acked.len() as u64;
-                    done += reply.acked.len() as u64;
-                    if reply.acked.is_empty() {
-                        return Err(SyncError::Rejected {
-                            code: "no_progress".into(),
-                            message: "the server acknowledged nothing".into(),
-                        });
-                    }
-                }
-                Err(SyncError::RejectedOps(details)) => {
-                    // Nothing of the batch was applied. Set the refused operations aside (they
-                    // stay visible on the device) and send the rest again.
-                    let mut store = lock()?;
-                    let mut set_aside = 0;
-                    let mut by_op: std::collections::BTreeMap<usize, Vec<&ErrorDetail>> = Default::default();
-                    for detail in &details {
-                        by_op.entry(detail.index).or_default().push(detail);
-                    }
-                    for (index, problems) in by_op {
-                        if let Some(op) = request.ops.get(index) {
-                            let code = problems.first().map_or("refused", |d| d.code.as_str());
-                            let message = problems
-                                .iter()
-                                .map(|d| match &d.field {
-                                    Some(field) => format!("{field}: {}", d.message),
-                                    None => d.message.clone(),
-                                })
-                                .collect::<Vec<_>>()
-                                .join("; ");
-                            store.quarantine(op.op_seq, code, &message)?;
-                            set_aside += 1;
-                        }
-                    }
-                    if set_aside == 0 {
-                        return Err(SyncError::Rejected {
-                            code: "invalid_batch".into(),
-                            message: "the server refused the batch without naming an operation".into(),
-                        });
-                    }
-                    report.rejected += set_aside;
-                    done += set_aside;
-                }
-                Err(e) => return Err(e),
-            }
-            progress(Progress { phase: SyncPhase::Push, done, total });
-        }
+        self.push_outbox_with(store, &token, options, &mut report, progress).await?;
 
         let mut cursor = lock()?.cursor()?;
         let mut pulled = 0;
@@ -324,6 +374,37 @@ impl SyncClient {
             }
         }
     }
+}
+
+/// Moves the operations a refused batch names to the rejected list; how many were moved.
+fn set_aside_refused(store: &mut DeviceStore, batch: &OutboxBatch, details: &[ErrorDetail]) -> Result<u64, SyncError> {
+    let mut by_op: std::collections::BTreeMap<usize, Vec<&ErrorDetail>> = Default::default();
+    for detail in details {
+        by_op.entry(detail.index).or_default().push(detail);
+    }
+    let mut set_aside = 0;
+    for (index, problems) in by_op {
+        if let Some(op_seq) = batch.op_seqs.get(index) {
+            let code = problems.first().map_or("refused", |d| d.code.as_str());
+            let message = problems
+                .iter()
+                .map(|d| match &d.field {
+                    Some(field) => format!("{field}: {}", d.message),
+                    None => d.message.clone(),
+                })
+                .collect::<Vec<_>>()
+                .join("; ");
+            store.quarantine(*op_seq, code, &message)?;
+            set_aside += 1;
+        }
+    }
+    if set_aside == 0 {
+        return Err(SyncError::Rejected {
+            code: "invalid_batch".into(),
+            message: "the server refused the batch without naming an operation".into(),
+        });
+    }
+    Ok(set_aside)
 }
 
 fn offline(e: reqwest::Error) -> SyncError {
