@@ -152,6 +152,21 @@ async fn a_worker_enrols_records_locks_unlocks_and_syncs_in_the_real_app() -> an
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     }
     shots.take(&app, "sync").await?;
+
+    // The other main screens open from Home (and are photographed for the README).
+    for (tile, hint, shown, name) in [
+        ("Stock", "Levels, deliveries", "Record a movement", "stock"),
+        ("Referrals", "Follow up", "Referral follow-up", "referrals"),
+        ("History and corrections", "Today's and past", "Contacts: 2", "history"),
+        ("Group tally", "Festivals and events", "Save tally", "tally"),
+        ("Survey", "Anonymous feedback", "Help us improve our services", "survey"),
+    ] {
+        app.click("//button[contains(normalize-space(), 'Home')]").await?;
+        app.wait_text("What do you want to do?").await?;
+        app.click(&format!("//button[contains(., '{tile}')][contains(., \"{hint}\")]")).await?;
+        app.wait_text(shown).await?;
+        shots.take(&app, name).await?;
+    }
     app.close().await?;
 
     // The tablet's files hold no plain text of what was entered.
