@@ -129,7 +129,11 @@ export type CommodityCode = string;
  * - `save_contact`, `save_group_tally`, `save_survey`, `record_stock_movement`: `invalid`;
  * - `update_referral`: `invalid` (not a status), `not_found` (unknown or deleted referral);
  * - any command that reads or writes records while the app is locked: `app_locked`;
- * - `update_contact`, `reverse_line`: `invalid`, `locked` (the contact is past its edit window);
+ * - `update_contact`, `reverse_line`: `invalid`, `not_found` (unknown contact), `locked` (the
+ *   contact is past its 72-hour edit window);
+ * - `update_overdose`: `invalid` (a value the record refuses: more than 50 naloxone doses, an
+ *   unknown outcome), `not_found` (unknown contact), `locked` (past the edit window, as
+ *   `update_contact`), `app_locked`;
  * - `sync_now` and `Status.sync_error`: `offline`, `device_revoked`, `app_too_old`,
  *   `token_expired`; any other code is shown with its message.
  */
@@ -226,6 +230,17 @@ export interface ContactSummary {
   editable: boolean;
   /** Commodity code → net quantity (reversals subtracted). */
   items: Record<CommodityCode, number>;
+  /** The overdose the worker responded to during the contact; null when none was reported. */
+  overdose: OverdoseSummary | null;
+}
+
+/** A contact's overdose report, as the history shows it (`update_overdose` edits it). */
+export interface OverdoseSummary {
+  id: string;
+  naloxone_doses: number;
+  emergency_called: boolean;
+  stayed_with_person: boolean;
+  outcome: OverdoseOutcome;
 }
 
 export interface ItemQuantity {
@@ -405,6 +420,12 @@ export interface Backend {
   updateReferral(args: { id: string; status: ReferralStatus }): Promise<void>;
   updateContact(args: { id: string; fields: ContactEdit }): Promise<void>;
   reverseLine(args: { contactId: string; commodity: CommodityCode; quantity: number }): Promise<void>;
+  /**
+   * Sets the overdose report of a contact still in its edit window: creates it when the contact
+   * has none, changes it when it has one, removes it with `null` (recorded by mistake).
+   * Errors: `invalid`, `not_found`, `locked`, `app_locked`.
+   */
+  updateOverdose(args: { contactId: string; overdose: OverdoseReportDraft | null }): Promise<void>;
   saveGroupTally(args: { tally: GroupTallyDraft }): Promise<void>;
   saveSurvey(args: { answers: Record<string, SurveyAnswer> }): Promise<void>;
   stockLevels(): Promise<StockLevel[]>;
@@ -459,6 +480,7 @@ export const tauriBackend: Backend = {
   updateReferral: (args) => call('update_referral', args),
   updateContact: (args) => call('update_contact', args),
   reverseLine: (args) => call('reverse_line', args),
+  updateOverdose: (args) => call('update_overdose', args),
   saveGroupTally: (args) => call('save_group_tally', args),
   saveSurvey: (args) => call('save_survey', args),
   stockLevels: () => call('stock_levels'),

@@ -216,3 +216,98 @@ describe('the fake backend saves overdose reports like `save_contact`', () => {
     expect(backend.contacts).toEqual([]);
   });
 });
+
+describe('the fake backend corrects overdose reports like `update_overdose`', () => {
+  const report = { naloxone_doses: 2, emergency_called: true, stayed_with_person: false, outcome: 'survived' } as const;
+  const HOUR = 3_600_000;
+
+  async function withContacts() {
+    let now = Date.now();
+    const backend = new FakeBackend({ enrolled: true, now: () => now });
+    const draft = (overdose?: typeof report): ContactDraft => ({
+      client: { new: { uic: 'MAIV287', gender: 'woman', key_groups: [] } },
+      setting: 'window',
+      services: [],
+      collecting_for: 0,
+      items: [],
+      referrals: [],
+      tests: [],
+      ...(overdose ? { overdose } : {}),
+    });
+    const withReport = await backend.saveContact({ contact: draft(report) });
+    const without = await backend.saveContact({ contact: draft() });
+    const day = () => ({ from: new Date(now - 100 * HOUR).toISOString(), to: new Date(now + HOUR).toISOString(), limit: 10 });
+    const summary = async (id: string) => (await backend.contactsBetween(day())).find((c) => c.id === id)!;
+    return { backend, withReport: withReport.contact_id, without: without.contact_id, summary, later: (ms: number) => (now += ms) };
+  }
+
+  it('shows a saved report in the history, and none for a contact without one', async () => {
+    const { backend, withReport, without, summary } = await withContacts();
+    const recorded = await summary(withReport);
+    expect(recorded.overdose).toEqual({ id: expect.any(String), ...report });
+    expect((await summary(without)).overdose).toBeNull();
+    const client = backend.contacts[0].client as { id: string };
+    const history = await backend.clientHistory({ clientId: client.id, limit: 5 });
+    expect(history.find((c) => c.id === withReport)?.overdose).toEqual(recorded.overdose);
+  });
+
+  it('changes a report in place, adds one, and removes one', async () => {
+    const { backend, withReport, without, summary } = await withContacts();
+    const { id } = (await summary(withReport)).overdose!;
+    await backend.updateOverdose({ contactId: withReport, overdose: { ...report, naloxone_doses: 3, outcome: 'unknown' } });
+    expect((await summary(withReport)).overdose).toEqual({ ...report, id, naloxone_doses: 3, outcome: 'unknown' });
+    await backend.updateOverdose({ contactId: without, overdose: { ...report, outcome: 'died' } });
+    expect((await summary(without)).overdose).toMatchObject({ outcome: 'died' });
+    expect((await summary(without)).overdose?.id).not.toBe(id);
+    await backend.updateOverdose({ contactId: withReport, overdose: null });
+    expect((await summary(withReport)).overdose).toBeNull();
+    // Removing a report that is not there changes nothing and is not an error.
+    const pending = backend.state.pending;
+    await backend.updateOverdose({ contactId: withReport, overdose: null });
+    expect(backend.state.pending).toBe(pending);
+  });
+
+  it('refuses values out of range with invalid, an unknown contact with not_found, a wrong shape as Tauri does', async () => {
+    const { backend, withReport, summary } = await withContacts();
+    const before = await summary(withReport);
+    const refused = (overdose: unknown, contactId = withReport) =>
+      backend.updateOverdose({ contactId, overdose: overdose as typeof report }).catch((e: unknown) => e);
+    expect(await refused({ ...report, naloxone_doses: 51 })).toMatchObject({ code: 'invalid', message: expect.stringMatching(/naloxone_doses/) });
+    expect(await refused({ ...report, outcome: 'recovered' })).toMatchObject({ code: 'invalid' });
+    expect(await refused(report, 'contact-999')).toMatchObject({ code: 'not_found' });
+    expect(await refused(null, 'contact-999')).toMatchObject({ code: 'not_found' });
+    for (const malformed of [
+      { ...report, naloxone_doses: -1 },
+      { ...report, naloxone_doses: 1.5 },
+      { ...report, stayed_with_person: 'no' },
+      { naloxone_doses: 1, emergency_called: true, outcome: 'died' },
+      { ...report, place: 'park' },
+    ]) {
+      const error = await refused(malformed);
+      expect(typeof error, JSON.stringify(malformed)).toBe('string');
+      expect(error).toMatch(/for command `update_overdose`/);
+      expect(toBackendError(error).code).toBe('internal');
+    }
+    expect(await summary(withReport)).toEqual(before);
+  });
+
+  it('refuses a contact past its 72-hour edit window, and a locked app', async () => {
+    const { backend, withReport, summary, later } = await withContacts();
+    later(71 * HOUR);
+    expect((await summary(withReport)).editable).toBe(true);
+    later(2 * HOUR);
+    expect((await summary(withReport)).editable).toBe(false);
+    const locked = { code: 'locked', message: 'this contact is locked: it was recorded more than 72 hours ago' };
+    await expect(backend.updateOverdose({ contactId: withReport, overdose: { ...report, naloxone_doses: 4 } })).rejects.toEqual(locked);
+    await expect(backend.updateOverdose({ contactId: withReport, overdose: null })).rejects.toEqual(locked);
+    // As in Rust, the edit window is checked before the values (validated on write).
+    await expect(backend.updateOverdose({ contactId: withReport, overdose: { ...report, naloxone_doses: 99 } })).rejects.toEqual(locked);
+    expect((await summary(withReport)).overdose).toMatchObject(report);
+    backend.state.locked = true;
+    await expect(backend.updateOverdose({ contactId: withReport, overdose: null })).rejects.toMatchObject({ code: 'app_locked' });
+    // update_contact and reverse_line share the same window.
+    backend.state.locked = false;
+    await expect(backend.updateContact({ id: withReport, fields: { note: 'x' } })).rejects.toEqual(locked);
+    await expect(backend.updateContact({ id: 'contact-999', fields: { note: 'x' } })).rejects.toMatchObject({ code: 'not_found' });
+  });
+});

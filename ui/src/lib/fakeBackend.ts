@@ -16,6 +16,8 @@ import type {
   KitTemplate,
   Language,
   OpenReferral,
+  OverdoseReportDraft,
+  OverdoseSummary,
   ReferralStatus,
   RejectedChange,
   StockLevel,
@@ -254,6 +256,8 @@ interface StoredContact extends ContactDraft {
   id: string;
   occurred_at: string;
   lines: { commodity: string; quantity: number; reverses: boolean }[];
+  /** The id of the overdose report record, while `overdose` holds one. */
+  overdose_id?: string;
 }
 
 /** A referral record, as the store keeps it. */
@@ -269,9 +273,12 @@ export interface StoredReferral {
   deleted: boolean;
 }
 
+/** The argument Tauri names when it cannot deserialise a command's arguments. */
+const ARGUMENT_OF: Record<string, string> = { save_contact: 'contact', update_overdose: 'overdose' };
+
 /** What Tauri rejects with when arguments do not deserialise: a plain string, not `{code}`. */
 function badArguments(command: string, detail: string): never {
-  throw `invalid args \`${command === 'save_contact' ? 'contact' : 'args'}\` for command \`${command}\`: ${detail}`;
+  throw `invalid args \`${ARGUMENT_OF[command] ?? 'args'}\` for command \`${command}\`: ${detail}`;
 }
 
 const CONTACT_KEYS = [
@@ -290,29 +297,43 @@ const CONTACT_KEYS = [
 const OVERDOSE_KEYS = ['naloxone_doses', 'emergency_called', 'stayed_with_person', 'outcome'];
 
 /**
- * Checks a contact's overdose report as `save_contact` does: the shape is Serde's (unknown or
- * missing fields, wrong types: a plain-string error), the values the record schema's
- * (`invalid`).
+ * Checks the shape of an overdose report as Serde does for `OverdoseInput` (unknown or missing
+ * fields, wrong types: a plain-string error). `path` is how the error names the report: nested
+ * in the contact for `save_contact`, the whole argument for `update_overdose`.
  */
-function checkOverdose(overdose: unknown) {
+function checkOverdoseShape(overdose: unknown, command: string, path: string) {
   if (overdose === undefined || overdose === null) return;
-  if (typeof overdose !== 'object' || Array.isArray(overdose)) badArguments('save_contact', 'overdose: expected struct OverdoseInput');
+  const at = (field: string) => (path ? `${path}.${field}` : field);
+  const where = path ? `${path}: ` : '';
+  if (typeof overdose !== 'object' || Array.isArray(overdose)) badArguments(command, `${where}expected struct OverdoseInput`);
   const od = overdose as Record<string, unknown>;
   const unknownKey = Object.keys(od).find((k) => !OVERDOSE_KEYS.includes(k));
-  if (unknownKey) badArguments('save_contact', `overdose: unknown field \`${unknownKey}\``);
+  if (unknownKey) badArguments(command, `${where}unknown field \`${unknownKey}\``);
   const missing = OVERDOSE_KEYS.find((k) => !(k in od));
-  if (missing) badArguments('save_contact', `overdose: missing field \`${missing}\``);
+  if (missing) badArguments(command, `${where}missing field \`${missing}\``);
   if (!Number.isInteger(od.naloxone_doses) || (od.naloxone_doses as number) < 0 || (od.naloxone_doses as number) > 4_294_967_295) {
-    badArguments('save_contact', 'overdose.naloxone_doses: expected u32');
+    badArguments(command, `${at('naloxone_doses')}: expected u32`);
   }
   for (const k of ['emergency_called', 'stayed_with_person']) {
-    if (typeof od[k] !== 'boolean') badArguments('save_contact', `overdose.${k}: expected a boolean`);
+    if (typeof od[k] !== 'boolean') badArguments(command, `${at(k)}: expected a boolean`);
   }
-  if (typeof od.outcome !== 'string') badArguments('save_contact', 'overdose.outcome: expected a string');
-  if ((od.naloxone_doses as number) > MAX_NALOXONE_DOSES) {
-    fail('invalid', `naloxone_doses: must be between 0 and ${MAX_NALOXONE_DOSES}`);
-  }
+  if (typeof od.outcome !== 'string') badArguments(command, `${at('outcome')}: expected a string`);
+}
+
+/** Checks the values of a well-shaped overdose report as the record schema does (`invalid`). */
+function checkOverdoseValues(od: OverdoseReportDraft | null | undefined) {
+  if (od === undefined || od === null) return;
+  if (od.naloxone_doses > MAX_NALOXONE_DOSES) fail('invalid', `naloxone_doses: must be between 0 and ${MAX_NALOXONE_DOSES}`);
   if (!(OVERDOSE_OUTCOMES as readonly string[]).includes(od.outcome)) fail('invalid', `outcome: unknown value ${JSON.stringify(od.outcome)}`);
+}
+
+/**
+ * Checks a contact's overdose report as `save_contact` does: the shape is Serde's, the values
+ * the record schema's (`invalid`).
+ */
+function checkOverdose(overdose: unknown) {
+  checkOverdoseShape(overdose, 'save_contact', 'overdose');
+  checkOverdoseValues(overdose as OverdoseReportDraft | null | undefined);
 }
 
 export interface FakeOptions {
@@ -327,7 +348,7 @@ export interface FakeOptions {
   /** Delay of each sync step, to see the progress bar in a preview. */
   syncStepMs?: number;
   now?: () => number;
-  /** Minutes after which a contact can no longer be edited. */
+  /** Minutes after which a contact can no longer be edited (72 hours, as the app, unless told). */
   editWindowMinutes?: number;
   /** The organisation's client code scheme (central_asia unless told otherwise). */
   uicScheme?: BuiltInScheme | FakeUicScheme;
@@ -362,7 +383,7 @@ export class FakeBackend implements Backend {
   constructor(options: FakeOptions = {}) {
     this.now = options.now ?? (() => Date.now());
     this.syncStepMs = options.syncStepMs ?? 0;
-    this.editWindowMs = (options.editWindowMinutes ?? 24 * 60) * 60_000;
+    this.editWindowMs = (options.editWindowMinutes ?? 72 * 60) * 60_000;
     const scheme = options.uicScheme ?? 'central_asia';
     this.scheme = structuredClone(typeof scheme === 'string' ? UIC_SCHEMES[scheme] : scheme) as FakeUicScheme;
     const enrolled = options.enrolled ?? false;
@@ -442,6 +463,10 @@ export class FakeBackend implements Backend {
     contact(a, 1 * day, [['syringe_1ml', 20], ['alcohol_swab', 20], ['sterile_water', 4], ['condom_external', 2]], 'window');
     contact(b, 2 * day, [['foil', 5], ['smoking_pipe', 1]], 'street_outreach');
     contact(c, 2 * 3_600_000, [['naloxone_nasal', 1]], 'window');
+    Object.assign(this.contacts[this.contacts.length - 1], {
+      overdose: { naloxone_doses: 2, emergency_called: true, stayed_with_person: true, outcome: 'survived' },
+      overdose_id: this.id('overdose'),
+    });
     this.addReferral({ client: a, target: 'hcv_treatment', daysAgo: 12 });
     this.addReferral({ client: b, target: 'ost', daysAgo: 5 });
     this.addReferral({ client: a, target: 'art_hiv_care', daysAgo: 1 });
@@ -560,6 +585,7 @@ export class FakeBackend implements Backend {
     const items: Record<string, number> = {};
     for (const line of c.lines) items[line.commodity] = (items[line.commodity] ?? 0) + (line.reverses ? -line.quantity : line.quantity);
     const clientId = c.client && 'id' in c.client ? c.client.id : null;
+    const overdose: OverdoseSummary | null = c.overdose ? { id: c.overdose_id ?? `overdose-of-${c.id}`, ...c.overdose } : null;
     return {
       id: c.id,
       occurred_at: c.occurred_at,
@@ -567,8 +593,9 @@ export class FakeBackend implements Backend {
       client_id: clientId,
       client_uic: this.clients.find((x) => x.id === clientId)?.uic ?? null,
       note: c.note ?? null,
-      editable: this.now() - Date.parse(c.occurred_at) < this.editWindowMs,
+      editable: this.now() - Date.parse(c.occurred_at) <= this.editWindowMs,
       items,
+      overdose: structuredClone(overdose),
     };
   }
 
@@ -633,6 +660,7 @@ export class FakeBackend implements Backend {
       id,
       occurred_at: occurredAt,
       lines: draft.items.map((i) => ({ ...i, reverses: false })),
+      ...(draft.overdose ? { overdose_id: this.id('overdose') } : {}),
     });
     for (const r of draft.referrals ?? []) {
       this.referrals.push({
@@ -701,10 +729,13 @@ export class FakeBackend implements Backend {
     this.state.pending += 1;
   }
 
+  /** As `commands::edit_window`: the contact must exist and still be in its edit window. */
   private contact(id: string): StoredContact {
     const c = this.contacts.find((x) => x.id === id);
-    if (!c) fail('invalid', `no contact ${id}`);
-    if (this.now() - Date.parse(c.occurred_at) >= this.editWindowMs) fail('locked', 'this contact can no longer be changed');
+    if (!c) fail('not_found', `contacts ${id} not found`);
+    if (this.now() - Date.parse(c.occurred_at) > this.editWindowMs) {
+      fail('locked', 'this contact is locked: it was recorded more than 72 hours ago');
+    }
     return c;
   }
 
@@ -725,6 +756,29 @@ export class FakeBackend implements Backend {
     if (args.quantity < 1 || args.quantity > net) fail('invalid', `can reverse between 1 and ${net}`);
     c.lines.push({ commodity: args.commodity, quantity: args.quantity, reverses: true });
     this.state.pending += 1;
+  }
+
+  /**
+   * As `update_overdose`: the report's shape is checked first (Serde), then the store must be
+   * open, the contact known and editable, and only then are the values checked (the record
+   * schema, on write). `null` removes the report; removing none is not an error.
+   */
+  async updateOverdose(args: { contactId: string; overdose: OverdoseReportDraft | null }): Promise<void> {
+    this.record('update_overdose', args);
+    const overdose = plainArgs(args.overdose) ?? null;
+    checkOverdoseShape(overdose, 'update_overdose', '');
+    this.requireUnlocked();
+    const c = this.contact(args.contactId);
+    checkOverdoseValues(overdose);
+    if (overdose) {
+      if (!c.overdose) c.overdose_id = this.id('overdose');
+      c.overdose = overdose;
+      this.state.pending += 1;
+    } else if (c.overdose) {
+      c.overdose = null;
+      delete c.overdose_id;
+      this.state.pending += 1;
+    }
   }
 
   async saveGroupTally(args: { tally: GroupTallyDraft }): Promise<void> {

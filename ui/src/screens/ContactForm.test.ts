@@ -265,6 +265,23 @@ describe('the overdose response section', () => {
     await fireEvent.blur(doses);
     expect(doses.value).toBe('50');
     expect((screen.getByRole('button', { name: 'Naloxone doses given: one more' }) as HTMLButtonElement).disabled).toBe(true);
+    // Never silently: the worker is told the typed number was changed.
+    expect(screen.getByText('At most 50: 75 was changed to 50.')).toBeTruthy();
+  });
+
+  it('tells the worker when a typed item quantity is above what can be given', async () => {
+    const { backend, onsaved } = await anonymousContact();
+    await fireEvent.click(screen.getByRole('button', { name: 'Injecting kit' }));
+    const syringes = screen.getByLabelText('Syringe 1 ml (insulin, fixed needle)', { selector: 'input' }) as HTMLInputElement;
+    await fireEvent.focus(syringes);
+    await fireEvent.input(syringes, { target: { value: '25000' } });
+    expect(syringes.value).toBe('10000');
+    expect(screen.getByText('At most 10,000: 25,000 was changed to 10,000.')).toBeTruthy();
+    await fireEvent.blur(syringes);
+    await fireEvent.click(screen.getByRole('button', { name: 'Save contact' }));
+    await waitFor(() => expect(onsaved).toHaveBeenCalled());
+    const [{ contact }] = backend.callsOf('save_contact') as { contact: { items: { commodity: string; quantity: number }[] } }[];
+    expect(contact.items.find((i) => i.commodity === 'syringe_1ml')?.quantity).toBe(10_000);
   });
 
   it('sends nothing once removed again', async () => {

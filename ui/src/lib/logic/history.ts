@@ -1,10 +1,11 @@
 /**
- * Corrections to past contacts. Only the note and the setting are edited in place; a
- * distribution is corrected by a reversal line (never by changing the original line), and only
- * up to what is left of it.
+ * Corrections to past contacts. Only the note, the setting and the overdose report are edited in
+ * place; a distribution is corrected by a reversal line (never by changing the original line),
+ * and only up to what is left of it.
  */
-import type { ContactEdit, ContactSummary, ItemQuantity, Setting } from '../backend';
-import { NOTE_MAX } from './contact';
+import type { ContactEdit, ContactSummary, ItemQuantity, OverdoseReportDraft, OverdoseSummary, Setting } from '../backend';
+import { OVERDOSE_OUTCOMES } from '../backend';
+import { NOTE_MAX, type OverdoseForm } from './contact';
 
 /** Lines that can still be reversed: positive net quantities. */
 export function reversibleLines(contact: Pick<ContactSummary, 'items'>): ItemQuantity[] {
@@ -28,4 +29,26 @@ export function contactEdit(
   if (note !== (original.note ?? '')) fields.note = note;
   if (edited.setting && edited.setting !== original.setting) fields.setting = edited.setting;
   return Object.keys(fields).length > 0 ? fields : null;
+}
+
+/** The overdose section filled with a recorded report, to correct it. */
+export function overdoseFormOf(report: OverdoseSummary): OverdoseForm {
+  return {
+    naloxoneDoses: report.naloxone_doses,
+    emergencyCalled: report.emergency_called,
+    stayedWithPerson: report.stayed_with_person,
+    // A value this app does not know (a newer server's) must be chosen again.
+    outcome: (OVERDOSE_OUTCOMES as readonly string[]).includes(report.outcome) ? report.outcome : null,
+  };
+}
+
+/** Whether saving `draft` would change the recorded report (nothing is sent otherwise). */
+export function overdoseChanged(recorded: OverdoseSummary | null, draft: OverdoseReportDraft | null): boolean {
+  if (!recorded || !draft) return recorded !== draft;
+  return (
+    recorded.naloxone_doses !== draft.naloxone_doses ||
+    recorded.emergency_called !== draft.emergency_called ||
+    recorded.stayed_with_person !== draft.stayed_with_person ||
+    recorded.outcome !== draft.outcome
+  );
 }

@@ -12,6 +12,7 @@ function contact(occurred_at: string, items: Record<string, number>): ContactSum
     note: null,
     editable: true,
     items,
+    overdose: null,
   };
 }
 

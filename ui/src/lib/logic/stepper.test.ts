@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clampQuantity, MAX_QUANTITY, parseQuantity, step } from './stepper';
+import { clampQuantity, MAX_QUANTITY, parseQuantity, quantityBounds, readQuantity, step } from './stepper';
 
 describe('stepper bounds', () => {
   it('never goes below zero', () => {
@@ -52,5 +52,37 @@ describe('stepper bounds', () => {
     expect(parseQuantity('4.5')).toBeNull();
     expect(parseQuantity('')).toBeNull();
     expect(parseQuantity('abc')).toBeNull();
+  });
+});
+
+describe('typed quantities', () => {
+  it('keep a number in range as typed', () => {
+    expect(readQuantity('12', 0, 50)).toEqual({ value: 12, typed: 12, problem: null });
+    expect(readQuantity('50', 0, 50)).toEqual({ value: 50, typed: 50, problem: null });
+    expect(readQuantity('10 000')).toEqual({ value: 10_000, typed: 10_000, problem: null });
+  });
+
+  it('bring a number above the top down to it, and say so', () => {
+    expect(readQuantity('60', 0, 50)).toEqual({ value: 50, typed: 60, problem: 'above' });
+    expect(readQuantity('1234567')).toEqual({ value: 10_000, typed: 1_234_567, problem: 'above' });
+    expect(readQuantity('20 000', 0, 50_000)).toMatchObject({ value: 10_000, problem: 'above' });
+    expect(readQuantity('20 000', 0, 100_000, 100_000)).toMatchObject({ value: 20_000, problem: null });
+  });
+
+  it('bring a number below the bottom up to it, and say so', () => {
+    expect(readQuantity('0', 1, 20)).toEqual({ value: 1, typed: 0, problem: 'below' });
+  });
+
+  it('refuse anything that is not a whole number, keeping nothing', () => {
+    for (const text of ['', ' ', '-4', '4.5', '4,5', 'abc', '1e3']) {
+      expect(readQuantity(text), JSON.stringify(text)).toEqual({ value: null, typed: null, problem: 'not_number' });
+    }
+  });
+
+  it('share their bounds with the buttons', () => {
+    expect(quantityBounds()).toEqual({ lo: 0, hi: 10_000 });
+    expect(quantityBounds(1, 20)).toEqual({ lo: 1, hi: 20 });
+    expect(quantityBounds(-5, 50_000)).toEqual({ lo: 0, hi: 10_000 });
+    expect(quantityBounds(0, 100_000, 100_000)).toEqual({ lo: 0, hi: 100_000 });
   });
 });
