@@ -18,6 +18,7 @@ pub const COMMANDS: &[&str] = &[
     "save_contact",
     "update_contact",
     "reverse_line",
+    "update_overdose",
     "save_group_tally",
     "save_survey",
     "stock_levels",

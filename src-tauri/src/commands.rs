@@ -549,13 +549,9 @@ pub fn save_contact(state: State<'_, Arc<AppState>>, contact: ContactInput) -> R
                 b.create(Collection::TestResults, site, t)?;
             }
             if let Some(od) = &contact.overdose {
-                b.create(
-                    Collection::OverdoseReports,
-                    site,
-                    fields(json!({"contact_id": cid, "naloxone_doses": od.naloxone_doses,
-                        "emergency_called": od.emergency_called, "stayed_with_person": od.stayed_with_person,
-                        "outcome": od.outcome})),
-                )?;
+                let mut report = overdose_fields(od);
+                report.insert("contact_id".into(), json!(cid));
+                b.create(Collection::OverdoseReports, site, report)?;
             }
             Ok(SavedContact { contact_id, client_id })
         })
@@ -594,6 +590,44 @@ fn field_error(field: &str, code: &'static str, message: &str) -> outpost_core::
     outpost_core::FieldError { field: field.into(), code, message: message.into() }
 }
 
+/// Whether `contact` may still be corrected: `Err(locked)` once its edit window has passed
+/// (the window counts from when this tablet first recorded it). Unknown contacts are `not_found`.
+fn edit_window(store: &DeviceStore, contact: RecordId) -> std::result::Result<Result<()>, outpost_device::StoreError> {
+    let visit = store
+        .get(Collection::Contacts, contact)?
+        .filter(|v| v.deleted.is_none())
+        .ok_or(outpost_device::StoreError::NotFound { collection: Collection::Contacts, id: contact })?;
+    let created = visit.fields.values().map(|f| f.stamp.wall_ms).min().unwrap_or(0);
+    if store.now_ms().saturating_sub(created) > CONTACT_EDIT_WINDOW_MS {
+        return Ok(Err(CommandError::new("locked", "this contact is locked: it was recorded more than 72 hours ago")));
+    }
+    Ok(Ok(()))
+}
+
+/// Sets, changes or (with `None`) removes the overdose report of a contact still in its edit
+/// window; the report is validated like any record.
+#[tauri::command]
+pub fn update_overdose(
+    state: State<'_, Arc<AppState>>,
+    contact_id: String,
+    overdose: Option<OverdoseInput>,
+) -> Result<()> {
+    let contact = parse_id(&contact_id)?;
+    let report = overdose.map(|od| overdose_fields(&od));
+    state.with_store(|store| {
+        let site = site_of(store)?;
+        if let Err(locked) = edit_window(store, contact)? {
+            return Ok(Err(locked));
+        }
+        store.set_overdose(site, contact, report).map(Ok)
+    })?
+}
+
+fn overdose_fields(od: &OverdoseInput) -> Map<String, Value> {
+    fields(json!({"naloxone_doses": od.naloxone_doses, "emergency_called": od.emergency_called,
+        "stayed_with_person": od.stayed_with_person, "outcome": od.outcome}))
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ContactEdit {
@@ -605,15 +639,8 @@ pub struct ContactEdit {
 pub fn update_contact(state: State<'_, Arc<AppState>>, id: String, fields: ContactEdit) -> Result<()> {
     let id = parse_id(&id)?;
     state.with_store(|store| {
-        let current = store
-            .get(Collection::Contacts, id)?
-            .ok_or(outpost_device::StoreError::NotFound { collection: Collection::Contacts, id })?;
-        let created = current.fields.values().map(|f| f.stamp.wall_ms).min().unwrap_or(0);
-        if store.now_ms().saturating_sub(created) > CONTACT_EDIT_WINDOW_MS {
-            return Ok(Err(CommandError::new(
-                "locked",
-                "contacts can be corrected for 72 hours after they were recorded; correct a distribution with a reversal",
-            )));
+        if let Err(locked) = edit_window(store, id)? {
+            return Ok(Err(locked));
         }
         let mut edit = Map::new();
         if let Some(note) = fields.note {
@@ -636,15 +663,8 @@ pub fn reverse_line(
     let contact = parse_id(&contact_id)?;
     state.with_store(|store| {
         let site = site_of(store)?;
-        let visit = store
-            .get(Collection::Contacts, contact)?
-            .ok_or(outpost_device::StoreError::NotFound { collection: Collection::Contacts, id: contact })?;
-        let created = visit.fields.values().map(|f| f.stamp.wall_ms).min().unwrap_or(0);
-        if store.now_ms().saturating_sub(created) > CONTACT_EDIT_WINDOW_MS {
-            return Ok(Err(CommandError::new(
-                "locked",
-                "this contact is locked: it was recorded more than 72 hours ago",
-            )));
+        if let Err(locked) = edit_window(store, contact)? {
+            return Ok(Err(locked));
         }
         let given = store.contact_lines(contact)?.into_iter().filter(|l| l.commodity == commodity).collect::<Vec<_>>();
         let net: i64 =

@@ -56,6 +56,7 @@ pub fn run() {
             commands::save_contact,
             commands::update_contact,
             commands::reverse_line,
+            commands::update_overdose,
             commands::save_group_tally,
             commands::save_survey,
             commands::stock_levels,

@@ -1,8 +1,9 @@
 //! End-to-end test of the real app window: Xvfb + tauri-driver + WebKitWebDriver drive the built
 //! `outpost-app` binary against a real local server. It enrols, sets a PIN, records an outreach
 //! contact with a new client, logs a window transaction for the returning client, locks and
-//! unlocks, syncs, and checks that the records arrived on the server and that the tablet's
-//! database holds none of them in plain text.
+//! unlocks, syncs, and checks that the records arrived on the server; adds an overdose report to
+//! the past contact in History and syncs it; and checks that the tablet's database holds none of
+//! it in plain text.
 //!
 //! Runs when `OUTPOST_E2E=1` (`scripts/test.sh` sets it after installing the tools). With
 //! `OUTPOST_SCREENSHOTS=DIR` it also saves each main screen in both orientations.
@@ -166,6 +167,48 @@ async fn a_worker_enrols_records_locks_unlocks_and_syncs_in_the_real_app() -> an
         app.click(&format!("//button[contains(., '{tile}')][contains(., \"{hint}\")]")).await?;
         app.wait_text(shown).await?;
         shots.take(&app, name).await?;
+    }
+
+    // A past contact's overdose report is added in History, then synced like any change.
+    app.click("//button[contains(normalize-space(), 'Home')]").await?;
+    app.click("//button[contains(., 'History and corrections')]").await?;
+    app.click("//button[contains(@class, 'entry')][contains(., 'Street outreach')]").await?;
+    app.click(&button("Record an overdose response")).await?;
+    app.click("//button[@aria-label='Naloxone doses given: one more']").await?;
+    app.click("//button[@aria-label='Naloxone doses given: one more']").await?;
+    app.click(&in_group("Emergency services called", "Yes")).await?;
+    app.click(&in_group("Stayed with the person", "Yes")).await?;
+    app.click(&in_group("Outcome", "Survived")).await?;
+    app.click(&button("Save the overdose report")).await?;
+    app.wait_text("Overdose report added.").await?;
+    app.wait_text("Change the overdose report").await?;
+    app.click("//button[contains(normalize-space(), 'Home')]").await?;
+    app.click("//button[contains(., 'Sync')][contains(., 'Send and receive')]").await?;
+    app.click(&button("Sync now")).await?;
+    let started = std::time::Instant::now();
+    loop {
+        let rows = server.storage.snapshot().await?;
+        if let Some(report) = rows.iter().find(|r| r.collection == "overdose_reports") {
+            let report = report.state.values();
+            assert_eq!(report.get("naloxone_doses"), Some(&serde_json::json!(2)));
+            assert_eq!(report.get("outcome"), Some(&serde_json::json!("survived")));
+            let outreach = rows.iter().find(|r| {
+                r.collection == "contacts"
+                    && r.state.values().get("setting") == Some(&serde_json::json!("street_outreach"))
+            });
+            assert_eq!(
+                report.get("contact_id").and_then(|v| v.as_str()),
+                outreach.map(|c| c.id.to_string()).as_deref(),
+                "the report belongs to the outreach contact"
+            );
+            break;
+        }
+        anyhow::ensure!(
+            started.elapsed().as_secs() < 30,
+            "the overdose report did not reach the server: {}",
+            app.page_text().await?
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     }
     app.close().await?;
 

@@ -1,8 +1,10 @@
 //! What the screens read: clients by code, a client's history, the day's contacts and stock
-//! levels. Every query reads the local store only, so the app works with no network at all.
+//! levels, and the few writes that need a read first (a contact's overdose report). Every query
+//! reads the local store only, so the app works with no network at all.
 
 use crate::error::StoreError;
 use crate::store::DeviceStore;
+use outpost_core::Collection;
 use outpost_core::merge::RecordState;
 use outpost_core::records::CONTACT_EDIT_WINDOW_MS;
 use outpost_core::records::StockKind;
@@ -36,6 +38,19 @@ pub struct ContactSummary {
     pub editable: bool,
     /// Commodity code → net quantity (reversals subtracted).
     pub items: BTreeMap<String, i64>,
+    /// The overdose the worker responded to in this contact, if one was reported.
+    pub overdose: Option<OverdoseSummary>,
+}
+
+/// A contact's overdose report, as the history shows and edits it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct OverdoseSummary {
+    pub id: RecordId,
+    pub naloxone_doses: i64,
+    pub emergency_called: bool,
+    pub stayed_with_person: bool,
+    /// `survived`, `died` or `unknown`.
+    pub outcome: String,
 }
 
 /// One distribution line of a contact.
@@ -75,6 +90,28 @@ fn parse_id(text: &str) -> Result<RecordId, StoreError> {
 
 fn field<'a>(state: &'a RecordState, name: &str) -> Option<&'a Value> {
     state.fields.get(name).map(|f| &f.value)
+}
+
+/// The live overdose report of a contact: the oldest, should two tablets each have added one.
+fn overdose_of(conn: &rusqlite::Connection, contact: RecordId) -> Result<Option<OverdoseSummary>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, state FROM records WHERE collection = 'overdose_reports' AND deleted = 0 AND contact_id = ?1
+         ORDER BY id LIMIT 1",
+    )?;
+    let Some((id, state)) =
+        stmt.query_row([contact.to_string()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))).optional()?
+    else {
+        return Ok(None);
+    };
+    let state: RecordState = serde_json::from_str(&state)?;
+    let flag = |name| field(&state, name).and_then(Value::as_bool).unwrap_or(false);
+    Ok(Some(OverdoseSummary {
+        id: parse_id(&id)?,
+        naloxone_doses: field(&state, "naloxone_doses").and_then(Value::as_i64).unwrap_or(0),
+        emergency_called: flag("emergency_called"),
+        stayed_with_person: flag("stayed_with_person"),
+        outcome: field(&state, "outcome").and_then(Value::as_str).unwrap_or("unknown").to_string(),
+    }))
 }
 
 fn client_summary(id: &str, state: &str) -> Result<ClientSummary, StoreError> {
@@ -166,6 +203,7 @@ impl DeviceStore {
                 note: field(&state, "note").and_then(Value::as_str).map(str::to_string),
                 editable: self.now_ms().saturating_sub(created) <= CONTACT_EDIT_WINDOW_MS,
                 items: BTreeMap::new(),
+                overdose: None,
             });
         }
         let mut uic = self.conn.prepare_cached("SELECT uic FROM records WHERE collection = 'clients' AND id = ?1")?;
@@ -188,7 +226,37 @@ impl DeviceStore {
                 *contact.items.entry(commodity).or_default() += if reversal { -quantity } else { quantity };
             }
         }
+        for contact in &mut contacts {
+            contact.overdose = overdose_of(&self.conn, contact.id)?;
+        }
         Ok(contacts)
+    }
+
+    /// Sets the overdose report of `contact` in one transaction: creates it at `site` when the
+    /// contact has none, updates it when it has one, deletes it when `report` is `None` (recorded
+    /// by mistake). `report` holds the report's fields without `contact_id`; they are validated
+    /// like any write. The caller decides whether the contact is still editable.
+    pub fn set_overdose(
+        &mut self,
+        site: SiteId,
+        contact: RecordId,
+        report: Option<serde_json::Map<String, Value>>,
+    ) -> Result<(), StoreError> {
+        self.write_batch(|batch| {
+            if batch.get(Collection::Contacts, contact)?.is_none_or(|c| c.deleted.is_some()) {
+                return Err(StoreError::NotFound { collection: Collection::Contacts, id: contact });
+            }
+            let existing = overdose_of(batch.conn(), contact)?;
+            match (existing, report) {
+                (Some(current), Some(fields)) => batch.update(Collection::OverdoseReports, current.id, fields),
+                (Some(current), None) => batch.delete(Collection::OverdoseReports, current.id),
+                (None, Some(mut fields)) => {
+                    fields.insert("contact_id".into(), Value::String(contact.to_string()));
+                    batch.create(Collection::OverdoseReports, site, fields).map(|_| ())
+                }
+                (None, None) => Ok(()),
+            }
+        })
     }
 
     /// Referrals of `site` still marked issued, oldest contact first (the longest waiting need the

@@ -588,6 +588,11 @@ pub struct WriteBatch<'a> {
 }
 
 impl WriteBatch<'_> {
+    /// The transaction, for reads that decide what the batch writes.
+    pub(crate) fn conn(&self) -> &rusqlite::Connection {
+        self.tx
+    }
+
     /// Creates a record at `site` and returns its new id.
     pub fn create(
         &mut self,
@@ -1079,5 +1084,51 @@ mod tests {
         );
         assert!(matches!(result, Err(StoreError::SiteNotEnrolled(s)) if s == other));
         assert!(matches!(store.create(Collection::Commodities, site, Map::new()), Err(StoreError::Merge(_))));
+    }
+
+    #[test]
+    fn a_contacts_overdose_report_is_shown_and_can_be_added_changed_and_removed() {
+        let (mut store, site) = enrolled();
+        let visit = store
+            .create(
+                Collection::Contacts,
+                site,
+                fields(json!({"setting": "street_outreach", "occurred_at": "2026-11-25T21:00:00Z"})),
+            )
+            .expect("contact");
+        let shown = |store: &DeviceStore| {
+            let day = store.contacts_between("2026-11-25T00:00:00Z", "2026-11-26T00:00:00Z", 10).expect("contacts");
+            assert_eq!(day.len(), 1);
+            day[0].overdose.clone()
+        };
+        assert_eq!(shown(&store), None);
+        store.set_overdose(site, visit, None).expect("removing nothing is nothing");
+        assert_eq!(store.pending_count().expect("outbox"), 1, "no change recorded");
+
+        let report = |doses: u32, outcome: &str| {
+            Some(fields(json!({"naloxone_doses": doses, "emergency_called": true,
+                "stayed_with_person": false, "outcome": outcome})))
+        };
+        store.set_overdose(site, visit, report(2, "unknown")).expect("added");
+        let added = shown(&store).expect("the report is shown");
+        assert_eq!((added.naloxone_doses, added.emergency_called, added.outcome.as_str()), (2, true, "unknown"));
+        store.set_overdose(site, visit, report(3, "survived")).expect("changed");
+        let changed = shown(&store).expect("still shown");
+        assert_eq!(changed.id, added.id, "the same report is changed, not a second one added");
+        assert_eq!((changed.naloxone_doses, changed.outcome.as_str()), (3, "survived"));
+        let refused = store.set_overdose(site, visit, report(51, "survived"));
+        assert!(matches!(refused, Err(StoreError::Invalid(ref e)) if e[0].field == "naloxone_doses"), "{refused:?}");
+        let refused = store.set_overdose(site, visit, report(1, "asleep"));
+        assert!(matches!(refused, Err(StoreError::Invalid(ref e)) if e[0].field == "outcome"), "{refused:?}");
+        assert_eq!(shown(&store).map(|o| o.naloxone_doses), Some(3), "a refused change leaves the report as it was");
+
+        store.set_overdose(site, visit, None).expect("removed");
+        assert_eq!(shown(&store), None);
+        let history = store.get(Collection::OverdoseReports, added.id).expect("read").expect("tombstone kept");
+        assert!(history.deleted.is_some(), "removal is a tombstone that syncs");
+        assert_eq!(store.pending_count().expect("outbox"), 4, "contact, add, change, delete");
+
+        let unknown = RecordId(uuid::Uuid::from_bytes([9; 16]));
+        assert!(matches!(store.set_overdose(site, unknown, report(1, "survived")), Err(StoreError::NotFound { .. })));
     }
 }
