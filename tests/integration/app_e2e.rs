@@ -182,6 +182,7 @@ async fn a_worker_enrols_records_locks_unlocks_and_syncs_in_the_real_app() -> an
     app.click(&button("Save the overdose report")).await?;
     app.wait_text("Overdose report added.").await?;
     app.wait_text("Change the overdose report").await?;
+    shots.take(&app, "history").await?; // again, now with a contact open
     app.click("//button[contains(normalize-space(), 'Home')]").await?;
     app.click("//button[contains(., 'Sync')][contains(., 'Send and receive')]").await?;
     app.click(&button("Sync now")).await?;
