@@ -128,6 +128,9 @@ export type CommodityCode = string;
  * - `set_pin`: `invalid` (a new PIN must be 6–12 digits, not all one digit, not a run);
  * - `save_contact`, `save_group_tally`, `save_survey`, `record_stock_movement`: `invalid`;
  * - `update_referral`: `invalid` (not a status), `not_found` (unknown or deleted referral);
+ * - `set_wipe_after`: `invalid` ("the tablet is wiped after 3 to 20 wrong PINs": outside 3–20,
+ *   checked first), `app_locked` (a locked tablet must not raise its own limit); a value that is
+ *   not a whole number from 0 to 4294967295 is refused by Tauri itself (a plain string: `internal`);
  * - any command that reads or writes records while the app is locked: `app_locked`;
  * - `update_contact`, `reverse_line`: `invalid`, `not_found` (unknown contact), `locked` (the
  *   contact is past its 72-hour edit window);
@@ -192,6 +195,11 @@ export interface Status {
   sync_error: { code: string; message: string } | null;
   language: Language;
   idle_lock_minutes: number;
+  /**
+   * Wrong PINs in a row after which the local data is wiped (3 to 20, set in Settings with
+   * `set_wipe_after`; 10 on a new or wiped tablet). Readable while locked.
+   */
+  wipe_after: number;
   /**
    * The questions of the organisation's client code scheme, in order. Empty until enrolled
    * (and while locked: the scheme is inside the encrypted store); the builder then asks the
@@ -436,6 +444,11 @@ export interface Backend {
   setLanguage(args: { language: Language }): Promise<void>;
   setIdleLock(args: { minutes: number }): Promise<void>;
   /**
+   * Sets how many wrong PINs in a row wipe the local data: 3 to 20. Only while unlocked.
+   * Errors: `invalid` (outside 3–20), `app_locked`.
+   */
+  setWipeAfter(args: { attempts: number }): Promise<void>;
+  /**
    * Connects the tablet again with a new one-time code after its access expired, keeping all
    * local records and unsent changes. Errors: `enrollment_code_invalid`, `offline`.
    */
@@ -489,6 +502,7 @@ export const tauriBackend: Backend = {
   rejectedChanges: () => call('rejected_changes'),
   setLanguage: (args) => call('set_language', args),
   setIdleLock: (args) => call('set_idle_lock', args),
+  setWipeAfter: (args) => call('set_wipe_after', args),
   reEnroll: (args) => call('re_enroll', args),
   onSyncProgress: (handler) => listen<SyncProgress>('sync-progress', (event) => handler(event.payload)),
 };

@@ -311,3 +311,82 @@ describe('the fake backend corrects overdose reports like `update_overdose`', ()
     await expect(backend.updateContact({ id: 'contact-999', fields: { note: 'x' } })).rejects.toMatchObject({ code: 'not_found' });
   });
 });
+
+describe('the fake backend sets the wrong-PIN limit like `set_wipe_after`', () => {
+  it('starts at 10 and takes 3 to 20 while unlocked', async () => {
+    const backend = new FakeBackend({ enrolled: true });
+    expect((await backend.status()).wipe_after).toBe(10);
+    for (const attempts of [3, 5, 7, 20]) {
+      await backend.setWipeAfter({ attempts });
+      expect((await backend.status()).wipe_after).toBe(attempts);
+    }
+  });
+
+  it('refuses 2 and 21 with invalid and the backend message, and keeps the limit', async () => {
+    const backend = new FakeBackend({ enrolled: true });
+    for (const attempts of [0, 2, 21, 1000]) {
+      await expect(backend.setWipeAfter({ attempts }), String(attempts)).rejects.toEqual({
+        code: 'invalid',
+        message: 'the tablet is wiped after 3 to 20 wrong PINs',
+      });
+    }
+    expect(backend.state.wipe_after).toBe(10);
+  });
+
+  it('refuses a value that is not a u32 as Tauri does (a plain string)', async () => {
+    const backend = new FakeBackend({ enrolled: true });
+    for (const attempts of [4.5, -1, '5', null, undefined] as unknown[]) {
+      const error = await backend.setWipeAfter({ attempts } as { attempts: number }).catch((e: unknown) => e);
+      expect(typeof error, String(attempts)).toBe('string');
+      expect(error as string).toMatch(/^invalid args `attempts` for command `set_wipe_after`/);
+      expect(toBackendError(error).code).toBe('internal');
+    }
+    expect(backend.state.wipe_after).toBe(10);
+  });
+
+  it('refuses while locked with app_locked (a locked tablet cannot raise its own limit), the range checked first', async () => {
+    const backend = new FakeBackend({ enrolled: true, locked: true });
+    await expect(backend.setWipeAfter({ attempts: 20 })).rejects.toMatchObject({ code: 'app_locked' });
+    await expect(backend.setWipeAfter({ attempts: 21 })).rejects.toMatchObject({ code: 'invalid' });
+    await expect(new FakeBackend().setWipeAfter({ attempts: 5 })).rejects.toMatchObject({ code: 'app_locked' });
+    expect(backend.state.wipe_after).toBe(10);
+  });
+
+  it('wipes after that many wrong PINs in a row, says how many are left, and starts again at 10', async () => {
+    const backend = new FakeBackend({ enrolled: true, pin: '258046', now: () => 0 });
+    await backend.setWipeAfter({ attempts: 3 });
+    await backend.lock();
+    const wrong = () => backend.unlock({ pin: '111111' });
+    await expect(wrong()).rejects.toEqual({ code: 'wrong_pin', message: 'wrong PIN: 2 attempts left before the local data is wiped' });
+    await expect(wrong()).rejects.toEqual({ code: 'wrong_pin', message: 'wrong PIN: 1 attempts left before the local data is wiped' });
+    await expect(wrong()).rejects.toMatchObject({ code: 'wiped' });
+    const status = await backend.status();
+    expect(status).toMatchObject({ wiped: true, enrolled: false, wipe_after: 10 });
+  });
+
+  it('keeps more tries with a higher limit, the wait capped at 15 minutes as `lock::backoff_ms`', async () => {
+    let now = 0;
+    const backend = new FakeBackend({ enrolled: true, locked: true, pin: '258046', wipeAfter: 20, now: () => now });
+    const waits: (number | undefined)[] = [];
+    for (let i = 1; i <= 19; i++) {
+      const error = (await backend.unlock({ pin: '111111' }).catch((e: unknown) => e)) as { code: string; retry_after_ms?: number };
+      expect(error.code, `attempt ${i}`).toBe('wrong_pin');
+      waits.push(error.retry_after_ms);
+      now += 60 * 60_000;
+    }
+    expect(waits.slice(0, 9)).toEqual([undefined, undefined, 30_000, 60_000, 120_000, 240_000, 480_000, 900_000, 900_000]);
+    expect(Math.max(...waits.map((w) => w ?? 0))).toBe(900_000);
+    await expect(backend.unlock({ pin: '111111' })).rejects.toMatchObject({ code: 'wiped' });
+  });
+
+  it('resets the count after the right PIN', async () => {
+    const backend = new FakeBackend({ enrolled: true, locked: true, pin: '258046', wipeAfter: 3, now: () => 0 });
+    await expect(backend.unlock({ pin: '111111' })).rejects.toMatchObject({ code: 'wrong_pin' });
+    await expect(backend.unlock({ pin: '111111' })).rejects.toMatchObject({ code: 'wrong_pin' });
+    await backend.unlock({ pin: '258046' });
+    await backend.lock();
+    await expect(backend.unlock({ pin: '111111' })).rejects.toMatchObject({
+      message: 'wrong PIN: 2 attempts left before the local data is wiped',
+    });
+  });
+});

@@ -37,6 +37,7 @@ import {
   STOCK_KINDS,
 } from './backend';
 import { normaliseEnrolmentCode } from './logic/enrolment';
+import { WIPE_AFTER_DEFAULT, wipeAfterRefusal } from './logic/wipe';
 
 const CATALOGUE: [string, string, string, string, number, boolean][] = [
   ['syringe_1ml', 'Syringe 1 ml (insulin, fixed needle)', 'injecting', 'piece', 100, true],
@@ -274,7 +275,7 @@ export interface StoredReferral {
 }
 
 /** The argument Tauri names when it cannot deserialise a command's arguments. */
-const ARGUMENT_OF: Record<string, string> = { save_contact: 'contact', update_overdose: 'overdose' };
+const ARGUMENT_OF: Record<string, string> = { save_contact: 'contact', update_overdose: 'overdose', set_wipe_after: 'attempts' };
 
 /** What Tauri rejects with when arguments do not deserialise: a plain string, not `{code}`. */
 function badArguments(command: string, detail: string): never {
@@ -352,6 +353,8 @@ export interface FakeOptions {
   editWindowMinutes?: number;
   /** The organisation's client code scheme (central_asia unless told otherwise). */
   uicScheme?: BuiltInScheme | FakeUicScheme;
+  /** Wrong PINs in a row before the wipe (`Status.wipe_after`; 10 unless told otherwise). */
+  wipeAfter?: number;
 }
 
 export class FakeBackend implements Backend {
@@ -405,6 +408,7 @@ export class FakeBackend implements Backend {
       sync_error: null,
       language: options.language ?? 'en',
       idle_lock_minutes: 5,
+      wipe_after: options.wipeAfter ?? WIPE_AFTER_DEFAULT,
       uic_questions: [],
     };
     if (options.demo) this.seedDemo();
@@ -526,16 +530,19 @@ export class FakeBackend implements Backend {
     }
     if (args.pin !== this.pin) {
       this.wrongAttempts += 1;
-      if (this.wrongAttempts >= 10) {
+      // As `unlock` in commands.rs: the limit is `Status.wipe_after`, the wait `lock::backoff_ms`
+      // (none for the first two, then 30 s doubling up to 15 minutes).
+      if (this.wrongAttempts >= this.state.wipe_after) {
         this.wipe();
         fail('wiped', 'too many wrong PINs: the data on this device was erased');
       }
+      const message = `wrong PIN: ${this.state.wipe_after - this.wrongAttempts} attempts left before the local data is wiped`;
       if (this.wrongAttempts >= 3) {
-        const wait = 30_000 * 2 ** (this.wrongAttempts - 3);
+        const wait = Math.min(30_000 * 2 ** Math.min(this.wrongAttempts - 3, 5), 15 * 60_000);
         this.blockedUntil = now + wait;
-        fail('wrong_pin', 'wrong PIN', { retry_after_ms: wait });
+        fail('wrong_pin', message, { retry_after_ms: wait });
       }
-      fail('wrong_pin', 'wrong PIN');
+      fail('wrong_pin', message);
     }
     this.wrongAttempts = 0;
     this.state.locked = false;
@@ -885,6 +892,24 @@ export class FakeBackend implements Backend {
   async setIdleLock(args: { minutes: number }): Promise<void> {
     this.record('set_idle_lock', args);
     this.state.idle_lock_minutes = args.minutes;
+  }
+
+  /**
+   * As `set_wipe_after`: Tauri refuses anything but a u32 (a plain string); then 3 to 20
+   * (`invalid`), checked before the lock; then only while unlocked (`app_locked`). A wipe brings
+   * the limit back to 10.
+   */
+  async setWipeAfter(args: { attempts: number }): Promise<void> {
+    this.record('set_wipe_after', args);
+    const attempts: unknown = args?.attempts;
+    if (attempts === undefined) badArguments('set_wipe_after', 'command set_wipe_after missing required key attempts');
+    if (typeof attempts !== 'number' || !Number.isInteger(attempts) || attempts < 0 || attempts > 4_294_967_295) {
+      badArguments('set_wipe_after', `invalid type: ${JSON.stringify(attempts)}, expected u32`);
+    }
+    const refusal = wipeAfterRefusal(attempts);
+    if (refusal) fail('invalid', refusal);
+    this.requireUnlocked();
+    this.state.wipe_after = attempts;
   }
 
   async reEnroll(args: { code: string }): Promise<void> {

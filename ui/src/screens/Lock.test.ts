@@ -60,6 +60,19 @@ describe('lock screen', () => {
     expect(session.status?.enrolled).toBe(false);
   });
 
+  it('wipes at the limit set in Settings, showing the attempts left from the backend', async () => {
+    const { session } = await fakeSession({ enrolled: true, locked: true, pin: '2580', wipeAfter: 3 });
+    renderWith(Lock, session);
+    await enterPin('1111');
+    expect((await screen.findByRole('alert')).textContent).toContain('wrong PIN: 2 attempts left before the local data is wiped');
+    await enterPin('1111');
+    expect((await screen.findByRole('alert')).textContent).toContain('1 attempts left');
+    await enterPin('1111');
+    await new Promise((r) => setTimeout(r, 0));
+    expect(session.wiped).toBe(true);
+    expect(session.status?.enrolled).toBe(false);
+  });
+
   it('switches worker while locked', async () => {
     const { backend, session } = await fakeSession({ enrolled: true, locked: true, worker: 'AK' });
     renderWith(Lock, session);
