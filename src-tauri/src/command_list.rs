@@ -29,4 +29,5 @@ pub const COMMANDS: &[&str] = &[
     "rejected_changes",
     "set_language",
     "set_idle_lock",
+    "set_wipe_after",
 ];

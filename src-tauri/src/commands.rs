@@ -67,6 +67,8 @@ pub struct Status {
     pub sync_error: Option<CommandError>,
     pub language: String,
     pub idle_lock_minutes: u32,
+    /// Wrong PINs in a row before the local data is wiped.
+    pub wipe_after: u32,
     pub pin_set: bool,
     /// Workers who used this tablet, the current one first.
     pub known_workers: Vec<String>,
@@ -123,6 +125,7 @@ pub fn status(state: State<'_, Arc<AppState>>) -> Result<Status> {
             sync_error: inner.sync.error.clone(),
             language: inner.lock.language.clone(),
             idle_lock_minutes: inner.lock.idle_lock_minutes,
+            wipe_after: inner.lock.max_attempts,
             pin_set,
             known_workers: {
                 let mut names: Vec<String> = inner.lock.workers.iter().rev().map(|w| w.name.clone()).collect();
@@ -269,6 +272,7 @@ pub fn unlock(state: State<'_, Arc<AppState>>, pin: String) -> Result<()> {
             code: "wrong_pin",
             message: format!("too many wrong PINs: wait {} seconds", wait.div_ceil(1000)),
             retry_after_ms: Some(wait),
+            attempts_left: Some(inner.lock.max_attempts.saturating_sub(inner.lock.failed_attempts)),
         });
     }
     if lock::check_pin(&pin).is_ok() {
@@ -298,11 +302,12 @@ pub fn unlock(state: State<'_, Arc<AppState>>, pin: String) -> Result<()> {
     inner.lock.locked_until_ms = now + wait;
     let lock_file = inner.lock.clone();
     state.save_lock(&lock_file)?;
-    let left = inner.lock.max_attempts - inner.lock.failed_attempts;
+    let left = inner.lock.max_attempts.saturating_sub(inner.lock.failed_attempts);
     Err(CommandError {
         code: "wrong_pin",
         message: format!("wrong PIN: {left} attempts left before the local data is wiped"),
         retry_after_ms: (wait > 0).then_some(wait),
+        attempts_left: Some(left),
     })
 }
 
@@ -901,6 +906,22 @@ pub fn set_language(state: State<'_, Arc<AppState>>, language: String) -> Result
     let mut inner = state.guard();
     let mut lock_file = inner.lock.clone();
     lock_file.language = language;
+    state.save_lock(&lock_file)?;
+    inner.lock = lock_file;
+    Ok(())
+}
+
+/// Sets how many wrong PINs in a row wipe the local data (3 to 20). Only while unlocked: a
+/// locked tablet must not raise its own limit.
+#[tauri::command]
+pub fn set_wipe_after(state: State<'_, Arc<AppState>>, attempts: u32) -> Result<()> {
+    let attempts = lock::check_max_attempts(attempts).map_err(CommandError::invalid)?;
+    let mut inner = state.guard();
+    if inner.store.is_none() {
+        return Err(CommandError::locked());
+    }
+    let mut lock_file = inner.lock.clone();
+    lock_file.max_attempts = attempts;
     state.save_lock(&lock_file)?;
     inner.lock = lock_file;
     Ok(())

@@ -1,5 +1,6 @@
-//! The one error type of every command: it reaches the UI as `{code, message, retry_after_ms?}`
-//! so the UI branches on `code` and shows `message`, never matching on text.
+//! The one error type of every command: it reaches the UI as
+//! `{code, message, retry_after_ms?, attempts_left?}` so the UI branches on `code` and shows
+//! `message`, never matching on text.
 
 use outpost_device::{StoreError, SyncError};
 use serde::Serialize;
@@ -12,11 +13,15 @@ pub struct CommandError {
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after_ms: Option<u64>,
+    /// For a wrong PIN: how many more wrong PINs wipe the local data (the UI says it in the
+    /// worker's language).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempts_left: Option<u32>,
 }
 
 impl CommandError {
     pub fn new(code: &'static str, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), retry_after_ms: None }
+        Self { code, message: message.into(), retry_after_ms: None, attempts_left: None }
     }
 
     pub fn invalid(message: impl Into<String>) -> Self {

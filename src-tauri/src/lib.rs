@@ -67,6 +67,7 @@ pub fn run() {
             commands::rejected_changes,
             commands::set_language,
             commands::set_idle_lock,
+            commands::set_wipe_after,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

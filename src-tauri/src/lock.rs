@@ -47,6 +47,23 @@ impl KdfParams {
 /// Wrong PINs before the local data is wiped, unless configured otherwise.
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 10;
 
+/// The wrong-PIN limits a worker may choose in Settings: fewer than 3 wipes a tablet on a couple
+/// of typos (losing what was not yet sent), more than 20 gives a guesser too many tries.
+pub const MAX_ATTEMPTS_RANGE: std::ops::RangeInclusive<u32> = 3..=20;
+
+/// Checks a wrong-PIN limit chosen in Settings.
+pub fn check_max_attempts(attempts: u32) -> Result<u32, String> {
+    if MAX_ATTEMPTS_RANGE.contains(&attempts) {
+        Ok(attempts)
+    } else {
+        Err(format!(
+            "the tablet is wiped after {} to {} wrong PINs",
+            MAX_ATTEMPTS_RANGE.start(),
+            MAX_ATTEMPTS_RANGE.end()
+        ))
+    }
+}
+
 /// A worker using the tablet (a display name; the id goes on their contacts).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Worker {
@@ -99,7 +116,12 @@ impl LockFile {
     /// Reads the lock file, or the defaults on first start.
     pub fn load(dir: &Path) -> std::io::Result<Self> {
         match std::fs::read(Self::path(dir)) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(std::io::Error::other),
+            Ok(bytes) => {
+                let mut lock: Self = serde_json::from_slice(&bytes).map_err(std::io::Error::other)?;
+                // A damaged limit must neither wipe on the first typo nor allow endless guesses.
+                lock.max_attempts = lock.max_attempts.clamp(*MAX_ATTEMPTS_RANGE.start(), *MAX_ATTEMPTS_RANGE.end());
+                Ok(lock)
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
             Err(e) => Err(e),
         }
@@ -268,6 +290,21 @@ mod tests {
                 Err("the lock file's key settings are damaged".to_string())
             );
         }
+    }
+
+    #[test]
+    fn the_wrong_pin_limit_is_three_to_twenty_and_a_damaged_one_is_brought_into_range() -> std::io::Result<()> {
+        assert_eq!(check_max_attempts(3), Ok(3));
+        assert_eq!(check_max_attempts(20), Ok(20));
+        for bad in [0, 1, 2, 21, u32::MAX] {
+            assert_eq!(check_max_attempts(bad), Err("the tablet is wiped after 3 to 20 wrong PINs".into()), "{bad}");
+        }
+        let dir = tempfile::tempdir()?;
+        for (stored, loaded) in [(0, 3), (1, 3), (7, 7), (1000, 20)] {
+            LockFile { max_attempts: stored, ..LockFile::default() }.save(dir.path())?;
+            assert_eq!(LockFile::load(dir.path())?.max_attempts, loaded, "stored {stored}");
+        }
+        Ok(())
     }
 
     #[test]

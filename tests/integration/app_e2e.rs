@@ -108,6 +108,15 @@ async fn a_worker_enrols_records_locks_unlocks_and_syncs_in_the_real_app() -> an
     app.wait_text("Saved for MAIV287").await?;
     app.click("//button[contains(normalize-space(), 'Home')]").await?;
 
+    // Settings: the tablet is to be wiped after 5 wrong PINs instead of 10.
+    app.click("//button[contains(., 'Settings')]").await?;
+    app.click("//*[@aria-label='Wipe the tablet after wrong PINs']//button[normalize-space()='5']").await?;
+    app.wait(
+        "//*[@aria-label='Wipe the tablet after wrong PINs']//button[normalize-space()='5'][@aria-checked='true']",
+    )
+    .await?;
+    app.click("//button[contains(normalize-space(), 'Home')]").await?;
+
     // Lock and unlock.
     app.click(&button("Lock")).await?;
     app.wait_text("Enter your PIN").await?;
@@ -118,7 +127,7 @@ async fn a_worker_enrols_records_locks_unlocks_and_syncs_in_the_real_app() -> an
     if app.find(&button("Unlock")).await?.is_some() {
         app.click(&button("Unlock")).await?;
     }
-    app.wait_text("Wrong PIN").await?;
+    app.wait_text("Wrong PINs left before everything on this tablet is erased: 4.").await?;
     let lock_file: serde_json::Value = serde_json::from_slice(&std::fs::read(data.path().join("lock.json"))?)?;
     assert_eq!(lock_file["failed_attempts"], serde_json::json!(1), "the wrong PIN is counted");
     assert_eq!(
@@ -126,6 +135,7 @@ async fn a_worker_enrols_records_locks_unlocks_and_syncs_in_the_real_app() -> an
         serde_json::json!({"memory_kib": 65536, "passes": 3}),
         "a new PIN's key derivation has the current cost, recorded beside the salt"
     );
+    assert_eq!(lock_file["max_attempts"], serde_json::json!(5), "the limit chosen in Settings");
     enter_pin(&app).await?;
     if app.find(&button("Unlock")).await?.is_some() {
         app.click(&button("Unlock")).await?;

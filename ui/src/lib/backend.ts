@@ -121,7 +121,8 @@ export type CommodityCode = string;
 
 /**
  * What every failed command rejects with. Codes the UI branches on:
- * - `unlock`: `wrong_pin` (with `retry_after_ms` when the next attempt must wait), `wiped`
+ * - `unlock`: `wrong_pin` (with `retry_after_ms` when the next attempt must wait, and
+ *   `attempts_left` before the wipe), `wiped`
  *   (too many wrong PINs: local data erased, the device must be enrolled again);
  * - `enroll`: `enrollment_code_invalid`, `offline`, `invalid_field`;
  * - `build_uic`: `invalid_answer`;
@@ -144,6 +145,8 @@ export interface BackendError {
   code: string;
   message: string;
   retry_after_ms?: number;
+  /** For `wrong_pin`: how many more wrong PINs wipe the tablet's data. */
+  attempts_left?: number;
 }
 
 /** Turns anything a command rejected with into a {@link BackendError}. */
@@ -152,6 +155,7 @@ export function toBackendError(error: unknown): BackendError {
     const e = error as Partial<BackendError>;
     const out: BackendError = { code: e.code as string, message: typeof e.message === 'string' ? e.message : '' };
     if (typeof e.retry_after_ms === 'number') out.retry_after_ms = e.retry_after_ms;
+    if (typeof e.attempts_left === 'number') out.attempts_left = e.attempts_left;
     return out;
   }
   if (typeof error === 'string') return { code: 'internal', message: error };

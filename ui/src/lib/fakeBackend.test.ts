@@ -357,8 +357,8 @@ describe('the fake backend sets the wrong-PIN limit like `set_wipe_after`', () =
     await backend.setWipeAfter({ attempts: 3 });
     await backend.lock();
     const wrong = () => backend.unlock({ pin: '111111' });
-    await expect(wrong()).rejects.toEqual({ code: 'wrong_pin', message: 'wrong PIN: 2 attempts left before the local data is wiped' });
-    await expect(wrong()).rejects.toEqual({ code: 'wrong_pin', message: 'wrong PIN: 1 attempts left before the local data is wiped' });
+    await expect(wrong()).rejects.toEqual({ code: 'wrong_pin', message: 'wrong PIN: 2 attempts left before the local data is wiped', attempts_left: 2 });
+    await expect(wrong()).rejects.toEqual({ code: 'wrong_pin', message: 'wrong PIN: 1 attempts left before the local data is wiped', attempts_left: 1 });
     await expect(wrong()).rejects.toMatchObject({ code: 'wiped' });
     const status = await backend.status();
     expect(status).toMatchObject({ wiped: true, enrolled: false, wipe_after: 10 });

@@ -526,7 +526,10 @@ export class FakeBackend implements Backend {
     this.record('unlock', args);
     const now = this.now();
     if (now < this.blockedUntil) {
-      fail('wrong_pin', 'too many wrong PINs; wait before trying again', { retry_after_ms: this.blockedUntil - now });
+      fail('wrong_pin', 'too many wrong PINs; wait before trying again', {
+        retry_after_ms: this.blockedUntil - now,
+        attempts_left: this.state.wipe_after - this.wrongAttempts,
+      });
     }
     if (args.pin !== this.pin) {
       this.wrongAttempts += 1;
@@ -536,13 +539,14 @@ export class FakeBackend implements Backend {
         this.wipe();
         fail('wiped', 'too many wrong PINs: the data on this device was erased');
       }
-      const message = `wrong PIN: ${this.state.wipe_after - this.wrongAttempts} attempts left before the local data is wiped`;
+      const left = this.state.wipe_after - this.wrongAttempts;
+      const message = `wrong PIN: ${left} attempts left before the local data is wiped`;
       if (this.wrongAttempts >= 3) {
         const wait = Math.min(30_000 * 2 ** Math.min(this.wrongAttempts - 3, 5), 15 * 60_000);
         this.blockedUntil = now + wait;
-        fail('wrong_pin', message, { retry_after_ms: wait });
+        fail('wrong_pin', message, { retry_after_ms: wait, attempts_left: left });
       }
-      fail('wrong_pin', message);
+      fail('wrong_pin', message, { attempts_left: left });
     }
     this.wrongAttempts = 0;
     this.state.locked = false;

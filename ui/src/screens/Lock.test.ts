@@ -1,6 +1,8 @@
 // @vitest-environment happy-dom
 import { fireEvent, screen } from '@testing-library/svelte';
+import { tick } from 'svelte';
 import { describe, expect, it } from 'vitest';
+import { setLanguage } from '../i18n/index.svelte';
 import Lock from './Lock.svelte';
 import { fakeSession, renderWith } from '../test/render';
 
@@ -60,17 +62,33 @@ describe('lock screen', () => {
     expect(session.status?.enrolled).toBe(false);
   });
 
-  it('wipes at the limit set in Settings, showing the attempts left from the backend', async () => {
+  it('wipes at the limit set in Settings, saying in the worker\'s language how many tries are left', async () => {
     const { session } = await fakeSession({ enrolled: true, locked: true, pin: '2580', wipeAfter: 3 });
     renderWith(Lock, session);
     await enterPin('1111');
-    expect((await screen.findByRole('alert')).textContent).toContain('wrong PIN: 2 attempts left before the local data is wiped');
+    const alert = (await screen.findByRole('alert')).textContent ?? '';
+    expect(alert).toContain('Wrong PINs left before everything on this tablet is erased: 2.');
+    expect(alert).not.toContain('attempts left before the local data'); // not the backend's English text
     await enterPin('1111');
-    expect((await screen.findByRole('alert')).textContent).toContain('1 attempts left');
+    expect((await screen.findByRole('alert')).textContent).toContain('erased: 1.');
     await enterPin('1111');
     await new Promise((r) => setTimeout(r, 0));
     expect(session.wiped).toBe(true);
     expect(session.status?.enrolled).toBe(false);
+  });
+
+  it('says the tries left in Russian', async () => {
+    const { session } = await fakeSession({ enrolled: true, locked: true, pin: '2580' });
+    renderWith(Lock, session);
+    await enterPin('1111');
+    await screen.findByRole('alert');
+    setLanguage('ru');
+    try {
+      await tick();
+      expect(screen.getByRole('alert').textContent).toContain('Осталось неверных попыток до стирания всех данных планшета: 9.');
+    } finally {
+      setLanguage('en');
+    }
   });
 
   it('switches worker while locked', async () => {
