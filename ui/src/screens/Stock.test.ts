@@ -73,7 +73,7 @@ describe('stock', () => {
     await fireEvent.click(screen.getByRole('button', { name: /^Safer-smoking pipe/ }));
     expect(screen.getByText('In stock on this tablet: -1')).toBeTruthy(); // one given out, none received
     await chooseKind('Transfer in');
-    expect(screen.getByText('From another site or an outreach bag: adds to stock.')).toBeTruthy();
+    expect(screen.getByText('From another site: adds to stock.')).toBeTruthy();
     await fireEvent.click(screen.getByRole('button', { name: 'Quantity (pieces): add 10' }));
     await fireEvent.click(screen.getByRole('button', { name: 'Quantity (pieces): one more' }));
     await fireEvent.input(screen.getByLabelText('Donor or grant code (optional)'), { target: { value: 'GF-2025' } });
