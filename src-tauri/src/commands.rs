@@ -268,11 +268,12 @@ pub fn unlock(state: State<'_, Arc<AppState>>, pin: String) -> Result<()> {
     let now = now_ms();
     if inner.lock.locked_until_ms > now {
         let wait = inner.lock.locked_until_ms - now;
+        // The PIN is not checked at all, so this is not a wrong PIN: the UI shows the wait.
         return Err(CommandError {
-            code: "wrong_pin",
+            code: "pin_wait",
             message: format!("too many wrong PINs: wait {} seconds", wait.div_ceil(1000)),
             retry_after_ms: Some(wait),
-            attempts_left: Some(inner.lock.max_attempts.saturating_sub(inner.lock.failed_attempts)),
+            attempts_left: None,
         });
     }
     if lock::check_pin(&pin).is_ok() {
@@ -298,11 +299,11 @@ pub fn unlock(state: State<'_, Arc<AppState>>, pin: String) -> Result<()> {
             "too many wrong PINs: the local data was wiped; enrol the tablet again",
         ));
     }
-    let wait = lock::backoff_ms(inner.lock.failed_attempts);
+    let left = inner.lock.max_attempts.saturating_sub(inner.lock.failed_attempts);
+    let wait = lock::backoff_ms(inner.lock.failed_attempts, left);
     inner.lock.locked_until_ms = now + wait;
     let lock_file = inner.lock.clone();
     state.save_lock(&lock_file)?;
-    let left = inner.lock.max_attempts.saturating_sub(inner.lock.failed_attempts);
     Err(CommandError {
         code: "wrong_pin",
         message: format!("wrong PIN: {left} attempts left before the local data is wiped"),
@@ -620,11 +621,10 @@ pub fn update_overdose(
     let contact = parse_id(&contact_id)?;
     let report = overdose.map(|od| overdose_fields(&od));
     state.with_store(|store| {
-        let site = site_of(store)?;
         if let Err(locked) = edit_window(store, contact)? {
             return Ok(Err(locked));
         }
-        store.set_overdose(site, contact, report).map(Ok)
+        store.set_overdose(contact, report).map(Ok)
     })?
 }
 
@@ -667,10 +667,10 @@ pub fn reverse_line(
 ) -> Result<()> {
     let contact = parse_id(&contact_id)?;
     state.with_store(|store| {
-        let site = site_of(store)?;
         if let Err(locked) = edit_window(store, contact)? {
             return Ok(Err(locked));
         }
+        let site = store.record_site(Collection::Contacts, contact)?;
         let given = store.contact_lines(contact)?.into_iter().filter(|l| l.commodity == commodity).collect::<Vec<_>>();
         let net: i64 =
             given.iter().map(|l| if l.reverses.is_some() { -(l.quantity as i64) } else { l.quantity as i64 }).sum();

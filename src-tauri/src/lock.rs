@@ -149,14 +149,16 @@ impl LockFile {
     }
 }
 
-/// How long to wait after `failed` wrong PINs: none for the first three (typos), then 30 s,
-/// doubling up to 15 minutes.
-pub fn backoff_ms(failed: u32) -> u64 {
+/// How long to wait after `failed` wrong PINs with `left` more before the wipe: none for the
+/// first typos, then 30 s doubling up to 15 minutes; and at least 30 s once only two tries are
+/// left, so that a low limit never lets three quick taps erase the tablet.
+pub fn backoff_ms(failed: u32, left: u32) -> u64 {
+    let floor = if left <= 2 { 30_000 } else { 0 };
     if failed < 3 {
-        return 0;
+        return floor;
     }
     let steps = (failed - 3).min(5);
-    (30_000u64 << steps).min(15 * 60 * 1000)
+    (30_000u64 << steps).min(15 * 60 * 1000).max(floor)
 }
 
 /// Checks the shape of a PIN typed to unlock: 4 to 12 digits (PINs set before the 6-digit
@@ -220,12 +222,17 @@ mod tests {
 
     #[test]
     fn backoff_grows_and_is_capped() {
-        assert_eq!([0, 1, 2].map(backoff_ms), [0, 0, 0]);
-        assert_eq!(backoff_ms(3), 30_000);
-        assert_eq!(backoff_ms(4), 60_000);
-        assert_eq!(backoff_ms(7), 480_000);
-        assert_eq!(backoff_ms(8), 900_000);
-        assert_eq!(backoff_ms(50), 900_000);
+        let with_ten = |failed| backoff_ms(failed, 10 - failed);
+        assert_eq!([0, 1, 2].map(with_ten), [0, 0, 0]);
+        assert_eq!(with_ten(3), 30_000);
+        assert_eq!(with_ten(4), 60_000);
+        assert_eq!(with_ten(7), 480_000);
+        assert_eq!(backoff_ms(8, 12), 900_000);
+        assert_eq!(backoff_ms(50, 3), 900_000);
+        // A low limit: two tries left means a wait even after the first typo.
+        assert_eq!(backoff_ms(1, 2), 30_000);
+        assert_eq!(backoff_ms(2, 1), 30_000);
+        assert_eq!(with_ten(8), 900_000, "the floor never shortens a longer wait");
     }
 
     #[test]

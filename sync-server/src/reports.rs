@@ -433,7 +433,7 @@ async fn activity<S: Storage>(storage: &S, filter: &Filter) -> Result<(Counts, V
          UNION ALL SELECT 'syringes_returned', '', CAST(COALESCE(SUM({count}), 0) AS BIGINT) FROM c {returns}
          UNION ALL SELECT 'test', {test} || '|' || {result} || '|' || CAST(COALESCE({linked}, 0) AS TEXT), COUNT(*) FROM c {tests} GROUP BY 2
          UNION ALL SELECT 'referral', {target} || '|' || {status}, COUNT(*) FROM c {referrals} GROUP BY 2
-         UNION ALL SELECT 'overdose', {outcome}, COUNT(*) FROM c {overdoses} GROUP BY 2",
+         UNION ALL SELECT 'overdose', {outcome}, COUNT(DISTINCT c.id) FROM c {overdoses} GROUP BY 2",
         count = d.field_int("x", "count"),
         returns = children_join(d, "sharps_returns"),
         test = d.field("x", "test"),
@@ -752,7 +752,7 @@ pub async fn indicators<S: Storage>(storage: &S, filter: &Filter) -> Result<Indi
     b.people(
         "overdose_reversals",
         survived,
-        "Overdoses reported at contacts in the period where the person survived.",
+        "Contacts in the period with an overdose response where the person survived (one per contact, however many tablets reported it).",
         vec![],
     );
 

@@ -221,6 +221,32 @@ async fn a_worker_enrols_records_locks_unlocks_and_syncs_in_the_real_app() -> an
         );
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     }
+
+    // Recorded by mistake: removed in History, and the removal reaches the server too.
+    app.click("//button[contains(normalize-space(), 'Home')]").await?;
+    app.click("//button[contains(., 'History and corrections')]").await?;
+    app.click("//button[contains(@class, 'entry')][contains(., 'Street outreach')]").await?;
+    app.click(&button("Remove the overdose report")).await?;
+    app.click(&button("Yes, remove the report")).await?;
+    app.wait_text("Overdose report removed.").await?;
+    app.click("//button[contains(normalize-space(), 'Home')]").await?;
+    app.click("//button[contains(., 'Sync')][contains(., 'Send and receive')]").await?;
+    app.click(&button("Sync now")).await?;
+    let started = std::time::Instant::now();
+    while !server
+        .storage
+        .snapshot()
+        .await?
+        .iter()
+        .any(|r| r.collection == "overdose_reports" && r.state.deleted.is_some())
+    {
+        anyhow::ensure!(
+            started.elapsed().as_secs() < 30,
+            "the removal did not reach the server: {}",
+            app.page_text().await?
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
     app.close().await?;
 
     // The tablet's files hold no plain text of what was entered.

@@ -111,6 +111,11 @@ pub async fn load(server: &TestServer) -> Result<Fixture> {
         Collection::OverdoseReports,
         json!({"contact_id": k.to_string(), "naloxone_doses": 1, "emergency_called": true, "stayed_with_person": true, "outcome": "survived"}),
     )?;
+    // The same overdose reported again, as by a second tablet before they synced: still one.
+    a.create(
+        Collection::OverdoseReports,
+        json!({"contact_id": k.to_string(), "naloxone_doses": 2, "emergency_called": true, "stayed_with_person": true, "outcome": "survived"}),
+    )?;
     let k = contact(&a, Some(c2), "2026-10-03", "fixed_site", &["kit", "testing", "referral"])?;
     line(&a, k, "syringe_2ml", 5)?;
     line(&a, k, "needle", 5)?;

@@ -92,7 +92,28 @@ fn field<'a>(state: &'a RecordState, name: &str) -> Option<&'a Value> {
     state.fields.get(name).map(|f| &f.value)
 }
 
-/// The live overdose report of a contact: the oldest, should two tablets each have added one.
+fn live_site(conn: &rusqlite::Connection, collection: Collection, id: RecordId) -> Result<SiteId, StoreError> {
+    let site: Option<Option<String>> = conn
+        .prepare_cached("SELECT site_id FROM records WHERE collection = ?1 AND id = ?2 AND deleted = 0")?
+        .query_row(params![collection.name(), id.to_string()], |r| r.get(0))
+        .optional()?;
+    site.flatten()
+        .ok_or(StoreError::NotFound { collection, id })?
+        .parse()
+        .map_err(|_| StoreError::Corrupt(format!("bad site id of {collection} {id}")))
+}
+
+/// The live overdose reports of a contact, smallest id (oldest) first.
+fn overdose_ids(conn: &rusqlite::Connection, contact: RecordId) -> Result<Vec<RecordId>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id FROM records WHERE collection = 'overdose_reports' AND deleted = 0 AND contact_id = ?1 ORDER BY id",
+    )?;
+    let ids = stmt.query_map([contact.to_string()], |r| r.get::<_, String>(0))?;
+    ids.map(|id| parse_id(&id?)).collect()
+}
+
+/// The live overdose report of a contact: the one with the smallest id, should two tablets each
+/// have added one (see [`DeviceStore::set_overdose`]).
 fn overdose_of(conn: &rusqlite::Connection, contact: RecordId) -> Result<Option<OverdoseSummary>, StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, state FROM records WHERE collection = 'overdose_reports' AND deleted = 0 AND contact_id = ?1
@@ -232,29 +253,37 @@ impl DeviceStore {
         Ok(contacts)
     }
 
-    /// Sets the overdose report of `contact` in one transaction: creates it at `site` when the
-    /// contact has none, updates it when it has one, deletes it when `report` is `None` (recorded
-    /// by mistake). `report` holds the report's fields without `contact_id`; they are validated
-    /// like any write. The caller decides whether the contact is still editable.
+    /// The site a live record belongs to (`NotFound` for an unknown or deleted one): what is
+    /// added to a contact later belongs to the contact's site, not the tablet's first.
+    pub fn record_site(&self, collection: Collection, id: RecordId) -> Result<SiteId, StoreError> {
+        live_site(&self.conn, collection, id)
+    }
+
+    /// Sets the overdose report of `contact` in one transaction: creates it at the contact's
+    /// site when the contact has none, updates it when it has one, deletes it when `report` is
+    /// `None` (recorded by mistake). `report` holds the report's fields without `contact_id`;
+    /// they are validated like any write. Should two tablets each have added a report to the
+    /// same contact, the one with the smallest id (the oldest, give or take a millisecond; the same
+    /// on every tablet) is kept and the others are deleted, so one overdose is one report again. The caller decides whether the contact is still editable.
     pub fn set_overdose(
         &mut self,
-        site: SiteId,
         contact: RecordId,
         report: Option<serde_json::Map<String, Value>>,
     ) -> Result<(), StoreError> {
         self.write_batch(|batch| {
-            if batch.get(Collection::Contacts, contact)?.is_none_or(|c| c.deleted.is_some()) {
-                return Err(StoreError::NotFound { collection: Collection::Contacts, id: contact });
+            let site = live_site(batch.conn(), Collection::Contacts, contact)?;
+            let mut existing = overdose_ids(batch.conn(), contact)?.into_iter();
+            let keep = if report.is_some() { existing.next() } else { None };
+            for extra in existing {
+                batch.delete(Collection::OverdoseReports, extra)?;
             }
-            let existing = overdose_of(batch.conn(), contact)?;
-            match (existing, report) {
-                (Some(current), Some(fields)) => batch.update(Collection::OverdoseReports, current.id, fields),
-                (Some(current), None) => batch.delete(Collection::OverdoseReports, current.id),
+            match (keep, report) {
+                (Some(current), Some(fields)) => batch.update(Collection::OverdoseReports, current, fields),
                 (None, Some(mut fields)) => {
                     fields.insert("contact_id".into(), Value::String(contact.to_string()));
                     batch.create(Collection::OverdoseReports, site, fields).map(|_| ())
                 }
-                (None, None) => Ok(()),
+                _ => Ok(()),
             }
         })
     }

@@ -1102,33 +1102,57 @@ mod tests {
             day[0].overdose.clone()
         };
         assert_eq!(shown(&store), None);
-        store.set_overdose(site, visit, None).expect("removing nothing is nothing");
+        store.set_overdose(visit, None).expect("removing nothing is nothing");
         assert_eq!(store.pending_count().expect("outbox"), 1, "no change recorded");
 
         let report = |doses: u32, outcome: &str| {
             Some(fields(json!({"naloxone_doses": doses, "emergency_called": true,
                 "stayed_with_person": false, "outcome": outcome})))
         };
-        store.set_overdose(site, visit, report(2, "unknown")).expect("added");
+        store.set_overdose(visit, report(2, "unknown")).expect("added");
         let added = shown(&store).expect("the report is shown");
         assert_eq!((added.naloxone_doses, added.emergency_called, added.outcome.as_str()), (2, true, "unknown"));
-        store.set_overdose(site, visit, report(3, "survived")).expect("changed");
+        store.set_overdose(visit, report(3, "survived")).expect("changed");
         let changed = shown(&store).expect("still shown");
         assert_eq!(changed.id, added.id, "the same report is changed, not a second one added");
         assert_eq!((changed.naloxone_doses, changed.outcome.as_str()), (3, "survived"));
-        let refused = store.set_overdose(site, visit, report(51, "survived"));
+        let refused = store.set_overdose(visit, report(51, "survived"));
         assert!(matches!(refused, Err(StoreError::Invalid(ref e)) if e[0].field == "naloxone_doses"), "{refused:?}");
-        let refused = store.set_overdose(site, visit, report(1, "asleep"));
+        let refused = store.set_overdose(visit, report(1, "asleep"));
         assert!(matches!(refused, Err(StoreError::Invalid(ref e)) if e[0].field == "outcome"), "{refused:?}");
         assert_eq!(shown(&store).map(|o| o.naloxone_doses), Some(3), "a refused change leaves the report as it was");
 
-        store.set_overdose(site, visit, None).expect("removed");
+        store.set_overdose(visit, None).expect("removed");
         assert_eq!(shown(&store), None);
         let history = store.get(Collection::OverdoseReports, added.id).expect("read").expect("tombstone kept");
         assert!(history.deleted.is_some(), "removal is a tombstone that syncs");
         assert_eq!(store.pending_count().expect("outbox"), 4, "contact, add, change, delete");
 
         let unknown = RecordId(uuid::Uuid::from_bytes([9; 16]));
-        assert!(matches!(store.set_overdose(site, unknown, report(1, "survived")), Err(StoreError::NotFound { .. })));
+        assert!(matches!(store.set_overdose(unknown, report(1, "survived")), Err(StoreError::NotFound { .. })));
+
+        // Two tablets each added a report to the same contact: a change keeps the oldest and
+        // deletes the other, so one overdose is one report again; a removal removes both.
+        let twice = |store: &mut DeviceStore, doses: u32| {
+            let mut f = report(doses, "unknown").unwrap_or_default();
+            f.insert("contact_id".into(), json!(visit.to_string()));
+            store.create(Collection::OverdoseReports, site, f).expect("report")
+        };
+        let one = twice(&mut store, 1);
+        let other = twice(&mut store, 2);
+        // Every tablet keeps the same one: the smallest id (the oldest, give or take a millisecond).
+        let by_id = |a: RecordId, b: RecordId| if a.to_string() < b.to_string() { (a, b) } else { (b, a) };
+        let (keeper, extra) = by_id(one, other);
+        assert_eq!(shown(&store).map(|o| o.id), Some(keeper), "the one kept is the one shown");
+        store.set_overdose(visit, report(4, "survived")).expect("changed");
+        assert_eq!(shown(&store).map(|o| (o.id, o.naloxone_doses)), Some((keeper, 4)));
+        let gone = store.get(Collection::OverdoseReports, extra).expect("read").expect("tombstone");
+        assert!(gone.deleted.is_some(), "the other report is deleted");
+        let third = twice(&mut store, 3);
+        store.set_overdose(visit, None).expect("removed");
+        assert_eq!(shown(&store), None, "no report is left to appear after the removal");
+        for id in [keeper, third] {
+            assert!(store.get(Collection::OverdoseReports, id).expect("read").is_some_and(|r| r.deleted.is_some()));
+        }
     }
 }

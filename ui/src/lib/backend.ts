@@ -121,8 +121,9 @@ export type CommodityCode = string;
 
 /**
  * What every failed command rejects with. Codes the UI branches on:
- * - `unlock`: `wrong_pin` (with `retry_after_ms` when the next attempt must wait, and
- *   `attempts_left` before the wipe), `wiped`
+ * - `unlock`: `wrong_pin` (with `attempts_left` before the wipe, and `retry_after_ms` when the
+ *   next attempt must wait), `pin_wait` (still waiting: the PIN was not checked; with
+ *   `retry_after_ms`), `wiped`
  *   (too many wrong PINs: local data erased, the device must be enrolled again);
  * - `enroll`: `enrollment_code_invalid`, `offline`, `invalid_field`;
  * - `build_uic`: `invalid_answer`;

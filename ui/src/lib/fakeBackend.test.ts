@@ -352,13 +352,27 @@ describe('the fake backend sets the wrong-PIN limit like `set_wipe_after`', () =
     expect(backend.state.wipe_after).toBe(10);
   });
 
-  it('wipes after that many wrong PINs in a row, says how many are left, and starts again at 10', async () => {
-    const backend = new FakeBackend({ enrolled: true, pin: '258046', now: () => 0 });
+  it('wipes after that many wrong PINs in a row, waits once two tries are left, and starts again at 10', async () => {
+    let now = 0;
+    const backend = new FakeBackend({ enrolled: true, pin: '258046', now: () => now });
     await backend.setWipeAfter({ attempts: 3 });
     await backend.lock();
     const wrong = () => backend.unlock({ pin: '111111' });
-    await expect(wrong()).rejects.toEqual({ code: 'wrong_pin', message: 'wrong PIN: 2 attempts left before the local data is wiped', attempts_left: 2 });
-    await expect(wrong()).rejects.toEqual({ code: 'wrong_pin', message: 'wrong PIN: 1 attempts left before the local data is wiped', attempts_left: 1 });
+    await expect(wrong()).rejects.toEqual({
+      code: 'wrong_pin',
+      message: 'wrong PIN: 2 attempts left before the local data is wiped',
+      attempts_left: 2,
+      retry_after_ms: 30_000,
+    });
+    // While waiting, no PIN is checked (not even the right one), and it is not called wrong.
+    await expect(backend.unlock({ pin: '258046' })).rejects.toEqual({
+      code: 'pin_wait',
+      message: 'too many wrong PINs: wait 30 seconds',
+      retry_after_ms: 30_000,
+    });
+    now += 30_000;
+    await expect(wrong()).rejects.toMatchObject({ code: 'wrong_pin', attempts_left: 1, retry_after_ms: 30_000 });
+    now += 30_000;
     await expect(wrong()).rejects.toMatchObject({ code: 'wiped' });
     const status = await backend.status();
     expect(status).toMatchObject({ wiped: true, enrolled: false, wipe_after: 10 });
@@ -380,9 +394,12 @@ describe('the fake backend sets the wrong-PIN limit like `set_wipe_after`', () =
   });
 
   it('resets the count after the right PIN', async () => {
-    const backend = new FakeBackend({ enrolled: true, locked: true, pin: '258046', wipeAfter: 3, now: () => 0 });
+    let now = 0;
+    const backend = new FakeBackend({ enrolled: true, locked: true, pin: '258046', wipeAfter: 3, now: () => now });
     await expect(backend.unlock({ pin: '111111' })).rejects.toMatchObject({ code: 'wrong_pin' });
+    now += 30_000;
     await expect(backend.unlock({ pin: '111111' })).rejects.toMatchObject({ code: 'wrong_pin' });
+    now += 30_000;
     await backend.unlock({ pin: '258046' });
     await backend.lock();
     await expect(backend.unlock({ pin: '111111' })).rejects.toMatchObject({

@@ -526,9 +526,8 @@ export class FakeBackend implements Backend {
     this.record('unlock', args);
     const now = this.now();
     if (now < this.blockedUntil) {
-      fail('wrong_pin', 'too many wrong PINs; wait before trying again', {
+      fail('pin_wait', `too many wrong PINs: wait ${Math.ceil((this.blockedUntil - now) / 1000)} seconds`, {
         retry_after_ms: this.blockedUntil - now,
-        attempts_left: this.state.wipe_after - this.wrongAttempts,
       });
     }
     if (args.pin !== this.pin) {
@@ -541,8 +540,10 @@ export class FakeBackend implements Backend {
       }
       const left = this.state.wipe_after - this.wrongAttempts;
       const message = `wrong PIN: ${left} attempts left before the local data is wiped`;
-      if (this.wrongAttempts >= 3) {
-        const wait = Math.min(30_000 * 2 ** Math.min(this.wrongAttempts - 3, 5), 15 * 60_000);
+      // As `lock::backoff_ms`: at least 30 s once only two tries are left.
+      if (this.wrongAttempts >= 3 || left <= 2) {
+        const growing = this.wrongAttempts >= 3 ? Math.min(30_000 * 2 ** Math.min(this.wrongAttempts - 3, 5), 15 * 60_000) : 0;
+        const wait = Math.max(growing, left <= 2 ? 30_000 : 0);
         this.blockedUntil = now + wait;
         fail('wrong_pin', message, { retry_after_ms: wait, attempts_left: left });
       }

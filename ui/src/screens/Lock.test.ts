@@ -62,19 +62,27 @@ describe('lock screen', () => {
     expect(session.status?.enrolled).toBe(false);
   });
 
-  it('wipes at the limit set in Settings, saying in the worker\'s language how many tries are left', async () => {
+  it('says in the worker\'s language how many tries are left, and makes a low limit wait', async () => {
     const { session } = await fakeSession({ enrolled: true, locked: true, pin: '2580', wipeAfter: 3 });
     renderWith(Lock, session);
     await enterPin('1111');
     const alert = (await screen.findByRole('alert')).textContent ?? '';
     expect(alert).toContain('Wrong PINs left before everything on this tablet is erased: 2.');
     expect(alert).not.toContain('attempts left before the local data'); // not the backend's English text
-    await enterPin('1111');
-    expect((await screen.findByRole('alert')).textContent).toContain('erased: 1.');
-    await enterPin('1111');
-    await new Promise((r) => setTimeout(r, 0));
-    expect(session.wiped).toBe(true);
-    expect(session.status?.enrolled).toBe(false);
+    // Two tries left: the next one waits, so three quick typos cannot erase the tablet.
+    expect(await screen.findByText(/Too many wrong PINs\. Try again in 30 seconds\./)).toBeTruthy();
+    expect((screen.getByRole('button', { name: '5' }) as HTMLButtonElement).disabled).toBe(true);
+  });
+
+  it('shows only the wait when the backend did not check the PIN', async () => {
+    let now = 1_000_000;
+    const { backend, session } = await fakeSession({ enrolled: true, locked: true, pin: '2580', wipeAfter: 3, now: () => now });
+    await backend.unlock({ pin: '1111' }).catch(() => undefined);
+    now += 1_000;
+    renderWith(Lock, session);
+    await enterPin('2580');
+    expect(await screen.findByText(/Too many wrong PINs\. Try again in 29 seconds\./)).toBeTruthy();
+    expect(screen.queryByText('Wrong PIN.')).toBeNull();
   });
 
   it('says the tries left in Russian', async () => {
