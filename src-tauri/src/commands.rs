@@ -1007,8 +1007,7 @@ mod tests {
         );
     }
 
-    #[test]
-    fn refused_changes_are_listed_newest_first_with_their_reason() {
+    fn enrolled_store() -> (DeviceStore, SiteId) {
         let mut store = DeviceStore::open_in_memory().expect("store");
         let site: SiteId = "01936a1e-0000-7000-8000-000000000001".parse().expect("site id");
         let device: DeviceId = "01936a1e-0000-7000-8000-000000000002".parse().expect("device id");
@@ -1026,6 +1025,39 @@ mod tests {
                 },
             )
             .expect("enrol");
+        (store, site)
+    }
+
+    #[test]
+    fn corrections_are_allowed_for_72_hours_and_only_on_live_contacts() {
+        let (mut store, site) = enrolled_store();
+        let contact = store
+            .create(
+                Collection::Contacts,
+                site,
+                fields(json!({"setting": "window", "occurred_at": "2026-11-25T10:00:00Z"})),
+            )
+            .expect("contact");
+        assert!(matches!(edit_window(&store, contact), Ok(Ok(()))));
+        store.set_clock_offset_ms(CONTACT_EDIT_WINDOW_MS as i64 - 60_000);
+        assert!(matches!(edit_window(&store, contact), Ok(Ok(()))), "still open a minute before the end");
+        store.set_clock_offset_ms(CONTACT_EDIT_WINDOW_MS as i64 + 60_000);
+        let locked = edit_window(&store, contact).expect("read");
+        assert!(
+            matches!(&locked, Err(e) if e.code == "locked"
+                && e.message == "this contact is locked: it was recorded more than 72 hours ago"),
+            "{locked:?}"
+        );
+        store.set_clock_offset_ms(0);
+        store.delete(Collection::Contacts, contact).expect("delete");
+        assert!(matches!(edit_window(&store, contact), Err(outpost_device::StoreError::NotFound { .. })));
+        let unknown = RecordId::from_parts(1, [7; 10]);
+        assert!(matches!(edit_window(&store, unknown), Err(outpost_device::StoreError::NotFound { .. })));
+    }
+
+    #[test]
+    fn refused_changes_are_listed_newest_first_with_their_reason() {
+        let (mut store, site) = enrolled_store();
         let contact = store
             .create(
                 Collection::Contacts,
