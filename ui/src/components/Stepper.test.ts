@@ -33,30 +33,40 @@ describe('a typed number the stepper cannot keep', () => {
     expect(input.getAttribute('aria-describedby')).toBe(screen.getByRole('status').id);
   });
 
-  it('below the bottom: says so while typing, then raises it and says so', async () => {
+  it('below the bottom: keeps the typed number and says so, also after the field is left', async () => {
     const { input, message, changes } = stepper({ value: 5, min: 1, max: 20 });
     await type(input, '0');
     expect(message()).toBe('At least 1.');
     expect(input.getAttribute('aria-invalid')).toBe('true');
     expect(changes).toEqual([]);
     await fireEvent.blur(input);
+    expect(input.value).toBe('0');
+    expect(changes).toEqual([]);
+    expect(message()).toBe('At least 1.');
+    expect(input.getAttribute('aria-invalid')).toBe('true');
+    await fireEvent.click(screen.getByRole('button', { name: 'Doses: one more' }));
     expect(input.value).toBe('1');
     expect(changes).toEqual([1]);
-    expect(message()).toBe('At least 1: 0 was changed to 1.');
+    expect(message()).toBe('');
     expect(input.getAttribute('aria-invalid')).toBe('false');
   });
 
-  it('not a whole number: keeps the previous value and says so', async () => {
+  it('not a whole number: keeps the text and the previous value, and says so until corrected', async () => {
     const { input, message, changes } = stepper({ value: 12 });
     await type(input, '4.5');
     expect(message()).toBe('Type a whole number.');
     expect(input.getAttribute('aria-invalid')).toBe('true');
     await fireEvent.blur(input);
-    expect(input.value).toBe('12');
+    expect(input.value).toBe('4.5');
     expect(changes).toEqual([]);
-    expect(message()).toBe('Not a whole number: it stays 12.');
+    expect(message()).toBe('Type a whole number.');
     await type(input, '');
     expect(message()).toBe('Type a whole number.');
+    await type(input, '7');
+    expect(changes).toEqual([7]);
+    expect(message()).toBe('');
+    await fireEvent.blur(input);
+    expect(input.value).toBe('7');
   });
 
   it('the message goes once the value changes again', async () => {
@@ -76,10 +86,11 @@ describe('a typed number the stepper cannot keep', () => {
     expect(message()).toBe('');
   });
 
-  it('a number in range is taken silently', async () => {
+  it('a number in range is taken at once, silently', async () => {
     const { input, message, changes } = stepper({ value: 2, max: 50 });
     await type(input, '45');
     expect(message()).toBe('');
+    expect(changes).toEqual([45]);
     await fireEvent.blur(input);
     expect(changes).toEqual([45]);
     expect(message()).toBe('');

@@ -284,6 +284,46 @@ describe('the overdose response section', () => {
     expect(contact.items.find((i) => i.commodity === 'syringe_1ml')?.quantity).toBe(10_000);
   });
 
+  it('saves nothing while a typed quantity is not a whole number, and says why', async () => {
+    const { backend, onsaved } = await anonymousContact();
+    await fireEvent.click(screen.getByRole('button', { name: 'Injecting kit' }));
+    const syringes = screen.getByLabelText('Syringe 1 ml (insulin, fixed needle)', { selector: 'input' }) as HTMLInputElement;
+    const before = syringes.value;
+    await fireEvent.focus(syringes);
+    await fireEvent.input(syringes, { target: { value: 'abc' } });
+    // Tapping Save leaves the field first: the text stays, with its message, and nothing is saved.
+    await fireEvent.blur(syringes);
+    await fireEvent.click(screen.getByRole('button', { name: 'Save contact' }));
+    expect(syringes.value).toBe('abc');
+    expect(screen.getByText('Type a whole number.')).toBeTruthy();
+    expect(screen.getByText(/A number above is not right/)).toBeTruthy();
+    expect(backend.callsOf('save_contact')).toEqual([]);
+    expect(onsaved).not.toHaveBeenCalled();
+    expect(before).not.toBe('7');
+    await fireEvent.focus(syringes);
+    await fireEvent.input(syringes, { target: { value: '7' } });
+    await fireEvent.blur(syringes);
+    expect(screen.queryByText(/A number above is not right/)).toBeNull();
+    await fireEvent.click(screen.getByRole('button', { name: 'Save contact' }));
+    await waitFor(() => expect(onsaved).toHaveBeenCalled());
+    const [{ contact }] = backend.callsOf('save_contact') as { contact: { items: { commodity: string; quantity: number }[] } }[];
+    expect(contact.items.find((i) => i.commodity === 'syringe_1ml')?.quantity).toBe(7);
+  });
+
+  it('holds nothing back once the line with the wrong quantity is removed', async () => {
+    const { backend, onsaved } = await anonymousContact();
+    await fireEvent.click(screen.getByRole('button', { name: 'Injecting kit' }));
+    const syringes = screen.getByLabelText('Syringe 1 ml (insulin, fixed needle)', { selector: 'input' }) as HTMLInputElement;
+    await fireEvent.focus(syringes);
+    await fireEvent.input(syringes, { target: { value: '' } });
+    await fireEvent.blur(syringes);
+    await fireEvent.click(screen.getByRole('button', { name: /^Remove Syringe 1 ml/ }));
+    await fireEvent.click(screen.getByRole('button', { name: 'Save contact' }));
+    await waitFor(() => expect(onsaved).toHaveBeenCalled());
+    const [{ contact }] = backend.callsOf('save_contact') as { contact: { items: { commodity: string }[] } }[];
+    expect(contact.items.some((i) => i.commodity === 'syringe_1ml')).toBe(false);
+  });
+
   it('sends nothing once removed again', async () => {
     const { backend, onsaved } = await anonymousContact();
     await fireEvent.click(screen.getByRole('button', { name: 'Record an overdose response' }));

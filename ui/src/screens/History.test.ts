@@ -43,6 +43,37 @@ describe('history and corrections', () => {
     expect(await screen.findByText('Syringe 1 ml (insulin, fixed needle) × 15')).toBeTruthy();
   });
 
+  it('reverses nothing while the typed quantity is below 1, and says so', async () => {
+    const { backend, session } = await withContactToday();
+    renderWith(History, session);
+    await fireEvent.click(await screen.findByRole('button', { name: /OLPE290/ }));
+    const [correct] = screen.getAllByRole('button', { name: 'Correct' });
+    await fireEvent.click(correct);
+    let qty = screen.getByRole('textbox', { name: 'Quantity to reverse' }) as HTMLInputElement;
+    await fireEvent.focus(qty);
+    await fireEvent.input(qty, { target: { value: '0' } });
+    const reverse = screen.getByRole('button', { name: /^Reverse / }) as HTMLButtonElement;
+    expect(reverse.disabled).toBe(true);
+    // Tapping Reverse leaves the field first: 0 stays with its message, nothing is raised to 1.
+    await fireEvent.blur(qty);
+    await fireEvent.click(reverse);
+    expect(qty.value).toBe('0');
+    expect(screen.getByText('At least 1.')).toBeTruthy();
+    expect(reverse.disabled).toBe(true);
+    expect(backend.callsOf('reverse_line')).toEqual([]);
+    // Cancelled and opened again: the field starts afresh and nothing holds Reverse back.
+    await fireEvent.click(screen.getByRole('button', { name: 'Cancel' }));
+    await fireEvent.click(screen.getAllByRole('button', { name: 'Correct' })[0]);
+    expect((screen.getByRole('button', { name: 'Reverse 20' }) as HTMLButtonElement).disabled).toBe(false);
+    qty = screen.getByRole('textbox', { name: 'Quantity to reverse' }) as HTMLInputElement;
+    await fireEvent.focus(qty);
+    await fireEvent.input(qty, { target: { value: '3' } });
+    await fireEvent.blur(qty);
+    await fireEvent.click(screen.getByRole('button', { name: 'Reverse 3' }));
+    await waitFor(() => expect(backend.callsOf('reverse_line')).toHaveLength(1));
+    expect(backend.callsOf('reverse_line')).toEqual([{ contactId: backend.contacts[0].id, commodity: 'syringe_1ml', quantity: 3 }]);
+  });
+
   it('edits the note and setting, sending only what changed', async () => {
     const { backend, session } = await withContactToday();
     renderWith(History, session);
@@ -197,29 +228,66 @@ describe('the overdose report of a past contact', () => {
     expect(within(report()).queryAllByRole('button')).toEqual([]);
   });
 
-  it('shows why the tablet refused a report, and keeps the answers', async () => {
-    const { backend } = await withOverdose();
+  it('shows why the tablet refused a report in the overdose section, and keeps the answers', async () => {
+    const { backend, report } = await withOverdose();
     await fireEvent.click(screen.getByRole('button', { name: 'Change the overdose report' }));
     await fireEvent.click(within(group('Outcome')).getByRole('radio', { name: 'Died' }));
     backend.failures.set('update_overdose', { code: 'invalid', message: 'outcome: unknown value "died"' });
     await fireEvent.click(screen.getByRole('button', { name: 'Save the overdose report' }));
-    const alert = await screen.findByText(/This could not be saved\./);
+    const alert = await within(report()).findByText(/This could not be saved\./);
     expect(alert.textContent).toContain('outcome: unknown value "died"');
     expect(within(group('Outcome')).getByRole('radio', { name: 'Died' }).getAttribute('aria-checked')).toBe('true');
+    expect(within(report()).getByRole('button', { name: 'Save the overdose report' })).toBeTruthy();
     expect(backend.contacts[0].overdose).toEqual(REPORT);
+    // Saved once the tablet accepts it; the message goes.
+    backend.failures.delete('update_overdose');
+    await fireEvent.click(within(group('Outcome')).getByRole('radio', { name: 'Unknown' }));
+    await fireEvent.click(screen.getByRole('button', { name: 'Save the overdose report' }));
+    await waitFor(() => expect(backend.contacts[0].overdose).toEqual({ ...REPORT, outcome: 'unknown' }));
+    expect(within(report()).queryByText(/This could not be saved\./)).toBeNull();
   });
 
-  it('shows that the contact locked meanwhile, and then shows it read-only', async () => {
+  it('shows a refused removal in the overdose section', async () => {
+    const { backend, report } = await withOverdose();
+    await fireEvent.click(screen.getByRole('button', { name: 'Remove the overdose report' }));
+    backend.failures.set('update_overdose', { code: 'not_found', message: 'no such contact' });
+    await fireEvent.click(screen.getByRole('button', { name: 'Yes, remove the report' }));
+    const alert = await within(report()).findByText(/This record is no longer on this tablet/);
+    expect(alert.textContent).toContain('no such contact');
+    expect(within(report()).getByRole('button', { name: 'Yes, remove the report' })).toBeTruthy();
+  });
+
+  it('saves no report while the typed doses are not a whole number', async () => {
+    const { backend, report } = await withOverdose();
+    await fireEvent.click(screen.getByRole('button', { name: 'Change the overdose report' }));
+    await fireEvent.click(within(group('Outcome')).getByRole('radio', { name: 'Unknown' }));
+    const doses = within(report()).getByRole('textbox', { name: 'Naloxone doses given' }) as HTMLInputElement;
+    await fireEvent.focus(doses);
+    await fireEvent.input(doses, { target: { value: 'x' } });
+    await fireEvent.blur(doses);
+    await fireEvent.click(screen.getByRole('button', { name: 'Save the overdose report' }));
+    expect(within(report()).getByText(/A number above is not right/)).toBeTruthy();
+    expect(doses.value).toBe('x');
+    expect(backend.callsOf('update_overdose')).toEqual([]);
+  });
+
+  it('shows that the contact locked meanwhile, then shows it read-only with the answers not saved', async () => {
     const { backend, later, report } = await withOverdose({ hoursLater: 71 });
     await fireEvent.click(screen.getByRole('button', { name: 'Change the overdose report' }));
     await fireEvent.click(within(group('Emergency services called')).getByRole('radio', { name: 'No' }));
     later(2);
     await fireEvent.click(screen.getByRole('button', { name: 'Save the overdose report' }));
-    const alert = await screen.findByText(/This contact can no longer be changed\./);
+    const alert = await within(report()).findByText(/This contact can no longer be changed\./);
     expect(alert.textContent).toContain('this contact is locked: it was recorded more than 72 hours ago');
     await waitFor(() => expect(screen.getByText(/can no longer be changed on the tablet/)).toBeTruthy());
     expect(within(report()).queryAllByRole('button')).toEqual([]);
-    expect(fact(report(), 'Emergency services called')).toBe('Yes');
+    expect(within(report()).getByText(/This contact can no longer be changed\./)).toBeTruthy();
+    // The stored report comes first; the worker's answers follow, marked as not saved.
+    const [stored] = within(report()).getAllByText('Emergency services called', { selector: 'dt' });
+    expect(stored.nextElementSibling?.textContent?.trim()).toBe('Yes');
+    const unsaved = within(report()).getByRole('group', { name: 'Your answers, not saved:' });
+    expect(fact(unsaved, 'Emergency services called')).toBe('No');
+    expect(fact(unsaved, 'Outcome')).toBe('Survived');
     expect(backend.contacts[0].overdose).toEqual(REPORT);
   });
 });

@@ -174,9 +174,13 @@ describe('stock', () => {
     await fireEvent.click(screen.getByRole('button', { name: 'Save transfer out' }));
     expect(await screen.findByText('Enter a quantity between 1 and 100,000.')).toBeTruthy(); // zero
 
-    await typeInto('Quantity (pieces)', '-5'); // not a quantity: the field keeps 0
-    expect(screen.getByRole('textbox', { name: 'Quantity (pieces)' })).toHaveProperty('value', '0');
-    expect(screen.getByText('Enter a quantity between 1 and 100,000.')).toBeTruthy();
+    // Not a quantity: the text stays with its message (the quantity is still 0), and Save says
+    // to correct it first instead of saving anything.
+    await typeInto('Quantity (pieces)', '-5');
+    expect(screen.getByRole('textbox', { name: 'Quantity (pieces)' })).toHaveProperty('value', '-5');
+    expect(screen.getByText('Type a whole number.')).toBeTruthy();
+    await fireEvent.click(screen.getByRole('button', { name: 'Save transfer out' }));
+    expect(await screen.findByText(/A number above is not right/)).toBeTruthy();
 
     await chooseKind('Delivery received');
     await typeInto('Quantity (pieces)', '999999'); // clamped to the most one movement may have
