@@ -288,7 +288,6 @@ describe('the overdose response section', () => {
     const { backend, onsaved } = await anonymousContact();
     await fireEvent.click(screen.getByRole('button', { name: 'Injecting kit' }));
     const syringes = screen.getByLabelText('Syringe 1 ml (insulin, fixed needle)', { selector: 'input' }) as HTMLInputElement;
-    const before = syringes.value;
     await fireEvent.focus(syringes);
     await fireEvent.input(syringes, { target: { value: 'abc' } });
     // Tapping Save leaves the field first: the text stays, with its message, and nothing is saved.
@@ -299,7 +298,6 @@ describe('the overdose response section', () => {
     expect(screen.getByText(/A number above is not right/)).toBeTruthy();
     expect(backend.callsOf('save_contact')).toEqual([]);
     expect(onsaved).not.toHaveBeenCalled();
-    expect(before).not.toBe('7');
     await fireEvent.focus(syringes);
     await fireEvent.input(syringes, { target: { value: '7' } });
     await fireEvent.blur(syringes);
