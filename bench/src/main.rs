@@ -8,13 +8,10 @@
 //!   throughput and p50/p99 latency per request, for each backend side by side.
 //! * `report --contacts 1000000 [--backend ...]`: the dashboard's indicator reports over a year of
 //!   contacts, beside the raw SQLite time of the month's core figures (see `report.rs`).
-//! * `fuzz [--target NAME|all] [--seconds 60] [--seed S] [--corpus bench/fuzz-corpus]`: mutation
-//!   fuzzing of every wire decoder and the UIC parser against their oracles (see `fuzz.rs`).
 //! * `soak [--devices 50] [--seconds 180] [--seed S] [--fault-every-ms 1500]`: devices syncing
 //!   continuously through injected faults and server kills; ends with `lost: 0, duplicated: 0`
 //!   and checks that the server's memory stays flat (see `soak.rs`).
 
-mod fuzz;
 mod report;
 mod soak;
 
@@ -96,21 +93,6 @@ enum Command {
         #[arg(long, env = "OUTPOST_BENCH_DATABASE_URL", default_value = "postgres://postgres@127.0.0.1:5432/test")]
         postgres_url: String,
     },
-    /// Fuzz every wire decoder and the UIC parser; exits non-zero when an oracle fails.
-    Fuzz {
-        /// One target, or `all`.
-        #[arg(long, default_value = "all")]
-        target: String,
-        /// Time for the whole run, split evenly across the targets (0: run the corpus only).
-        #[arg(long, default_value_t = 60)]
-        seconds: u64,
-        /// Seed of the mutations (default: from the clock; printed so a run can be replayed).
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Committed starting inputs, one directory per target.
-        #[arg(long, default_value = "bench/fuzz-corpus")]
-        corpus: std::path::PathBuf,
-    },
     /// Devices syncing continuously while faults are injected; fails if anything is lost or
     /// duplicated, a device diverges, or the server's memory grows.
     Soak {
@@ -163,7 +145,6 @@ fn main() -> Result<()> {
             }
             Ok(())
         }),
-        Command::Fuzz { target, seconds, seed, corpus } => fuzz::run(&target, seconds, seed, &corpus),
         Command::Soak { devices, seconds, seed, fault_every_ms } => {
             runtime.block_on(soak::run(soak::Options { devices, seconds, seed, fault_every_ms }))
         }

@@ -10,10 +10,10 @@
 //! on the same disk, in the same run.
 
 use anyhow::{Result, anyhow};
-use outpost_server::db::Storage;
-use outpost_server::db::sql::{Dialect, SqlValue, Statement};
-use outpost_server::reports::{self, Filter};
+use outpost_core::SiteId;
+use outpost_server::services::reports::{self, Filter, export};
 use outpost_server::settings::Settings;
+use outpost_server_store::{Dialect, RowExt, Statement, Store};
 use outpost_tests::{Backend, TestServer};
 use std::path::Path;
 use std::time::Instant;
@@ -81,15 +81,10 @@ fn contact_time(d: Dialect, i: &str) -> String {
     }
 }
 
-async fn fill<S: Storage>(storage: &S, contacts: usize) -> Result<()> {
+async fn fill(storage: &Store, contacts: usize) -> Result<()> {
     let d = storage.dialect();
-    let ids = storage
-        .query(Statement::new(
-            format!("SELECT {}, {} FROM sites ORDER BY name", d.text("org_id"), d.text("id")),
-            vec![],
-        ))
-        .await
-        .map_err(db)?;
+    let ids =
+        storage.query(Statement::query("SELECT org_id, id FROM sites ORDER BY name", vec![])).await.map_err(db)?;
     let [a, b] = ids.as_slice() else { return Err(anyhow!("the demo organisation has two sites")) };
     let (org, site_a, site_b) = (a[0].to_text(), a[1].to_text(), b[1].to_text());
     let site = |i: &str| id_cast(d, &format!("CASE ({i}) % 2 WHEN 0 THEN '{site_a}' ELSE '{site_b}' END"));
@@ -164,26 +159,26 @@ async fn fill<S: Storage>(storage: &S, contacts: usize) -> Result<()> {
             ),
         ),
     );
-    storage.execute(vec![Statement::new(clients, vec![])]).await.map_err(db)?;
-    storage.execute(vec![Statement::new(contact_rows, vec![])]).await.map_err(db)?;
-    storage.execute(vec![Statement::new(lines, vec![])]).await.map_err(db)?;
+    storage.execute(vec![Statement::exec(clients, vec![])]).await.map_err(db)?;
+    storage.execute(vec![Statement::exec(contact_rows, vec![])]).await.map_err(db)?;
+    storage.execute(vec![Statement::exec(lines, vec![])]).await.map_err(db)?;
     // As the server's own writes do, advance the sequence counter past every record.
     storage
-        .execute(vec![Statement::new(
+        .execute(vec![Statement::exec(
             "UPDATE counters SET value = (SELECT MAX(seq) FROM records) WHERE name = 'seq'",
             vec![],
         )])
         .await
         .map_err(db)?;
     if d == Dialect::Postgres {
-        storage.execute(vec![Statement::new("ANALYZE records", vec![])]).await.map_err(db)?;
+        storage.execute(vec![Statement::exec("ANALYZE records", vec![])]).await.map_err(db)?;
     } else {
-        storage.execute(vec![Statement::new("ANALYZE", vec![])]).await.map_err(db)?;
+        storage.execute(vec![Statement::exec("ANALYZE", vec![])]).await.map_err(db)?;
     }
     Ok(())
 }
 
-fn filter(sites: &[String], from: &str, to: &str, until: &str, days: i64) -> Filter {
+fn filter(sites: &[SiteId], from: &str, to: &str, until: &str, days: i64) -> Filter {
     Filter { from: from.into(), to: to.into(), until: until.into(), sites: sites.to_vec(), suppress: true, days }
 }
 
@@ -246,17 +241,18 @@ pub async fn report_bench(dir: &Path, backend: Backend, url: &str, contacts: usi
     let started = Instant::now();
     fill(&server.storage, contacts).await?;
     let load_s = started.elapsed().as_secs_f64();
-    let sites: Vec<String> = server
+    let sites: Vec<SiteId> = server
         .storage
-        .query(Statement::new(format!("SELECT {} FROM sites", server.storage.dialect().text("id")), vec![]))
+        .query(Statement::query("SELECT id FROM sites", vec![]))
         .await
         .map_err(db)?
         .iter()
-        .map(|row| row.first().map(SqlValue::to_text).unwrap_or_default())
-        .collect();
+        .map(|row| row.col(0))
+        .collect::<Result<_, _>>()
+        .map_err(db)?;
     println!("  {backend:?}: {contacts} contacts, {} lines, {CLIENTS} clients loaded in {load_s:.1} s", contacts * 2);
     let started = Instant::now();
-    reports::refresh_projection(&server.storage).await.map_err(db)?;
+    server.storage.refresh_projection().await.map_err(db)?;
     println!(
         "    projection catch-up over all {} records (once; later reports take only new changes): {:.1} s",
         contacts * 3 + CLIENTS,
@@ -270,14 +266,16 @@ pub async fn report_bench(dir: &Path, backend: Backend, url: &str, contacts: usi
     let syringes = report.get("needle_syringes_distributed").and_then(|i| i.value).unwrap_or(0.0);
     let (year_ms, _) = best_ms(|| async { reports::indicators(storage, &year).await.map_err(db) }).await?;
     let (trends_ms, _) = best_ms(|| async { reports::trends(storage, &year).await.map_err(db) }).await?;
-    let (export_ms, rows) =
-        best_ms(|| async { reports::export_rows(storage, "contacts", &month).await.map_err(db) }).await?;
+    let (export_ms, rows) = best_ms(|| async { export::rows(storage, "contacts", &month).await.map_err(db) }).await?;
     println!(
         "    monthly indicator report (all indicators):  {month_ms:>9.0} ms  (people reached {people}, needle-syringes {syringes})"
     );
     println!("    yearly indicator report:                    {year_ms:>9.0} ms");
     println!("    monthly trends over the year:               {trends_ms:>9.0} ms");
-    println!("    a month's contact export ({:>6} rows):      {export_ms:>9.0} ms", rows.len().saturating_sub(1));
+    println!(
+        "    a month's contact export ({:>6} rows):      {export_ms:>9.0} ms",
+        rows.map_or(0, |r| r.len().saturating_sub(1))
+    );
     server.stop().await
 }
 

@@ -68,7 +68,7 @@
 use anyhow::{Context, Result, anyhow, ensure};
 use outpost_core::{Collection, DeviceId, RecordId};
 use outpost_device::{Progress, SyncClient, SyncError, SyncOptions, SyncReport};
-use outpost_server::db::{AnyStorage, Storage};
+use outpost_server_store::Store;
 use outpost_tests::faults::{Fault, FaultProxy, Rng, fault_seed};
 use outpost_tests::{SITE_A, SITE_B, SimDevice, assert_converged_with, object};
 use serde_json::{Map, Value, json};
@@ -850,7 +850,7 @@ pub async fn run(options: Options) -> Result<()> {
     // Verification against the server's file.
     let mut failures = Vec::new();
     failures.extend(stuck);
-    let storage = AnyStorage::open(&server.database_url(), 1).await.map_err(|e| anyhow!("{e}"))?;
+    let storage = Store::open(&server.database_url(), 1).await.map_err(|e| anyhow!("{e}"))?;
     match storage.check().await {
         Ok(()) => println!("checks:\n  server database integrity check: ok"),
         Err(e) => {
@@ -859,7 +859,7 @@ pub async fn run(options: Options) -> Result<()> {
         }
     }
     let rows = storage.snapshot().await.map_err(|e| anyhow!("{e}"))?;
-    let conflicts = storage.conflicts().await.map_err(|e| anyhow!("{e}"))?;
+    let conflicts = storage.conflicts(Default::default()).await.map_err(|e| anyhow!("{e}"))?;
     let server_devices = storage.list_devices().await.map_err(|e| anyhow!("{e}"))?;
 
     let mut keys = BTreeSet::new();
@@ -873,7 +873,7 @@ pub async fn run(options: Options) -> Result<()> {
         entry.0 += 1;
         entry.1 += u64::from(row.state.deleted.is_some());
     }
-    let by_key: HashMap<(&str, RecordId), &outpost_server::db::SnapshotRow> =
+    let by_key: HashMap<(&str, RecordId), &outpost_server_store::records::SnapshotRow> =
         rows.iter().map(|r| ((r.collection.as_str(), r.id), r)).collect();
     let held: Vec<String> = by_collection.iter().map(|(c, (n, d))| format!("{c} {n} ({d} deleted)")).collect();
     println!("  server holds {} records: {}", rows.len(), held.join(", "));
@@ -942,7 +942,7 @@ pub async fn run(options: Options) -> Result<()> {
     println!("  highest op_seq committed by the server = operations written: {ops_equal} of {device_count} devices");
 
     // The conflict log: each record has one writer, so it must be empty.
-    let self_conflicts = conflicts.iter().filter(|c| c.winner_device == c.loser_device).count() as u64;
+    let self_conflicts = conflicts.iter().filter(|c| c.winner.stamp.device == c.loser.stamp.device).count() as u64;
     let other_conflicts = conflicts.len() as u64 - self_conflicts;
     println!(
         "  conflict log: {} entries ({self_conflicts} where a device's write lost to its own: an operation applied again; {other_conflicts} between devices)",
@@ -951,7 +951,13 @@ pub async fn run(options: Options) -> Result<()> {
     for c in conflicts.iter().take(5) {
         examples.push(format!(
             "conflict on {} {} field {}: winner {:?} ({}) loser {:?} ({})",
-            c.collection, c.record_id, c.field, c.winner, c.winner_device, c.loser, c.loser_device
+            c.collection,
+            c.record_id,
+            c.field,
+            c.winner.value,
+            c.winner.stamp.device,
+            c.loser.value,
+            c.loser.stamp.device
         ));
     }
     if other_conflicts > 0 {

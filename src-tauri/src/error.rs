@@ -6,16 +6,18 @@ use outpost_device::{StoreError, SyncError};
 use serde::Serialize;
 
 /// A command's failure.
-#[derive(Debug, Clone, Serialize, thiserror::Error)]
+#[derive(ts_rs::TS, Debug, Clone, Serialize, thiserror::Error)]
 #[error("{code}: {message}")]
 pub struct CommandError {
     pub code: &'static str,
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub retry_after_ms: Option<u64>,
     /// For a wrong PIN: how many more wrong PINs wipe the local data (the UI says it in the
     /// worker's language).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub attempts_left: Option<u32>,
 }
 
@@ -34,6 +36,7 @@ impl CommandError {
 }
 
 impl From<StoreError> for CommandError {
+    /// Every store error the worker can act on has its own code; the UI branches on it.
     fn from(e: StoreError) -> Self {
         let code = match &e {
             StoreError::Invalid(_) => "invalid",
@@ -45,7 +48,9 @@ impl From<StoreError> for CommandError {
             StoreError::BadKey => "wrong_pin",
             StoreError::DiskFull => "disk_full",
             StoreError::StorageUnwritable => "storage_unwritable",
-            _ => "storage",
+            StoreError::Locked => "locked",
+            // Listed one by one so a new variant cannot fall silently into "storage".
+            StoreError::Sqlite(_) | StoreError::Migration(_) | StoreError::Corrupt(_) => "storage",
         };
         Self::new(code, e.to_string())
     }
@@ -66,5 +71,20 @@ impl From<SyncError> for CommandError {
             SyncError::Store(store) => store.into(),
             other => Self::new("sync_failed", other.to_string()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The UI branches on these codes: a contact past its edit window must say `locked`
+    /// (History shows it read-only), not the generic `storage` failure.
+    #[test]
+    fn store_errors_the_worker_can_act_on_keep_their_code() {
+        assert_eq!(CommandError::from(StoreError::Locked).code, "locked");
+        assert_eq!(CommandError::from(StoreError::DiskFull).code, "disk_full");
+        assert_eq!(CommandError::from(StoreError::NotEnrolled).code, "not_enrolled");
+        assert_eq!(CommandError::from(StoreError::Corrupt("x".into())).code, "storage");
     }
 }

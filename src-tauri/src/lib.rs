@@ -17,25 +17,17 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use tauri::Manager;
 
-/// Builds and runs the app. `OUTPOST_APP_DATA_DIR` overrides where local data is kept (tests).
-pub fn run() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
-    let result = tauri::Builder::default()
-        .setup(|app| {
-            let dir = match std::env::var_os("OUTPOST_APP_DATA_DIR") {
-                Some(dir) => PathBuf::from(dir),
+/// The app on `builder`: its state (local data in `data_dir`, or the platform's app data
+/// directory), background sync and every command. [`run`] runs it in a window; tests run it on
+/// Tauri's mock runtime.
+pub fn app<R: tauri::Runtime>(builder: tauri::Builder<R>, data_dir: Option<PathBuf>) -> tauri::Builder<R> {
+    builder
+        .setup(move |app| {
+            let dir = match data_dir {
+                Some(dir) => dir,
                 None => app.path().app_data_dir()?,
             };
-            std::fs::create_dir_all(&dir)?;
-            let state = Arc::new(state::AppState::new(dir)?);
-            app.manage(state.clone());
-            sync::spawn_background(app.handle().clone(), state);
+            install(app.handle(), dir)?;
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -69,7 +61,30 @@ pub fn run() {
             commands::set_idle_lock,
             commands::set_wipe_after,
         ])
-        .run(tauri::generate_context!());
+}
+
+/// Gives the app its state over the local data in `dir` and starts the background sync (the
+/// setup of [`app`]; tests on the mock runtime, which runs no setup, call it themselves).
+pub fn install<R: tauri::Runtime>(app: &tauri::AppHandle<R>, dir: PathBuf) -> std::io::Result<()> {
+    std::fs::create_dir_all(&dir)?;
+    let state = Arc::new(state::AppState::new(dir)?);
+    app.manage(state.clone());
+    sync::spawn_background(app.clone(), state);
+    Ok(())
+}
+
+/// Builds and runs the app.
+pub fn run() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    // `OUTPOST_APP_DATA_DIR` keeps local data elsewhere (tests).
+    let data_dir = std::env::var_os("OUTPOST_APP_DATA_DIR").map(PathBuf::from);
+    let result = app(tauri::Builder::default(), data_dir).run(tauri::generate_context!());
     if let Err(e) = result {
         tracing::error!(error = %e, "Outpost could not start");
         std::process::exit(1);

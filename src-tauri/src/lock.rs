@@ -149,6 +149,77 @@ impl LockFile {
     }
 }
 
+/// What a wrong PIN leads to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WrongPin {
+    /// Too many: the local data must be wiped.
+    Wipe,
+    /// `left` more wrong PINs wipe the data; the next try waits `wait_ms`.
+    Retry { left: u32, wait_ms: u64 },
+}
+
+impl LockFile {
+    /// Whether a PIN may be tried at `now_ms`: `Err(ms)` to wait first (the PIN is then not
+    /// checked at all, so it is not a wrong PIN either).
+    pub fn may_try(&self, now_ms: u64) -> Result<(), u64> {
+        if self.locked_until_ms > now_ms { Err(self.locked_until_ms - now_ms) } else { Ok(()) }
+    }
+
+    /// Counts a wrong PIN at `now_ms` and says what follows.
+    pub fn wrong_pin(&mut self, now_ms: u64) -> WrongPin {
+        self.failed_attempts += 1;
+        if self.failed_attempts >= self.max_attempts {
+            return WrongPin::Wipe;
+        }
+        let left = self.max_attempts.saturating_sub(self.failed_attempts);
+        let wait_ms = backoff_ms(self.failed_attempts, left);
+        self.locked_until_ms = now_ms + wait_ms;
+        WrongPin::Retry { left, wait_ms }
+    }
+
+    /// The right PIN: the count starts again.
+    pub fn right_pin(&mut self) {
+        self.failed_attempts = 0;
+        self.locked_until_ms = 0;
+    }
+
+    /// A new PIN (its salt and key cost) for `worker`, on a tablet just enrolled.
+    pub fn new_pin(&mut self, salt: String, kdf: KdfParams, worker: &str) {
+        self.salt = Some(salt);
+        self.kdf = kdf;
+        self.failed_attempts = 0;
+        self.locked_until_ms = 0;
+        self.wiped = false;
+        self.worker(worker);
+        self.current_worker = Some(worker.to_string());
+    }
+
+    /// The id of the current worker, for the records they make.
+    pub fn current_worker_id(&self) -> Option<String> {
+        let name = self.current_worker.as_ref()?;
+        self.workers.iter().find(|w| &w.name == name).map(|w| w.id.clone())
+    }
+
+    /// Workers who used this tablet, the current one first, then the most recently added.
+    pub fn known_workers(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.workers.iter().rev().map(|w| w.name.clone()).collect();
+        if let Some(current) = &self.current_worker {
+            names.retain(|n| n != current);
+            names.insert(0, current.clone());
+        }
+        names
+    }
+}
+
+/// Checks a worker's name or initials (1 to 60 characters, trimmed).
+pub fn check_worker(worker: &str) -> Result<String, &'static str> {
+    let worker = worker.trim();
+    if worker.is_empty() || worker.chars().count() > 60 {
+        return Err("the worker's name or initials: 1 to 60 characters");
+    }
+    Ok(worker.to_string())
+}
+
 /// How long to wait after `failed` wrong PINs with `left` more before the wipe: none for the
 /// first typos, then 30 s doubling up to 15 minutes; and at least 30 s once only two tries are
 /// left, so that a low limit never lets three quick taps erase the tablet.
@@ -161,10 +232,15 @@ pub fn backoff_ms(failed: u32, left: u32) -> u64 {
     (30_000u64 << steps).min(15 * 60 * 1000).max(floor)
 }
 
+/// Digits of a PIN typed to unlock (PINs set before the 6-digit minimum still unlock).
+pub const UNLOCK_PIN_DIGITS: std::ops::RangeInclusive<usize> = 4..=12;
+/// Digits of a new PIN.
+pub const NEW_PIN_DIGITS: std::ops::RangeInclusive<usize> = 6..=12;
+
 /// Checks the shape of a PIN typed to unlock: 4 to 12 digits (PINs set before the 6-digit
 /// minimum still unlock).
 pub fn check_pin(pin: &str) -> Result<(), &'static str> {
-    if !(4..=12).contains(&pin.len()) || !pin.bytes().all(|b| b.is_ascii_digit()) {
+    if !UNLOCK_PIN_DIGITS.contains(&pin.len()) || !pin.bytes().all(|b| b.is_ascii_digit()) {
         return Err("the PIN is 4 to 12 digits");
     }
     Ok(())
@@ -173,7 +249,7 @@ pub fn check_pin(pin: &str) -> Result<(), &'static str> {
 /// Checks a new PIN: 6 to 12 digits, not all one digit and not a run (123456, 987654), the
 /// first guesses of anyone holding a lost tablet. The app's form applies the same rules.
 pub fn check_new_pin(pin: &str) -> Result<(), &'static str> {
-    if !(6..=12).contains(&pin.len()) || !pin.bytes().all(|b| b.is_ascii_digit()) {
+    if !NEW_PIN_DIGITS.contains(&pin.len()) || !pin.bytes().all(|b| b.is_ascii_digit()) {
         return Err("a new PIN is 6 to 12 digits");
     }
     let bytes = pin.as_bytes();
@@ -186,18 +262,13 @@ pub fn check_new_pin(pin: &str) -> Result<(), &'static str> {
 
 /// A fresh random salt, hex.
 pub fn new_salt() -> String {
-    let bytes: [u8; 16] = rand::random();
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(rand::random::<[u8; 16]>())
 }
 
 /// Derives the database key from the PIN and the salt (Argon2id at the given cost).
 pub fn derive_key(pin: &str, salt_hex: &str, kdf: KdfParams) -> Result<StoreKey, String> {
     let kdf = kdf.check()?;
-    let salt: Vec<u8> = (0..salt_hex.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(salt_hex.get(i..i + 2).unwrap_or("zz"), 16))
-        .collect::<Result<_, _>>()
-        .map_err(|_| "the lock file's salt is damaged".to_string())?;
+    let salt = hex::decode(salt_hex).map_err(|_| "the lock file's salt is damaged".to_string())?;
     let params = argon2::Params::new(kdf.memory_kib, kdf.passes, 1, Some(32)).map_err(|e| e.to_string())?;
     let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
     let mut key = zeroize::Zeroizing::new([0u8; 32]);
@@ -327,5 +398,34 @@ mod tests {
         wipe(dir.path())?;
         assert!(!dir.path().join("device.db").exists());
         wipe(dir.path())
+    }
+
+    #[test]
+    fn wrong_pins_wait_longer_and_then_wipe() {
+        let mut lock = LockFile { max_attempts: 5, ..LockFile::default() };
+        assert_eq!(lock.may_try(0), Ok(()));
+        assert_eq!(lock.wrong_pin(1_000), WrongPin::Retry { left: 4, wait_ms: 0 });
+        assert_eq!(lock.wrong_pin(1_000), WrongPin::Retry { left: 3, wait_ms: 0 });
+        assert_eq!(lock.wrong_pin(1_000), WrongPin::Retry { left: 2, wait_ms: 30_000 });
+        assert_eq!(lock.may_try(1_000), Err(30_000), "no PIN is checked during the wait");
+        assert_eq!(lock.may_try(31_000), Ok(()));
+        lock.right_pin();
+        assert_eq!((lock.failed_attempts, lock.may_try(1_000)), (0, Ok(())));
+        for _ in 0..4 {
+            lock.wrong_pin(50_000);
+        }
+        assert_eq!(lock.wrong_pin(50_000), WrongPin::Wipe);
+    }
+
+    #[test]
+    fn workers_are_listed_the_current_one_first() {
+        let mut lock = LockFile::default();
+        lock.new_pin(new_salt(), KdfParams::CURRENT, "Anna");
+        lock.worker("Boris");
+        lock.worker("Chen");
+        assert_eq!(lock.known_workers(), ["Anna", "Chen", "Boris"]);
+        assert!(lock.current_worker_id().is_some());
+        assert_eq!(check_worker("  Anna "), Ok("Anna".to_string()));
+        assert!(check_worker(" ").is_err() && check_worker(&"x".repeat(61)).is_err());
     }
 }

@@ -9,11 +9,22 @@ use serde::Serialize;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
+/// Where sync stands.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncState {
+    #[default]
+    Idle,
+    Syncing,
+    /// The server cannot be reached (everything stays on the tablet).
+    Offline,
+    Error,
+}
+
 /// Where sync stands, for the status bar.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct SyncStatus {
-    /// `idle`, `syncing`, `offline` or `error`.
-    pub state: &'static str,
+    pub state: SyncState,
     pub error: Option<CommandError>,
 }
 
@@ -31,6 +42,9 @@ pub struct AppState {
     pub inner: Mutex<Inner>,
     /// One sync at a time (manual or automatic).
     pub sync_gate: tokio::sync::Mutex<()>,
+    /// One PIN check (or PIN setting) at a time, held across the key derivation: the state
+    /// itself stays free, so the window keeps answering.
+    pub pin_gate: tokio::sync::Mutex<()>,
     /// Bumped whenever the store is closed (lock, wipe): a running sync stops at once, so no
     /// copy of the open store, and of its key, outlives the lock.
     pub closed: tokio::sync::watch::Sender<u64>,
@@ -56,9 +70,10 @@ impl AppState {
                 lock,
                 store: None,
                 pending_enrollment: None,
-                sync: SyncStatus { state: "idle", error: None },
+                sync: SyncStatus { state: SyncState::Idle, error: None },
             }),
             sync_gate: tokio::sync::Mutex::new(()),
+            pin_gate: tokio::sync::Mutex::new(()),
             closed: tokio::sync::watch::Sender::new(0),
         })
     }
@@ -83,6 +98,19 @@ impl AppState {
     /// Saves the lock file.
     pub fn save_lock(&self, lock: &LockFile) -> Result<(), CommandError> {
         lock.save(&self.dir).map_err(|e| CommandError::new("storage", format!("cannot save settings: {e}")))
+    }
+
+    /// Changes the lock file: saved first, then kept in memory (a failed save changes nothing).
+    pub fn change_lock(
+        &self,
+        change: impl FnOnce(&mut LockFile) -> Result<(), CommandError>,
+    ) -> Result<(), CommandError> {
+        let mut inner = self.guard();
+        let mut lock_file = inner.lock.clone();
+        change(&mut lock_file)?;
+        self.save_lock(&lock_file)?;
+        inner.lock = lock_file;
+        Ok(())
     }
 
     /// Closes the open store (locks the app) and stops a running sync, which holds the other

@@ -3,7 +3,7 @@
 //! its local data, as the coordinator intended.
 
 use crate::error::CommandError;
-use crate::state::AppState;
+use crate::state::{AppState, SyncState};
 use outpost_device::{SyncClient, SyncOptions, SyncReport};
 use serde_json::json;
 use std::sync::Arc;
@@ -13,8 +13,21 @@ use tauri::Emitter;
 /// Where a sync reports its progress and status: the app's event bus, or a test's recorder.
 pub type Events<'a> = &'a (dyn Fn(&str, serde_json::Value) + Send + Sync);
 
+/// The `sync-progress` event's payload.
+#[derive(Clone, Debug, serde::Serialize, ts_rs::TS)]
+pub struct SyncProgress {
+    /// `push` or `pull`.
+    #[ts(type = "'push' | 'pull'")]
+    pub phase: &'static str,
+    pub done: u64,
+    pub total: u64,
+}
+
 /// Runs one sync; one at a time.
-pub async fn run(app: &tauri::AppHandle, state: Arc<AppState>) -> Result<SyncReport, CommandError> {
+pub async fn run<R: tauri::Runtime>(
+    app: &tauri::AppHandle<R>,
+    state: Arc<AppState>,
+) -> Result<SyncReport, CommandError> {
     let emitter = app.clone();
     let events = move |name: &str, payload: serde_json::Value| {
         let _ = emitter.emit(name, payload);
@@ -34,7 +47,7 @@ pub async fn run_with(events: Events<'_>, state: Arc<AppState>) -> Result<SyncRe
             .map(|i| i.server_url.clone())
             .ok_or_else(|| CommandError::new("not_enrolled", "not enrolled"))?
     };
-    set_status(events, &state, "syncing", None);
+    set_status(events, &state, SyncState::Syncing, None);
     let client = SyncClient::new(&url)?;
     let options = SyncOptions { max_attempts: 3, ..SyncOptions::default() };
     let mut progress = move |p: outpost_device::Progress| {
@@ -42,7 +55,7 @@ pub async fn run_with(events: Events<'_>, state: Arc<AppState>) -> Result<SyncRe
             outpost_device::SyncPhase::Push => "push",
             outpost_device::SyncPhase::Pull => "pull",
         };
-        events("sync-progress", json!({"phase": phase, "done": p.done, "total": p.total}));
+        events("sync-progress", json!(SyncProgress { phase, done: p.done, total: p.total }));
     };
     // Locking the app stops the sync where it is (every step of a sync is safe to cut and
     // repeat), so the store and its key are dropped with the lock, not when the sync ends.
@@ -50,14 +63,14 @@ pub async fn run_with(events: Events<'_>, state: Arc<AppState>) -> Result<SyncRe
         result = client.sync(&store, &options, &mut progress) => result,
         _ = closed.changed() => {
             drop(store);
-            set_status(events, &state, "idle", None);
+            set_status(events, &state, SyncState::Idle, None);
             return Err(CommandError::locked());
         }
     };
     drop(store);
     match result {
         Ok(report) => {
-            set_status(events, &state, "idle", None);
+            set_status(events, &state, SyncState::Idle, None);
             Ok(report)
         }
         Err(e) => {
@@ -66,14 +79,14 @@ pub async fn run_with(events: Events<'_>, state: Arc<AppState>) -> Result<SyncRe
                 let mut inner = state.guard();
                 state.wipe(&mut inner)?;
             }
-            let kind = if error.code == "offline" { "offline" } else { "error" };
+            let kind = if error.code == "offline" { SyncState::Offline } else { SyncState::Error };
             set_status(events, &state, kind, Some(error.clone()));
             Err(error)
         }
     }
 }
 
-fn set_status(events: Events<'_>, state: &AppState, kind: &'static str, error: Option<CommandError>) {
+fn set_status(events: Events<'_>, state: &AppState, kind: SyncState, error: Option<CommandError>) {
     {
         let mut inner = state.guard();
         inner.sync.state = kind;
@@ -84,7 +97,7 @@ fn set_status(events: Events<'_>, state: &AppState, kind: &'static str, error: O
 
 /// Starts one sync now without waiting for it (after enrolment, so the catalogue arrives at
 /// once); a failure is left to the background loop to retry.
-pub fn spawn_once(app: tauri::AppHandle, state: Arc<AppState>) {
+pub fn spawn_once<R: tauri::Runtime>(app: tauri::AppHandle<R>, state: Arc<AppState>) {
     tauri::async_runtime::spawn(async move {
         if let Err(e) = run(&app, state).await {
             tracing::info!(error = %e, "sync did not complete; it will be retried");
@@ -95,7 +108,7 @@ pub fn spawn_once(app: tauri::AppHandle, state: Arc<AppState>) {
 /// Syncs in the background while the app is unlocked: every interval when things go well
 /// (`OUTPOST_AUTO_SYNC_SECS`, default 120), backing off up to 15 minutes while the server
 /// cannot be reached, so the tablet catches up by itself when a connection returns.
-pub fn spawn_background(app: tauri::AppHandle, state: Arc<AppState>) {
+pub fn spawn_background<R: tauri::Runtime>(app: tauri::AppHandle<R>, state: Arc<AppState>) {
     let interval = std::env::var("OUTPOST_AUTO_SYNC_SECS")
         .ok()
         .and_then(|s| s.parse::<u64>().ok())

@@ -55,9 +55,9 @@ impl StorageSettings {
         }
     }
 
-    /// Opens the configured storage.
-    pub async fn open(&self) -> Result<crate::db::AnyStorage, crate::db::DbError> {
-        crate::db::AnyStorage::open(&self.url(), self.max_connections).await
+    /// Opens the configured storage, bringing its schema up to date.
+    pub async fn open(&self) -> Result<outpost_server_store::Store, outpost_server_store::DbError> {
+        outpost_server_store::Store::open(&self.url(), self.max_connections).await
     }
 }
 
@@ -81,7 +81,7 @@ pub struct Settings {
     pub request_timeout_secs: u64,
     /// Deleted records are kept as tombstones this many days, then removed (devices that have
     /// not synced since then resync in full). 0 keeps them for ever.
-    #[arg(long, env = "OUTPOST_TOMBSTONE_RETENTION_DAYS", default_value_t = crate::purge::DEFAULT_RETENTION_DAYS)]
+    #[arg(long, env = "OUTPOST_TOMBSTONE_RETENTION_DAYS", default_value_t = outpost_server_store::purge::DEFAULT_RETENTION_DAYS)]
     pub tombstone_retention_days: u64,
     /// Directory of the built dashboard (`npm run build` in `ui/` writes `ui/dist-dashboard`).
     #[arg(long, env = "OUTPOST_DASHBOARD_DIR", default_value = "ui/dist-dashboard")]
@@ -96,7 +96,7 @@ impl Default for Settings {
             token_ttl_days: 180,
             max_clock_ahead_ms: 5 * 60 * 1000,
             request_timeout_secs: 60,
-            tombstone_retention_days: crate::purge::DEFAULT_RETENTION_DAYS,
+            tombstone_retention_days: outpost_server_store::purge::DEFAULT_RETENTION_DAYS,
             dashboard_dir: PathBuf::from("ui/dist-dashboard"),
         }
     }

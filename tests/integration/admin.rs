@@ -1,9 +1,9 @@
 //! Device lifecycle, sites and the audit log, through the storage and the admin CLI.
 
 use outpost_core::Collection;
-use outpost_server::db::{AuditEvent, Storage, verify_audit_chain};
 use outpost_server::settings::Settings;
 use outpost_server::time::now_ms;
+use outpost_server_store::audit::{AuditEvent, verify_audit_chain};
 use outpost_tests::{Backend, SITE_A, ServerProcess, SimDevice, TestServer};
 use serde_json::json;
 

@@ -8,7 +8,6 @@
 //! Runs when `OUTPOST_E2E=1` (`scripts/test.sh` sets it after installing the tools). With
 //! `OUTPOST_SCREENSHOTS=DIR` it also saves each main screen in both orientations.
 
-use outpost_server::db::Storage;
 use outpost_tests::webdriver::{Session, start_tauri_driver, start_xvfb};
 use outpost_tests::{SITE_A, TestServer, built_binary};
 use std::path::PathBuf;
@@ -136,10 +135,29 @@ async fn a_worker_enrols_records_locks_unlocks_and_syncs_in_the_real_app() -> an
         "a new PIN's key derivation has the current cost, recorded beside the salt"
     );
     assert_eq!(lock_file["max_attempts"], serde_json::json!(5), "the limit chosen in Settings");
-    enter_pin(&app).await?;
-    if app.find(&button("Unlock")).await?.is_some() {
-        app.click(&button("Unlock")).await?;
-    }
+    // The right PIN, and the window keeps answering while its key is derived (64 MiB of
+    // Argon2id): a status asked after the unlock began comes back before the unlock does.
+    let timing = app
+        .execute_async(
+            "const [pin, done] = arguments;
+             const invoke = window.__TAURI_INTERNALS__.invoke;
+             const started = performance.now();
+             const times = {};
+             const unlocking = invoke('unlock', { pin }).then(
+                 () => { times.unlocked = performance.now() - started; },
+                 (e) => { times.error = JSON.stringify(e); });
+             invoke('status').then((s) => { times.status = performance.now() - started; times.locked = s.locked; });
+             unlocking.then(() => setTimeout(() => done(times), 100));",
+            serde_json::json!([PIN]),
+        )
+        .await?;
+    assert!(timing.get("error").is_none(), "the right PIN unlocks: {timing}");
+    let (status_ms, unlocked_ms) = (timing["status"].as_f64(), timing["unlocked"].as_f64());
+    assert!(
+        matches!((status_ms, unlocked_ms), (Some(s), Some(u)) if s < u) && timing["locked"] == serde_json::json!(true),
+        "the status answered while the PIN was still being checked: {timing}"
+    );
+    app.execute_async("const done = arguments[0]; location.reload(); done(true);", serde_json::json!([])).await?;
     app.wait_text("What do you want to do?").await?;
 
     // Sync, and the records are on the server.

@@ -5,7 +5,6 @@ use outpost_core::hlc::Hlc;
 use outpost_core::wire::{ErrorBody, Op, OpKind, PushResponse};
 use outpost_core::{Collection, RecordId};
 use outpost_device::DeviceStore;
-use outpost_server::db::Storage;
 use outpost_server::settings::Settings;
 use outpost_tests::{Backend, SITE_A, SITE_B, SimDevice, TestServer, fast_retries, object};
 use serde_json::{Value, json};
@@ -498,7 +497,7 @@ async fn repeated_failed_enrolments_are_rate_limited(backend: Backend) -> Result
             .json(&json!({"code": code, "device_name": "Tab", "app_version": "1", "protocol": 1}))
             .send()
     };
-    for _ in 0..outpost_server::limits::MAX_FAILURES {
+    for _ in 0..outpost_server::http::limits::MAX_FAILURES {
         assert_eq!(enroll("AAAA-BBBB-CCCC".into()).await?.status().as_u16(), 401);
     }
     let good = server.enrollment_code(SITE_A).await?;

@@ -5,7 +5,6 @@
 use outpost_core::hlc::Hlc;
 use outpost_core::wire::PushRequest;
 use outpost_core::{Collection, RecordId};
-use outpost_server::db::Storage;
 use outpost_server::settings::Settings;
 use outpost_tests::{Backend, SITE_A, SimDevice, TestServer, assert_converged, postgres_url};
 use proptest::prelude::*;

@@ -2,8 +2,7 @@
 //! over every route, and attacks on sessions, logins and files.
 
 use outpost_core::Collection;
-use outpost_server::accounts::{self, Role};
-use outpost_server::db::Storage;
+use outpost_server::services::accounts::{self, Role};
 use outpost_server::settings::Settings;
 use outpost_server::time::now_ms;
 use outpost_tests::fixtures::{self, EXPECTED, FROM, TO};
@@ -170,7 +169,7 @@ async fn the_dashboard_reports_the_fixture(backend: Backend) -> Result {
     for action in ["login", "export", "conflict.resolve"] {
         assert!(rows.iter().any(|r| r.action == action), "{action} is audited");
     }
-    outpost_server::db::verify_audit_chain(&rows).map_err(|e| anyhow::anyhow!("{e}"))?;
+    outpost_server_store::audit::verify_audit_chain(&rows).map_err(|e| anyhow::anyhow!("{e}"))?;
     server.stop().await
 }
 
@@ -201,8 +200,8 @@ const MATRIX: &[(&str, &str, [u16; 8])] = &[
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_route_answers_every_role_as_the_matrix_says() -> Result {
-    for (method, path) in outpost_server::api::ROUTES {
-        assert!(MATRIX.iter().any(|(m, p, _)| m == method && p == path), "no authorisation row for {method} {path}");
+    for (method, path) in outpost_server::http::routes() {
+        assert!(MATRIX.iter().any(|(m, p, _)| *m == method && *p == path), "no authorisation row for {method} {path}");
     }
     let server = TestServer::start_on(Backend::Sqlite, Settings::default()).await?;
     let device = SimDevice::enroll(&server, SITE_A).await?;
@@ -350,13 +349,13 @@ async fn second_factor_sql_like_text_and_worker_lifecycle() -> Result {
     // TOTP: the password alone is not enough; a code works once.
     accounts::create_user(&server.storage, "admin", TEST_PASSWORD, Role::Admin, &[], now_ms()).await?;
     let secret = accounts::enable_totp(&server.storage, "admin").await?;
-    let key = accounts::base32_decode(&secret).ok_or_else(|| anyhow::anyhow!("secret"))?;
+    let key = accounts::totp_secret_bytes(&secret).ok_or_else(|| anyhow::anyhow!("secret"))?;
     let mut web = WebClient::new(&server.url());
     let (status, body) = web.login("admin", TEST_PASSWORD, None).await?;
     assert_eq!((status, body["code"].clone()), (401, json!("totp_required")));
     let (status, _) = web.login("admin", TEST_PASSWORD, Some("000000")).await?;
     assert_eq!(status, 401);
-    let code = format!("{:06}", accounts::totp_code(&key, now_ms() / 30_000));
+    let code = accounts::totp_now(&key, now_ms()).ok_or_else(|| anyhow::anyhow!("code"))?;
     let (status, body) = web.login("admin", TEST_PASSWORD, Some(&code)).await?;
     assert_eq!(status, 200, "{body}");
     let (status, _) = WebClient::new(&server.url()).login("admin", TEST_PASSWORD, Some(&code)).await?;
@@ -380,8 +379,7 @@ async fn second_factor_sql_like_text_and_worker_lifecycle() -> Result {
     // A worker removed from a site: their tablet stops receiving it and may not write to it.
     accounts::create_user(&server.storage, "ivan", TEST_PASSWORD, Role::OutreachWorker, &[SITE_A.into()], now_ms())
         .await?;
-    let code = server.enrollment_code(SITE_A).await?;
-    accounts::assign_code(&server.storage, &outpost_server::tokens::hash_enrollment_code(&code), "ivan").await?;
+    let code = server.enrollment_code_for(SITE_A, "ivan").await?;
     let tablet = SimDevice::enroll_with_code(&server.url(), &code).await?;
     tablet.sync().await?;
     assert!(tablet.with(|s| s.get(Collection::Contacts, contact))?.is_some(), "the site's records arrive");

@@ -6,7 +6,7 @@
 //! Runs when `OUTPOST_E2E=1` (`scripts/test.sh` sets it after installing Chromium and building
 //! the dashboard). With `OUTPOST_SCREENSHOTS=DIR` the script saves the main pages there.
 
-use outpost_server::accounts::{self, Role};
+use outpost_server::services::accounts::{self, Role};
 use outpost_server::settings::Settings;
 use outpost_server::time::now_ms;
 use outpost_tests::fixtures::{self, FROM, TO};
@@ -60,7 +60,7 @@ async fn a_coordinator_reads_indicators_exports_and_resolves_a_conflict_in_chrom
     anyhow::ensure!(output.status.success(), "the browser test failed:\n{stdout}\n{stderr}");
 
     // What the browser did is on the server: the export and the resolution are audited.
-    let rows = outpost_server::db::Storage::audit_log(&server.storage).await?;
+    let rows = server.storage.audit_log().await?;
     assert!(rows.iter().any(|r| r.action == "export" && r.actor == "user:coordinator"), "the download is audited");
     assert!(rows.iter().any(|r| r.action == "conflict.resolve"), "the resolution is audited");
     server.stop().await

@@ -10,7 +10,7 @@
 use anyhow::{Context, anyhow, ensure};
 use outpost_core::{Collection, RecordId};
 use outpost_device::{DeviceStore, StoreKey, SyncClient};
-use outpost_server::db::{AnyStorage, Storage};
+use outpost_server_store::Store;
 use outpost_tests::faults::{DeviceProcess, KillableServer, Rng, fault_seed};
 use outpost_tests::{SIM_DEVICE_KEY, SITE_A, ServerProcess, SimDevice, assert_converged_with};
 use serde_json::json;
@@ -95,7 +95,7 @@ fn whole_contacts(store: &DeviceStore) -> anyhow::Result<BTreeSet<RecordId>> {
     Ok(contacts)
 }
 
-async fn count(storage: &impl Storage, collection: &str) -> anyhow::Result<usize> {
+async fn count(storage: &Store, collection: &str) -> anyhow::Result<usize> {
     Ok(storage.snapshot().await?.iter().filter(|r| r.collection == collection).count())
 }
 
@@ -130,7 +130,7 @@ async fn a_tablet_killed_mid_save_keeps_every_saved_entry_whole() -> Result {
     }
 
     tablet.sync()?;
-    let storage = AnyStorage::open(&server.database_url(), 1).await?;
+    let storage = Store::open(&server.database_url(), 1).await?;
     storage.check().await?;
     assert_eq!(count(&storage, "contacts").await?, saved.len(), "each contact once on the server");
     assert_eq!(count(&storage, "distribution_lines").await?, saved.len() * 3);
@@ -173,14 +173,14 @@ async fn a_tablet_killed_mid_push_loses_and_duplicates_nothing() -> Result {
         let after = store.pending_count()?;
         ensure!(after <= before, "the outbox grew from {before} to {after}");
         // Whatever left the outbox is on the server: nothing is dropped in between.
-        let storage = AnyStorage::open(&server.database_url(), 1).await?;
+        let storage = Store::open(&server.database_url(), 1).await?;
         let on_server = count(&storage, "contacts").await? + count(&storage, "distribution_lines").await?;
         ensure!(on_server as u64 >= written as u64 - after, "{on_server} on the server, {after} still pending");
     }
     ensure!(kills > 0, "the push finished before any kill");
 
     tablet.sync()?;
-    let storage = AnyStorage::open(&server.database_url(), 1).await?;
+    let storage = Store::open(&server.database_url(), 1).await?;
     storage.check().await?;
     assert_eq!(count(&storage, "contacts").await? + count(&storage, "distribution_lines").await?, written);
     assert_converged_with(&storage, &[&tablet.as_device(&server.url())?]).await?;
@@ -265,7 +265,7 @@ async fn a_tablet_killed_mid_pull_keeps_its_cursor_true_to_its_data() -> Result 
     ensure!(kills > 0, "no kill landed");
 
     tablet.sync()?;
-    let storage = AnyStorage::open(&server.database_url(), 1).await?;
+    let storage = Store::open(&server.database_url(), 1).await?;
     assert_converged_with(&storage, &[&tablet.as_device(&server.url())?, &other]).await?;
     Ok(())
 }

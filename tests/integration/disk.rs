@@ -13,7 +13,7 @@
 use anyhow::{Context, ensure};
 use outpost_core::Collection;
 use outpost_device::{DeviceStore, StoreError, StoreKey, SyncClient, SyncError, SyncOptions};
-use outpost_server::db::{AnyStorage, Storage};
+use outpost_server_store::Store;
 use outpost_tests::faults::{DeviceProcess, KillableServer, LoopDisk};
 use outpost_tests::{SIM_DEVICE_KEY, SITE_A, ServerProcess, SimDevice, assert_converged_with, object};
 use serde_json::json;
@@ -52,7 +52,7 @@ fn save_contacts(store: &mut DeviceStore, n: usize) -> std::result::Result<usize
     Ok(n * 3)
 }
 
-fn records(storage_rows: &[outpost_server::db::SnapshotRow]) -> usize {
+fn records(storage_rows: &[outpost_server_store::records::SnapshotRow]) -> usize {
     storage_rows.iter().filter(|r| matches!(r.collection.as_str(), "contacts" | "distribution_lines")).count()
 }
 
@@ -105,7 +105,7 @@ async fn a_full_server_disk_refuses_clearly_and_recovers_when_space_returns() ->
     let report = synced?;
     ensure!(report.retries > 0, "the sync met the full disk before space returned: {report:?}");
 
-    let storage = AnyStorage::open(&server.database_url(), 1).await?;
+    let storage = Store::open(&server.database_url(), 1).await?;
     storage.check().await?;
     ensure!(records(&storage.snapshot().await?) == first + second, "every operation once on the server");
     assert_converged_with(&storage, &[&device]).await?;
@@ -160,7 +160,7 @@ async fn a_server_disk_turned_read_only_loses_nothing_acknowledged() -> Result {
     // The operator repairs the disk and starts the server again: nothing acknowledged is lost.
     disk.repair()?;
     server.restart().await?;
-    let storage = AnyStorage::open(&server.database_url(), 1).await?;
+    let storage = Store::open(&server.database_url(), 1).await?;
     storage.check().await?;
     ensure!(records(&storage.snapshot().await?) == first, "everything acknowledged before the error is there");
     device.sync().await?;
@@ -212,7 +212,7 @@ async fn a_full_or_read_only_tablet_disk_refuses_the_save_and_keeps_everything_e
     let site = store.identity().and_then(|i| i.sites.first().cloned()).context("not enrolled")?;
     let device = SimDevice { store: Mutex::new(store), client: SyncClient::new(&url)?, site };
     device.sync().await?;
-    let storage = AnyStorage::open(&server.database_url(), 1).await?;
+    let storage = Store::open(&server.database_url(), 1).await?;
     ensure!(records(&storage.snapshot().await?) == saved, "every saved entry reached the server once");
     assert_converged_with(&storage, &[&device]).await?;
     Ok(())

@@ -28,6 +28,7 @@ macro_rules! on_both_backends {
 mod admin;
 mod app_e2e;
 mod bad_input;
+mod conflicts;
 mod convergence;
 mod dashboard;
 mod dashboard_browser;
@@ -39,3 +40,4 @@ mod openapi;
 mod purge;
 mod reliability;
 mod sync;
+mod ui_types;

@@ -5,9 +5,8 @@
 
 use outpost_core::Collection;
 use outpost_device::SyncClient;
-use outpost_server::accounts::{self, Role};
-use outpost_server::db::Storage;
-use outpost_server::db::postgres::PgStorage;
+use outpost_server::services::accounts::{self, Role};
+use outpost_server_store::postgres::Postgres;
 use outpost_tests::{
     SITE_A, ServerProcess, SimDevice, TEST_PASSWORD, TestServer, WebClient, assert_converged_with, fast_retries,
     postgres_url, unique_schema,
@@ -39,14 +38,13 @@ async fn an_office_moves_from_sqlite_to_postgres_without_loss() -> anyhow::Resul
     b.update(Collection::Clients, client, json!({"gender": "trans_woman"}))?;
     a.sync().await?;
     b.sync().await?;
-    let unused_code = office.enrollment_code(SITE_A).await?;
     // Accounts move too: a coordinator with a second factor, and a worker the unused code is for.
     let now = outpost_server::time::now_ms();
     accounts::create_user(&office.storage, "coord", TEST_PASSWORD, Role::Coordinator, &[SITE_A.into()], now).await?;
     accounts::enable_totp(&office.storage, "coord").await?;
     accounts::create_user(&office.storage, "ivan", TEST_PASSWORD, Role::OutreachWorker, &[SITE_A.into()], now).await?;
-    accounts::assign_code(&office.storage, &outpost_server::tokens::hash_enrollment_code(&unused_code), "ivan").await?;
-    let accounts_before = accounts::export_accounts(&office.storage).await?;
+    let unused_code = office.enrollment_code_for(SITE_A, "ivan").await?;
+    let accounts_before = office.storage.export().await?.accounts;
     assert_eq!(accounts_before.users.len(), 2);
     // A deleted record whose tombstone was cleaned up: its key moves too.
     let purged = a.create(Collection::Clients, json!({"uic": "OLPE190", "gender": "man"}))?;
@@ -54,8 +52,8 @@ async fn an_office_moves_from_sqlite_to_postgres_without_loss() -> anyhow::Resul
     a.with(|s| s.delete(Collection::Clients, purged))?;
     a.sync().await?;
     let now = outpost_server::time::now_ms();
-    assert_eq!(outpost_server::purge::purge_tombstones(&office.storage, now + 1, now).await?.purged, 1);
-    let purged_before = outpost_server::purge::export_purged(&office.storage).await?;
+    assert_eq!(office.storage.purge_tombstones(now + 1, now).await?.purged, 1);
+    let purged_before = office.storage.purged_keys().await?;
     // One change stays unsynced across the move.
     b.create(Collection::Contacts, json!({"setting": "street_outreach", "occurred_at": "2026-11-21T10:00:00Z"}))?;
 
@@ -73,7 +71,9 @@ async fn an_office_moves_from_sqlite_to_postgres_without_loss() -> anyhow::Resul
     office.stop().await?;
 
     let schema = unique_schema();
-    let postgres = PgStorage::connect(&url, Some(&schema), 4).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let postgres = outpost_server_store::Store::new(
+        Postgres::connect(&url, Some(&schema), 4).await.map_err(|e| anyhow::anyhow!("{e}"))?,
+    );
     let pg_url = ServerProcess::schema_url(&url, &schema);
     let (ok, stderr) = ServerProcess::run_cli(&["import", "--database-url", &pg_url, "--in", &file_arg])?;
     assert!(ok, "{stderr}");
@@ -85,12 +85,12 @@ async fn an_office_moves_from_sqlite_to_postgres_without_loss() -> anyhow::Resul
     assert_eq!(audit[..before.audit_log.len()], before.audit_log[..]);
     let actions: Vec<&str> = audit[before.audit_log.len()..].iter().map(|r| r.action.as_str()).collect();
     assert_eq!(actions, ["export", "import"]);
-    assert!(outpost_server::db::verify_audit_chain(&audit).is_ok(), "the chain still verifies after the move");
+    assert!(outpost_server_store::audit::verify_audit_chain(&audit).is_ok(), "the chain still verifies after the move");
     let mut before_tables = before.clone();
     before_tables.audit_log.clear();
     assert_eq!(after, before_tables, "every table arrives intact");
-    assert_eq!(accounts::export_accounts(&postgres).await?, accounts_before, "accounts arrive intact");
-    assert_eq!(outpost_server::purge::export_purged(&postgres).await?, purged_before, "purged keys arrive intact");
+    assert_eq!(after.accounts, accounts_before, "accounts arrive intact");
+    assert_eq!(postgres.purged_keys().await?, purged_before, "purged keys arrive intact");
 
     // The tablets keep their tokens and cursors and sync with the new server.
     let server = ServerProcess::spawn(&url, &schema).await?;
@@ -103,13 +103,13 @@ async fn an_office_moves_from_sqlite_to_postgres_without_loss() -> anyhow::Resul
     let fresh = SimDevice::enroll_with_code(&server.url(), &unused_code).await?;
     fresh.sync().await?;
     assert_converged_with(&postgres, &[&fresh]).await?;
-    let moved = accounts::export_accounts(&postgres).await?;
+    let moved = postgres.export().await?.accounts;
     assert_eq!(moved.device_users.len(), 1, "the new tablet belongs to the worker its code was for");
     let (status, body) = WebClient::new(&server.url()).login("ivan", TEST_PASSWORD, None).await?;
     assert_eq!(status, 200, "passwords keep working after the move: {body}");
     postgres.check().await.map_err(|e| anyhow::anyhow!("{e}"))?;
     drop(server);
-    postgres.drop_schema(&schema).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    outpost_tests::drop_schema(&url, &schema).await?;
     Ok(())
 }
 

@@ -3,10 +3,9 @@
 
 use outpost_core::Collection;
 use outpost_device::SyncClient;
-use outpost_server::db::Storage;
-use outpost_server::db::postgres::PgStorage;
+use outpost_server::services::tokens::{hash_enrollment_code, new_enrollment_code};
 use outpost_server::time::now_ms;
-use outpost_server::tokens::{hash_enrollment_code, new_enrollment_code};
+use outpost_server_store::postgres::Postgres;
 use outpost_tests::{
     SITE_A, ServerProcess, SimDevice, assert_converged_with, fast_retries, postgres_url, unique_schema,
 };
@@ -19,7 +18,9 @@ async fn two_server_processes_over_one_postgres_database_converge() -> anyhow::R
         return Ok(());
     };
     let schema = unique_schema();
-    let storage = PgStorage::connect(&url, Some(&schema), 4).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let storage = outpost_server_store::Store::new(
+        Postgres::connect(&url, Some(&schema), 4).await.map_err(|e| anyhow::anyhow!("{e}"))?,
+    );
     storage.seed_demo(now_ms()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let first = ServerProcess::spawn(&url, &schema).await?;
     let second = ServerProcess::spawn(&url, &schema).await?;
@@ -30,7 +31,7 @@ async fn two_server_processes_over_one_postgres_database_converge() -> anyhow::R
         let code = new_enrollment_code();
         let now = now_ms();
         storage
-            .create_enrollment_code(SITE_A, &hash_enrollment_code(&code), now + 3_600_000, now)
+            .create_enrollment_code(SITE_A, &hash_enrollment_code(&code), now + 3_600_000, now, None)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         devices.push(SimDevice::enroll_with_code(&urls[n % 2], &code).await?);
@@ -79,6 +80,6 @@ async fn two_server_processes_over_one_postgres_database_converge() -> anyhow::R
     assert_eq!(device_records, created, "nothing lost, nothing duplicated");
     storage.check().await.map_err(|e| anyhow::anyhow!("{e}"))?;
     drop((first, second));
-    storage.drop_schema(&schema).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    outpost_tests::drop_schema(&url, &schema).await?;
     Ok(())
 }

@@ -3,8 +3,6 @@
 //! entered is lost (a change to a purged record is set aside in its rejected list, visible).
 
 use outpost_core::Collection;
-use outpost_server::db::Storage;
-use outpost_server::purge::purge_tombstones;
 use outpost_server::settings::Settings;
 use outpost_server::time::now_ms;
 use outpost_tests::{Backend, SITE_A, SimDevice, TestServer, assert_converged};
@@ -27,9 +25,9 @@ async fn a_device_offline_across_the_clean_up_resyncs_and_resurrects_nothing(bac
     a.with(|s| s.delete(Collection::Clients, gone))?;
     a.with(|s| s.delete(Collection::Clients, edited))?;
     a.sync().await?;
-    let report = purge_tombstones(&server.storage, now_ms() + 1, now_ms()).await?;
+    let report = server.storage.purge_tombstones(now_ms() + 1, now_ms()).await?;
     assert_eq!(report.purged, 2);
-    assert_eq!(purge_tombstones(&server.storage, now_ms() + 1, now_ms()).await?.purged, 0, "a second run finds none");
+    assert_eq!(server.storage.purge_tombstones(now_ms() + 1, now_ms()).await?.purged, 0, "a second run finds none");
 
     // Meanwhile, offline, B edited one of them and registered a new client.
     b.update(Collection::Clients, edited, json!({"birth_year": 1985}))?;
@@ -78,7 +76,7 @@ async fn an_incremental_pull_below_the_horizon_is_refused_with_its_code() -> any
     let stale_cursor = a.with(|s| s.cursor())?;
     a.with(|s| s.delete(Collection::Clients, id))?;
     a.sync().await?;
-    purge_tombstones(&server.storage, now_ms() + 1, now_ms()).await?;
+    server.storage.purge_tombstones(now_ms() + 1, now_ms()).await?;
     let token = a.with(|s| s.identity().map(|i| i.token.clone())).ok_or_else(|| anyhow::anyhow!("no token"))?;
     let reply = reqwest::Client::new()
         .get(format!("{}/api/v1/sync/pull?after={}", server.url(), stale_cursor))

@@ -7,8 +7,8 @@
 
 use outpost_core::Collection;
 use outpost_device::{SyncClient, SyncOptions};
-use outpost_server::db::{AnyStorage, Storage};
 use outpost_server::settings::Settings;
+use outpost_server_store::Store;
 use outpost_tests::faults::{Fault, FaultProxy, KillableServer, Rng, fault_seed};
 use outpost_tests::{Backend, SITE_A, ServerProcess, SimDevice, TestServer, assert_converged, assert_converged_with};
 use serde_json::json;
@@ -33,7 +33,7 @@ fn write_contacts(device: &SimDevice, contacts: usize) -> anyhow::Result<usize> 
     Ok(contacts * 4)
 }
 
-async fn count(storage: &impl Storage, collection: &str) -> anyhow::Result<usize> {
+async fn count(storage: &Store, collection: &str) -> anyhow::Result<usize> {
     Ok(storage.snapshot().await?.iter().filter(|r| r.collection == collection).count())
 }
 
@@ -81,7 +81,7 @@ async fn a_server_killed_at_random_moments_loses_and_duplicates_nothing() -> Res
     device.sync().await?;
     assert_eq!(device.with(|s| s.pending_count())?, 0, "every operation was acknowledged");
 
-    let storage = AnyStorage::open(&server.database_url(), 1).await?;
+    let storage = Store::open(&server.database_url(), 1).await?;
     storage.check().await?;
     assert_eq!(
         count(&storage, "contacts").await? + count(&storage, "distribution_lines").await?,

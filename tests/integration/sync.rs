@@ -3,7 +3,6 @@
 use outpost_core::Collection;
 use outpost_core::wire::PushRequest;
 use outpost_device::{Progress, SyncOptions, SyncPhase};
-use outpost_server::db::Storage;
 use outpost_server::settings::Settings;
 use outpost_tests::{Backend, SITE_A, SITE_B, SimDevice, TestServer, assert_converged, fast_retries};
 use serde_json::json;
@@ -60,11 +59,11 @@ async fn same_field_edited_on_both_devices_has_one_winner_and_a_logged_loser(bac
     let winner =
         a.with(|s| s.get(Collection::Clients, client))?.and_then(|st| st.fields.get("gender").map(|f| f.value.clone()));
     // a edited after b (a's clock is later or equal, ties broken by device id): both agree.
-    let conflicts = server.storage.conflicts().await?;
+    let conflicts = server.storage.conflicts(Default::default()).await?;
     assert_eq!(conflicts.len(), 1, "{conflicts:?}");
     assert_eq!(conflicts[0].field, "gender");
-    assert_eq!(Some(conflicts[0].winner.clone()), winner);
-    let mut values = [conflicts[0].winner.clone(), conflicts[0].loser.clone()];
+    assert_eq!(Some(conflicts[0].winner.value.clone()), winner);
+    let mut values = [conflicts[0].winner.value.clone(), conflicts[0].loser.value.clone()];
     values.sort_by_key(|v| v.to_string());
     assert_eq!(values, [json!("trans_woman"), json!("woman")]);
     server.stop().await
@@ -96,7 +95,7 @@ async fn delete_wins_over_a_concurrent_edit_without_losing_the_edit(backend: Bac
         );
         assert!(device.with(|s| s.contacts_between("2026-11-25T00:00:00Z", "2026-11-26T00:00:00Z", 10))?.is_empty());
     }
-    let conflicts = server.storage.conflicts().await?;
+    let conflicts = server.storage.conflicts(Default::default()).await?;
     assert!(conflicts.iter().any(|c| c.field == "_deleted"), "{conflicts:?}");
     // A deleted record cannot be edited locally any more.
     assert!(a.update(Collection::Contacts, visit, json!({"note": "x"})).is_err());

@@ -3,18 +3,19 @@
 
 pub mod faults;
 pub mod fixtures;
+pub mod generated;
 pub mod webdriver;
 
 use anyhow::{Context, Result, anyhow};
 use outpost_core::wire::SiteRef;
 use outpost_core::{Collection, RecordId, SiteId};
 use outpost_device::{DeviceStore, SyncClient, SyncOptions, SyncReport};
-use outpost_server::db::postgres::PgStorage;
-use outpost_server::db::sqlite::SqliteStorage;
-use outpost_server::db::{AnyStorage, Storage};
+use outpost_server::services::tokens::{hash_enrollment_code, new_enrollment_code};
 use outpost_server::settings::Settings;
 use outpost_server::time::now_ms;
-use outpost_server::tokens::{hash_enrollment_code, new_enrollment_code};
+use outpost_server_store::Store;
+use outpost_server_store::postgres::Postgres;
+use outpost_server_store::sqlite::Sqlite;
 use serde_json::{Map, Value};
 use std::net::SocketAddr;
 use std::sync::Mutex;
@@ -45,34 +46,35 @@ pub fn unique_schema() -> String {
 }
 
 /// Opens empty storage of the given kind; the temporary directory holds a SQLite file.
-pub async fn open_storage(backend: Backend, dir: &TempDir) -> Result<(AnyStorage, Option<String>)> {
+pub async fn open_storage(backend: Backend, dir: &TempDir) -> Result<(Store, Option<String>)> {
     open_storage_at(backend, dir, postgres_url().as_deref()).await
 }
 
 /// [`open_storage`] with an explicit PostgreSQL URL.
-pub async fn open_storage_at(
-    backend: Backend,
-    dir: &TempDir,
-    url: Option<&str>,
-) -> Result<(AnyStorage, Option<String>)> {
+pub async fn open_storage_at(backend: Backend, dir: &TempDir, url: Option<&str>) -> Result<(Store, Option<String>)> {
     match backend {
         Backend::Sqlite => {
-            let storage = SqliteStorage::open(&dir.path().join("outpost.db")).map_err(|e| anyhow!("{e}"))?;
-            Ok((AnyStorage::Sqlite(storage), None))
+            let storage = Sqlite::open(&dir.path().join("outpost.db")).map_err(|e| anyhow!("{e}"))?;
+            Ok((Store::new(storage), None))
         }
         Backend::Postgres => {
             let url = url.context("no PostgreSQL URL: set OUTPOST_TEST_DATABASE_URL")?;
             let schema = unique_schema();
-            let storage = PgStorage::connect(url, Some(&schema), 8).await.map_err(|e| anyhow!("{e}"))?;
-            Ok((AnyStorage::Postgres(storage), Some(schema)))
+            let storage = Postgres::connect(url, Some(&schema), 8).await.map_err(|e| anyhow!("{e}"))?;
+            Ok((Store::new(storage), Some(schema)))
         }
     }
+}
+
+/// Drops a test's PostgreSQL schema and everything in it.
+pub async fn drop_schema(url: &str, schema: &str) -> Result<()> {
+    Postgres::drop_schema(url, schema).await.map_err(|e| anyhow!("{e}"))
 }
 
 /// A running server on `127.0.0.1:<random port>` with its own database.
 pub struct TestServer {
     pub addr: SocketAddr,
-    pub storage: AnyStorage,
+    pub storage: Store,
     pub backend: Backend,
     settings: Settings,
     schema: Option<String>,
@@ -124,10 +126,10 @@ impl TestServer {
 
     /// Another server instance over the same database (multi-instance tests).
     pub async fn another_instance(&self) -> Result<Self> {
-        let storage = match (&self.storage, &self.schema) {
-            (AnyStorage::Postgres(_), Some(schema)) => {
+        let storage = match (self.backend, &self.schema) {
+            (Backend::Postgres, Some(schema)) => {
                 let url = postgres_url().context("OUTPOST_TEST_DATABASE_URL is not set")?;
-                AnyStorage::Postgres(PgStorage::connect(&url, Some(schema), 8).await.map_err(|e| anyhow!("{e}"))?)
+                Store::new(Postgres::connect(&url, Some(schema), 8).await.map_err(|e| anyhow!("{e}"))?)
             }
             _ => return Err(anyhow!("several instances need PostgreSQL")),
         };
@@ -171,17 +173,26 @@ impl TestServer {
         let code = new_enrollment_code();
         let now = now_ms();
         self.storage
-            .create_enrollment_code(site, &hash_enrollment_code(&code), now + 3_600_000, now)
+            .create_enrollment_code(site, &hash_enrollment_code(&code), now + 3_600_000, now, None)
             .await
             .map_err(|e| anyhow!("{e}"))?;
         Ok(code)
     }
 
+    /// A fresh one-time enrolment code for a site, for the worker `username`: their tablet.
+    pub async fn enrollment_code_for(&self, site: &str, username: &str) -> Result<String> {
+        let created =
+            outpost_server::services::enrolment::create_code(&self.storage, site, 1, Some(username), "test", now_ms())
+                .await
+                .map_err(|e| anyhow!("{e}"))?;
+        Ok(created.code)
+    }
+
     /// Stops the server, waits for it, and drops its PostgreSQL schema.
     pub async fn stop(mut self) -> Result<()> {
         self.halt().await?;
-        if let (AnyStorage::Postgres(pg), Some(schema)) = (&self.storage, self.schema.take()) {
-            pg.drop_schema(&schema).await.map_err(|e| anyhow!("{e}"))?;
+        if let (Some(schema), Some(url)) = (self.schema.take(), postgres_url()) {
+            drop_schema(&url, &schema).await?;
         }
         Ok(())
     }
@@ -293,16 +304,12 @@ pub async fn assert_converged(server: &TestServer, devices: &[&SimDevice]) -> Re
 }
 
 /// [`assert_converged`] against any storage.
-pub async fn assert_converged_with(storage: &impl Storage, devices: &[&SimDevice]) -> Result<()> {
+pub async fn assert_converged_with(storage: &Store, devices: &[&SimDevice]) -> Result<()> {
     let rows = storage.snapshot().await.map_err(|e| anyhow!("{e}"))?;
     // A tablet keeps its own tombstones of records the server has since cleaned up, until its
     // next full resync (docs/reliability.md); they are not a divergence.
-    let purged: std::collections::BTreeSet<(String, String)> = outpost_server::purge::export_purged(storage)
-        .await
-        .map_err(|e| anyhow!("{e}"))?
-        .into_iter()
-        .map(|k| (k.collection, k.id))
-        .collect();
+    let purged: std::collections::BTreeSet<(String, String)> =
+        storage.purged_keys().await.map_err(|e| anyhow!("{e}"))?.into_iter().map(|k| (k.collection, k.id)).collect();
     for (n, device) in devices.iter().enumerate() {
         let mut local = device.with(|s| s.snapshot())?;
         local.retain(|(collection, id), state| {
@@ -444,13 +451,20 @@ impl WebClient {
     pub async fn logged_in(
         server: &TestServer,
         username: &str,
-        role: outpost_server::accounts::Role,
+        role: outpost_server::services::accounts::Role,
         sites: &[&str],
     ) -> Result<Self> {
         let sites: Vec<String> = sites.iter().map(|s| s.to_string()).collect();
-        outpost_server::accounts::create_user(&server.storage, username, TEST_PASSWORD, role, &sites, now_ms())
-            .await
-            .map_err(|e| anyhow!("{e}"))?;
+        outpost_server::services::accounts::create_user(
+            &server.storage,
+            username,
+            TEST_PASSWORD,
+            role,
+            &sites,
+            now_ms(),
+        )
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
         let mut client = Self::new(&server.url());
         let (status, body) = client.login(username, TEST_PASSWORD, None).await?;
         anyhow::ensure!(status == 200, "login as {username} failed: {status} {body}");

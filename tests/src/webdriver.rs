@@ -227,6 +227,12 @@ impl Session {
         }
     }
 
+    /// Runs an asynchronous script in the page: its last argument is the callback it calls with
+    /// its result.
+    pub async fn execute_async(&self, script: &str, args: Value) -> Result<Value> {
+        self.call(reqwest::Method::POST, "/execute/async", Some(json!({"script": script, "args": args}))).await
+    }
+
     /// Resizes the window (landscape and portrait tablet layouts).
     pub async fn resize(&self, width: u32, height: u32) -> Result<()> {
         self.call(

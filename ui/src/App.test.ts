@@ -22,8 +22,9 @@ describe('app', () => {
   });
 
   it('says why enrolment is needed again after a wipe', async () => {
-    const backend = new FakeBackend({ enrolled: true, locked: true, pin: '2580' });
-    backend.wrongAttempts = 9;
+    // The fifth wrong PIN at a limit of 5 wiped the tablet when recorded.
+    const backend = new FakeBackend({ enrolled: true, locked: true, pin: '2580', wipeAfter: 5 });
+    backend.wrongAttempts = 4;
     render(App, { props: { backend } });
     await unlock('1111');
     expect(await screen.findByRole('heading', { name: 'Connect this tablet' })).toBeTruthy();

@@ -156,6 +156,24 @@ impl HlcClock {
     }
 }
 
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Hlc {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some(
+                "A hybrid logical clock stamp: 15-digit wall-clock milliseconds, 5-digit counter and the device id, \
+                 joined by '-' (so stamps sort as text like they compare)",
+            ))
+            .pattern(Some(r"^[0-9]{15}-[0-9]{5}-[0-9a-f-]{36}$"))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Hlc {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

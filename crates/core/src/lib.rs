@@ -10,6 +10,7 @@ pub mod hlc;
 pub mod ids;
 pub mod merge;
 pub mod records;
+pub mod rules;
 pub mod schema;
 pub mod uic;
 pub mod wire;

@@ -21,6 +21,7 @@ use std::collections::BTreeMap;
 use thiserror::Error;
 
 /// A field's current value and the stamp of the write that set it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FieldState {
     #[serde(rename = "v")]
@@ -30,6 +31,7 @@ pub struct FieldState {
 }
 
 /// The merged state of one record.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 pub struct RecordState {
     pub fields: BTreeMap<String, FieldState>,

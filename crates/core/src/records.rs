@@ -13,6 +13,7 @@ macro_rules! string_enum {
     ($(#[$doc:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$doc])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
         pub enum $name {
             $(#[serde(rename = $text)] $variant),+
         }
@@ -20,6 +21,9 @@ macro_rules! string_enum {
         impl $name {
             /// Every accepted value, in wire form.
             pub const ALL: &'static [&'static str] = &[$($text),+];
+
+            /// Every value.
+            pub const VARIANTS: &'static [Self] = &[$(Self::$variant),+];
 
             /// The wire form.
             pub fn as_str(self) -> &'static str {
@@ -93,9 +97,56 @@ pub struct Client {
     pub merged_into: Option<RecordId>,
 }
 
-/// How long after it was recorded a contact may still be edited; after that it is locked and
-/// distributions are corrected only by reversal lines.
-pub const CONTACT_EDIT_WINDOW_MS: u64 = 72 * 3600 * 1000;
+/// Which way a stock movement moves stock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StockDirection {
+    /// Adds its quantity (received, transferred in).
+    In,
+    /// Takes its quantity away (transferred out, expired or damaged, lost).
+    Out,
+    /// Carries its own sign (a count correction: the counted level minus the recorded one).
+    Signed,
+}
+
+impl StockKind {
+    /// The direction of this kind, the one rule the tablet's levels and the dashboard's stock
+    /// both follow. Distributions are outflow by themselves and are not movements.
+    pub fn direction(self) -> StockDirection {
+        match self {
+            StockKind::Received | StockKind::TransferIn => StockDirection::In,
+            StockKind::TransferOut | StockKind::ExpiredDamaged | StockKind::Lost => StockDirection::Out,
+            StockKind::CountCorrection => StockDirection::Signed,
+        }
+    }
+
+    /// The movement's effect on the level: +quantity, -quantity, or quantity as signed.
+    pub fn signed(self, quantity: i64) -> i64 {
+        match self.direction() {
+            StockDirection::In | StockDirection::Signed => quantity,
+            StockDirection::Out => -quantity,
+        }
+    }
+}
+
+/// [`StockKind::direction`] as an SQL expression over the text expression `kind`: 1 or -1 (0 for
+/// a kind the rule does not know), for stores that sum movements in SQL (the tablet's and the
+/// server's give the same levels). Only the kinds' constant names are written into the text.
+pub fn stock_sign_sql(kind: &str) -> String {
+    let list = |direction: StockDirection| {
+        let kinds: Vec<String> = StockKind::VARIANTS
+            .iter()
+            .filter(|k| k.direction() == direction)
+            .map(|k| format!("'{}'", k.as_str()))
+            .collect();
+        if kinds.is_empty() { "NULL".to_string() } else { kinds.join(", ") }
+    };
+    format!(
+        "(CASE WHEN {kind} IN ({up}, {signed}) THEN 1 WHEN {kind} IN ({down}) THEN -1 ELSE 0 END)",
+        up = list(StockDirection::In),
+        signed = list(StockDirection::Signed),
+        down = list(StockDirection::Out),
+    )
+}
 
 /// One contact (encounter): a visit at the window, an outreach meeting, an online session.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -168,6 +219,7 @@ pub struct TallyCell {
 }
 
 /// A quantity of one commodity.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CommodityQuantity {
     pub commodity: String,
@@ -224,6 +276,7 @@ pub struct Site {
 }
 
 /// A commodity catalogue entry, authored on the server.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Commodity {
     pub code: String,
@@ -236,6 +289,7 @@ pub struct Commodity {
 }
 
 /// A kit template: the usual set of commodities handed out together.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct KitTemplate {
     pub code: String,
@@ -263,5 +317,22 @@ mod tests {
             serde_json::from_value(serde_json::json!({"uic": "MAIV287", "gender": "woman", "key_groups": null}))
                 .expect("null reads as empty");
         assert!(client.key_groups.is_empty());
+    }
+
+    #[test]
+    fn every_stock_kind_has_a_direction_and_the_sql_follows_it() {
+        assert_eq!(StockKind::VARIANTS.len(), StockKind::ALL.len());
+        assert_eq!(StockKind::Received.signed(5), 5);
+        assert_eq!(StockKind::Lost.signed(5), -5);
+        assert_eq!(StockKind::CountCorrection.signed(-3), -3, "a correction carries its own sign");
+        let sql = stock_sign_sql("k");
+        for kind in StockKind::VARIANTS {
+            assert!(sql.contains(&format!("'{}'", kind.as_str())), "{kind:?} is missing from {sql}");
+        }
+        assert_eq!(
+            sql,
+            "(CASE WHEN k IN ('received', 'transfer_in', 'count_correction') THEN 1 \
+             WHEN k IN ('transfer_out', 'expired_damaged', 'lost') THEN -1 ELSE 0 END)"
+        );
     }
 }

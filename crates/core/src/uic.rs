@@ -14,6 +14,7 @@ use unicode_normalization::UnicodeNormalization;
 pub const MISSING: char = 'X';
 
 /// One part of a code.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum UicComponent {
@@ -28,6 +29,7 @@ pub enum UicComponent {
 }
 
 /// How Cyrillic letters are written in codes.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Script {
@@ -39,6 +41,7 @@ pub enum Script {
 }
 
 /// A configured code scheme.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UicScheme {
     pub name: String,

@@ -24,6 +24,7 @@ pub const MAX_PUSH_OPS: usize = 1000;
 pub const MAX_PULL_LIMIT: u32 = 1000;
 
 /// `POST /api/v1/enroll`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EnrollRequest {
@@ -36,13 +37,16 @@ pub struct EnrollRequest {
 }
 
 /// A site a device is enrolled for.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SiteRef {
     pub id: SiteId,
     pub name: String,
 }
 
 /// Reply to a successful enrolment.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EnrollResponse {
     pub device_id: DeviceId,
@@ -56,6 +60,8 @@ pub struct EnrollResponse {
 }
 
 /// What an operation does.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OpKind {
@@ -65,6 +71,7 @@ pub enum OpKind {
 }
 
 /// One outbox entry: a change to one record, identified by `(device_id, op_seq)`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Op {
@@ -100,6 +107,7 @@ impl Op {
 }
 
 /// `POST /api/v1/sync/push`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PushRequest {
@@ -107,6 +115,7 @@ pub struct PushRequest {
 }
 
 /// Reply to a push: every listed `op_seq` is durably stored (or was already).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PushResponse {
     pub acked: Vec<u64>,
@@ -117,6 +126,7 @@ pub struct PushResponse {
 }
 
 /// One record in a pull page: its whole merged state.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PulledRecord {
     /// Server sequence number of the record's latest change.
@@ -129,6 +139,7 @@ pub struct PulledRecord {
 }
 
 /// Reply to `GET /api/v1/sync/pull?after=CURSOR&limit=N`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PullResponse {
     pub records: Vec<PulledRecord>,
@@ -142,6 +153,8 @@ pub struct PullResponse {
 }
 
 /// Every error reply.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ErrorBody {
     /// Machine-readable code, listed in `docs/protocol.md`.
@@ -150,10 +163,13 @@ pub struct ErrorBody {
     pub message: String,
     /// Per-operation or per-field problems, when the request was a batch.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "ts", ts(as = "Option<Vec<ErrorDetail>>", optional))]
     pub details: Vec<ErrorDetail>,
 }
 
 /// One problem inside a batch.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ErrorDetail {
     /// Position of the operation in the batch.
@@ -165,6 +181,7 @@ pub struct ErrorDetail {
 }
 
 /// `GET /healthz`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Health {
     pub status: String,

@@ -25,6 +25,8 @@ pub enum StoreError {
     SiteNotEnrolled(SiteId),
     #[error("{collection} record {id} does not exist on this device")]
     NotFound { collection: Collection, id: RecordId },
+    #[error("this contact is locked: it was recorded more than 72 hours ago")]
+    Locked,
     #[error("{collection} record {id} was deleted")]
     Deleted { collection: Collection, id: RecordId },
     #[error("invalid input: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]

@@ -4,6 +4,8 @@
 //!   which saves the record and its outbox entry in one transaction.
 //! * [`queries`]: what the screens read: clients by code, a client's history, today's contacts,
 //!   stock levels.
+//! * [`workflows`]: what one action of a screen writes (a contact with everything in it,
+//!   corrections within the edit window, tallies, surveys, stock), and the refused changes.
 //! * [`sync`]: the HTTP sync client: enrolment, pushing the outbox, pulling pages, retrying with
 //!   back-off and reporting progress.
 //!
@@ -13,6 +15,9 @@ pub mod error;
 pub mod queries;
 pub mod store;
 pub mod sync;
+#[cfg(any(test, feature = "test-support"))]
+pub mod testing;
+pub mod workflows;
 
 pub use error::StoreError;
 /// The SQLite bindings the store uses (for matching error codes).

@@ -6,8 +6,8 @@ use crate::error::StoreError;
 use crate::store::DeviceStore;
 use outpost_core::Collection;
 use outpost_core::merge::RecordState;
-use outpost_core::records::CONTACT_EDIT_WINDOW_MS;
-use outpost_core::records::StockKind;
+use outpost_core::records::stock_sign_sql;
+use outpost_core::rules::contact_editable;
 use outpost_core::uic::is_near_match;
 use outpost_core::{RecordId, SiteId};
 use rusqlite::{OptionalExtension, params};
@@ -16,6 +16,7 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// A client as the lookup list shows it.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ClientSummary {
     pub id: RecordId,
@@ -25,6 +26,7 @@ pub struct ClientSummary {
 }
 
 /// One past contact with what was given.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ContactSummary {
     pub id: RecordId,
@@ -43,6 +45,7 @@ pub struct ContactSummary {
 }
 
 /// A contact's overdose report, as the history shows and edits it.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct OverdoseSummary {
     pub id: RecordId,
@@ -64,6 +67,7 @@ pub struct LineInfo {
 }
 
 /// Stock of one commodity at one site.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct StockLevel {
     pub commodity: String,
@@ -73,6 +77,7 @@ pub struct StockLevel {
 }
 
 /// A referral still waiting for its outcome (status `issued`), for the follow-up list.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct OpenReferral {
     pub id: RecordId,
@@ -214,7 +219,6 @@ impl DeviceStore {
         for row in rows {
             let (id, state) = row?;
             let state: RecordState = serde_json::from_str(&state)?;
-            let created = state.fields.values().map(|f| f.stamp.wall_ms).min().unwrap_or(0);
             contacts.push(ContactSummary {
                 id: parse_id(&id)?,
                 occurred_at: field(&state, "occurred_at").and_then(Value::as_str).unwrap_or_default().to_string(),
@@ -222,7 +226,7 @@ impl DeviceStore {
                 client_id: field(&state, "client_id").and_then(Value::as_str).and_then(|s| s.parse().ok()),
                 client_uic: None,
                 note: field(&state, "note").and_then(Value::as_str).map(str::to_string),
-                editable: self.now_ms().saturating_sub(created) <= CONTACT_EDIT_WINDOW_MS,
+                editable: contact_editable(&state, self.now_ms()),
                 items: BTreeMap::new(),
                 overdose: None,
             });
@@ -353,8 +357,8 @@ impl DeviceStore {
     /// reversals). Computed in SQL from the append-only records, so it is exact under any sync
     /// order.
     pub fn stock_levels(&self, site: SiteId) -> Result<Vec<StockLevel>, StoreError> {
-        let inflow = [StockKind::Received, StockKind::TransferIn].map(|k| format!("'{}'", k.as_str())).join(",");
-        let signed = [StockKind::CountCorrection].map(|k| format!("'{}'", k.as_str())).join(",");
+        // Signed by core's rule for each kind, as the dashboard's stock is.
+        let sign = stock_sign_sql("kind");
         let sql = format!(
             "WITH moves AS (
                SELECT json_extract(state, '$.fields.commodity.v') AS commodity,
@@ -369,9 +373,7 @@ impl DeviceStore {
                FROM records WHERE collection = 'distribution_lines' AND site_id = ?1 GROUP BY 1
              ), net AS (
                SELECT commodity,
-                      sum(CASE WHEN kind IN ({inflow}) THEN quantity
-                               WHEN kind IN ({signed}) THEN quantity
-                               ELSE -quantity END) AS moved
+                      sum({sign} * quantity) AS moved
                FROM moves GROUP BY commodity
              )
              SELECT commodity, coalesce(moved, 0), coalesce((SELECT quantity FROM given g WHERE g.commodity = n.commodity), 0)

@@ -63,7 +63,6 @@ pub struct Identity {
     pub scheme: UicScheme,
 }
 
-/// A rejected operation kept aside so nothing the worker entered is ever silently dropped.
 /// Outbox operations ready to push, in `op_seq` order, each as its stored wire JSON.
 #[derive(Clone, Debug, Default)]
 pub struct OutboxBatch {
@@ -104,6 +103,7 @@ impl OutboxBatch {
     }
 }
 
+/// A rejected operation kept aside so nothing the worker entered is ever silently dropped.
 #[derive(Clone, Debug)]
 pub struct RejectedOp {
     pub op: Op,
@@ -858,7 +858,6 @@ fn pending_for(conn: &Connection, collection: &str, id: RecordId) -> Result<Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use outpost_core::{OrgId, wire::SiteRef};
     use serde_json::json;
 
     #[test]
@@ -867,19 +866,7 @@ mod tests {
     }
 
     fn enrolled() -> (DeviceStore, SiteId) {
-        let mut store = DeviceStore::open_in_memory().expect("store");
-        let site = SiteId(uuid::Uuid::from_bytes([1; 16]));
-        let enrolment = EnrollResponse {
-            device_id: DeviceId(uuid::Uuid::from_bytes([2; 16])),
-            token: "t".into(),
-            org_id: OrgId::nil(),
-            org_name: "Org".into(),
-            sites: vec![SiteRef { id: site, name: "Site".into() }],
-            uic_scheme: UicScheme::central_asia(),
-            server_time_ms: 0,
-        };
-        store.save_enrollment("http://server", &enrolment).expect("enrol");
-        (store, site)
+        crate::testing::enrolled_store()
     }
 
     fn fields(v: serde_json::Value) -> Map<String, Value> {

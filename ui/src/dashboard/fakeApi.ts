@@ -26,6 +26,7 @@ import {
   type Unit,
   type User,
 } from './api';
+import { MAX_FAILED_LOGINS } from './generated/api';
 import { daysBetween, monthsOf } from './logic/period';
 import { exportUrl, type Filter } from './logic/query';
 
@@ -79,9 +80,9 @@ export class FakeDashboardApi implements DashboardApi {
   readonly calls: Call[] = [];
   accounts: FakeAccount[] = DEMO_ACCOUNTS.map((a) => ({ ...a, user: { ...a.user } }));
   session: { user: User; csrf: string } | null = null;
-  /** Answers refused until this many failed logins have passed (`429`), as the server would. */
+  /** Logins are refused (`429`) after the server's number of failures (its own constant). */
   failedLogins = 0;
-  maxFailedLogins = 5;
+  readonly maxFailedLogins = MAX_FAILED_LOGINS;
   nowMs: number;
   delayMs: number;
   conflictList: Conflict[];
@@ -166,6 +167,8 @@ export class FakeDashboardApi implements DashboardApi {
   login(request: LoginRequest): Promise<SessionInfo> {
     return this.answer('login', [request], () => {
       if (this.failedLogins >= this.maxFailedLogins) {
+        // The server's Retry-After is what is left of FAILED_LOGIN_WINDOW_MS since the oldest
+        // failure it still counts; the fake answers as if that was a minute.
         throw new ApiError(429, 'rate_limited', 'Too many failed attempts. Wait before trying again.', [], 60);
       }
       const account = this.accounts.find((a) => a.user.username === request.username.trim());

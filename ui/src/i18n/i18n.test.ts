@@ -2,7 +2,6 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  AGE_BANDS,
   GENDERS,
   KEY_GROUPS,
   LANGUAGES,
@@ -12,11 +11,12 @@ import {
   SERVICES,
   SETTINGS,
   STOCK_KINDS,
+  TALLY_AGE_BANDS,
   TALLY_GENDERS,
   TEST_RESULTS,
   TESTS,
 } from '../lib/backend';
-import { DEFAULT_COMMODITIES, DEFAULT_KITS } from '../lib/fakeBackend';
+import { RECORDED_COMMODITIES, RECORDED_KITS } from '../lib/fakeBackend';
 import { answerCodes, answerKeys } from '../lib/logic/survey';
 import { KNOWN_SYNC_ERRORS } from '../lib/logic/sync';
 import { OVERDOSE_PROBLEMS } from '../lib/logic/contact';
@@ -128,7 +128,7 @@ describe('keys used by the code', () => {
       ...TEST_RESULTS.map((v) => `test_result.${v}`),
       ...GENDERS.map((v) => `gender.${v}`),
       ...KEY_GROUPS.map((v) => `key_group.${v}`),
-      ...AGE_BANDS.map((v) => `age_band.${v}`),
+      ...TALLY_AGE_BANDS.map((v) => `age_band.${v}`),
       ...TALLY_GENDERS.map((v) => `tally_gender.${v}`),
       ...LANGUAGES.map((v) => `language.${v}`),
       ...SCREENS.filter((s) => s !== 'home').flatMap((s) => [`home.${s}`, `home.${s}_hint`]),
@@ -143,8 +143,8 @@ describe('keys used by the code', () => {
       ...OVERDOSE_OUTCOMES.map((o) => `contact.overdose.outcome_value.${o}`),
       ...['yes', 'no'].map((v) => `contact.overdose.${v}`),
       ...['not_found', 'app_locked'].map((c) => `error.${c}`),
-      ...DEFAULT_COMMODITIES.map((c) => `commodity.${c.code}`),
-      ...DEFAULT_KITS.map((k) => `kit.${k.code}`),
+      ...RECORDED_COMMODITIES.map((c) => `commodity.${c.code}`),
+      ...RECORDED_KITS.map((k) => `kit.${k.code}`),
       ...STOCK_KINDS.flatMap((k) => [`stock.kind.${k}`, `stock.kind_hint.${k}`, `stock.save.${k}`, `stock.saved.${k}`]),
       'stock.save.none',
     ];

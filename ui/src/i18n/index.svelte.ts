@@ -2,7 +2,7 @@
  * The translation function used by every component. `t()` reads the current language from a
  * rune, so text re-renders when the language changes.
  */
-import { LANGUAGES, type Language } from '../lib/backend';
+import { isLanguage, type Language } from '../lib/backend';
 import { flatten, LOCALE_TAGS, relativeTime, translate, type Dict, type Params } from './core';
 import en from './en.json';
 import ru from './ru.json';
@@ -16,8 +16,9 @@ export function language(): Language {
   return current.language;
 }
 
-export function setLanguage(language: Language): void {
-  if (LANGUAGES.includes(language)) current.language = language;
+/** Switches to `language` when the UI speaks it (the status gives the backend's language as text). */
+export function setLanguage(language: string): void {
+  if (isLanguage(language)) current.language = language;
 }
 
 export function locale(): string {

@@ -7,30 +7,137 @@
  * A failed command rejects with a {@link BackendError}; screens show `message` and branch on
  * `code` only.
  *
+ * The types of what the commands take and return, the string enumerations with their values
+ * and the limits are not written here: they are generated from the Rust types into
+ * `generated/backend.ts` (by `src-tauri/tests/ui_types.rs`, which fails when the file is out of
+ * date), so a change on one side fails the type check of the other. This file re-exports them
+ * under the names the screens use, and adds what only the UI needs (display orders, the
+ * choices a screen offers).
+ *
  * Components never import `tauriBackend` directly: they read the backend from a Svelte context
  * (`lib/context.ts`), so tests and the browser preview can pass an in-memory fake.
  */
 import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
+import type {
+  AgeBand,
+  BuiltUic,
+  ClientSummary,
+  CommandError,
+  Commodity,
+  CommodityQuantity,
+  ContactClient,
+  ContactEdit,
+  ContactInput,
+  ContactSummary,
+  Gender,
+  KitTemplate,
+  MovementInput,
+  OpenReferral,
+  OverdoseInput,
+  ReferralStatus,
+  RejectedChange,
+  SavedContact,
+  Setting,
+  SiteInfo,
+  Status,
+  StockLevel,
+  SyncProgress,
+  SyncSummary,
+  TallyInput,
+  UicQuestion,
+} from './generated/backend';
+import { COMMAND_NAMES, LANGUAGES, SETTINGS } from './generated/backend';
+
+export type {
+  AgeBand,
+  BuiltUic,
+  ClientSummary,
+  CommandError,
+  Commodity,
+  CommodityCategory,
+  CommodityQuantity,
+  ContactClient,
+  ContactEdit,
+  ContactInput,
+  ContactSummary,
+  Gender,
+  KeyGroup,
+  KitTemplate,
+  MovementInput,
+  NewClient,
+  OpenReferral,
+  OpKind,
+  OverdoseInput,
+  OverdoseOutcome,
+  OverdoseSummary,
+  Quantity,
+  ReferralInput,
+  ReferralStatus,
+  ReferralTarget,
+  RejectedChange,
+  SavedContact,
+  Service,
+  Setting,
+  SiteInfo,
+  Status,
+  StockKind,
+  StockLevel,
+  SyncProgress,
+  SyncState,
+  SyncSummary,
+  TallyInput,
+  TestInput,
+  TestKind,
+  TestOutcome,
+  UicQuestion,
+} from './generated/backend';
+export {
+  AGE_BANDS,
+  CONTACT_EDIT_WINDOW_MS,
+  GENDERS,
+  IDLE_LOCK_MAX_MINUTES,
+  IDLE_LOCK_MIN_MINUTES,
+  KEY_GROUPS,
+  LANGUAGES,
+  MAX_CONTACT_ITEMS,
+  MAX_NALOXONE_DOSES,
+  MAX_SURVEY_ANSWERS,
+  NEW_PIN_MAX,
+  NEW_PIN_MIN,
+  OP_KINDS,
+  OVERDOSE_OUTCOMES,
+  PIN_MAX,
+  PIN_MIN,
+  REFERRAL_STATUSES,
+  REFERRAL_TARGETS,
+  SERVICES,
+  SETTINGS,
+  STOCK_KINDS,
+  SYNC_STATES,
+  TEST_RESULTS,
+  TESTS,
+  WIPE_AFTER_DEFAULT,
+  WIPE_AFTER_MAX,
+  WIPE_AFTER_MIN,
+} from './generated/backend';
 
 // ---------------------------------------------------------------------------------------------
-// Enumerations (wire values, as in crates/core/src/records.rs)
+// Enumerations: the generated values, and the orders and subsets the screens show
 // ---------------------------------------------------------------------------------------------
 
-export const LANGUAGES = ['en', 'ru', 'uk'] as const;
 export type Language = (typeof LANGUAGES)[number];
 
-export const GENDERS = ['woman', 'man', 'trans_woman', 'trans_man', 'non_binary', 'not_stated'] as const;
-export type Gender = (typeof GENDERS)[number];
+/** Whether a language code (from the status, the browser, storage) is one the UI speaks. */
+export function isLanguage(value: unknown): value is Language {
+  return typeof value === 'string' && (LANGUAGES as readonly string[]).includes(value);
+}
 
-/** Genders counted in anonymous group tallies (a coarser split than for clients). */
-export const TALLY_GENDERS = ['woman', 'man', 'non_binary', 'not_stated'] as const satisfies readonly Gender[];
-export type TallyGender = (typeof TALLY_GENDERS)[number];
-
-export const KEY_GROUPS = ['injects_drugs', 'uses_stimulants', 'sex_work', 'msm', 'nightlife', 'pregnant'] as const;
-export type KeyGroup = (typeof KEY_GROUPS)[number];
-
-export const SETTINGS = [
+/**
+ * The settings in the order the screens offer them (outreach first); the same values as the
+ * generated {@link SETTINGS} (checked below and in `backend.test.ts`).
+ */
+export const SETTING_CHOICES = [
   'street_outreach',
   'mobile_van',
   'nightlife',
@@ -40,77 +147,29 @@ export const SETTINGS = [
   'harm_reduction_room',
   'home_visit',
   'online',
-] as const;
-export type Setting = (typeof SETTINGS)[number];
+] as const satisfies readonly Setting[];
+// A setting added in Rust and missing above fails the type check here.
+const settingChoicesComplete: [Exclude<Setting, (typeof SETTING_CHOICES)[number]>] extends [never] ? true : never = true;
+void settingChoicesComplete;
+void SETTINGS;
 
-export const SERVICES = [
-  'kit',
-  'counselling',
-  'information',
-  'testing',
-  'referral',
-  'wound_care',
-  'naloxone_training',
-  'drug_checking',
-  'peer_support',
-  'case_management',
-] as const;
-export type Service = (typeof SERVICES)[number];
+/** Genders counted in anonymous group tallies (a coarser split than for clients). */
+export const TALLY_GENDERS = ['woman', 'man', 'non_binary', 'not_stated'] as const satisfies readonly Gender[];
+export type TallyGender = (typeof TALLY_GENDERS)[number];
 
-export const REFERRAL_TARGETS = [
-  'ost',
-  'art_hiv_care',
-  'hcv_treatment',
-  'tb',
-  'srh_gynaecology',
-  'pmtct',
-  'shelter',
-  'legal_aid',
-  'mental_health',
-  'detox_rehab',
-  'social_services',
-] as const;
-export type ReferralTarget = (typeof REFERRAL_TARGETS)[number];
-
-/** Where a referral stands; `issued` until the follow-up records what happened. */
-export const REFERRAL_STATUSES = ['issued', 'attended', 'declined', 'lost'] as const;
-export type ReferralStatus = (typeof REFERRAL_STATUSES)[number];
+/** The age bands a group tally counts (a worker estimating a crowd does not mark "not stated"). */
+export const TALLY_AGE_BANDS = ['under_15', '15_19', '20_24', '25_49', '50_plus'] as const satisfies readonly AgeBand[];
+export type TallyAgeBand = (typeof TALLY_AGE_BANDS)[number];
 
 /** The outcomes a follow-up records (`issued` again only undoes a mistaken tap). */
 export const REFERRAL_OUTCOMES = ['attended', 'declined', 'lost'] as const satisfies readonly ReferralStatus[];
 export type ReferralOutcome = (typeof REFERRAL_OUTCOMES)[number];
 
-export const OVERDOSE_OUTCOMES = ['survived', 'died', 'unknown'] as const;
-export type OverdoseOutcome = (typeof OVERDOSE_OUTCOMES)[number];
-
-/** The most naloxone doses one overdose report can hold (as the record's schema). */
-export const MAX_NALOXONE_DOSES = 50;
-
 /** How a question of the client code scheme is answered. */
-export const UIC_QUESTION_KINDS = ['letters', 'sex', 'birth_year', 'birth_day'] as const;
-export type UicQuestionKind = (typeof UIC_QUESTION_KINDS)[number];
-
-export const TESTS = ['hiv_rapid', 'hcv_rapid', 'syphilis', 'tb_screening', 'pregnancy'] as const;
-export type TestKind = (typeof TESTS)[number];
-
-export const TEST_RESULTS = ['non_reactive', 'reactive', 'invalid'] as const;
-export type TestOutcome = (typeof TEST_RESULTS)[number];
-
-export const AGE_BANDS = ['under_15', '15_19', '20_24', '25_49', '50_plus'] as const;
-export type AgeBand = (typeof AGE_BANDS)[number];
-
-export const STOCK_KINDS = [
-  'received',
-  'transfer_in',
-  'transfer_out',
-  'expired_damaged',
-  'lost',
-  'count_correction',
-] as const;
-export type StockKind = (typeof STOCK_KINDS)[number];
-
-export const SYNC_STATES = ['idle', 'syncing', 'offline', 'error'] as const;
-export type SyncState = (typeof SYNC_STATES)[number];
+export type UicQuestionKind = UicQuestion['kind'];
+export const UIC_QUESTION_KINDS = ['letters', 'sex', 'birth_year', 'birth_day'] as const satisfies readonly UicQuestionKind[];
+const uicQuestionKindsComplete: [Exclude<UicQuestionKind, (typeof UIC_QUESTION_KINDS)[number]>] extends [never] ? true : never = true;
+void uicQuestionKindsComplete;
 
 /** A commodity code from the catalogue (`syringe_1ml`, `condom_external`, ...). */
 export type CommodityCode = string;
@@ -120,35 +179,34 @@ export type CommodityCode = string;
 // ---------------------------------------------------------------------------------------------
 
 /**
- * What every failed command rejects with. Codes the UI branches on:
+ * What every failed command rejects with (the generated `CommandError`). Codes the UI
+ * branches on:
  * - `unlock`: `wrong_pin` (with `attempts_left` before the wipe, and `retry_after_ms` when the
  *   next attempt must wait), `pin_wait` (still waiting: the PIN was not checked; with
  *   `retry_after_ms`), `wiped`
  *   (too many wrong PINs: local data erased, the device must be enrolled again);
- * - `enroll`: `enrollment_code_invalid`, `offline`, `invalid_field`;
+ * - `enroll`: `enrollment_code_invalid`, `offline`, `invalid`;
  * - `build_uic`: `invalid_answer`;
- * - `set_pin`: `invalid` (a new PIN must be 6–12 digits, not all one digit, not a run);
+ * - `set_pin`: `invalid` (a new PIN must be `NEW_PIN_MIN`–`NEW_PIN_MAX` digits, not all one
+ *   digit, not a run; the worker's name 1 to 60 characters), `not_enrolled`;
  * - `save_contact`, `save_group_tally`, `save_survey`, `record_stock_movement`: `invalid`;
  * - `update_referral`: `invalid` (not a status), `not_found` (unknown or deleted referral);
- * - `set_wipe_after`: `invalid` ("the tablet is wiped after 3 to 20 wrong PINs": outside 3–20,
- *   checked first), `app_locked` (a locked tablet must not raise its own limit); a value that is
- *   not a whole number from 0 to 4294967295 is refused by Tauri itself (a plain string: `internal`);
+ * - `set_language`, `set_idle_lock`: `invalid` (not one of `LANGUAGES`; outside
+ *   `IDLE_LOCK_MIN_MINUTES`–`IDLE_LOCK_MAX_MINUTES`);
+ * - `set_wipe_after`: `invalid` ("the tablet is wiped after 3 to 20 wrong PINs": outside
+ *   `WIPE_AFTER_MIN`–`WIPE_AFTER_MAX`, checked first), `app_locked` (a locked tablet must not
+ *   raise its own limit); a value that is not a whole number from 0 to 4294967295 is refused by
+ *   Tauri itself (a plain string: `internal`);
  * - any command that reads or writes records while the app is locked: `app_locked`;
  * - `update_contact`, `reverse_line`: `invalid`, `not_found` (unknown contact), `locked` (the
- *   contact is past its 72-hour edit window);
- * - `update_overdose`: `invalid` (a value the record refuses: more than 50 naloxone doses, an
- *   unknown outcome), `not_found` (unknown contact), `locked` (past the edit window, as
- *   `update_contact`), `app_locked`;
+ *   contact is past its edit window, `CONTACT_EDIT_WINDOW_MS` after it was recorded);
+ * - `update_overdose`: `invalid` (a value the record refuses: more than `MAX_NALOXONE_DOSES`
+ *   naloxone doses, an unknown outcome), `not_found` (unknown contact), `locked` (past the edit
+ *   window, as `update_contact`), `app_locked`;
  * - `sync_now` and `Status.sync_error`: `offline`, `device_revoked`, `app_too_old`,
  *   `token_expired`; any other code is shown with its message.
  */
-export interface BackendError {
-  code: string;
-  message: string;
-  retry_after_ms?: number;
-  /** For `wrong_pin`: how many more wrong PINs wipe the tablet's data. */
-  attempts_left?: number;
-}
+export type BackendError = CommandError;
 
 /** Turns anything a command rejected with into a {@link BackendError}. */
 export function toBackendError(error: unknown): BackendError {
@@ -165,117 +223,29 @@ export function toBackendError(error: unknown): BackendError {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Data
+// Data: the generated types under the names the screens use
 // ---------------------------------------------------------------------------------------------
 
-export interface Site {
-  id: string;
-  name: string;
-}
+/** The tablet's site, as `status` gives it. */
+export type Site = SiteInfo;
 
-export interface Status {
-  /** The device holds a token (the enrolment step succeeded). */
-  enrolled: boolean;
-  /** A PIN has been set. `false` only between a successful `enroll` and `set_pin`. */
-  pin_set: boolean;
-  locked: boolean;
-  /** Local data was erased after too many wrong PINs; true until the device is enrolled again. */
-  wiped: boolean;
-  /** The worker (name or initials, stored on this device only). */
-  worker: string | null;
-  /**
-   * Workers who used this device before, most recent first, for the "switch worker" list
-   * (names stay on the device). The UI treats a missing field as an empty list.
-   */
-  known_workers: string[];
-  device_name: string | null;
-  org_name: string | null;
-  site: Site | null;
-  /** Operations in the outbox, not yet acknowledged by the server. */
-  pending: number;
-  /** Operations the server refused (kept aside on the device for the coordinator). */
-  rejected: number;
-  last_sync_ms: number | null;
-  sync_state: SyncState;
-  sync_error: { code: string; message: string } | null;
-  language: Language;
-  idle_lock_minutes: number;
-  /**
-   * Wrong PINs in a row after which the local data is wiped (3 to 20, set in Settings with
-   * `set_wipe_after`; 10 on a new or wiped tablet). Readable while locked.
-   */
-  wipe_after: number;
-  /**
-   * The questions of the organisation's client code scheme, in order. Empty until enrolled
-   * (and while locked: the scheme is inside the encrypted store); the builder then asks the
-   * default scheme's questions.
-   */
-  uic_questions: UicQuestion[];
-}
+/** A commodity and a quantity (kit items, contact lines, tally items). */
+export type ItemQuantity = CommodityQuantity;
 
-/** One question of the client code scheme, as `status` lists them. */
-export interface UicQuestion {
-  /** The answer's key for `build_uic` (`mother_first_name`, `sex`, `birth_day`, ...). */
-  question: string;
-  kind: UicQuestionKind;
-}
+/** What `save_contact` takes. */
+export type ContactDraft = ContactInput;
 
-export interface ClientSummary {
-  id: string;
-  uic: string;
-  gender: string | null;
-  birth_year: number | null;
-}
+/** The client of a contact: an existing one, a new one, or none (anonymous). */
+export type ClientRef = ContactClient | null;
 
-export interface ContactSummary {
-  id: string;
-  /** RFC 3339. */
-  occurred_at: string;
-  setting: string | null;
-  client_id: string | null;
-  /** The client's code, so lists need not look it up (null for anonymous contacts). */
-  client_uic: string | null;
-  note: string | null;
-  /**
-   * Whether `update_contact` and `reverse_line` are still allowed (the edit window is open).
-   * The backend still enforces it (error `locked`).
-   */
-  editable: boolean;
-  /** Commodity code → net quantity (reversals subtracted). */
-  items: Record<CommodityCode, number>;
-  /** The overdose the worker responded to during the contact; null when none was reported. */
-  overdose: OverdoseSummary | null;
-}
+/** An overdose the worker responded to (`save_contact`, `update_overdose`). */
+export type OverdoseReportDraft = OverdoseInput;
 
-/** A contact's overdose report, as the history shows it (`update_overdose` edits it). */
-export interface OverdoseSummary {
-  id: string;
-  naloxone_doses: number;
-  emergency_called: boolean;
-  stayed_with_person: boolean;
-  outcome: OverdoseOutcome;
-}
+/** What `record_stock_movement` takes. */
+export type StockMovementDraft = MovementInput;
 
-export interface ItemQuantity {
-  commodity: CommodityCode;
-  quantity: number;
-}
-
-export interface KitTemplate {
-  code: string;
-  name: string;
-  items: ItemQuantity[];
-}
-
-export interface Commodity {
-  code: CommodityCode;
-  name: string;
-  category: string;
-  unit: string;
-  units_per_pack: number;
-  counts_as_needle_syringe: boolean;
-  low_stock_threshold: number | null;
-}
+/** What `sync_now` answers. */
+export type SyncReport = SyncSummary;
 
 /**
  * Answers to the UIC questions, keyed by the scheme's question names. A `sex` question is
@@ -285,128 +255,17 @@ export interface Commodity {
  */
 export type UicAnswers = Record<string, string>;
 
-export interface NewClient {
-  uic: string;
-  gender: Gender;
-  birth_year?: number;
-  key_groups: KeyGroup[];
-}
-
-export type ClientRef = { id: string } | { new: NewClient } | null;
-
-export interface ContactDraft {
-  client: ClientRef;
-  setting: Setting;
-  /** RFC 3339; the backend uses the current time when absent. */
-  occurred_at?: string;
-  services: Service[];
-  /** Secondary distribution: for how many other people the client collects. */
-  collecting_for: number;
-  note?: string;
-  items: ItemQuantity[];
-  sharps_returned?: number;
-  referrals: { target: ReferralTarget }[];
-  tests: { test: TestKind; result: TestOutcome; linked_to_care: boolean }[];
-  /** An overdose the worker responded to during the contact; left out when there was none. */
-  overdose?: OverdoseReportDraft | null;
-}
-
-export interface OverdoseReportDraft {
-  /** 0 to {@link MAX_NALOXONE_DOSES}. */
-  naloxone_doses: number;
-  emergency_called: boolean;
-  stayed_with_person: boolean;
-  outcome: OverdoseOutcome;
-}
-
-/** A referral of this tablet's site still waiting for its outcome (status `issued`). */
-export interface OpenReferral {
-  id: string;
-  /** A referral target code (`ost`, ...). */
-  target: string;
-  /** When it was issued (RFC 3339). */
-  issued_at: string;
-  client_id: string | null;
-  client_uic: string | null;
-}
-
-export interface SavedContact {
-  contact_id: string;
-  client_id: string | null;
-}
-
-export interface TallyCell {
-  gender: TallyGender;
-  age_band: AgeBand;
-  count: number;
-}
-
-export interface GroupTallyDraft {
-  setting: Setting;
-  event_name?: string;
-  people: TallyCell[];
-  items: ItemQuantity[];
-}
-
-export type SurveyAnswer = string | number | string[] | null;
-
-export interface StockLevel {
-  commodity: CommodityCode;
-  received: number;
-  distributed: number;
-  level: number;
-}
-
-export interface StockMovementDraft {
-  commodity: CommodityCode;
-  quantity: number;
-  kind: StockKind;
-  batch?: string;
-  /** YYYY-MM-DD. */
-  expiry_date?: string;
-  grant_code?: string;
-}
-
-export interface SyncReport {
-  pushed: number;
-  rejected: number;
-  pulled: number;
-}
-
-/** What an operation does to its record. */
-export const OP_KINDS = ['create', 'update', 'delete'] as const;
-export type OpKind = (typeof OP_KINDS)[number];
-
 /**
- * A change the server refused. It stays on the tablet for the coordinator and is not sent
- * again. `code` is the server's (`record_purged`, a field code such as `out_of_range`,
- * `site_mismatch`, `unknown_record`, ...); `message` its sentence for people.
+ * One cell of a group tally: how many people of a gender and age band (the `tallies` record's
+ * `people` field; Rust takes the cells as JSON, so their shape is written here).
  */
-export interface RejectedChange {
-  op_seq: number;
-  /** The kind of record (`contacts`, `distribution_lines`, ...). */
-  collection: string;
-  record_id: string;
-  kind: OpKind;
-  /** When the change was made on the tablet (milliseconds since the epoch). */
-  at_ms: number;
-  code: string;
-  message: string;
-  /** The fields it set, in a few words (`commodity: syringe_1ml, quantity: 10`); empty for a deletion. */
-  summary: string;
-}
+export type TallyCell = { gender: TallyGender; age_band: TallyAgeBand; count: number };
 
-export interface SyncProgress {
-  phase: 'push' | 'pull';
-  done: number;
-  total: number;
-}
+/** What `save_group_tally` takes: the generated `TallyInput` with the cells' shape. */
+export type GroupTallyDraft = Omit<TallyInput, 'people' | 'items'> & { people: TallyCell[]; items: ItemQuantity[] };
 
-/** Editable contact fields (`update_contact`); everything else is corrected by reversal. */
-export interface ContactEdit {
-  note?: string;
-  setting?: Setting;
-}
+/** One survey answer (Rust takes the answers as JSON). */
+export type SurveyAnswer = string | number | string[] | null;
 
 // ---------------------------------------------------------------------------------------------
 // The interface
@@ -419,7 +278,7 @@ export interface Backend {
   unlock(args: { pin: string }): Promise<void>;
   lock(): Promise<void>;
   switchWorker(args: { worker: string }): Promise<void>;
-  buildUic(args: { answers: UicAnswers }): Promise<{ uic: string }>;
+  buildUic(args: { answers: UicAnswers }): Promise<BuiltUic>;
   findClients(args: { prefix: string }): Promise<ClientSummary[]>;
   nearMatches(args: { uic: string }): Promise<ClientSummary[]>;
   clientHistory(args: { clientId: string; limit: number }): Promise<ContactSummary[]>;
@@ -449,8 +308,8 @@ export interface Backend {
   setLanguage(args: { language: Language }): Promise<void>;
   setIdleLock(args: { minutes: number }): Promise<void>;
   /**
-   * Sets how many wrong PINs in a row wipe the local data: 3 to 20. Only while unlocked.
-   * Errors: `invalid` (outside 3–20), `app_locked`.
+   * Sets how many wrong PINs in a row wipe the local data: `WIPE_AFTER_MIN` to
+   * `WIPE_AFTER_MAX`. Only while unlocked. Errors: `invalid` (outside the range), `app_locked`.
    */
   setWipeAfter(args: { attempts: number }): Promise<void>;
   /**
@@ -461,6 +320,48 @@ export interface Backend {
   /** Subscribes to the `sync-progress` event; resolves to an unsubscribe function. */
   onSyncProgress(handler: (progress: SyncProgress) => void): Promise<() => void>;
 }
+
+/** The methods of {@link Backend} that are commands (all but the event subscription). */
+export type CommandMethod = Exclude<keyof Backend, 'onSyncProgress'>;
+
+/** A command `src-tauri/src/command_list.rs` lists (generated from it). */
+export type CommandName = (typeof COMMAND_NAMES)[number];
+
+/**
+ * The Tauri command behind each method: each must be a listed command (the compiler checks it);
+ * `src-tauri/tests/contract.rs` checks that every listed command has its method.
+ */
+export const COMMANDS = {
+  status: 'status',
+  enroll: 'enroll',
+  setPin: 'set_pin',
+  unlock: 'unlock',
+  lock: 'lock',
+  switchWorker: 'switch_worker',
+  buildUic: 'build_uic',
+  findClients: 'find_clients',
+  nearMatches: 'near_matches',
+  clientHistory: 'client_history',
+  contactsBetween: 'contacts_between',
+  kitTemplates: 'kit_templates',
+  commodities: 'commodities',
+  saveContact: 'save_contact',
+  openReferrals: 'open_referrals',
+  updateReferral: 'update_referral',
+  updateContact: 'update_contact',
+  reverseLine: 'reverse_line',
+  updateOverdose: 'update_overdose',
+  saveGroupTally: 'save_group_tally',
+  saveSurvey: 'save_survey',
+  stockLevels: 'stock_levels',
+  recordStockMovement: 'record_stock_movement',
+  syncNow: 'sync_now',
+  rejectedChanges: 'rejected_changes',
+  setLanguage: 'set_language',
+  setIdleLock: 'set_idle_lock',
+  setWipeAfter: 'set_wipe_after',
+  reEnroll: 're_enroll',
+} as const satisfies Record<CommandMethod, CommandName>;
 
 /**
  * A plain JSON copy of command arguments: screens pass Svelte state (proxies), and every
@@ -478,37 +379,37 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
   }
 }
 
-/** The real backend: Tauri commands with the snake_case names below. */
+/** The real backend: the Tauri commands of {@link COMMANDS}. */
 export const tauriBackend: Backend = {
-  status: () => call('status'),
-  enroll: (args) => call('enroll', args),
-  setPin: (args) => call('set_pin', args),
-  unlock: (args) => call('unlock', args),
-  lock: () => call('lock'),
-  switchWorker: (args) => call('switch_worker', args),
-  buildUic: (args) => call('build_uic', args),
-  findClients: (args) => call('find_clients', args),
-  nearMatches: (args) => call('near_matches', args),
-  clientHistory: (args) => call('client_history', args),
-  contactsBetween: (args) => call('contacts_between', args),
-  kitTemplates: () => call('kit_templates'),
-  commodities: () => call('commodities'),
-  saveContact: (args) => call('save_contact', args),
-  openReferrals: (args) => call('open_referrals', args),
-  updateReferral: (args) => call('update_referral', args),
-  updateContact: (args) => call('update_contact', args),
-  reverseLine: (args) => call('reverse_line', args),
-  updateOverdose: (args) => call('update_overdose', args),
-  saveGroupTally: (args) => call('save_group_tally', args),
-  saveSurvey: (args) => call('save_survey', args),
-  stockLevels: () => call('stock_levels'),
-  recordStockMovement: (args) => call('record_stock_movement', args),
-  syncNow: () => call('sync_now'),
-  rejectedChanges: () => call('rejected_changes'),
-  setLanguage: (args) => call('set_language', args),
-  setIdleLock: (args) => call('set_idle_lock', args),
-  setWipeAfter: (args) => call('set_wipe_after', args),
-  reEnroll: (args) => call('re_enroll', args),
+  status: () => call(COMMANDS.status),
+  enroll: (args) => call(COMMANDS.enroll, args),
+  setPin: (args) => call(COMMANDS.setPin, args),
+  unlock: (args) => call(COMMANDS.unlock, args),
+  lock: () => call(COMMANDS.lock),
+  switchWorker: (args) => call(COMMANDS.switchWorker, args),
+  buildUic: (args) => call(COMMANDS.buildUic, args),
+  findClients: (args) => call(COMMANDS.findClients, args),
+  nearMatches: (args) => call(COMMANDS.nearMatches, args),
+  clientHistory: (args) => call(COMMANDS.clientHistory, args),
+  contactsBetween: (args) => call(COMMANDS.contactsBetween, args),
+  kitTemplates: () => call(COMMANDS.kitTemplates),
+  commodities: () => call(COMMANDS.commodities),
+  saveContact: (args) => call(COMMANDS.saveContact, args),
+  openReferrals: (args) => call(COMMANDS.openReferrals, args),
+  updateReferral: (args) => call(COMMANDS.updateReferral, args),
+  updateContact: (args) => call(COMMANDS.updateContact, args),
+  reverseLine: (args) => call(COMMANDS.reverseLine, args),
+  updateOverdose: (args) => call(COMMANDS.updateOverdose, args),
+  saveGroupTally: (args) => call(COMMANDS.saveGroupTally, args),
+  saveSurvey: (args) => call(COMMANDS.saveSurvey, args),
+  stockLevels: () => call(COMMANDS.stockLevels),
+  recordStockMovement: (args) => call(COMMANDS.recordStockMovement, args),
+  syncNow: () => call(COMMANDS.syncNow),
+  rejectedChanges: () => call(COMMANDS.rejectedChanges),
+  setLanguage: (args) => call(COMMANDS.setLanguage, args),
+  setIdleLock: (args) => call(COMMANDS.setIdleLock, args),
+  setWipeAfter: (args) => call(COMMANDS.setWipeAfter, args),
+  reEnroll: (args) => call(COMMANDS.reEnroll, args),
   onSyncProgress: (handler) => listen<SyncProgress>('sync-progress', (event) => handler(event.payload)),
 };
 

@@ -1,7 +1,98 @@
 import { describe, expect, it } from 'vitest';
-import type { ContactDraft, ReferralStatus, StockMovementDraft } from './backend';
-import { toBackendError } from './backend';
-import { FakeBackend, fakeBuildUic, UIC_SCHEMES, type BuiltInScheme, type FakeUicScheme } from './fakeBackend';
+import type { CommandMethod, ContactDraft, ReferralStatus, StockMovementDraft } from './backend';
+import { COMMANDS, CONTACT_EDIT_WINDOW_MS, toBackendError, WIPE_AFTER_DEFAULT } from './backend';
+import {
+  editWindowRefusal,
+  EXCHANGES,
+  exchanges,
+  fieldRefusal,
+  isAnswered,
+  isRefused,
+  refusal,
+  refusalCode,
+  wrongPinRuns,
+  type Exchange,
+} from './fixtures';
+import { FakeBackend, RECORDED_PIN, type FakeUicScheme } from './fakeBackend';
+
+const HOUR = 3_600_000;
+/** The recorder's "now" (its times are replaced by this one). */
+const RECORDED_NOW = Date.parse('2026-01-01T09:00:00Z');
+
+const METHOD_OF = Object.fromEntries(Object.entries(COMMANDS).map(([method, command]) => [command, method])) as Record<string, CommandMethod>;
+
+/** Calls `command` on the fake as the UI would, and says what it answered. */
+async function call(fake: FakeBackend, command: string, args: unknown): Promise<{ ok: unknown } | { error: unknown }> {
+  const method = fake[METHOD_OF[command]] as (args: unknown) => Promise<unknown>;
+  try {
+    return { ok: (await method.call(fake, args)) ?? null };
+  } catch (error) {
+    return { error };
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** The recorder's placeholders (`Normaliser` in src-tauri/tests/backend_fixtures.rs), for the fake's ids and times. */
+class Placeholders {
+  private ids = new Map<string, string>();
+
+  value(v: unknown, key = ''): unknown {
+    if (typeof v === 'string' && UUID.test(v)) {
+      if (!this.ids.has(v)) this.ids.set(v, `00000000-0000-4000-8000-${String(this.ids.size + 1).padStart(12, '0')}`);
+      return this.ids.get(v);
+    }
+    if (typeof v === 'number' && key.endsWith('_ms') && v > 1_000_000_000_000) return 1_767_225_600_000;
+    if (typeof v === 'number' && key === 'retry_after_ms') return Math.ceil(v / 1000) * 1000;
+    if (Array.isArray(v)) return v.map((x) => this.value(x, key));
+    if (v && typeof v === 'object') {
+      const entries = Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1));
+      return Object.fromEntries(entries.map(([k, x]) => [k, this.value(x, k)]));
+    }
+    return v;
+  }
+
+  /** The fake's id behind a placeholder; one the fake never gave stands for the recorder's made-up id. */
+  raw(v: unknown): unknown {
+    if (typeof v === 'string' && UUID.test(v)) {
+      for (const [raw, placeholder] of this.ids) if (placeholder === v) return raw;
+      return '00000000-0000-7000-8000-00000000dead';
+    }
+    if (Array.isArray(v)) return v.map((x) => this.raw(x));
+    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, this.raw(x)]));
+    return v;
+  }
+}
+
+/** Whether a recorded listing shows a contact as no longer editable (the recorder's clock ran ahead). */
+function listsLocked(e: Exchange): boolean {
+  return (e.command === 'client_history' || e.command === 'contacts_between') && isAnswered(e) && JSON.stringify(e.ok).includes('"editable":false');
+}
+
+describe('the fake backend answers the recorded day as the real commands did', () => {
+  it('gives every recorded answer, in order (sync_now aside: its counts are the server’s)', async () => {
+    let now = RECORDED_NOW;
+    let clockAhead = false;
+    const fake = new FakeBackend({ now: () => now });
+    const placeholders = new Placeholders();
+    for (const [i, e] of EXCHANGES.entries()) {
+      // The recorder stands in for time: it ends the wait after wrong PINs, and moves the
+      // tablet's clock past the edit window before listing contacts as locked.
+      if (e.command === 'unlock' && !(isRefused(e) && refusalCode(e.error) === 'pin_wait')) now = Math.max(now, fake.waitUntil);
+      if (listsLocked(e) && !clockAhead) {
+        now += CONTACT_EDIT_WINDOW_MS + HOUR;
+        clockAhead = true;
+      }
+      const args = placeholders.raw(e.args);
+      const where = `#${i} ${e.command} ${JSON.stringify(e.args)}`;
+      expect(placeholders.value(args), where).toEqual(e.args);
+      const answer = await call(fake, e.command, args);
+      const normalised = placeholders.value(answer);
+      if (e.command === 'sync_now') continue;
+      expect(normalised, where).toEqual('ok' in e ? { ok: e.ok } : { error: e.error });
+    }
+  });
+});
 
 async function levelAfter(...movements: StockMovementDraft[]): Promise<number | undefined> {
   const backend = new FakeBackend({ enrolled: true });
@@ -11,7 +102,7 @@ async function levelAfter(...movements: StockMovementDraft[]): Promise<number | 
 
 const foil = (kind: StockMovementDraft['kind'], quantity: number): StockMovementDraft => ({ commodity: 'foil', kind, quantity });
 
-describe('the fake backend applies stock movements like the device store', () => {
+describe('the fake backend keeps stock movements like the device store', () => {
   it('adds inflows, subtracts outflows and adds a correction with its sign', async () => {
     expect(await levelAfter(foil('received', 100))).toBe(100);
     expect(await levelAfter(foil('received', 100), foil('transfer_in', 20))).toBe(120);
@@ -23,97 +114,115 @@ describe('the fake backend applies stock movements like the device store', () =>
     expect(await levelAfter(foil('lost', 3))).toBe(-3);
   });
 
-  it('refuses what the record does not allow', async () => {
+  it('refuses the movements the backend refused, as it did, and keeps nothing of them', async () => {
     const backend = new FakeBackend({ enrolled: true });
-    const refused = async (movement: StockMovementDraft) => {
-      await expect(backend.recordStockMovement({ movement })).rejects.toMatchObject({ code: 'invalid' });
-    };
-    await refused({ commodity: '', kind: 'received', quantity: 5 });
-    await refused(foil('received', 0));
-    await refused(foil('lost', -4)); // an outflow keeps a positive quantity
-    await refused(foil('transfer_out', 2.5));
-    await refused(foil('count_correction', 0));
-    await refused(foil('received', 1_000_001));
-    await refused(foil('count_correction', -1_000_001));
-    await refused({ commodity: 'foil', kind: 'stolen' as StockMovementDraft['kind'], quantity: 1 });
+    const refused = exchanges('record_stock_movement').filter(isRefused);
+    expect(refused.length).toBeGreaterThan(0);
+    for (const e of refused) {
+      await expect(backend.recordStockMovement(e.args as { movement: StockMovementDraft })).rejects.toEqual(e.error);
+    }
     expect(backend.movements).toEqual([]);
-    expect((await backend.stockLevels()).find((l) => l.commodity === 'foil')).toBeUndefined();
   });
 });
 
-describe('the fake backend sets PINs like `lock::check_new_pin`', () => {
-  it('refuses new PINs under 6 digits, all one digit or a run, with code invalid', async () => {
-    for (const pin of ['2580', '25804', '111111', '123456', '987654', '0123456789', '1234567890123', '25804a']) {
+describe('the fake backend sets PINs as the backend did', () => {
+  it('refuses the weak PINs the backend refused, with its message', async () => {
+    const weak = exchanges('set_pin').filter(isRefused).filter((e) => refusalCode(e.error) === 'invalid' && (e.args.worker as string).trim() !== '');
+    expect(weak.length).toBeGreaterThan(3);
+    for (const e of weak) {
       const backend = new FakeBackend({ enrolled: true, pinSet: false });
-      await expect(backend.setPin({ pin, worker: 'AK' }), pin).rejects.toMatchObject({ code: 'invalid' });
-      expect(backend.state.pin_set, pin).toBe(false);
+      await expect(backend.setPin({ pin: e.args.pin as string, worker: 'AK' }), e.args.pin as string).rejects.toEqual(e.error);
+      expect(backend.state.pin_set).toBe(false);
     }
   });
 
-  it('accepts 6 to 12 digits, and a legacy 4-digit PIN still unlocks', async () => {
-    for (const pin of ['258046', '121212', '890123', '258046139027']) {
+  it('refuses any PIN outside the generated lengths as the backend refused a short one', async () => {
+    const short = refusal('set_pin', 'invalid', (e) => (e.args.pin as string).length < 6);
+    for (const pin of ['2580', '25804', '1234567890123', '25804a']) {
       const backend = new FakeBackend({ enrolled: true, pinSet: false });
-      await backend.setPin({ pin, worker: ' AK ' });
-      expect(backend.state).toMatchObject({ pin_set: true, locked: false, worker: 'AK' });
+      await expect(backend.setPin({ pin, worker: 'AK' }), pin).rejects.toEqual(short);
     }
+  });
+
+  it('takes the recorded PIN; a PIN the backend was not asked about is not_recorded; a legacy 4-digit PIN still unlocks', async () => {
+    const backend = new FakeBackend({ enrolled: true, pinSet: false });
+    await backend.setPin({ pin: RECORDED_PIN, worker: ' AK ' });
+    expect(backend.state).toMatchObject({ pin_set: true, locked: false, worker: 'AK' });
+    const other = new FakeBackend({ enrolled: true, pinSet: false });
+    await expect(other.setPin({ pin: '369147', worker: 'AK' })).rejects.toMatchObject({ code: 'not_recorded' });
     const legacy = new FakeBackend({ enrolled: true, locked: true, pin: '2580' });
     await legacy.unlock({ pin: '2580' });
     expect(legacy.state.locked).toBe(false);
   });
 
-  it('refuses an empty worker name', async () => {
+  it('refuses an empty worker name, and a PIN before enrolment, as recorded', async () => {
     const backend = new FakeBackend({ enrolled: true, pinSet: false });
-    await expect(backend.setPin({ pin: '258046', worker: '  ' })).rejects.toMatchObject({ code: 'invalid' });
+    await expect(backend.setPin({ pin: RECORDED_PIN, worker: '  ' })).rejects.toEqual(refusal('set_pin', 'invalid', (e) => (e.args.worker as string).trim() === ''));
+    await expect(new FakeBackend().setPin({ pin: RECORDED_PIN, worker: 'AK' })).rejects.toEqual(refusal('set_pin', 'not_enrolled'));
+  });
+});
+
+describe('the fake backend lists workers as the backend does', () => {
+  it('puts the current worker first, then the most recently added, and forgets none', async () => {
+    const backend = new FakeBackend({ enrolled: true, worker: 'W0' });
+    for (let i = 1; i <= 10; i++) await backend.switchWorker({ worker: `W${i}` });
+    await backend.switchWorker({ worker: 'W3' });
+    expect((await backend.status()).known_workers).toEqual(['W3', 'W10', 'W9', 'W8', 'W7', 'W6', 'W5', 'W4', 'W2', 'W1', 'W0']);
   });
 });
 
 describe('the fake backend lists the client code questions like `status`', () => {
-  it('lists the scheme once enrolled, except while the store is locked', async () => {
+  it("lists the demo server's scheme once enrolled, except while the store is locked", async () => {
     expect((await new FakeBackend().status()).uic_questions).toEqual([]);
     expect((await new FakeBackend({ enrolled: true, locked: true }).status()).uic_questions).toEqual([]);
-    const pending = await new FakeBackend({ enrolled: true, pinSet: false, locked: true }).status();
-    expect(pending.uic_questions.map((q) => q.question)).toEqual(['mother_first_name', 'father_first_name', 'sex', 'birth_year']);
-    const kinds = (scheme: BuiltInScheme) =>
-      new FakeBackend({ enrolled: true, uicScheme: scheme }).status().then((s) => s.uic_questions.map((q) => `${q.question}:${q.kind}`));
-    expect(await kinds('central_asia')).toEqual(['mother_first_name:letters', 'father_first_name:letters', 'sex:sex', 'birth_year:birth_year']);
-    expect(await kinds('surname_day_year')).toEqual(['surname:letters', 'sex:sex', 'birth_day:birth_day', 'birth_year:birth_year']);
-    expect(await kinds('gender_letters_year')).toEqual(['sex:sex', 'mother_first_name:letters', 'birth_place:letters', 'birth_year:birth_year']);
+    const pending = await new FakeBackend({ enrolled: true, pinSet: false }).status();
+    expect(pending.uic_questions.map((q) => `${q.question}:${q.kind}`)).toEqual([
+      'mother_first_name:letters',
+      'father_first_name:letters',
+      'sex:sex',
+      'birth_year:birth_year',
+    ]);
   });
 
-  it('keeps the scheme after a wipe', async () => {
-    const backend = new FakeBackend({ enrolled: true, locked: true, uicScheme: 'surname_day_year' });
-    backend.wrongAttempts = 9;
+  it('lists a scheme a test gives, and keeps it after a wipe', async () => {
+    const scheme: FakeUicScheme = { questions: [{ question: 'surname', kind: 'letters' }], codes: [] };
+    const backend = new FakeBackend({ enrolled: true, locked: true, uicScheme: scheme, wipeAfter: 5 });
+    backend.wrongAttempts = 4;
     await expect(backend.unlock({ pin: '000000' })).rejects.toMatchObject({ code: 'wiped' });
-    expect(backend.scheme.name).toBe('surname_day_year');
+    await backend.enroll({ serverUrl: 'https://outpost.example.org', code: 'ABCD-EFGH-JK23', deviceName: 'Van 2' });
+    expect((await backend.status()).uic_questions).toEqual(scheme.questions);
   });
 });
 
-describe('the fake backend builds codes like `UicScheme::build`', () => {
-  it('follows each built-in scheme, with X for a missing answer', () => {
-    expect(fakeBuildUic({ mother_first_name: 'Мария', father_first_name: 'Ivan', sex: '2', birth_year: '1987' })).toBe('MAIV287');
-    expect(fakeBuildUic({}, UIC_SCHEMES.central_asia)).toBe('XXXXXXX');
-    expect(fakeBuildUic({ surname: 'Petrova', sex: '2', birth_day: '7', birth_year: '1990' }, UIC_SCHEMES.surname_day_year)).toBe('PET20790');
-    expect(fakeBuildUic({ surname: 'Li' }, UIC_SCHEMES.surname_day_year)).toBe('LIXXXXXX');
-    expect(fakeBuildUic({ sex: '1', mother_first_name: 'Olga', birth_place: 'Osh', birth_year: '1985' }, UIC_SCHEMES.gender_letters_year)).toBe(
-      '1OLOS1985',
-    );
+describe('the fake backend builds codes only as the backend did', () => {
+  it('answers every recorded answer set as recorded, refusals too', async () => {
+    const backend = new FakeBackend({ enrolled: true });
+    const built = exchanges('build_uic');
+    expect(built.filter(isRefused).length).toBeGreaterThan(0);
+    for (const e of built) {
+      const answer = await backend.buildUic(e.args as { answers: Record<string, string> }).then(
+        (ok) => ({ ok }),
+        (error: unknown) => ({ error }),
+      );
+      expect(answer, JSON.stringify(e.args)).toEqual('ok' in e ? { ok: e.ok } : { error: e.error });
+    }
   });
 
-  it('refuses answers the scheme cannot use, with code invalid_answer', () => {
-    const refused = (answers: Record<string, string>, scheme: FakeUicScheme = UIC_SCHEMES.surname_day_year) =>
-      expect(() => fakeBuildUic(answers, scheme)).toThrow(expect.objectContaining({ code: 'invalid_answer' }));
-    refused({ sex: '4' });
-    refused({ birth_year: '87' });
-    refused({ birth_year: '1850' });
-    refused({ birth_day: '0' });
-    refused({ birth_day: '32' });
-    refused({ birth_day: 'seven' });
-    refused({ surname: 'x'.repeat(101) });
+  it('says an answer set that was not recorded is not_recorded, instead of guessing', async () => {
+    const backend = new FakeBackend({ enrolled: true });
+    await expect(backend.buildUic({ answers: { mother_first_name: 'Zoe' } })).rejects.toMatchObject({ code: 'not_recorded' });
+  });
+
+  it("answers a test's scheme from the test's codes", async () => {
+    const scheme: FakeUicScheme = { questions: [{ question: 'surname', kind: 'letters' }], codes: [{ answers: { surname: 'Li' }, uic: 'LIX' }] };
+    const backend = new FakeBackend({ enrolled: true, uicScheme: scheme });
+    expect(await backend.buildUic({ answers: { surname: 'Li' } })).toEqual({ uic: 'LIX' });
+    await expect(backend.buildUic({ answers: { surname: 'Lo' } })).rejects.toMatchObject({ code: 'not_recorded' });
   });
 
   it('is refused while the app is locked', async () => {
     const backend = new FakeBackend({ enrolled: true, locked: true });
-    await expect(backend.buildUic({ answers: { sex: '1' } })).rejects.toMatchObject({ code: 'app_locked' });
+    await expect(backend.buildUic({ answers: { sex: '1' } })).rejects.toEqual(refusal('*', 'app_locked'));
   });
 });
 
@@ -157,11 +266,12 @@ describe('the fake backend follows referrals up like `open_referrals` and `updat
     expect((await backend.openReferrals({ client })).map((r) => r.target)).toContain('ost');
   });
 
-  it('refuses an unknown status, an unknown or deleted referral, and a locked app', async () => {
+  it('refuses an unknown status, an unknown or deleted referral, and a locked app, as recorded', async () => {
     const { backend, client } = await withReferrals();
     const [ost] = await backend.openReferrals({ client });
     await expect(backend.updateReferral({ id: ost.id, status: 'done' as ReferralStatus })).rejects.toMatchObject({ code: 'invalid' });
-    await expect(backend.updateReferral({ id: 'referral-999', status: 'lost' })).rejects.toMatchObject({ code: 'not_found' });
+    const unknown = await backend.updateReferral({ id: 'referral-999', status: 'lost' }).catch((e: unknown) => e);
+    expect(unknown).toMatchObject({ code: 'not_found', message: expect.stringContaining('referral-999') });
     backend.referrals.find((r) => r.id === ost.id)!.deleted = true;
     await expect(backend.updateReferral({ id: ost.id, status: 'lost' })).rejects.toMatchObject({ code: 'not_found' });
     backend.state.locked = true;
@@ -195,31 +305,17 @@ describe('the fake backend saves overdose reports like `save_contact`', () => {
     expect(backend.contacts).toHaveLength(3);
   });
 
-  it('refuses values out of range with code invalid, and a wrong shape as Tauri does', async () => {
+  it('refuses values out of the generated range or list, as the record refused them', async () => {
     const backend = new FakeBackend({ enrolled: true });
-    const invalid = async (overdose: unknown) => {
-      await expect(backend.saveContact({ contact: contact(overdose) })).rejects.toMatchObject({ code: 'invalid' });
-    };
-    const malformed = async (overdose: unknown) => {
-      const error = await backend.saveContact({ contact: contact(overdose) }).catch((e: unknown) => e);
-      expect(typeof error, JSON.stringify(overdose)).toBe('string');
-      expect(toBackendError(error).code).toBe('internal');
-    };
-    await invalid({ ...good, naloxone_doses: 51 });
-    await invalid({ ...good, outcome: 'recovered' });
-    await malformed({ ...good, naloxone_doses: -1 });
-    await malformed({ ...good, naloxone_doses: 1.5 });
-    await malformed({ ...good, emergency_called: 'yes' });
-    await malformed({ naloxone_doses: 1, emergency_called: true, outcome: 'died' });
-    await malformed({ ...good, place: 'park' });
-    await expect(backend.saveContact({ contact: { ...contact(good), extra: 1 } as ContactDraft })).rejects.toMatch(/unknown field/);
+    await expect(backend.saveContact({ contact: contact({ ...good, naloxone_doses: 51 }) })).rejects.toEqual(fieldRefusal('naloxone_doses'));
+    await expect(backend.saveContact({ contact: contact({ ...good, outcome: 'recovered' }) })).rejects.toEqual(fieldRefusal('outcome'));
+    await expect(backend.saveContact({ contact: { ...contact(null), setting: 'nowhere' } })).rejects.toEqual(fieldRefusal('setting'));
     expect(backend.contacts).toEqual([]);
   });
 });
 
 describe('the fake backend corrects overdose reports like `update_overdose`', () => {
   const report = { naloxone_doses: 2, emergency_called: true, stayed_with_person: false, outcome: 'survived' } as const;
-  const HOUR = 3_600_000;
 
   async function withContacts() {
     let now = Date.now();
@@ -267,37 +363,25 @@ describe('the fake backend corrects overdose reports like `update_overdose`', ()
     expect(backend.state.pending).toBe(pending);
   });
 
-  it('refuses values out of range with invalid, an unknown contact with not_found, a wrong shape as Tauri does', async () => {
+  it('refuses values out of range with invalid, an unknown contact with not_found, as recorded', async () => {
     const { backend, withReport, summary } = await withContacts();
     const before = await summary(withReport);
     const refused = (overdose: unknown, contactId = withReport) =>
       backend.updateOverdose({ contactId, overdose: overdose as typeof report }).catch((e: unknown) => e);
-    expect(await refused({ ...report, naloxone_doses: 51 })).toMatchObject({ code: 'invalid', message: expect.stringMatching(/naloxone_doses/) });
-    expect(await refused({ ...report, outcome: 'recovered' })).toMatchObject({ code: 'invalid' });
-    expect(await refused(report, 'contact-999')).toMatchObject({ code: 'not_found' });
+    expect(await refused({ ...report, naloxone_doses: 51 })).toEqual(fieldRefusal('naloxone_doses'));
+    expect(await refused({ ...report, outcome: 'recovered' })).toEqual(fieldRefusal('outcome'));
+    expect(await refused(report, 'contact-999')).toMatchObject({ code: 'not_found', message: expect.stringContaining('contact-999') });
     expect(await refused(null, 'contact-999')).toMatchObject({ code: 'not_found' });
-    for (const malformed of [
-      { ...report, naloxone_doses: -1 },
-      { ...report, naloxone_doses: 1.5 },
-      { ...report, stayed_with_person: 'no' },
-      { naloxone_doses: 1, emergency_called: true, outcome: 'died' },
-      { ...report, place: 'park' },
-    ]) {
-      const error = await refused(malformed);
-      expect(typeof error, JSON.stringify(malformed)).toBe('string');
-      expect(error).toMatch(/for command `update_overdose`/);
-      expect(toBackendError(error).code).toBe('internal');
-    }
     expect(await summary(withReport)).toEqual(before);
   });
 
-  it('refuses a contact past its 72-hour edit window, and a locked app', async () => {
+  it('refuses a contact recorded more than the edit window ago as recorded, and a locked app', async () => {
     const { backend, withReport, summary, later } = await withContacts();
-    later(71 * HOUR);
+    later(CONTACT_EDIT_WINDOW_MS - HOUR);
     expect((await summary(withReport)).editable).toBe(true);
     later(2 * HOUR);
     expect((await summary(withReport)).editable).toBe(false);
-    const locked = { code: 'locked', message: 'this contact is locked: it was recorded more than 72 hours ago' };
+    const locked = editWindowRefusal('update_overdose');
     await expect(backend.updateOverdose({ contactId: withReport, overdose: { ...report, naloxone_doses: 4 } })).rejects.toEqual(locked);
     await expect(backend.updateOverdose({ contactId: withReport, overdose: null })).rejects.toEqual(locked);
     // As in Rust, the edit window is checked before the values (validated on write).
@@ -307,22 +391,34 @@ describe('the fake backend corrects overdose reports like `update_overdose`', ()
     await expect(backend.updateOverdose({ contactId: withReport, overdose: null })).rejects.toMatchObject({ code: 'app_locked' });
     // update_contact and reverse_line share the same window.
     backend.state.locked = false;
-    await expect(backend.updateContact({ id: withReport, fields: { note: 'x' } })).rejects.toEqual(locked);
+    await expect(backend.updateContact({ id: withReport, fields: { note: 'x' } })).rejects.toEqual(editWindowRefusal('update_contact'));
     await expect(backend.updateContact({ id: 'contact-999', fields: { note: 'x' } })).rejects.toMatchObject({ code: 'not_found' });
+  });
+
+  it('counts the edit window from when the contact was recorded, not from when it happened', async () => {
+    const { backend, summary } = await withContacts();
+    const { contact_id } = await backend.saveContact({
+      contact: { client: null, setting: 'window', occurred_at: new Date(Date.now() - 30 * 86_400_000).toISOString(), services: [], collecting_for: 0, items: [], referrals: [], tests: [] },
+    });
+    const listed = (await backend.contactsBetween({ from: new Date(Date.now() - 31 * 86_400_000).toISOString(), to: new Date(Date.now() + HOUR).toISOString(), limit: 10 })).find(
+      (c) => c.id === contact_id,
+    );
+    expect(listed?.editable).toBe(true);
+    void summary;
   });
 });
 
 describe('the fake backend sets the wrong-PIN limit like `set_wipe_after`', () => {
-  it('starts at 10 and takes 3 to 20 while unlocked', async () => {
+  it('starts at the default and takes the generated range while unlocked', async () => {
     const backend = new FakeBackend({ enrolled: true });
-    expect((await backend.status()).wipe_after).toBe(10);
+    expect((await backend.status()).wipe_after).toBe(WIPE_AFTER_DEFAULT);
     for (const attempts of [3, 5, 7, 20]) {
       await backend.setWipeAfter({ attempts });
       expect((await backend.status()).wipe_after).toBe(attempts);
     }
   });
 
-  it('refuses 2 and 21 with invalid and the backend message, and keeps the limit', async () => {
+  it('refuses 2 and 21 with the recorded refusal, and keeps the limit', async () => {
     const backend = new FakeBackend({ enrolled: true });
     for (const attempts of [0, 2, 21, 1000]) {
       await expect(backend.setWipeAfter({ attempts }), String(attempts)).rejects.toEqual({
@@ -333,14 +429,13 @@ describe('the fake backend sets the wrong-PIN limit like `set_wipe_after`', () =
     expect(backend.state.wipe_after).toBe(10);
   });
 
-  it('refuses a value that is not a u32 as Tauri does (a plain string)', async () => {
+  it('refuses a value Tauri cannot read as it did (a plain string, internal to the UI)', async () => {
     const backend = new FakeBackend({ enrolled: true });
-    for (const attempts of [4.5, -1, '5', null, undefined] as unknown[]) {
-      const error = await backend.setWipeAfter({ attempts } as { attempts: number }).catch((e: unknown) => e);
-      expect(typeof error, String(attempts)).toBe('string');
-      expect(error as string).toMatch(/^invalid args `attempts` for command `set_wipe_after`/);
-      expect(toBackendError(error).code).toBe('internal');
-    }
+    const tauri = exchanges('set_wipe_after').find((e) => isRefused(e) && typeof e.error === 'string')!;
+    const error = await backend.setWipeAfter(tauri.args as { attempts: number }).catch((e: unknown) => e);
+    expect(typeof error).toBe('string');
+    expect(error as string).toMatch(/^invalid args `attempts` for command `set_wipe_after`/);
+    expect(toBackendError(error).code).toBe('internal');
     expect(backend.state.wipe_after).toBe(10);
   });
 
@@ -351,59 +446,38 @@ describe('the fake backend sets the wrong-PIN limit like `set_wipe_after`', () =
     await expect(new FakeBackend().setWipeAfter({ attempts: 5 })).rejects.toMatchObject({ code: 'app_locked' });
     expect(backend.state.wipe_after).toBe(10);
   });
+});
 
-  it('wipes after that many wrong PINs in a row, waits once two tries are left, and starts again at 10', async () => {
+describe('the fake backend answers wrong PINs as the backend did', () => {
+  it('gives the recorded tries left and waits, answers pin_wait during a wait without checking, then wipes', async () => {
     let now = 0;
-    const backend = new FakeBackend({ enrolled: true, pin: '258046', now: () => now });
-    await backend.setWipeAfter({ attempts: 3 });
-    await backend.lock();
-    const wrong = () => backend.unlock({ pin: '111111' });
-    await expect(wrong()).rejects.toEqual({
-      code: 'wrong_pin',
-      message: 'wrong PIN: 2 attempts left before the local data is wiped',
-      attempts_left: 2,
-      retry_after_ms: 30_000,
-    });
-    // While waiting, no PIN is checked (not even the right one), and it is not called wrong.
-    await expect(backend.unlock({ pin: '258046' })).rejects.toEqual({
-      code: 'pin_wait',
-      message: 'too many wrong PINs: wait 30 seconds',
-      retry_after_ms: 30_000,
-    });
-    now += 30_000;
-    await expect(wrong()).rejects.toMatchObject({ code: 'wrong_pin', attempts_left: 1, retry_after_ms: 30_000 });
-    now += 30_000;
-    await expect(wrong()).rejects.toMatchObject({ code: 'wiped' });
-    const status = await backend.status();
-    expect(status).toMatchObject({ wiped: true, enrolled: false, wipe_after: 10 });
-  });
-
-  it('keeps more tries with a higher limit, the wait capped at 15 minutes as `lock::backoff_ms`', async () => {
-    let now = 0;
-    const backend = new FakeBackend({ enrolled: true, locked: true, pin: '258046', wipeAfter: 20, now: () => now });
-    const waits: (number | undefined)[] = [];
-    for (let i = 1; i <= 19; i++) {
-      const error = (await backend.unlock({ pin: '111111' }).catch((e: unknown) => e)) as { code: string; retry_after_ms?: number };
-      expect(error.code, `attempt ${i}`).toBe('wrong_pin');
-      waits.push(error.retry_after_ms);
-      now += 60 * 60_000;
+    const backend = new FakeBackend({ enrolled: true, locked: true, pin: '258046', wipeAfter: 5, now: () => now });
+    const recorded = wrongPinRuns().get(5)!;
+    expect(recorded.map((s) => s.answer.code)).toEqual(['wrong_pin', 'wrong_pin', 'wrong_pin', 'wrong_pin', 'wiped']);
+    for (const step of recorded.slice(0, 4)) {
+      await expect(backend.unlock({ pin: '111111' })).rejects.toEqual(step.answer);
+      if (step.answer.retry_after_ms) {
+        // While waiting, no PIN is checked (not even the right one), and it is not called wrong.
+        await expect(backend.unlock({ pin: '258046' })).rejects.toEqual(step.whileWaiting);
+        now += step.answer.retry_after_ms;
+      }
     }
-    expect(waits.slice(0, 9)).toEqual([undefined, undefined, 30_000, 60_000, 120_000, 240_000, 480_000, 900_000, 900_000]);
-    expect(Math.max(...waits.map((w) => w ?? 0))).toBe(900_000);
-    await expect(backend.unlock({ pin: '111111' })).rejects.toMatchObject({ code: 'wiped' });
+    await expect(backend.unlock({ pin: '111111' })).rejects.toEqual(recorded[4].answer);
+    expect(await backend.status()).toMatchObject({ wiped: true, enrolled: false, wipe_after: WIPE_AFTER_DEFAULT });
   });
 
-  it('resets the count after the right PIN', async () => {
-    let now = 0;
-    const backend = new FakeBackend({ enrolled: true, locked: true, pin: '258046', wipeAfter: 3, now: () => now });
-    await expect(backend.unlock({ pin: '111111' })).rejects.toMatchObject({ code: 'wrong_pin' });
-    now += 30_000;
-    await expect(backend.unlock({ pin: '111111' })).rejects.toMatchObject({ code: 'wrong_pin' });
-    now += 30_000;
+  it('says a wrong PIN the recorder did not reach at that limit is not_recorded', async () => {
+    const backend = new FakeBackend({ enrolled: true, locked: true, pin: '258046', wipeAfter: 20 });
+    await expect(backend.unlock({ pin: '111111' })).rejects.toMatchObject({ code: 'not_recorded' });
+  });
+
+  it('starts the count again after the right PIN', async () => {
+    const backend = new FakeBackend({ enrolled: true, locked: true, pin: '258046' });
+    const [first, second] = wrongPinRuns().get(WIPE_AFTER_DEFAULT)!;
+    await expect(backend.unlock({ pin: '111111' })).rejects.toEqual(first.answer);
+    await expect(backend.unlock({ pin: '111111' })).rejects.toEqual(second.answer);
     await backend.unlock({ pin: '258046' });
     await backend.lock();
-    await expect(backend.unlock({ pin: '111111' })).rejects.toMatchObject({
-      message: 'wrong PIN: 2 attempts left before the local data is wiped',
-    });
+    await expect(backend.unlock({ pin: '111111' })).rejects.toEqual(first.answer);
   });
 });

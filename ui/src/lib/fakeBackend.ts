@@ -1,8 +1,20 @@
 /**
  * An in-memory {@link Backend} for unit tests and for previewing the UI in a plain browser
- * (`npm run dev` outside Tauri). It follows the contract in `backend.ts` closely enough to
- * exercise every screen, including PIN back-off, wipe, and sync progress; it is not a model of
- * the Rust store.
+ * (`npm run dev` outside Tauri). It decides nothing the real backend decides:
+ *
+ * - what the commands answer by their rules comes from the real commands' recorded answers
+ *   (`generated/backend-fixtures.json`, read through `fixtures.ts`): the catalogue and kit
+ *   templates, the client code builder, new-PIN refusals, the answers to wrong PINs in a row
+ *   (tries left, waits, the wipe), the settings' refusals, the status of a new, enrolled,
+ *   unlocked or locked tablet, and the code and message of every refusal;
+ * - the limits and values it checks are the generated ones (`generated/backend.ts`);
+ * - the rest is bookkeeping of what it was given: clients, contacts, referrals, stock
+ *   movements, tallies and surveys kept in memory, and the lookups over them;
+ * - a call that nothing recorded answers is refused with `not_recorded`, naming the call, so a
+ *   test never passes on an answer the real backend would not give: record the call in
+ *   `src-tauri/tests/backend_fixtures.rs` instead.
+ *
+ * `fakeBackend.test.ts` replays the whole recorded day against it.
  */
 import type {
   Backend,
@@ -20,223 +32,120 @@ import type {
   OverdoseSummary,
   ReferralStatus,
   RejectedChange,
+  SavedContact,
+  Status,
   StockLevel,
   StockMovementDraft,
-  Status,
   SurveyAnswer,
   SyncProgress,
+  SyncReport,
   UicAnswers,
   UicQuestion,
 } from './backend';
 import {
+  CONTACT_EDIT_WINDOW_MS,
+  IDLE_LOCK_MAX_MINUTES,
+  IDLE_LOCK_MIN_MINUTES,
+  isLanguage,
   MAX_NALOXONE_DOSES,
+  MAX_SURVEY_ANSWERS,
+  NEW_PIN_MAX,
+  NEW_PIN_MIN,
   OVERDOSE_OUTCOMES,
   plainArgs,
   REFERRAL_STATUSES,
-  REFERRAL_TARGETS,
-  STOCK_KINDS,
+  SETTINGS,
+  WIPE_AFTER_MAX,
+  WIPE_AFTER_MIN,
 } from './backend';
-import { normaliseEnrolmentCode } from './logic/enrolment';
-import { WIPE_AFTER_DEFAULT, wipeAfterRefusal } from './logic/wipe';
+import {
+  aboutRecord,
+  argumentRefusal,
+  editWindowRefusal,
+  exchanges,
+  fieldRefusal,
+  isAnswered,
+  isRefused,
+  notRecorded,
+  recorded,
+  recordedAnswer,
+  recordedStatus,
+  refusal,
+  sameArgs,
+  wrongPinRuns,
+  type Refusal,
+} from './fixtures';
 
-const CATALOGUE: [string, string, string, string, number, boolean][] = [
-  ['syringe_1ml', 'Syringe 1 ml (insulin, fixed needle)', 'injecting', 'piece', 100, true],
-  ['syringe_2ml', 'Syringe 2 ml', 'injecting', 'piece', 100, true],
-  ['syringe_5ml', 'Syringe 5 ml', 'injecting', 'piece', 100, true],
-  ['syringe_10ml', 'Syringe 10 ml', 'injecting', 'piece', 100, true],
-  ['needle', 'Needle', 'injecting', 'piece', 100, true],
-  ['alcohol_swab', 'Alcohol swab', 'injecting', 'piece', 200, false],
-  ['sterile_water', 'Sterile water', 'injecting', 'ampoule', 50, false],
-  ['filter', 'Filter', 'injecting', 'piece', 100, false],
-  ['cooker', 'Cooker', 'injecting', 'piece', 100, false],
-  ['citric_acid', 'Citric/ascorbic acid', 'injecting', 'sachet', 100, false],
-  ['tourniquet', 'Tourniquet', 'injecting', 'piece', 50, false],
-  ['condom_external', 'Condom (external)', 'sex', 'piece', 144, false],
-  ['condom_internal', 'Condom (internal)', 'women', 'piece', 20, false],
-  ['lubricant', 'Lubricant', 'sex', 'sachet', 100, false],
-  ['naloxone_nasal', 'Naloxone (nasal)', 'naloxone', 'kit', 10, false],
-  ['naloxone_injectable', 'Naloxone (injectable)', 'naloxone', 'kit', 10, false],
-  ['foil', 'Foil', 'smoking', 'sheet', 100, false],
-  ['smoking_pipe', 'Safer-smoking pipe', 'smoking', 'piece', 50, false],
-  ['mouthpiece', 'Mouthpiece', 'smoking', 'piece', 100, false],
-  ['snorting_kit', 'Snorting kit', 'sniffing', 'kit', 50, false],
-  ['fentanyl_test_strip', 'Fentanyl test strip', 'testing', 'piece', 100, false],
-  ['drug_test_strip', 'Drug-checking test strip (other)', 'testing', 'piece', 100, false],
-  ['sharps_container', 'Sharps container', 'injecting', 'piece', 20, false],
-  ['wound_care_kit', 'Wound-care kit', 'injecting', 'kit', 20, false],
-  ['pregnancy_test', 'Pregnancy test', 'women', 'piece', 50, false],
-  ['hygiene_kit', 'Hygiene kit', 'women', 'kit', 20, false],
-  ['earplugs', 'Earplugs', 'nightlife', 'pair', 100, false],
-  ['leaflet', 'Information leaflet', 'other', 'piece', 100, false],
-];
+/** The catalogue and the kit templates the real commands answered after the first sync. */
+export const RECORDED_COMMODITIES: readonly Commodity[] = recordedAnswer<Commodity[]>('commodities');
+export const RECORDED_KITS: readonly KitTemplate[] = recordedAnswer<KitTemplate[]>('kit_templates');
 
-export const DEFAULT_COMMODITIES: Commodity[] = CATALOGUE.map(([code, name, category, unit, units_per_pack, ns]) => ({
-  code,
-  name,
-  category,
-  unit,
-  units_per_pack,
-  counts_as_needle_syringe: ns,
-  low_stock_threshold: units_per_pack,
-}));
+/** The PIN the recorder set: the one new PIN the fake knows the backend accepts. */
+export const RECORDED_PIN: string = exchanges('set_pin').find(isAnswered)!.args.pin as string;
 
-const INJECTING = [
-  { commodity: 'syringe_1ml', quantity: 10 },
-  { commodity: 'alcohol_swab', quantity: 10 },
-  { commodity: 'sterile_water', quantity: 2 },
-  { commodity: 'condom_external', quantity: 2 },
-];
+const NEW_TABLET = recordedStatus<Status>('new');
+/** What the demo server gave at enrolment (organisation, site, client code questions). */
+const ENROLMENT = recordedStatus<Status>('enrolled');
+const LOCKED = recordedStatus<Status>('locked');
+const WRONG_PINS = wrongPinRuns();
 
-export const DEFAULT_KITS: KitTemplate[] = [
-  { code: 'injecting', name: 'Injecting kit', items: INJECTING },
-  {
-    code: 'smoking',
-    name: 'Smoking kit',
-    items: [
-      { commodity: 'smoking_pipe', quantity: 1 },
-      { commodity: 'mouthpiece', quantity: 2 },
-      { commodity: 'foil', quantity: 5 },
-      { commodity: 'condom_external', quantity: 2 },
-    ],
-  },
-  {
-    code: 'nightlife',
-    name: 'Nightlife kit',
-    items: [
-      { commodity: 'condom_external', quantity: 3 },
-      { commodity: 'lubricant', quantity: 2 },
-      { commodity: 'earplugs', quantity: 1 },
-      { commodity: 'leaflet', quantity: 1 },
-      { commodity: 'drug_test_strip', quantity: 2 },
-    ],
-  },
-  {
-    code: 'women',
-    name: "Women's kit",
-    items: [
-      ...INJECTING,
-      { commodity: 'hygiene_kit', quantity: 1 },
-      { commodity: 'pregnancy_test', quantity: 1 },
-      { commodity: 'condom_internal', quantity: 2 },
-    ],
-  },
-];
+/**
+ * What `status` reads from the encrypted store: a locked tablet's status has none of it (its
+ * values are then the recorded locked status').
+ */
+const STORE_FIELDS = ['device_name', 'org_name', 'site', 'pending', 'rejected', 'last_sync_ms', 'uic_questions'] as const;
 
-function fail(code: string, message: string, extra: Partial<BackendError> = {}): never {
-  throw { code, message, ...extra } satisfies BackendError;
+/** Thrown as the real command rejects: a recorded refusal is its error, or Tauri's plain string. */
+function refuse(error: Refusal | BackendError): never {
+  throw structuredClone(error);
 }
 
-const CYRILLIC: Record<string, string> = {
-  А: 'A', Б: 'B', В: 'V', Г: 'G', Ґ: 'G', Д: 'D', Е: 'E', Є: 'YE', Ё: 'YO', Ж: 'ZH', З: 'Z', И: 'I', І: 'I',
-  Ї: 'YI', Й: 'Y', К: 'K', Л: 'L', М: 'M', Н: 'N', О: 'O', П: 'P', Р: 'R', С: 'S', Т: 'T', У: 'U', Ф: 'F',
-  Х: 'KH', Ц: 'TS', Ч: 'CH', Ш: 'SH', Щ: 'SHCH', Ъ: '', Ы: 'Y', Ь: '', Э: 'E', Ю: 'YU', Я: 'YA',
-};
-
-function letters(answer: string | undefined, count: number): string {
-  const latin = [...(answer ?? '').trim().toUpperCase().normalize('NFD').replace(/\p{M}/gu, '')]
-    .map((c) => CYRILLIC[c] ?? c)
-    .join('')
-    .replace(/[^A-Z]/g, '');
-  return latin.slice(0, count).padEnd(count, 'X');
+/** The recorded refusal of a PIN or worker name, for `set_pin` and `switch_worker`. */
+function pinRefusal(pin: string): Refusal | undefined {
+  const same = exchanges('set_pin').find((e) => isRefused(e) && refusalCodeIs(e.error, 'invalid') && e.args.pin === pin && !blank(e.args.worker));
+  if (same && isRefused(same)) return same.error;
+  // A PIN of the wrong shape (by the generated limits): refused as the recorded one was.
+  const shaped = new RegExp(`^\\d{${NEW_PIN_MIN},${NEW_PIN_MAX}}$`).test(pin);
+  if (!shaped) return refusal('set_pin', 'invalid', (e) => (e.args.pin as string).length < NEW_PIN_MIN && !blank(e.args.worker));
+  return undefined;
 }
 
-/** One part of a code scheme, as `outpost_core::uic::UicComponent` serialises it. */
-export type FakeUicComponent =
-  | { kind: 'letters'; question: string; count: number }
-  | { kind: 'sex_digit'; question: string }
-  | { kind: 'birth_year'; question: string; digits: 2 | 4 }
-  | { kind: 'birth_day'; question: string };
-
-export interface FakeUicScheme {
-  name: string;
-  components: FakeUicComponent[];
+function refusalCodeIs(error: Refusal, code: string): boolean {
+  return typeof error !== 'string' && error.code === code;
 }
 
-/** The built-in schemes of `outpost_core::uic` (Latin script). */
-export const UIC_SCHEMES = {
-  central_asia: {
-    name: 'central_asia',
-    components: [
-      { kind: 'letters', question: 'mother_first_name', count: 2 },
-      { kind: 'letters', question: 'father_first_name', count: 2 },
-      { kind: 'sex_digit', question: 'sex' },
-      { kind: 'birth_year', question: 'birth_year', digits: 2 },
-    ],
-  },
-  surname_day_year: {
-    name: 'surname_day_year',
-    components: [
-      { kind: 'letters', question: 'surname', count: 3 },
-      { kind: 'sex_digit', question: 'sex' },
-      { kind: 'birth_day', question: 'birth_day' },
-      { kind: 'birth_year', question: 'birth_year', digits: 2 },
-    ],
-  },
-  gender_letters_year: {
-    name: 'gender_letters_year',
-    components: [
-      { kind: 'sex_digit', question: 'sex' },
-      { kind: 'letters', question: 'mother_first_name', count: 2 },
-      { kind: 'letters', question: 'birth_place', count: 2 },
-      { kind: 'birth_year', question: 'birth_year', digits: 4 },
-    ],
-  },
-} as const satisfies Record<string, FakeUicScheme>;
-
-export type BuiltInScheme = keyof typeof UIC_SCHEMES;
-
-/** The questions `status` lists for a scheme (as `commands::uic_questions`). */
-export function fakeUicQuestions(scheme: FakeUicScheme): UicQuestion[] {
-  return scheme.components.map((c) => ({ question: c.question, kind: c.kind === 'sex_digit' ? 'sex' : c.kind }));
+function blank(worker: unknown): boolean {
+  return typeof worker !== 'string' || worker.trim() === '';
 }
 
-/** Builds a code as `UicScheme::build` does (Latin script): a missing answer becomes X. */
-export function fakeBuildUic(answers: UicAnswers, scheme: FakeUicScheme = UIC_SCHEMES.central_asia): string {
-  if (Object.values(answers).some((a) => [...a].length > 100)) fail('invalid_answer', 'an answer is too long');
-  let code = '';
-  for (const c of scheme.components) {
-    const answer = answers[c.question]?.trim() || undefined;
-    switch (c.kind) {
-      case 'letters':
-        code += letters(answer, c.count);
-        break;
-      case 'sex_digit':
-        if (answer && !['1', '2', '3'].includes(answer)) {
-          fail('invalid_answer', `the sex digit must be 1 (man), 2 (woman) or 3 (other), got ${JSON.stringify(answer)}`);
-        }
-        code += answer ?? 'X';
-        break;
-      case 'birth_year':
-        if (answer && !(/^\d{4}$/.test(answer) && answer >= '1900' && answer <= '2100')) {
-          fail('invalid_answer', `the year of birth must be four digits between 1900 and 2100, got ${JSON.stringify(answer)}`);
-        }
-        code += answer ? answer.slice(4 - c.digits) : 'X'.repeat(c.digits);
-        break;
-      case 'birth_day': {
-        // As Rust's `u8::from_str`: digits with an optional '+'.
-        const day = answer && /^\+?\d{1,3}$/.test(answer) ? Number(answer) : NaN;
-        if (answer && !(day >= 1 && day <= 31)) fail('invalid_answer', `the day of birth must be between 1 and 31, got ${JSON.stringify(answer)}`);
-        code += answer ? String(day).padStart(2, '0') : 'XX';
-        break;
-      }
-    }
-  }
-  return code;
-}
-
-/** Why a new PIN is refused, as `lock::check_new_pin` (6–12 digits, not all one digit or a run). */
-function newPinRefusal(pin: string): string | null {
-  if (!/^\d{6,12}$/.test(pin)) return 'a new PIN is 6 to 12 digits';
-  const steps = [...pin].slice(1).map((d, i) => Number(d) - Number(pin[i]));
-  if ([0, 1, -1].some((step) => steps.every((s) => s === step))) {
-    return 'this PIN is too easy to guess: avoid repeated digits and runs like 123456';
-  }
-  return null;
+/** The recorded refusal of a blank worker's name (the names are trimmed). */
+function workerRefusal(command: 'set_pin' | 'switch_worker'): BackendError {
+  return refusal(command, 'invalid', (e) => blank(e.args.worker));
 }
 
 /**
- * How a stock movement changes the level: deliveries and transfers in add, transfers out and
- * write-offs subtract, a count correction carries its own sign.
+ * The recorded refusal of a correction of an unknown contact: the command's own, or
+ * `update_contact`'s (the corrections share `DeviceStore::editable_contact`).
+ */
+function contactNotFound(command: string): BackendError {
+  const own = exchanges(command).some((e) => isRefused(e) && refusalCodeIs(e.error, 'not_found'));
+  return refusal(own ? command : 'update_contact', 'not_found');
+}
+
+/** The recorded refusal of any command run while the app is locked (one message for all). */
+function appLocked(): BackendError {
+  return refusal('*', 'app_locked');
+}
+
+/** As Rust's RFC 3339 clock: to the second. */
+function rfc3339(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+/**
+ * How a stock movement changes the level (stock bookkeeping, as `StockKind::direction`):
+ * deliveries and transfers in add, transfers out and write-offs subtract, a count correction
+ * carries its own sign.
  */
 export function fakeLevelChange(m: StockMovementDraft): number {
   return ['transfer_out', 'expired_damaged', 'lost'].includes(m.kind) ? -m.quantity : m.quantity;
@@ -256,6 +165,8 @@ function editDistance(a: string, b: string): number {
 interface StoredContact extends ContactDraft {
   id: string;
   occurred_at: string;
+  /** When the tablet recorded it: the edit window counts from here, not from `occurred_at`. */
+  recorded_ms: number;
   lines: { commodity: string; quantity: number; reverses: boolean }[];
   /** The id of the overdose report record, while `overdose` holds one. */
   overdose_id?: string;
@@ -274,73 +185,21 @@ export interface StoredReferral {
   deleted: boolean;
 }
 
-/** The argument Tauri names when it cannot deserialise a command's arguments. */
-const ARGUMENT_OF: Record<string, string> = { save_contact: 'contact', update_overdose: 'overdose', set_wipe_after: 'attempts' };
-
-/** What Tauri rejects with when arguments do not deserialise: a plain string, not `{code}`. */
-function badArguments(command: string, detail: string): never {
-  throw `invalid args \`${ARGUMENT_OF[command] ?? 'args'}\` for command \`${command}\`: ${detail}`;
-}
-
-const CONTACT_KEYS = [
-  'client',
-  'setting',
-  'occurred_at',
-  'services',
-  'collecting_for',
-  'note',
-  'items',
-  'sharps_returned',
-  'referrals',
-  'tests',
-  'overdose',
-];
-const OVERDOSE_KEYS = ['naloxone_doses', 'emergency_called', 'stayed_with_person', 'outcome'];
-
 /**
- * Checks the shape of an overdose report as Serde does for `OverdoseInput` (unknown or missing
- * fields, wrong types: a plain-string error). `path` is how the error names the report: nested
- * in the contact for `save_contact`, the whole argument for `update_overdose`.
+ * A client code scheme other than the demo server's (whose codes are recorded): the questions
+ * `status` lists for it and the codes the real builder makes of the answers a test gives. It is
+ * test data, written in the test that needs it, until the recorder can enrol with such a scheme.
  */
-function checkOverdoseShape(overdose: unknown, command: string, path: string) {
-  if (overdose === undefined || overdose === null) return;
-  const at = (field: string) => (path ? `${path}.${field}` : field);
-  const where = path ? `${path}: ` : '';
-  if (typeof overdose !== 'object' || Array.isArray(overdose)) badArguments(command, `${where}expected struct OverdoseInput`);
-  const od = overdose as Record<string, unknown>;
-  const unknownKey = Object.keys(od).find((k) => !OVERDOSE_KEYS.includes(k));
-  if (unknownKey) badArguments(command, `${where}unknown field \`${unknownKey}\``);
-  const missing = OVERDOSE_KEYS.find((k) => !(k in od));
-  if (missing) badArguments(command, `${where}missing field \`${missing}\``);
-  if (!Number.isInteger(od.naloxone_doses) || (od.naloxone_doses as number) < 0 || (od.naloxone_doses as number) > 4_294_967_295) {
-    badArguments(command, `${at('naloxone_doses')}: expected u32`);
-  }
-  for (const k of ['emergency_called', 'stayed_with_person']) {
-    if (typeof od[k] !== 'boolean') badArguments(command, `${at(k)}: expected a boolean`);
-  }
-  if (typeof od.outcome !== 'string') badArguments(command, `${at('outcome')}: expected a string`);
-}
-
-/** Checks the values of a well-shaped overdose report as the record schema does (`invalid`). */
-function checkOverdoseValues(od: OverdoseReportDraft | null | undefined) {
-  if (od === undefined || od === null) return;
-  if (od.naloxone_doses > MAX_NALOXONE_DOSES) fail('invalid', `naloxone_doses: must be between 0 and ${MAX_NALOXONE_DOSES}`);
-  if (!(OVERDOSE_OUTCOMES as readonly string[]).includes(od.outcome)) fail('invalid', `outcome: unknown value ${JSON.stringify(od.outcome)}`);
-}
-
-/**
- * Checks a contact's overdose report as `save_contact` does: the shape is Serde's, the values
- * the record schema's (`invalid`).
- */
-function checkOverdose(overdose: unknown) {
-  checkOverdoseShape(overdose, 'save_contact', 'overdose');
-  checkOverdoseValues(overdose as OverdoseReportDraft | null | undefined);
+export interface FakeUicScheme {
+  questions: UicQuestion[];
+  codes: { answers: UicAnswers; uic: string }[];
 }
 
 export interface FakeOptions {
   enrolled?: boolean;
   pinSet?: boolean;
   locked?: boolean;
+  /** The tablet's PIN (`2580`, set before the 6-digit rule, unless told). */
   pin?: string;
   worker?: string | null;
   language?: Language;
@@ -349,11 +208,9 @@ export interface FakeOptions {
   /** Delay of each sync step, to see the progress bar in a preview. */
   syncStepMs?: number;
   now?: () => number;
-  /** Minutes after which a contact can no longer be edited (72 hours, as the app, unless told). */
-  editWindowMinutes?: number;
-  /** The organisation's client code scheme (central_asia unless told otherwise). */
-  uicScheme?: BuiltInScheme | FakeUicScheme;
-  /** Wrong PINs in a row before the wipe (`Status.wipe_after`; 10 unless told otherwise). */
+  /** Another client code scheme than the demo server's (test data; see {@link FakeUicScheme}). */
+  uicScheme?: FakeUicScheme;
+  /** Wrong PINs in a row before the wipe (`Status.wipe_after`; the default limit unless told). */
   wipeAfter?: number;
 }
 
@@ -361,57 +218,66 @@ export class FakeBackend implements Backend {
   calls: { command: string; args: unknown }[] = [];
   state: Status;
   pin: string | null;
+  /** Every worker who used the tablet, in the order they were added. */
+  workers: string[] = [];
   clients: ClientSummary[] = [];
   contacts: StoredContact[] = [];
   tallies: GroupTallyDraft[] = [];
   surveys: Record<string, SurveyAnswer>[] = [];
   movements: StockMovementDraft[] = [];
   referrals: StoredReferral[] = [];
-  /** The organisation's client code scheme. */
-  scheme: FakeUicScheme;
+  /** The organisation's client code scheme, when it is not the demo server's. */
+  scheme: FakeUicScheme | null;
   /** Changes the server refused, oldest first (seed them with {@link addRejected}). */
   refused: RejectedChange[] = [];
-  commodityList: Commodity[] = structuredClone(DEFAULT_COMMODITIES);
-  kits: KitTemplate[] = structuredClone(DEFAULT_KITS);
+  commodityList: Commodity[] = structuredClone(RECORDED_COMMODITIES) as Commodity[];
+  kits: KitTemplate[] = structuredClone(RECORDED_KITS) as KitTemplate[];
+  /** Wrong PINs in a row so far. */
   wrongAttempts = 0;
-  blockedUntil = 0;
+  /** No PIN is checked before this time; `waiting` is the answer meanwhile. */
+  waitUntil = 0;
+  private waiting: BackendError | null = null;
   /** The next call of a command fails with this error (then the entry is removed). */
   failures = new Map<string, BackendError>();
   private progressHandlers = new Set<(p: SyncProgress) => void>();
   private seq = 0;
   private readonly now: () => number;
   private readonly syncStepMs: number;
-  private readonly editWindowMs: number;
 
   constructor(options: FakeOptions = {}) {
     this.now = options.now ?? (() => Date.now());
     this.syncStepMs = options.syncStepMs ?? 0;
-    this.editWindowMs = (options.editWindowMinutes ?? 72 * 60) * 60_000;
-    const scheme = options.uicScheme ?? 'central_asia';
-    this.scheme = structuredClone(typeof scheme === 'string' ? UIC_SCHEMES[scheme] : scheme) as FakeUicScheme;
+    this.scheme = options.uicScheme ? structuredClone(options.uicScheme) : null;
     const enrolled = options.enrolled ?? false;
-    this.pin = options.pin ?? (options.pinSet ?? enrolled ? '2580' : null);
-    this.state = {
-      enrolled,
-      pin_set: options.pinSet ?? enrolled,
-      locked: options.locked ?? false,
-      wiped: false,
-      worker: options.worker ?? (enrolled ? 'AK' : null),
-      known_workers: enrolled ? [options.worker ?? 'AK'] : [],
-      device_name: enrolled ? 'Window tablet' : null,
-      org_name: enrolled ? 'Demo harm reduction programme' : null,
-      site: enrolled ? { id: 'site-1', name: 'Drop-in centre' } : null,
-      pending: 0,
-      rejected: 0,
-      last_sync_ms: enrolled ? this.now() - 20 * 60_000 : null,
-      sync_state: 'idle',
-      sync_error: null,
-      language: options.language ?? 'en',
-      idle_lock_minutes: 5,
-      wipe_after: options.wipeAfter ?? WIPE_AFTER_DEFAULT,
-      uic_questions: [],
-    };
+    const pinSet = options.pinSet ?? enrolled;
+    this.pin = options.pin ?? (pinSet ? '2580' : null);
+    this.state = structuredClone(NEW_TABLET);
+    if (options.language) this.state.language = options.language;
+    if (options.wipeAfter !== undefined) this.state.wipe_after = options.wipeAfter;
+    if (enrolled) {
+      this.takeEnrolment(ENROLMENT.device_name ?? '');
+      Object.assign(this.state, { pin_set: pinSet, locked: options.locked ?? !pinSet });
+      if (pinSet) {
+        this.setWorker(options.worker ?? 'AK');
+        this.state.last_sync_ms = this.now() - 20 * 60_000;
+      }
+    }
     if (options.demo) this.seedDemo();
+  }
+
+  /** What `enroll` keeps of the demo server's answer. */
+  private takeEnrolment(deviceName: string) {
+    Object.assign(this.state, {
+      enrolled: true,
+      pin_set: false,
+      locked: true,
+      wiped: false,
+      device_name: deviceName,
+      org_name: ENROLMENT.org_name,
+      site: structuredClone(ENROLMENT.site),
+      uic_questions: this.scheme ? structuredClone(this.scheme.questions) : structuredClone(ENROLMENT.uic_questions),
+      last_sync_ms: null,
+    });
   }
 
   private record(command: string, args?: unknown) {
@@ -428,20 +294,24 @@ export class FakeBackend implements Backend {
     return this.calls.filter((c) => c.command === command).map((c) => c.args);
   }
 
-  private id(prefix: string): string {
+  private id(): string {
     this.seq += 1;
-    return `${prefix}-${this.seq}`;
+    return `0193fa4e-0000-7000-8000-${this.seq.toString(16).padStart(12, '0')}`;
   }
 
   /** As `AppState::store`: commands that read or write records need the store open. */
   private requireUnlocked() {
-    if (!this.state.enrolled || this.state.locked) fail('app_locked', 'the app is locked: enter the PIN');
+    if (!this.state.enrolled || !this.state.pin_set || this.state.locked) refuse(appLocked());
+  }
+
+  private get siteId(): string {
+    return this.state.site?.id ?? ENROLMENT.site!.id;
   }
 
   private seedDemo() {
     const day = 86_400_000;
     const add = (uic: string, gender: string, birth_year: number) => {
-      const c = { id: this.id('client'), uic, gender, birth_year };
+      const c = { id: this.id(), uic, gender, birth_year };
       this.clients.push(c);
       return c.id;
     };
@@ -451,8 +321,9 @@ export class FakeBackend implements Backend {
     add('NAPE295', 'woman', 1995);
     const contact = (client: string, ago: number, items: [string, number][], setting: ContactDraft['setting']) => {
       this.contacts.push({
-        id: this.id('contact'),
-        occurred_at: new Date(this.now() - ago).toISOString(),
+        id: this.id(),
+        occurred_at: rfc3339(this.now() - ago),
+        recorded_ms: this.now() - ago,
         client: { id: client },
         setting,
         services: ['kit'],
@@ -469,7 +340,7 @@ export class FakeBackend implements Backend {
     contact(c, 2 * 3_600_000, [['naloxone_nasal', 1]], 'window');
     Object.assign(this.contacts[this.contacts.length - 1], {
       overdose: { naloxone_doses: 2, emergency_called: true, stayed_with_person: true, outcome: 'survived' },
-      overdose_id: this.id('overdose'),
+      overdose_id: this.id(),
     });
     this.addReferral({ client: a, target: 'hcv_treatment', daysAgo: 12 });
     this.addReferral({ client: b, target: 'ost', daysAgo: 5 });
@@ -483,106 +354,114 @@ export class FakeBackend implements Backend {
   async status(): Promise<Status> {
     this.record('status');
     const status = structuredClone(this.state);
-    // As the Rust command: the scheme comes from the enrolment until the PIN is set, then from
-    // the encrypted store, so it is listed only while that store is open.
-    const readable = status.enrolled && (!status.pin_set || !status.locked);
-    status.uic_questions = readable ? fakeUicQuestions(this.scheme) : [];
+    // As the Rust command: what the encrypted store holds is read only while it is open.
+    if (status.pin_set && status.locked) {
+      for (const field of STORE_FIELDS) Object.assign(status, { [field]: structuredClone(LOCKED[field]) });
+    }
     return status;
   }
 
   async enroll(args: { serverUrl: string; code: string; deviceName: string }): Promise<void> {
     this.record('enroll', args);
-    if (!normaliseEnrolmentCode(args.code).ok) fail('enrollment_code_invalid', 'the code is unknown, used or expired');
-    Object.assign(this.state, {
-      enrolled: true,
-      pin_set: false,
-      wiped: false,
-      locked: true,
-      device_name: args.deviceName,
-      org_name: 'Demo harm reduction programme',
-      site: { id: 'site-1', name: 'Drop-in centre' },
-      last_sync_ms: this.now(),
-    });
+    const refused = argumentRefusal('enroll', args);
+    if (refused) refuse(refused);
+    if (this.state.pin_set) refuse(notRecorded('enroll', args, 'an enrolled tablet'));
+    // The fake server takes any code that was not recorded as refused.
+    this.takeEnrolment(args.deviceName.trim());
   }
 
   async setPin(args: { pin: string; worker: string }): Promise<void> {
     this.record('set_pin', args);
-    const refusal = newPinRefusal(args.pin);
-    if (refusal) fail('invalid', refusal);
-    const worker = args.worker.trim();
-    if (!worker || [...worker].length > 60) fail('invalid', "the worker's name or initials: 1 to 60 characters");
+    const refused = pinRefusal(args.pin);
+    if (refused) refuse(refused);
+    if (blank(args.worker)) refuse(workerRefusal('set_pin'));
+    if (!this.state.enrolled) refuse(refusal('set_pin', 'not_enrolled'));
+    if (this.state.pin_set) refuse(notRecorded('set_pin', args, 'a PIN is already set'));
+    if (args.pin !== RECORDED_PIN) refuse(notRecorded('set_pin', { pin: args.pin }, `the recorded new PIN is ${RECORDED_PIN}`));
     this.pin = args.pin;
-    this.state.pin_set = true;
-    this.state.locked = false;
-    this.setWorker(worker);
+    this.wrongAttempts = 0;
+    Object.assign(this.state, { pin_set: true, locked: false });
+    this.setWorker(args.worker.trim());
   }
 
   private setWorker(worker: string) {
+    if (!this.workers.includes(worker)) this.workers.push(worker);
     this.state.worker = worker;
-    this.state.known_workers = [worker, ...this.state.known_workers.filter((w) => w !== worker)].slice(0, 8);
+    // As `LockFile::known_workers`: the current worker first, then the most recently added.
+    this.state.known_workers = [worker, ...[...this.workers].reverse().filter((w) => w !== worker)];
   }
 
+  /**
+   * The right PIN opens the store. The n-th wrong PIN in a row is answered as the n-th was
+   * recorded at the same limit (`wipe_after`), its wait kept: until it is over, every PIN is
+   * answered as recorded during that wait (`pin_wait`), and not checked.
+   */
   async unlock(args: { pin: string }): Promise<void> {
     this.record('unlock', args);
-    const now = this.now();
-    if (now < this.blockedUntil) {
-      fail('pin_wait', `too many wrong PINs: wait ${Math.ceil((this.blockedUntil - now) / 1000)} seconds`, {
-        retry_after_ms: this.blockedUntil - now,
-      });
+    if (!this.state.locked) return;
+    if (!this.state.pin_set) refuse(notRecorded('unlock', args, 'a tablet without a PIN'));
+    if (this.now() < this.waitUntil && this.waiting) refuse(this.waiting);
+    if (args.pin === this.pin) {
+      this.wrongAttempts = 0;
+      this.waitUntil = 0;
+      this.state.locked = false;
+      return;
     }
-    if (args.pin !== this.pin) {
-      this.wrongAttempts += 1;
-      // As `unlock` in commands.rs: the limit is `Status.wipe_after`, the wait `lock::backoff_ms`
-      // (none for the first two, then 30 s doubling up to 15 minutes).
-      if (this.wrongAttempts >= this.state.wipe_after) {
-        this.wipe();
-        fail('wiped', 'too many wrong PINs: the data on this device was erased');
-      }
-      const left = this.state.wipe_after - this.wrongAttempts;
-      const message = `wrong PIN: ${left} attempts left before the local data is wiped`;
-      // As `lock::backoff_ms`: at least 30 s once only two tries are left.
-      if (this.wrongAttempts >= 3 || left <= 2) {
-        const growing = this.wrongAttempts >= 3 ? Math.min(30_000 * 2 ** Math.min(this.wrongAttempts - 3, 5), 15 * 60_000) : 0;
-        const wait = Math.max(growing, left <= 2 ? 30_000 : 0);
-        this.blockedUntil = now + wait;
-        fail('wrong_pin', message, { retry_after_ms: wait, attempts_left: left });
-      }
-      fail('wrong_pin', message, { attempts_left: left });
+    const limit = this.state.wipe_after;
+    const step = WRONG_PINS.get(limit)?.[this.wrongAttempts];
+    if (!step) refuse(notRecorded('unlock', args, `wrong PIN ${this.wrongAttempts + 1} in a row with wipe_after ${limit}`));
+    this.wrongAttempts += 1;
+    const answer = structuredClone(step.answer);
+    if (answer.code === 'wiped') {
+      this.wipe();
+      refuse(answer);
     }
-    this.wrongAttempts = 0;
-    this.state.locked = false;
+    if (answer.retry_after_ms) {
+      this.waitUntil = this.now() + answer.retry_after_ms;
+      this.waiting = step.whileWaiting ?? notRecorded('unlock', args, `a PIN during the wait after wrong PIN ${this.wrongAttempts}`);
+    }
+    refuse(answer);
   }
 
   private wipe() {
     const handlers = this.progressHandlers;
-    Object.assign(
-      this,
-      new FakeBackend({ language: this.state.language, now: this.now, syncStepMs: this.syncStepMs, uicScheme: this.scheme }),
-    );
+    const fresh = new FakeBackend({ language: this.state.language as Language, now: this.now, syncStepMs: this.syncStepMs });
+    fresh.calls = this.calls;
+    fresh.scheme = this.scheme;
+    Object.assign(this, fresh);
     this.progressHandlers = handlers;
     this.state.wiped = true;
   }
 
   async lock(): Promise<void> {
     this.record('lock');
-    this.state.locked = true;
+    if (this.state.pin_set) this.state.locked = true;
   }
 
   async switchWorker(args: { worker: string }): Promise<void> {
     this.record('switch_worker', args);
-    this.setWorker(args.worker);
+    if (blank(args.worker)) refuse(workerRefusal('switch_worker'));
+    this.setWorker(args.worker.trim());
   }
 
   async buildUic(args: { answers: UicAnswers }): Promise<{ uic: string }> {
     this.record('build_uic', args);
     this.requireUnlocked();
-    return { uic: fakeBuildUic(args.answers, this.scheme) };
+    if (this.scheme) {
+      const code = this.scheme.codes.find((c) => sameArgs(c.answers, args.answers));
+      if (code) return { uic: code.uic };
+      refuse(notRecorded('build_uic', args, "not among the test's codes for its scheme"));
+    }
+    const found = recorded('build_uic', { answers: args.answers });
+    if (!found) refuse(notRecorded('build_uic', args));
+    if (isRefused(found)) refuse(found.error);
+    return structuredClone(found.ok) as { uic: string };
   }
 
   async findClients(args: { prefix: string }): Promise<ClientSummary[]> {
     this.record('find_clients', args);
     this.requireUnlocked();
-    const prefix = args.prefix.toUpperCase();
+    const prefix = args.prefix.trim().toUpperCase();
     return structuredClone(this.clients.filter((c) => c.uic.startsWith(prefix)).sort((a, b) => a.uic.localeCompare(b.uic)).slice(0, 20));
   }
 
@@ -593,11 +472,15 @@ export class FakeBackend implements Backend {
     return structuredClone(this.clients.filter((c) => c.uic !== args.uic && c.uic.slice(-2) === year && editDistance(c.uic, args.uic) <= 1));
   }
 
+  private editable(c: StoredContact): boolean {
+    return this.now() - c.recorded_ms <= CONTACT_EDIT_WINDOW_MS;
+  }
+
   private summary(c: StoredContact): ContactSummary {
     const items: Record<string, number> = {};
     for (const line of c.lines) items[line.commodity] = (items[line.commodity] ?? 0) + (line.reverses ? -line.quantity : line.quantity);
     const clientId = c.client && 'id' in c.client ? c.client.id : null;
-    const overdose: OverdoseSummary | null = c.overdose ? { id: c.overdose_id ?? `overdose-of-${c.id}`, ...c.overdose } : null;
+    const overdose: OverdoseSummary | null = c.overdose ? { id: (c.overdose_id ??= this.id()), ...c.overdose } : null;
     return {
       id: c.id,
       occurred_at: c.occurred_at,
@@ -605,7 +488,7 @@ export class FakeBackend implements Backend {
       client_id: clientId,
       client_uic: this.clients.find((x) => x.id === clientId)?.uic ?? null,
       note: c.note ?? null,
-      editable: this.now() - Date.parse(c.occurred_at) <= this.editWindowMs,
+      editable: this.editable(c),
       items,
       overdose: structuredClone(overdose),
     };
@@ -635,54 +518,59 @@ export class FakeBackend implements Backend {
 
   async kitTemplates(): Promise<KitTemplate[]> {
     this.record('kit_templates');
+    this.requireUnlocked();
     return structuredClone(this.kits);
   }
 
   async commodities(): Promise<Commodity[]> {
     this.record('commodities');
+    this.requireUnlocked();
     return structuredClone(this.commodityList);
   }
 
-  async saveContact(args: { contact: ContactDraft }): Promise<{ contact_id: string; client_id: string | null }> {
+  /** The values of an overdose report the record refuses, as the recorded refusals say. */
+  private checkOverdose(overdose: OverdoseReportDraft | null | undefined) {
+    if (!overdose) return;
+    if (overdose.naloxone_doses > MAX_NALOXONE_DOSES) refuse(fieldRefusal('naloxone_doses'));
+    if (!(OVERDOSE_OUTCOMES as readonly string[]).includes(overdose.outcome)) refuse(fieldRefusal('outcome'));
+  }
+
+  async saveContact(args: { contact: ContactDraft }): Promise<SavedContact> {
     this.record('save_contact', args);
     this.requireUnlocked();
     const draft = plainArgs(args.contact);
-    const unknownKey = Object.keys(draft).find((k) => !CONTACT_KEYS.includes(k));
-    if (unknownKey) badArguments('save_contact', `unknown field \`${unknownKey}\``);
-    checkOverdose(draft.overdose);
-    for (const r of draft.referrals ?? []) {
-      if (!(REFERRAL_TARGETS as readonly string[]).includes(r.target)) fail('invalid', `target: unknown value ${JSON.stringify(r.target)}`);
-    }
-    for (const item of draft.items) {
-      if (!(item.quantity >= 1 && item.quantity <= 10_000)) fail('invalid', `quantity must be between 1 and 10000, got ${item.quantity}`);
-    }
+    const refused = argumentRefusal('save_contact', { contact: draft });
+    if (refused) refuse(refused);
+    if (!(SETTINGS as readonly string[]).includes(draft.setting)) refuse(fieldRefusal('setting'));
+    this.checkOverdose(draft.overdose);
     let clientId: string | null = null;
     if (draft.client && 'new' in draft.client) {
-      const c = { id: this.id('client'), uic: draft.client.new.uic, gender: draft.client.new.gender, birth_year: draft.client.new.birth_year ?? null };
+      const c = { id: this.id(), uic: draft.client.new.uic, gender: draft.client.new.gender, birth_year: draft.client.new.birth_year ?? null };
       this.clients.push(c);
       clientId = c.id;
       draft.client = { id: c.id };
     } else if (draft.client) {
       clientId = draft.client.id;
     }
-    const id = this.id('contact');
-    const occurredAt = draft.occurred_at ?? new Date(this.now()).toISOString();
+    const id = this.id();
+    const occurredAt = draft.occurred_at ?? rfc3339(this.now());
     this.contacts.push({
       ...draft,
       id,
       occurred_at: occurredAt,
+      recorded_ms: this.now(),
       lines: draft.items.map((i) => ({ ...i, reverses: false })),
-      ...(draft.overdose ? { overdose_id: this.id('overdose') } : {}),
+      ...(draft.overdose ? { overdose_id: this.id() } : {}),
     });
     for (const r of draft.referrals ?? []) {
       this.referrals.push({
-        id: this.id('referral'),
+        id: this.id(),
         contact_id: id,
         client_id: clientId,
         target: r.target,
         status: 'issued',
         status_at: occurredAt,
-        site_id: this.state.site?.id ?? 'site-1',
+        site_id: this.siteId,
         deleted: false,
       });
     }
@@ -696,13 +584,13 @@ export class FakeBackend implements Backend {
    */
   addReferral(r: { client: string | null; target: string; daysAgo?: number; site?: string }): StoredReferral {
     const referral: StoredReferral = {
-      id: this.id('referral'),
+      id: this.id(),
       contact_id: null,
       client_id: r.client,
       target: r.target,
       status: 'issued',
-      status_at: new Date(this.now() - (r.daysAgo ?? 0) * 86_400_000).toISOString(),
-      site_id: r.site ?? this.state.site?.id ?? 'site-1',
+      status_at: rfc3339(this.now() - (r.daysAgo ?? 0) * 86_400_000),
+      site_id: r.site ?? this.siteId,
       deleted: false,
     };
     this.referrals.push(referral);
@@ -712,10 +600,9 @@ export class FakeBackend implements Backend {
   async openReferrals(args: { client?: string | null }): Promise<OpenReferral[]> {
     this.record('open_referrals', args);
     this.requireUnlocked();
-    const site = this.state.site?.id;
     const client = args.client ?? null;
     return this.referrals
-      .filter((r) => !r.deleted && r.site_id === site && r.status === 'issued' && (client === null || r.client_id === client))
+      .filter((r) => !r.deleted && r.site_id === this.siteId && r.status === 'issued' && (client === null || r.client_id === client))
       .sort((a, b) => a.status_at.localeCompare(b.status_at) || a.id.localeCompare(b.id))
       .slice(0, 200)
       .map((r) => ({
@@ -730,60 +617,55 @@ export class FakeBackend implements Backend {
   async updateReferral(args: { id: string; status: ReferralStatus }): Promise<void> {
     this.record('update_referral', args);
     // In the Rust command's order: the status is checked before the store is opened.
-    if (!(REFERRAL_STATUSES as readonly string[]).includes(args.status)) {
-      fail('invalid', `${JSON.stringify(args.status)} is not a referral status (issued, attended, declined, lost)`);
-    }
+    if (!(REFERRAL_STATUSES as readonly string[]).includes(args.status)) refuse(refusal('update_referral', 'invalid'));
     this.requireUnlocked();
     const referral = this.referrals.find((r) => r.id === args.id);
-    if (!referral || referral.deleted) fail('not_found', `referrals ${args.id} not found`);
+    if (!referral || referral.deleted) refuse(aboutRecord(refusal('update_referral', 'not_found'), args.id));
     referral.status = args.status;
-    referral.status_at = new Date(this.now()).toISOString();
+    referral.status_at = rfc3339(this.now());
     this.state.pending += 1;
   }
 
-  /** As `commands::edit_window`: the contact must exist and still be in its edit window. */
-  private contact(id: string): StoredContact {
+  /** As `DeviceStore::editable_contact`: the contact must exist and still be in its edit window. */
+  private contact(command: string, id: string): StoredContact {
     const c = this.contacts.find((x) => x.id === id);
-    if (!c) fail('not_found', `contacts ${id} not found`);
-    if (this.now() - Date.parse(c.occurred_at) > this.editWindowMs) {
-      fail('locked', 'this contact is locked: it was recorded more than 72 hours ago');
-    }
+    if (!c) refuse(aboutRecord(contactNotFound(command), id));
+    if (!this.editable(c)) refuse(editWindowRefusal(command));
     return c;
   }
 
   async updateContact(args: { id: string; fields: ContactEdit }): Promise<void> {
     this.record('update_contact', args);
     this.requireUnlocked();
-    const c = this.contact(args.id);
-    if (args.fields.note !== undefined) c.note = args.fields.note || undefined;
-    if (args.fields.setting !== undefined) c.setting = args.fields.setting;
+    const c = this.contact('update_contact', args.id);
+    if (args.fields.note !== undefined && args.fields.note !== null) c.note = args.fields.note || undefined;
+    if (args.fields.setting !== undefined && args.fields.setting !== null) c.setting = args.fields.setting;
     this.state.pending += 1;
   }
 
   async reverseLine(args: { contactId: string; commodity: string; quantity: number }): Promise<void> {
     this.record('reverse_line', args);
     this.requireUnlocked();
-    const c = this.contact(args.contactId);
+    const c = this.contact('reverse_line', args.contactId);
     const net = this.summary(c).items[args.commodity] ?? 0;
-    if (args.quantity < 1 || args.quantity > net) fail('invalid', `can reverse between 1 and ${net}`);
+    if (args.quantity < 1 || args.quantity > net) refuse(refusal('reverse_line', 'invalid'));
     c.lines.push({ commodity: args.commodity, quantity: args.quantity, reverses: true });
     this.state.pending += 1;
   }
 
   /**
-   * As `update_overdose`: the report's shape is checked first (Serde), then the store must be
-   * open, the contact known and editable, and only then are the values checked (the record
-   * schema, on write). `null` removes the report; removing none is not an error.
+   * As `update_overdose`: the store must be open, the contact known and editable, and only
+   * then are the values checked (the record schema, on write). `null` removes the report;
+   * removing none is not an error.
    */
   async updateOverdose(args: { contactId: string; overdose: OverdoseReportDraft | null }): Promise<void> {
     this.record('update_overdose', args);
     const overdose = plainArgs(args.overdose) ?? null;
-    checkOverdoseShape(overdose, 'update_overdose', '');
     this.requireUnlocked();
-    const c = this.contact(args.contactId);
-    checkOverdoseValues(overdose);
+    const c = this.contact('update_overdose', args.contactId);
+    this.checkOverdose(overdose);
     if (overdose) {
-      if (!c.overdose) c.overdose_id = this.id('overdose');
+      if (!c.overdose) c.overdose_id = this.id();
       c.overdose = overdose;
       this.state.pending += 1;
     } else if (c.overdose) {
@@ -796,7 +678,8 @@ export class FakeBackend implements Backend {
   async saveGroupTally(args: { tally: GroupTallyDraft }): Promise<void> {
     this.record('save_group_tally', args);
     this.requireUnlocked();
-    if (args.tally.people.length === 0 && args.tally.items.length === 0) fail('invalid', 'nothing to save');
+    const refused = argumentRefusal('save_group_tally', args);
+    if (refused) refuse(refused);
     this.tallies.push(plainArgs(args.tally));
     this.state.pending += 1;
   }
@@ -804,6 +687,7 @@ export class FakeBackend implements Backend {
   async saveSurvey(args: { answers: Record<string, SurveyAnswer> }): Promise<void> {
     this.record('save_survey', args);
     this.requireUnlocked();
+    if (Object.keys(args.answers).length > MAX_SURVEY_ANSWERS) refuse(fieldRefusal('answers'));
     this.surveys.push(plainArgs(args.answers));
     this.state.pending += 1;
   }
@@ -830,15 +714,8 @@ export class FakeBackend implements Backend {
     this.record('record_stock_movement', args);
     this.requireUnlocked();
     const m = plainArgs(args.movement);
-    if (!/^[a-z0-9_]{1,64}$/.test(m.commodity ?? '')) fail('invalid', 'commodity: a catalogue code is required');
-    if (!(STOCK_KINDS as readonly string[]).includes(m.kind)) fail('invalid', `kind: unknown stock movement kind ${String(m.kind)}`);
-    if (!Number.isInteger(m.quantity) || Math.abs(m.quantity) > 1_000_000) fail('invalid', 'quantity: a whole number up to 1000000');
-    // The server checks only the range; the sign rules are the record's meaning, kept here so
-    // that a screen sending a wrong sign fails in tests.
-    if (m.kind === 'count_correction' ? m.quantity === 0 : m.quantity < 1) {
-      fail('invalid', m.kind === 'count_correction' ? 'quantity: a correction cannot be zero' : 'quantity: must be positive; the kind says whether it goes out');
-    }
-    if (m.expiry_date !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(m.expiry_date)) fail('invalid', 'expiry_date: not a date');
+    const refused = argumentRefusal('record_stock_movement', { movement: m });
+    if (refused) refuse(refused);
     this.movements.push(m);
     this.state.pending += 1;
   }
@@ -870,8 +747,10 @@ export class FakeBackend implements Backend {
     return structuredClone([...this.refused].sort((a, b) => b.op_seq - a.op_seq));
   }
 
-  async syncNow(): Promise<{ pushed: number; rejected: number; pulled: number }> {
+  /** The fake server takes everything sent; the progress events come in a few steps. */
+  async syncNow(): Promise<SyncReport> {
     this.record('sync_now');
+    this.requireUnlocked();
     const pending = this.state.pending;
     this.state.sync_state = 'syncing';
     const step = () => new Promise((r) => setTimeout(r, this.syncStepMs));
@@ -891,34 +770,36 @@ export class FakeBackend implements Backend {
 
   async setLanguage(args: { language: Language }): Promise<void> {
     this.record('set_language', args);
+    if (!isLanguage(args.language)) refuse(refusal('set_language', 'invalid'));
     this.state.language = args.language;
   }
 
   async setIdleLock(args: { minutes: number }): Promise<void> {
     this.record('set_idle_lock', args);
+    const refused = argumentRefusal('set_idle_lock', args);
+    if (refused) refuse(refused);
+    if (!Number.isInteger(args.minutes)) refuse(notRecorded('set_idle_lock', args));
+    if (args.minutes < IDLE_LOCK_MIN_MINUTES || args.minutes > IDLE_LOCK_MAX_MINUTES) refuse(refusal('set_idle_lock', 'invalid'));
     this.state.idle_lock_minutes = args.minutes;
   }
 
   /**
-   * As `set_wipe_after`: Tauri refuses anything but a u32 (a plain string); then 3 to 20
-   * (`invalid`), checked before the lock; then only while unlocked (`app_locked`). A wipe brings
-   * the limit back to 10.
+   * As `set_wipe_after`: the range first (`invalid`), then only while unlocked (`app_locked`).
+   * A value Tauri cannot read as a u32 is refused as recorded (a plain string).
    */
   async setWipeAfter(args: { attempts: number }): Promise<void> {
     this.record('set_wipe_after', args);
-    const attempts: unknown = args?.attempts;
-    if (attempts === undefined) badArguments('set_wipe_after', 'command set_wipe_after missing required key attempts');
-    if (typeof attempts !== 'number' || !Number.isInteger(attempts) || attempts < 0 || attempts > 4_294_967_295) {
-      badArguments('set_wipe_after', `invalid type: ${JSON.stringify(attempts)}, expected u32`);
-    }
-    const refusal = wipeAfterRefusal(attempts);
-    if (refusal) fail('invalid', refusal);
-    this.requireUnlocked();
-    this.state.wipe_after = attempts;
+    const refused = argumentRefusal('set_wipe_after', args);
+    if (refused) refuse(refused);
+    if (!Number.isInteger(args.attempts) || args.attempts < 0) refuse(notRecorded('set_wipe_after', args));
+    if (args.attempts < WIPE_AFTER_MIN || args.attempts > WIPE_AFTER_MAX) refuse(refusal('set_wipe_after', 'invalid'));
+    if (this.state.locked) refuse(appLocked());
+    this.state.wipe_after = args.attempts;
   }
 
   async reEnroll(args: { code: string }): Promise<void> {
     this.record('re_enroll', args);
+    this.requireUnlocked();
     Object.assign(this.state, { sync_state: 'idle', sync_error: null });
   }
 

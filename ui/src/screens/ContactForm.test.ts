@@ -95,14 +95,16 @@ describe('outreach contact', () => {
   });
 
   it('asks the year with the client when the code scheme has no year of birth', async () => {
+    // Test data: a scheme of the organisation's own without a year of birth (the recorder
+    // enrols with the demo server's), and the code `UicScheme::build` makes of the answers below.
     const noYear: FakeUicScheme = {
-      name: 'parents_sex',
-      components: [
-        { kind: 'letters', question: 'mother_first_name', count: 2 },
-        { kind: 'letters', question: 'father_first_name', count: 2 },
-        { kind: 'sex_digit', question: 'sex' },
-        { kind: 'letters', question: 'birth_place', count: 2 },
+      questions: [
+        { question: 'mother_first_name', kind: 'letters' },
+        { question: 'father_first_name', kind: 'letters' },
+        { question: 'sex', kind: 'sex' },
+        { question: 'birth_place', kind: 'letters' },
       ],
+      codes: [{ answers: { mother_first_name: 'Olga', father_first_name: 'Petr', sex: '2' }, uic: 'OLPE2XX' }],
     };
     const { backend, session } = await fakeSession({ enrolled: true, demo: true, uicScheme: noYear });
     renderWith(ContactForm, session, { onsaved: () => {} });
@@ -121,20 +123,32 @@ describe('outreach contact', () => {
   });
 
   it("asks the organisation's scheme from the status and keeps its year of birth on the new client", async () => {
-    const { backend, session } = await fakeSession({ enrolled: true, demo: true, uicScheme: 'surname_day_year' });
+    // Test data: surname_day_year, which the recorder cannot enrol with yet; its questions as
+    // `commands::uic_questions` lists them, and the code outpost-core's own test asserts for
+    // these answers (`other_schemes_by_configuration`).
+    const surnameDayYear: FakeUicScheme = {
+      questions: [
+        { question: 'surname', kind: 'letters' },
+        { question: 'sex', kind: 'sex' },
+        { question: 'birth_day', kind: 'birth_day' },
+        { question: 'birth_year', kind: 'birth_year' },
+      ],
+      codes: [{ answers: { surname: 'Petrenko', sex: '1', birth_day: '7', birth_year: '1985' }, uic: 'PET10785' }],
+    };
+    const { backend, session } = await fakeSession({ enrolled: true, demo: true, uicScheme: surnameDayYear });
     renderWith(ContactForm, session, { onsaved: () => {} });
     expect(screen.queryByLabelText("Mother's first name")).toBeNull();
-    await fireEvent.input(screen.getByLabelText('Surname'), { target: { value: 'Petrova' } });
-    await fireEvent.click(within(screen.getByRole('radiogroup', { name: 'Sex' })).getByRole('radio', { name: 'Woman' }));
+    await fireEvent.input(screen.getByLabelText('Surname'), { target: { value: 'Petrenko' } });
+    await fireEvent.click(within(screen.getByRole('radiogroup', { name: 'Sex' })).getByRole('radio', { name: 'Man' }));
     await fireEvent.click(screen.getByRole('radio', { name: '7' }));
-    await fireEvent.input(screen.getByLabelText('Year of birth'), { target: { value: '1990' } });
-    expect(await screen.findByText('New client PET20790')).toBeTruthy();
-    expect(screen.getByText('Year of birth: 1990 (from the code questions)')).toBeTruthy();
+    await fireEvent.input(screen.getByLabelText('Year of birth'), { target: { value: '1985' } });
+    expect(await screen.findByText('New client PET10785')).toBeTruthy();
+    expect(screen.getByText('Year of birth: 1985 (from the code questions)')).toBeTruthy();
     await fireEvent.click(screen.getByRole('button', { name: 'Save contact' }));
     await waitFor(() => expect(backend.callsOf('save_contact')).toHaveLength(1));
     const [{ contact }] = backend.callsOf('save_contact') as { contact: { client: unknown } }[];
-    expect(contact.client).toEqual({ new: { uic: 'PET20790', gender: 'not_stated', birth_year: 1990, key_groups: [] } });
-    expect(JSON.stringify(backend.calls.filter((c) => c.command !== 'build_uic'))).not.toMatch(/Petrova/);
+    expect(contact.client).toEqual({ new: { uic: 'PET10785', gender: 'not_stated', birth_year: 1985, key_groups: [] } });
+    expect(JSON.stringify(backend.calls.filter((c) => c.command !== 'build_uic'))).not.toMatch(/Petrenko/);
   });
 
   it('offers near matches for a possibly mistyped code', async () => {

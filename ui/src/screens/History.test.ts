@@ -4,9 +4,12 @@ import { describe, expect, it } from 'vitest';
 import History from './History.svelte';
 import { fakeSession, renderWith } from '../test/render';
 import { setLanguage } from '../i18n/index.svelte';
+import { CONTACT_EDIT_WINDOW_MS } from '../lib/backend';
 
-async function withContactToday(editWindowMinutes = 24 * 60) {
-  const { backend, session } = await fakeSession({ enrolled: true, editWindowMinutes });
+/** A contact saved now; `later(ms)` moves the tablet's clock on. */
+async function withContactToday() {
+  let now = Date.now();
+  const { backend, session } = await fakeSession({ enrolled: true, now: () => now });
   const { client_id } = await backend.saveContact({
     contact: {
       client: { new: { uic: 'OLPE290', gender: 'woman', key_groups: [] } },
@@ -23,7 +26,7 @@ async function withContactToday(editWindowMinutes = 24 * 60) {
     },
   });
   backend.calls = [];
-  return { backend, session, client_id };
+  return { backend, session, client_id, later: (ms: number) => (now += ms) };
 }
 
 describe('history and corrections', () => {
@@ -89,7 +92,9 @@ describe('history and corrections', () => {
   });
 
   it('shows a locked contact read-only', async () => {
-    const { backend, session } = await withContactToday(60);
+    // Locked: recorded more than the edit window ago (it counts from when it was recorded).
+    const { backend, session, later } = await withContactToday();
+    later(CONTACT_EDIT_WINDOW_MS + 3_600_000);
     const yesterdayNoon = new Date();
     yesterdayNoon.setDate(yesterdayNoon.getDate() - 1);
     yesterdayNoon.setHours(12, 0, 0, 0);

@@ -42,7 +42,8 @@ describe('lock screen', () => {
   });
 
   it('shows the wait time when the backend says to back off, and disables the pad', async () => {
-    const { session } = await fakeSession({ enrolled: true, locked: true, pin: '2580' });
+    // At a limit of 5 the backend answered the third wrong PIN with a wait (as recorded).
+    const { session } = await fakeSession({ enrolled: true, locked: true, pin: '2580', wipeAfter: 5 });
     renderWith(Lock, session);
     await enterPin('1111');
     expect(await screen.findByText('Wrong PIN.')).toBeTruthy();
@@ -53,8 +54,9 @@ describe('lock screen', () => {
   });
 
   it('reports a wipe and drops back to enrolment', async () => {
-    const { backend, session } = await fakeSession({ enrolled: true, locked: true, pin: '2580' });
-    backend.wrongAttempts = 9;
+    // The fifth wrong PIN at a limit of 5 wiped the tablet when recorded.
+    const { backend, session } = await fakeSession({ enrolled: true, locked: true, pin: '2580', wipeAfter: 5 });
+    backend.wrongAttempts = 4;
     renderWith(Lock, session);
     await enterPin('1111');
     await new Promise((r) => setTimeout(r, 0));
@@ -63,9 +65,13 @@ describe('lock screen', () => {
   });
 
   it('says in the worker\'s language how many tries are left, and makes a low limit wait', async () => {
-    const { session } = await fakeSession({ enrolled: true, locked: true, pin: '2580', wipeAfter: 3 });
+    const { session } = await fakeSession({ enrolled: true, locked: true, pin: '2580', wipeAfter: 5 });
     renderWith(Lock, session);
     await enterPin('1111');
+    expect((await screen.findByRole('alert')).textContent).toContain('Wrong PINs left before everything on this tablet is erased: 4.');
+    await enterPin('1111');
+    await enterPin('1111');
+    await screen.findByText(/Wrong PINs left before everything on this tablet is erased: 2\./);
     const alert = (await screen.findByRole('alert')).textContent ?? '';
     expect(alert).toContain('Wrong PINs left before everything on this tablet is erased: 2.');
     expect(alert).not.toContain('attempts left before the local data'); // not the backend's English text
@@ -75,13 +81,12 @@ describe('lock screen', () => {
   });
 
   it('shows only the wait when the backend did not check the PIN', async () => {
-    let now = 1_000_000;
-    const { backend, session } = await fakeSession({ enrolled: true, locked: true, pin: '2580', wipeAfter: 3, now: () => now });
-    await backend.unlock({ pin: '1111' }).catch(() => undefined);
-    now += 1_000;
+    const { backend, session } = await fakeSession({ enrolled: true, locked: true, pin: '2580', wipeAfter: 5 });
+    for (let i = 0; i < 3; i++) await backend.unlock({ pin: '1111' }).catch(() => undefined);
     renderWith(Lock, session);
     await enterPin('2580');
-    expect(await screen.findByText(/Too many wrong PINs\. Try again in 29 seconds\./)).toBeTruthy();
+    // The wait the backend answered (`pin_wait`, as recorded), not a wrong PIN.
+    expect(await screen.findByText(/Too many wrong PINs\. Try again in 30 seconds\./)).toBeTruthy();
     expect(screen.queryByText('Wrong PIN.')).toBeNull();
   });
 

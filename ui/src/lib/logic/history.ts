@@ -3,7 +3,7 @@
  * place; a distribution is corrected by a reversal line (never by changing the original line),
  * and only up to what is left of it.
  */
-import type { ContactEdit, ContactSummary, ItemQuantity, OverdoseReportDraft, OverdoseSummary, Setting } from '../backend';
+import type { ContactEdit, ContactSummary, ItemQuantity, OverdoseOutcome, OverdoseReportDraft, OverdoseSummary, Setting } from '../backend';
 import { OVERDOSE_OUTCOMES } from '../backend';
 import { NOTE_MAX, type OverdoseForm } from './contact';
 
@@ -31,6 +31,10 @@ export function contactEdit(
   return Object.keys(fields).length > 0 ? fields : null;
 }
 
+function isOverdoseOutcome(value: string): value is OverdoseOutcome {
+  return (OVERDOSE_OUTCOMES as readonly string[]).includes(value);
+}
+
 /** The overdose section filled with a recorded report, to correct it. */
 export function overdoseFormOf(report: OverdoseSummary): OverdoseForm {
   return {
@@ -38,7 +42,7 @@ export function overdoseFormOf(report: OverdoseSummary): OverdoseForm {
     emergencyCalled: report.emergency_called,
     stayedWithPerson: report.stayed_with_person,
     // A value this app does not know (a newer server's) must be chosen again.
-    outcome: (OVERDOSE_OUTCOMES as readonly string[]).includes(report.outcome) ? report.outcome : null,
+    outcome: isOverdoseOutcome(report.outcome) ? report.outcome : null,
   };
 }
 

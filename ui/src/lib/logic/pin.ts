@@ -1,19 +1,15 @@
 /**
  * PIN entry on the on-screen digit pad. The PIN unlocks the device and derives the key of the
- * encrypted store. A new PIN has 6 to 8 digits and is not trivially guessable (the Rust side,
- * `lock::check_new_pin`, refuses the same); unlocking still accepts the 4-digit PINs set before
- * the 6-digit rule.
+ * encrypted store. The lengths are the backend's (`lock::UNLOCK_PIN_DIGITS` and
+ * `lock::NEW_PIN_DIGITS`, generated into `generated/backend.ts`): a PIN of {@link PIN_MIN} to
+ * {@link PIN_MAX} digits unlocks (the 4-digit PINs set before the 6-digit rule still do); a new
+ * PIN has {@link NEW_PIN_MIN} to {@link NEW_PIN_MAX} digits and is not trivially guessable.
+ * The form checks a new PIN before sending it, so the worker is told at once; the backend
+ * (`lock::check_new_pin`) decides, and `pin.test.ts` checks this agrees with what it refused.
  */
+import { NEW_PIN_MAX, NEW_PIN_MIN, PIN_MAX, PIN_MIN } from '../backend';
 
-/** The shortest PIN that unlocks (PINs set before the 6-digit rule may have 4 digits). */
-export const PIN_MIN = 4;
-/** The shortest PIN that can be set now. */
-export const NEW_PIN_MIN = 6;
-/**
- * The longest PIN the pad takes. The Rust side accepts up to 12 digits, but this app never let
- * anyone set more than 8, so no existing PIN is longer.
- */
-export const PIN_MAX = 8;
+export { NEW_PIN_MAX, NEW_PIN_MIN, PIN_MAX, PIN_MIN };
 
 /** The PIN after a digit key; ignored beyond the maximum length or for anything but 0–9. */
 export function pressDigit(pin: string, digit: string): string {
@@ -27,11 +23,11 @@ export function backspace(pin: string): string {
 
 export type PinProblem = 'too_short' | 'too_long' | 'not_digits' | 'too_simple';
 
-/** Why a PIN cannot be used to unlock (shape only); `min` is raised for a new PIN. */
-export function pinShapeProblem(pin: string, min: number = PIN_MIN): PinProblem | null {
+/** Why a PIN cannot be used to unlock (shape only); `min` and `max` are narrowed for a new PIN. */
+export function pinShapeProblem(pin: string, min: number = PIN_MIN, max: number = PIN_MAX): PinProblem | null {
   if (!/^\d*$/.test(pin)) return 'not_digits';
   if (pin.length < min) return 'too_short';
-  if (pin.length > PIN_MAX) return 'too_long';
+  if (pin.length > max) return 'too_long';
   return null;
 }
 
@@ -42,9 +38,9 @@ export function isTooSimple(pin: string): boolean {
   return steps.every((s) => s === 1) || steps.every((s) => s === -1);
 }
 
-/** Why a new PIN cannot be set: at least {@link NEW_PIN_MIN} digits, not too simple. */
+/** Why a new PIN cannot be set: {@link NEW_PIN_MIN} to {@link NEW_PIN_MAX} digits, not too simple. */
 export function newPinProblem(pin: string): PinProblem | null {
-  const shape = pinShapeProblem(pin, NEW_PIN_MIN);
+  const shape = pinShapeProblem(pin, NEW_PIN_MIN, NEW_PIN_MAX);
   if (shape) return shape;
   return isTooSimple(pin) ? 'too_simple' : null;
 }

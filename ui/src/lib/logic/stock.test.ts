@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_COMMODITIES } from '../fakeBackend';
+import { RECORDED_COMMODITIES } from '../fakeBackend';
 import type { StockKind } from '../backend';
 import {
   detailsFor,
@@ -15,7 +15,7 @@ import {
 } from './stock';
 
 describe('stock levels', () => {
-  const catalogue = DEFAULT_COMMODITIES.slice(0, 3); // syringe_1ml, syringe_2ml, syringe_5ml (threshold 100)
+  const catalogue = RECORDED_COMMODITIES.slice(0, 3); // syringe_1ml, syringe_2ml, syringe_5ml (threshold 100)
 
   it('lists every catalogue commodity, with zero when nothing moved, then retired ones', () => {
     const rows = stockRows(catalogue, [

@@ -153,10 +153,10 @@ export function needsConfirmation(input: Pick<MovementInput, 'kind' | 'quantity'
  * out), a count correction sends the signed difference, and blank or irrelevant details are left
  * out. Call only when {@link movementProblem} found nothing.
  */
-export function movementDraft(input: MovementInput, level: number): StockMovementDraft {
+export function movementDraft(input: MovementInput, level: number): StockMovementDraft & { kind: StockKind } {
   if (!input.commodity || !input.kind) throw new Error('movementDraft called on an incomplete movement');
   const quantity = input.kind === 'count_correction' ? levelChange(input, level) : input.quantity;
-  const draft: StockMovementDraft = { commodity: input.commodity, quantity, kind: input.kind };
+  const draft: StockMovementDraft & { kind: StockKind } = { commodity: input.commodity, quantity, kind: input.kind };
   const ask = detailsFor(input.kind);
   const batch = input.batch.trim();
   const expiry = input.expiryDate.trim();

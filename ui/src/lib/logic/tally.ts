@@ -3,9 +3,9 @@
  * codes. Counts are plain data kept in memory until saved.
  */
 import {
-  AGE_BANDS,
+  TALLY_AGE_BANDS,
   TALLY_GENDERS,
-  type AgeBand,
+  type TallyAgeBand,
   type GroupTallyDraft,
   type ItemQuantity,
   type Setting,
@@ -15,19 +15,19 @@ import {
 import { toPayloadItems } from './items';
 import { clampQuantity } from './stepper';
 
-export type TallyCounts = Record<TallyGender, Record<AgeBand, number>>;
+export type TallyCounts = Record<TallyGender, Record<TallyAgeBand, number>>;
 
 export function emptyTally(): TallyCounts {
   const counts = {} as TallyCounts;
   for (const g of TALLY_GENDERS) {
-    counts[g] = {} as Record<AgeBand, number>;
-    for (const b of AGE_BANDS) counts[g][b] = 0;
+    counts[g] = {} as Record<TallyAgeBand, number>;
+    for (const b of TALLY_AGE_BANDS) counts[g][b] = 0;
   }
   return counts;
 }
 
 /** A new tally with one cell changed by `delta`, kept within 0–10 000. */
-export function adjust(counts: TallyCounts, gender: TallyGender, band: AgeBand, delta: number): TallyCounts {
+export function adjust(counts: TallyCounts, gender: TallyGender, band: TallyAgeBand, delta: number): TallyCounts {
   // A plain copy (not structuredClone: the counts may be a Svelte state proxy).
   const next = {} as TallyCounts;
   for (const g of TALLY_GENDERS) next[g] = { ...counts[g] };
@@ -36,10 +36,10 @@ export function adjust(counts: TallyCounts, gender: TallyGender, band: AgeBand, 
 }
 
 export function genderTotal(counts: TallyCounts, gender: TallyGender): number {
-  return AGE_BANDS.reduce((sum, b) => sum + counts[gender][b], 0);
+  return TALLY_AGE_BANDS.reduce((sum, b) => sum + counts[gender][b], 0);
 }
 
-export function bandTotal(counts: TallyCounts, band: AgeBand): number {
+export function bandTotal(counts: TallyCounts, band: TallyAgeBand): number {
   return TALLY_GENDERS.reduce((sum, g) => sum + counts[g][band], 0);
 }
 
@@ -51,7 +51,7 @@ export function grandTotal(counts: TallyCounts): number {
 export function tallyCells(counts: TallyCounts): TallyCell[] {
   const cells: TallyCell[] = [];
   for (const gender of TALLY_GENDERS) {
-    for (const age_band of AGE_BANDS) {
+    for (const age_band of TALLY_AGE_BANDS) {
       const count = counts[gender][age_band];
       if (count > 0) cells.push({ gender, age_band, count });
     }

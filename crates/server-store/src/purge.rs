@@ -1,0 +1,60 @@
+//! Tombstone clean-up, and what keeps it from ever bringing a deleted record back.
+//!
+//! A deleted record stays as a tombstone so every device learns of the deletion. After the
+//! retention period the clean-up removes the tombstone and keeps only the record's key in
+//! `purged_records`, with the sequence number of its deletion. From then on:
+//!
+//! * a device whose cursor is older than the newest purged deletion cannot learn of it by an
+//!   incremental pull: [`Store::pull`] answers [`crate::sync::Pulled::ResyncRequired`], and the
+//!   device pulls everything again and drops the records the server no longer has;
+//! * a change pushed for a purged record (from a device offline since before the deletion) is
+//!   refused by name (`record_purged`, see [`crate::plan`]) instead of re-creating it; the device
+//!   keeps it in its rejected list, where people can see it.
+//!
+//! The purged keys move with an export and import ([`crate::dump`]), so a moved server still
+//! sends long-offline devices into a full resync.
+
+use crate::dump::{PurgedKey, purged_key, purged_keys_statement};
+use crate::error::DbError;
+use crate::sql::Statement;
+use crate::{Store, params};
+
+/// Default days a tombstone is kept before the clean-up removes it.
+pub const DEFAULT_RETENTION_DAYS: u64 = 180;
+
+/// What one clean-up did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PurgeReport {
+    /// Tombstones removed by this run.
+    pub purged: u64,
+}
+
+impl Store {
+    /// Removes every tombstone last changed before `deleted_before_ms` (server time), keeping its
+    /// key in `purged_records`. The reports' projection is brought up to date first, so no
+    /// deletion is lost to it. One transaction.
+    pub async fn purge_tombstones(&self, deleted_before_ms: u64, now_ms: u64) -> Result<PurgeReport, DbError> {
+        self.refresh_projection().await?;
+        let counts = self
+            .execute(vec![
+                Statement::exec(
+                    "INSERT INTO purged_records (collection, id, org_id, seq, purged_ms)
+                     SELECT collection, id, org_id, seq, ? FROM records WHERE deleted AND updated_ms < ?
+                     ON CONFLICT (collection, id) DO NOTHING",
+                    params![now_ms, deleted_before_ms],
+                ),
+                Statement::exec("DELETE FROM records WHERE deleted AND updated_ms < ?", params![deleted_before_ms]),
+            ])
+            .await?;
+        let report = PurgeReport { purged: counts.get(1).copied().unwrap_or(0) };
+        if report.purged > 0 {
+            tracing::info!(purged = report.purged, "removed old tombstones");
+        }
+        Ok(report)
+    }
+
+    /// Every purged record's key.
+    pub async fn purged_keys(&self) -> Result<Vec<PurgedKey>, DbError> {
+        self.query(purged_keys_statement()).await?.iter().map(|r| purged_key(r)).collect()
+    }
+}

@@ -1,0 +1,195 @@
+//! Records as stored: one record's state, every record (convergence checks), sites, and the
+//! reference data the server writes itself (sites, catalogue, kits), stamped by the server's
+//! device so tablets merge it like any change.
+
+use crate::backend::TxMode;
+use crate::error::DbError;
+use crate::sql::{RowExt, Statement};
+use crate::sync::{RecordWrite, take_seqs, write_records};
+use crate::{Store, params};
+use outpost_core::merge::{self, Change, ChangeKind, FieldWrite, RecordState};
+use outpost_core::wire::SiteRef;
+use outpost_core::{Collection, DeviceId, Hlc, OrgId, RecordId, SiteId};
+use serde::Serialize;
+
+/// The device id that stamps changes made by the server itself (seed and reference data).
+pub const SERVER_DEVICE: DeviceId = DeviceId::nil();
+
+/// One record as stored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SnapshotRow {
+    pub collection: String,
+    pub id: RecordId,
+    pub site_id: Option<SiteId>,
+    pub state: RecordState,
+}
+
+/// A site, for administration.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SiteInfo {
+    pub id: SiteId,
+    pub name: String,
+    pub active_devices: i64,
+    /// Estimated number of people who inject drugs in the site's area (from its record).
+    pub pwid_estimate: Option<i64>,
+}
+
+/// A record the server writes itself.
+#[derive(Clone, Debug)]
+pub struct ServerRecord {
+    pub collection: Collection,
+    pub id: RecordId,
+    pub site_id: Option<SiteId>,
+    pub state: RecordState,
+}
+
+/// A reference record's state: every field written at `stamp` by the server's device.
+pub fn reference_state(fields: serde_json::Map<String, serde_json::Value>, stamp: Hlc) -> RecordState {
+    let writes = fields.into_iter().map(|(k, v)| (k, FieldWrite { value: v, base: None })).collect();
+    merge::apply_reference(None, &Change { stamp, kind: ChangeKind::Create(writes) }).state
+}
+
+/// The reference record of a site, as devices receive it.
+pub fn site_reference_state(name: &str, pwid_estimate: Option<u32>, now_ms: u64) -> RecordState {
+    let mut fields = serde_json::Map::new();
+    fields.insert("name".into(), name.into());
+    if let Some(pwid) = pwid_estimate {
+        fields.insert("pwid_estimate".into(), pwid.into());
+    }
+    reference_state(fields, Hlc::new(now_ms, 0, SERVER_DEVICE))
+}
+
+/// The statements that store server-written records with sequence numbers from `first_seq`.
+pub(crate) fn server_record_statements(
+    org: OrgId,
+    records: &[ServerRecord],
+    first_seq: u64,
+    now_ms: u64,
+) -> Result<Vec<Statement>, DbError> {
+    let writes: Vec<RecordWrite<'_>> = records
+        .iter()
+        .zip(first_seq..)
+        .map(|(r, seq)| RecordWrite {
+            collection: r.collection.name(),
+            id: r.id,
+            site_id: r.site_id,
+            state: &r.state,
+            seq,
+        })
+        .collect();
+    write_records(org, &writes, now_ms)
+}
+
+impl Store {
+    /// One record's merged state.
+    pub async fn record(&self, collection: &str, id: RecordId) -> Result<Option<RecordState>, DbError> {
+        let rows = self
+            .query(Statement::query(
+                "SELECT state FROM records WHERE collection = ? AND id = ?",
+                params![collection, id],
+            ))
+            .await?;
+        rows.first().map(|r| r.col(0)).transpose()
+    }
+
+    /// Every record with its site, ordered by collection and id (convergence checks).
+    pub async fn snapshot(&self) -> Result<Vec<SnapshotRow>, DbError> {
+        let rows = self
+            .query(Statement::query(
+                "SELECT collection, id, site_id, state FROM records ORDER BY collection, id",
+                vec![],
+            ))
+            .await?;
+        rows.iter()
+            .map(|r| Ok(SnapshotRow { collection: r.col(0)?, id: r.col(1)?, site_id: r.col(2)?, state: r.col(3)? }))
+            .collect()
+    }
+
+    /// Every site with its estimate and how many active devices it has, by name.
+    pub async fn list_sites(&self) -> Result<Vec<SiteInfo>, DbError> {
+        let d = self.dialect();
+        let rows = self
+            .query(Statement::query(
+                format!(
+                    "SELECT s.id, s.name,
+                            (SELECT count(*) FROM device_sites ds JOIN devices d ON d.id = ds.device_id
+                             WHERE ds.site_id = s.id AND d.revoked_ms IS NULL),
+                            (SELECT {pwid} FROM records r WHERE r.collection = 'sites' AND r.id = s.id)
+                     FROM sites s ORDER BY s.name",
+                    pwid = d.field_int("r", "pwid_estimate")
+                ),
+                vec![],
+            ))
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(SiteInfo { id: r.col(0)?, name: r.col(1)?, active_devices: r.col(2)?, pwid_estimate: r.col(3)? })
+            })
+            .collect()
+    }
+
+    /// Adds a site to the organisation (the only one on this server) and its reference record.
+    pub async fn add_site(&self, name: &str, pwid_estimate: Option<u32>, now_ms: u64) -> Result<SiteRef, DbError> {
+        let name = name.to_string();
+        self.transaction(TxMode::Write, move |tx| {
+            Box::pin(async move {
+                let orgs = tx.query(Statement::query("SELECT id FROM orgs", vec![])).await?;
+                let [org] = orgs.as_slice() else {
+                    return Err(DbError::NotFound(format!(
+                        "this server has {} organisations; sites need exactly one",
+                        orgs.len()
+                    )));
+                };
+                let org: OrgId = org.col(0)?;
+                let site = SiteId(uuid::Uuid::now_v7());
+                match tx
+                    .exec(Statement::exec(
+                        "INSERT INTO sites (id, org_id, name) VALUES (?, ?, ?)",
+                        params![site, org, name.as_str()],
+                    ))
+                    .await
+                {
+                    Err(DbError::Unique(_)) => {
+                        return Err(DbError::Conflict(format!("a site named {name:?} already exists")));
+                    }
+                    other => other?,
+                };
+                let record = ServerRecord {
+                    collection: Collection::Sites,
+                    id: RecordId(site.0),
+                    site_id: Some(site),
+                    state: site_reference_state(&name, pwid_estimate, now_ms),
+                };
+                let first = take_seqs(tx, 1).await?;
+                tx.run(server_record_statements(org, std::slice::from_ref(&record), first, now_ms)?).await?;
+                Ok(SiteRef { id: site, name })
+            })
+        })
+        .await
+    }
+
+    /// Checks the database: SQLite's own integrity check, and on both backends that every
+    /// record's sequence number is unique and not above the counter.
+    pub async fn check(&self) -> Result<(), DbError> {
+        if self.dialect() == crate::Dialect::Sqlite {
+            let rows = self.query(Statement::query("PRAGMA integrity_check", vec![])).await?;
+            let result: String = rows.first().map(|r| r.col(0)).transpose()?.unwrap_or_default();
+            if result != "ok" {
+                return Err(DbError::Corrupt(result));
+            }
+        }
+        let rows = self
+            .query(Statement::query(
+                "SELECT (SELECT count(*) - count(DISTINCT seq) FROM records),
+                        (SELECT count(*) FROM records WHERE seq > (SELECT value FROM counters WHERE name = 'seq'))",
+                vec![],
+            ))
+            .await?;
+        let row = rows.first().ok_or_else(|| DbError::Corrupt("the check returned nothing".into()))?;
+        let (duplicates, beyond): (i64, i64) = (row.col(0)?, row.col(1)?);
+        if duplicates != 0 || beyond != 0 {
+            return Err(DbError::Corrupt(format!("{duplicates} duplicate and {beyond} out-of-range sequence numbers")));
+        }
+        Ok(())
+    }
+}

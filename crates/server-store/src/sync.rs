@@ -1,0 +1,508 @@
+//! What devices do: enrol with a one-time code, authenticate with their token, push batches and
+//! pull pages. Every write of records goes through [`write_records`] with sequence numbers from
+//! [`take_seqs`], so a pull never skips a change that commits late.
+
+use crate::backend::{Tx, TxMode};
+use crate::error::DbError;
+use crate::plan::{Key, PushPlan, Stored, plan_push};
+use crate::sql::{RowExt, Sql, Statement, json};
+use crate::{Store, params};
+use outpost_core::merge::RecordState;
+use outpost_core::uic::UicScheme;
+use outpost_core::wire::{Op, SiteRef};
+use outpost_core::{Collection, DeviceId, OrgId, RecordId, SiteId};
+use std::collections::{HashMap, HashSet};
+
+/// A device, as known after its token was checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeviceAuth {
+    pub device_id: DeviceId,
+    pub org_id: OrgId,
+    pub sites: Vec<SiteId>,
+    /// The organisation's client code scheme, to validate codes in pushed records.
+    pub uic_scheme: UicScheme,
+}
+
+/// The result of looking a token up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TokenCheck {
+    Valid(DeviceAuth),
+    Unknown,
+    Expired,
+    Revoked,
+}
+
+/// What enrolment hands back.
+#[derive(Clone, Debug)]
+pub struct Enrolled {
+    pub device_id: DeviceId,
+    pub org_id: OrgId,
+    pub org_name: String,
+    pub sites: Vec<SiteRef>,
+    pub uic_scheme: UicScheme,
+}
+
+/// A device about to be enrolled.
+#[derive(Clone, Debug)]
+pub struct NewDevice {
+    pub name: String,
+    pub app_version: String,
+    pub token_hash: String,
+    pub token_expires_ms: u64,
+}
+
+/// A record of a pull page, its state kept as the stored JSON text so the server can send it
+/// without decoding and re-encoding it.
+#[derive(Clone, Debug)]
+pub struct RawRecord {
+    pub seq: u64,
+    pub collection: String,
+    pub record_id: RecordId,
+    pub site_id: Option<SiteId>,
+    /// A `RecordState` as JSON.
+    pub state_json: String,
+}
+
+/// A page of changes.
+#[derive(Clone, Debug)]
+pub struct Page {
+    pub records: Vec<RawRecord>,
+    /// Zero when no more records follow; otherwise an upper bound of how many do.
+    pub remaining: u64,
+}
+
+/// What a pull finds.
+#[derive(Clone, Debug)]
+pub enum Pulled {
+    Page(Page),
+    /// Deletions the device has not seen were cleaned up: it must pull everything from 0.
+    ResyncRequired,
+}
+
+/// Takes `count` sequence numbers and returns the first. On PostgreSQL the counter's row stays
+/// locked until commit, so numbers become visible in the order they were handed out.
+pub(crate) async fn take_seqs(tx: &mut Tx, count: usize) -> Result<u64, DbError> {
+    let rows = tx
+        .query(Statement::query(
+            "UPDATE counters SET value = value + ? WHERE name = 'seq' RETURNING value",
+            params![count],
+        ))
+        .await?;
+    let last: u64 = rows.first().ok_or_else(|| DbError::Corrupt("the sequence counter is missing".into()))?.col(0)?;
+    Ok(last + 1 - count as u64)
+}
+
+/// A record to write with its sequence number.
+pub(crate) struct RecordWrite<'a> {
+    pub collection: &'a str,
+    pub id: RecordId,
+    pub site_id: Option<SiteId>,
+    pub state: &'a RecordState,
+    pub seq: u64,
+}
+
+/// Rows per multi-row insert (each row binds nine values, well below both backends' limits).
+const ROWS_PER_INSERT: usize = 500;
+
+/// Inserts or replaces records, a few hundred per statement.
+pub(crate) fn write_records(org: OrgId, writes: &[RecordWrite<'_>], now_ms: u64) -> Result<Vec<Statement>, DbError> {
+    let mut out = Vec::new();
+    for chunk in writes.chunks(ROWS_PER_INSERT) {
+        let mut params = Vec::with_capacity(chunk.len() * 9);
+        for w in chunk {
+            params.extend(params![
+                w.collection,
+                w.id,
+                org,
+                w.site_id,
+                json(w.state)?,
+                w.state.deleted.is_some(),
+                w.seq,
+                now_ms,
+                now_ms
+            ]);
+        }
+        let rows = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?)"; chunk.len()].join(", ");
+        out.push(Statement::exec(
+            format!(
+                "INSERT INTO records (collection, id, org_id, site_id, state, deleted, seq, created_ms, updated_ms)
+                 VALUES {rows}
+                 ON CONFLICT (collection, id) DO UPDATE SET
+                   state = excluded.state, deleted = excluded.deleted, seq = excluded.seq, updated_ms = excluded.updated_ms"
+            ),
+            params,
+        ));
+    }
+    Ok(out)
+}
+
+/// `WITH k (c, i) AS (VALUES ...)` over record keys, for joins.
+fn keys_cte(q: &mut Sql, keys: &[Key]) -> String {
+    let rows: Vec<String> = keys.iter().map(|(c, id)| format!("({}, {})", q.bind(c.name()), q.bind(*id))).collect();
+    format!("WITH k (c, i) AS (VALUES {})", rows.join(", "))
+}
+
+/// The stored records among `keys`, locked until commit (in a fixed order, so two pushes
+/// never wait on each other in a circle).
+pub(crate) async fn load_records(tx: &mut Tx, keys: &[Key]) -> Result<HashMap<Key, Stored>, DbError> {
+    let mut out = HashMap::new();
+    let d = tx.dialect();
+    for chunk in keys.chunks(ROWS_PER_INSERT) {
+        let mut q = Sql::new();
+        let cte = keys_cte(&mut q, chunk);
+        let rows = tx
+            .query(q.query(&format!(
+                "{cte} SELECT r.collection, r.id, r.org_id, r.site_id, r.state FROM records r
+                 JOIN k ON r.collection = k.c AND r.id = k.i ORDER BY r.collection, r.id{}",
+                d.for_update_of("r")
+            )))
+            .await?;
+        for row in rows {
+            let collection: String = row.col(0)?;
+            let collection = Collection::from_name(&collection)
+                .ok_or_else(|| DbError::Corrupt(format!("unknown stored collection {collection:?}")))?;
+            out.insert(
+                (collection, row.col(1)?),
+                Stored { org_id: row.col(2)?, site_id: row.col(3)?, state: row.col(4)? },
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// The keys among `keys` whose tombstones were cleaned up.
+async fn purged_among(tx: &mut Tx, org: OrgId, keys: &[Key]) -> Result<HashSet<Key>, DbError> {
+    let mut out = HashSet::new();
+    for chunk in keys.chunks(ROWS_PER_INSERT) {
+        let mut q = Sql::new();
+        let cte = keys_cte(&mut q, chunk);
+        let org = q.bind(org);
+        let rows = tx
+            .query(q.query(&format!(
+                "{cte} SELECT p.collection, p.id FROM purged_records p JOIN k ON p.collection = k.c AND p.id = k.i
+                 WHERE p.org_id = {org}"
+            )))
+            .await?;
+        for row in rows {
+            if let Some(collection) = Collection::from_name(&row.col::<String>(0)?) {
+                out.insert((collection, row.col(1)?));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The statements that store a plan's changed records (numbered from `first_seq`) and its
+/// conflicts.
+pub(crate) fn plan_statements(
+    org: OrgId,
+    plan: &PushPlan,
+    first_seq: u64,
+    now_ms: u64,
+) -> Result<Vec<Statement>, DbError> {
+    let writes: Vec<RecordWrite<'_>> = plan
+        .writes
+        .iter()
+        .zip(first_seq..)
+        .map(|(w, seq)| RecordWrite {
+            collection: w.collection.name(),
+            id: w.id,
+            site_id: Some(w.site_id),
+            state: &w.state,
+            seq,
+        })
+        .collect();
+    let mut out = write_records(org, &writes, now_ms)?;
+    for chunk in plan.conflicts.chunks(ROWS_PER_INSERT) {
+        let mut params = Vec::with_capacity(chunk.len() * 8);
+        for c in chunk {
+            params.extend(params![
+                c.collection.name(),
+                c.record_id,
+                org,
+                c.site_id,
+                c.entry.field.as_str(),
+                json(&c.entry.winner)?,
+                json(&c.entry.loser)?,
+                now_ms
+            ]);
+        }
+        let rows = vec!["(?, ?, ?, ?, ?, ?, ?, ?)"; chunk.len()].join(", ");
+        out.push(Statement::exec(
+            format!(
+                "INSERT INTO conflicts (collection, record_id, org_id, site_id, field, winner, loser, detected_ms) VALUES {rows}"
+            ),
+            params,
+        ));
+    }
+    Ok(out)
+}
+
+/// The highest `op_seq` committed for `device` (at or below it an operation is a replay), its row
+/// locked until commit so the device's pushes take turns.
+pub(crate) async fn replay_mark(tx: &mut Tx, device: DeviceId) -> Result<u64, DbError> {
+    let d = tx.dialect();
+    let rows = tx
+        .query(Statement::query(
+            format!("SELECT max_op_seq FROM devices WHERE id = ?{}", d.for_update()),
+            params![device],
+        ))
+        .await?;
+    rows.first().map(|r| r.col(0)).transpose()?.ok_or_else(|| DbError::NotFound(format!("no device {device}")))
+}
+
+/// Plans `ops` of `device` against the stored records and stores the result: the body of a
+/// push, and of a conflict revert (a change by the server's own device).
+pub(crate) async fn push_in(tx: &mut Tx, device: &DeviceAuth, ops: &[Op], now_ms: u64) -> Result<Vec<u64>, DbError> {
+    let applied = replay_mark(tx, device.device_id).await?;
+    let mut keys: Vec<Key> =
+        ops.iter().filter_map(|op| Collection::from_name(&op.collection).map(|c| (c, op.record_id))).collect();
+    keys.sort();
+    keys.dedup();
+    let (stored, purged) = if keys.is_empty() {
+        (HashMap::new(), HashSet::new())
+    } else {
+        (load_records(tx, &keys).await?, purged_among(tx, device.org_id, &keys).await?)
+    };
+    let plan = plan_push(device.org_id, applied, ops, &stored, &purged).map_err(DbError::Batch)?;
+    let first_seq = if plan.writes.is_empty() { 0 } else { take_seqs(tx, plan.writes.len()).await? };
+    let mut writes = plan_statements(device.org_id, &plan, first_seq, now_ms)?;
+    if let Some(max) = plan.max_op_seq {
+        writes.push(Statement::exec(
+            "UPDATE devices SET max_op_seq = ? WHERE id = ? AND max_op_seq < ?",
+            params![max, device.device_id, max],
+        ));
+    }
+    tx.run(writes).await?;
+    Ok(plan.acked)
+}
+
+impl Store {
+    /// Stores a one-time enrolment code (hashed) for a site, named by its name, optionally for
+    /// the worker (a user id) the tablet will be tied to.
+    pub async fn create_enrollment_code(
+        &self,
+        site_name: &str,
+        code_hash: &str,
+        expires_ms: u64,
+        now_ms: u64,
+        user_id: Option<uuid::Uuid>,
+    ) -> Result<SiteRef, DbError> {
+        let (site_name, code_hash) = (site_name.to_string(), code_hash.to_string());
+        self.transaction(TxMode::Write, move |tx| {
+            Box::pin(async move {
+                let out = tx
+                    .run(vec![
+                        Statement::query(
+                            "SELECT id, org_id, name FROM sites WHERE name = ?",
+                            params![site_name.as_str()],
+                        ),
+                        Statement::query("SELECT name FROM sites ORDER BY name", vec![]),
+                    ])
+                    .await?;
+                let (site, org, name): (SiteId, OrgId, String) = match out[0].rows.as_slice() {
+                    [one] => (one.col(0)?, one.col(1)?, one.col(2)?),
+                    [] => {
+                        let names = out[1].rows.iter().map(|r| r.col(0)).collect::<Result<Vec<String>, _>>()?;
+                        return Err(DbError::NotFound(format!(
+                            "no site is named {site_name:?}; sites: {}",
+                            names.join(", ")
+                        )));
+                    }
+                    _ => {
+                        return Err(DbError::NotFound(format!(
+                            "several organisations have a site named {site_name:?}"
+                        )));
+                    }
+                };
+                tx.exec(Statement::exec(
+                    "INSERT INTO enrollment_codes (code_hash, org_id, site_id, created_ms, expires_ms, user_id)
+                     VALUES (?, ?, ?, ?, ?, ?)",
+                    params![code_hash.as_str(), org, site, now_ms, expires_ms, user_id],
+                ))
+                .await?;
+                Ok(SiteRef { id: site, name })
+            })
+        })
+        .await
+    }
+
+    /// Consumes a code and registers the device, atomically: a code works once.
+    pub async fn enroll(&self, code_hash: &str, device: NewDevice, now_ms: u64) -> Result<Enrolled, DbError> {
+        let code_hash = code_hash.to_string();
+        self.transaction(TxMode::Write, move |tx| {
+            Box::pin(async move {
+                let device_id = DeviceId(uuid::Uuid::now_v7());
+                // Consuming the code is the first write: a second enrolment with it finds it used.
+                let code = tx
+                    .query(Statement::query(
+                        "UPDATE enrollment_codes SET used_ms = ?, device_id = ?
+                         WHERE code_hash = ? AND used_ms IS NULL AND expires_ms > ?
+                         RETURNING org_id, site_id, user_id",
+                        params![now_ms, device_id, code_hash.as_str(), now_ms],
+                    ))
+                    .await?;
+                let Some(code) = code.first() else { return Err(DbError::CodeInvalid) };
+                let (org, site): (OrgId, SiteId) = (code.col(0)?, code.col(1)?);
+                let user: Option<uuid::Uuid> = code.col(2)?;
+                let out = tx
+                    .run(vec![
+                        // A code issued for a worker ties the device to them: removing the worker
+                        // from a site later removes the site from their devices.
+                        Statement::exec(
+                            "INSERT INTO devices (id, org_id, name, app_version, token_hash, enrolled_ms, last_seen_ms,
+                                                  token_expires_ms, user_id)
+                             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            params![
+                                device_id,
+                                org,
+                                device.name.as_str(),
+                                device.app_version.as_str(),
+                                device.token_hash.as_str(),
+                                now_ms,
+                                now_ms,
+                                device.token_expires_ms,
+                                user
+                            ],
+                        ),
+                        Statement::exec(
+                            "INSERT INTO device_sites (device_id, site_id) VALUES (?, ?)",
+                            params![device_id, site],
+                        ),
+                        Statement::query("SELECT name, uic_scheme FROM orgs WHERE id = ?", params![org]),
+                        Statement::query("SELECT name FROM sites WHERE id = ?", params![site]),
+                    ])
+                    .await?;
+                let org_row =
+                    out[2].rows.first().ok_or_else(|| DbError::Corrupt("the code's organisation is gone".into()))?;
+                let site_name: String =
+                    out[3].rows.first().ok_or_else(|| DbError::Corrupt("the code's site is gone".into()))?.col(0)?;
+                Ok(Enrolled {
+                    device_id,
+                    org_id: org,
+                    org_name: org_row.col(0)?,
+                    sites: vec![SiteRef { id: site, name: site_name }],
+                    uic_scheme: serde_json::from_str(&org_row.col::<String>(1)?)?,
+                })
+            })
+        })
+        .await
+    }
+
+    /// Looks a device token (hashed) up and, when valid, extends its expiry (at most once a
+    /// minute, to spare the disk).
+    pub async fn authenticate(&self, token_hash: &str, now_ms: u64, ttl_ms: u64) -> Result<TokenCheck, DbError> {
+        let out = self
+            .backend
+            .run_once(
+                TxMode::Autocommit,
+                vec![
+                    Statement::query(
+                        "SELECT d.id, d.org_id, d.last_seen_ms, d.token_expires_ms, d.revoked_ms, o.uic_scheme
+                     FROM devices d JOIN orgs o ON o.id = d.org_id WHERE d.token_hash = ?",
+                        params![token_hash],
+                    ),
+                    Statement::query(
+                        "SELECT ds.site_id FROM device_sites ds JOIN devices d ON d.id = ds.device_id
+                     WHERE d.token_hash = ? ORDER BY ds.site_id",
+                        params![token_hash],
+                    ),
+                ],
+            )
+            .await?;
+        let Some(row) = out[0].rows.first() else { return Ok(TokenCheck::Unknown) };
+        let (id, org, last_seen, expires): (DeviceId, OrgId, u64, u64) =
+            (row.col(0)?, row.col(1)?, row.col(2)?, row.col(3)?);
+        if !row[4].is_null() {
+            return Ok(TokenCheck::Revoked);
+        }
+        if expires <= now_ms {
+            return Ok(TokenCheck::Expired);
+        }
+        if now_ms.saturating_sub(last_seen) > 60_000 {
+            self.execute(vec![Statement::exec(
+                "UPDATE devices SET last_seen_ms = ?, token_expires_ms = ? WHERE id = ?",
+                params![now_ms, now_ms.saturating_add(ttl_ms), id],
+            )])
+            .await?;
+        }
+        let sites = out[1].rows.iter().map(|r| r.col(0)).collect::<Result<Vec<SiteId>, _>>()?;
+        Ok(TokenCheck::Valid(DeviceAuth {
+            device_id: id,
+            org_id: org,
+            sites,
+            uic_scheme: serde_json::from_str(&row.col::<String>(5)?)?,
+        }))
+    }
+
+    /// Merges a batch in one transaction. Operations already applied for this device are
+    /// skipped; returns the acknowledged `op_seq`s. If any operation cannot be merged, nothing
+    /// is applied and `DbError::Batch` names every refused one.
+    pub async fn push(&self, device: &DeviceAuth, ops: Vec<Op>, now_ms: u64) -> Result<Vec<u64>, DbError> {
+        let device = device.clone();
+        self.transaction(TxMode::Write, move |tx| Box::pin(async move { push_in(tx, &device, &ops, now_ms).await }))
+            .await
+    }
+
+    /// Records whose latest change has a sequence number above `after`, in order, limited to the
+    /// device's sites and organisation-wide reference data; or, when deletions the device may
+    /// not have seen were cleaned up since `after`, the news that it must resync.
+    pub async fn pull(&self, device: &DeviceAuth, after: u64, limit: u32) -> Result<Pulled, DbError> {
+        let mut q = Sql::new();
+        let page = format!(
+            "SELECT seq, collection, id, site_id, state, (SELECT value FROM counters WHERE name = 'seq') FROM records
+             WHERE org_id = {org} AND seq > {after} AND (site_id IS NULL OR site_id IN {sites})
+             ORDER BY seq LIMIT {limit}",
+            org = q.bind(device.org_id),
+            after = q.bind(after),
+            sites = q.list(device.sites.iter().copied()),
+            // One row more than asked tells whether more follow.
+            limit = q.bind(u64::from(limit) + 1),
+        );
+        let out = self
+            .backend
+            .run_once(
+                TxMode::Autocommit,
+                vec![
+                    // The newest purged deletion: a cursor below it may have missed one.
+                    Statement::query("SELECT max(seq) FROM purged_records WHERE org_id = ?", params![device.org_id]),
+                    q.query(&page),
+                ],
+            )
+            .await?;
+        let horizon: Option<u64> = out[0].rows.first().map(|r| r.col(0)).transpose()?.flatten();
+        if after > 0 && after < horizon.unwrap_or(0) {
+            return Ok(Pulled::ResyncRequired);
+        }
+        let rows = &out[1].rows;
+        let has_more = rows.len() > limit as usize;
+        let mut records = Vec::with_capacity(rows.len().min(limit as usize));
+        let mut newest = 0u64;
+        for row in rows.iter().take(limit as usize) {
+            newest = row.col(5)?;
+            records.push(RawRecord {
+                seq: row.col(0)?,
+                collection: row.col(1)?,
+                record_id: row.col(2)?,
+                site_id: row.col(3)?,
+                state_json: row.col(4)?,
+            });
+        }
+        // The remainder is estimated from the sequence counter (an upper bound: it also counts
+        // other sites' changes), since counting exactly on every page would make a long pull
+        // quadratic.
+        let last = records.last().map_or(after, |r| r.seq);
+        let remaining = if has_more { newest.saturating_sub(last).max(1) } else { 0 };
+        Ok(Pulled::Page(Page { records, remaining }))
+    }
+
+    /// Notes that a device's clock ran ahead and its stamps were clamped.
+    pub async fn flag_clock_skew(&self, device: DeviceId, skew_ms: i64) -> Result<(), DbError> {
+        self.execute(vec![Statement::exec(
+            "UPDATE devices SET clock_skew_ms = ?, clamped_count = clamped_count + 1 WHERE id = ?",
+            params![skew_ms, device],
+        )])
+        .await?;
+        Ok(())
+    }
+}

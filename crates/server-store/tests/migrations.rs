@@ -1,0 +1,96 @@
+//! Migrations only move forward, and nothing lets a shipped one change: refinery records a
+//! checksum of each applied migration and the store refuses to open a database whose history
+//! differs from this build's migrations. Databases migrated before refinery (SQLite's
+//! `user_version`, PostgreSQL's `schema_migrations`) are adopted once, without re-running
+//! anything or losing data.
+
+use outpost_server_store::postgres::Postgres;
+use outpost_server_store::sqlite::Sqlite;
+use outpost_server_store::{DbError, migrations};
+
+fn old_sqlite_database(path: &std::path::Path) -> rusqlite::Connection {
+    let conn = rusqlite::Connection::open(path).expect("open");
+    // What rusqlite_migration left behind: every migration applied, counted in user_version.
+    for m in migrations::sqlite().expect("migrations") {
+        conn.execute_batch(m.sql().expect("sql")).expect("apply");
+    }
+    conn.execute_batch("PRAGMA user_version = 5;").expect("version");
+    conn.execute(
+        "INSERT INTO orgs (id, name, uic_scheme, created_ms) VALUES ('0192f1a0-0000-7000-8000-000000000001', 'Kept', '{}', 1)",
+        [],
+    )
+    .expect("data");
+    conn
+}
+
+fn history(conn: &rusqlite::Connection) -> Vec<(i64, String)> {
+    let mut stmt = conn.prepare("SELECT version, name FROM refinery_schema_history ORDER BY version").expect("history");
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).expect("rows").collect::<Result<_, _>>().expect("read")
+}
+
+#[test]
+fn a_sqlite_database_from_before_refinery_is_adopted_and_an_edited_migration_refused() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("outpost.db");
+    drop(old_sqlite_database(&path));
+    Sqlite::open(&path).expect("an old database opens");
+    let conn = rusqlite::Connection::open(&path).expect("reopen");
+    assert_eq!(history(&conn).len(), 5, "its five migrations are recorded, not run again");
+    let kept: String = conn.query_row("SELECT name FROM orgs", [], |r| r.get(0)).expect("org");
+    assert_eq!(kept, "Kept");
+    Sqlite::open(&path).expect("and opens again");
+
+    // A shipped migration edited after it was applied: the checksum no longer matches.
+    conn.execute("UPDATE refinery_schema_history SET checksum = '12345' WHERE version = 2", []).expect("tamper");
+    drop(conn);
+    match Sqlite::open(&path) {
+        Err(DbError::Migration(message)) => assert!(message.contains("was edited"), "{message}"),
+        other => panic!("an edited migration must be refused, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_new_sqlite_database_records_every_migration() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("outpost.db");
+    Sqlite::open(&path).expect("opens");
+    let conn = rusqlite::Connection::open(&path).expect("reopen");
+    let names: Vec<String> = history(&conn).into_iter().map(|(_, n)| n).collect();
+    assert_eq!(names, ["initial", "audit", "accounts", "report_projection", "purged_records"]);
+}
+
+#[tokio::test]
+async fn a_postgres_database_from_before_refinery_is_adopted_and_an_edited_migration_refused() {
+    let Some(url) = std::env::var("OUTPOST_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) else {
+        eprintln!("PostgreSQL test skipped: OUTPOST_TEST_DATABASE_URL is not set");
+        return;
+    };
+    let schema = format!("t_{}", uuid::Uuid::now_v7().simple());
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.expect("connect");
+    let task = tokio::spawn(connection);
+    client.batch_execute(&format!("CREATE SCHEMA {schema}; SET search_path = {schema};")).await.expect("schema");
+    for m in migrations::postgres().expect("migrations") {
+        client.batch_execute(m.sql().expect("sql")).await.expect("apply");
+    }
+    // What the runner before refinery left behind.
+    client
+        .batch_execute(
+            "CREATE TABLE schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now());
+             INSERT INTO schema_migrations (version) VALUES (1), (2), (3), (4), (5);",
+        )
+        .await
+        .expect("old history");
+    Postgres::connect(&url, Some(&schema), 2).await.expect("an old database opens");
+    let rows = client.query("SELECT name FROM refinery_schema_history ORDER BY version", &[]).await.expect("history");
+    assert_eq!(rows.len(), 5, "its five migrations are recorded, not run again");
+    Postgres::connect(&url, Some(&schema), 2).await.expect("and opens again");
+    client
+        .execute("UPDATE refinery_schema_history SET checksum = '12345' WHERE version = 4", &[])
+        .await
+        .expect("tamper");
+    let refused = Postgres::connect(&url, Some(&schema), 2).await;
+    assert!(matches!(&refused, Err(DbError::Migration(m)) if m.contains("was edited")), "{refused:?}");
+    drop(client);
+    let _ = task.await;
+    Postgres::drop_schema(&url, &schema).await.expect("drop");
+}

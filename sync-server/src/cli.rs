@@ -1,0 +1,483 @@
+//! The `outpost-server` commands: `serve` runs the HTTP server (creating the database and a
+//! demo organisation on first run); the others administer the database from a shell (enrolment
+//! codes, tablets, sites, users, the audit log, exports and imports, the OpenAPI document).
+//! `main.rs` only parses the command line and calls [`run`].
+
+use crate::services::accounts::{self, Role};
+use crate::services::{enrolment, transfer};
+use crate::settings::{Settings, StorageSettings};
+use crate::time::now_ms;
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use outpost_server_store::Store;
+use outpost_server_store::audit::{AuditEvent, verify_audit_chain};
+use std::path::{Path, PathBuf};
+
+#[derive(Parser)]
+#[command(name = "outpost-server", version, about = "Outpost sync server for harm reduction field data")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print the server's OpenAPI document (the one it serves at /api/v1/openapi.json).
+    Openapi,
+    /// Run the sync server.
+    Serve {
+        #[command(flatten)]
+        storage: StorageSettings,
+        #[command(flatten)]
+        settings: Settings,
+        /// Do not create the demo organisation on first run.
+        #[arg(long, env = "OUTPOST_NO_DEMO")]
+        no_demo: bool,
+    },
+    /// Bring the database schema up to date and exit (`serve` does it too).
+    Migrate {
+        #[command(flatten)]
+        storage: StorageSettings,
+    },
+    /// Remove tombstones older than the retention period now (`serve` does it every six hours).
+    PurgeTombstones {
+        #[command(flatten)]
+        storage: StorageSettings,
+        /// Remove records deleted more than this many days ago.
+        #[arg(long, default_value_t = outpost_server_store::purge::DEFAULT_RETENTION_DAYS)]
+        older_than_days: u64,
+    },
+    /// Write everything in the database to a JSON file (readable only by you).
+    Export {
+        #[command(flatten)]
+        storage: StorageSettings,
+        /// File to create; an existing file is not overwritten.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Load an export into an empty database (for example, move an office from SQLite to PostgreSQL).
+    Import {
+        #[command(flatten)]
+        storage: StorageSettings,
+        /// File written by `export`.
+        #[arg(long = "in")]
+        input: PathBuf,
+    },
+    /// List, revoke or rename enrolled tablets.
+    Device {
+        #[command(flatten)]
+        storage: StorageSettings,
+        #[command(subcommand)]
+        action: DeviceAction,
+    },
+    /// List or add sites.
+    Site {
+        #[command(flatten)]
+        storage: StorageSettings,
+        #[command(subcommand)]
+        action: SiteAction,
+    },
+    /// Add, list, change or disable people's accounts (dashboard logins, workers' tablets).
+    User {
+        #[command(flatten)]
+        storage: StorageSettings,
+        #[command(subcommand)]
+        action: UserAction,
+    },
+    /// Check the audit log's hash chain.
+    Audit {
+        #[command(flatten)]
+        storage: StorageSettings,
+        #[command(subcommand)]
+        action: AuditAction,
+    },
+    /// Print a one-time enrolment code for a tablet at a site.
+    Enroll {
+        #[command(flatten)]
+        storage: StorageSettings,
+        /// The site's name, as `outpost-server serve` lists it at start-up.
+        #[arg(long)]
+        site: String,
+        /// Hours the code stays valid.
+        #[arg(long, default_value_t = 72, value_parser = clap::value_parser!(u64).range(1..=24 * 30))]
+        valid_hours: u64,
+        /// The worker the tablet is for: removing them from the site later removes the site
+        /// from the tablet, and disabling them revokes it.
+        #[arg(long)]
+        user: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserAction {
+    /// Add a user. The password is read from standard input with --password-stdin; otherwise a
+    /// strong one is generated and printed once.
+    Add {
+        #[arg(long)]
+        username: String,
+        /// outreach_worker, room_staff, coordinator or admin.
+        #[arg(long)]
+        role: String,
+        /// A site the user works at (repeat for several; admins see every site).
+        #[arg(long = "site")]
+        sites: Vec<String>,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Every user with role, sites and status.
+    List,
+    /// Disable a user: no more logins, sessions end, their tablets are revoked.
+    Disable {
+        #[arg(long)]
+        username: String,
+    },
+    /// Change a user's role (their sessions end).
+    SetRole {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        role: String,
+    },
+    /// Give a user access to a site.
+    AddSite {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        site: String,
+    },
+    /// Remove a user from a site: their tablets stop receiving its records.
+    RemoveSite {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        site: String,
+    },
+    /// Set a new password (read from standard input); every session of the user ends.
+    Password {
+        #[arg(long)]
+        username: String,
+    },
+    /// Set up a TOTP second factor; prints the secret and an otpauth:// link for the app.
+    Totp {
+        #[arg(long)]
+        username: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum DeviceAction {
+    /// Every enrolled tablet: id, name, sites, last sync, revoked or not.
+    List,
+    /// Revoke a tablet (lost, stolen, or leaving the programme): it can no longer sync, and the
+    /// app wipes its local data the next time it reaches the server.
+    Revoke {
+        #[arg(long)]
+        id: uuid::Uuid,
+    },
+    /// Rename a tablet.
+    Rename {
+        #[arg(long)]
+        id: uuid::Uuid,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum SiteAction {
+    /// Every site, with its number of active tablets.
+    List,
+    /// Add a site.
+    Add {
+        #[arg(long)]
+        name: String,
+        /// Estimated number of people who inject drugs in the site's area (coverage indicators).
+        #[arg(long)]
+        pwid_estimate: Option<u32>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditAction {
+    /// Verify that no audit entry was changed, removed or reordered.
+    Verify,
+}
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Openapi => {
+            println!("{}", crate::http::openapi::json());
+            Ok(())
+        }
+        Command::Serve { storage, settings, no_demo } => serve(storage, settings, no_demo).await,
+        Command::Enroll { storage, site, valid_hours, user } => enroll(storage, &site, valid_hours, user).await,
+        Command::User { storage, action } => user(storage, action).await,
+        Command::Migrate { storage } => {
+            open(&storage).await?;
+            eprintln!("The database at {} is up to date.", storage.describe());
+            Ok(())
+        }
+        Command::Export { storage, out } => export(storage, &out).await,
+        Command::PurgeTombstones { storage, older_than_days } => {
+            let storage = open(&storage).await?;
+            let now = now_ms();
+            let before = now.saturating_sub(older_than_days.saturating_mul(24 * 3600 * 1000));
+            let report = storage.purge_tombstones(before, now).await.map_err(db_error)?;
+            println!("removed {} tombstones deleted more than {older_than_days} days ago", report.purged);
+            Ok(())
+        }
+        Command::Device { storage, action } => device(storage, action).await,
+        Command::Site { storage, action } => site(storage, action).await,
+        Command::Audit { storage, action: AuditAction::Verify } => audit_verify(storage).await,
+        Command::Import { storage, input } => import(storage, &input).await,
+    }
+}
+
+async fn open(storage: &StorageSettings) -> Result<Store> {
+    storage
+        .open()
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))
+        .with_context(|| format!("opening the database {}", storage.describe()))
+}
+
+async fn serve(storage_settings: StorageSettings, settings: Settings, no_demo: bool) -> Result<()> {
+    let storage = open(&storage_settings).await?;
+    if !no_demo && storage.seed_demo(now_ms()).await.context("creating the demo organisation")? {
+        tracing::info!("created the demo organisation with sites \"Drop-in centre\" and \"Street outreach team\"");
+    }
+    let listener = tokio::net::TcpListener::bind(settings.listen)
+        .await
+        .with_context(|| format!("listening on {}", settings.listen))?;
+    tracing::info!(address = %listener.local_addr()?, backend = storage.kind(), data = %storage_settings.describe(), "outpost-server listening");
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutting down");
+    };
+    crate::launch(storage, settings, listener, shutdown).await.context("serving")
+}
+
+async fn enroll(storage_settings: StorageSettings, site: &str, valid_hours: u64, user: Option<String>) -> Result<()> {
+    let storage = open(&storage_settings).await?;
+    storage.seed_demo(now_ms()).await.context("creating the demo organisation")?;
+    let created = enrolment::create_code(&storage, site, valid_hours, user.as_deref(), "cli", now_ms())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("{}", created.code);
+    eprintln!("One-time enrolment code for site \"{}\", valid for {valid_hours} hours.", created.site.name);
+    Ok(())
+}
+
+async fn export(storage_settings: StorageSettings, out: &Path) -> Result<()> {
+    let storage = open(&storage_settings).await?;
+    audit(&storage, "export", out.display().to_string(), "full database export").await?;
+    let dump = transfer::export_to(&storage, out)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))
+        .context("exporting the database")?;
+    eprintln!(
+        "Exported {} records, {} devices, {} users and {} conflicts to {}.",
+        dump.records.len(),
+        dump.devices.len(),
+        dump.accounts.users.len(),
+        dump.conflicts.len(),
+        out.display()
+    );
+    Ok(())
+}
+
+async fn import(storage_settings: StorageSettings, input: &Path) -> Result<()> {
+    let dump = transfer::read(input).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let storage = open(&storage_settings).await?;
+    let records = dump.records.len();
+    transfer::import(&storage, dump).await.map_err(|e| anyhow::anyhow!("{e}")).context("loading the export")?;
+    audit(&storage, "import", input.display().to_string(), format!("{records} records")).await?;
+    eprintln!("Imported {records} records into {}.", storage_settings.describe());
+    Ok(())
+}
+
+fn db_error(e: outpost_server_store::DbError) -> anyhow::Error {
+    anyhow::anyhow!("{e}")
+}
+
+async fn audit(storage: &Store, action: &str, target: impl Into<String>, detail: impl Into<String>) -> Result<()> {
+    storage
+        .append_audit(AuditEvent::new("cli", action, target, detail), now_ms())
+        .await
+        .map_err(db_error)
+        .context("writing the audit log")
+}
+
+fn clean_name(name: &str, what: &str) -> Result<String> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        anyhow::bail!("a {what} name is 1 to 100 characters, without control characters");
+    }
+    Ok(name.to_string())
+}
+
+fn when(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(ms / 1000)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_else(|| "-".into())
+}
+
+async fn device(storage_settings: StorageSettings, action: DeviceAction) -> Result<()> {
+    let storage = open(&storage_settings).await?;
+    match action {
+        DeviceAction::List => {
+            let devices = storage.list_devices().await.map_err(db_error)?;
+            if devices.is_empty() {
+                eprintln!("No tablet is enrolled yet.");
+            }
+            for d in devices {
+                let state = d.revoked_ms.map_or_else(|| "active".to_string(), |ms| format!("revoked {}", when(ms)));
+                let skew = if d.clock_skew_ms > 0 {
+                    format!(", clock {} s ahead", d.clock_skew_ms / 1000)
+                } else {
+                    String::new()
+                };
+                println!(
+                    "{}  {:<24} {:<28} last sync {}  {} ops  {state}{skew}",
+                    d.id,
+                    d.name,
+                    d.sites.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", "),
+                    when(d.last_seen_ms),
+                    d.max_op_seq
+                );
+            }
+        }
+        DeviceAction::Revoke { id } => {
+            let id = outpost_core::DeviceId(id);
+            storage.revoke_device(id, now_ms()).await.map_err(db_error)?;
+            audit(&storage, "device.revoke", id.to_string(), "").await?;
+            eprintln!("Device {id} is revoked: it can no longer sync, and wipes its data when it next connects.");
+        }
+        DeviceAction::Rename { id, name } => {
+            let id = outpost_core::DeviceId(id);
+            let name = clean_name(&name, "device")?;
+            storage.rename_device(id, &name).await.map_err(db_error)?;
+            audit(&storage, "device.rename", id.to_string(), name).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn site(storage_settings: StorageSettings, action: SiteAction) -> Result<()> {
+    let storage = open(&storage_settings).await?;
+    match action {
+        SiteAction::List => {
+            for s in storage.list_sites().await.map_err(db_error)? {
+                println!("{}  {:<32} {} active tablet(s)", s.id, s.name, s.active_devices);
+            }
+        }
+        SiteAction::Add { name, pwid_estimate } => {
+            let name = clean_name(&name, "site")?;
+            if pwid_estimate.is_some_and(|p| p > 10_000_000) {
+                anyhow::bail!("--pwid-estimate is at most 10000000");
+            }
+            let site = storage.add_site(&name, pwid_estimate, now_ms()).await.map_err(db_error)?;
+            audit(&storage, "site.add", site.id.to_string(), name.clone()).await?;
+            println!("{}", site.id);
+            eprintln!("Added site \"{name}\".");
+        }
+    }
+    Ok(())
+}
+
+fn read_password() -> Result<String> {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).context("reading the password from standard input")?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+fn parse_role(text: &str) -> Result<Role> {
+    Role::parse(text).ok_or_else(|| anyhow::anyhow!("{}", accounts::AccountError::UnknownRole(text.to_string())))
+}
+
+fn show(user: &accounts::User) {
+    let sites: Vec<&str> = user.sites.iter().map(|s| s.name.as_str()).collect();
+    let status = if user.disabled { "disabled" } else { "active" };
+    let totp = if user.totp { ", 2FA" } else { "" };
+    println!("{:<24} {:<16} {:<8}{totp}  {}", user.username, user.role.as_str(), status, sites.join(", "));
+}
+
+async fn user(storage_settings: StorageSettings, action: UserAction) -> Result<()> {
+    let storage = open(&storage_settings).await?;
+    let fail = |e: accounts::AccountError| anyhow::anyhow!("{e}");
+    match action {
+        UserAction::Add { username, role, sites, password_stdin } => {
+            let role = parse_role(&role)?;
+            let (password, generated) =
+                if password_stdin { (read_password()?, false) } else { (crate::services::tokens::new_token(), true) };
+            let created =
+                accounts::create_user(&storage, &username, &password, role, &sites, now_ms()).await.map_err(fail)?;
+            let names: Vec<&str> = created.sites.iter().map(|s| s.name.as_str()).collect();
+            audit(&storage, "user.add", created.username.clone(), format!("{} at {}", role.as_str(), names.join(", ")))
+                .await?;
+            if generated {
+                println!("{password}");
+                eprintln!("Added {} ({}). The password above is shown only once.", created.username, role.as_str());
+            } else {
+                eprintln!("Added {} ({}).", created.username, role.as_str());
+            }
+        }
+        UserAction::List => {
+            let users = accounts::list_users(&storage).await.map_err(db_error)?;
+            if users.is_empty() {
+                eprintln!("No user yet: add one with `outpost-server user add`.");
+            }
+            users.iter().for_each(show);
+        }
+        UserAction::Disable { username } => {
+            let user = accounts::disable_user(&storage, &username, now_ms()).await.map_err(fail)?;
+            audit(&storage, "user.disable", user.username.clone(), "sessions ended, tablets revoked").await?;
+            show(&user);
+        }
+        UserAction::SetRole { username, role } => {
+            let role = parse_role(&role)?;
+            let user = accounts::set_role(&storage, &username, role).await.map_err(fail)?;
+            audit(&storage, "user.role", user.username.clone(), role.as_str()).await?;
+            show(&user);
+        }
+        UserAction::AddSite { username, site } => {
+            let user = accounts::add_site(&storage, &username, &site).await.map_err(fail)?;
+            audit(&storage, "user.site.add", user.username.clone(), site).await?;
+            show(&user);
+        }
+        UserAction::RemoveSite { username, site } => {
+            let user = accounts::remove_site(&storage, &username, &site).await.map_err(fail)?;
+            audit(&storage, "user.site.remove", user.username.clone(), site).await?;
+            show(&user);
+        }
+        UserAction::Password { username } => {
+            let password = read_password()?;
+            accounts::set_password(&storage, &username, &password).await.map_err(fail)?;
+            audit(&storage, "user.password", username.trim().to_lowercase(), "sessions ended").await?;
+            eprintln!("Password changed; every session of the user ended.");
+        }
+        UserAction::Totp { username } => {
+            let secret = accounts::enable_totp(&storage, &username).await.map_err(fail)?;
+            let name = username.trim().to_lowercase();
+            audit(&storage, "user.totp", name.clone(), "second factor set up").await?;
+            println!("{secret}");
+            eprintln!("{}", accounts::totp_link(&name, &secret));
+            eprintln!("Add this secret to the user's authenticator app; logins now ask for its 6-digit code.");
+        }
+    }
+    Ok(())
+}
+
+async fn audit_verify(storage_settings: StorageSettings) -> Result<()> {
+    let storage = open(&storage_settings).await?;
+    let rows = storage.audit_log().await.map_err(db_error)?;
+    match verify_audit_chain(&rows) {
+        Ok(n) => {
+            println!("audit log intact: {n} entries");
+            Ok(())
+        }
+        Err(broken) => anyhow::bail!("audit log broken: {broken}"),
+    }
+}

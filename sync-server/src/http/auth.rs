@@ -1,0 +1,184 @@
+//! Web sessions for the dashboard: login (password, then TOTP when set up), logout and the
+//! current session.
+//!
+//! The session cookie is `HttpOnly; Secure; SameSite=Strict`; every request that changes
+//! something must also carry the session's CSRF token in `X-CSRF-Token`. Failed logins are
+//! limited per address and per account, and every login, failure and logout is audited.
+
+use crate::AppState;
+use crate::http::error::ApiError;
+use crate::http::extract::{ApiJson, SESSION_COOKIE, WebSession};
+use crate::services::accounts::{self, User};
+use crate::time::now_ms;
+use axum::Json;
+use axum::extract::{ConnectInfo, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use outpost_core::wire::ErrorBody;
+use outpost_server_store::audit::AuditEvent;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+#[derive(Deserialize, utoipa::ToSchema, ts_rs::TS)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+    /// The 6-digit code of the authenticator app, for accounts with a second factor.
+    #[serde(default)]
+    #[ts(optional)]
+    pub totp: Option<String>,
+}
+
+/// A logged-in user and the token to send back on changes.
+#[derive(Serialize, utoipa::ToSchema, ts_rs::TS)]
+pub struct SessionInfo {
+    pub user: User,
+    /// Send it as `X-CSRF-Token` on every request that changes something.
+    pub csrf_token: String,
+}
+
+fn printable(text: &str, max: usize) -> String {
+    text.chars().filter(|c| !c.is_control()).take(max).collect()
+}
+
+async fn audit(state: &AppState, event: AuditEvent) {
+    if let Err(e) = state.store.append_audit(event, now_ms()).await {
+        tracing::error!(error = %e, "could not write an audit entry");
+    }
+}
+
+fn session_cookie(value: String, max_age_secs: i64) -> Cookie<'static> {
+    Cookie::build((SESSION_COOKIE, value))
+        .path("/")
+        .http_only(true)
+        .secure(true)
+        .same_site(SameSite::Strict)
+        .max_age(time::Duration::seconds(max_age_secs))
+        .build()
+}
+
+/// Logs in: password, then the second factor when the account has one.
+#[utoipa::path(
+    post, path = "/api/v1/auth/login", tag = "sessions", request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Logged in; the session cookie is set", body = SessionInfo),
+        (status = 401, description = "`login_failed` (the message does not say which part was wrong), `totp_required`", body = ErrorBody),
+        (status = 422, description = "`invalid_field`: name or password too long", body = ErrorBody),
+        (status = 429, description = "`rate_limited`, with `Retry-After`", body = ErrorBody),
+    )
+)]
+pub async fn login(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    jar: CookieJar,
+    ApiJson(request): ApiJson<LoginRequest>,
+) -> Result<(CookieJar, Json<SessionInfo>), ApiError> {
+    let address = peer.ip();
+    let account = printable(&request.username.trim().to_lowercase(), 64);
+    let now = Instant::now();
+    if let Some(wait) = state.login_failures.retry_after(&address, now) {
+        return Err(ApiError::rate_limited(
+            wait,
+            format!("too many failed logins from this address: try again in {} seconds", wait.as_secs().max(1)),
+        ));
+    }
+    if let Some(wait) = state.account_failures.retry_after(&account, now) {
+        return Err(ApiError::rate_limited(
+            wait,
+            format!("too many failed logins for this account: try again in {} seconds", wait.as_secs().max(1)),
+        ));
+    }
+    if request.username.chars().count() > 64 || request.password.chars().count() > accounts::MAX_PASSWORD_CHARS {
+        return Err(ApiError::invalid_field("the user name or password is too long"));
+    }
+    let stored = accounts::find_user(&state.store, &account).await?;
+    let hash = stored.as_ref().map_or_else(|| accounts::decoy_hash().to_string(), |s| s.password_hash.clone());
+    let password = request.password.clone();
+    let password_ok =
+        tokio::task::spawn_blocking(move || accounts::verify_password(&hash, &password)).await.unwrap_or(false);
+    let failed = |reason: &'static str| {
+        let state = state.clone();
+        let account = account.clone();
+        async move {
+            state.login_failures.failed(&address, Instant::now());
+            state.account_failures.failed(&account, Instant::now());
+            let event = AuditEvent::new(&format!("user:{account}"), "login.failed", account.clone(), reason)
+                .from_address(address.to_string());
+            audit(&state, event).await;
+        }
+    };
+    let Some(stored) = stored.filter(|s| password_ok && !s.user.disabled) else {
+        failed("wrong user name or password, or account disabled").await;
+        return Err(ApiError::unauthorized("login_failed", "wrong user name or password"));
+    };
+    if let Some(secret) = stored.totp_secret.as_deref().and_then(accounts::totp_secret_bytes) {
+        let Some(code) = request.totp.as_deref().filter(|c| !c.trim().is_empty()) else {
+            return Err(ApiError::unauthorized("totp_required", "enter the 6-digit code from your authenticator app"));
+        };
+        let fresh = match accounts::totp_match(&secret, code, now_ms()) {
+            Some(step) if (step as i64) > stored.totp_last_step => {
+                let id = stored.user.id.parse().map_err(ApiError::internal)?;
+                state.store.use_totp_step(id, step).await?
+            }
+            _ => false,
+        };
+        if !fresh {
+            failed("wrong or reused second-factor code").await;
+            return Err(ApiError::unauthorized(
+                "totp_required",
+                "that code is wrong or was already used; enter the current code",
+            ));
+        }
+    }
+    let (token, csrf) =
+        accounts::create_session(&state.store, &stored.user.id, Some(address.to_string()), now_ms()).await?;
+    state.account_failures.clear(&account);
+    let event = AuditEvent::new(
+        &format!("user:{}", stored.user.username),
+        "login",
+        stored.user.username.clone(),
+        stored.user.role.as_str(),
+    )
+    .from_address(address.to_string());
+    audit(&state, event).await;
+    let cookie = session_cookie(token, (accounts::SESSION_MAX_MS / 1000) as i64);
+    Ok((jar.add(cookie), Json(SessionInfo { user: stored.user, csrf_token: csrf })))
+}
+
+/// The logged-in user and the session's CSRF token.
+#[utoipa::path(
+    get, path = "/api/v1/auth/me", tag = "sessions", security(("session" = [])),
+    responses(
+        (status = 200, body = SessionInfo),
+        (status = 401, description = "`not_logged_in`, `session_expired`", body = ErrorBody),
+    )
+)]
+pub async fn me(session: WebSession) -> Json<SessionInfo> {
+    Json(SessionInfo { user: session.0.user, csrf_token: session.0.csrf_token })
+}
+
+/// Ends the session.
+#[utoipa::path(
+    post, path = "/api/v1/auth/logout", tag = "sessions", security(("session" = []), ("csrf" = [])),
+    responses(
+        (status = 204, description = "Logged out; the cookie is cleared"),
+        (status = 401, description = "`not_logged_in`", body = ErrorBody),
+        (status = 403, description = "`csrf_failed`", body = ErrorBody),
+    )
+)]
+pub async fn logout(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    jar: CookieJar,
+    session: WebSession,
+) -> Result<Response, ApiError> {
+    state.store.end_session(&session.0.token_hash).await?;
+    let name = session.0.user.username.clone();
+    audit(&state, AuditEvent::new(&format!("user:{name}"), "logout", name, "").from_address(peer.ip().to_string()))
+        .await;
+    Ok((jar.add(session_cookie(String::new(), 0)), StatusCode::NO_CONTENT).into_response())
+}

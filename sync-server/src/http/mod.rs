@@ -1,0 +1,99 @@
+//! HTTP: the router and its OpenAPI document (generated from the handlers, so the two cannot
+//! drift), extractors that turn every bad request into a specific error, and the handlers, which
+//! parse, call a service or the store, and answer. No SQL here.
+
+pub mod auth;
+pub mod dashboard;
+pub mod error;
+pub mod extract;
+pub mod files;
+pub mod limits;
+pub mod openapi;
+pub mod sync;
+
+use crate::AppState;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use error::ApiError;
+use std::sync::Arc;
+use std::time::Duration;
+use tower_http::set_header::SetResponseHeaderLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// The API's routes with their OpenAPI document.
+pub fn api_router() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(sync::health))
+        .routes(routes!(openapi::serve))
+        .routes(routes!(sync::enroll))
+        .routes(routes!(sync::push))
+        .routes(routes!(sync::pull))
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::me))
+        .routes(routes!(auth::logout))
+        .routes(routes!(dashboard::sites))
+        .routes(routes!(dashboard::indicators))
+        .routes(routes!(dashboard::trends))
+        .routes(routes!(dashboard::surveys))
+        .routes(routes!(dashboard::stock))
+        .routes(routes!(dashboard::devices))
+        .routes(routes!(dashboard::list_conflicts))
+        .routes(routes!(dashboard::resolve_conflict))
+        .routes(routes!(dashboard::export))
+        .routes(routes!(dashboard::audit_log))
+}
+
+/// The OpenAPI document of every route, as served at `/api/v1/openapi.json`.
+pub fn document() -> utoipa::openapi::OpenApi {
+    api_router().into_openapi()
+}
+
+/// Every operation the document lists, as (method, path), e.g. `("post", "/api/v1/enroll")`.
+pub fn routes() -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (path, item) in document().paths.paths {
+        let value = serde_json::to_value(&item).unwrap_or_default();
+        for method in ["get", "put", "post", "delete", "patch", "head", "options", "trace"] {
+            if value.get(method).is_some() {
+                out.push((method.to_string(), path.clone()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Builds the router over shared state.
+pub fn app(state: Arc<AppState>) -> Router {
+    let body_limit = state.settings.max_body_bytes;
+    let timeout = Duration::from_secs(state.settings.request_timeout_secs);
+    let (api, document) = api_router().split_for_parts();
+    let document = Arc::new(openapi::Document(openapi::finish(document).to_json().unwrap_or_default()));
+    api.route("/", axum::routing::get(|| async { axum::response::Redirect::to("/dashboard/") }))
+        .nest_service("/dashboard", files::dashboard_files(&state.settings.dashboard_dir))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::Extension(document))
+        .layer(DefaultBodyLimit::max(body_limit))
+        // On every response: nothing is cached (replies hold client data), sniffed, framed, or
+        // leaked through the referrer.
+        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("no such endpoint; see /api/v1/openapi.json")
+}
+
+async fn method_not_allowed() -> Response {
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this endpoint does not accept that method")
+        .into_response()
+}

@@ -1,0 +1,12 @@
+//! What the server does, apart from speaking HTTP: account rules, enrolment, batch checks,
+//! conflict review, reports, transfers between databases and maintenance. Services call the
+//! store; they know nothing of HTTP.
+
+pub mod accounts;
+pub mod conflicts;
+pub mod enrolment;
+pub mod maintenance;
+pub mod reports;
+pub mod sync;
+pub mod tokens;
+pub mod transfer;

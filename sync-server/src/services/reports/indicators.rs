@@ -1,0 +1,525 @@
+//! The indicators of `domain.md`, monthly trends and survey results, assembled from the counts
+//! of [`super::queries`]: arithmetic, coverage bands and small-cell suppression.
+//!
+//! Person counts (people reached and everything counted in people, tests and referrals) below
+//! [`SMALL_CELL`] are suppressed unless the coordinator switches suppression off; when a
+//! breakdown has exactly one suppressed cell, the next smallest is suppressed too, so that no
+//! cell can be worked out from the total.
+
+use super::filters::Filter;
+use super::queries::{self, Catalogue, Counts, int, text};
+use outpost_server_store::{DbError, Store};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Cells counting fewer people than this are suppressed.
+pub const SMALL_CELL: i64 = 5;
+
+#[derive(Clone, Debug, Serialize, PartialEq, utoipa::ToSchema, ts_rs::TS)]
+pub struct Cell {
+    pub key: String,
+    pub value: Option<f64>,
+    pub suppressed: bool,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq, utoipa::ToSchema, ts_rs::TS)]
+pub struct Breakdown {
+    pub dimension: String,
+    pub rows: Vec<Cell>,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq, utoipa::ToSchema, ts_rs::TS)]
+pub struct Indicator {
+    pub key: String,
+    /// Null when suppressed, or when it cannot be computed (no PWID estimate).
+    pub value: Option<f64>,
+    pub suppressed: bool,
+    /// `people`, `contacts`, `items`, `percent`, `per_pwid_year`, `tests` or `referrals`.
+    pub unit: &'static str,
+    /// How it is computed, in English (the dashboard translates the key).
+    pub formula: &'static str,
+    /// For syringes per PWID per year: `low`, `medium` or `high`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "'low' | 'medium' | 'high'")]
+    pub coverage: Option<&'static str>,
+    pub breakdowns: Vec<Breakdown>,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema, ts_rs::TS)]
+pub struct Suppression {
+    pub enabled: bool,
+    pub threshold: i64,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema, ts_rs::TS)]
+pub struct IndicatorReport {
+    pub from: String,
+    pub to: String,
+    #[schema(value_type = Vec<String>)]
+    pub sites: Vec<outpost_core::SiteId>,
+    pub suppression: Suppression,
+    pub indicators: Vec<Indicator>,
+}
+
+impl IndicatorReport {
+    pub fn get(&self, key: &str) -> Option<&Indicator> {
+        self.indicators.iter().find(|i| i.key == key)
+    }
+}
+
+/// Applies small-cell suppression to a person count.
+fn person_cell(key: &str, value: i64, suppress: bool) -> Cell {
+    let hidden = suppress && value > 0 && value < SMALL_CELL;
+    Cell { key: key.to_string(), value: if hidden { None } else { Some(value as f64) }, suppressed: hidden }
+}
+
+fn plain_cell(key: &str, value: f64) -> Cell {
+    Cell { key: key.to_string(), value: Some(value), suppressed: false }
+}
+
+/// Secondary suppression: a lone suppressed cell could be worked out from the total, so the
+/// smallest other non-zero cell is hidden too.
+fn protect(rows: &mut [Cell], raw: &[i64]) {
+    if rows.iter().filter(|c| c.suppressed).count() != 1 {
+        return;
+    }
+    let candidate = rows
+        .iter()
+        .enumerate()
+        .filter(|(i, c)| !c.suppressed && raw[*i] > 0)
+        .min_by_key(|(i, _)| raw[*i])
+        .map(|(i, _)| i);
+    if let Some(i) = candidate {
+        rows[i].value = None;
+        rows[i].suppressed = true;
+    }
+}
+
+fn person_breakdown(dimension: &str, entries: Vec<(String, i64)>, suppress: bool) -> Breakdown {
+    let raw: Vec<i64> = entries.iter().map(|(_, v)| *v).collect();
+    let mut rows: Vec<Cell> = entries.iter().map(|(k, v)| person_cell(k, *v, suppress)).collect();
+    if suppress {
+        protect(&mut rows, &raw);
+    }
+    Breakdown { dimension: dimension.to_string(), rows }
+}
+
+fn plain_breakdown(dimension: &str, entries: Vec<(String, i64)>) -> Breakdown {
+    Breakdown {
+        dimension: dimension.to_string(),
+        rows: entries.into_iter().map(|(k, v)| plain_cell(&k, v as f64)).collect(),
+    }
+}
+
+fn dimension(counts: &Counts, name: &str) -> Vec<(String, i64)> {
+    counts.iter().filter(|((d, _), _)| d == name).map(|((_, k), v)| (k.clone(), *v)).collect()
+}
+
+fn total(counts: &Counts, name: &str) -> i64 {
+    dimension(counts, name).iter().map(|(_, v)| v).sum()
+}
+
+struct Builder {
+    suppress: bool,
+    out: Vec<Indicator>,
+}
+
+impl Builder {
+    fn people(&mut self, key: &str, value: i64, formula: &'static str, breakdowns: Vec<Breakdown>) {
+        self.person_count(key, "people", value, formula, breakdowns);
+    }
+
+    /// A count of events that each concern one person (tests, referrals): suppressed like people.
+    fn person_count(
+        &mut self,
+        key: &str,
+        unit: &'static str,
+        value: i64,
+        formula: &'static str,
+        breakdowns: Vec<Breakdown>,
+    ) {
+        let cell = person_cell(key, value, self.suppress);
+        self.out.push(Indicator {
+            key: key.into(),
+            value: cell.value,
+            suppressed: cell.suppressed,
+            unit,
+            formula,
+            coverage: None,
+            breakdowns,
+        });
+    }
+
+    /// [`Self::person_count`] of the sum of `map`, broken down by its keys.
+    fn person_counts(
+        &mut self,
+        key: &str,
+        unit: &'static str,
+        dimension: &str,
+        map: BTreeMap<String, i64>,
+        formula: &'static str,
+    ) {
+        let sum = map.values().sum();
+        let breakdown = person_breakdown(dimension, map.into_iter().collect(), self.suppress);
+        self.person_count(key, unit, sum, formula, vec![breakdown]);
+    }
+
+    fn count(&mut self, key: &str, unit: &'static str, value: f64, formula: &'static str, breakdowns: Vec<Breakdown>) {
+        self.out.push(Indicator {
+            key: key.into(),
+            value: Some(value),
+            suppressed: false,
+            unit,
+            formula,
+            coverage: None,
+            breakdowns,
+        });
+    }
+}
+
+/// The coverage band of syringes per person who injects drugs per year.
+pub fn coverage_band(per_year: f64) -> &'static str {
+    if per_year < 100.0 {
+        "low"
+    } else if per_year <= 200.0 {
+        "medium"
+    } else {
+        "high"
+    }
+}
+
+/// Every indicator of `domain.md` for the filter.
+pub async fn indicators(store: &Store, filter: &Filter) -> Result<IndicatorReport, DbError> {
+    store.refresh_projection().await?;
+    let cat = queries::catalogue(store).await?;
+    let people = queries::people(store, filter, &cat).await?;
+    let (activity, items) = queries::activity(store, filter).await?;
+    let s = filter.suppress;
+    let mut b = Builder { suppress: s, out: Vec::new() };
+
+    let reached = total(&people, "people_reached");
+    let new = total(&people, "new_clients");
+    b.people(
+        "people_reached",
+        reached,
+        "Distinct client codes with at least one contact in the period (anonymous tallies not included).",
+        vec![
+            person_breakdown("gender", dimension(&people, "gender"), s),
+            person_breakdown("age_band_2", dimension(&people, "age_band_2"), s),
+            person_breakdown("age_band", dimension(&people, "age_band"), s),
+            person_breakdown("key_group", dimension(&people, "key_group"), s),
+            person_breakdown("site", dimension(&people, "site"), s),
+        ],
+    );
+    b.people("new_clients", new, "People reached whose client code was first recorded in the period.", vec![]);
+    b.people("returning_clients", reached - new, "People reached minus new clients.", vec![]);
+    b.people(
+        "reached_with_package",
+        total(&people, "reached_with_package"),
+        "Distinct clients who in the period received needle-syringes, condoms, and counselling or information.",
+        vec![],
+    );
+
+    let tally_people = total(&activity, "tally_people");
+    let mut settings: BTreeMap<String, i64> = dimension(&activity, "setting").into_iter().collect();
+    for (setting, n) in dimension(&activity, "tally_setting") {
+        *settings.entry(setting).or_default() += n;
+    }
+    let contacts = total(&activity, "setting") + tally_people;
+    let mut by_site: BTreeMap<String, i64> = dimension(&activity, "site").into_iter().collect();
+    for (site, n) in dimension(&activity, "tally_site") {
+        *by_site.entry(site).or_default() += n;
+    }
+    b.count(
+        "contacts",
+        "contacts",
+        contacts as f64,
+        "Individual contacts in the period, plus every person counted in anonymous group tallies.",
+        vec![
+            plain_breakdown("setting", settings.into_iter().collect()),
+            plain_breakdown("site", by_site.into_iter().collect()),
+        ],
+    );
+    b.people("tally_people", tally_people, "People counted in anonymous group tallies (not distinct people).", vec![]);
+    b.count(
+        "secondary_distribution",
+        "contacts",
+        total(&activity, "secondary_distribution") as f64,
+        "Contacts where the client collected supplies for other people.",
+        vec![],
+    );
+
+    let sum_items =
+        |pred: &dyn Fn(&str) -> bool| -> i64 { items.iter().filter(|(_, c, _)| pred(c)).map(|(_, _, q)| q).sum() };
+    let ns_total = sum_items(&|c| cat.is_needle_syringe(c));
+    let mut ns_by_site: BTreeMap<String, i64> = BTreeMap::new();
+    for (site, code, q) in &items {
+        if cat.is_needle_syringe(code) {
+            *ns_by_site.entry(site.clone()).or_default() += q;
+        }
+    }
+    b.count(
+        "needle_syringes_distributed",
+        "items",
+        ns_total as f64,
+        "Needles and syringes given (catalogue items that count as needle-syringes), reversals subtracted, tallies included.",
+        vec![plain_breakdown("site", ns_by_site.clone().into_iter().collect())],
+    );
+    let returned = total(&activity, "syringes_returned");
+    b.count("syringes_returned", "items", returned as f64, "Used syringes returned at contacts in the period.", vec![]);
+    let rate = if ns_total > 0 { (returned as f64 * 1000.0 / ns_total as f64).round() / 10.0 } else { 0.0 };
+    b.count("return_rate", "percent", rate, "Used syringes returned ÷ needle-syringes distributed × 100.", vec![]);
+
+    // Syringes per PWID per year: only sites with an estimate count, on both sides.
+    let mut pwid = 0;
+    let mut ns_estimated = 0;
+    for site in store.list_sites().await? {
+        if let (true, Some(e)) = (filter.sites.contains(&site.id), site.pwid_estimate) {
+            pwid += e;
+            ns_estimated += ns_by_site.get(&site.id.to_string()).copied().unwrap_or(0);
+        }
+    }
+    let per_year = if pwid > 0 && filter.days > 0 {
+        Some(((ns_estimated as f64 / pwid as f64) * (365.0 / filter.days as f64) * 10.0).round() / 10.0)
+    } else {
+        None
+    };
+    b.out.push(Indicator {
+        key: "syringes_per_pwid_per_year".into(),
+        value: per_year,
+        suppressed: false,
+        unit: "per_pwid_year",
+        formula: "Needle-syringes distributed at sites with a PWID estimate ÷ the sum of their estimates, scaled to 365 days. Coverage: low under 100, medium 100–200, high over 200 (target 200).",
+        coverage: per_year.map(coverage_band),
+        breakdowns: vec![],
+    });
+    b.people(
+        "nsp_people",
+        total(&people, "nsp_people"),
+        "Distinct clients given needle-syringes in the period.",
+        vec![],
+    );
+    b.people(
+        "nsp_regular_access",
+        total(&people, "nsp_regular_access"),
+        "Of the clients given needle-syringes, those with at least one contact in every 30-day part of the period.",
+        vec![],
+    );
+    b.count(
+        "condoms_distributed",
+        "items",
+        sum_items(&Catalogue::is_condom) as f64,
+        "Condoms (external and internal) given, reversals subtracted, tallies included.",
+        vec![],
+    );
+    b.count(
+        "naloxone_distributed",
+        "items",
+        sum_items(&|c| cat.is_naloxone(c)) as f64,
+        "Naloxone kits given, reversals subtracted, tallies included.",
+        vec![],
+    );
+    let overdoses = dimension(&activity, "overdose");
+    let survived = overdoses.iter().filter(|(k, _)| k == "survived").map(|(_, v)| v).sum();
+    b.people(
+        "overdose_reversals",
+        survived,
+        "Contacts in the period with an overdose response where the person survived (one per contact, however many tablets reported it).",
+        vec![],
+    );
+
+    // Tests: "kind|result|linked".
+    let mut done: BTreeMap<String, i64> = BTreeMap::new();
+    let mut reactive: BTreeMap<String, i64> = BTreeMap::new();
+    let mut linked = 0;
+    for (key, n) in &dimension(&activity, "test") {
+        let mut parts = key.split('|');
+        let (kind, result, care) =
+            (parts.next().unwrap_or(""), parts.next().unwrap_or(""), parts.next().unwrap_or("0"));
+        *done.entry(kind.to_string()).or_default() += n;
+        if result == "reactive" {
+            *reactive.entry(kind.to_string()).or_default() += n;
+            if care == "1" {
+                linked += n;
+            }
+        }
+    }
+    b.person_counts("tests_done", "tests", "test", done, "Tests recorded at contacts in the period, by test.");
+    b.person_counts("tests_reactive", "tests", "test", reactive, "Tests with a reactive result, by test.");
+    b.people("linked_to_care", linked, "Reactive tests where the person was linked to care.", vec![]);
+
+    let mut issued: BTreeMap<String, i64> = BTreeMap::new();
+    let mut completed: BTreeMap<String, i64> = BTreeMap::new();
+    for (key, n) in &dimension(&activity, "referral") {
+        let (target, status) = key.split_once('|').unwrap_or((key, ""));
+        *issued.entry(target.to_string()).or_default() += n;
+        if status == "attended" {
+            *completed.entry(target.to_string()).or_default() += n;
+        }
+    }
+    let ost = issued.get("ost").copied().unwrap_or(0);
+    b.person_counts(
+        "referrals_issued",
+        "referrals",
+        "target",
+        issued,
+        "Referrals made at contacts in the period, by service.",
+    );
+    b.person_counts(
+        "referrals_completed",
+        "referrals",
+        "target",
+        completed,
+        "Referrals made in the period that the client attended, by service.",
+    );
+    b.person_count(
+        "ost_referrals",
+        "referrals",
+        ost,
+        "Referrals to opioid substitution treatment made in the period.",
+        vec![],
+    );
+
+    Ok(IndicatorReport {
+        from: filter.from.clone(),
+        to: filter.to.clone(),
+        sites: filter.sites.clone(),
+        suppression: Suppression { enabled: s, threshold: SMALL_CELL },
+        indicators: b.out,
+    })
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema, ts_rs::TS)]
+pub struct MonthRow {
+    /// `YYYY-MM`.
+    pub month: String,
+    /// Null when suppressed.
+    pub people_reached: Option<i64>,
+    pub contacts: i64,
+    pub needle_syringes: i64,
+    pub syringes_returned: i64,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema, ts_rs::TS)]
+pub struct SiteTrend {
+    pub site_id: String,
+    pub site_name: String,
+    pub people_reached: Option<i64>,
+    pub contacts: i64,
+    pub needle_syringes: i64,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema, ts_rs::TS)]
+pub struct Trends {
+    pub months: Vec<MonthRow>,
+    pub by_site: Vec<SiteTrend>,
+}
+
+/// Monthly trends and the split by site.
+pub async fn trends(store: &Store, filter: &Filter) -> Result<Trends, DbError> {
+    store.refresh_projection().await?;
+    let cat = queries::catalogue(store).await?;
+    let counts = queries::trend_counts(store, filter, &cat).await?;
+    let suppress = |v: i64| if filter.suppress && v > 0 && v < SMALL_CELL { None } else { Some(v) };
+    let get = |dim: &str, key: &str| counts.get(&(dim.to_string(), key.to_string())).copied().unwrap_or(0);
+    let mut months: Vec<String> = counts.keys().filter(|(d, _)| d.starts_with("m_")).map(|(_, k)| k.clone()).collect();
+    months.sort();
+    months.dedup();
+    let months = months
+        .into_iter()
+        .map(|m| MonthRow {
+            people_reached: suppress(get("m_people", &m)),
+            contacts: get("m_contacts", &m),
+            needle_syringes: get("m_ns", &m),
+            syringes_returned: get("m_returned", &m),
+            month: m,
+        })
+        .collect();
+    let by_site = store
+        .list_sites()
+        .await?
+        .into_iter()
+        .filter(|s| filter.sites.contains(&s.id))
+        .map(|s| {
+            let id = s.id.to_string();
+            SiteTrend {
+                people_reached: suppress(get("s_people", &id)),
+                contacts: get("s_contacts", &id),
+                needle_syringes: get("s_ns", &id),
+                site_id: id,
+                site_name: s.name,
+            }
+        })
+        .collect();
+    Ok(Trends { months, by_site })
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema, ts_rs::TS)]
+pub struct Answer {
+    pub value: String,
+    pub count: i64,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema, ts_rs::TS)]
+pub struct Question {
+    pub id: String,
+    pub answers: Vec<Answer>,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema, ts_rs::TS)]
+pub struct SurveyResults {
+    pub responses: i64,
+    /// Fewer responses than `threshold`: no answer is shown.
+    pub hidden: bool,
+    pub threshold: i64,
+    pub questions: Vec<Question>,
+}
+
+/// Answer counts per question; hidden under [`SMALL_CELL`] responses; free text never sent.
+pub async fn surveys(store: &Store, filter: &Filter) -> Result<SurveyResults, DbError> {
+    let rows = queries::survey_answers(store, filter).await?;
+    let responses = rows.iter().find(|r| text(r, 0) == "responses").map_or(0, |r| int(r, 2));
+    let hidden = responses < SMALL_CELL;
+    let mut questions: BTreeMap<String, Vec<Answer>> = BTreeMap::new();
+    if !hidden {
+        for r in rows.iter().filter(|r| text(r, 0) != "responses") {
+            let value = text(r, 1);
+            // Free text has no place in aggregate results: only short codes are counted.
+            if value.is_empty() || value.len() > 40 || value.contains(' ') {
+                continue;
+            }
+            questions.entry(text(r, 0)).or_default().push(Answer { value, count: int(r, 2) });
+        }
+    }
+    Ok(SurveyResults {
+        responses,
+        hidden,
+        threshold: SMALL_CELL,
+        questions: questions.into_iter().map(|(id, answers)| Question { id, answers }).collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_cells_are_hidden_and_a_lone_one_protected() {
+        let b =
+            person_breakdown("gender", vec![("man".into(), 20), ("woman".into(), 3), ("non_binary".into(), 6)], true);
+        let hidden: Vec<bool> = b.rows.iter().map(|c| c.suppressed).collect();
+        assert_eq!(hidden, vec![false, true, true], "the next smallest cell is hidden too");
+        let b = person_breakdown("gender", vec![("man".into(), 20), ("woman".into(), 0)], true);
+        assert!(b.rows.iter().all(|c| !c.suppressed), "zero is not a small cell");
+        let b = person_breakdown("gender", vec![("man".into(), 2), ("woman".into(), 3)], false);
+        assert!(b.rows.iter().all(|c| !c.suppressed), "suppression can be switched off");
+    }
+
+    #[test]
+    fn coverage_bands_follow_the_guide() {
+        assert_eq!(
+            [coverage_band(99.9), coverage_band(100.0), coverage_band(200.0), coverage_band(200.1)],
+            ["low", "medium", "medium", "high"]
+        );
+    }
+}

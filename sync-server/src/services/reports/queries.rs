@@ -1,0 +1,507 @@
+//! The reports' SQL, written once for both backends: counts are computed in the database over
+//! the typed projection of contacts and lines and the merged records (with the indexes of
+//! migration 3), never by loading every record into memory. Each function returns plain counts;
+//! [`super::indicators`] turns them into indicators.
+
+use super::filters::Filter;
+use outpost_core::SiteId;
+use outpost_core::records::stock_sign_sql;
+use outpost_server_store::{DbError, Dialect, Row, RowExt, Sql, Statement, Store};
+use std::collections::BTreeMap;
+
+/// (dimension, key) → count.
+pub type Counts = BTreeMap<(String, String), i64>;
+
+pub fn int(row: &Row, i: usize) -> i64 {
+    row.get(i).and_then(|v| v.as_i64()).unwrap_or(0)
+}
+
+pub fn text(row: &Row, i: usize) -> String {
+    row.get(i).map(|v| v.to_text()).unwrap_or_default()
+}
+
+/// `NOT alias.deleted` (0/1 in SQLite, a boolean in PostgreSQL: the same words serve both).
+fn live(alias: &str) -> String {
+    format!("NOT {alias}.deleted")
+}
+
+/// Sites as text, for the projection's text columns.
+fn site_texts(q: &mut Sql, sites: &[SiteId]) -> String {
+    q.list(sites.iter().map(|s| s.to_string()))
+}
+
+/// The contacts of the filter as a CTE named `c` (id, site, client, setting, time,
+/// collecting_for, services as JSON), read from the typed projection `report_contacts`.
+pub fn contacts_cte(q: &mut Sql, filter: &Filter) -> String {
+    let sites = site_texts(q, &filter.sites);
+    let from = q.bind(filter.from.as_str());
+    let until = q.bind(filter.until.as_str());
+    format!(
+        "c AS MATERIALIZED (SELECT rc.id AS id, rc.site_id AS site_id, rc.client_id AS client_id, rc.setting AS setting,
+                                   rc.occurred_at AS at, rc.collecting_for AS collecting_for, rc.services AS services
+               FROM report_contacts rc
+               WHERE {live} AND rc.site_id IN {sites} AND rc.occurred_at >= {from} AND rc.occurred_at < {until})",
+        live = live("rc"),
+    )
+}
+
+/// The distribution lines (alias `x`: commodity, signed quantity) of the contacts `c`, from the
+/// projection `report_lines`.
+pub fn lines_join() -> String {
+    format!("JOIN report_lines x ON x.contact_id = c.id AND {}", live("x"))
+}
+
+/// The condition of the partial index `records_by_contact`, repeated word for word in queries so
+/// that SQLite sees the index applies.
+const CHILDREN: &str = "x.collection IN ('sharps_returns', 'referrals', 'test_results', 'overdose_reports')";
+
+/// The condition of the partial index `records_event_time` for records aliased `alias`.
+fn events(alias: &str) -> String {
+    format!("{alias}.collection IN ('group_tallies', 'stock_movements', 'survey_responses')")
+}
+
+/// Records of `collection` hanging off the contacts `c` (alias `x`). Not for distribution
+/// lines: those are read from `report_lines`, see [`lines_join`].
+pub fn children_join(d: Dialect, collection: &str) -> String {
+    format!(
+        "JOIN records x ON x.collection = '{collection}' AND {CHILDREN} AND {contact} = {id} AND {live}",
+        contact = d.field("x", "contact_id"),
+        id = d.bare("c.id"),
+        live = live("x")
+    )
+}
+
+/// The condition selecting live records of an event-like `collection` (aliased `alias`) at the
+/// filter's sites whose `occurred_at` falls in its period.
+pub fn event_scope(q: &mut Sql, d: Dialect, alias: &str, collection: &str, filter: &Filter) -> String {
+    let sites = q.list(filter.sites.iter().copied());
+    let from = q.bind(filter.from.as_str());
+    let until = q.bind(filter.until.as_str());
+    let at = d.field(alias, "occurred_at");
+    format!(
+        "{alias}.collection = '{collection}' AND {events} AND {live} AND {alias}.site_id IN {sites}
+         AND {at} >= {from} AND {at} < {until}",
+        events = events(alias),
+        live = live(alias)
+    )
+}
+
+/// The commodity catalogue, by what each item counts as in the indicators.
+#[derive(Default, Debug)]
+pub struct Catalogue {
+    pub items: BTreeMap<String, CatalogueItem>,
+}
+
+#[derive(Debug)]
+pub struct CatalogueItem {
+    pub name: String,
+    pub category: String,
+    pub needle_syringe: bool,
+    pub low_threshold: Option<i64>,
+}
+
+impl Catalogue {
+    pub fn is_needle_syringe(&self, code: &str) -> bool {
+        self.items.get(code).is_some_and(|i| i.needle_syringe)
+    }
+    pub fn is_condom(code: &str) -> bool {
+        code.starts_with("condom")
+    }
+    pub fn is_naloxone(&self, code: &str) -> bool {
+        self.items.get(code).is_some_and(|i| i.category == "naloxone")
+    }
+    pub fn needle_syringes(&self) -> Vec<String> {
+        self.items.keys().filter(|c| self.is_needle_syringe(c)).cloned().collect()
+    }
+}
+
+pub async fn catalogue(store: &Store) -> Result<Catalogue, DbError> {
+    let d = store.dialect();
+    let rows = store
+        .query(Statement::query(
+            format!(
+                "SELECT {}, {}, {}, {}, {} FROM records r WHERE r.collection = 'commodities' AND {}",
+                d.field("r", "code"),
+                d.field("r", "name"),
+                d.field("r", "category"),
+                d.field_int("r", "counts_as_needle_syringe"),
+                d.field_int("r", "low_stock_threshold"),
+                live("r")
+            ),
+            vec![],
+        ))
+        .await?;
+    let items = rows
+        .iter()
+        .map(|r| {
+            let item = CatalogueItem {
+                name: text(r, 1),
+                category: text(r, 2),
+                needle_syringe: r.col::<Option<i64>>(3).ok().flatten() == Some(1),
+                low_threshold: r.col::<Option<i64>>(4).ok().flatten(),
+            };
+            (text(r, 0), item)
+        })
+        .collect();
+    Ok(Catalogue { items })
+}
+
+pub async fn counts(store: &Store, statement: Statement) -> Result<Counts, DbError> {
+    let mut out = Counts::new();
+    for row in store.query(statement).await? {
+        *out.entry((text(&row, 0), text(&row, 1))).or_default() += int(&row, 2);
+    }
+    Ok(out)
+}
+
+/// Person counts per client: reach, package, NSP and regular access, by gender, age and group.
+pub async fn people(store: &Store, filter: &Filter, cat: &Catalogue) -> Result<Counts, DbError> {
+    let d = store.dialect();
+    let mut q = Sql::new();
+    let cte = contacts_cte(&mut q, filter);
+    let condoms: Vec<String> = cat.items.keys().filter(|c| Catalogue::is_condom(c)).cloned().collect();
+    let ns_list = q.list(cat.needle_syringes());
+    let condom_list = q.list(condoms);
+    let from = q.bind(filter.from.as_str());
+    let year = q.bind(filter.to.get(0..4).and_then(|y| y.parse::<i64>().ok()).unwrap_or(0));
+    // Whole 30-day parts of the period (at least one); a short tail is not a part.
+    let windows = q.bind((filter.days / 30).max(1));
+    let window = d.days_from("c.at", &from);
+    let has_info = d.json_array_has_any("c.services", &["counselling", "information"]);
+    let sql = format!(
+        "WITH {cte},
+         net AS (SELECT c.client_id AS client_id, x.commodity AS commodity, SUM(x.quantity) AS n
+                 FROM c {lines} WHERE c.client_id IS NOT NULL GROUP BY c.client_id, x.commodity),
+         got AS (SELECT client_id,
+                        MAX(CASE WHEN commodity IN {ns_list} AND n > 0 THEN 1 ELSE 0 END) AS ns,
+                        MAX(CASE WHEN commodity IN {condom_list} AND n > 0 THEN 1 ELSE 0 END) AS condom
+                 FROM net GROUP BY client_id),
+         pc AS (SELECT client_id, MAX(ns) AS ns, MAX(condom) AS condom, MAX(info) AS info, COUNT(DISTINCT w) AS windows
+                FROM (SELECT c.client_id AS client_id, 0 AS ns, 0 AS condom,
+                             CASE WHEN {has_info} THEN 1 ELSE 0 END AS info,
+                             CASE WHEN {window} / 30 < {windows} THEN {window} / 30 END AS w
+                      FROM c WHERE c.client_id IS NOT NULL
+                      UNION ALL SELECT client_id, ns, condom, 0, NULL FROM got) AS u
+                GROUP BY client_id),
+         p AS MATERIALIZED (SELECT pc.*, cl.state AS state,
+                      COALESCE({gender}, 'not_stated') AS gender,
+                      {year} - {birth} AS age,
+                      {first_seen} AS first_seen
+               FROM pc LEFT JOIN records cl ON cl.collection = 'clients' AND cl.id = {client_uuid})
+         SELECT 'people_reached', '', COUNT(*) FROM p
+         UNION ALL SELECT 'gender', gender, COUNT(*) FROM p GROUP BY gender
+         UNION ALL SELECT 'age_band_2', CASE WHEN age IS NULL THEN 'unknown' WHEN age < 25 THEN 'under_25' ELSE '25_plus' END, COUNT(*) FROM p GROUP BY 2
+         UNION ALL SELECT 'age_band', CASE WHEN age IS NULL THEN 'unknown' WHEN age < 15 THEN 'under_15' WHEN age < 20 THEN '15_19'
+                                           WHEN age < 25 THEN '20_24' WHEN age < 50 THEN '25_49' ELSE '50_plus' END, COUNT(*) FROM p GROUP BY 2
+         UNION ALL SELECT 'key_group', {kg_value}, COUNT(*) FROM p, {kg_each} GROUP BY 2
+         UNION ALL SELECT 'new_clients', '', COUNT(*) FROM p WHERE first_seen >= {from}
+         UNION ALL SELECT 'reached_with_package', '', COUNT(*) FROM p WHERE ns = 1 AND condom = 1 AND info = 1
+         UNION ALL SELECT 'nsp_people', '', COUNT(*) FROM p WHERE ns = 1
+         UNION ALL SELECT 'nsp_regular_access', '', COUNT(*) FROM p WHERE ns = 1 AND windows >= {windows}
+         UNION ALL SELECT 'site', site_id, COUNT(DISTINCT client_id) FROM c WHERE client_id IS NOT NULL GROUP BY site_id",
+        lines = lines_join(),
+        gender = d.field("cl", "gender"),
+        birth = d.field_int("cl", "birth_year"),
+        first_seen = d.field("cl", "first_seen_at"),
+        client_uuid = d.text_as_uuid("pc.client_id"),
+        kg_value = d.elem_text("kg"),
+        kg_each = d.each("p", "key_groups", "kg"),
+    );
+    counts(store, q.query(&sql)).await
+}
+
+/// Commodities given, by site and code (reversals subtracted, tallies included).
+pub type Items = Vec<(String, String, i64)>;
+
+/// Contacts by setting and site, secondary distribution, tests, referrals, overdoses and
+/// anonymous tallies; and commodities by site and code.
+pub async fn activity(store: &Store, filter: &Filter) -> Result<(Counts, Items), DbError> {
+    let d = store.dialect();
+    let mut q = Sql::new();
+    let cte = contacts_cte(&mut q, filter);
+    let sql = format!(
+        "WITH {cte}
+         SELECT 'setting', setting, COUNT(*) FROM c GROUP BY setting
+         UNION ALL SELECT 'site', site_id, COUNT(*) FROM c GROUP BY site_id
+         UNION ALL SELECT 'secondary_distribution', '', COUNT(*) FROM c WHERE collecting_for > 0
+         UNION ALL SELECT 'syringes_returned', '', CAST(COALESCE(SUM({count}), 0) AS BIGINT) FROM c {returns}
+         UNION ALL SELECT 'test', {test} || '|' || {result} || '|' || CAST(COALESCE({linked}, 0) AS TEXT), COUNT(*) FROM c {tests} GROUP BY 2
+         UNION ALL SELECT 'referral', {target} || '|' || {status}, COUNT(*) FROM c {referrals} GROUP BY 2
+         UNION ALL SELECT 'overdose', {outcome}, COUNT(DISTINCT c.id) FROM c {overdoses} GROUP BY 2",
+        count = d.field_int("x", "count"),
+        returns = children_join(d, "sharps_returns"),
+        test = d.field("x", "test"),
+        result = d.field("x", "result"),
+        linked = d.field_int("x", "linked_to_care"),
+        tests = children_join(d, "test_results"),
+        target = d.field("x", "target"),
+        status = d.field("x", "status"),
+        referrals = children_join(d, "referrals"),
+        outcome = d.field("x", "outcome"),
+        overdoses = children_join(d, "overdose_reports"),
+    );
+    let mut activity = counts(store, q.query(&sql)).await?;
+
+    let mut q = Sql::new();
+    let cte = contacts_cte(&mut q, filter);
+    let sql = format!(
+        "WITH {cte}
+         SELECT c.site_id, x.commodity, CAST(SUM(x.quantity) AS BIGINT)
+         FROM c {lines} GROUP BY c.site_id, x.commodity",
+        lines = lines_join(),
+    );
+    let mut items: Items =
+        store.query(q.query(&sql)).await?.iter().map(|r| (text(r, 0), text(r, 1), int(r, 2))).collect();
+
+    // Anonymous tallies: people (not distinct) and commodities.
+    let mut q = Sql::new();
+    let scope = event_scope(&mut q, d, "t", "group_tallies", filter);
+    let sql = format!(
+        "SELECT 'tally_people', '', CAST(COALESCE(SUM({count}), 0) AS BIGINT) FROM records t, {people} WHERE {scope}
+         UNION ALL SELECT 'tally_setting', {setting}, CAST(COALESCE(SUM({count}), 0) AS BIGINT) FROM records t, {people} WHERE {scope} GROUP BY 2
+         UNION ALL SELECT 'tally_site', {site}, CAST(COALESCE(SUM({count}), 0) AS BIGINT) FROM records t, {people} WHERE {scope} GROUP BY 2
+         UNION ALL SELECT 'tally_item', {site} || '|' || {code}, CAST(SUM({qty}) AS BIGINT) FROM records t, {items} WHERE {scope} GROUP BY 2",
+        count = d.elem_int("pe", "count"),
+        people = d.each("t", "people", "pe"),
+        setting = d.field("t", "setting"),
+        site = d.uuid_as_text("t.site_id"),
+        code = d.elem_field("it", "commodity"),
+        qty = d.elem_int("it", "quantity"),
+        items = d.each("t", "items", "it"),
+    );
+    for row in store.query(q.query(&sql)).await? {
+        let (dimension, key, value) = (text(&row, 0), text(&row, 1), int(&row, 2));
+        if dimension == "tally_item" {
+            if let Some((site, code)) = key.split_once('|') {
+                items.push((site.to_string(), code.to_string(), value));
+            }
+        } else {
+            *activity.entry((dimension, key)).or_default() += value;
+        }
+    }
+    Ok((activity, items))
+}
+
+/// Monthly (`m_*`, keyed by `YYYY-MM`) and per-site (`s_*`, keyed by site id) counts of people,
+/// contacts, needle-syringes and returns.
+pub async fn trend_counts(store: &Store, filter: &Filter, cat: &Catalogue) -> Result<Counts, DbError> {
+    let d = store.dialect();
+    let ns = cat.needle_syringes();
+    let mut q = Sql::new();
+    let cte = contacts_cte(&mut q, filter);
+    let ns_list = q.list(ns.iter().cloned());
+    let sql = format!(
+        "WITH {cte}
+         SELECT 'm_people', substr(c.at, 1, 7), COUNT(DISTINCT c.client_id) FROM c GROUP BY 2
+         UNION ALL SELECT 'm_contacts', substr(c.at, 1, 7), COUNT(*) FROM c GROUP BY 2
+         UNION ALL SELECT 'm_ns', substr(c.at, 1, 7), CAST(SUM(x.quantity) AS BIGINT)
+                   FROM c {lines} WHERE x.commodity IN {ns_list} GROUP BY 2
+         UNION ALL SELECT 's_ns', c.site_id, CAST(SUM(x.quantity) AS BIGINT)
+                   FROM c {lines} WHERE x.commodity IN {ns_list} GROUP BY 2
+         UNION ALL SELECT 'm_returned', substr(c.at, 1, 7), CAST(SUM({count}) AS BIGINT) FROM c {returns} GROUP BY 2
+         UNION ALL SELECT 's_people', c.site_id, COUNT(DISTINCT c.client_id) FROM c GROUP BY 2
+         UNION ALL SELECT 's_contacts', c.site_id, COUNT(*) FROM c GROUP BY 2",
+        lines = lines_join(),
+        count = d.field_int("x", "count"),
+        returns = children_join(d, "sharps_returns"),
+    );
+    let mut counts = counts(store, q.query(&sql)).await?;
+    // Needle-syringes given at anonymous tallies count too, as in the indicators.
+    let mut q = Sql::new();
+    let scope = event_scope(&mut q, d, "t", "group_tallies", filter);
+    let ns_list = q.list(ns);
+    let sql = format!(
+        "SELECT {site}, substr({at}, 1, 7), CAST(SUM({qty}) AS BIGINT) FROM records t, {items}
+         WHERE {scope} AND {code} IN {ns_list} GROUP BY 1, 2",
+        site = d.uuid_as_text("t.site_id"),
+        at = d.field("t", "occurred_at"),
+        qty = d.elem_int("it", "quantity"),
+        items = d.each("t", "items", "it"),
+        code = d.elem_field("it", "commodity"),
+    );
+    for row in store.query(q.query(&sql)).await? {
+        let n = int(&row, 2);
+        *counts.entry(("s_ns".into(), text(&row, 0))).or_default() += n;
+        *counts.entry(("m_ns".into(), text(&row, 1))).or_default() += n;
+    }
+    Ok(counts)
+}
+
+/// Survey answers: (`responses`, '', n) and (question, answer, n) rows. Free-text questions are
+/// left out here already.
+pub async fn survey_answers(store: &Store, filter: &Filter) -> Result<Vec<Row>, DbError> {
+    let d = store.dialect();
+    let mut q = Sql::new();
+    let scope = event_scope(&mut q, d, "r", "survey_responses", filter);
+    // Answers are a string or a list of strings (multiple choice).
+    let (value_expr, each_values) = d.entry_values("a");
+    let sql = format!(
+        "SELECT 'responses', '', COUNT(*) FROM records r WHERE {scope}
+         UNION ALL SELECT a.key, {value_expr}, COUNT(*) FROM records r CROSS JOIN {entries} {each_values}
+                   WHERE {scope} AND a.key NOT IN ('q8', 'comment', 'other_text') GROUP BY 1, 2",
+        entries = d.each_entry("r", "answers", "a"),
+    );
+    store.query(q.query(&sql)).await
+}
+
+/// Daily net stock change per site, commodity and day: (site, commodity, day, `movement` or
+/// `used`, quantity). Movements are signed by core's rule for their kind; `used` is what
+/// contacts gave (positive).
+pub async fn stock_changes(store: &Store, sites: &[SiteId]) -> Result<Vec<Row>, DbError> {
+    let d = store.dialect();
+    let mut q = Sql::new();
+    let site_list = q.list(sites.iter().copied());
+    let texts = site_texts(&mut q, sites);
+    let sql = format!(
+        "SELECT {site}, {commodity}, substr({at}, 1, 10), 'movement', CAST(SUM({sign} * {quantity}) AS BIGINT)
+           FROM records m WHERE m.collection = 'stock_movements' AND {live} AND m.site_id IN {site_list} GROUP BY 1, 2, 3
+         UNION ALL
+         SELECT c.site_id, x.commodity, substr(c.occurred_at, 1, 10), 'used', CAST(SUM(x.quantity) AS BIGINT)
+           FROM report_contacts c {lines}
+          WHERE {clive} AND c.site_id IN {texts} GROUP BY 1, 2, 3",
+        site = d.uuid_as_text("m.site_id"),
+        commodity = d.field("m", "commodity"),
+        at = d.field("m", "occurred_at"),
+        quantity = d.field_int("m", "quantity"),
+        sign = stock_sign_sql(&d.field("m", "kind")),
+        live = live("m"),
+        lines = lines_join(),
+        clive = live("c"),
+    );
+    store.query(q.query(&sql)).await
+}
+
+/// The newest 200 stock movements at `sites`: id, site, commodity, quantity, kind, time.
+pub async fn stock_movements(store: &Store, sites: &[SiteId]) -> Result<Vec<Row>, DbError> {
+    let d = store.dialect();
+    let mut q = Sql::new();
+    let site_list = q.list(sites.iter().copied());
+    let sql = format!(
+        "SELECT m.id, m.site_id, {commodity}, {quantity}, {kind}, {at} FROM records m
+         WHERE m.collection = 'stock_movements' AND {live} AND m.site_id IN {site_list}
+         ORDER BY {at} DESC LIMIT 200",
+        commodity = d.field("m", "commodity"),
+        quantity = d.field_int("m", "quantity"),
+        kind = d.field("m", "kind"),
+        at = d.field("m", "occurred_at"),
+        live = live("m"),
+    );
+    store.query(q.query(&sql)).await
+}
+
+/// A JSON field of the record aliased `r`, as JSON text.
+fn json_text(d: Dialect, name: &str) -> String {
+    d.json_text(&d.field_json("r", name))
+}
+
+/// The header and rows of a record export, in time order; `None` for an unknown kind.
+pub async fn export_records(
+    store: &Store,
+    kind: &str,
+    filter: &Filter,
+) -> Result<Option<(Vec<&'static str>, Vec<Row>)>, DbError> {
+    let d = store.dialect();
+    let mut q = Sql::new();
+    let (header, sql): (Vec<&'static str>, String) = match kind {
+        "contacts" => {
+            let cte = contacts_cte(&mut q, filter);
+            (
+                vec!["contact_id", "site", "occurred_at", "setting", "client_code", "services", "collecting_for"],
+                format!(
+                    "WITH {cte} SELECT c.id, s.name, c.at, c.setting, {uic}, {services}, c.collecting_for
+                     FROM c JOIN sites s ON {sid} = c.site_id
+                     LEFT JOIN records cl ON cl.collection = 'clients' AND cl.id = {client}
+                     ORDER BY c.at, c.id",
+                    uic = d.field("cl", "uic"),
+                    services = d.json_text("c.services"),
+                    sid = d.uuid_as_text("s.id"),
+                    client = d.text_as_uuid("c.client_id"),
+                ),
+            )
+        }
+        "distributions" | "referrals" | "tests" => {
+            let cte = contacts_cte(&mut q, filter);
+            let (collection, columns, header) = match kind {
+                "distributions" => (
+                    "distribution_lines",
+                    vec!["commodity", "quantity", "reverses"],
+                    vec!["line_id", "contact_id", "site", "occurred_at", "commodity", "quantity", "reverses"],
+                ),
+                "referrals" => (
+                    "referrals",
+                    vec!["target", "status", "status_at"],
+                    vec!["referral_id", "contact_id", "site", "occurred_at", "target", "status", "status_at"],
+                ),
+                _ => (
+                    "test_results",
+                    vec!["test", "result", "linked_to_care"],
+                    vec!["test_id", "contact_id", "site", "occurred_at", "test", "result", "linked_to_care"],
+                ),
+            };
+            let cols: Vec<String> = columns.iter().map(|c| d.field("x", c)).collect();
+            let join = if collection == "distribution_lines" {
+                // Lines by their typed projection, then their stored fields by key.
+                format!(
+                    "JOIN report_lines rl ON rl.contact_id = c.id AND {live}
+                     JOIN records x ON x.collection = 'distribution_lines' AND x.id = {id}",
+                    live = live("rl"),
+                    id = d.text_as_uuid("rl.id")
+                )
+            } else {
+                children_join(d, collection)
+            };
+            (
+                header,
+                format!(
+                    "WITH {cte} SELECT {xid}, c.id, s.name, c.at, {cols} FROM c {join} JOIN sites s ON {sid} = c.site_id
+                     ORDER BY c.at, 1",
+                    xid = d.uuid_as_text("x.id"),
+                    cols = cols.join(", "),
+                    sid = d.uuid_as_text("s.id"),
+                ),
+            )
+        }
+        "stock" | "tallies" | "surveys" => {
+            let collection = match kind {
+                "stock" => "stock_movements",
+                "tallies" => "group_tallies",
+                _ => "survey_responses",
+            };
+            let scope = event_scope(&mut q, d, "r", collection, filter);
+            let at = d.field("r", "occurred_at");
+            let (header, cols) = match kind {
+                "stock" => (
+                    vec!["movement_id", "site", "occurred_at", "commodity", "quantity", "kind", "batch", "expiry_date"],
+                    ["commodity", "quantity", "kind", "batch", "expiry_date"]
+                        .iter()
+                        .map(|c| d.field("r", c))
+                        .collect::<Vec<_>>(),
+                ),
+                "tallies" => (
+                    vec!["tally_id", "site", "occurred_at", "setting", "event_name", "people", "items"],
+                    vec![
+                        d.field("r", "setting"),
+                        d.field("r", "event_name"),
+                        json_text(d, "people"),
+                        json_text(d, "items"),
+                    ],
+                ),
+                _ => (
+                    vec!["response_id", "site", "occurred_at", "survey_id", "answers"],
+                    vec![d.field("r", "survey_id"), json_text(d, "answers")],
+                ),
+            };
+            (
+                header,
+                format!(
+                    "SELECT r.id, s.name, {at}, {cols} FROM records r JOIN sites s ON s.id = r.site_id
+                     WHERE {scope}
+                     ORDER BY {at}, 1",
+                    cols = cols.join(", "),
+                ),
+            )
+        }
+        _ => return Ok(None),
+    };
+    Ok(Some((header, store.query(q.query(&sql)).await?)))
+}

@@ -1,0 +1,112 @@
+//! Stock per site and commodity, as the tablets count it: movements signed by core's rule for
+//! their kind, minus what contacts gave; days left at the last 30 days' pace; the last 90
+//! days' levels; the newest movements.
+
+use super::queries::{self, int, text};
+use crate::time::date_of;
+use outpost_core::SiteId;
+use outpost_server_store::{DbError, Store};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema, ts_rs::TS)]
+pub struct StockLevel {
+    pub site_id: String,
+    pub site_name: String,
+    pub commodity: String,
+    pub name: String,
+    pub level: i64,
+    pub low_threshold: Option<i64>,
+    pub low: bool,
+    pub used_per_day: f64,
+    /// Null when nothing was used in the last 30 days.
+    pub days_left: Option<f64>,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema, ts_rs::TS)]
+pub struct Movement {
+    pub id: String,
+    pub site_id: String,
+    pub commodity: String,
+    pub quantity: i64,
+    pub kind: String,
+    pub occurred_at: String,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema, ts_rs::TS)]
+pub struct LevelPoint {
+    pub date: String,
+    pub site_id: String,
+    pub commodity: String,
+    pub level: i64,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema, ts_rs::TS)]
+pub struct Stock {
+    pub levels: Vec<StockLevel>,
+    pub movements: Vec<Movement>,
+    pub history: Vec<LevelPoint>,
+}
+
+/// Stock at `sites`, as of `now_ms`.
+pub async fn stock(store: &Store, sites: &[SiteId], now_ms: u64) -> Result<Stock, DbError> {
+    store.refresh_projection().await?;
+    let rows = queries::stock_changes(store, sites).await?;
+    let names: BTreeMap<String, String> =
+        store.list_sites().await?.into_iter().map(|s| (s.id.to_string(), s.name)).collect();
+    let cat = queries::catalogue(store).await?;
+    let today = date_of(now_ms);
+    // (site, commodity) → day → net change; and use in the last 30 days.
+    let mut daily: BTreeMap<(String, String), BTreeMap<String, i64>> = BTreeMap::new();
+    let mut used_30: BTreeMap<(String, String), i64> = BTreeMap::new();
+    let since = date_of(now_ms.saturating_sub(30 * 86_400_000));
+    let history_since = date_of(now_ms.saturating_sub(90 * 86_400_000));
+    for r in &rows {
+        let key = (text(r, 0), text(r, 1));
+        let (day, kind, n) = (text(r, 2), text(r, 3), int(r, 4));
+        let delta = if kind == "used" { -n } else { n };
+        *daily.entry(key.clone()).or_default().entry(day.clone()).or_default() += delta;
+        if kind == "used" && day >= since && day <= today {
+            *used_30.entry(key).or_default() += n;
+        }
+    }
+    let mut levels = Vec::new();
+    let mut history = Vec::new();
+    for ((site, code), days) in &daily {
+        let mut level = 0;
+        for (day, delta) in days {
+            level += delta;
+            if *day >= history_since {
+                history.push(LevelPoint { date: day.clone(), site_id: site.clone(), commodity: code.clone(), level });
+            }
+        }
+        let used_per_day = used_30.get(&(site.clone(), code.clone())).copied().unwrap_or(0) as f64 / 30.0;
+        let (name, threshold) =
+            cat.items.get(code).map_or_else(|| (code.clone(), None), |i| (i.name.clone(), i.low_threshold));
+        levels.push(StockLevel {
+            site_id: site.clone(),
+            site_name: names.get(site).cloned().unwrap_or_default(),
+            commodity: code.clone(),
+            name,
+            level,
+            low_threshold: threshold,
+            low: threshold.is_some_and(|t| level < t) || level <= 0,
+            used_per_day: (used_per_day * 10.0).round() / 10.0,
+            days_left: (used_per_day > 0.0).then(|| ((level.max(0) as f64 / used_per_day) * 10.0).round() / 10.0),
+        });
+    }
+    levels.sort_by(|a, b| (&a.site_name, &a.name).cmp(&(&b.site_name, &b.name)));
+    let movements = queries::stock_movements(store, sites)
+        .await?
+        .iter()
+        .map(|r| Movement {
+            id: text(r, 0),
+            site_id: text(r, 1),
+            commodity: text(r, 2),
+            quantity: int(r, 3),
+            kind: text(r, 4),
+            occurred_at: text(r, 5),
+        })
+        .collect();
+    Ok(Stock { levels, movements, history })
+}

@@ -1,0 +1,115 @@
+//! What the server checks before it merges a batch: every operation against the device's scope
+//! and the schema (all problems reported, so a device can set aside exactly the bad ones), and
+//! stamps from a clock running ahead, moved back to the server's.
+
+use outpost_core::schema::{Mutability, validate_fields};
+use outpost_core::wire::{ErrorDetail, Op, OpKind};
+use outpost_core::{Collection, DeviceId, HlcClock};
+use outpost_server_store::sync::DeviceAuth;
+use std::sync::Mutex;
+
+/// Codes of problems with the device's scope rather than with the data (answered 403).
+pub const SCOPE_CODES: &[&str] = &["site_not_enrolled", "stamp_device_mismatch"];
+
+fn detail(index: usize, op_seq: u64, field: Option<String>, code: &str, message: impl Into<String>) -> ErrorDetail {
+    ErrorDetail { index, op_seq: Some(op_seq), field, code: code.into(), message: message.into() }
+}
+
+/// Checks every operation of a batch against the device's scope and the schema. Returns the
+/// problems of all operations.
+pub fn validate_batch(device: &DeviceAuth, ops: &[Op]) -> Vec<ErrorDetail> {
+    let mut errors = Vec::new();
+    let mut previous = 0;
+    for (index, op) in ops.iter().enumerate() {
+        let seq = op.op_seq;
+        if seq == 0 {
+            errors.push(detail(index, seq, None, "invalid_op_seq", "op_seq starts at 1"));
+            continue;
+        }
+        if seq <= previous {
+            errors.push(detail(
+                index,
+                seq,
+                None,
+                "op_seq_order",
+                "operations must be sent in increasing op_seq order, each once",
+            ));
+            continue;
+        }
+        previous = seq;
+        let Some(collection) = Collection::from_name(&op.collection) else {
+            errors.push(detail(
+                index,
+                seq,
+                None,
+                "unknown_collection",
+                format!("unknown collection {:?}", op.collection),
+            ));
+            continue;
+        };
+        if collection.mutability() == Mutability::Reference {
+            errors.push(detail(
+                index,
+                seq,
+                None,
+                "read_only_collection",
+                format!("{collection} is authored on the server"),
+            ));
+            continue;
+        }
+        if !device.sites.contains(&op.site_id) {
+            errors.push(detail(
+                index,
+                seq,
+                None,
+                "site_not_enrolled",
+                "this device is not enrolled for the record's site",
+            ));
+            continue;
+        }
+        if op.stamp.device != device.device_id {
+            errors.push(detail(index, seq, None, "stamp_device_mismatch", "the stamp names another device"));
+            continue;
+        }
+        match op.kind {
+            OpKind::Delete if !op.fields.is_empty() => {
+                errors.push(detail(index, seq, None, "fields_on_delete", "a delete carries no fields"));
+            }
+            OpKind::Delete => {}
+            kind => {
+                if let Err(field_errors) =
+                    validate_fields(collection, &op.fields, kind == OpKind::Create, &device.uic_scheme)
+                {
+                    errors
+                        .extend(field_errors.into_iter().map(|e| detail(index, seq, Some(e.field), e.code, e.message)));
+                }
+            }
+        }
+    }
+    errors
+}
+
+/// The server's clock for clamping stamps from devices whose clock runs ahead: every clamped
+/// stamp gets a distinct, increasing (wall, counter) pair.
+static CLAMP_CLOCK: Mutex<Option<HlcClock>> = Mutex::new(None);
+
+/// Moves stamps that run ahead of the server clock (`now` plus `max_ahead_ms`) back to that
+/// limit; returns the clamped `op_seq`s and the largest skew seen.
+pub fn clamp_stamps(ops: &mut [Op], now: u64, max_ahead_ms: u64) -> (Vec<u64>, i64) {
+    let mut clamped = Vec::new();
+    let mut skew = 0i64;
+    let limit = now.saturating_add(max_ahead_ms);
+    let mut clock = CLAMP_CLOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let clock = clock.get_or_insert_with(|| HlcClock::new(DeviceId::nil()));
+    for op in ops {
+        if op.stamp.wall_ms > limit {
+            skew = skew.max(op.stamp.wall_ms.saturating_sub(now) as i64);
+            // Moved to the limit, not to `now`: an earlier edit of the same device that was
+            // within the limit keeps sorting before this one.
+            let t = clock.tick(limit);
+            op.stamp = op.stamp.clamped_to(t.wall_ms, t.counter);
+            clamped.push(op.op_seq);
+        }
+    }
+    (clamped, skew)
+}

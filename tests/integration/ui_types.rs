@@ -1,0 +1,78 @@
+//! The dashboard's types come from the server's: this test writes the TypeScript declarations
+//! of everything the dashboard API takes and returns (by `ts-rs`), with the server's limits,
+//! and fails when `ui/src/dashboard/generated/api.ts` differs (the dashboard type-checks against
+//! it). `OUTPOST_UPDATE_GENERATED=1 cargo test -p outpost-tests --test integration ui_types` rewrites it.
+
+use outpost_core::SiteId;
+use outpost_core::wire::{ErrorBody, ErrorDetail, SiteRef};
+use outpost_server::http::auth::{LoginRequest, SessionInfo};
+use outpost_server::http::dashboard::{AuditOut, DeviceOut, Resolve, SiteOut};
+use outpost_server::services::accounts::{self, Role, User};
+use outpost_server::services::conflicts::{ConflictView, Side};
+use outpost_server::services::reports::export::EXPORT_KINDS;
+use outpost_server::services::reports::indicators::{
+    Answer, Breakdown, Cell, Indicator, IndicatorReport, MonthRow, Question, SiteTrend, Suppression, SurveyResults,
+    Trends,
+};
+use outpost_server::services::reports::stock::{LevelPoint, Movement, Stock, StockLevel};
+use outpost_tests::generated::{check_current, ts_config, ts_consts, ts_decl as decl, ts_header, ts_values as values};
+
+const FILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../ui/src/dashboard/generated/api.ts");
+
+fn generated() -> String {
+    let cfg = ts_config();
+    let mut out = ts_header("tests/integration/ui_types.rs", "cargo test -p outpost-tests --test integration ui_types");
+    for d in [
+        decl::<serde_json::Value>(&cfg),
+        decl::<SiteId>(&cfg),
+        decl::<SiteRef>(&cfg),
+        decl::<ErrorDetail>(&cfg),
+        decl::<ErrorBody>(&cfg),
+        decl::<Role>(&cfg),
+        decl::<User>(&cfg),
+        decl::<SessionInfo>(&cfg),
+        decl::<LoginRequest>(&cfg),
+        decl::<SiteOut>(&cfg),
+        decl::<Cell>(&cfg),
+        decl::<Breakdown>(&cfg),
+        decl::<Indicator>(&cfg),
+        decl::<Suppression>(&cfg),
+        decl::<IndicatorReport>(&cfg),
+        decl::<MonthRow>(&cfg),
+        decl::<SiteTrend>(&cfg),
+        decl::<Trends>(&cfg),
+        decl::<Answer>(&cfg),
+        decl::<Question>(&cfg),
+        decl::<SurveyResults>(&cfg),
+        decl::<StockLevel>(&cfg),
+        decl::<Movement>(&cfg),
+        decl::<LevelPoint>(&cfg),
+        decl::<Stock>(&cfg),
+        decl::<DeviceOut>(&cfg),
+        decl::<Side>(&cfg),
+        decl::<ConflictView>(&cfg),
+        decl::<Resolve>(&cfg),
+        decl::<AuditOut>(&cfg),
+    ] {
+        out.push_str(&d);
+    }
+    let roles: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+    out.push('\n');
+    out.push_str(&values("ROLES", "Role", &roles));
+    out.push_str(&values("EXPORT_KINDS", "string", EXPORT_KINDS));
+    out.push_str(&ts_consts(&[
+        ("MAX_FAILED_LOGINS", outpost_server::http::limits::MAX_FAILURES as u64),
+        ("FAILED_LOGIN_WINDOW_MS", outpost_server::http::limits::WINDOW.as_millis() as u64),
+        ("SMALL_CELL", outpost_server::services::reports::SMALL_CELL as u64),
+        ("SESSION_IDLE_MS", accounts::SESSION_IDLE_MS),
+        ("SESSION_MAX_MS", accounts::SESSION_MAX_MS),
+        ("MIN_PASSWORD_CHARS", accounts::MIN_PASSWORD_CHARS as u64),
+        ("MAX_PASSWORD_CHARS", accounts::MAX_PASSWORD_CHARS as u64),
+    ]));
+    out
+}
+
+#[test]
+fn the_dashboards_types_are_the_servers() {
+    check_current(std::path::Path::new(FILE), &generated(), "cargo test -p outpost-tests --test integration ui_types");
+}

@@ -1,0 +1,156 @@
+// Generated from the Rust types by src-tauri/tests/ui_types.rs: do not edit.
+// OUTPOST_UPDATE_GENERATED=1 cargo test -p outpost-app --test ui_types rewrites it.
+
+export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]: JsonValue } | null;
+export type RecordId = string;
+export type SiteId = string;
+export type Gender = "woman" | "man" | "trans_woman" | "trans_man" | "non_binary" | "not_stated";
+export type KeyGroup = "injects_drugs" | "uses_stimulants" | "sex_work" | "msm" | "nightlife" | "pregnant";
+export type Setting = "fixed_site" | "window" | "harm_reduction_room" | "street_outreach" | "mobile_van" | "nightlife" | "peer_delivered" | "home_visit" | "online";
+export type Service = "kit" | "counselling" | "information" | "testing" | "referral" | "wound_care" | "naloxone_training" | "drug_checking" | "peer_support" | "case_management";
+export type ReferralTarget = "ost" | "art_hiv_care" | "hcv_treatment" | "tb" | "srh_gynaecology" | "pmtct" | "shelter" | "legal_aid" | "mental_health" | "detox_rehab" | "social_services";
+export type ReferralStatus = "issued" | "attended" | "declined" | "lost";
+export type TestKind = "hiv_rapid" | "hcv_rapid" | "syphilis" | "tb_screening" | "pregnancy";
+export type TestOutcome = "non_reactive" | "reactive" | "invalid";
+export type OverdoseOutcome = "survived" | "died" | "unknown";
+export type AgeBand = "under_15" | "15_19" | "20_24" | "25_49" | "50_plus" | "not_stated";
+export type StockKind = "received" | "transfer_in" | "transfer_out" | "expired_damaged" | "lost" | "count_correction";
+export type CommodityCategory = "injecting" | "smoking" | "sniffing" | "sex" | "naloxone" | "testing" | "women" | "nightlife" | "other";
+export type OpKind = "create" | "update" | "delete";
+export type SyncState = "idle" | "syncing" | "offline" | "error";
+export type CommodityQuantity = { commodity: string, quantity: number, };
+export type Commodity = { code: string, name: string, category: CommodityCategory, unit: string, units_per_pack: number, counts_as_needle_syringe: boolean, low_stock_threshold: number | null, };
+export type KitTemplate = { code: string, name: string, items: Array<CommodityQuantity>, };
+export type CommandError = { code: string, message: string, retry_after_ms?: number, 
+/**
+ * For a wrong PIN: how many more wrong PINs wipe the local data (the UI says it in the
+ * worker's language).
+ */
+attempts_left?: number, };
+export type SiteInfo = { id: SiteId, name: string, };
+export type UicQuestion = { 
+/**
+ * The answer's key for `build_uic` (`mother_first_name`, `sex`, `birth_year`...).
+ */
+question: string, 
+/**
+ * How it is answered: `letters` (a name or word), `sex` (man, woman, other),
+ * `birth_year` (four digits) or `birth_day` (1–31).
+ */
+kind: 'letters' | 'sex' | 'birth_year' | 'birth_day', };
+export type Status = { enrolled: boolean, locked: boolean, wiped: boolean, worker: string | null, device_name: string | null, org_name: string | null, site: SiteInfo | null, pending: number, rejected: number, last_sync_ms: number | null, sync_state: SyncState, sync_error: CommandError | null, language: string, idle_lock_minutes: number, 
+/**
+ * Wrong PINs in a row before the local data is wiped.
+ */
+wipe_after: number, pin_set: boolean, 
+/**
+ * Workers who used this tablet, the current one first.
+ */
+known_workers: Array<string>, 
+/**
+ * The questions of the organisation's client code scheme, in order (empty until enrolled).
+ */
+uic_questions: Array<UicQuestion>, };
+export type BuiltUic = { uic: string, };
+export type ClientSummary = { id: RecordId, uic: string, gender: string | null, birth_year: number | null, };
+export type OverdoseSummary = { id: RecordId, naloxone_doses: number, emergency_called: boolean, stayed_with_person: boolean, 
+/**
+ * `survived`, `died` or `unknown`.
+ */
+outcome: string, };
+export type ContactSummary = { id: RecordId, occurred_at: string, setting: string | null, client_id: RecordId | null, 
+/**
+ * The client's code, so lists need not look it up (None for anonymous contacts).
+ */
+client_uic: string | null, note: string | null, 
+/**
+ * Whether the contact may still be edited (see `CONTACT_EDIT_WINDOW_MS`).
+ */
+editable: boolean, 
+/**
+ * Commodity code → net quantity (reversals subtracted).
+ */
+items: { [key in string]: number }, 
+/**
+ * The overdose the worker responded to in this contact, if one was reported.
+ */
+overdose: OverdoseSummary | null, };
+export type OpenReferral = { id: RecordId, target: string, 
+/**
+ * When it was issued (RFC 3339): the time of the contact it was given in, so a status set
+ * back to issued keeps its place in the list.
+ */
+issued_at: string, client_id: RecordId | null, client_uic: string | null, };
+export type StockLevel = { commodity: string, received: number, distributed: number, level: number, };
+export type NewClient = { uic: string, gender: string, birth_year?: number | null, key_groups: Array<string>, };
+export type ContactClient = { id: string, } | { new: NewClient, };
+export type Quantity = { commodity: string, quantity: number, };
+export type ReferralInput = { target: string, };
+export type TestInput = { test: string, result: string, linked_to_care: boolean, };
+export type OverdoseInput = { naloxone_doses: number, emergency_called: boolean, stayed_with_person: boolean, 
+/**
+ * `survived`, `died` or `unknown`.
+ */
+outcome: string, };
+export type ContactInput = { client?: ContactClient | null, setting: string, occurred_at?: string | null, services: Array<string>, collecting_for: number, note?: string | null, items: Array<Quantity>, sharps_returned?: number | null, referrals: Array<ReferralInput>, tests: Array<TestInput>, overdose?: OverdoseInput | null, };
+export type SavedContact = { contact_id: RecordId, client_id: RecordId | null, };
+export type ContactEdit = { note?: string | null, setting?: string | null, };
+export type TallyInput = { setting: string, event_name?: string | null, people: Array<JsonValue>, items: Array<JsonValue>, };
+export type MovementInput = { commodity: string, quantity: number, kind: string, batch?: string | null, expiry_date?: string | null, grant_code?: string | null, };
+export type RejectedChange = { op_seq: number, collection: string, record_id: RecordId, 
+/**
+ * `create`, `update` or `delete`.
+ */
+kind: OpKind, 
+/**
+ * When the change was made on the tablet (its stamp's wall clock).
+ */
+at_ms: number, 
+/**
+ * The server's code (`record_purged`, `out_of_range`, `site_mismatch`, ...).
+ */
+code: string, 
+/**
+ * The server's sentence, cut to [`MESSAGE_CHARS`].
+ */
+message: string, 
+/**
+ * What the change set, in a few words: see [`change_summary`].
+ */
+summary: string, };
+export type SyncSummary = { pushed: number, rejected: number, pulled: number, };
+export type SyncProgress = { 
+/**
+ * `push` or `pull`.
+ */
+phase: 'push' | 'pull', done: number, total: number, };
+
+export const GENDERS = ['woman', 'man', 'trans_woman', 'trans_man', 'non_binary', 'not_stated'] as const satisfies readonly Gender[];
+export const KEY_GROUPS = ['injects_drugs', 'uses_stimulants', 'sex_work', 'msm', 'nightlife', 'pregnant'] as const satisfies readonly KeyGroup[];
+export const SETTINGS = ['fixed_site', 'window', 'harm_reduction_room', 'street_outreach', 'mobile_van', 'nightlife', 'peer_delivered', 'home_visit', 'online'] as const satisfies readonly Setting[];
+export const SERVICES = ['kit', 'counselling', 'information', 'testing', 'referral', 'wound_care', 'naloxone_training', 'drug_checking', 'peer_support', 'case_management'] as const satisfies readonly Service[];
+export const REFERRAL_TARGETS = ['ost', 'art_hiv_care', 'hcv_treatment', 'tb', 'srh_gynaecology', 'pmtct', 'shelter', 'legal_aid', 'mental_health', 'detox_rehab', 'social_services'] as const satisfies readonly ReferralTarget[];
+export const REFERRAL_STATUSES = ['issued', 'attended', 'declined', 'lost'] as const satisfies readonly ReferralStatus[];
+export const TESTS = ['hiv_rapid', 'hcv_rapid', 'syphilis', 'tb_screening', 'pregnancy'] as const satisfies readonly TestKind[];
+export const TEST_RESULTS = ['non_reactive', 'reactive', 'invalid'] as const satisfies readonly TestOutcome[];
+export const OVERDOSE_OUTCOMES = ['survived', 'died', 'unknown'] as const satisfies readonly OverdoseOutcome[];
+export const AGE_BANDS = ['under_15', '15_19', '20_24', '25_49', '50_plus', 'not_stated'] as const satisfies readonly AgeBand[];
+export const STOCK_KINDS = ['received', 'transfer_in', 'transfer_out', 'expired_damaged', 'lost', 'count_correction'] as const satisfies readonly StockKind[];
+export const OP_KINDS = ['create', 'update', 'delete'] as const satisfies readonly OpKind[];
+export const SYNC_STATES = ['idle', 'syncing', 'offline', 'error'] as const satisfies readonly SyncState[];
+export const LANGUAGES = ['en', 'ru', 'uk'] as const satisfies readonly string[];
+export const COMMAND_NAMES = ['status', 'enroll', 're_enroll', 'set_pin', 'unlock', 'lock', 'switch_worker', 'build_uic', 'find_clients', 'near_matches', 'client_history', 'contacts_between', 'kit_templates', 'commodities', 'save_contact', 'update_contact', 'reverse_line', 'update_overdose', 'save_group_tally', 'save_survey', 'stock_levels', 'record_stock_movement', 'open_referrals', 'update_referral', 'sync_now', 'rejected_changes', 'set_language', 'set_idle_lock', 'set_wipe_after'] as const satisfies readonly string[];
+
+export const PIN_MIN = 4;
+export const PIN_MAX = 12;
+export const NEW_PIN_MIN = 6;
+export const NEW_PIN_MAX = 12;
+export const WIPE_AFTER_MIN = 3;
+export const WIPE_AFTER_MAX = 20;
+export const WIPE_AFTER_DEFAULT = 10;
+export const IDLE_LOCK_MIN_MINUTES = 1;
+export const IDLE_LOCK_MAX_MINUTES = 60;
+export const CONTACT_EDIT_WINDOW_MS = 259200000;
+export const MAX_CONTACT_ITEMS = 64;
+export const MAX_SURVEY_ANSWERS = 40;
+export const MAX_NALOXONE_DOSES = 50;
