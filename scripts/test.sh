@@ -20,9 +20,13 @@ echo "==> UI checks and unit tests (svelte-check, vitest)"
 
 echo "==> cargo fmt --check"
 cargo fmt --all -- --check
+cargo fmt --all --manifest-path fuzz/Cargo.toml -- --check
 echo "==> cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "==> cargo build (the multi-instance test starts real server processes)"
 cargo build --workspace --locked
 echo "==> cargo test"
 cargo test --workspace --locked
+echo "==> fuzz oracles over the committed corpus (stable; the fuzzing itself: scripts/fuzz.sh)"
+cargo clippy --manifest-path fuzz/Cargo.toml --all-targets --locked -- -D warnings
+cargo test --manifest-path fuzz/Cargo.toml --lib --locked
