@@ -37,7 +37,11 @@ impl Normaliser {
             Value::Number(n) if key.ends_with("_ms") && n.as_u64().is_some_and(|ms| ms > 1_000_000_000_000) => {
                 json!(1_767_225_600_000u64)
             }
-            Value::Number(n) if key == "retry_after_ms" => json!(n.as_u64().map_or(0, |ms| ms.div_ceil(1000) * 1000)),
+            // Waits are multiples of 30 s, counted down while the recorder runs (an Argon2 check
+            // can take seconds on a loaded machine): rounding up to 10 s gives the policy's value.
+            Value::Number(n) if key == "retry_after_ms" => {
+                json!(n.as_u64().map_or(0, |ms| ms.div_ceil(10_000) * 10_000))
+            }
             Value::Array(a) => Value::Array(a.iter().map(|x| self.value(x, key)).collect()),
             Value::Object(o) => Value::Object(o.iter().map(|(k, x)| (k.clone(), self.value(x, k))).collect()),
             other => other.clone(),
