@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError, HttpDashboardApi, parseRetryAfter } from './api';
+import { ApiError, HttpDashboardApi, isConflictResolution, isUnit, parseRetryAfter } from './api';
 
 interface Sent {
   url: string;
@@ -39,16 +39,17 @@ describe('the dashboard API client', () => {
   it('logs in with the session cookie and sends the CSRF token on every POST', async () => {
     const { sent, fetchFn } = fakeFetch([
       json(200, { user, csrf_token: 'tok-1' }),
-      json(200, { id: 'c1', resolution: 'reverted' }),
+      json(200, { id: 12, resolution: 'reverted' }),
       new Response(null, { status: 204 }),
     ]);
     const api = new HttpDashboardApi({ fetch: fetchFn });
     await api.login({ username: 'coordinator', password: 'pw' });
-    await api.resolveConflict('c/1', 'revert');
+    // Conflicts are numbered (the server's `ConflictView.id`); the number is the path segment.
+    expect(await api.resolveConflict(12, 'revert')).toMatchObject({ id: 12, resolution: 'reverted' });
     await api.logout();
     expect(sent.map((s) => `${s.method} ${s.url}`)).toEqual([
       'POST /api/v1/auth/login',
-      'POST /api/v1/dashboard/conflicts/c%2F1/resolve',
+      'POST /api/v1/dashboard/conflicts/12/resolve',
       'POST /api/v1/auth/logout',
     ]);
     expect(sent.every((s) => s.credentials === 'same-origin')).toBe(true);
@@ -100,21 +101,21 @@ describe('the dashboard API client', () => {
       json(200, { user, csrf_token: 'old' }),
       error(403, 'csrf_failed'),
       json(200, { user, csrf_token: 'new' }),
-      json(200, { id: 'c1' }),
+      json(200, { id: 7 }),
     ]);
     const api = new HttpDashboardApi({ fetch: fetchFn });
     await api.me();
-    await api.resolveConflict('c1', 'accept');
+    await api.resolveConflict(7, 'accept');
     expect(sent.map((s) => [s.url, s.headers['X-CSRF-Token'] ?? null])).toEqual([
       ['/api/v1/auth/me', null],
-      ['/api/v1/dashboard/conflicts/c1/resolve', 'old'],
+      ['/api/v1/dashboard/conflicts/7/resolve', 'old'],
       ['/api/v1/auth/me', null],
-      ['/api/v1/dashboard/conflicts/c1/resolve', 'new'],
+      ['/api/v1/dashboard/conflicts/7/resolve', 'new'],
     ]);
   });
 
   it('puts the filter in the query of every report', async () => {
-    const { sent, fetchFn } = fakeFetch([json(200, {}), json(200, {}), json(200, {}), json(200, {}), json(200, [])]);
+    const { sent, fetchFn } = fakeFetch([json(200, {}), json(200, {}), json(200, {}), json(200, {}), json(200, []), json(200, []), json(200, []), json(200, [])]);
     const api = new HttpDashboardApi({ fetch: fetchFn });
     const filter = { from: '2026-10-01', to: '2026-10-31', sites: ['s1'], suppress: false };
     await api.indicators(filter);
@@ -122,12 +123,18 @@ describe('the dashboard API client', () => {
     await api.surveys(filter);
     await api.stock(['s1', 's2']);
     await api.conflicts('all');
+    await api.sites();
+    await api.devices();
+    await api.audit();
     expect(sent.map((s) => s.url)).toEqual([
       '/api/v1/dashboard/indicators?from=2026-10-01&to=2026-10-31&site=s1&suppress=false',
       '/api/v1/dashboard/trends?from=2026-10-01&to=2026-10-31&site=s1&suppress=false',
       '/api/v1/dashboard/surveys?from=2026-10-01&to=2026-10-31&site=s1',
       '/api/v1/dashboard/stock?site=s1&site=s2',
       '/api/v1/dashboard/conflicts?status=all',
+      '/api/v1/dashboard/sites',
+      '/api/v1/dashboard/devices',
+      '/api/v1/dashboard/audit',
     ]);
     expect(api.exportUrl('tests', 'xlsx', filter)).toBe(
       '/api/v1/dashboard/export/tests?format=xlsx&from=2026-10-01&to=2026-10-31&site=s1&suppress=false',
@@ -140,5 +147,15 @@ describe('the dashboard API client', () => {
     expect(parseRetryAfter(new Date(now + 90_000).toUTCString(), now)).toBe(90);
     expect(parseRetryAfter(null, now)).toBeNull();
     expect(parseRetryAfter('soon', now)).toBeNull();
+  });
+});
+
+describe('values narrower than the server says', () => {
+  it('are recognised only when the dashboard knows them', () => {
+    expect(isUnit('per_pwid_year')).toBe(true);
+    expect(isUnit('doses')).toBe(false);
+    expect(isConflictResolution('reverted')).toBe(true);
+    expect(isConflictResolution('revert')).toBe(false);
+    expect(isConflictResolution(null)).toBe(false);
   });
 });

@@ -1,44 +1,88 @@
 /**
  * The coordinators' dashboard's contract with `outpost-server` (docs/dashboard-api.md): the
- * types of every answer, the error shape, and `HttpDashboardApi`, a small client over `fetch`.
+ * types of every answer (re-exported from `generated/api.ts`, with the few narrower values the
+ * pages know), the error shape, and `HttpDashboardApi`, a small client over `fetch`.
  *
  * The session lives in an HttpOnly cookie the browser sends by itself (`credentials:
  * 'same-origin'`); the CSRF token from `login` and `me` is kept in memory only and sent as
  * `X-CSRF-Token` on every POST. Components never build URLs: they call a {@link DashboardApi},
  * which tests replace with the in-memory fake in `fakeApi.ts`.
  */
+import {
+  EXPORT_KINDS,
+  ROLES,
+  type Answer as SurveyAnswerCount,
+  type AuditOut as AuditEntry,
+  type Breakdown,
+  type Cell,
+  type ConflictView as Conflict,
+  type DeviceOut as Device,
+  type ErrorBody,
+  type ErrorDetail,
+  type Indicator,
+  type IndicatorReport as IndicatorsReport,
+  type JsonValue,
+  type LevelPoint as StockHistoryPoint,
+  type LoginRequest,
+  type MonthRow as TrendMonth,
+  type Movement as StockMovement,
+  type Question as SurveyQuestionResult,
+  type Resolve,
+  type Role,
+  type SessionInfo,
+  type Side as ConflictValue,
+  type SiteId,
+  type SiteOut as DashboardSite,
+  type SiteRef,
+  type SiteTrend,
+  type Stock as StockReport,
+  type StockLevel,
+  type SurveyResults,
+  type Suppression,
+  type Trends,
+  type User,
+} from './generated/api';
 import { exportUrl, filterQuery, type Filter } from './logic/query';
 
 // ---------------------------------------------------------------------------------------------
-// Sessions
+// The server's types
 // ---------------------------------------------------------------------------------------------
 
-export const ROLES = ['outreach_worker', 'room_staff', 'coordinator', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
-
-export interface SiteRef {
-  id: string;
-  name: string;
-}
-
-export interface User {
-  id: string;
-  username: string;
-  role: Role;
-  sites: SiteRef[];
-  totp: boolean;
-}
-
-export interface SessionInfo {
-  user: User;
-  csrf_token: string;
-}
-
-export interface LoginRequest {
-  username: string;
-  password: string;
-  totp?: string;
-}
+// Every type of an answer or a request comes from `generated/api.ts`, which is written from the
+// server's Rust types: the dashboard never restates them. Some go by the names the pages use.
+export type {
+  AuditEntry,
+  Breakdown,
+  Cell,
+  Conflict,
+  ConflictValue,
+  DashboardSite,
+  Device,
+  ErrorBody,
+  ErrorDetail,
+  Indicator,
+  IndicatorsReport,
+  JsonValue,
+  LoginRequest,
+  Resolve,
+  Role,
+  SessionInfo,
+  SiteId,
+  SiteRef,
+  SiteTrend,
+  StockHistoryPoint,
+  StockLevel,
+  StockMovement,
+  StockReport,
+  Suppression,
+  SurveyAnswerCount,
+  SurveyQuestionResult,
+  SurveyResults,
+  TrendMonth,
+  Trends,
+  User,
+};
+export { EXPORT_KINDS, ROLES };
 
 /** Only coordinators and admins may use the dashboard; the server answers 403 to the others. */
 export function canUseDashboard(user: User): boolean {
@@ -46,173 +90,34 @@ export function canUseDashboard(user: User): boolean {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Dashboard data
+// Narrower values than the server's types say
 // ---------------------------------------------------------------------------------------------
+// The server sends these as plain strings; the dashboard knows the values below. Read them with
+// the guards, so a value the dashboard does not know is shown as it came, never mistaken for one.
 
-export interface DashboardSite {
-  id: string;
-  name: string;
-  pwid_estimate: number | null;
-}
-
+/** Units of an indicator the dashboard has words and number formats for (docs/dashboard-api.md). */
 export const UNITS = ['people', 'contacts', 'items', 'percent', 'per_pwid_year', 'tests', 'referrals', 'responses'] as const;
 export type Unit = (typeof UNITS)[number];
 
-export const COVERAGE_LEVELS = ['low', 'medium', 'high'] as const;
-export type Coverage = (typeof COVERAGE_LEVELS)[number];
-
-/** One number of a report; a suppressed cell has `value: null` and `suppressed: true`. */
-export interface Cell {
-  key: string;
-  value: number | null;
-  suppressed: boolean;
+export function isUnit(unit: string): unit is Unit {
+  return (UNITS as readonly string[]).includes(unit);
 }
 
-export interface Breakdown {
-  dimension: string;
-  rows: Cell[];
+export type Coverage = NonNullable<Indicator['coverage']>;
+export const COVERAGE_LEVELS = ['low', 'medium', 'high'] as const satisfies readonly Coverage[];
+
+/** What a resolved conflict's `resolution` says. */
+export const CONFLICT_RESOLUTIONS = ['accepted', 'reverted'] as const;
+export type ConflictResolution = (typeof CONFLICT_RESOLUTIONS)[number];
+
+export function isConflictResolution(resolution: string | null): resolution is ConflictResolution {
+  return resolution !== null && (CONFLICT_RESOLUTIONS as readonly string[]).includes(resolution);
 }
 
-export interface Indicator {
-  key: string;
-  value: number | null;
-  suppressed: boolean;
-  unit: Unit;
-  /** How it is computed, in English: a fallback for keys the UI has no explanation for. */
-  formula: string;
-  coverage?: Coverage;
-  breakdowns: Breakdown[];
-}
-
-export interface IndicatorsReport {
-  from: string;
-  to: string;
-  sites: string[];
-  suppression: { enabled: boolean; threshold: number };
-  indicators: Indicator[];
-}
-
-export interface TrendMonth {
-  /** `YYYY-MM` */
-  month: string;
-  people_reached: number | null;
-  contacts: number;
-  needle_syringes: number;
-  syringes_returned: number;
-}
-
-export interface SiteTrend {
-  site_id: string;
-  site_name: string;
-  people_reached: number | null;
-  contacts: number;
-  needle_syringes: number;
-}
-
-export interface Trends {
-  months: TrendMonth[];
-  by_site: SiteTrend[];
-}
-
-export interface SurveyAnswerCount {
-  value: string;
-  count: number;
-}
-
-export interface SurveyQuestionResult {
-  id: string;
-  answers: SurveyAnswerCount[];
-}
-
-export interface SurveyResults {
-  responses: number;
-  hidden: boolean;
-  threshold: number;
-  questions: SurveyQuestionResult[];
-}
-
-export interface StockLevel {
-  site_id: string;
-  site_name: string;
-  commodity: string;
-  name: string;
-  level: number;
-  low_threshold: number | null;
-  low: boolean;
-  used_per_day: number;
-  days_left: number | null;
-}
-
-export interface StockMovement {
-  id: string;
-  site_id: string;
-  commodity: string;
-  quantity: number;
-  kind: string;
-  occurred_at: string;
-}
-
-export interface StockHistoryPoint {
-  date: string;
-  site_id: string;
-  commodity: string;
-  level: number;
-}
-
-export interface StockReport {
-  levels: StockLevel[];
-  movements: StockMovement[];
-  history: StockHistoryPoint[];
-}
-
-export interface Device {
-  id: string;
-  name: string;
-  sites: string[];
-  app_version: string;
-  enrolled_ms: number;
-  last_seen_ms: number;
-  revoked_ms: number | null;
-  clock_skew_ms: number;
-  clamped_count: number;
-  token_expires_ms: number;
-}
-
-/** A value in a conflict and who wrote it, when. */
-export interface ConflictValue {
-  value: unknown;
-  device_id: string;
-  at_ms: number;
-}
-
-export type ConflictResolution = 'accepted' | 'reverted';
+/** The `action` of a {@link Resolve} request. */
 export type ConflictAction = 'accept' | 'revert';
 export type ConflictStatus = 'open' | 'all';
 
-export interface Conflict {
-  id: string;
-  collection: string;
-  record_id: string;
-  site_id: string;
-  field: string;
-  winner: ConflictValue;
-  loser: ConflictValue;
-  detected_ms: number;
-  resolved_ms: number | null;
-  resolution: ConflictResolution | null;
-}
-
-export interface AuditEntry {
-  id: string;
-  at_ms: number;
-  actor: string;
-  action: string;
-  target: string;
-  detail: string;
-  address: string;
-}
-
-export const EXPORT_KINDS = ['contacts', 'distributions', 'referrals', 'tests', 'stock', 'tallies', 'surveys', 'indicators'] as const;
 export type ExportKind = (typeof EXPORT_KINDS)[number];
 
 export const EXPORT_FORMATS = ['csv', 'xlsx'] as const;
@@ -278,7 +183,8 @@ export interface DashboardApi {
   stock(sites: readonly string[]): Promise<StockReport>;
   devices(): Promise<Device[]>;
   conflicts(status: ConflictStatus): Promise<Conflict[]>;
-  resolveConflict(id: string, action: ConflictAction): Promise<Conflict>;
+  /** `id` is the conflict's number, as in {@link Conflict}. */
+  resolveConflict(id: Conflict['id'], action: ConflictAction): Promise<Conflict>;
   audit(): Promise<AuditEntry[]>;
   /** The address of a file download (a plain link: the browser sends the cookie). */
   exportUrl(kind: ExportKind, format: ExportFormat, filter: Filter): string;
@@ -362,8 +268,9 @@ export class HttpDashboardApi implements DashboardApi {
     return this.request('GET', `/api/v1/dashboard/conflicts?status=${status}`);
   }
 
-  resolveConflict(id: string, action: ConflictAction): Promise<Conflict> {
-    return this.request('POST', `/api/v1/dashboard/conflicts/${encodeURIComponent(id)}/resolve`, { body: { action } });
+  resolveConflict(id: Conflict['id'], action: ConflictAction): Promise<Conflict> {
+    const body: Resolve = { action };
+    return this.request('POST', `/api/v1/dashboard/conflicts/${encodeURIComponent(String(id))}/resolve`, { body });
   }
 
   audit(): Promise<AuditEntry[]> {

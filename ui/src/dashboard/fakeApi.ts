@@ -240,7 +240,7 @@ export class FakeDashboardApi implements DashboardApi {
     });
   }
 
-  resolveConflict(id: string, action: ConflictAction): Promise<Conflict> {
+  resolveConflict(id: Conflict['id'], action: ConflictAction): Promise<Conflict> {
     return this.answer('resolveConflict', [id, action], () => {
       this.requireUser();
       const conflict = this.conflictList.find((c) => c.id === id);
@@ -540,7 +540,7 @@ function demoDevices(nowMs: number): Device[] {
 function demoConflicts(nowMs: number): Conflict[] {
   return [
     {
-      id: 'cf-1',
+      id: 1,
       collection: 'contacts',
       record_id: '0192f1c2-7d3e-7a10-9c55-3e1b2a4c5d6e',
       site_id: 'site-dropin',
@@ -552,7 +552,7 @@ function demoConflicts(nowMs: number): Conflict[] {
       resolution: null,
     },
     {
-      id: 'cf-2',
+      id: 2,
       collection: 'clients',
       record_id: '0192f0aa-1b2c-7d3e-8f40-5a6b7c8d9e0f',
       site_id: 'site-street',
@@ -564,7 +564,7 @@ function demoConflicts(nowMs: number): Conflict[] {
       resolution: null,
     },
     {
-      id: 'cf-3',
+      id: 3,
       collection: 'referrals',
       record_id: '0192ef10-2c3d-7e4f-9a50-6b7c8d9e0f1a',
       site_id: 'site-street',
@@ -578,21 +578,22 @@ function demoConflicts(nowMs: number): Conflict[] {
   ];
 }
 
+/** Entries as the server writes them; those of its command line have no address. */
 function demoAudit(nowMs: number): AuditEntry[] {
-  const rows: [string, string, string, string][] = [
-    ['coordinator', 'export', 'contacts', 'format=csv from=2026-10-01 to=2026-10-31'],
-    ['coordinator', 'suppression_off', 'indicators', 'from=2026-10-01 to=2026-10-31'],
-    ['admin', 'conflict_resolve', 'cf-3', 'accepted'],
-    ['admin', 'device_revoke', 'dev_01J9Z9D7V4Q', 'lost tablet'],
-    ['coordinator', 'login', 'session', ''],
+  const rows: [actor: string, action: string, target: string, detail: string, address: string | null][] = [
+    ['user:coordinator', 'export', 'contacts', 'csv, 2026-10-01 to 2026-10-31, 2 site(s), 412 rows', '10.0.0.12'],
+    ['user:coordinator', 'export', 'indicators', 'csv, 2026-10-01 to 2026-10-31, 2 site(s), 23 rows, small-cell suppression OFF', '10.0.0.12'],
+    ['user:admin', 'conflict.resolve', '3', 'accepted referrals.status', '10.0.0.31'],
+    ['cli', 'device.revoke', 'dev_01J9Z9D7V4Q', '', null],
+    ['user:coordinator', 'login', 'coordinator', 'coordinator', '10.0.0.12'],
   ];
-  return rows.map(([actor, action, target, detail], i) => ({
-    id: `a-${rows.length - i}`,
+  return rows.map(([actor, action, target, detail, address], i) => ({
+    id: rows.length - i,
     at_ms: nowMs - i * 5 * 3_600_000,
     actor,
     action,
     target,
     detail,
-    address: '10.0.0.12',
+    address,
   }));
 }

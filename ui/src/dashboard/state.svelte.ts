@@ -11,6 +11,7 @@ import {
   ApiError,
   canUseDashboard,
   toApiError,
+  type Conflict,
   type ConflictAction,
   type ConflictStatus,
   type DashboardApi,
@@ -190,7 +191,7 @@ export function signOutOn401(api: DashboardApi, onSignedOut: (error: ApiError) =
     stock: guard((sites: readonly string[]) => api.stock(sites)),
     devices: guard(() => api.devices()),
     conflicts: guard((status: ConflictStatus) => api.conflicts(status)),
-    resolveConflict: guard((id: string, action: ConflictAction) => api.resolveConflict(id, action)),
+    resolveConflict: guard((id: Conflict['id'], action: ConflictAction) => api.resolveConflict(id, action)),
     audit: guard(() => api.audit()),
     exportUrl: (kind, format, filter) => api.exportUrl(kind, format, filter),
   };

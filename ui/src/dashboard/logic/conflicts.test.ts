@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Conflict } from '../api';
 import { isOpen, replaceConflict, shortId, sortConflicts, valueText } from './conflicts';
 
-function conflict(id: string, detected: number, resolved: number | null = null): Conflict {
+function conflict(id: number, detected: number, resolved: number | null = null): Conflict {
   const v = { value: 'x', device_id: 'd', at_ms: 0 };
   return {
     id,
@@ -37,13 +37,14 @@ describe('conflict display', () => {
   });
 
   it('puts open conflicts first, oldest first, then resolved ones, newest first', () => {
-    const list = [conflict('r-old', 1, 10), conflict('open-new', 5), conflict('r-new', 2, 20), conflict('open-old', 3)];
-    expect(sortConflicts(list).map((c) => c.id)).toEqual(['open-old', 'open-new', 'r-new', 'r-old']);
+    const [rOld, openNew, rNew, openOld] = [1, 2, 3, 4];
+    const list = [conflict(rOld, 1, 10), conflict(openNew, 5), conflict(rNew, 2, 20), conflict(openOld, 3)];
+    expect(sortConflicts(list).map((c) => c.id)).toEqual([openOld, openNew, rNew, rOld]);
   });
 
   it('replaces a conflict by the answer of its resolution', () => {
-    const list = [conflict('a', 1), conflict('b', 2)];
+    const list = [conflict(1, 1), conflict(2, 2)];
     const updated = replaceConflict(list, { ...list[1], resolved_ms: 9, resolution: 'reverted' });
-    expect(updated.filter(isOpen).map((c) => c.id)).toEqual(['a']);
+    expect(updated.filter(isOpen).map((c) => c.id)).toEqual([1]);
   });
 });

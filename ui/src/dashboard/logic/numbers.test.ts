@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Indicator } from '../api';
-import { coverageLevel, displayCell, formatValue, indicatorCoverage, share, visibleTotal } from './numbers';
+import { coverageLevel, displayCell, formatValue, indicatorCoverage, indicatorUnit, share, visibleTotal } from './numbers';
 
 describe('coverage of syringes per PWID per year', () => {
   it.each([
@@ -40,6 +40,14 @@ describe('values', () => {
     expect(formatValue(63.44, 'percent', 'uk-UA')).toMatch(/^63,4\s?%$/);
     expect(formatValue(143.27, 'per_pwid_year', 'en-GB')).toBe('143.3');
     expect(formatValue(7.6, 'people', 'en-GB')).toBe('8');
+  });
+
+  it('of a unit the dashboard does not know are plain numbers', () => {
+    expect(indicatorUnit({ unit: 'per_pwid_year' })).toBe('per_pwid_year');
+    expect(indicatorUnit({ unit: 'doses' })).toBeNull();
+    expect(formatValue(12500.44, null, 'en-GB')).toBe('12,500.4');
+    expect(formatValue(3, null, 'en-GB')).toBe('3');
+    expect(displayCell({ value: null, suppressed: true }, null, 'en-GB')).toEqual({ kind: 'suppressed', text: '<5' });
   });
 
   it('show "<5" when suppressed and a dash when missing', () => {

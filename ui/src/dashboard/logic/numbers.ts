@@ -2,7 +2,7 @@
  * How the dashboard shows numbers: indicator values by unit, suppressed cells, coverage levels
  * and shares. Pure functions over a BCP 47 locale, so they are tested in every language.
  */
-import type { Cell, Coverage, Indicator, Unit } from '../api';
+import { isUnit, type Cell, type Coverage, type Indicator, type Unit } from '../api';
 
 /** What a suppressed cell shows instead of its value (the same in every language and export). */
 export const SUPPRESSED_TEXT = '<5';
@@ -27,13 +27,21 @@ export function indicatorCoverage(indicator: Indicator): Coverage | null {
   return null;
 }
 
-/** Fraction digits a unit is shown with. */
-function fractionDigits(unit: Unit): number {
-  return unit === 'percent' || unit === 'per_pwid_year' ? 1 : 0;
+/** The indicator's unit, or null when the server sent one the dashboard does not know. */
+export function indicatorUnit(indicator: Pick<Indicator, 'unit'>): Unit | null {
+  return isUnit(indicator.unit) ? indicator.unit : null;
 }
 
-/** A number for the unit: percentages with a per-cent sign (values are 0–100), rates with one decimal. */
-export function formatValue(value: number, unit: Unit, locale: string): string {
+/** Fraction digits a unit is shown with; one for a unit the dashboard does not know (null). */
+function fractionDigits(unit: Unit | null): number {
+  return unit === null || unit === 'percent' || unit === 'per_pwid_year' ? 1 : 0;
+}
+
+/**
+ * A number for the unit: percentages with a per-cent sign (values are 0–100), rates with one
+ * decimal; a unit the dashboard does not know (null) as a plain number with at most one decimal.
+ */
+export function formatValue(value: number, unit: Unit | null, locale: string): string {
   if (unit === 'percent') {
     return new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 1 }).format(value / 100);
   }
@@ -46,7 +54,7 @@ export type Display =
   | { kind: 'empty'; text: string };
 
 /** What a cell shows: its value, "<5" when suppressed, "—" when there is no value. */
-export function displayCell(cell: Pick<Cell, 'value' | 'suppressed'>, unit: Unit, locale: string): Display {
+export function displayCell(cell: Pick<Cell, 'value' | 'suppressed'>, unit: Unit | null, locale: string): Display {
   if (cell.suppressed) return { kind: 'suppressed', text: SUPPRESSED_TEXT };
   if (cell.value === null || !Number.isFinite(cell.value)) return { kind: 'empty', text: EMPTY_TEXT };
   return { kind: 'value', text: formatValue(cell.value, unit, locale) };

@@ -96,6 +96,20 @@ describe('audit log', () => {
     await waitFor(() => expect(within(table).getAllByRole('row')).toHaveLength(2));
   });
 
+  it('shows "—" for an entry without an address, and searches the others by address', async () => {
+    const { state } = await dashboardOn({ signedInAs: 'admin' });
+    renderPage(Audit, state);
+    const table = await screen.findByTestId('audit');
+    const addresses = within(table).getAllByTestId('audit-address').map((c) => c.textContent);
+    expect(addresses).toEqual(['10.0.0.12', '10.0.0.12', '10.0.0.31', '—', '10.0.0.12']);
+    const cli = within(table).getByText('device.revoke').closest('tr')!;
+    expect(within(cli).getByTestId('audit-address').textContent).toBe('—');
+
+    await fireEvent.input(screen.getByPlaceholderText('Search the log'), { target: { value: '10.0.0.31' } });
+    await waitFor(() => expect(within(table).getAllByRole('row')).toHaveLength(2));
+    expect(within(table).getByText('conflict.resolve')).toBeTruthy();
+  });
+
   it('refuses coordinators with the server message', async () => {
     const { state } = await dashboardOn();
     renderPage(Audit, state);
