@@ -180,10 +180,16 @@ async fn run_statement(client: &Object, statement: &Statement) -> Result<Outcome
     }
 }
 
-/// Runs statements in order, sent together: each waits only for the database, not for the
-/// answer to the one before.
+/// Runs statements strictly in order: a later one may depend on an earlier one (a site on its
+/// organisation, a record on its sequence number). They were once sent concurrently, which let
+/// a statement whose plan was cached overtake one still being prepared: under load a site was
+/// inserted before its organisation.
 async fn run_all(client: &Object, statements: &[Statement]) -> Result<Vec<Outcome>, DbError> {
-    futures::future::try_join_all(statements.iter().map(|s| run_statement(client, s))).await
+    let mut out = Vec::with_capacity(statements.len());
+    for statement in statements {
+        out.push(run_statement(client, statement).await?);
+    }
+    Ok(out)
 }
 
 fn begin_sql(mode: TxMode) -> Option<&'static str> {
