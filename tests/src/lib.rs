@@ -308,8 +308,13 @@ pub async fn assert_converged_with(storage: &Store, devices: &[&SimDevice]) -> R
     let rows = storage.snapshot().await.map_err(|e| anyhow!("{e}"))?;
     // A tablet keeps its own tombstones of records the server has since cleaned up, until its
     // next full resync (docs/reliability.md); they are not a divergence.
-    let purged: std::collections::BTreeSet<(String, String)> =
-        storage.purged_keys().await.map_err(|e| anyhow!("{e}"))?.into_iter().map(|k| (k.collection, k.id)).collect();
+    let purged: std::collections::BTreeSet<(String, String)> = storage
+        .purged_keys()
+        .await
+        .map_err(|e| anyhow!("{e}"))?
+        .into_iter()
+        .map(|k| (k.collection, k.id.to_string()))
+        .collect();
     for (n, device) in devices.iter().enumerate() {
         let mut local = device.with(|s| s.snapshot())?;
         local.retain(|(collection, id), state| {

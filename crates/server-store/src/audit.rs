@@ -5,6 +5,7 @@
 use crate::backend::TxMode;
 use crate::error::DbError;
 use crate::sql::{RowExt, Statement};
+use crate::table::{TableRow, inserts, table_row};
 use crate::{Store, params};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -36,18 +37,20 @@ impl AuditEvent {
     }
 }
 
-/// A stored audit entry with its place in the hash chain.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AuditRow {
-    pub id: i64,
-    pub at_ms: i64,
-    pub actor: String,
-    pub action: String,
-    pub target: String,
-    pub detail: String,
-    pub address: Option<String>,
-    pub prev_hash: String,
-    pub hash: String,
+table_row! {
+    /// A stored audit entry with its place in the hash chain.
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct AuditRow in "audit_log" order by "id" {
+        pub id: i64,
+        pub at_ms: i64,
+        pub actor: String,
+        pub action: String,
+        pub target: String,
+        pub detail: String,
+        pub address: Option<String>,
+        pub prev_hash: String,
+        pub hash: String,
+    }
 }
 
 /// The `prev_hash` of the first entry.
@@ -100,43 +103,6 @@ pub fn verify_audit_chain(rows: &[AuditRow]) -> Result<usize, AuditBreak> {
     Ok(rows.len())
 }
 
-const AUDIT_COLUMNS: &str = "id, at_ms, actor, action, target, detail, address, prev_hash, hash";
-
-pub(crate) fn audit_row(r: &[crate::SqlValue]) -> Result<AuditRow, DbError> {
-    Ok(AuditRow {
-        id: r.col(0)?,
-        at_ms: r.col(1)?,
-        actor: r.col(2)?,
-        action: r.col(3)?,
-        target: r.col(4)?,
-        detail: r.col(5)?,
-        address: r.col(6)?,
-        prev_hash: r.col(7)?,
-        hash: r.col(8)?,
-    })
-}
-
-pub(crate) fn insert_audit_row(a: &AuditRow) -> Statement {
-    Statement::exec(
-        format!("INSERT INTO audit_log ({AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
-        params![
-            a.id,
-            a.at_ms,
-            a.actor.as_str(),
-            a.action.as_str(),
-            a.target.as_str(),
-            a.detail.as_str(),
-            a.address.as_deref(),
-            a.prev_hash.as_str(),
-            a.hash.as_str()
-        ],
-    )
-}
-
-pub(crate) fn all_audit_rows() -> Statement {
-    Statement::query(format!("SELECT {AUDIT_COLUMNS} FROM audit_log ORDER BY id"), vec![])
-}
-
 impl Store {
     /// Appends an entry to the chain (one writer at a time extends it, across instances).
     pub async fn append_audit(&self, event: AuditEvent, now_ms: u64) -> Result<(), DbError> {
@@ -155,18 +121,8 @@ impl Store {
                 let at_ms = i64::try_from(now_ms).unwrap_or(i64::MAX);
                 let hash = audit_hash(&prev_hash, id, at_ms, &event);
                 let AuditEvent { actor, action, target, detail, address } = event;
-                tx.exec(insert_audit_row(&AuditRow {
-                    id,
-                    at_ms,
-                    actor,
-                    action,
-                    target,
-                    detail,
-                    address,
-                    prev_hash,
-                    hash,
-                }))
-                .await?;
+                let row = AuditRow { id, at_ms, actor, action, target, detail, address, prev_hash, hash };
+                tx.run(inserts(&[row], &[], |_| Ok(vec![]))?).await?;
                 Ok(())
             })
         })
@@ -175,19 +131,15 @@ impl Store {
 
     /// The whole audit log, oldest first.
     pub async fn audit_log(&self) -> Result<Vec<AuditRow>, DbError> {
-        self.query(all_audit_rows()).await?.iter().map(|r| audit_row(r)).collect()
+        AuditRow::read_all(&self.query(AuditRow::select_all()).await?)
     }
 
     /// The newest `limit` entries, newest first (the dashboard's audit page).
     pub async fn recent_audit(&self, limit: u32) -> Result<Vec<AuditRow>, DbError> {
-        self.query(Statement::query(
-            format!("SELECT {AUDIT_COLUMNS} FROM audit_log ORDER BY id DESC LIMIT ?"),
-            params![limit],
-        ))
-        .await?
-        .iter()
-        .map(|r| audit_row(r))
-        .collect()
+        let columns = AuditRow::COLUMNS.join(", ");
+        let newest =
+            Statement::query(format!("SELECT {columns} FROM audit_log ORDER BY id DESC LIMIT ?"), params![limit]);
+        AuditRow::read_all(&self.query(newest).await?)
     }
 }
 

@@ -29,6 +29,7 @@ pub mod seed;
 pub mod sql;
 pub mod sqlite;
 pub mod sync;
+pub mod table;
 
 pub use backend::{Backend, BoxFuture, Tx, TxMode};
 pub use error::DbError;

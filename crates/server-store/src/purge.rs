@@ -14,9 +14,10 @@
 //! The purged keys move with an export and import ([`crate::dump`]), so a moved server still
 //! sends long-offline devices into a full resync.
 
-use crate::dump::{PurgedKey, purged_key, purged_keys_statement};
+use crate::dump::PurgedKey;
 use crate::error::DbError;
 use crate::sql::Statement;
+use crate::table::TableRow;
 use crate::{Store, params};
 
 /// Default days a tombstone is kept before the clean-up removes it.
@@ -55,6 +56,6 @@ impl Store {
 
     /// Every purged record's key.
     pub async fn purged_keys(&self) -> Result<Vec<PurgedKey>, DbError> {
-        self.query(purged_keys_statement()).await?.iter().map(|r| purged_key(r)).collect()
+        PurgedKey::read_all(&self.query(PurgedKey::select_all()).await?)
     }
 }

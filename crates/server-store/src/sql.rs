@@ -238,9 +238,48 @@ impl FromValue for serde_json::Value {
     }
 }
 
+impl FromValue for outpost_core::uic::UicScheme {
+    fn from_value(value: &SqlValue) -> Result<Self, DbError> {
+        Ok(serde_json::from_str(value.as_str().ok_or_else(|| unexpected(value, "a code scheme"))?)?)
+    }
+}
+
 impl<T: FromValue> FromValue for Option<T> {
     fn from_value(value: &SqlValue) -> Result<Self, DbError> {
         if value.is_null() { Ok(None) } else { T::from_value(value).map(Some) }
+    }
+}
+
+/// A value bound as a column: plain values as themselves, structured ones as JSON text.
+pub trait ToValue {
+    fn to_value(&self) -> Result<SqlValue, DbError>;
+}
+
+macro_rules! plain_to_value {
+    ($($ty:ty),*) => {$(
+        impl ToValue for $ty {
+            fn to_value(&self) -> Result<SqlValue, DbError> {
+                Ok(SqlValue::from(self.clone()))
+            }
+        }
+    )*};
+}
+plain_to_value!(i64, u64, bool, f64, String, Uuid, OrgId, SiteId, DeviceId, RecordId);
+
+macro_rules! json_to_value {
+    ($($ty:ty),*) => {$(
+        impl ToValue for $ty {
+            fn to_value(&self) -> Result<SqlValue, DbError> {
+                json(self)
+            }
+        }
+    )*};
+}
+json_to_value!(RecordState, serde_json::Value, outpost_core::uic::UicScheme);
+
+impl<T: ToValue> ToValue for Option<T> {
+    fn to_value(&self) -> Result<SqlValue, DbError> {
+        self.as_ref().map_or(Ok(SqlValue::Null), ToValue::to_value)
     }
 }
 
