@@ -134,6 +134,13 @@ async fn the_dashboard_reports_the_fixture(backend: Backend) -> Result {
     assert!(conflict["winner"]["device_id"].is_string() && conflict["loser"]["at_ms"].is_u64());
     let loser = conflict["loser"]["value"].clone();
     let id = conflict["id"].as_i64().unwrap_or(0);
+    // An action other than accept or revert is refused by name, and changes nothing.
+    for bad in [json!({"action": "merge"}), json!({"action": "Revert"}), json!({}), json!({"action": 1})] {
+        let (status, refused) = web.post(&format!("/api/v1/dashboard/conflicts/{id}/resolve"), &bad).await?;
+        assert_eq!((status, refused["code"].clone()), (422, json!("invalid_body")), "{bad}: {refused}");
+        assert!(refused["message"].as_str().is_some_and(|m| m.contains("action")), "{refused}");
+    }
+    assert_eq!(web.get_json("/api/v1/dashboard/conflicts").await?.as_array().map(Vec::len), Some(1));
     let (status, resolved) =
         web.post(&format!("/api/v1/dashboard/conflicts/{id}/resolve"), &json!({"action": "revert"})).await?;
     assert_eq!(status, 200, "{resolved}");

@@ -8,14 +8,16 @@ use outpost_core::wire::{ErrorBody, ErrorDetail, SiteRef};
 use outpost_server::http::auth::{LoginRequest, SessionInfo};
 use outpost_server::http::dashboard::{AuditOut, DeviceOut, Resolve, SiteOut};
 use outpost_server::services::accounts::{self, Role, User};
-use outpost_server::services::conflicts::{ConflictView, Side};
+use outpost_server::services::conflicts::{ConflictAction, ConflictResolution, ConflictView, Side};
 use outpost_server::services::reports::export::EXPORT_KINDS;
 use outpost_server::services::reports::indicators::{
-    Answer, Breakdown, Cell, Indicator, IndicatorReport, MonthRow, Question, SiteTrend, Suppression, SurveyResults,
-    Trends,
+    Answer, Breakdown, Cell, Coverage, Indicator, IndicatorReport, MonthRow, Question, SiteTrend, Suppression,
+    SurveyResults, Trends, Unit,
 };
 use outpost_server::services::reports::stock::{LevelPoint, Movement, Stock, StockLevel};
-use outpost_tests::generated::{check_current, ts_config, ts_consts, ts_decl as decl, ts_header, ts_values as values};
+use outpost_tests::generated::{
+    check_current, ts_config, ts_consts, ts_decl as decl, ts_enum_values, ts_header, ts_values as values,
+};
 
 const FILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../ui/src/dashboard/generated/api.ts");
 
@@ -33,6 +35,8 @@ fn generated() -> String {
         decl::<SessionInfo>(&cfg),
         decl::<LoginRequest>(&cfg),
         decl::<SiteOut>(&cfg),
+        decl::<Unit>(&cfg),
+        decl::<Coverage>(&cfg),
         decl::<Cell>(&cfg),
         decl::<Breakdown>(&cfg),
         decl::<Indicator>(&cfg),
@@ -50,6 +54,8 @@ fn generated() -> String {
         decl::<Stock>(&cfg),
         decl::<DeviceOut>(&cfg),
         decl::<Side>(&cfg),
+        decl::<ConflictResolution>(&cfg),
+        decl::<ConflictAction>(&cfg),
         decl::<ConflictView>(&cfg),
         decl::<Resolve>(&cfg),
         decl::<AuditOut>(&cfg),
@@ -60,10 +66,13 @@ fn generated() -> String {
     out.push('\n');
     out.push_str(&values("ROLES", "Role", &roles));
     out.push_str(&values("EXPORT_KINDS", "string", EXPORT_KINDS));
+    out.push_str(&ts_enum_values("UNITS", "Unit", &Unit::ALL));
+    out.push_str(&ts_enum_values("COVERAGE_LEVELS", "Coverage", &Coverage::ALL));
     out.push_str(&ts_consts(&[
         ("MAX_FAILED_LOGINS", outpost_server::http::limits::MAX_FAILURES as u64),
         ("FAILED_LOGIN_WINDOW_MS", outpost_server::http::limits::WINDOW.as_millis() as u64),
         ("SMALL_CELL", outpost_server::services::reports::SMALL_CELL as u64),
+        ("COVERAGE_TARGET", outpost_server::services::reports::indicators::COVERAGE_TARGET as u64),
         ("SESSION_IDLE_MS", accounts::SESSION_IDLE_MS),
         ("SESSION_MAX_MS", accounts::SESSION_MAX_MS),
         ("MIN_PASSWORD_CHARS", accounts::MIN_PASSWORD_CHARS as u64),

@@ -33,6 +33,19 @@ pub fn ts_values(name: &str, ty: &str, all: &[&str]) -> String {
     format!("export const {name} = [{}] as const satisfies readonly {ty}[];\n", list.join(", "))
 }
 
+/// [`ts_values`] of a Rust enumeration, each value as serde writes it (so the list cannot
+/// differ from what the server sends).
+pub fn ts_enum_values<T: serde::Serialize>(name: &str, ty: &str, all: &[T]) -> String {
+    let names: Vec<String> = all
+        .iter()
+        .map(|v| match serde_json::to_value(v) {
+            Ok(serde_json::Value::String(s)) => s,
+            other => panic!("{name}: {other:?} is not written as a string"),
+        })
+        .collect();
+    ts_values(name, ty, &names.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
 /// `export const NAME = value;` for each limit the UI must apply as the Rust side does.
 pub fn ts_consts(values: &[(&str, u64)]) -> String {
     let mut out = String::new();

@@ -27,8 +27,8 @@ pub struct ConflictRow {
     pub loser: FieldState,
     pub detected_ms: i64,
     pub resolved_ms: Option<i64>,
-    /// `accepted` or `reverted`.
-    pub resolution: Option<String>,
+    /// What was done, once resolved.
+    pub resolution: Option<Resolution>,
 }
 
 /// Which conflicts to list.
@@ -48,11 +48,17 @@ pub enum Resolution {
 }
 
 impl Resolution {
+    /// How the `conflicts.resolution` column keeps it.
     pub fn as_str(self) -> &'static str {
         match self {
             Resolution::Accept => "accepted",
             Resolution::Revert => "reverted",
         }
+    }
+
+    /// Reads the `conflicts.resolution` column.
+    pub fn from_stored(text: &str) -> Option<Resolution> {
+        [Resolution::Accept, Resolution::Revert].into_iter().find(|r| r.as_str() == text)
     }
 }
 
@@ -80,7 +86,13 @@ fn conflict_row(r: &[crate::SqlValue]) -> Result<ConflictRow, DbError> {
         loser: serde_json::from_str(&r.col::<String>(6)?)?,
         detected_ms: r.col(7)?,
         resolved_ms: r.col(8)?,
-        resolution: r.col(9)?,
+        resolution: match r.col::<Option<String>>(9)? {
+            None => None,
+            Some(text) => Some(
+                Resolution::from_stored(&text)
+                    .ok_or_else(|| DbError::Corrupt(format!("a conflict resolved as {text:?}")))?,
+            ),
+        },
     })
 }
 

@@ -80,18 +80,8 @@ pub async fn login(
     let address = peer.ip();
     let account = printable(&request.username.trim().to_lowercase(), 64);
     let now = Instant::now();
-    if let Some(wait) = state.login_failures.retry_after(&address, now) {
-        return Err(ApiError::rate_limited(
-            wait,
-            format!("too many failed logins from this address: try again in {} seconds", wait.as_secs().max(1)),
-        ));
-    }
-    if let Some(wait) = state.account_failures.retry_after(&account, now) {
-        return Err(ApiError::rate_limited(
-            wait,
-            format!("too many failed logins for this account: try again in {} seconds", wait.as_secs().max(1)),
-        ));
-    }
+    state.login_failures.refuse_while_over(&address, now, "logins from this address")?;
+    state.account_failures.refuse_while_over(&account, now, "logins for this account")?;
     if request.username.chars().count() > 64 || request.password.chars().count() > accounts::MAX_PASSWORD_CHARS {
         return Err(ApiError::invalid_field("the user name or password is too long"));
     }

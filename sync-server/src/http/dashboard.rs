@@ -6,8 +6,9 @@
 use crate::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::{Admin, ApiJson, Coordinator};
+use crate::http::openapi::SessionRefusals;
 use crate::services::accounts::Session;
-use crate::services::conflicts::{self, ConflictView};
+use crate::services::conflicts::{self, ConflictAction, ConflictView};
 use crate::services::reports::export::{self, EXPORT_KINDS, Format};
 use crate::services::reports::filters::{first, only, query_pairs, scoped_sites};
 use crate::services::reports::{self, Filter, IndicatorReport, Stock, SurveyResults, Trends};
@@ -47,7 +48,7 @@ pub struct SiteOut {
 
 /// The sites the user may see.
 #[utoipa::path(get, path = "/api/v1/dashboard/sites", tag = "dashboard", security(("session" = [])),
-    responses((status = 200, body = Vec<SiteOut>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = Vec<SiteOut>), SessionRefusals))]
 pub async fn sites(
     State(state): State<Arc<AppState>>,
     Coordinator(session): Coordinator,
@@ -70,7 +71,7 @@ pub async fn sites(
 #[utoipa::path(get, path = "/api/v1/dashboard/indicators", tag = "dashboard", security(("session" = [])),
     params(ReportParams),
     responses((status = 200, body = IndicatorReport), (status = 400, description = "`invalid_query`", body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+        SessionRefusals))]
 pub async fn indicators(
     State(state): State<Arc<AppState>>,
     Coordinator(session): Coordinator,
@@ -97,7 +98,7 @@ pub struct ReportParams {
 
 /// Monthly trends and the split by site.
 #[utoipa::path(get, path = "/api/v1/dashboard/trends", tag = "dashboard", security(("session" = [])), params(ReportParams),
-    responses((status = 200, body = Trends), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = Trends), (status = 400, body = ErrorBody), SessionRefusals))]
 pub async fn trends(
     State(state): State<Arc<AppState>>,
     Coordinator(session): Coordinator,
@@ -109,7 +110,7 @@ pub async fn trends(
 
 /// Survey answers per question (hidden under 5 responses; free text never sent).
 #[utoipa::path(get, path = "/api/v1/dashboard/surveys", tag = "dashboard", security(("session" = [])), params(ReportParams),
-    responses((status = 200, body = SurveyResults), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = SurveyResults), (status = 400, body = ErrorBody), SessionRefusals))]
 pub async fn surveys(
     State(state): State<Arc<AppState>>,
     Coordinator(session): Coordinator,
@@ -122,7 +123,7 @@ pub async fn surveys(
 /// Stock per site and commodity with days left, movements and the last 90 days' levels.
 #[utoipa::path(get, path = "/api/v1/dashboard/stock", tag = "dashboard", security(("session" = [])),
     params(("site" = Option<Vec<String>>, Query, description = "A site id; repeat for several")),
-    responses((status = 200, body = Stock), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = Stock), (status = 400, body = ErrorBody), SessionRefusals))]
 pub async fn stock(
     State(state): State<Arc<AppState>>,
     Coordinator(session): Coordinator,
@@ -151,7 +152,7 @@ pub struct DeviceOut {
 
 /// The tablets of the user's sites (every tablet for admins), most recently seen first.
 #[utoipa::path(get, path = "/api/v1/dashboard/devices", tag = "dashboard", security(("session" = [])),
-    responses((status = 200, body = Vec<DeviceOut>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = Vec<DeviceOut>), SessionRefusals))]
 pub async fn devices(
     State(state): State<Arc<AppState>>,
     Coordinator(session): Coordinator,
@@ -187,7 +188,7 @@ pub async fn devices(
 /// Values that lost a concurrent edit at the user's sites, newest first.
 #[utoipa::path(get, path = "/api/v1/dashboard/conflicts", tag = "dashboard", security(("session" = [])),
     params(("status" = Option<String>, Query, description = "`open` (default) or `all`")),
-    responses((status = 200, body = Vec<ConflictView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = Vec<ConflictView>), (status = 400, body = ErrorBody), SessionRefusals))]
 pub async fn list_conflicts(
     State(state): State<Arc<AppState>>,
     Coordinator(session): Coordinator,
@@ -206,7 +207,7 @@ pub async fn list_conflicts(
 #[serde(deny_unknown_fields)]
 pub struct Resolve {
     /// `accept` keeps the winner; `revert` writes the losing value back (every tablet gets it).
-    action: String,
+    action: ConflictAction,
 }
 
 /// Resolves a conflict: accepted or reverted, once.
@@ -215,7 +216,7 @@ pub struct Resolve {
     responses((status = 200, body = ConflictView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, description = "`forbidden`, `csrf_failed`", body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, description = "`conflict`: already resolved", body = ErrorBody),
-        (status = 422, description = "`invalid_field`, `cannot_revert`", body = ErrorBody)))]
+        (status = 422, description = "`invalid_body` (an action other than accept or revert), `cannot_revert`", body = ErrorBody)))]
 pub async fn resolve_conflict(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -224,12 +225,7 @@ pub async fn resolve_conflict(
     ApiJson(request): ApiJson<Resolve>,
 ) -> Result<Json<ConflictView>, ApiError> {
     let id: i64 = id.parse().map_err(|_| ApiError::invalid_query(format!("{id:?} is not a conflict number")))?;
-    let resolution = match request.action.as_str() {
-        "accept" => Resolution::Accept,
-        "revert" => Resolution::Revert,
-        other => return Err(ApiError::invalid_field(format!("action: {other:?} is not accept or revert"))),
-    };
-    let resolved = match conflicts::resolve(&state.store, &session.user, id, resolution, now_ms()).await? {
+    let resolved = match conflicts::resolve(&state.store, &session.user, id, request.action, now_ms()).await? {
         Ok(view) => view,
         Err(refusal @ (ResolveRefusal::NotFound | ResolveRefusal::RecordGone)) => {
             return Err(ApiError::not_found(refusal.to_string()));
@@ -247,7 +243,7 @@ pub async fn resolve_conflict(
         peer,
         "conflict.resolve",
         id.to_string(),
-        format!("{} {}.{}", resolution.as_str(), resolved.collection, resolved.field),
+        format!("{} {}.{}", Resolution::from(request.action).as_str(), resolved.collection, resolved.field),
     )
     .await;
     Ok(Json(resolved))
@@ -258,7 +254,7 @@ pub async fn resolve_conflict(
     params(("kind" = String, Path, description = "contacts, distributions, referrals, tests, stock, tallies, surveys or indicators"),
         ReportParams, ("format" = Option<String>, Query, description = "`csv` (default) or `xlsx`")),
     responses((status = 200, description = "The file, as an attachment", content_type = "text/csv"),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+        (status = 400, body = ErrorBody), SessionRefusals, (status = 404, body = ErrorBody)))]
 pub async fn export(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -313,7 +309,7 @@ pub struct AuditOut {
 
 /// The newest entries of the audit log (admins).
 #[utoipa::path(get, path = "/api/v1/dashboard/audit", tag = "dashboard", security(("session" = [])),
-    responses((status = 200, body = Vec<AuditOut>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = Vec<AuditOut>), SessionRefusals))]
 pub async fn audit_log(State(state): State<Arc<AppState>>, Admin(_): Admin) -> Result<Json<Vec<AuditOut>>, ApiError> {
     Ok(Json(
         state

@@ -54,6 +54,19 @@ where
             Ok(value) => Ok(ApiJson(value)),
             Err(_) => match Json::<T>::from_bytes(&bytes) {
                 Ok(Json(value)) => Ok(ApiJson(value)),
+                // serde_json reports some wrong types as syntax ("expected value" for a number
+                // where a name is expected): a body that is well-formed JSON is never "malformed".
+                Err(JsonRejection::JsonSyntaxError(e))
+                    if serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok() =>
+                {
+                    let text = e.body_text();
+                    let detail = text.split_once(": ").map_or(text.as_str(), |(_, rest)| rest);
+                    Err(ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "invalid_body",
+                        format!("a value of the wrong type: {detail}"),
+                    ))
+                }
                 Err(rejection) => Err(json_rejection(rejection)),
             },
         }

@@ -2,6 +2,7 @@
 //! attempts per client address, and for login also per account. Kept in memory, so with several instances
 //! each enforces its own window (a load balancer's stickiness or a shared limiter tightens it).
 
+use crate::http::error::ApiError;
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 use std::sync::Mutex;
@@ -40,6 +41,18 @@ impl<K: std::hash::Hash + Eq + Clone> FailureLimiter<K> {
             entry.front().map(|oldest| WINDOW.saturating_sub(now.duration_since(*oldest)))
         } else {
             None
+        }
+    }
+
+    /// Refuses with `rate_limited` (and its `Retry-After`) while `key` is over the limit;
+    /// `failures` names them for the message ("logins from this address").
+    pub fn refuse_while_over(&self, key: &K, now: Instant, failures: &str) -> Result<(), ApiError> {
+        match self.retry_after(key, now) {
+            Some(wait) => Err(ApiError::rate_limited(
+                wait,
+                format!("too many failed {failures}: try again in {} seconds", wait.as_secs().max(1)),
+            )),
+            None => Ok(()),
         }
     }
 

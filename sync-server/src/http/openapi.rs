@@ -7,10 +7,27 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use outpost_core::Collection;
 use outpost_core::schema::Mutability;
+use outpost_core::wire::ErrorBody;
 use std::sync::Arc;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{RefOr, Schema};
+
+/// What every route behind a device token may answer before its handler runs.
+#[derive(utoipa::IntoResponses)]
+pub enum DeviceRefusals {
+    #[response(status = 401, description = "`missing_token`, `invalid_token`, `token_expired`, `device_revoked`")]
+    Unauthorized(ErrorBody),
+}
+
+/// What every dashboard route that reads may answer before its handler runs.
+#[derive(utoipa::IntoResponses)]
+pub enum SessionRefusals {
+    #[response(status = 401, description = "`not_logged_in`, `session_expired`")]
+    Unauthorized(ErrorBody),
+    #[response(status = 403, description = "`forbidden`: a role or a site the user does not have")]
+    Forbidden(ErrorBody),
+}
 
 #[derive(OpenApi)]
 #[openapi(

@@ -3,6 +3,7 @@
 use crate::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, Device, check_protocol};
+use crate::http::openapi::DeviceRefusals;
 use crate::services::sync::{clamp_stamps, validate_batch};
 use crate::services::tokens::{hash_enrollment_code, hash_token, new_token};
 use crate::time::now_ms;
@@ -52,12 +53,7 @@ pub async fn enroll(
     ApiJson(request): ApiJson<EnrollRequest>,
 ) -> Result<Json<EnrollResponse>, ApiError> {
     check_protocol(Some(request.protocol))?;
-    if let Some(wait) = state.enrol_failures.retry_after(&peer.ip(), std::time::Instant::now()) {
-        return Err(ApiError::rate_limited(
-            wait,
-            format!("too many failed enrolments from this address: try again in {} seconds", wait.as_secs().max(1)),
-        ));
-    }
+    state.enrol_failures.refuse_while_over(&peer.ip(), std::time::Instant::now(), "enrolments from this address")?;
     let field_error = |field: &str, message: &str| ApiError::invalid_field(format!("{field}: {message}"));
     if !text_ok(&request.code, 64) {
         return Err(field_error("code", "the enrolment code is missing or too long"));
@@ -117,7 +113,7 @@ pub async fn enroll(
     security(("device_token" = [])),
     responses(
         (status = 200, body = PushResponse),
-        (status = 401, description = "`missing_token`, `invalid_token`, `token_expired`, `device_revoked`", body = ErrorBody),
+        DeviceRefusals,
         (status = 403, description = "`invalid_batch` with an operation outside the device's scope", body = ErrorBody),
         (status = 413, description = "`too_many_ops`, `payload_too_large`", body = ErrorBody),
         (status = 422, description = "`invalid_batch` (details per operation), `invalid_body`", body = ErrorBody),
@@ -170,7 +166,7 @@ pub struct PullParams {
     responses(
         (status = 200, body = PullResponse),
         (status = 400, description = "`invalid_query`, `invalid_limit`", body = ErrorBody),
-        (status = 401, description = "`missing_token`, `invalid_token`, `token_expired`, `device_revoked`", body = ErrorBody),
+        DeviceRefusals,
         (status = 410, description = "`resync_required`: pull everything again from cursor 0", body = ErrorBody),
     )
 )]

@@ -5,7 +5,7 @@ use crate::services::accounts::User;
 use outpost_core::merge::FieldState;
 use outpost_server_store::conflicts::{ConflictFilter, ConflictRow, Resolution, ResolveRefusal};
 use outpost_server_store::{DbError, Store};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Most conflicts listed at once.
 pub const LIST_LIMIT: u32 = 1000;
@@ -36,7 +36,43 @@ pub struct ConflictView {
     pub loser: Side,
     pub detected_ms: i64,
     pub resolved_ms: Option<i64>,
-    pub resolution: Option<String>,
+    pub resolution: Option<ConflictResolution>,
+}
+
+/// What a coordinator asks for a conflict.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, utoipa::ToSchema, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ConflictAction {
+    /// Keep the winner.
+    Accept,
+    /// Write the losing value back (every tablet gets it).
+    Revert,
+}
+
+impl From<ConflictAction> for Resolution {
+    fn from(action: ConflictAction) -> Self {
+        match action {
+            ConflictAction::Accept => Resolution::Accept,
+            ConflictAction::Revert => Resolution::Revert,
+        }
+    }
+}
+
+/// What was done with a resolved conflict.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ConflictResolution {
+    Accepted,
+    Reverted,
+}
+
+impl From<Resolution> for ConflictResolution {
+    fn from(resolution: Resolution) -> Self {
+        match resolution {
+            Resolution::Accept => ConflictResolution::Accepted,
+            Resolution::Revert => ConflictResolution::Reverted,
+        }
+    }
 }
 
 impl From<&ConflictRow> for ConflictView {
@@ -51,7 +87,7 @@ impl From<&ConflictRow> for ConflictView {
             loser: Side::from(&c.loser),
             detected_ms: c.detected_ms,
             resolved_ms: c.resolved_ms,
-            resolution: c.resolution.clone(),
+            resolution: c.resolution.map(ConflictResolution::from),
         }
     }
 }
@@ -68,12 +104,12 @@ pub async fn resolve(
     store: &Store,
     user: &User,
     id: i64,
-    resolution: Resolution,
+    action: ConflictAction,
     now_ms: u64,
 ) -> Result<Result<ConflictView, ResolveRefusal>, DbError> {
     let found = store.conflicts(ConflictFilter { id: Some(id), ..Default::default() }).await?;
     if !found.first().is_some_and(|c| user.sees(c.site_id)) {
         return Ok(Err(ResolveRefusal::NotFound));
     }
-    Ok(store.resolve_conflict(id, resolution, now_ms).await?.map(|row| ConflictView::from(&row)))
+    Ok(store.resolve_conflict(id, action.into(), now_ms).await?.map(|row| ConflictView::from(&row)))
 }

@@ -9,13 +9,18 @@
  * which tests replace with the in-memory fake in `fakeApi.ts`.
  */
 import {
+  COVERAGE_LEVELS,
   EXPORT_KINDS,
   ROLES,
+  UNITS,
   type Answer as SurveyAnswerCount,
   type AuditOut as AuditEntry,
   type Breakdown,
   type Cell,
+  type ConflictAction,
+  type ConflictResolution,
   type ConflictView as Conflict,
+  type Coverage,
   type DeviceOut as Device,
   type ErrorBody,
   type ErrorDetail,
@@ -40,6 +45,7 @@ import {
   type SurveyResults,
   type Suppression,
   type Trends,
+  type Unit,
   type User,
 } from './generated/api';
 import { exportUrl, filterQuery, type Filter } from './logic/query';
@@ -55,7 +61,10 @@ export type {
   Breakdown,
   Cell,
   Conflict,
+  ConflictAction,
+  ConflictResolution,
   ConflictValue,
+  Coverage,
   DashboardSite,
   Device,
   ErrorBody,
@@ -80,9 +89,10 @@ export type {
   SurveyResults,
   TrendMonth,
   Trends,
+  Unit,
   User,
 };
-export { EXPORT_KINDS, ROLES };
+export { COVERAGE_LEVELS, EXPORT_KINDS, ROLES, UNITS };
 
 /** Only coordinators and admins may use the dashboard; the server answers 403 to the others. */
 export function canUseDashboard(user: User): boolean {
@@ -90,32 +100,9 @@ export function canUseDashboard(user: User): boolean {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Narrower values than the server's types say
+// Values the pages offer
 // ---------------------------------------------------------------------------------------------
-// The server sends these as plain strings; the dashboard knows the values below. Read them with
-// the guards, so a value the dashboard does not know is shown as it came, never mistaken for one.
 
-/** Units of an indicator the dashboard has words and number formats for (docs/dashboard-api.md). */
-export const UNITS = ['people', 'contacts', 'items', 'percent', 'per_pwid_year', 'tests', 'referrals', 'responses'] as const;
-export type Unit = (typeof UNITS)[number];
-
-export function isUnit(unit: string): unit is Unit {
-  return (UNITS as readonly string[]).includes(unit);
-}
-
-export type Coverage = NonNullable<Indicator['coverage']>;
-export const COVERAGE_LEVELS = ['low', 'medium', 'high'] as const satisfies readonly Coverage[];
-
-/** What a resolved conflict's `resolution` says. */
-export const CONFLICT_RESOLUTIONS = ['accepted', 'reverted'] as const;
-export type ConflictResolution = (typeof CONFLICT_RESOLUTIONS)[number];
-
-export function isConflictResolution(resolution: string | null): resolution is ConflictResolution {
-  return resolution !== null && (CONFLICT_RESOLUTIONS as readonly string[]).includes(resolution);
-}
-
-/** The `action` of a {@link Resolve} request. */
-export type ConflictAction = 'accept' | 'revert';
 export type ConflictStatus = 'open' | 'all';
 
 export type ExportKind = (typeof EXPORT_KINDS)[number];

@@ -28,20 +28,68 @@ pub struct Breakdown {
     pub rows: Vec<Cell>,
 }
 
+/// What an indicator counts, so the dashboard knows how to show its number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    /// Distinct people (small cells are suppressed).
+    People,
+    Contacts,
+    Items,
+    Percent,
+    /// Items per person who injects drugs per year.
+    PerPwidYear,
+    Tests,
+    Referrals,
+    /// Survey responses.
+    Responses,
+}
+
+impl Unit {
+    /// Every unit, in the order the API documents them.
+    pub const ALL: [Unit; 8] = [
+        Unit::People,
+        Unit::Contacts,
+        Unit::Items,
+        Unit::Percent,
+        Unit::PerPwidYear,
+        Unit::Tests,
+        Unit::Referrals,
+        Unit::Responses,
+    ];
+}
+
+/// The coverage bands of the WHO/UNODC/UNAIDS technical guide for syringes per PWID per year.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Coverage {
+    Low,
+    Medium,
+    High,
+}
+
+impl Coverage {
+    pub const ALL: [Coverage; 3] = [Coverage::Low, Coverage::Medium, Coverage::High];
+}
+
+/// Needle-syringes per PWID per year from which coverage is medium (the guide's bands).
+pub const COVERAGE_MEDIUM_FROM: f64 = 100.0;
+/// Needle-syringes per PWID per year above which coverage is high: the cited target.
+pub const COVERAGE_TARGET: f64 = 200.0;
+
 #[derive(Clone, Debug, Serialize, PartialEq, utoipa::ToSchema, ts_rs::TS)]
 pub struct Indicator {
     pub key: String,
     /// Null when suppressed, or when it cannot be computed (no PWID estimate).
     pub value: Option<f64>,
     pub suppressed: bool,
-    /// `people`, `contacts`, `items`, `percent`, `per_pwid_year`, `tests` or `referrals`.
-    pub unit: &'static str,
+    pub unit: Unit,
     /// How it is computed, in English (the dashboard translates the key).
     pub formula: &'static str,
-    /// For syringes per PWID per year: `low`, `medium` or `high`.
+    /// For syringes per PWID per year: the guide's coverage band.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[ts(optional, type = "'low' | 'medium' | 'high'")]
-    pub coverage: Option<&'static str>,
+    #[ts(optional)]
+    pub coverage: Option<Coverage>,
     pub breakdowns: Vec<Breakdown>,
 }
 
@@ -126,18 +174,11 @@ struct Builder {
 
 impl Builder {
     fn people(&mut self, key: &str, value: i64, formula: &'static str, breakdowns: Vec<Breakdown>) {
-        self.person_count(key, "people", value, formula, breakdowns);
+        self.person_count(key, Unit::People, value, formula, breakdowns);
     }
 
     /// A count of events that each concern one person (tests, referrals): suppressed like people.
-    fn person_count(
-        &mut self,
-        key: &str,
-        unit: &'static str,
-        value: i64,
-        formula: &'static str,
-        breakdowns: Vec<Breakdown>,
-    ) {
+    fn person_count(&mut self, key: &str, unit: Unit, value: i64, formula: &'static str, breakdowns: Vec<Breakdown>) {
         let cell = person_cell(key, value, self.suppress);
         self.out.push(Indicator {
             key: key.into(),
@@ -154,7 +195,7 @@ impl Builder {
     fn person_counts(
         &mut self,
         key: &str,
-        unit: &'static str,
+        unit: Unit,
         dimension: &str,
         map: BTreeMap<String, i64>,
         formula: &'static str,
@@ -164,7 +205,7 @@ impl Builder {
         self.person_count(key, unit, sum, formula, vec![breakdown]);
     }
 
-    fn count(&mut self, key: &str, unit: &'static str, value: f64, formula: &'static str, breakdowns: Vec<Breakdown>) {
+    fn count(&mut self, key: &str, unit: Unit, value: f64, formula: &'static str, breakdowns: Vec<Breakdown>) {
         self.out.push(Indicator {
             key: key.into(),
             value: Some(value),
@@ -178,13 +219,13 @@ impl Builder {
 }
 
 /// The coverage band of syringes per person who injects drugs per year.
-pub fn coverage_band(per_year: f64) -> &'static str {
-    if per_year < 100.0 {
-        "low"
-    } else if per_year <= 200.0 {
-        "medium"
+pub fn coverage_band(per_year: f64) -> Coverage {
+    if per_year < COVERAGE_MEDIUM_FROM {
+        Coverage::Low
+    } else if per_year <= COVERAGE_TARGET {
+        Coverage::Medium
     } else {
-        "high"
+        Coverage::High
     }
 }
 
@@ -232,7 +273,7 @@ pub async fn indicators(store: &Store, filter: &Filter) -> Result<IndicatorRepor
     }
     b.count(
         "contacts",
-        "contacts",
+        Unit::Contacts,
         contacts as f64,
         "Individual contacts in the period, plus every person counted in anonymous group tallies.",
         vec![
@@ -243,7 +284,7 @@ pub async fn indicators(store: &Store, filter: &Filter) -> Result<IndicatorRepor
     b.people("tally_people", tally_people, "People counted in anonymous group tallies (not distinct people).", vec![]);
     b.count(
         "secondary_distribution",
-        "contacts",
+        Unit::Contacts,
         total(&activity, "secondary_distribution") as f64,
         "Contacts where the client collected supplies for other people.",
         vec![],
@@ -260,15 +301,21 @@ pub async fn indicators(store: &Store, filter: &Filter) -> Result<IndicatorRepor
     }
     b.count(
         "needle_syringes_distributed",
-        "items",
+        Unit::Items,
         ns_total as f64,
         "Needles and syringes given (catalogue items that count as needle-syringes), reversals subtracted, tallies included.",
         vec![plain_breakdown("site", ns_by_site.clone().into_iter().collect())],
     );
     let returned = total(&activity, "syringes_returned");
-    b.count("syringes_returned", "items", returned as f64, "Used syringes returned at contacts in the period.", vec![]);
+    b.count(
+        "syringes_returned",
+        Unit::Items,
+        returned as f64,
+        "Used syringes returned at contacts in the period.",
+        vec![],
+    );
     let rate = if ns_total > 0 { (returned as f64 * 1000.0 / ns_total as f64).round() / 10.0 } else { 0.0 };
-    b.count("return_rate", "percent", rate, "Used syringes returned ÷ needle-syringes distributed × 100.", vec![]);
+    b.count("return_rate", Unit::Percent, rate, "Used syringes returned ÷ needle-syringes distributed × 100.", vec![]);
 
     // Syringes per PWID per year: only sites with an estimate count, on both sides.
     let mut pwid = 0;
@@ -288,7 +335,7 @@ pub async fn indicators(store: &Store, filter: &Filter) -> Result<IndicatorRepor
         key: "syringes_per_pwid_per_year".into(),
         value: per_year,
         suppressed: false,
-        unit: "per_pwid_year",
+        unit: Unit::PerPwidYear,
         formula: "Needle-syringes distributed at sites with a PWID estimate ÷ the sum of their estimates, scaled to 365 days. Coverage: low under 100, medium 100–200, high over 200 (target 200).",
         coverage: per_year.map(coverage_band),
         breakdowns: vec![],
@@ -307,14 +354,14 @@ pub async fn indicators(store: &Store, filter: &Filter) -> Result<IndicatorRepor
     );
     b.count(
         "condoms_distributed",
-        "items",
+        Unit::Items,
         sum_items(&Catalogue::is_condom) as f64,
         "Condoms (external and internal) given, reversals subtracted, tallies included.",
         vec![],
     );
     b.count(
         "naloxone_distributed",
-        "items",
+        Unit::Items,
         sum_items(&|c| cat.is_naloxone(c)) as f64,
         "Naloxone kits given, reversals subtracted, tallies included.",
         vec![],
@@ -344,8 +391,8 @@ pub async fn indicators(store: &Store, filter: &Filter) -> Result<IndicatorRepor
             }
         }
     }
-    b.person_counts("tests_done", "tests", "test", done, "Tests recorded at contacts in the period, by test.");
-    b.person_counts("tests_reactive", "tests", "test", reactive, "Tests with a reactive result, by test.");
+    b.person_counts("tests_done", Unit::Tests, "test", done, "Tests recorded at contacts in the period, by test.");
+    b.person_counts("tests_reactive", Unit::Tests, "test", reactive, "Tests with a reactive result, by test.");
     b.people("linked_to_care", linked, "Reactive tests where the person was linked to care.", vec![]);
 
     let mut issued: BTreeMap<String, i64> = BTreeMap::new();
@@ -360,21 +407,21 @@ pub async fn indicators(store: &Store, filter: &Filter) -> Result<IndicatorRepor
     let ost = issued.get("ost").copied().unwrap_or(0);
     b.person_counts(
         "referrals_issued",
-        "referrals",
+        Unit::Referrals,
         "target",
         issued,
         "Referrals made at contacts in the period, by service.",
     );
     b.person_counts(
         "referrals_completed",
-        "referrals",
+        Unit::Referrals,
         "target",
         completed,
         "Referrals made in the period that the client attended, by service.",
     );
     b.person_count(
         "ost_referrals",
-        "referrals",
+        Unit::Referrals,
         ost,
         "Referrals to opioid substitution treatment made in the period.",
         vec![],
@@ -519,7 +566,7 @@ mod tests {
     fn coverage_bands_follow_the_guide() {
         assert_eq!(
             [coverage_band(99.9), coverage_band(100.0), coverage_band(200.0), coverage_band(200.1)],
-            ["low", "medium", "medium", "high"]
+            [Coverage::Low, Coverage::Medium, Coverage::Medium, Coverage::High]
         );
     }
 }

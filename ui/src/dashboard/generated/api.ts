@@ -43,25 +43,23 @@ export type LoginRequest = { username: string, password: string,
  */
 totp?: string, };
 export type SiteOut = { id: string, name: string, pwid_estimate: number | null, };
+export type Unit = "people" | "contacts" | "items" | "percent" | "per_pwid_year" | "tests" | "referrals" | "responses";
+export type Coverage = "low" | "medium" | "high";
 export type Cell = { key: string, value: number | null, suppressed: boolean, };
 export type Breakdown = { dimension: string, rows: Array<Cell>, };
 export type Indicator = { key: string, 
 /**
  * Null when suppressed, or when it cannot be computed (no PWID estimate).
  */
-value: number | null, suppressed: boolean, 
-/**
- * `people`, `contacts`, `items`, `percent`, `per_pwid_year`, `tests` or `referrals`.
- */
-unit: string, 
+value: number | null, suppressed: boolean, unit: Unit, 
 /**
  * How it is computed, in English (the dashboard translates the key).
  */
 formula: string, 
 /**
- * For syringes per PWID per year: `low`, `medium` or `high`.
+ * For syringes per PWID per year: the guide's coverage band.
  */
-coverage?: 'low' | 'medium' | 'high', breakdowns: Array<Breakdown>, };
+coverage?: Coverage, breakdowns: Array<Breakdown>, };
 export type Suppression = { enabled: boolean, threshold: number, };
 export type IndicatorReport = { from: string, to: string, sites: Array<SiteId>, suppression: Suppression, indicators: Array<Indicator>, };
 export type MonthRow = { 
@@ -96,19 +94,24 @@ export type DeviceOut = { id: string, name: string,
  */
 sites: Array<string>, app_version: string, enrolled_ms: number, last_seen_ms: number, revoked_ms: number | null, clock_skew_ms: number, clamped_count: number, token_expires_ms: number, };
 export type Side = { value: JsonValue, device_id: string | null, at_ms: number | null, };
-export type ConflictView = { id: number, collection: string, record_id: string, site_id: string | null, field: string, winner: Side, loser: Side, detected_ms: number, resolved_ms: number | null, resolution: string | null, };
+export type ConflictResolution = "accepted" | "reverted";
+export type ConflictAction = "accept" | "revert";
+export type ConflictView = { id: number, collection: string, record_id: string, site_id: string | null, field: string, winner: Side, loser: Side, detected_ms: number, resolved_ms: number | null, resolution: ConflictResolution | null, };
 export type Resolve = { 
 /**
  * `accept` keeps the winner; `revert` writes the losing value back (every tablet gets it).
  */
-action: string, };
+action: ConflictAction, };
 export type AuditOut = { id: number, at_ms: number, actor: string, action: string, target: string, detail: string, address: string | null, };
 
 export const ROLES = ['outreach_worker', 'room_staff', 'coordinator', 'admin'] as const satisfies readonly Role[];
 export const EXPORT_KINDS = ['contacts', 'distributions', 'referrals', 'tests', 'stock', 'tallies', 'surveys', 'indicators'] as const satisfies readonly string[];
+export const UNITS = ['people', 'contacts', 'items', 'percent', 'per_pwid_year', 'tests', 'referrals', 'responses'] as const satisfies readonly Unit[];
+export const COVERAGE_LEVELS = ['low', 'medium', 'high'] as const satisfies readonly Coverage[];
 export const MAX_FAILED_LOGINS = 10;
 export const FAILED_LOGIN_WINDOW_MS = 600000;
 export const SMALL_CELL = 5;
+export const COVERAGE_TARGET = 200;
 export const SESSION_IDLE_MS = 1800000;
 export const SESSION_MAX_MS = 43200000;
 export const MIN_PASSWORD_CHARS = 10;

@@ -67,16 +67,3 @@ export function skewText(skewMs: number, locale: string): string {
   if (abs < DAY_MS) return asUnit(Math.round(abs / 3_600_000), 'hour');
   return asUnit(Math.round(abs / DAY_MS), 'day');
 }
-
-/** "5 minutes ago", "in 3 days", ... in the language; `justNow` under a minute. */
-export function relativeText(thenMs: number, nowMs: number, locale: string, justNow: string): string {
-  const seconds = Math.round((thenMs - nowMs) / 1000);
-  const abs = Math.abs(seconds);
-  if (abs < 60) return justNow;
-  const rtf = new Intl.RelativeTimeFormat(locale, { numeric: 'auto' });
-  if (abs < 3600) return rtf.format(Math.round(seconds / 60), 'minute');
-  if (abs < 86_400) return rtf.format(Math.round(seconds / 3600), 'hour');
-  if (abs < 60 * 86_400) return rtf.format(Math.round(seconds / 86_400), 'day');
-  if (abs < 730 * 86_400) return rtf.format(Math.round(seconds / (30.44 * 86_400)), 'month');
-  return rtf.format(Math.round(seconds / (365.25 * 86_400)), 'year');
-}

@@ -1,19 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Indicator } from '../api';
-import { coverageLevel, displayCell, formatValue, indicatorCoverage, indicatorUnit, share, visibleTotal } from './numbers';
+import { displayCell, formatValue, indicatorCoverage, share, visibleTotal } from './numbers';
 
 describe('coverage of syringes per PWID per year', () => {
-  it.each([
-    [0, 'low'],
-    [99.9, 'low'],
-    [100, 'medium'],
-    [200, 'medium'],
-    [200.1, 'high'],
-    [450, 'high'],
-  ] as const)('%s is %s', (value, level) => {
-    expect(coverageLevel(value)).toBe(level);
-  });
-
   const indicator = (value: number | null, coverage?: Indicator['coverage']): Indicator => ({
     key: 'syringes_per_pwid_per_year',
     value,
@@ -24,9 +13,9 @@ describe('coverage of syringes per PWID per year', () => {
     ...(coverage ? { coverage } : {}),
   });
 
-  it("prefers the server's level, computes one when absent, and has none without an estimate", () => {
+  it("is the server's band, and none when the server sent none", () => {
     expect(indicatorCoverage(indicator(150, 'high'))).toBe('high');
-    expect(indicatorCoverage(indicator(150))).toBe('medium');
+    expect(indicatorCoverage(indicator(150, 'medium'))).toBe('medium');
     expect(indicatorCoverage(indicator(null))).toBeNull();
     expect(indicatorCoverage({ ...indicator(150), key: 'contacts' })).toBeNull();
   });
@@ -42,12 +31,9 @@ describe('values', () => {
     expect(formatValue(7.6, 'people', 'en-GB')).toBe('8');
   });
 
-  it('of a unit the dashboard does not know are plain numbers', () => {
-    expect(indicatorUnit({ unit: 'per_pwid_year' })).toBe('per_pwid_year');
-    expect(indicatorUnit({ unit: 'doses' })).toBeNull();
-    expect(formatValue(12500.44, null, 'en-GB')).toBe('12,500.4');
-    expect(formatValue(3, null, 'en-GB')).toBe('3');
-    expect(displayCell({ value: null, suppressed: true }, null, 'en-GB')).toEqual({ kind: 'suppressed', text: '<5' });
+  it('of counts are whole, of rates to one decimal', () => {
+    expect(formatValue(12500.44, 'per_pwid_year', 'en-GB')).toBe('12,500.4');
+    expect(formatValue(3, 'contacts', 'en-GB')).toBe('3');
   });
 
   it('show "<5" when suppressed and a dash when missing', () => {

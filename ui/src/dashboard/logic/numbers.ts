@@ -2,46 +2,32 @@
  * How the dashboard shows numbers: indicator values by unit, suppressed cells, coverage levels
  * and shares. Pure functions over a BCP 47 locale, so they are tested in every language.
  */
-import { isUnit, type Cell, type Coverage, type Indicator, type Unit } from '../api';
+import type { Cell, Coverage, Indicator, Unit } from '../api';
+export { COVERAGE_TARGET } from '../generated/api';
 
 /** What a suppressed cell shows instead of its value (the same in every language and export). */
 export const SUPPRESSED_TEXT = '<5';
 /** What a value the server could not compute shows. */
 export const EMPTY_TEXT = '—';
 
-/** Coverage of syringes per person who injects drugs per year (WHO/UNODC/UNAIDS guide). */
-export const COVERAGE_LOW_BELOW = 100;
-export const COVERAGE_HIGH_ABOVE = 200;
-export const COVERAGE_TARGET = 200;
-
-export function coverageLevel(perPwidPerYear: number): Coverage {
-  if (perPwidPerYear < COVERAGE_LOW_BELOW) return 'low';
-  if (perPwidPerYear <= COVERAGE_HIGH_ABOVE) return 'medium';
-  return 'high';
-}
-
-/** The server's coverage when it sent one, else the level of the value, else none. */
+/**
+ * The coverage band the server gave (WHO/UNODC/UNAIDS guide, for syringes per person who
+ * injects drugs per year), or none. The bands are the server's: the dashboard never computes them.
+ */
 export function indicatorCoverage(indicator: Indicator): Coverage | null {
-  if (indicator.coverage) return indicator.coverage;
-  if (indicator.key === 'syringes_per_pwid_per_year' && indicator.value !== null) return coverageLevel(indicator.value);
-  return null;
+  return indicator.coverage ?? null;
 }
 
-/** The indicator's unit, or null when the server sent one the dashboard does not know. */
-export function indicatorUnit(indicator: Pick<Indicator, 'unit'>): Unit | null {
-  return isUnit(indicator.unit) ? indicator.unit : null;
-}
-
-/** Fraction digits a unit is shown with; one for a unit the dashboard does not know (null). */
-function fractionDigits(unit: Unit | null): number {
-  return unit === null || unit === 'percent' || unit === 'per_pwid_year' ? 1 : 0;
+/** Fraction digits a unit is shown with. */
+function fractionDigits(unit: Unit): number {
+  return unit === 'percent' || unit === 'per_pwid_year' ? 1 : 0;
 }
 
 /**
  * A number for the unit: percentages with a per-cent sign (values are 0–100), rates with one
- * decimal; a unit the dashboard does not know (null) as a plain number with at most one decimal.
+ * decimal, counts whole.
  */
-export function formatValue(value: number, unit: Unit | null, locale: string): string {
+export function formatValue(value: number, unit: Unit, locale: string): string {
   if (unit === 'percent') {
     return new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 1 }).format(value / 100);
   }
@@ -54,7 +40,7 @@ export type Display =
   | { kind: 'empty'; text: string };
 
 /** What a cell shows: its value, "<5" when suppressed, "—" when there is no value. */
-export function displayCell(cell: Pick<Cell, 'value' | 'suppressed'>, unit: Unit | null, locale: string): Display {
+export function displayCell(cell: Pick<Cell, 'value' | 'suppressed'>, unit: Unit, locale: string): Display {
   if (cell.suppressed) return { kind: 'suppressed', text: SUPPRESSED_TEXT };
   if (cell.value === null || !Number.isFinite(cell.value)) return { kind: 'empty', text: EMPTY_TEXT };
   return { kind: 'value', text: formatValue(cell.value, unit, locale) };

@@ -59,7 +59,7 @@ describe('conflicts page', () => {
     expect(api.callsOf('conflicts').at(-1)).toEqual(['all']);
   });
 
-  it('shows "—" for a site, device or time the server does not know, and a resolution as sent', async () => {
+  it('shows "—" for a site, device or time the server does not know', async () => {
     const { api, state } = await dashboardOn();
     const unknown: Conflict = {
       id: 41,
@@ -75,7 +75,7 @@ describe('conflicts page', () => {
     };
     api.conflictList.push(
       unknown,
-      { ...unknown, id: 42, resolved_ms: NOW - 60_000, resolution: 'merged_by_hand' },
+      { ...unknown, id: 42, resolved_ms: NOW - 60_000, resolution: 'reverted' },
       { ...unknown, id: 43, resolved_ms: NOW - 120_000, resolution: null },
     );
     renderPage(Conflicts, state);
@@ -98,7 +98,7 @@ describe('conflicts page', () => {
     const resolution = (id: string) =>
       within(screen.getAllByTestId('conflict-row').find((r) => r.dataset.id === id)!).getByTestId('conflict-resolution').textContent?.trim();
     expect(resolution('3')).toBe('Winner kept');
-    expect(resolution('42')).toBe('merged_by_hand');
+    expect(resolution('42')).toBe('Other value restored');
     expect(resolution('43')).toBe('—');
   });
 
