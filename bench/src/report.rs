@@ -27,58 +27,30 @@ fn db(e: impl std::fmt::Display) -> anyhow::Error {
 
 /// `INSERT ... SELECT` generating `n` rows numbered `i` = 1..=n, with `select` using `i`.
 fn generated(d: Dialect, n: usize, select: &str) -> String {
-    match d {
-        Dialect::Sqlite => format!(
-            "INSERT INTO records (collection, id, org_id, site_id, state, deleted, seq, created_ms, updated_ms)
-             WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM g WHERE i < {n}) {select} FROM g"
-        ),
-        Dialect::Postgres => format!(
-            "INSERT INTO records (collection, id, org_id, site_id, state, deleted, seq, created_ms, updated_ms)
-             {select} FROM generate_series(1, {n}) AS g(i)"
-        ),
-    }
+    let (prefix, from) = d.numbered_rows(n);
+    format!(
+        "INSERT INTO records (collection, id, org_id, site_id, state, deleted, seq, created_ms, updated_ms)
+         {prefix}{select} {from}"
+    )
 }
 
 /// A field `{"v": value, "t": stamp}` in the stored state.
 fn field(d: Dialect, name: &str, value: &str) -> String {
-    match d {
-        Dialect::Sqlite => format!("'{name}', json_object('v', {value}, 't', '{STAMP}')"),
-        Dialect::Postgres => format!("'{name}', jsonb_build_object('v', {value}, 't', '{STAMP}')"),
-    }
+    format!("'{name}', {}", d.json_object(&format!("'v', {value}, 't', '{STAMP}'")))
 }
 
 fn state(d: Dialect, fields: &[String]) -> String {
-    match d {
-        Dialect::Sqlite => format!("json_object('fields', json_object({}))", fields.join(", ")),
-        Dialect::Postgres => format!("jsonb_build_object('fields', jsonb_build_object({}))", fields.join(", ")),
-    }
+    d.json_object(&format!("'fields', {}", d.json_object(&fields.join(", "))))
 }
 
 /// A UUID-shaped text id numbered by `number` within `group`.
 fn uuid(d: Dialect, group: &str, number: &str) -> String {
-    match d {
-        Dialect::Sqlite => format!("printf('00000000-0000-7000-{group}-%012d', {number})"),
-        Dialect::Postgres => format!("('00000000-0000-7000-{group}-' || lpad(CAST({number} AS text), 12, '0'))"),
-    }
-}
-
-fn id_cast(d: Dialect, text: &str) -> String {
-    match d {
-        Dialect::Sqlite => text.to_string(),
-        Dialect::Postgres => format!("CAST({text} AS uuid)"),
-    }
+    d.zero_padded(&format!("00000000-0000-7000-{group}-"), number, 12)
 }
 
 /// Contact `i`'s time: spread over the 365 days from 2025-12-01, spread over the day.
 fn contact_time(d: Dialect, i: &str) -> String {
-    match d {
-        Dialect::Sqlite => format!(
-            "strftime('%Y-%m-%dT%H:%M:%SZ', '2025-12-01', '+' || (({i}) % 365) || ' days', '+' || (({i}) % 600) || ' minutes')"
-        ),
-        Dialect::Postgres => format!(
-            "to_char(timestamp '2025-12-01' + (({i}) % 365) * interval '1 day' + (({i}) % 600) * interval '1 minute', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-        ),
-    }
+    d.timestamp_after("2025-12-01", &format!("({i}) % 365"), &format!("({i}) % 600"))
 }
 
 async fn fill(storage: &Store, contacts: usize) -> Result<()> {
@@ -87,22 +59,16 @@ async fn fill(storage: &Store, contacts: usize) -> Result<()> {
         storage.query(Statement::query("SELECT org_id, id FROM sites ORDER BY name", vec![])).await.map_err(db)?;
     let [a, b] = ids.as_slice() else { return Err(anyhow!("the demo organisation has two sites")) };
     let (org, site_a, site_b) = (a[0].to_text(), a[1].to_text(), b[1].to_text());
-    let site = |i: &str| id_cast(d, &format!("CASE ({i}) % 2 WHEN 0 THEN '{site_a}' ELSE '{site_b}' END"));
-    let org = id_cast(d, &format!("'{org}'"));
-    let json_array = match d {
-        Dialect::Sqlite => "json_array('kit', 'counselling')",
-        Dialect::Postgres => "jsonb_build_array('kit', 'counselling')",
-    };
-    let deleted = match d {
-        Dialect::Sqlite => "0",
-        Dialect::Postgres => "false",
-    };
+    let site = |i: &str| d.id_from_text(&format!("CASE ({i}) % 2 WHEN 0 THEN '{site_a}' ELSE '{site_b}' END"));
+    let org = d.id_from_text(&format!("'{org}'"));
+    let services = d.json_array("'kit', 'counselling'");
+    let deleted = d.bool_literal(false);
     let clients = generated(
         d,
         CLIENTS,
         &format!(
             "SELECT 'clients', {id}, {org}, {site}, {state}, {deleted}, i, 0, 0",
-            id = id_cast(d, &uuid(d, "8001", "i")),
+            id = d.id_from_text(&uuid(d, "8001", "i")),
             site = site("i"),
             state = state(
                 d,
@@ -111,14 +77,7 @@ async fn fill(storage: &Store, contacts: usize) -> Result<()> {
                     field(d, "gender", "CASE i % 3 WHEN 0 THEN 'woman' WHEN 1 THEN 'man' ELSE 'not_stated' END"),
                     field(d, "birth_year", "1960 + i % 45"),
                     field(d, "first_seen_at", &contact_time(d, "i")),
-                    field(
-                        d,
-                        "key_groups",
-                        match d {
-                            Dialect::Sqlite => "json_array('injects_drugs')",
-                            Dialect::Postgres => "jsonb_build_array('injects_drugs')",
-                        }
-                    ),
+                    field(d, "key_groups", &d.json_array("'injects_drugs'")),
                 ]
             ),
         ),
@@ -128,7 +87,7 @@ async fn fill(storage: &Store, contacts: usize) -> Result<()> {
         contacts,
         &format!(
             "SELECT 'contacts', {id}, {org}, {site}, {state}, {deleted}, {CLIENTS} + i, 0, 0",
-            id = id_cast(d, &uuid(d, "8002", "i")),
+            id = d.id_from_text(&uuid(d, "8002", "i")),
             site = site("i"),
             state = state(
                 d,
@@ -136,7 +95,7 @@ async fn fill(storage: &Store, contacts: usize) -> Result<()> {
                     field(d, "client_id", &uuid(d, "8001", &format!("1 + i % {CLIENTS}"))),
                     field(d, "setting", "'window'"),
                     field(d, "occurred_at", &contact_time(d, "i")),
-                    field(d, "services", json_array),
+                    field(d, "services", &services),
                 ]
             ),
         ),
@@ -147,7 +106,7 @@ async fn fill(storage: &Store, contacts: usize) -> Result<()> {
         contacts * 2,
         &format!(
             "SELECT 'distribution_lines', {id}, {org}, {site}, {state}, {deleted}, {CLIENTS} + {contacts} + i, 0, 0",
-            id = id_cast(d, &uuid(d, "8003", "i")),
+            id = d.id_from_text(&uuid(d, "8003", "i")),
             site = site("(i + 1) / 2"),
             state = state(
                 d,
@@ -170,11 +129,7 @@ async fn fill(storage: &Store, contacts: usize) -> Result<()> {
         )])
         .await
         .map_err(db)?;
-    if d == Dialect::Postgres {
-        storage.execute(vec![Statement::exec("ANALYZE records", vec![])]).await.map_err(db)?;
-    } else {
-        storage.execute(vec![Statement::exec("ANALYZE", vec![])]).await.map_err(db)?;
-    }
+    storage.execute(vec![Statement::exec(d.analyze("records"), vec![])]).await.map_err(db)?;
     Ok(())
 }
 

@@ -649,6 +649,86 @@ impl Dialect {
             Dialect::Postgres => Some(Statement::query("SELECT pg_advisory_xact_lock(?)", vec![SqlValue::Int(key)])),
         }
     }
+
+    // Values built inside the database, for statements that generate many rows at once (the
+    // report benchmark's year of data): what each dialect calls the same thing.
+
+    /// A JSON object from `key, value` expressions (`'a', 1, 'b', x`).
+    pub fn json_object(self, pairs: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("json_object({pairs})"),
+            Dialect::Postgres => format!("jsonb_build_object({pairs})"),
+        }
+    }
+
+    /// A JSON array of the given expressions.
+    pub fn json_array(self, items: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("json_array({items})"),
+            Dialect::Postgres => format!("jsonb_build_array({items})"),
+        }
+    }
+
+    /// A boolean column's value.
+    pub fn bool_literal(self, value: bool) -> &'static str {
+        match (self, value) {
+            (Dialect::Sqlite, false) => "0",
+            (Dialect::Sqlite, true) => "1",
+            (Dialect::Postgres, false) => "false",
+            (Dialect::Postgres, true) => "true",
+        }
+    }
+
+    /// A text expression as an id column's value.
+    pub fn id_from_text(self, text: &str) -> String {
+        match self {
+            Dialect::Sqlite => text.to_string(),
+            Dialect::Postgres => format!("CAST({text} AS uuid)"),
+        }
+    }
+
+    /// `prefix` followed by the integer expression `number` padded with zeros to `width` digits.
+    pub fn zero_padded(self, prefix: &str, number: &str, width: usize) -> String {
+        match self {
+            Dialect::Sqlite => format!("printf('{prefix}%0{width}d', {number})"),
+            Dialect::Postgres => format!("('{prefix}' || lpad(CAST({number} AS text), {width}, '0'))"),
+        }
+    }
+
+    /// A `YYYY-MM-DDTHH:MM:SSZ` text: the day `date` plus the integer expressions `days` and
+    /// `minutes`.
+    pub fn timestamp_after(self, date: &str, days: &str, minutes: &str) -> String {
+        match self {
+            Dialect::Sqlite => {
+                format!(
+                    "strftime('%Y-%m-%dT%H:%M:%SZ', '{date}', '+' || ({days}) || ' days', '+' || ({minutes}) || ' minutes')"
+                )
+            }
+            Dialect::Postgres => format!(
+                "to_char(timestamp '{date}' + ({days}) * interval '1 day' + ({minutes}) * interval '1 minute', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+            ),
+        }
+    }
+
+    /// A source of `n` rows numbered `i` from 1, put before a `SELECT ... {FROM}` that uses `i`:
+    /// `(prefix, from)`.
+    pub fn numbered_rows(self, n: usize) -> (String, String) {
+        match self {
+            Dialect::Sqlite => (
+                format!("WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM g WHERE i < {n}) "),
+                "FROM g".into(),
+            ),
+            Dialect::Postgres => (String::new(), format!("FROM generate_series(1, {n}) AS g(i)")),
+        }
+    }
+
+    /// Refreshes the planner's statistics of `table`.
+    pub fn analyze(self, table: &str) -> String {
+        match self {
+            Dialect::Sqlite => "ANALYZE".into(),
+            Dialect::Postgres => format!("ANALYZE {}", checked(table)),
+        }
+    }
 }
 
 #[cfg(test)]
