@@ -134,9 +134,7 @@ impl SyncClient {
         code: &str,
         device_name: &str,
     ) -> Result<EnrollResponse, SyncError> {
-        let enrolled = self.request_enrollment(code, device_name).await?;
-        store.lock().map_err(|_| SyncError::Poisoned)?.save_enrollment(&self.base_url, &enrolled)?;
-        Ok(enrolled)
+        self.enroll_and_save(store, code, device_name, DeviceStore::save_enrollment).await
     }
 
     /// Enrols an already used store again (its token expired or was lost), keeping every
@@ -147,8 +145,18 @@ impl SyncClient {
         code: &str,
         device_name: &str,
     ) -> Result<EnrollResponse, SyncError> {
+        self.enroll_and_save(store, code, device_name, |s, url, e| s.re_enroll(url, e).map(drop)).await
+    }
+
+    async fn enroll_and_save(
+        &self,
+        store: &Mutex<DeviceStore>,
+        code: &str,
+        device_name: &str,
+        save: impl FnOnce(&mut DeviceStore, &str, &EnrollResponse) -> Result<(), StoreError>,
+    ) -> Result<EnrollResponse, SyncError> {
         let enrolled = self.request_enrollment(code, device_name).await?;
-        store.lock().map_err(|_| SyncError::Poisoned)?.re_enroll(&self.base_url, &enrolled)?;
+        save(&mut *store.lock().map_err(|_| SyncError::Poisoned)?, &self.base_url, &enrolled)?;
         Ok(enrolled)
     }
 
