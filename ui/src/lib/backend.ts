@@ -49,78 +49,8 @@ import type {
 } from './generated/backend';
 import { COMMAND_NAMES, LANGUAGES, SETTINGS } from './generated/backend';
 
-export type {
-  AgeBand,
-  BuiltUic,
-  ClientSummary,
-  CommandError,
-  Commodity,
-  CommodityCategory,
-  CommodityQuantity,
-  ContactClient,
-  ContactEdit,
-  ContactInput,
-  ContactSummary,
-  Gender,
-  KeyGroup,
-  KitTemplate,
-  MovementInput,
-  NewClient,
-  OpenReferral,
-  OpKind,
-  OverdoseInput,
-  OverdoseOutcome,
-  OverdoseSummary,
-  Quantity,
-  ReferralInput,
-  ReferralStatus,
-  ReferralTarget,
-  RejectedChange,
-  SavedContact,
-  Service,
-  Setting,
-  SiteInfo,
-  Status,
-  StockKind,
-  StockLevel,
-  SyncProgress,
-  SyncState,
-  SyncSummary,
-  TallyInput,
-  TestInput,
-  TestKind,
-  TestOutcome,
-  UicQuestion,
-} from './generated/backend';
-export {
-  AGE_BANDS,
-  CONTACT_EDIT_WINDOW_MS,
-  GENDERS,
-  IDLE_LOCK_MAX_MINUTES,
-  IDLE_LOCK_MIN_MINUTES,
-  KEY_GROUPS,
-  LANGUAGES,
-  MAX_CONTACT_ITEMS,
-  MAX_NALOXONE_DOSES,
-  MAX_SURVEY_ANSWERS,
-  NEW_PIN_MAX,
-  NEW_PIN_MIN,
-  OP_KINDS,
-  OVERDOSE_OUTCOMES,
-  PIN_MAX,
-  PIN_MIN,
-  REFERRAL_STATUSES,
-  REFERRAL_TARGETS,
-  SERVICES,
-  SETTINGS,
-  STOCK_KINDS,
-  SYNC_STATES,
-  TEST_RESULTS,
-  TESTS,
-  WIPE_AFTER_DEFAULT,
-  WIPE_AFTER_MAX,
-  WIPE_AFTER_MIN,
-} from './generated/backend';
+// Every generated type, value list and limit, under its Rust name.
+export * from './generated/backend';
 
 // ---------------------------------------------------------------------------------------------
 // Enumerations: the generated values, and the orders and subsets the screens show
@@ -379,37 +309,17 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
   }
 }
 
-/** The real backend: the Tauri commands of {@link COMMANDS}. */
+/**
+ * The real backend: each method of {@link COMMANDS} invokes its command with the arguments it
+ * was given (so a command is named once, in `COMMANDS`), plus the `sync-progress` subscription.
+ */
 export const tauriBackend: Backend = {
-  status: () => call(COMMANDS.status),
-  enroll: (args) => call(COMMANDS.enroll, args),
-  setPin: (args) => call(COMMANDS.setPin, args),
-  unlock: (args) => call(COMMANDS.unlock, args),
-  lock: () => call(COMMANDS.lock),
-  switchWorker: (args) => call(COMMANDS.switchWorker, args),
-  buildUic: (args) => call(COMMANDS.buildUic, args),
-  findClients: (args) => call(COMMANDS.findClients, args),
-  nearMatches: (args) => call(COMMANDS.nearMatches, args),
-  clientHistory: (args) => call(COMMANDS.clientHistory, args),
-  contactsBetween: (args) => call(COMMANDS.contactsBetween, args),
-  kitTemplates: () => call(COMMANDS.kitTemplates),
-  commodities: () => call(COMMANDS.commodities),
-  saveContact: (args) => call(COMMANDS.saveContact, args),
-  openReferrals: (args) => call(COMMANDS.openReferrals, args),
-  updateReferral: (args) => call(COMMANDS.updateReferral, args),
-  updateContact: (args) => call(COMMANDS.updateContact, args),
-  reverseLine: (args) => call(COMMANDS.reverseLine, args),
-  updateOverdose: (args) => call(COMMANDS.updateOverdose, args),
-  saveGroupTally: (args) => call(COMMANDS.saveGroupTally, args),
-  saveSurvey: (args) => call(COMMANDS.saveSurvey, args),
-  stockLevels: () => call(COMMANDS.stockLevels),
-  recordStockMovement: (args) => call(COMMANDS.recordStockMovement, args),
-  syncNow: () => call(COMMANDS.syncNow),
-  rejectedChanges: () => call(COMMANDS.rejectedChanges),
-  setLanguage: (args) => call(COMMANDS.setLanguage, args),
-  setIdleLock: (args) => call(COMMANDS.setIdleLock, args),
-  setWipeAfter: (args) => call(COMMANDS.setWipeAfter, args),
-  reEnroll: (args) => call(COMMANDS.reEnroll, args),
+  ...(Object.fromEntries(
+    (Object.keys(COMMANDS) as CommandMethod[]).map((method) => [
+      method,
+      (args?: Record<string, unknown>) => call(COMMANDS[method], args),
+    ]),
+  ) as unknown as Pick<Backend, CommandMethod>),
   onSyncProgress: (handler) => listen<SyncProgress>('sync-progress', (event) => handler(event.payload)),
 };
 
