@@ -54,7 +54,10 @@ export function translate(
   return interpolate(template, params, LOCALE_TAGS[language]);
 }
 
-/** "5 minutes ago", "yesterday", ... or the `justNow` text under a minute. */
+/**
+ * "5 minutes ago", "yesterday", "in 2 days", "3 months ago", ... in the language, or the
+ * `justNow` text under a minute either way.
+ */
 export function relativeTime(thenMs: number, nowMs: number, locale: string, justNow: string): string {
   const seconds = Math.round((thenMs - nowMs) / 1000);
   const abs = Math.abs(seconds);
@@ -62,5 +65,7 @@ export function relativeTime(thenMs: number, nowMs: number, locale: string, just
   const rtf = new Intl.RelativeTimeFormat(locale, { numeric: 'auto' });
   if (abs < 3600) return rtf.format(Math.round(seconds / 60), 'minute');
   if (abs < 86_400) return rtf.format(Math.round(seconds / 3600), 'hour');
-  return rtf.format(Math.round(seconds / 86_400), 'day');
+  if (abs < 60 * 86_400) return rtf.format(Math.round(seconds / 86_400), 'day');
+  if (abs < 730 * 86_400) return rtf.format(Math.round(seconds / (30.44 * 86_400)), 'month');
+  return rtf.format(Math.round(seconds / (365.25 * 86_400)), 'year');
 }

@@ -181,5 +181,9 @@ describe('i18n core', () => {
     expect(relativeTime(now - 5 * 60_000, now, 'en-GB', 'just now')).toBe('5 minutes ago');
     expect(relativeTime(now - 3 * 3_600_000, now, 'ru-RU', '')).toBe('3 часа назад');
     expect(relativeTime(now - 86_400_000, now, 'uk-UA', '')).toBe('учора');
+    expect(relativeTime(now - 12 * 86_400_000, now, 'ru-RU', '')).toBe('12 дней назад');
+    expect(relativeTime(now - 90 * 86_400_000, now, 'uk-UA', '')).toBe('3 місяці тому');
+    expect(relativeTime(now - 800 * 86_400_000, now, 'en-GB', '')).toBe('2 years ago');
+    expect(relativeTime(now + 2 * 86_400_000, now, 'en-GB', '')).toBe('in 2 days');
   });
 });

@@ -16,7 +16,7 @@ import type {
   UicQuestion,
 } from './backend';
 import { toBackendError } from './backend';
-import { labelOr, setLanguage } from '../i18n/index.svelte';
+import { labelOr, setLanguage, t } from '../i18n/index.svelte';
 import { emptyTally, type TallyCounts } from './logic/tally';
 import { schemeQuestions } from './logic/uic';
 
@@ -142,6 +142,13 @@ export class Session {
   commodityName(code: string): string {
     const fallback = this.commodities.find((c) => c.code === code)?.name ?? code;
     return labelOr(`commodity.${code}`, fallback);
+  }
+
+  /** "Syringe 1 ml × 10, Condom × 2" for the items with a quantity, or "Nothing given". */
+  itemsText(record: Record<string, number>): string {
+    const lines = Object.entries(record).filter(([, q]) => q > 0);
+    if (lines.length === 0) return t('items.nothing');
+    return lines.map(([c, q]) => t('items.line', { name: this.commodityName(c), count: q })).join(', ');
   }
 
   kitName(kit: KitTemplate): string {
