@@ -133,6 +133,20 @@ export class Session {
     return schemeQuestions(this.status);
   }
 
+  /**
+   * Switches the screens to `language` at once and saves it on the tablet; resolves to the
+   * error of a failed save (the screens keep the language either way), or null.
+   */
+  async chooseLanguage(language: Language): Promise<BackendError | null> {
+    setLanguage(language);
+    try {
+      await this.backend.setLanguage({ language });
+      return null;
+    } catch (e) {
+      return toBackendError(e);
+    }
+  }
+
   /** Catalogue order, for sorting kit rows. */
   commodityOrder(): string[] {
     return this.commodities.map((c) => c.code);
