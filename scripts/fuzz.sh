@@ -4,7 +4,7 @@
 # targets in fuzz/fuzz_targets/. Each target starts from its committed corpus in
 # fuzz/corpus/<target>/ and writes the new inputs it finds only to a work corpus under
 # fuzz/target/corpus/<target>/, so the committed corpus never changes. Fails when a target finds
-# a failure (a panic, or an oracle of fuzz/src/lib.rs that does not hold); the input is left in
+# a failure (a panic, or an oracle of fuzz/src/ that does not hold); the input is left in
 # fuzz/artifacts/<target>/ and replays with
 #   cargo +nightly fuzz run <target> fuzz/artifacts/<target>/<file>
 # Not part of the test command; run it by hand or in a nightly job:  bash scripts/fuzz.sh [SECONDS]
