@@ -1,10 +1,11 @@
 //! The `outpost-server` commands: `serve` runs the HTTP server (creating the database and a
 //! demo organisation on first run); the others administer the database from a shell (enrolment
-//! codes, tablets, sites, users, the audit log, exports and imports, the OpenAPI document).
+//! codes, tablets, sites, users, the audit log, exports and imports, the OpenAPI document) and
+//! check XLSForm files.
 //! `main.rs` only parses the command line and calls [`run`].
 
 use crate::services::accounts::{self, Role};
-use crate::services::{enrolment, transfer};
+use crate::services::{enrolment, forms, transfer};
 use crate::settings::{Settings, StorageSettings};
 use crate::time::now_ms;
 use anyhow::{Context, Result};
@@ -90,6 +91,11 @@ enum Command {
         storage: StorageSettings,
         #[command(subcommand)]
         action: AuditAction,
+    },
+    /// Forms (XLSForm): check a workbook as an upload would be checked.
+    Form {
+        #[command(subcommand)]
+        action: FormAction,
     },
     /// Print a one-time enrolment code for a tablet at a site.
     Enroll {
@@ -198,6 +204,19 @@ enum SiteAction {
 }
 
 #[derive(Subcommand)]
+enum FormAction {
+    /// Read an XLSForm file (.xlsx or .xls) and print the form it defines, or every problem in it
+    /// with its sheet, row and column (exit status 1). Nothing is stored.
+    Check {
+        /// The workbook.
+        file: PathBuf,
+        /// Print the form's definition as JSON (what tablets receive) instead of a summary.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
 enum AuditAction {
     /// Verify that no audit entry was changed, removed or reordered.
     Verify,
@@ -231,6 +250,49 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Site { storage, action } => site(storage, action).await,
         Command::Audit { storage, action: AuditAction::Verify } => audit_verify(storage).await,
         Command::Import { storage, input } => import(storage, &input).await,
+        Command::Form { action: FormAction::Check { file, json } } => form_check(&file, json),
+    }
+}
+
+fn form_check(file: &Path, json: bool) -> Result<()> {
+    let meta = std::fs::metadata(file).with_context(|| format!("cannot read {}", file.display()))?;
+    if meta.len() > forms::MAX_FILE_BYTES as u64 {
+        anyhow::bail!("{}: {}", file.display(), forms::WorkbookError::TooLarge);
+    }
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("form");
+    let checked = forms::check_upload(&bytes, name).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    match checked {
+        forms::Checked::Refused(errors) => {
+            for e in &errors {
+                eprintln!("{e}");
+            }
+            anyhow::bail!("{}: {} problem(s); nothing was imported", file.display(), errors.len())
+        }
+        forms::Checked::Ready(imported) => {
+            for w in &imported.warnings {
+                eprintln!("warning: {w}");
+            }
+            let form = &imported.form;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&form.def)?);
+                return Ok(());
+            }
+            let title = form.text(&form.def.title, &form.def.default_language).unwrap_or(&form.def.id);
+            let languages: Vec<String> = form
+                .def
+                .languages
+                .iter()
+                .map(|l| if l.key.is_empty() { "(no language)".to_string() } else { l.key.clone() })
+                .collect();
+            println!("{title} (id {}, version {:?}, {:?})", form.def.id, form.def.version, form.def.kind);
+            println!("languages: {}", languages.join(", "));
+            for q in form.questions() {
+                let label = form.text(&q.label, &form.def.default_language).unwrap_or("");
+                println!("  row {:>4}  {:<16} {:<24} {label}", q.row, format!("{:?}", q.kind), q.name);
+            }
+            Ok(())
+        }
     }
 }
 

@@ -193,17 +193,17 @@ fn apply_mutable(current: Option<&RecordState>, change: &Change) -> Merged {
                     }
                 }
             }
-            if let Some(deleted) = state.deleted {
-                if !writes.is_empty() {
-                    conflicts.push(ConflictEntry {
-                        field: DELETED_FIELD.into(),
-                        winner: FieldState { value: Value::Bool(true), stamp: deleted },
-                        loser: FieldState {
-                            value: Value::Object(writes.iter().map(|(k, w)| (k.clone(), w.value.clone())).collect()),
-                            stamp: change.stamp,
-                        },
-                    });
-                }
+            if let Some(deleted) = state.deleted
+                && !writes.is_empty()
+            {
+                conflicts.push(ConflictEntry {
+                    field: DELETED_FIELD.into(),
+                    winner: FieldState { value: Value::Bool(true), stamp: deleted },
+                    loser: FieldState {
+                        value: Value::Object(writes.iter().map(|(k, w)| (k.clone(), w.value.clone())).collect()),
+                        stamp: change.stamp,
+                    },
+                });
             }
         }
     }

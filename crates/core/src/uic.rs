@@ -244,11 +244,11 @@ pub fn normalise_letters(answer: &str, script: Script) -> String {
     for upper in answer.chars().flat_map(char::to_uppercase) {
         // Letters with their own transliteration (Й, Ї, Қ...) are looked up before accents
         // are stripped, so "Йосип" and "Yosyp" give the same code.
-        if script == Script::Latin {
-            if let Some(latin) = transliterate(upper) {
-                out.push_str(latin);
-                continue;
-            }
+        if script == Script::Latin
+            && let Some(latin) = transliterate(upper)
+        {
+            out.push_str(latin);
+            continue;
         }
         for c in upper.to_string().nfd().filter(|c| !is_combining_mark(*c)) {
             if !c.is_alphabetic() {

@@ -637,10 +637,10 @@ impl WriteBatch<'_> {
         if mutability == Mutability::Reference {
             return Err(merge::MergeError::Reference.into());
         }
-        if let Some(site) = site {
-            if !self.identity.sites.iter().any(|s| s.id == site) {
-                return Err(StoreError::SiteNotEnrolled(site));
-            }
+        if let Some(site) = site
+            && !self.identity.sites.iter().any(|s| s.id == site)
+        {
+            return Err(StoreError::SiteNotEnrolled(site));
         }
         if kind != OpKind::Delete {
             schema::validate_fields(collection, &fields, kind == OpKind::Create, &self.identity.scheme)
@@ -680,12 +680,12 @@ impl WriteBatch<'_> {
         };
         let merged =
             merge::apply(current.as_ref().map(|c| &c.state), &Change { stamp, kind: op.change_kind() }, mutability)?;
-        if let Some(stored) = &current {
-            if !has_pending(self.tx, collection.name(), id)? {
-                // The first local change of a record the server sent: keep the server's state
-                // so the change can be taken back if the server refuses it.
-                set_server_state(self.tx, collection.name(), id, Some(&serde_json::to_string(&stored.state)?))?;
-            }
+        if let Some(stored) = &current
+            && !has_pending(self.tx, collection.name(), id)?
+        {
+            // The first local change of a record the server sent: keep the server's state
+            // so the change can be taken back if the server refuses it.
+            set_server_state(self.tx, collection.name(), id, Some(&serde_json::to_string(&stored.state)?))?;
         }
         save_record(self.tx, collection.name(), id, Some(site), &merged.state, None, self.now)?;
         self.tx.execute(

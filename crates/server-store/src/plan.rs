@@ -104,11 +104,11 @@ pub fn plan_push(
         };
         let key = (collection, op.record_id);
         let current = working.get(&key).or_else(|| stored.get(&key));
-        if let Some(record) = current {
-            if record.org_id != org || record.site_id != Some(op.site_id) {
-                errors.push(site_mismatch(index, op.op_seq));
-                continue;
-            }
+        if let Some(record) = current
+            && (record.org_id != org || record.site_id != Some(op.site_id))
+        {
+            errors.push(site_mismatch(index, op.op_seq));
+            continue;
         }
         let change = Change { stamp: op.stamp, kind: op.change_kind() };
         match merge::apply(current.map(|r| &r.state), &change, collection.mutability()) {

@@ -299,11 +299,9 @@ impl Connection for PgTx {
         let open = std::mem::replace(&mut self.open, false);
         Box::pin(async move {
             let client = client.ok_or_else(|| DbError::Backend("transaction already ended".into()))?;
-            if open {
-                if let Err(e) = client.batch_execute("COMMIT").await {
-                    let _ = client.batch_execute("ROLLBACK").await;
-                    return Err(e.into());
-                }
+            if open && let Err(e) = client.batch_execute("COMMIT").await {
+                let _ = client.batch_execute("ROLLBACK").await;
+                return Err(e.into());
             }
             Ok(())
         })

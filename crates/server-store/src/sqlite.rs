@@ -217,11 +217,11 @@ impl Backend for Sqlite {
             let (ready, started) = oneshot::channel::<Result<(), DbError>>();
             tokio::task::spawn_blocking(move || {
                 let guard = lock(&conn);
-                if let Some(begin) = begin_sql(mode) {
-                    if let Err(e) = guard.execute_batch(begin) {
-                        let _ = ready.send(Err(e.into()));
-                        return;
-                    }
+                if let Some(begin) = begin_sql(mode)
+                    && let Err(e) = guard.execute_batch(begin)
+                {
+                    let _ = ready.send(Err(e.into()));
+                    return;
                 }
                 if ready.send(Ok(())).is_err() {
                     if begin_sql(mode).is_some() {

@@ -74,10 +74,10 @@ impl utoipa::Modify for SecuritySchemes {
 pub fn finish(mut document: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
     let writable: Vec<&str> =
         Collection::ALL.iter().filter(|c| c.mutability() != Mutability::Reference).map(|c| c.name()).collect();
-    if let Some(RefOr::T(Schema::Object(op))) = document.components.as_mut().and_then(|c| c.schemas.get_mut("Op")) {
-        if let Some(RefOr::T(Schema::Object(collection))) = op.properties.get_mut("collection") {
-            collection.enum_values = Some(writable.into_iter().map(Into::into).collect());
-        }
+    if let Some(RefOr::T(Schema::Object(op))) = document.components.as_mut().and_then(|c| c.schemas.get_mut("Op"))
+        && let Some(RefOr::T(Schema::Object(collection))) = op.properties.get_mut("collection")
+    {
+        collection.enum_values = Some(writable.into_iter().map(Into::into).collect());
     }
     document
 }
