@@ -162,7 +162,7 @@ fn lock<T>(m: &Mutex<T>) -> Result<std::sync::MutexGuard<'_, T>> {
 fn line_fields(i: usize) -> serde_json::Map<String, serde_json::Value> {
     object(json!({
         "contact_id": "0192f1b0-0000-7000-8000-000000000002",
-        "commodity": if i % 3 == 0 { "syringe_1ml" } else { "condom_external" },
+        "commodity": if i.is_multiple_of(3) { "syringe_1ml" } else { "condom_external" },
         "quantity": 1 + (i % 20),
     }))
 }

@@ -626,12 +626,12 @@ async fn sample_memory(current: Current, epoch: Instant, every: Duration, stop: 
     while !stop.load(Ordering::SeqCst) {
         tick.tick().await;
         let running = *current.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((process, pid)) = running {
-            if let Some(rss_kib) = read_rss_kib(pid) {
-                // The process may have been replaced while reading: keep the sample only if not.
-                if *current.lock().unwrap_or_else(|p| p.into_inner()) == running {
-                    samples.push(Sample { at_s: secs(Instant::now(), epoch), process, rss_kib });
-                }
+        if let Some((process, pid)) = running
+            && let Some(rss_kib) = read_rss_kib(pid)
+        {
+            // The process may have been replaced while reading: keep the sample only if not.
+            if *current.lock().unwrap_or_else(|p| p.into_inner()) == running {
+                samples.push(Sample { at_s: secs(Instant::now(), epoch), process, rss_kib });
             }
         }
     }
@@ -882,10 +882,10 @@ pub async fn run(options: Options) -> Result<()> {
     let mut foreign_records = 0u64;
     for row in &rows {
         let creator = row.state.fields.values().map(|f| f.stamp).min().map(|stamp| stamp.device);
-        if let Some(owner) = creator.and_then(|d| owners.get(&d)) {
-            if !ledgers[*owner].records.contains_key(&(row.collection.clone(), row.id)) {
-                foreign_records += 1;
-            }
+        if let Some(owner) = creator.and_then(|d| owners.get(&d))
+            && !ledgers[*owner].records.contains_key(&(row.collection.clone(), row.id))
+        {
+            foreign_records += 1;
         }
     }
 
