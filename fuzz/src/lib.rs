@@ -52,17 +52,26 @@
 //!   year always matches; the distance is symmetric, zero only for equal codes and bounded by the
 //!   lengths.
 //!
+//! * [`form_expression`]: the XLSForm expression parser and evaluator (forms' `relevant`,
+//!   `constraint`, `calculation`...). Deterministic; refusals carry a message and a position
+//!   inside the text; references are names the text holds; evaluation fails only with its
+//!   documented errors.
+//! * [`xlsform_sheets`]: XLSForm import of fuzzed sheets. Refusals name a sheet and say why; an
+//!   imported form survives JSON and compiles again to the same questions.
+//!
 //! [`TARGETS`] lists them with a one-line summary; the committed corpus is in `corpus/<target>/`.
 
 #![forbid(unsafe_code)]
 #![warn(clippy::unwrap_used, clippy::dbg_macro)]
 
 mod codes;
+mod forms;
 mod oracle;
 mod records;
 mod wire;
 
 pub use codes::{uic_build, uic_near_match, uic_normalise, uic_parse};
+pub use forms::{form_expression, xlsform_sheets};
 pub use oracle::{Oracle, Outcome};
 pub use records::{hlc_stamp, record_fields};
 pub use wire::{enroll_request, enroll_response, error_body, health, pull_response, push_request, push_response};
@@ -145,6 +154,20 @@ pub const TARGETS: &[Target] = &[
         checks: "never matches itself, symmetric, implies distance <= 1 and the same year, one changed letter \
                  matches; edit_distance symmetric, zero only for equal codes, bounded by the lengths",
         oracle: uic_near_match,
+    },
+    Target {
+        name: "form_expression",
+        checks: "the XLSForm expression parser at every place: deterministic, refusals with a message and a \
+                 position inside the text, references named by the text; evaluation never panics and fails \
+                 only with its documented errors",
+        oracle: form_expression,
+    },
+    Target {
+        name: "xlsform_sheets",
+        checks: "XLSForm import of fuzzed sheets: every refusal names a sheet and says why; an imported form's \
+                 definition survives JSON, compiles again to the same questions, and checks empty answers \
+                 with required as the only problem",
+        oracle: xlsform_sheets,
     },
 ];
 

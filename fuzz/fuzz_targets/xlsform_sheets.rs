@@ -1,0 +1,9 @@
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    if let Err(e) = outpost_fuzz::xlsform_sheets(data) {
+        panic!("{e}")
+    }
+});
