@@ -92,14 +92,16 @@ pub fn indicator_rows(report: &IndicatorReport) -> Vec<Vec<String>> {
     rows
 }
 
-/// RFC 4180 CSV. Cells that a spreadsheet would run as a formula are prefixed with `'`.
+/// RFC 4180 CSV. Cells that a spreadsheet could run as a formula (starting with `=`, `+`, `-`,
+/// `@`, a tab or a carriage return: the characters OWASP lists) are prefixed with `'`; numbers
+/// stay numbers.
 pub fn csv(rows: &[Vec<String>]) -> String {
     let mut out = String::new();
     for row in rows {
         let cells: Vec<String> = row
             .iter()
             .map(|cell| {
-                let cell = if cell.starts_with(['=', '+', '-', '@']) && cell.parse::<f64>().is_err() {
+                let cell = if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) && cell.parse::<f64>().is_err() {
                     format!("'{cell}")
                 } else {
                     cell.clone()
@@ -143,6 +145,9 @@ mod tests {
     fn csv_quotes_and_defuses_formulas() {
         let rows = vec![vec!["a,b".to_string(), "say \"hi\"".into(), "=HYPERLINK(\"x\")".into(), "-5".into()]];
         assert_eq!(csv(&rows), "\"a,b\",\"say \"\"hi\"\"\",\"'=HYPERLINK(\"\"x\"\")\",-5\r\n");
+        // A tab or carriage return first is read as a formula by some spreadsheets too.
+        let rows = vec![vec!["\t=1+2".to_string(), "\r@SUM(A1)".into(), "+31 6".into(), "@home".into(), "1e3".into()]];
+        assert_eq!(csv(&rows), "'\t=1+2,\"'\r@SUM(A1)\",'+31 6,'@home,1e3\r\n");
     }
 
     #[test]
