@@ -4,8 +4,8 @@
 
 use outpost_core::merge::RecordState;
 use outpost_core::records::{
-    Client, ClientMerge, Commodity, Contact, DistributionLine, GroupTally, KitTemplate, OverdoseReport, Referral,
-    SharpsReturn, Site, StockMovement, SurveyResponse, TestResult,
+    Client, ClientMerge, Commodity, Contact, DistributionLine, GroupTally, KitTemplate, OverdoseReport, PublishedForm,
+    Referral, SharpsReturn, Site, StockMovement, SurveyResponse, TestResult,
 };
 use outpost_core::schema::{Collection, FieldError, validate_fields};
 use outpost_core::uic::{self, Script, UicComponent, UicScheme};
@@ -316,5 +316,6 @@ pub(crate) fn typed_view(collection: Collection, fields: &Map<String, Value>) ->
         Collection::Sites => read::<Site>(value, "Site"),
         Collection::Commodities => read::<Commodity>(value, "Commodity"),
         Collection::KitTemplates => read::<KitTemplate>(value, "KitTemplate"),
+        Collection::Forms => read::<PublishedForm>(value, "PublishedForm"),
     }
 }

@@ -92,7 +92,7 @@ enum Command {
         #[command(subcommand)]
         action: AuditAction,
     },
-    /// Forms (XLSForm): check a workbook as an upload would be checked.
+    /// Forms (XLSForm): check a workbook, publish it to tablets, list what is published.
     Form {
         #[command(subcommand)]
         action: FormAction,
@@ -214,6 +214,22 @@ enum FormAction {
         #[arg(long)]
         json: bool,
     },
+    /// Check a workbook as `check` does and, with --publish, publish it as the next version of
+    /// its form: every tablet receives it at its next sync. A form with problems changes nothing.
+    Import {
+        #[command(flatten)]
+        storage: StorageSettings,
+        /// The workbook.
+        file: PathBuf,
+        /// Publish the form (without it, the workbook is only checked).
+        #[arg(long)]
+        publish: bool,
+    },
+    /// List the published forms, each version with its status.
+    List {
+        #[command(flatten)]
+        storage: StorageSettings,
+    },
 }
 
 #[derive(Subcommand)]
@@ -250,11 +266,33 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Site { storage, action } => site(storage, action).await,
         Command::Audit { storage, action: AuditAction::Verify } => audit_verify(storage).await,
         Command::Import { storage, input } => import(storage, &input).await,
-        Command::Form { action: FormAction::Check { file, json } } => form_check(&file, json),
+        Command::Form { action: FormAction::Check { file, json } } => form_check(&file, json).map(drop),
+        Command::Form { action: FormAction::Import { storage, file, publish } } => {
+            let Some(form) = form_check(&file, false)? else { return Ok(()) };
+            if !publish {
+                eprintln!("The form is ready; add --publish to send it to tablets.");
+                return Ok(());
+            }
+            let storage = open(&storage).await?;
+            let version = forms::publish(&storage, &form, now_ms()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            audit(&storage, "form.publish", form.def.id.clone(), format!("version {version}")).await?;
+            println!("{} {version}", form.def.id);
+            eprintln!("Published form {} as version {version}: tablets receive it at their next sync.", form.def.id);
+            Ok(())
+        }
+        Command::Form { action: FormAction::List { storage } } => {
+            let storage = open(&storage).await?;
+            let org = storage.the_org().await.map_err(db_error)?;
+            for (_, form) in storage.forms(org).await.map_err(db_error)? {
+                println!("{}\t{}\t{:?}\t{}", form.form_id, form.version, form.status, form.published_at);
+            }
+            Ok(())
+        }
     }
 }
 
-fn form_check(file: &Path, json: bool) -> Result<()> {
+/// Reads and checks a workbook, printing the form or its problems; the form when it is ready.
+fn form_check(file: &Path, json: bool) -> Result<Option<outpost_core::forms::CompiledForm>> {
     let meta = std::fs::metadata(file).with_context(|| format!("cannot read {}", file.display()))?;
     if meta.len() > forms::MAX_FILE_BYTES as u64 {
         anyhow::bail!("{}: {}", file.display(), forms::WorkbookError::TooLarge);
@@ -276,7 +314,7 @@ fn form_check(file: &Path, json: bool) -> Result<()> {
             let form = &imported.form;
             if json {
                 println!("{}", serde_json::to_string_pretty(&form.def)?);
-                return Ok(());
+                return Ok(Some(imported.form));
             }
             let title = form.text(&form.def.title, &form.def.default_language).unwrap_or(&form.def.id);
             let languages: Vec<String> = form
@@ -291,7 +329,7 @@ fn form_check(file: &Path, json: bool) -> Result<()> {
                 let label = form.text(&q.label, &form.def.default_language).unwrap_or("");
                 println!("  row {:>4}  {:<16} {:<24} {label}", q.row, format!("{:?}", q.kind), q.name);
             }
-            Ok(())
+            Ok(Some(imported.form))
         }
     }
 }

@@ -26,3 +26,9 @@ pub fn parse_date(text: &str) -> Option<time::Date> {
     }
     time::Date::parse(text, &format).ok()
 }
+
+/// An RFC 3339 UTC timestamp of a moment, to the second (`2026-12-05T21:55:00Z`).
+pub fn rfc3339(ms: u64) -> String {
+    let moment = time::OffsetDateTime::UNIX_EPOCH + time::Duration::milliseconds(i64::try_from(ms).unwrap_or(i64::MAX));
+    format!("{}T{:02}:{:02}:{:02}Z", format_date(moment.date()), moment.hour(), moment.minute(), moment.second())
+}

@@ -34,6 +34,7 @@ mod dashboard;
 mod dashboard_browser;
 mod device_crash;
 mod disk;
+mod forms;
 mod migration;
 mod multi_instance;
 mod openapi;

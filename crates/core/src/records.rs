@@ -260,6 +260,35 @@ pub struct SurveyResponse {
     pub answers: BTreeMap<String, serde_json::Value>,
 }
 
+/// Whether a published form is still offered to workers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FormStatus {
+    Published,
+    /// No longer offered for new responses; responses to it are still accepted and reported.
+    Retired,
+}
+
+impl FormStatus {
+    pub const ALL: &'static [&'static str] = &["published", "retired"];
+}
+
+/// One published version of a programme's form (reference data: the server writes it, tablets
+/// receive it by pull). A new version is a new record; a version never changes but its status.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PublishedForm {
+    /// The form's id (a code); survey responses name it as `survey_id`.
+    pub form_id: String,
+    /// 1, 2, 3... per form id, given by the server; responses name it as `survey_version`.
+    pub version: u32,
+    pub definition: crate::forms::Form,
+    pub status: FormStatus,
+    pub published_at: String,
+    /// The `version` of the XLSForm's settings sheet, when it had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_version: Option<String>,
+}
+
 /// Two client records found to be the same person: history of `from` belongs to `into`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ClientMerge {

@@ -6,8 +6,8 @@
 //! server; a known field of the wrong type is refused with a specific error.
 
 use crate::records::{
-    AgeBand, CommodityCategory, Gender, KeyGroup, OverdoseOutcome, ReferralStatus, ReferralTarget, Service, Setting,
-    StockKind, TestKind, TestOutcome,
+    AgeBand, CommodityCategory, FormStatus, Gender, KeyGroup, OverdoseOutcome, ReferralStatus, ReferralTarget, Service,
+    Setting, StockKind, TestKind, TestOutcome,
 };
 use crate::uic::UicScheme;
 use serde::Serialize;
@@ -80,6 +80,7 @@ collections! {
     Sites = "sites", Reference, SITE;
     Commodities = "commodities", Reference, COMMODITY;
     KitTemplates = "kit_templates", Reference, KIT_TEMPLATE;
+    Forms = "forms", Reference, FORM;
 }
 
 impl fmt::Display for Collection {
@@ -115,8 +116,10 @@ pub enum FieldKind {
     TallyCells,
     /// A list of `{commodity, quantity}` items.
     CommodityItems,
-    /// Survey answers: question code → text, number, list of texts, or null.
+    /// Survey answers: question name → text, number, list of choice names, or null.
     Answers,
+    /// A form's definition (`forms::Form`), which must compile.
+    FormDefinition,
 }
 
 /// One declared field.
@@ -218,6 +221,14 @@ const COMMODITY: &[FieldSpec] = &[
     opt("low_stock_threshold", K::Int { min: 0, max: 10_000_000 }),
 ];
 const KIT_TEMPLATE: &[FieldSpec] = &[req("code", K::Code), req("name", K::Text(200)), req("items", K::CommodityItems)];
+const FORM: &[FieldSpec] = &[
+    req("form_id", K::Code),
+    req("version", K::Int { min: 1, max: 10_000 }),
+    req("definition", K::FormDefinition),
+    req("status", K::Enum(FormStatus::ALL)),
+    req("published_at", K::Timestamp),
+    opt("source_version", K::Text(100)),
+];
 
 /// One problem with one field, with a machine-readable code and a sentence for people.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -345,6 +356,9 @@ fn is_identifier(name: &str) -> bool {
         && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
+/// Most answers in one survey response.
+pub const MAX_ANSWERS: usize = 500;
+
 fn is_code(value: &str) -> bool {
     !value.is_empty()
         && value.len() <= 64
@@ -456,19 +470,36 @@ fn check_value(name: &str, kind: FieldKind, value: &Value, scheme: &UicScheme) -
             }
             Ok(())
         }
+        K::FormDefinition => {
+            let form: crate::forms::Form = serde_json::from_value(value.clone())
+                .map_err(|e| FieldError::new(name, "invalid_form", format!("not a form definition: {e}")))?;
+            crate::forms::CompiledForm::compile(form).map(|_| ()).map_err(|errors| {
+                let first = errors.first().map_or_else(String::new, ToString::to_string);
+                FieldError::new(
+                    name,
+                    "invalid_form",
+                    format!("the form has {} problem(s), the first: {first}", errors.len()),
+                )
+            })
+        }
         K::Answers => {
             let answers = value.as_object().ok_or_else(|| type_error(name, "an object of answers"))?;
-            if answers.len() > 100 {
-                return Err(FieldError::new(name, "out_of_range", "at most 100 answers"));
+            if answers.len() > MAX_ANSWERS {
+                return Err(FieldError::new(name, "out_of_range", format!("at most {MAX_ANSWERS} answers")));
             }
             for (question, answer) in answers {
-                if !is_code(question) {
-                    return Err(FieldError::new(name, "invalid_code", format!("{question:?} is not a question code")));
+                if !crate::forms::expr::valid_name(question) {
+                    return Err(FieldError::new(name, "invalid_code", format!("{question:?} is not a question name")));
                 }
+                let choice = |c: &str| {
+                    !c.is_empty()
+                        && c.chars().count() <= 64
+                        && !c.chars().any(|ch| ch.is_whitespace() || ch.is_control())
+                };
                 let ok = match answer {
                     Value::Null | Value::Number(_) => true,
                     Value::String(s) => s.chars().count() <= MAX_NOTE_CHARS,
-                    Value::Array(items) => items.len() <= 50 && items.iter().all(|i| i.as_str().is_some_and(is_code)),
+                    Value::Array(items) => items.len() <= 200 && items.iter().all(|i| i.as_str().is_some_and(choice)),
                     _ => false,
                 };
                 if !ok {

@@ -19,6 +19,7 @@ pub mod conflicts;
 pub mod devices;
 pub mod dump;
 pub mod error;
+pub mod forms;
 pub mod migrations;
 pub mod plan;
 pub mod postgres;

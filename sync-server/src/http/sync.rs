@@ -4,6 +4,7 @@ use crate::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, Device, check_protocol};
 use crate::http::openapi::DeviceRefusals;
+use crate::services::forms;
 use crate::services::sync::{clamp_stamps, validate_batch};
 use crate::services::tokens::{hash_enrollment_code, hash_token, new_token};
 use crate::time::now_ms;
@@ -135,6 +136,10 @@ pub async fn push(
         ));
     }
     let errors = validate_batch(&device, &request.ops);
+    if !errors.is_empty() {
+        return Err(ApiError::batch(errors));
+    }
+    let errors = forms::check_responses(&state.store, &device, &request.ops, now).await?;
     if !errors.is_empty() {
         return Err(ApiError::batch(errors));
     }

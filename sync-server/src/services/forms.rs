@@ -3,9 +3,18 @@
 //! A hostile file is refused before it costs memory: at most [`MAX_FILE_BYTES`] uploaded, and an
 //! `.xlsx` (a zip archive) is first unpacked into nothing, counting, so that one unpacking to
 //! more than [`MAX_UNPACKED_BYTES`] (a zip bomb) is refused before calamine reads it.
+//!
+//! Publishing stores the form as the next version of its id ([`publish`]); every survey
+//! response a tablet pushes for a published form is checked against the version it names
+//! ([`check_responses`]) with core's one check of answers.
 
-use outpost_core::forms::FormError;
+use outpost_core::Collection;
 use outpost_core::forms::xlsform::{self, Imported, Sheet};
+use outpost_core::forms::{CompiledForm, FormError, expr};
+use outpost_core::wire::{ErrorDetail, Op, OpKind};
+use outpost_server_store::sync::DeviceAuth;
+use outpost_server_store::{DbError, Store};
+use std::collections::BTreeMap;
 use std::io::{Cursor, Read};
 
 /// Largest workbook accepted, in bytes.
@@ -121,6 +130,110 @@ pub fn check_upload(bytes: &[u8], file_name: &str) -> Result<Checked, WorkbookEr
         Ok(imported) => Checked::Ready(Box::new(imported)),
         Err(errors) => Checked::Refused(errors),
     })
+}
+
+/// Why a form cannot be published.
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    #[error(
+        "the form_id {0:?} cannot name a published form: use 1 to 64 lowercase letters, digits or _ (set form_id in the settings sheet)"
+    )]
+    BadId(String),
+    #[error(transparent)]
+    Store(#[from] DbError),
+}
+
+fn is_form_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+/// Publishes an imported form as the next version of its id; tablets receive it at their next
+/// pull. Returns the version.
+pub async fn publish(store: &Store, form: &CompiledForm, now_ms: u64) -> Result<u32, PublishError> {
+    if !is_form_id(&form.def.id) {
+        return Err(PublishError::BadId(form.def.id.clone()));
+    }
+    let at = crate::time::rfc3339(now_ms);
+    Ok(store.publish_form(form.def.clone(), now_ms, at).await?)
+}
+
+fn detail(index: usize, op: &Op, field: String, code: &str, message: String) -> ErrorDetail {
+    ErrorDetail { index, op_seq: Some(op.op_seq), field: Some(field), code: code.into(), message }
+}
+
+/// Checks the survey responses of a batch that name a published form: the version must be one
+/// of its published (or retired) versions, and the answers must pass that version's check
+/// (types, choices, constraints, required-when-relevant, nothing answered that is hidden),
+/// evaluated on the day the response was made. Responses of a survey that is not a published
+/// form (the tablet's built-in survey) are left to the schema's checks.
+pub async fn check_responses(
+    store: &Store,
+    device: &DeviceAuth,
+    ops: &[Op],
+    now_ms: u64,
+) -> Result<Vec<ErrorDetail>, DbError> {
+    let responses: Vec<(usize, &Op)> = ops
+        .iter()
+        .enumerate()
+        .filter(|(_, op)| op.kind == OpKind::Create && op.collection == Collection::SurveyResponses.name())
+        .collect();
+    if responses.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut versions: BTreeMap<(String, u32), Option<CompiledForm>> = BTreeMap::new();
+    for (_, form) in store.forms(device.org_id).await? {
+        versions.insert((form.form_id.clone(), form.version), CompiledForm::compile(form.definition).ok());
+    }
+    let today = expr::parse_date(&crate::time::date_of(now_ms)).unwrap_or(0);
+    let mut errors = Vec::new();
+    for (index, op) in responses {
+        let (Some(id), Some(version)) = (
+            op.fields.get("survey_id").and_then(|v| v.as_str()),
+            op.fields.get("survey_version").and_then(|v| v.as_u64()).and_then(|v| u32::try_from(v).ok()),
+        ) else {
+            continue; // the schema's checks report a missing or mistyped id or version
+        };
+        if !versions.keys().any(|(f, _)| f == id) {
+            continue;
+        }
+        let Some(form) = versions.get(&(id.to_string(), version)) else {
+            let published: Vec<String> = versions.keys().filter(|(f, _)| f == id).map(|(_, v)| v.to_string()).collect();
+            errors.push(detail(
+                index,
+                op,
+                "survey_version".into(),
+                "unknown_form_version",
+                format!("form {id} has no version {version} (published: {})", published.join(", ")),
+            ));
+            continue;
+        };
+        let Some(form) = form else {
+            errors.push(detail(
+                index,
+                op,
+                "survey_id".into(),
+                "invalid_form",
+                format!("form {id} version {version} cannot be read"),
+            ));
+            continue;
+        };
+        let answers = op.fields.get("answers").and_then(|a| a.as_object()).cloned().unwrap_or_default();
+        let day = op
+            .fields
+            .get("occurred_at")
+            .and_then(|v| v.as_str())
+            .and_then(|t| t.get(..10))
+            .and_then(expr::parse_date)
+            .unwrap_or(today);
+        for problem in form.check(&answers, day, &form.def.default_language).problems {
+            let message = match &problem.message {
+                Some(m) => format!("{}: {m}", problem.question),
+                None => format!("{}: {}", problem.question, problem.code.replace('_', " ")),
+            };
+            errors.push(detail(index, op, format!("answers.{}", problem.question), &problem.code, message));
+        }
+    }
+    Ok(errors)
 }
 
 #[cfg(test)]

@@ -1,0 +1,107 @@
+//! Published forms: one `forms` reference record per version of a form, written by the server's
+//! device like the catalogue, so every tablet of the organisation receives it at its next pull.
+//! A version is never changed; publishing again makes the next version.
+
+use crate::backend::TxMode;
+use crate::error::DbError;
+use crate::records::{SERVER_DEVICE, ServerRecord, reference_state, server_record_statements};
+use crate::sql::{RowExt, Statement};
+use crate::sync::take_seqs;
+use crate::{Store, params};
+use outpost_core::forms::Form;
+use outpost_core::merge::RecordState;
+use outpost_core::records::{FormStatus, PublishedForm};
+use outpost_core::{Collection, Hlc, OrgId, RecordId};
+
+/// Serialises publications (PostgreSQL advisory lock key; SQLite's writes are serialised already).
+const PUBLISH_LOCK: i64 = 0x0f0f_0001;
+
+/// The typed form of a `forms` record's state.
+fn published(state: &RecordState) -> Result<PublishedForm, DbError> {
+    Ok(serde_json::from_value(serde_json::Value::Object(state.values()))?)
+}
+
+impl Store {
+    /// The organisation this server holds (forms, like sites, need exactly one).
+    pub async fn the_org(&self) -> Result<OrgId, DbError> {
+        let orgs = self.query(Statement::query("SELECT id FROM orgs", vec![])).await?;
+        match orgs.as_slice() {
+            [org] => org.col(0),
+            other => {
+                Err(DbError::NotFound(format!("this server has {} organisations; forms need exactly one", other.len())))
+            }
+        }
+    }
+
+    /// Every version of every form of `org` that is not deleted, by form id and version.
+    pub async fn forms(&self, org: OrgId) -> Result<Vec<(RecordId, PublishedForm)>, DbError> {
+        let rows = self
+            .query(Statement::query(
+                "SELECT id, state FROM records WHERE collection = ? AND org_id = ? AND deleted = ?",
+                params![Collection::Forms.name(), org, false],
+            ))
+            .await?;
+        let mut out = rows
+            .iter()
+            .map(|r| Ok((r.col::<RecordId>(0)?, published(&r.col::<RecordState>(1)?)?)))
+            .collect::<Result<Vec<_>, DbError>>()?;
+        out.sort_by(|a, b| (a.1.form_id.as_str(), a.1.version).cmp(&(b.1.form_id.as_str(), b.1.version)));
+        Ok(out)
+    }
+
+    /// Publishes `form` as the next version of its id in the organisation (the only one on this
+    /// server), in one transaction; returns the version.
+    pub async fn publish_form(&self, form: Form, now_ms: u64, published_at: String) -> Result<u32, DbError> {
+        self.transaction(TxMode::Write, move |tx| {
+            Box::pin(async move {
+                if let Some(lock) = tx.dialect().advisory_lock(PUBLISH_LOCK) {
+                    tx.run(vec![lock]).await?;
+                }
+                let orgs = tx.query(Statement::query("SELECT id FROM orgs", vec![])).await?;
+                let [org] = orgs.as_slice() else {
+                    return Err(DbError::NotFound(format!(
+                        "this server has {} organisations; forms need exactly one",
+                        orgs.len()
+                    )));
+                };
+                let org: OrgId = org.col(0)?;
+                let rows = tx
+                    .query(Statement::query(
+                        "SELECT state FROM records WHERE collection = ? AND org_id = ?",
+                        params![Collection::Forms.name(), org],
+                    ))
+                    .await?;
+                let mut latest = 0;
+                for row in &rows {
+                    let existing = published(&row.col::<RecordState>(0)?)?;
+                    if existing.form_id == form.id {
+                        latest = latest.max(existing.version);
+                    }
+                }
+                let version = latest + 1;
+                let record = PublishedForm {
+                    form_id: form.id.clone(),
+                    version,
+                    source_version: Some(form.version.clone()).filter(|v| !v.is_empty()),
+                    definition: form,
+                    status: FormStatus::Published,
+                    published_at,
+                };
+                let fields = match serde_json::to_value(&record)? {
+                    serde_json::Value::Object(map) => map,
+                    _ => return Err(DbError::Corrupt("a form did not encode as an object".into())),
+                };
+                let record = ServerRecord {
+                    collection: Collection::Forms,
+                    id: RecordId(uuid::Uuid::now_v7()),
+                    site_id: None,
+                    state: reference_state(fields, Hlc::new(now_ms, 0, SERVER_DEVICE)),
+                };
+                let first = take_seqs(tx, 1).await?;
+                tx.run(server_record_statements(org, std::slice::from_ref(&record), first, now_ms)?).await?;
+                Ok(version)
+            })
+        })
+        .await
+    }
+}
