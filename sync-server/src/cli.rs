@@ -225,6 +225,18 @@ enum FormAction {
         #[arg(long)]
         publish: bool,
     },
+    /// Retire a published version: tablets stop offering it at their next sync; responses to it
+    /// are still accepted and reported.
+    Retire {
+        #[command(flatten)]
+        storage: StorageSettings,
+        /// The form's id.
+        #[arg(long)]
+        id: String,
+        /// The version to retire.
+        #[arg(long)]
+        version: u32,
+    },
     /// List the published forms, each version with its status.
     List {
         #[command(flatten)]
@@ -278,6 +290,16 @@ pub async fn run(cli: Cli) -> Result<()> {
             audit(&storage, "form.publish", form.def.id.clone(), format!("version {version}")).await?;
             println!("{} {version}", form.def.id);
             eprintln!("Published form {} as version {version}: tablets receive it at their next sync.", form.def.id);
+            Ok(())
+        }
+        Command::Form { action: FormAction::Retire { storage, id, version } } => {
+            let storage = open(&storage).await?;
+            if storage.retire_form(&id, version, now_ms()).await.map_err(db_error)? {
+                audit(&storage, "form.retire", id.clone(), format!("version {version}")).await?;
+                eprintln!("Retired version {version} of form {id}: tablets stop offering it at their next sync.");
+            } else {
+                eprintln!("Version {version} of form {id} was retired already.");
+            }
             Ok(())
         }
         Command::Form { action: FormAction::List { storage } } => {

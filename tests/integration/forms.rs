@@ -83,6 +83,26 @@ async fn published_forms_reach_tablets_and_check_their_responses(backend: Backen
     assert_eq!(codes, ["constraint", "unknown_form_version", "not_relevant", "required"], "{refused:?}");
     let pending = tablet.with(|s| s.pending_count())?;
     assert_eq!(pending, 0, "refused responses are set aside, the rest are sent");
+
+    // Retiring version 1 reaches the tablet; answers to it are still accepted.
+    assert!(server.storage.retire_form("monitoring", 1, now_ms()).await?);
+    assert!(!server.storage.retire_form("monitoring", 1, now_ms()).await?, "retiring twice changes nothing");
+    assert!(server.storage.retire_form("monitoring", 9, now_ms()).await.is_err(), "an unknown version is an error");
+    tablet.create(c, response(1, json!({"age": 50, "injects": "no"})))?;
+    tablet.sync().await?;
+    let statuses: Vec<(u32, FormStatus)> = {
+        let mut forms: Vec<PublishedForm> = tablet
+            .with(|s| s.list(Collection::Forms))?
+            .into_iter()
+            .map(|(_, state)| serde_json::from_value(serde_json::Value::Object(state.values())))
+            .collect::<std::result::Result<_, _>>()?;
+        forms.sort_by_key(|f| f.version);
+        forms.iter().map(|f| (f.version, f.status)).collect()
+    };
+    assert_eq!(statuses, [(1, FormStatus::Retired), (2, FormStatus::Published)]);
+    let stored = server.storage.snapshot().await?.into_iter().filter(|r| r.collection == c.name()).count();
+    assert_eq!(stored, 4, "a response to a retired version is accepted");
+    assert_eq!(tablet.with(|s| s.rejected_ops())?.len(), 4, "nothing more refused");
     server.stop().await
 }
 
