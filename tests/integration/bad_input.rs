@@ -471,6 +471,44 @@ async fn the_server_keeps_serving_after_bad_requests(backend: Backend) -> Result
     server.stop().await
 }
 
+/// A request whose body never finishes arriving gets `408` once the request timeout passes, with
+/// the same security headers as every other reply (the timeout sits inside the header layers).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_timed_out_request_gets_408_with_the_security_headers() -> Result {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let settings = Settings { request_timeout_secs: 1, ..Settings::default() };
+    let server = TestServer::start_on(Backend::Sqlite, settings).await?;
+    let address = server.url().trim_start_matches("http://").to_string();
+    let mut stream = tokio::net::TcpStream::connect(&address).await?;
+    stream
+        .write_all(b"POST /api/v1/enroll HTTP/1.1\r\nHost: outpost\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+        .await?;
+    let mut reply = Vec::new();
+    let read = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        let mut buf = [0u8; 4096];
+        loop {
+            let n = stream.read(&mut buf).await?;
+            reply.extend_from_slice(&buf[..n]);
+            if n == 0 || reply.windows(4).any(|w| w == b"\r\n\r\n") {
+                return std::io::Result::Ok(());
+            }
+        }
+    })
+    .await;
+    assert!(read.is_ok(), "no reply within 10 s");
+    let head = String::from_utf8_lossy(&reply).to_lowercase();
+    assert!(head.starts_with("http/1.1 408"), "{head}");
+    for header in [
+        "cache-control: no-store",
+        "x-content-type-options: nosniff",
+        "x-frame-options: deny",
+        "referrer-policy: no-referrer",
+    ] {
+        assert!(head.contains(header), "{header} missing from {head}");
+    }
+    server.stop().await
+}
+
 #[test]
 fn a_wrong_key_cannot_open_the_device_store_and_the_file_holds_no_plaintext() -> Result {
     let dir = tempfile::tempdir()?;
