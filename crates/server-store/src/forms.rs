@@ -4,7 +4,7 @@
 
 use crate::backend::TxMode;
 use crate::error::DbError;
-use crate::records::{SERVER_DEVICE, ServerRecord, reference_state, server_record_statements};
+use crate::records::{SERVER_DEVICE, ServerRecord, only_org, reference_state, server_record_statements};
 use crate::sql::{RowExt, Statement};
 use crate::sync::take_seqs;
 use crate::{Store, params};
@@ -24,13 +24,7 @@ fn published(state: &RecordState) -> Result<PublishedForm, DbError> {
 impl Store {
     /// The organisation this server holds (forms, like sites, need exactly one).
     pub async fn the_org(&self) -> Result<OrgId, DbError> {
-        let orgs = self.query(Statement::query("SELECT id FROM orgs", vec![])).await?;
-        match orgs.as_slice() {
-            [org] => org.col(0),
-            other => {
-                Err(DbError::NotFound(format!("this server has {} organisations; forms need exactly one", other.len())))
-            }
-        }
+        self.transaction(TxMode::Autocommit, |tx| Box::pin(async move { only_org(tx, "forms").await })).await
     }
 
     /// Every version of every form of `org` that is not deleted, by form id and version.
@@ -57,14 +51,7 @@ impl Store {
                 if let Some(lock) = tx.dialect().advisory_lock(PUBLISH_LOCK) {
                     tx.run(vec![lock]).await?;
                 }
-                let orgs = tx.query(Statement::query("SELECT id FROM orgs", vec![])).await?;
-                let [org] = orgs.as_slice() else {
-                    return Err(DbError::NotFound(format!(
-                        "this server has {} organisations; forms need exactly one",
-                        orgs.len()
-                    )));
-                };
-                let org: OrgId = org.col(0)?;
+                let org = only_org(tx, "forms").await?;
                 let rows = tx
                     .query(Statement::query(
                         "SELECT state FROM records WHERE collection = ? AND org_id = ?",

@@ -2,7 +2,7 @@
 //! reference data the server writes itself (sites, catalogue, kits), stamped by the server's
 //! device so tablets merge it like any change.
 
-use crate::backend::TxMode;
+use crate::backend::{Tx, TxMode};
 use crate::error::DbError;
 use crate::sql::{RowExt, Statement};
 use crate::sync::{RecordWrite, take_seqs, write_records};
@@ -80,6 +80,17 @@ pub(crate) fn server_record_statements(
     write_records(org, &writes, now_ms)
 }
 
+/// The one organisation of this server, which `what` (sites, forms) needs.
+pub(crate) async fn only_org(tx: &mut Tx, what: &str) -> Result<OrgId, DbError> {
+    let orgs = tx.query(Statement::query("SELECT id FROM orgs", vec![])).await?;
+    match orgs.as_slice() {
+        [org] => org.col(0),
+        other => {
+            Err(DbError::NotFound(format!("this server has {} organisations; {what} need exactly one", other.len())))
+        }
+    }
+}
+
 impl Store {
     /// One record's merged state.
     pub async fn record(&self, collection: &str, id: RecordId) -> Result<Option<RecordState>, DbError> {
@@ -133,14 +144,7 @@ impl Store {
         let name = name.to_string();
         self.transaction(TxMode::Write, move |tx| {
             Box::pin(async move {
-                let orgs = tx.query(Statement::query("SELECT id FROM orgs", vec![])).await?;
-                let [org] = orgs.as_slice() else {
-                    return Err(DbError::NotFound(format!(
-                        "this server has {} organisations; sites need exactly one",
-                        orgs.len()
-                    )));
-                };
-                let org: OrgId = org.col(0)?;
+                let org = only_org(tx, "sites").await?;
                 let site = SiteId(uuid::Uuid::now_v7());
                 match tx
                     .exec(Statement::exec(
