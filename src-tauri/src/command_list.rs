@@ -20,6 +20,8 @@ pub const COMMANDS: &[&str] = &[
     "reverse_line",
     "update_overdose",
     "save_group_tally",
+    "offered_forms",
+    "check_form",
     "save_survey",
     "stock_levels",
     "record_stock_movement",

@@ -40,6 +40,8 @@ impl From<StoreError> for CommandError {
     fn from(e: StoreError) -> Self {
         let code = match &e {
             StoreError::Invalid(_) => "invalid",
+            StoreError::UnknownForm { .. } => "unknown_form",
+            StoreError::Answers(_) => "invalid_answers",
             StoreError::NotEnrolled => "not_enrolled",
             StoreError::SiteNotEnrolled(_) => "site_not_enrolled",
             StoreError::NotFound { .. } => "not_found",

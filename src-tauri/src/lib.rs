@@ -50,6 +50,8 @@ pub fn app<R: tauri::Runtime>(builder: tauri::Builder<R>, data_dir: Option<PathB
             commands::reverse_line,
             commands::update_overdose,
             commands::save_group_tally,
+            commands::offered_forms,
+            commands::check_form,
             commands::save_survey,
             commands::stock_levels,
             commands::record_stock_movement,

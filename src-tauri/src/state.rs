@@ -58,6 +58,8 @@ pub struct Inner {
     /// An enrolment received from the server, saved into the database once a PIN is set.
     pub pending_enrollment: Option<PendingEnrollment>,
     pub sync: SyncStatus,
+    /// Compiled forms by id and version, while the store is open (a version never changes).
+    pub forms: std::collections::HashMap<(String, u32), Arc<outpost_core::forms::CompiledForm>>,
 }
 
 impl AppState {
@@ -71,6 +73,7 @@ impl AppState {
                 store: None,
                 pending_enrollment: None,
                 sync: SyncStatus { state: SyncState::Idle, error: None },
+                forms: Default::default(),
             }),
             sync_gate: tokio::sync::Mutex::new(()),
             pin_gate: tokio::sync::Mutex::new(()),
@@ -117,6 +120,7 @@ impl AppState {
     /// reference to it.
     pub fn close_store(&self, inner: &mut Inner) {
         inner.store = None;
+        inner.forms.clear();
         self.closed.send_modify(|generation| *generation += 1);
     }
 

@@ -252,9 +252,40 @@ fn recorded() -> Vec<Value> {
     r.ok("save_group_tally", json!({"tally": {"setting": "nightlife", "event_name": "Summer festival",
         "people": [{"gender": "woman", "age_band": "20_24", "count": 12}, {"gender": "man", "age_band": "25_49", "count": 0}],
         "items": [{"commodity": "condom_external", "quantity": 40}]}}));
-    r.ok("save_survey", json!({"answers": {"q1": 5, "q2": "yes", "q7": ["ost", "legal_aid"]}}));
-    let many: serde_json::Map<String, Value> = (0..41).map(|i| (format!("q{i}"), json!("yes"))).collect();
-    r.refused("save_survey", json!({"answers": many}));
+    // The default community-monitoring survey, published by the server and pulled at sync.
+    r.ok("offered_forms", json!({"kind": "survey"}));
+    r.ok("offered_forms", json!({"kind": null}));
+    let form = json!({"formId": "cbm_default", "version": 1});
+    let with = |answers: Value, language: &str| {
+        let mut args = form.clone();
+        args["answers"] = answers;
+        if !language.is_empty() {
+            args["language"] = json!(language);
+        }
+        args
+    };
+    // A client's way through it, as the survey screen's test takes it: each answer is checked
+    // by core as it is given (the follow-up shows after "no"; an over-long text breaks the form's
+    // constraint), then the response is saved.
+    let mut answers = json!({});
+    r.ok("check_form", with(answers.clone(), "en"));
+    for (question, answer) in [("q1", json!("very_well")), ("q2", json!("no")), ("q2_missing", json!(["naloxone"]))] {
+        answers[question] = answer;
+        r.ok("check_form", with(answers.clone(), "en"));
+    }
+    let mut too_long = answers.clone();
+    too_long["q8"] = json!("x".repeat(1001));
+    r.ok("check_form", with(too_long, "en"));
+    answers["q8"] = json!("Longer opening hours");
+    r.ok("check_form", with(answers.clone(), "en"));
+    r.ok("save_survey", with(answers, ""));
+    r.ok("check_form", with(json!({"q1": "well", "q2": "partly"}), "ru"));
+    r.refused("check_form", json!({"formId": "cbm_default", "version": 9, "answers": {}, "language": "en"}));
+    r.refused("save_survey", with(json!({"q1": 5}), ""));
+    r.refused("save_survey", with(json!({"q2": "yes", "q2_missing": ["naloxone"]}), ""));
+    r.refused("save_survey", json!({"formId": "no_such_form", "version": 1, "answers": {}}));
+    let many: serde_json::Map<String, Value> = (0..201).map(|i| (format!("q{i}"), json!("yes"))).collect();
+    r.refused("save_survey", with(Value::Object(many), ""));
     r.ok(
         "record_stock_movement",
         json!({"movement": {"commodity": "syringe_1ml", "quantity": 500, "kind": "received",

@@ -8,9 +8,12 @@ use outpost_app::commands::{BuiltUic, SiteInfo, Status, SyncSummary, UicQuestion
 use outpost_app::error::CommandError;
 use outpost_app::state::SyncState;
 use outpost_app::sync::SyncProgress;
+use outpost_core::forms::{
+    AnswerProblem, Choice, Form, FormKind, FormLanguage, FormState, Group, Item, Question, QuestionKind,
+};
 use outpost_core::records::{
-    AgeBand, Commodity, CommodityCategory, CommodityQuantity, Gender, KeyGroup, KitTemplate, OverdoseOutcome,
-    ReferralStatus, ReferralTarget, Service, Setting, StockKind, TestKind, TestOutcome,
+    AgeBand, Commodity, CommodityCategory, CommodityQuantity, FormStatus, Gender, KeyGroup, KitTemplate,
+    OverdoseOutcome, PublishedForm, ReferralStatus, ReferralTarget, Service, Setting, StockKind, TestKind, TestOutcome,
 };
 use outpost_core::wire::OpKind;
 use outpost_core::{RecordId, SiteId};
@@ -88,6 +91,18 @@ fn generated() -> String {
         decl::<RejectedChange>(&cfg),
         decl::<SyncSummary>(&cfg),
         decl::<SyncProgress>(&cfg),
+        decl::<FormKind>(&cfg),
+        decl::<FormLanguage>(&cfg),
+        decl::<QuestionKind>(&cfg),
+        decl::<Question>(&cfg),
+        decl::<Group>(&cfg),
+        decl::<Item>(&cfg),
+        decl::<Choice>(&cfg),
+        decl::<Form>(&cfg),
+        decl::<FormStatus>(&cfg),
+        decl::<PublishedForm>(&cfg),
+        decl::<AnswerProblem>(&cfg),
+        decl::<FormState>(&cfg),
     ] {
         out.push_str(&d);
     }
@@ -108,6 +123,7 @@ fn generated() -> String {
         values("SYNC_STATES", "SyncState", &["idle", "syncing", "offline", "error"]),
         values("LANGUAGES", "string", outpost_app::commands::LANGUAGES),
         values("COMMAND_NAMES", "string", list::COMMANDS),
+        values("ANSWER_PROBLEM_CODES", "string", outpost_core::forms::PROBLEM_CODES),
     ] {
         out.push_str(&v);
     }
@@ -125,7 +141,7 @@ fn generated() -> String {
         ("IDLE_LOCK_MAX_MINUTES", u64::from(*IDLE_LOCK_MINUTES.end())),
         ("CONTACT_EDIT_WINDOW_MS", outpost_core::rules::CONTACT_EDIT_WINDOW_MS),
         ("MAX_CONTACT_ITEMS", outpost_device::workflows::MAX_CONTACT_ITEMS as u64),
-        ("MAX_SURVEY_ANSWERS", outpost_device::workflows::MAX_SURVEY_ANSWERS as u64),
+        ("MAX_FORM_ANSWERS", outpost_device::forms::MAX_ANSWERS as u64),
         ("MAX_NALOXONE_DOSES", int_max(outpost_core::Collection::OverdoseReports, "naloxone_doses")),
     ]));
     out

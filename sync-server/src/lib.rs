@@ -58,6 +58,14 @@ pub async fn launch(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    match services::forms::publish_defaults(&store, time::now_ms()).await {
+        Ok(published) => {
+            for (form, version) in published {
+                tracing::info!(form, version, "published a default form");
+            }
+        }
+        Err(e) => tracing::error!(error = %e, "could not publish the default forms"),
+    }
     let purger = tokio::spawn(services::maintenance::purge_loop(store.clone(), settings.tombstone_retention_days));
     let router = http::app(Arc::new(AppState::new(store, settings)));
     let served = axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())

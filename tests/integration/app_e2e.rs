@@ -2,8 +2,9 @@
 //! `outpost-app` binary against a real local server. It enrols, sets a PIN, records an outreach
 //! contact with a new client, logs a window transaction for the returning client, locks and
 //! unlocks, syncs, and checks that the records arrived on the server; adds an overdose report to
-//! the past contact in History and syncs it; and checks that the tablet's database holds none of
-//! it in plain text.
+//! the past contact in History and syncs it; answers the published survey in kiosk mode (skip
+//! logic, exit with the PIN) and checks that the response arrived; and checks that the tablet's
+//! database holds none of it in plain text.
 //!
 //! Runs when `OUTPOST_E2E=1` (`scripts/test.sh` sets it after installing the tools). With
 //! `OUTPOST_SCREENSHOTS=DIR` it also saves each main screen in both orientations.
@@ -261,6 +262,56 @@ async fn a_worker_enrols_records_locks_unlocks_and_syncs_in_the_real_app() -> an
         anyhow::ensure!(
             started.elapsed().as_secs() < 30,
             "the removal did not reach the server: {}",
+            app.page_text().await?
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
+    // The programme's published survey (the server's default XLSForm) in kiosk mode: skip logic
+    // opens the follow-up, the response reaches the server, and leaving needs the PIN.
+    app.click("//button[contains(normalize-space(), 'Home')]").await?;
+    app.click("//button[contains(., 'Survey')][contains(., 'Anonymous feedback')]").await?;
+    app.click(&button("Hand the tablet to the client")).await?;
+    app.wait_text("How did staff treat you today?").await?;
+    anyhow::ensure!(
+        app.find("//button[contains(normalize-space(), 'Home')]").await?.is_none(),
+        "kiosk mode hides Home"
+    );
+    app.click("//button[@role='radio'][normalize-space()='Well']").await?;
+    app.wait_text("Did you get everything you came for?").await?;
+    app.click("//button[@role='radio'][normalize-space()='Partly']").await?;
+    app.wait_text("What was missing?").await?;
+    app.click(&button("Naloxone")).await?;
+    shots.take(&app, "survey-form").await?;
+    app.click("//button[starts-with(normalize-space(), 'Next')]").await?;
+    for page in 4..=9 {
+        app.wait_text(&format!("Question {page} of 9")).await?;
+        app.click(&button("Skip")).await?;
+    }
+    app.wait_text("Thank you!").await?;
+    app.click(&button("Staff: exit")).await?;
+    app.wait_text("Enter your PIN").await?;
+    enter_pin(&app).await?;
+    if app.find(&button("Unlock")).await?.is_some() {
+        app.click(&button("Unlock")).await?;
+    }
+    app.wait_text("What do you want to do?").await?;
+    app.click("//button[contains(., 'Sync')][contains(., 'Send and receive')]").await?;
+    app.click(&button("Sync now")).await?;
+    let started = std::time::Instant::now();
+    loop {
+        let rows = server.storage.snapshot().await?;
+        if let Some(response) = rows.iter().find(|r| r.collection == "survey_responses") {
+            let values = response.state.values();
+            assert_eq!(values.get("survey_id"), Some(&serde_json::json!("cbm_default")));
+            assert_eq!(
+                values.get("answers"),
+                Some(&serde_json::json!({"q1": "well", "q2": "partly", "q2_missing": ["naloxone"]}))
+            );
+            break;
+        }
+        anyhow::ensure!(
+            started.elapsed().as_secs() < 30,
+            "the survey response did not reach the server: {}",
             app.page_text().await?
         );
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;

@@ -163,7 +163,7 @@ async fn invalid_operations_reject_the_whole_batch_and_name_each_problem(backend
             "op_seq_gap",
         ),
         (api.op(2, "contacts", OpKind::Delete, json!({})), None, "unknown_record"),
-        (api.op(2, "survey_responses", OpKind::Create, json!({"survey_id": "cbm", "survey_version": 1, "occurred_at": "2026-11-25T10:00:00Z", "answers": {"q8": "a\u{0000}"}})), Some("answers"), "control_characters"),
+        (api.op(2, "survey_responses", OpKind::Create, json!({"survey_id": "cbm_default", "survey_version": 1, "occurred_at": "2026-11-25T10:00:00Z", "answers": {"q8": "a\u{0000}"}})), Some("answers"), "control_characters"),
         (api.op(1, "contacts", OpKind::Delete, json!({})), None, "op_seq_order"),
     ];
     for (bad, field, expect) in cases {

@@ -70,16 +70,34 @@ async fn the_dashboard_reports_the_fixture(backend: Backend) -> Result {
         trends["by_site"].as_array().into_iter().flatten().filter_map(|s| s["needle_syringes"].as_i64()).collect();
     assert_eq!(by_site, vec![40, 40], "each site's needle-syringes, the street team's tally included");
 
+    // Survey results follow the published definition: five responses of the default form; the
+    // q1 answers (3 and 2) are small cells, q7's (5 each) are shown; free text never.
     let surveys = web.get_json(&format!("/api/v1/dashboard/surveys?{period}")).await?;
-    assert_eq!(surveys["responses"], 5);
-    let text = surveys.to_string();
-    assert!(
-        text.contains("\"very_well\",\"count\":3") || text.contains("\"count\":3,\"value\":\"very_well\""),
-        "{text}"
+    let form = &surveys["forms"][0];
+    assert_eq!(
+        (form["form_id"].clone(), form["responses"].clone(), form["hidden"].clone()),
+        (json!("cbm_default"), json!(5), json!(false))
     );
+    let choice = |report: &serde_json::Value, question: &str, name: &str| {
+        report["forms"][0]["questions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|q| q["name"] == question)
+            .and_then(|q| q["choices"].as_array().and_then(|c| c.iter().find(|c| c["name"] == name).cloned()))
+            .map(|c| c["count"].clone())
+    };
+    assert_eq!(choice(&surveys, "q1", "very_well"), Some(json!(null)), "3 is a small cell");
+    assert_eq!(choice(&surveys, "q1", "very_badly"), Some(json!(0)), "every choice of the list is listed");
+    assert_eq!(choice(&surveys, "q7", "ost"), Some(json!(5)));
+    assert_eq!(surveys["forms"][0]["questions"][0]["label"]["Русский (ru)"], "Как сотрудники отнеслись к вам сегодня?");
+    let unsuppressed = web.get_json(&format!("/api/v1/dashboard/surveys?{period}&suppress=false")).await?;
+    assert_eq!(choice(&unsuppressed, "q1", "very_well"), Some(json!(3)));
+    let text = surveys.to_string() + &unsuppressed.to_string();
+    assert!(!text.contains("q8"), "a free-text question is not reported at all");
     assert!(!text.contains("opening hours"), "free text is never sent");
     let one_site = web.get_json(&format!("/api/v1/dashboard/surveys?{period}&site={}", fixture.b.site_id())).await?;
-    assert_eq!(one_site["hidden"], true, "fewer than 5 responses at the street team");
+    assert_eq!(one_site["forms"], json!([]), "no response at the street team: no form listed");
 
     let stock = web.get_json("/api/v1/dashboard/stock").await?;
     let level = stock["levels"]
@@ -111,6 +129,19 @@ async fn the_dashboard_reports_the_fixture(backend: Backend) -> Result {
     );
     let (_, report) = web.get(&format!("/api/v1/dashboard/export/indicators?{period}")).await?;
     assert!(report.contains("new_clients,,,<5,"), "{report}");
+    // Survey responses: one column per choice question of the form, codes then labels; free text never.
+    let (_, surveys) = web.get(&format!("/api/v1/dashboard/export/surveys?{period}")).await?;
+    let header = surveys.lines().next().unwrap_or_default();
+    assert!(
+        header.starts_with(
+            "response_id,site,occurred_at,form,form_version,cbm_default/q1,cbm_default/q1:label,cbm_default/q2,"
+        ),
+        "{header}"
+    );
+    assert!(!header.contains("q8") && !surveys.contains("opening hours"), "{surveys}");
+    assert_eq!(surveys.lines().count(), 6, "a header and five responses:\n{surveys}");
+    assert!(surveys.lines().nth(1).is_some_and(|l| l.contains(",very_well,Very well,")), "{surveys}");
+    assert!(surveys.contains("ost legal_aid,Opioid substitution (OST); Legal aid"), "{surveys}");
     let response = web
         .http
         .get(format!("{}/api/v1/dashboard/export/distributions?{period}&format=xlsx", server.url()))
@@ -203,6 +234,12 @@ const MATRIX: &[(&str, &str, [u16; 8])] = &[
     ("post", "/api/v1/dashboard/conflicts/{id}/resolve", [401, 401, 403, 403, 404, 404, 404, 401]),
     ("get", "/api/v1/dashboard/export/{kind}", [401, 401, 403, 403, 200, 200, 403, 401]),
     ("get", "/api/v1/dashboard/audit", [401, 401, 403, 403, 403, 200, 403, 401]),
+    // Forms are the organisation's: every coordinator and admin (an empty body is no workbook).
+    ("get", "/api/v1/dashboard/forms", [401, 401, 403, 403, 200, 200, 200, 401]),
+    ("post", "/api/v1/dashboard/forms/check", [401, 401, 403, 403, 422, 422, 422, 401]),
+    ("post", "/api/v1/dashboard/forms/publish", [401, 401, 403, 403, 422, 422, 422, 401]),
+    ("post", "/api/v1/dashboard/forms/preview", [401, 401, 403, 403, 422, 422, 422, 401]),
+    ("post", "/api/v1/dashboard/forms/{form_id}/{version}/retire", [401, 401, 403, 403, 404, 404, 404, 401]),
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -232,7 +269,11 @@ async fn every_route_answers_every_role_as_the_matrix_says() -> Result {
     for (method, path, expected) in MATRIX {
         for (who, want) in expected.iter().enumerate() {
             // Each caller gets a fresh login for logout, so later rows still have a session.
-            let concrete = path.replace("{id}", "999999").replace("{kind}", "contacts");
+            let concrete = path
+                .replace("{id}", "999999")
+                .replace("{kind}", "contacts")
+                .replace("{form_id}", "no_such_form")
+                .replace("{version}", "1");
             let query =
                 if concrete.starts_with("/api/v1/dashboard/") && *method == "get" && !concrete.ends_with("/audit") {
                     format!("?site={site_a}")

@@ -1,7 +1,8 @@
 //! The coordinators' dashboard in real headless Chromium (Debian's `chromium`, driven by
 //! `playwright-core` from `ui/browser-tests/dashboard.mjs`) against a real server holding the
-//! hand-counted fixture: log in, filter, read indicators, download an export and check it,
-//! resolve a conflict, log out.
+//! hand-counted fixture: log in, filter, read indicators, download an export and check it, see a
+//! broken XLSForm refused with its rows, preview and publish a good one, resolve a conflict, log
+//! out.
 //!
 //! Runs when `OUTPOST_E2E=1` (`scripts/test.sh` sets it after installing Chromium and building
 //! the dashboard). With `OUTPOST_SCREENSHOTS=DIR` the script saves the main pages there.
@@ -45,6 +46,20 @@ async fn a_coordinator_reads_indicators_exports_and_resolves_a_conflict_in_chrom
         "export_rows": 12,
         "conflicts": 1,
     });
+    // A workbook with a select whose choice list does not exist, refused row by row.
+    let files = tempfile::tempdir()?;
+    let bad_form = files.path().join("broken-form.xlsx");
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let survey = workbook.add_worksheet().set_name("survey")?;
+    for (row, cells) in
+        [["type", "name", "label"], ["select_one colours", "colour", "Favourite colour?"]].iter().enumerate()
+    {
+        for (column, text) in cells.iter().enumerate() {
+            survey.write_string(row as u32, column as u16, *text)?;
+        }
+    }
+    workbook.save(&bad_form)?;
+    let good_form = root.join("forms/community-monitoring.xlsx");
     let mut command = std::process::Command::new("node");
     command
         .arg("browser-tests/dashboard.mjs")
@@ -52,7 +67,9 @@ async fn a_coordinator_reads_indicators_exports_and_resolves_a_conflict_in_chrom
         .env("OUTPOST_DASHBOARD_URL", format!("{}/dashboard/", server.url()))
         .env("OUTPOST_DASHBOARD_USER", "coordinator")
         .env("OUTPOST_DASHBOARD_PASSWORD", TEST_PASSWORD)
-        .env("OUTPOST_DASHBOARD_EXPECT", expect.to_string());
+        .env("OUTPOST_DASHBOARD_EXPECT", expect.to_string())
+        .env("OUTPOST_DASHBOARD_FORM", &good_form)
+        .env("OUTPOST_DASHBOARD_BAD_FORM", &bad_form);
     // Every wait in the script has its own timeout, so it ends on its own.
     let output = tokio::task::spawn_blocking(move || command.output()).await??;
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -63,5 +80,12 @@ async fn a_coordinator_reads_indicators_exports_and_resolves_a_conflict_in_chrom
     let rows = server.storage.audit_log().await?;
     assert!(rows.iter().any(|r| r.action == "export" && r.actor == "user:coordinator"), "the download is audited");
     assert!(rows.iter().any(|r| r.action == "conflict.resolve"), "the resolution is audited");
+    assert!(
+        rows.iter().any(|r| r.action == "form.publish" && r.target == "cbm_default/2"),
+        "the publication is audited"
+    );
+    let org = server.storage.the_org().await?;
+    let versions: Vec<u32> = server.storage.forms(org).await?.into_iter().map(|(_, f)| f.version).collect();
+    assert_eq!(versions, [1, 2], "the upload is the default form's next version");
     server.stop().await
 }

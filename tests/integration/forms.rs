@@ -55,6 +55,7 @@ async fn published_forms_reach_tablets_and_check_their_responses(backend: Backen
         .into_iter()
         .map(|(_, state)| serde_json::from_value(serde_json::Value::Object(state.values())))
         .collect::<std::result::Result<_, _>>()?;
+    received.retain(|f| f.form_id == "monitoring");
     received.sort_by_key(|f| f.version);
     assert_eq!(
         received.iter().map(|f| (f.version, f.status)).collect::<Vec<_>>(),
@@ -71,16 +72,24 @@ async fn published_forms_reach_tablets_and_check_their_responses(backend: Backen
     tablet.create(c, response(3, json!({"age": 40, "injects": "no"})))?;
     tablet.create(c, response(1, json!({"age": 40, "injects": "no", "years": 3})))?;
     tablet.create(c, response(1, json!({"age": 40})))?;
-    // The tablet's built-in survey is not a published form: the schema's checks only.
-    tablet.create(c, json!({"survey_id": "cbm_default", "survey_version": 1, "occurred_at": "2026-12-05T10:00:00Z", "answers": {"q1": 5}}))?;
+    // The shipped default form is published by every server; a form never published is refused.
+    tablet.create(c, json!({"survey_id": "cbm_default", "survey_version": 1, "occurred_at": "2026-12-05T10:00:00Z", "answers": {"q1": "well"}}))?;
+    tablet.create(
+        c,
+        json!({"survey_id": "no_such_form", "survey_version": 1, "occurred_at": "2026-12-05T10:00:00Z", "answers": {}}),
+    )?;
     tablet.sync().await?;
 
     let stored = server.storage.snapshot().await?.into_iter().filter(|r| r.collection == c.name()).count();
-    assert_eq!(stored, 3, "the two valid responses and the built-in survey's");
+    assert_eq!(stored, 3, "the two valid responses and the default form's");
     let refused: Vec<(u64, String)> =
         tablet.with(|s| s.rejected_ops())?.into_iter().map(|r| (r.op.op_seq, r.code)).collect();
     let codes: Vec<&str> = refused.iter().map(|(_, code)| code.as_str()).collect();
-    assert_eq!(codes, ["constraint", "unknown_form_version", "not_relevant", "required"], "{refused:?}");
+    assert_eq!(
+        codes,
+        ["constraint", "unknown_form_version", "not_relevant", "required", "unknown_form"],
+        "{refused:?}"
+    );
     let pending = tablet.with(|s| s.pending_count())?;
     assert_eq!(pending, 0, "refused responses are set aside, the rest are sent");
 
@@ -90,19 +99,47 @@ async fn published_forms_reach_tablets_and_check_their_responses(backend: Backen
     assert!(server.storage.retire_form("monitoring", 9, now_ms()).await.is_err(), "an unknown version is an error");
     tablet.create(c, response(1, json!({"age": 50, "injects": "no"})))?;
     tablet.sync().await?;
-    let statuses: Vec<(u32, FormStatus)> = {
-        let mut forms: Vec<PublishedForm> = tablet
-            .with(|s| s.list(Collection::Forms))?
-            .into_iter()
-            .map(|(_, state)| serde_json::from_value(serde_json::Value::Object(state.values())))
-            .collect::<std::result::Result<_, _>>()?;
-        forms.sort_by_key(|f| f.version);
-        forms.iter().map(|f| (f.version, f.status)).collect()
-    };
+    let statuses: Vec<(u32, FormStatus)> = tablet
+        .with(|s| s.published_forms())?
+        .into_iter()
+        .filter(|f| f.form_id == "monitoring")
+        .map(|f| (f.version, f.status))
+        .collect();
     assert_eq!(statuses, [(1, FormStatus::Retired), (2, FormStatus::Published)]);
     let stored = server.storage.snapshot().await?.into_iter().filter(|r| r.collection == c.name()).count();
     assert_eq!(stored, 4, "a response to a retired version is accepted");
-    assert_eq!(tablet.with(|s| s.rejected_ops())?.len(), 4, "nothing more refused");
+    assert_eq!(tablet.with(|s| s.rejected_ops())?.len(), 5, "nothing more refused");
+
+    // The tablet offers the newest published version of each survey, and saves a response only
+    // when core's check (the server's own) finds nothing wrong.
+    let offered: Vec<(String, u32)> =
+        tablet.with(|s| s.offered_forms(None))?.into_iter().map(|f| (f.form_id, f.version)).collect();
+    assert_eq!(offered, [("cbm_default".to_string(), 1), ("monitoring".to_string(), 2)]);
+    let answers = |v: serde_json::Value| v.as_object().cloned().unwrap_or_default();
+    let saved = tablet.with(|s| {
+        let form = s.compiled_form("monitoring", 2)?;
+        s.save_form_response(&form, 2, &answers(json!({"age": 105, "injects": "no"})), "2026-12-05T10:00:00Z")
+    });
+    assert!(saved.is_ok(), "{saved:?}");
+    let refused = tablet.with(|s| {
+        let form = s.compiled_form("monitoring", 2)?;
+        s.save_form_response(
+            &form,
+            2,
+            &answers(json!({"age": 105, "injects": "no", "years": 2})),
+            "2026-12-05T10:00:00Z",
+        )
+    });
+    assert!(
+        matches!(refused, Err(outpost_device::error::StoreError::Answers(ref p)) if p[0].code == "not_relevant"),
+        "{refused:?}"
+    );
+    assert!(matches!(
+        tablet.with(|s| s.compiled_form("monitoring", 7)),
+        Err(outpost_device::error::StoreError::UnknownForm { .. })
+    ));
+    tablet.sync().await?;
+    assert_eq!(tablet.with(|s| s.rejected_ops())?.len(), 5, "the server accepts what the tablet's check passed");
     server.stop().await
 }
 

@@ -4,17 +4,24 @@
 //! it). `OUTPOST_UPDATE_GENERATED=1 cargo test -p outpost-tests --test integration ui_types` rewrites it.
 
 use outpost_core::SiteId;
+use outpost_core::forms::{
+    AnswerProblem, Choice, Form, FormError, FormKind, FormLanguage, FormState, Group, Item, Question, QuestionKind,
+};
+use outpost_core::records::{FormStatus, PublishedForm};
 use outpost_core::wire::{ErrorBody, ErrorDetail, SiteRef};
 use outpost_server::http::auth::{LoginRequest, SessionInfo};
 use outpost_server::http::dashboard::{AuditOut, DeviceOut, Resolve, SiteOut};
+use outpost_server::http::forms::{FormCheck, PreviewRequest, Published};
 use outpost_server::services::accounts::{self, Role, User};
 use outpost_server::services::conflicts::{ConflictAction, ConflictResolution, ConflictView, Side};
 use outpost_server::services::reports::export::EXPORT_KINDS;
 use outpost_server::services::reports::indicators::{
-    Answer, Breakdown, Cell, Coverage, Indicator, IndicatorReport, MonthRow, Question, SiteTrend, Suppression,
-    SurveyResults, Trends, Unit,
+    Breakdown, Cell, Coverage, Indicator, IndicatorReport, MonthRow, SiteTrend, Suppression, Trends, Unit,
 };
 use outpost_server::services::reports::stock::{LevelPoint, Movement, Stock, StockLevel};
+use outpost_server::services::reports::surveys::{
+    ChoiceCount, FormResults, NumberSummary, QuestionResult, SurveyResults,
+};
 use outpost_tests::generated::{
     check_current, ts_config, ts_consts, ts_decl as decl, ts_enum_values, ts_header, ts_values as values,
 };
@@ -45,8 +52,26 @@ fn generated() -> String {
         decl::<MonthRow>(&cfg),
         decl::<SiteTrend>(&cfg),
         decl::<Trends>(&cfg),
-        decl::<Answer>(&cfg),
+        decl::<FormKind>(&cfg),
+        decl::<FormLanguage>(&cfg),
+        decl::<QuestionKind>(&cfg),
         decl::<Question>(&cfg),
+        decl::<Group>(&cfg),
+        decl::<Item>(&cfg),
+        decl::<Choice>(&cfg),
+        decl::<Form>(&cfg),
+        decl::<FormStatus>(&cfg),
+        decl::<PublishedForm>(&cfg),
+        decl::<AnswerProblem>(&cfg),
+        decl::<FormState>(&cfg),
+        decl::<FormError>(&cfg),
+        decl::<FormCheck>(&cfg),
+        decl::<Published>(&cfg),
+        decl::<PreviewRequest>(&cfg),
+        decl::<ChoiceCount>(&cfg),
+        decl::<NumberSummary>(&cfg),
+        decl::<QuestionResult>(&cfg),
+        decl::<FormResults>(&cfg),
         decl::<SurveyResults>(&cfg),
         decl::<StockLevel>(&cfg),
         decl::<Movement>(&cfg),

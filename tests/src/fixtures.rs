@@ -163,7 +163,7 @@ pub async fn load(server: &TestServer) -> Result<Fixture> {
     for (i, answer) in ["very_well", "very_well", "very_well", "well", "well"].iter().enumerate() {
         a.create(
             Collection::SurveyResponses,
-            json!({"survey_id": "cbm", "survey_version": 1, "occurred_at": at(&format!("2026-10-1{i}")),
+            json!({"survey_id": "cbm_default", "survey_version": 1, "occurred_at": at(&format!("2026-10-1{i}")),
                    "answers": {"q1": answer, "q7": ["ost", "legal_aid"], "q8": "longer opening hours please"}}),
         )?;
     }

@@ -6,6 +6,8 @@
 //   OUTPOST_DASHBOARD_USER      a coordinator's username
 //   OUTPOST_DASHBOARD_PASSWORD  their password
 //   OUTPOST_DASHBOARD_EXPECT    {"from","to","indicators":{key: text},"export_kind","export_rows","conflicts"}
+//   OUTPOST_DASHBOARD_FORM      an XLSForm workbook to preview and publish (the shipped default form)
+//   OUTPOST_DASHBOARD_BAD_FORM  an XLSForm workbook with an error, to see it refused
 //   OUTPOST_SCREENSHOTS         (optional) a directory for page screenshots
 //   OUTPOST_CHROMIUM            (optional) the browser, default /usr/bin/chromium
 //
@@ -200,6 +202,28 @@ async function run() {
     await screenshot(page, 'dashboard-devices.png');
     await openPage(page, 'surveys');
     await screenshot(page, 'dashboard-surveys.png');
+
+    // Forms: a broken workbook is refused row by row; a good one is previewed as a tablet shows
+    // it (the server's check decides what shows) and published as the next version -----------
+    await openPage(page, 'forms');
+    await page.getByTestId('form-cbm_default-1').waitFor({ timeout: WAIT_MS });
+    await page.getByTestId('form-file').setInputFiles(env('OUTPOST_DASHBOARD_BAD_FORM'));
+    const errors = await page.getByTestId('form-errors').innerText({ timeout: WAIT_MS });
+    if (!/colours/.test(errors) || !/survey/.test(errors)) differ('refused form', 'the missing list, with its sheet and row', errors);
+    else log('broken form refused with its rows');
+    await page.getByTestId('form-file').setInputFiles(env('OUTPOST_DASHBOARD_FORM'));
+    const preview = page.getByTestId('form-preview');
+    await preview.getByText('How did staff treat you today?').waitFor({ timeout: WAIT_MS });
+    if ((await preview.getByText('What was missing?').count()) !== 0) differ('preview before an answer', 'no follow-up', 'the follow-up shows');
+    await preview.getByRole('radio', { name: 'Partly' }).click();
+    await preview.getByText('What was missing?').waitFor({ timeout: WAIT_MS });
+    log('preview: the follow-up shows after "Partly"');
+    await screenshot(page, 'dashboard-forms.png');
+    await page.getByTestId('form-publish').click();
+    const published = await page.getByTestId('form-published').innerText({ timeout: WAIT_MS });
+    if (!published.includes('version 2')) differ('published', 'version 2', published);
+    await page.getByTestId('form-cbm_default-2').waitFor({ timeout: WAIT_MS });
+    log(`published: ${published}`);
 
     // Export ---------------------------------------------------------------------------------
     await openPage(page, 'exports');

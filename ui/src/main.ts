@@ -1,4 +1,5 @@
 import { mount } from 'svelte';
+import './choices.css';
 import './app.css';
 import App from './App.svelte';
 import { insideTauri, tauriBackend, type Backend } from './lib/backend';

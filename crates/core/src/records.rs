@@ -261,6 +261,8 @@ pub struct SurveyResponse {
 }
 
 /// Whether a published form is still offered to workers.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FormStatus {
@@ -275,6 +277,8 @@ impl FormStatus {
 
 /// One published version of a programme's form (reference data: the server writes it, tablets
 /// receive it by pull). A new version is a new record; a version never changes but its status.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PublishedForm {
     /// The form's id (a code); survey responses name it as `survey_id`.

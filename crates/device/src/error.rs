@@ -33,6 +33,10 @@ pub enum StoreError {
     Invalid(Vec<FieldError>),
     #[error(transparent)]
     Merge(#[from] MergeError),
+    #[error("this tablet has no version {version} of form {form_id}: sync, then try again")]
+    UnknownForm { form_id: String, version: u32 },
+    #[error("the answers are not complete or not valid: {}", .0.iter().map(|p| format!("{} ({})", p.question, p.code)).collect::<Vec<_>>().join(", "))]
+    Answers(Vec<outpost_core::forms::AnswerProblem>),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
 }

@@ -6,12 +6,15 @@
 //!   stock levels.
 //! * [`workflows`]: what one action of a screen writes (a contact with everything in it,
 //!   corrections within the edit window, tallies, surveys, stock), and the refused changes.
+//! * [`forms`]: the programme's published forms: which to offer, checking answers as they are
+//!   typed, saving a survey response that passes the check.
 //! * [`sync`]: the HTTP sync client: enrolment, pushing the outbox, pulling pages, retrying with
 //!   back-off and reporting progress.
 //!
 //! Tests and benchmarks simulate many devices by opening many stores in one process.
 
 pub mod error;
+pub mod forms;
 pub mod queries;
 pub mod store;
 pub mod sync;

@@ -148,12 +148,6 @@ pub struct MovementInput {
     pub grant_code: Option<String>,
 }
 
-/// Most answers in one survey response.
-pub const MAX_SURVEY_ANSWERS: usize = 40;
-
-/// The survey the tablet offers (the default community-based monitoring questionnaire).
-pub const DEFAULT_SURVEY: (&str, u32) = ("cbm_default", 1);
-
 fn fields(value: Value) -> Map<String, Value> {
     match value {
         Value::Object(map) => map,
@@ -345,18 +339,6 @@ impl DeviceStore {
         }
         let site = self.home_site()?;
         self.create(Collection::GroupTallies, site, record)
-    }
-
-    /// Saves an anonymous survey response at the tablet's site.
-    pub fn save_survey(&mut self, answers: &Map<String, Value>, at: &str) -> Result<RecordId, StoreError> {
-        if answers.len() > MAX_SURVEY_ANSWERS {
-            return Err(invalid("answers", "too_many", "too many answers"));
-        }
-        let (survey, version) = DEFAULT_SURVEY;
-        let record =
-            fields(json!({"survey_id": survey, "survey_version": version, "occurred_at": at, "answers": answers}));
-        let site = self.home_site()?;
-        self.create(Collection::SurveyResponses, site, record)
     }
 
     /// Records a stock movement at the tablet's site; empty optional texts are left out.

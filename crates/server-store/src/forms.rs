@@ -44,8 +44,17 @@ impl Store {
     }
 
     /// Publishes `form` as the next version of its id in the organisation (the only one on this
-    /// server), in one transaction; returns the version.
-    pub async fn publish_form(&self, form: Form, now_ms: u64, published_at: String) -> Result<u32, DbError> {
+    /// server), in one transaction; returns the version. With `only_if_new`, publishes nothing
+    /// (`Ok(None)`) when the organisation has any version of that id, published or retired: how
+    /// the shipped default forms are offered once without coming back after a coordinator
+    /// retired them.
+    pub async fn publish_form(
+        &self,
+        form: Form,
+        now_ms: u64,
+        published_at: String,
+        only_if_new: bool,
+    ) -> Result<Option<u32>, DbError> {
         self.transaction(TxMode::Write, move |tx| {
             Box::pin(async move {
                 if let Some(lock) = tx.dialect().advisory_lock(PUBLISH_LOCK) {
@@ -64,6 +73,9 @@ impl Store {
                     if existing.form_id == form.id {
                         latest = latest.max(existing.version);
                     }
+                }
+                if only_if_new && latest > 0 {
+                    return Ok(None);
                 }
                 let version = latest + 1;
                 let record = PublishedForm {
@@ -86,7 +98,7 @@ impl Store {
                 };
                 let first = take_seqs(tx, 1).await?;
                 tx.run(server_record_statements(org, std::slice::from_ref(&record), first, now_ms)?).await?;
-                Ok(version)
+                Ok(Some(version))
             })
         })
         .await

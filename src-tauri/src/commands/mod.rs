@@ -4,17 +4,19 @@
 //! the window's thread.
 //!
 //! * [`session`]: status, enrolment, PIN, lock, worker;
-//! * [`records`]: lookups, reference data, contacts and corrections, referrals, tallies,
-//!   surveys, stock;
+//! * [`records`]: lookups, reference data, contacts and corrections, referrals, tallies, stock;
+//! * [`forms`]: the programme's forms: offered, checked as they are answered, survey responses;
 //! * [`sync`]: sync now, refused changes;
 //! * [`settings`]: language, idle lock, wrong-PIN limit.
 
 mod args;
+pub mod forms;
 pub mod records;
 pub mod session;
 pub mod settings;
 pub mod sync;
 
+pub use forms::*;
 pub use records::*;
 pub use session::*;
 pub use settings::*;

@@ -1,5 +1,5 @@
 //! What the screens read and write: client codes and lookups, reference data, contacts and their
-//! corrections, referrals, tallies, surveys and stock. Each command parses its arguments, calls
+//! corrections, referrals, tallies and stock. Each command parses its arguments, calls
 //! one function of `outpost-device` on the open store and answers.
 
 use super::args::{Result, now_rfc3339, parse_id};
@@ -11,7 +11,7 @@ use outpost_core::uic::UicScheme;
 use outpost_device::queries::{ClientSummary, ContactSummary, OpenReferral, StockLevel};
 use outpost_device::workflows::{ContactEdit, ContactInput, MovementInput, OverdoseInput, SavedContact, TallyInput};
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tauri::State;
@@ -145,12 +145,6 @@ pub fn reverse_line(
 pub fn save_group_tally(state: State<'_, Arc<AppState>>, tally: TallyInput) -> Result<()> {
     let at = now_rfc3339();
     state.with_store(|store| store.save_group_tally(&tally, &at).map(|_| ()))
-}
-
-#[tauri::command(async)]
-pub fn save_survey(state: State<'_, Arc<AppState>>, answers: Map<String, Value>) -> Result<()> {
-    let at = now_rfc3339();
-    state.with_store(|store| store.save_survey(&answers, &at).map(|_| ()))
 }
 
 #[tauri::command(async)]

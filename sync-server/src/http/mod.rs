@@ -7,6 +7,7 @@ pub mod dashboard;
 pub mod error;
 pub mod extract;
 pub mod files;
+pub mod forms;
 pub mod limits;
 pub mod openapi;
 pub mod sync;
@@ -45,6 +46,11 @@ pub fn api_router() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(dashboard::resolve_conflict))
         .routes(routes!(dashboard::export))
         .routes(routes!(dashboard::audit_log))
+        .routes(routes!(forms::list))
+        .routes(routes!(forms::check))
+        .routes(routes!(forms::publish))
+        .routes(routes!(forms::retire))
+        .routes(routes!(forms::preview))
 }
 
 /// The OpenAPI document of every route, as served at `/api/v1/openapi.json`.

@@ -42,6 +42,7 @@ pub enum SessionRefusals {
         (name = "sync", description = "What tablets call: enrolment, push, pull."),
         (name = "sessions", description = "Dashboard logins (cookie + CSRF token)."),
         (name = "dashboard", description = "Coordinators' reports, review and exports, scoped to their sites."),
+        (name = "forms", description = "The programme's forms (XLSForm): check, preview, publish, retire."),
     ),
     modifiers(&SecuritySchemes)
 )]

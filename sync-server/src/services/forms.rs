@@ -154,7 +154,43 @@ pub async fn publish(store: &Store, form: &CompiledForm, now_ms: u64) -> Result<
         return Err(PublishError::BadId(form.def.id.clone()));
     }
     let at = crate::time::rfc3339(now_ms);
-    Ok(store.publish_form(form.def.clone(), now_ms, at).await?)
+    let version = store.publish_form(form.def.clone(), now_ms, at, false).await?;
+    version.ok_or_else(|| PublishError::Store(DbError::Corrupt("a publication gave no version".into())))
+}
+
+/// The forms every organisation starts with: XLSForm files in the repository's `forms/`, built
+/// into the server (a coordinator edits a copy and publishes it as the next version).
+const DEFAULT_FORMS: &[(&str, &[u8])] =
+    &[("community-monitoring.xlsx", include_bytes!("../../../forms/community-monitoring.xlsx"))];
+
+/// The shipped default forms, imported with the same code as an upload.
+pub fn default_forms() -> Result<Vec<CompiledForm>, String> {
+    DEFAULT_FORMS
+        .iter()
+        .map(|(name, bytes)| match check_upload(bytes, name) {
+            Ok(Checked::Ready(imported)) => Ok(imported.form),
+            Ok(Checked::Refused(errors)) => Err(format!("{name}: {}", errors[0])),
+            Err(e) => Err(format!("{name}: {e}")),
+        })
+        .collect()
+}
+
+/// Publishes each default form the organisation has never had (a retired one is not brought
+/// back). Does nothing on a server without exactly one organisation yet. Returns what it
+/// published, as (form id, version).
+pub async fn publish_defaults(store: &Store, now_ms: u64) -> Result<Vec<(String, u32)>, PublishError> {
+    if store.the_org().await.is_err() {
+        return Ok(Vec::new());
+    }
+    let forms = default_forms().map_err(|e| PublishError::Store(DbError::Corrupt(e)))?;
+    let mut published = Vec::new();
+    for form in forms {
+        let id = form.def.id.clone();
+        if let Some(version) = store.publish_form(form.def, now_ms, crate::time::rfc3339(now_ms), true).await? {
+            published.push((id, version));
+        }
+    }
+    Ok(published)
 }
 
 fn detail(index: usize, op: &Op, field: String, code: &str, message: String) -> ErrorDetail {
@@ -164,8 +200,8 @@ fn detail(index: usize, op: &Op, field: String, code: &str, message: String) -> 
 /// Checks the survey responses of a batch that name a published form: the version must be one
 /// of its published (or retired) versions, and the answers must pass that version's check
 /// (types, choices, constraints, required-when-relevant, nothing answered that is hidden),
-/// evaluated on the day the response was made. Responses of a survey that is not a published
-/// form (the tablet's built-in survey) are left to the schema's checks.
+/// evaluated on the day the response was made. A response naming a form the organisation never
+/// published is refused (`unknown_form`).
 pub async fn check_responses(
     store: &Store,
     device: &DeviceAuth,
@@ -194,6 +230,13 @@ pub async fn check_responses(
             continue; // the schema's checks report a missing or mistyped id or version
         };
         if !versions.keys().any(|(f, _)| f == id) {
+            errors.push(detail(
+                index,
+                op,
+                "survey_id".into(),
+                "unknown_form",
+                format!("no form {id} was ever published in this organisation"),
+            ));
             continue;
         }
         let Some(form) = versions.get(&(id.to_string(), version)) else {

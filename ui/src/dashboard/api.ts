@@ -13,7 +13,7 @@ import {
   EXPORT_KINDS,
   ROLES,
   UNITS,
-  type Answer as SurveyAnswerCount,
+  type ChoiceCount,
   type AuditOut as AuditEntry,
   type Breakdown,
   type Cell,
@@ -31,7 +31,17 @@ import {
   type LoginRequest,
   type MonthRow as TrendMonth,
   type Movement as StockMovement,
-  type Question as SurveyQuestionResult,
+  type FormResults,
+  type FormLanguage,
+  type Form,
+  type FormCheck,
+  type FormError,
+  type FormState,
+  type PreviewRequest,
+  type Published,
+  type PublishedForm,
+  type NumberSummary,
+  type QuestionResult,
   type Resolve,
   type Role,
   type SessionInfo,
@@ -84,8 +94,18 @@ export type {
   StockMovement,
   StockReport,
   Suppression,
-  SurveyAnswerCount,
-  SurveyQuestionResult,
+  ChoiceCount,
+  FormResults,
+  FormLanguage,
+  Form,
+  FormCheck,
+  FormError,
+  FormState,
+  PreviewRequest,
+  Published,
+  PublishedForm,
+  NumberSummary,
+  QuestionResult,
   SurveyResults,
   TrendMonth,
   Trends,
@@ -173,6 +193,15 @@ export interface DashboardApi {
   /** `id` is the conflict's number, as in {@link Conflict}. */
   resolveConflict(id: Conflict['id'], action: ConflictAction): Promise<Conflict>;
   audit(): Promise<AuditEntry[]>;
+  /** Every version of every form of the organisation. */
+  forms(): Promise<PublishedForm[]>;
+  /** Checks an XLSForm workbook (nothing is stored): the form, or every problem in it. */
+  checkForm(file: Blob, name: string): Promise<FormCheck>;
+  /** Publishes a workbook as the next version of its form id (refused whole on any error). */
+  publishForm(file: Blob, name: string): Promise<Published>;
+  retireForm(formId: string, version: number): Promise<Published>;
+  /** Core's check of answers to a form, for the preview. */
+  previewForm(request: PreviewRequest): Promise<FormState>;
   /** The address of a file download (a plain link: the browser sends the cookie). */
   exportUrl(kind: ExportKind, format: ExportFormat, filter: Filter): string;
 }
@@ -268,6 +297,26 @@ export class HttpDashboardApi implements DashboardApi {
     return this.base + exportUrl(kind, format, filter);
   }
 
+  forms(): Promise<PublishedForm[]> {
+    return this.request('GET', '/api/v1/dashboard/forms');
+  }
+
+  checkForm(file: Blob, name: string): Promise<FormCheck> {
+    return this.request('POST', `/api/v1/dashboard/forms/check?${new URLSearchParams({ name })}`, { body: file });
+  }
+
+  publishForm(file: Blob, name: string): Promise<Published> {
+    return this.request('POST', `/api/v1/dashboard/forms/publish?${new URLSearchParams({ name })}`, { body: file });
+  }
+
+  retireForm(formId: string, version: number): Promise<Published> {
+    return this.request('POST', `/api/v1/dashboard/forms/${encodeURIComponent(formId)}/${version}/retire`);
+  }
+
+  previewForm(request: PreviewRequest): Promise<FormState> {
+    return this.request('POST', '/api/v1/dashboard/forms/preview', { body: request });
+  }
+
   private async request<T>(method: Method, path: string, options: { body?: unknown; auth?: boolean } = {}): Promise<T> {
     const first = await this.send(method, path, options.body);
     let response = first;
@@ -295,13 +344,15 @@ export class HttpDashboardApi implements DashboardApi {
 
   private async send(method: Method, path: string, body: unknown): Promise<Response> {
     const headers: Record<string, string> = { Accept: 'application/json' };
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    // A file goes as its bytes; anything else as JSON.
+    const file = body instanceof Blob;
+    if (body !== undefined) headers['Content-Type'] = file ? 'application/octet-stream' : 'application/json';
     if (method === 'POST' && this.csrfToken) headers['X-CSRF-Token'] = this.csrfToken;
     try {
       return await this.fetchFn(this.base + path, {
         method,
         headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
+        body: body === undefined ? undefined : file ? body : JSON.stringify(body),
         credentials: 'same-origin',
         cache: 'no-store',
       });

@@ -16,6 +16,11 @@ import {
   type Device,
   type ExportFormat,
   type ExportKind,
+  type FormCheck,
+  type FormState,
+  type PreviewRequest,
+  type Published,
+  type PublishedForm,
   type Indicator,
   type IndicatorsReport,
   type LoginRequest,
@@ -27,6 +32,7 @@ import {
   type User,
 } from './api';
 import { MAX_FAILED_LOGINS } from './generated/api';
+import { exchanges, isAnswered, recordedAnswer, sameArgs } from '../lib/fixtures';
 import { daysBetween, monthsOf } from './logic/period';
 import { exportUrl, type Filter } from './logic/query';
 
@@ -76,6 +82,9 @@ interface Call {
   args: unknown[];
 }
 
+/** The forms the real server published, as the tablet's recorder received them. */
+const RECORDED_FORMS: readonly PublishedForm[] = recordedAnswer<PublishedForm[]>('offered_forms', { kind: null });
+
 export class FakeDashboardApi implements DashboardApi {
   readonly calls: Call[] = [];
   accounts: FakeAccount[] = DEMO_ACCOUNTS.map((a) => ({ ...a, user: { ...a.user } }));
@@ -89,6 +98,8 @@ export class FakeDashboardApi implements DashboardApi {
   deviceList: Device[];
   /** Set to make the next call of that method fail with this error. */
   failNext: Partial<Record<keyof DashboardApi, ApiError>> = {};
+  /** Every version of every form, as `forms` lists them. */
+  published: PublishedForm[] = structuredClone([...RECORDED_FORMS]) as PublishedForm[];
   private csrfCounter = 0;
 
   constructor(options: FakeOptions = {}) {
@@ -215,6 +226,67 @@ export class FakeDashboardApi implements DashboardApi {
     return this.answer('surveys', [filter], () => {
       const sites = this.checkSites(this.requireUser(), filter.sites);
       return demoSurveys(filter, sites);
+    });
+  }
+
+  /**
+   * The organisation's forms: the default form as the real server published it (from the
+   * tablet's recorded fixtures), plus what was published or retired here.
+   */
+  forms(): Promise<PublishedForm[]> {
+    return this.answer('forms', [], () => {
+      this.requireUser();
+      return structuredClone(this.published);
+    });
+  }
+
+  /**
+   * A workbook's check. The fake reads no spreadsheet: a file named `*.xlsx` stands for the
+   * shipped default form (as the real server imported it), anything else is refused as the
+   * server refuses a file that is not a workbook.
+   */
+  checkForm(file: Blob, name: string): Promise<FormCheck> {
+    return this.answer('checkForm', [file, name], () => {
+      this.requireUser();
+      if (!name.endsWith('.xlsx')) throw new ApiError(422, 'not_a_workbook', 'the file is not an Excel workbook (.xlsx or .xls)');
+      return { form: structuredClone(RECORDED_FORMS[0].definition), errors: [], warnings: [] };
+    });
+  }
+
+  publishForm(file: Blob, name: string): Promise<Published> {
+    return this.answer('publishForm', [file, name], () => {
+      this.requireUser();
+      if (!name.endsWith('.xlsx')) throw new ApiError(422, 'not_a_workbook', 'the file is not an Excel workbook (.xlsx or .xls)');
+      const base = RECORDED_FORMS[0];
+      const version = Math.max(...this.published.filter((f) => f.form_id === base.form_id).map((f) => f.version)) + 1;
+      this.published.push({ ...structuredClone(base), version, published_at: new Date(this.nowMs).toISOString() });
+      return { form_id: base.form_id, version };
+    });
+  }
+
+  retireForm(formId: string, version: number): Promise<Published> {
+    return this.answer('retireForm', [formId, version], () => {
+      this.requireUser();
+      const form = this.published.find((f) => f.form_id === formId && f.version === version);
+      if (!form) throw new ApiError(404, 'not_found', `form ${formId} has no version ${version}`);
+      if (form.status === 'retired') throw new ApiError(409, 'conflict', `${formId} version ${version} is retired already`);
+      form.status = 'retired';
+      return { form_id: formId, version };
+    });
+  }
+
+  /**
+   * Core's check of a preview's answers: the fake never evaluates a form, it answers the checks
+   * the real tablet commands recorded for the same form, answers and language.
+   */
+  previewForm(request: PreviewRequest): Promise<FormState> {
+    return this.answer('previewForm', [request], () => {
+      this.requireUser();
+      const found = exchanges('check_form').find(
+        (e) => isAnswered(e) && e.args.formId === request.form.id && e.args.language === request.language && sameArgs(e.args.answers, request.answers),
+      );
+      if (!found || !isAnswered(found)) throw new ApiError(400, 'not_recorded', 'this preview check was not recorded (backend_fixtures.rs)');
+      return structuredClone(found.ok) as FormState;
     });
   }
 
@@ -422,40 +494,39 @@ function demoTrends(filter: Filter, sites: DashboardSite[]): Trends {
   return { months, by_site };
 }
 
+/**
+ * Demo results of the shipped community-monitoring form (its definition as the real server
+ * published it, from the tablet's recorded fixtures): made-up counts in the shape the server
+ * sends, small counts shown as the server hides them.
+ */
 function demoSurveys(filter: Filter, sites: DashboardSite[]): SurveyResults {
   const days = daysBetween(filter.from, filter.to) + 1;
   const responses = Math.round((days / 30) * 14 * (sites.length / DEMO_SITES.length));
-  if (responses < 5) return { responses, hidden: true, threshold: 5, questions: [] };
-  const spread = (values: string[], weights: number[]) =>
-    split(responses, weights).map((count, i) => ({ value: values[i], count }));
+  const form = RECORDED_FORMS[0].definition;
+  const hidden = responses < 5;
+  const questions = hidden
+    ? []
+    : form.items.flatMap((item) => {
+        if (item.item !== 'question' || (item.kind !== 'select_one' && item.kind !== 'select_multiple') || !item.list) return [];
+        const list = form.choices[item.list] ?? [];
+        // Most answers on the first choices, fewer further down (multiple choice: a share each).
+        const weights = list.map((_, i) => Math.max(1, 60 - i * 15));
+        const counts = item.kind === 'select_one' ? split(responses, weights) : list.map((_, i) => Math.round((responses * weights[i]) / 200));
+        const choices = list.map((c, i) => ({ name: c.name, label: c.label, count: counts[i] > 0 && counts[i] < 5 ? null : counts[i] }));
+        const answered = item.kind === 'select_one' && choices.every((c) => c.count !== null) ? responses : null;
+        return [{ name: item.name, kind: item.kind, label: item.label, answered, choices, numbers: null }];
+      });
   return {
-    responses,
-    hidden: false,
     threshold: 5,
-    questions: [
-      { id: 'q1', answers: spread(['very_well', 'well', 'neither_well_nor_badly', 'badly'], [55, 30, 10, 5]) },
-      { id: 'q2', answers: spread(['yes', 'partly', 'no'], [70, 22, 8]) },
+    forms: [
       {
-        id: 'q2_missing',
-        answers: [
-          { value: 'naloxone', count: Math.round(responses * 0.12) },
-          { value: 'syringes_needles', count: Math.round(responses * 0.08) },
-          { value: 'testing', count: Math.round(responses * 0.05) },
-        ],
-      },
-      { id: 'q3', answers: spread(['very_easy', 'easy', 'neither_easy_nor_difficult', 'difficult'], [30, 45, 15, 10]) },
-      { id: 'q4', answers: spread(['yes', 'not_sure', 'no'], [80, 15, 5]) },
-      { id: 'q5', answers: spread(['under_5_min', 'from_5_to_15_min', 'from_15_to_30_min', 'over_30_min'], [50, 30, 15, 5]) },
-      { id: 'q6', answers: spread(['no', 'yes', 'rather_not_say'], [78, 12, 10]) },
-      {
-        id: 'q7',
-        answers: [
-          { value: 'hcv_treatment', count: Math.round(responses * 0.35) },
-          { value: 'women_only_hours', count: Math.round(responses * 0.2) },
-          { value: 'legal_aid', count: Math.round(responses * 0.18) },
-          { value: 'drug_checking', count: Math.round(responses * 0.15) },
-          { value: 'shelter', count: Math.round(responses * 0.1) },
-        ],
+        form_id: RECORDED_FORMS[0].form_id,
+        title: form.title,
+        languages: form.languages,
+        default_language: form.default_language,
+        responses,
+        hidden,
+        questions,
       },
     ],
   };

@@ -1,4 +1,5 @@
 import { mount } from 'svelte';
+import '../choices.css';
 import './dashboard.css';
 import Dashboard from './Dashboard.svelte';
 import { HttpDashboardApi, type DashboardApi } from './api';

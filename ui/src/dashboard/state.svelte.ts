@@ -15,6 +15,7 @@ import {
   type ConflictAction,
   type ConflictStatus,
   type DashboardApi,
+  type PreviewRequest,
   type DashboardSite,
   type SessionInfo,
   type User,
@@ -193,6 +194,11 @@ export function signOutOn401(api: DashboardApi, onSignedOut: (error: ApiError) =
     conflicts: guard((status: ConflictStatus) => api.conflicts(status)),
     resolveConflict: guard((id: Conflict['id'], action: ConflictAction) => api.resolveConflict(id, action)),
     audit: guard(() => api.audit()),
+    forms: guard(() => api.forms()),
+    checkForm: guard((file: Blob, name: string) => api.checkForm(file, name)),
+    publishForm: guard((file: Blob, name: string) => api.publishForm(file, name)),
+    retireForm: guard((formId: string, version: number) => api.retireForm(formId, version)),
+    previewForm: guard((request: PreviewRequest) => api.previewForm(request)),
     exportUrl: (kind, format, filter) => api.exportUrl(kind, format, filter),
   };
 }

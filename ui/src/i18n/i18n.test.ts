@@ -15,9 +15,9 @@ import {
   TALLY_GENDERS,
   TEST_RESULTS,
   TESTS,
+  ANSWER_PROBLEM_CODES,
 } from '../lib/backend';
 import { RECORDED_COMMODITIES, RECORDED_KITS } from '../lib/fakeBackend';
-import { answerCodes, answerKeys } from '../lib/logic/survey';
 import { KNOWN_SYNC_ERRORS } from '../lib/logic/sync';
 import { OVERDOSE_PROBLEMS } from '../lib/logic/contact';
 import { BUILT_IN_QUESTIONS } from '../lib/logic/uic';
@@ -33,6 +33,7 @@ const enKeys = Object.keys(dicts.en).sort();
 /** Keys whose text is rightly the same in every language (names of languages, examples, numbers). */
 const SAME_EVERYWHERE = new Set([
   'app.name',
+  'dashboard.surveys.small',
   'language.en',
   'language.ru',
   'language.uk',
@@ -132,8 +133,7 @@ describe('keys used by the code', () => {
       ...TALLY_GENDERS.map((v) => `tally_gender.${v}`),
       ...LANGUAGES.map((v) => `language.${v}`),
       ...SCREENS.filter((s) => s !== 'home').flatMap((s) => [`home.${s}`, `home.${s}_hint`]),
-      ...answerKeys().map((q) => `survey.${q}`),
-      ...answerCodes().map((a) => `survey.answer.${a}`),
+      ...ANSWER_PROBLEM_CODES.map((c) => `form.problem.${c}`),
       ...KNOWN_SYNC_ERRORS.flatMap((c) => [`sync.error.${c}`, `sync.help.${c}`]),
       ...['push', 'pull'].map((p) => `sync.phase.${p}`),
       ...['syncing', 'pending', 'up_to_date', 'rejected'].map((s) => `sync.state.${s}`),

@@ -30,11 +30,14 @@ import type {
   ContactEdit,
   ContactInput,
   ContactSummary,
+  FormKind,
+  FormState,
   Gender,
   KitTemplate,
   MovementInput,
   OpenReferral,
   OverdoseInput,
+  PublishedForm,
   ReferralStatus,
   RejectedChange,
   SavedContact,
@@ -194,8 +197,15 @@ export type TallyCell = { gender: TallyGender; age_band: TallyAgeBand; count: nu
 /** What `save_group_tally` takes: the generated `TallyInput` with the cells' shape. */
 export type GroupTallyDraft = Omit<TallyInput, 'people' | 'items'> & { people: TallyCell[]; items: ItemQuantity[] };
 
-/** One survey answer (Rust takes the answers as JSON). */
-export type SurveyAnswer = string | number | string[] | null;
+/**
+ * One answer to a form's question (Rust takes the answers as JSON): a choice's name, the
+ * choices' names of a `select_multiple`, a number, a text or a date (`YYYY-MM-DD`), `OK` for an
+ * `acknowledge`.
+ */
+export type FormAnswer = string | number | string[];
+
+/** A form's answers by question name; a question without an answer is absent. */
+export type FormAnswers = Record<string, FormAnswer>;
 
 // ---------------------------------------------------------------------------------------------
 // The interface
@@ -229,7 +239,22 @@ export interface Backend {
    */
   updateOverdose(args: { contactId: string; overdose: OverdoseReportDraft | null }): Promise<void>;
   saveGroupTally(args: { tally: GroupTallyDraft }): Promise<void>;
-  saveSurvey(args: { answers: Record<string, SurveyAnswer> }): Promise<void>;
+  /**
+   * The forms to offer for new answers: the newest published version of each form this tablet
+   * received, of `kind` when given.
+   */
+  offeredForms(args: { kind: FormKind | null }): Promise<PublishedForm[]>;
+  /**
+   * What the answers mean for one version of a form: which questions and groups show, the
+   * calculations, the choices each select offers, every problem (messages in `language`, a
+   * language code). Errors: `unknown_form`.
+   */
+  checkForm(args: { formId: string; version: number; answers: FormAnswers; language: string }): Promise<FormState>;
+  /**
+   * Saves an anonymous survey response after the same check. Errors: `invalid_answers` (the
+   * check found problems), `unknown_form`, `invalid`.
+   */
+  saveSurvey(args: { formId: string; version: number; answers: FormAnswers }): Promise<void>;
   stockLevels(): Promise<StockLevel[]>;
   recordStockMovement(args: { movement: StockMovementDraft }): Promise<void>;
   syncNow(): Promise<SyncReport>;
@@ -282,6 +307,8 @@ export const COMMANDS = {
   reverseLine: 'reverse_line',
   updateOverdose: 'update_overdose',
   saveGroupTally: 'save_group_tally',
+  offeredForms: 'offered_forms',
+  checkForm: 'check_form',
   saveSurvey: 'save_survey',
   stockLevels: 'stock_levels',
   recordStockMovement: 'record_stock_movement',

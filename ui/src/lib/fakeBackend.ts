@@ -10,6 +10,9 @@
  * - the limits and values it checks are the generated ones (`generated/backend.ts`);
  * - the rest is bookkeeping of what it was given: clients, contacts, referrals, stock
  *   movements, tallies and surveys kept in memory, and the lookups over them;
+ * - a form's check (what shows, what is wrong) is core's, never redone here: `check_form`
+ *   answers only recorded calls, and a survey is saved when a recorded check of the same
+ *   answers found nothing wrong;
  * - a call that nothing recorded answers is refused with `not_recorded`, naming the call, so a
  *   test never passes on an answer the real backend would not give: record the call in
  *   `src-tauri/tests/backend_fixtures.rs` instead.
@@ -36,7 +39,10 @@ import type {
   Status,
   StockLevel,
   StockMovementDraft,
-  SurveyAnswer,
+  FormAnswers,
+  FormKind,
+  FormState,
+  PublishedForm,
   SyncProgress,
   SyncReport,
   UicAnswers,
@@ -48,7 +54,6 @@ import {
   IDLE_LOCK_MIN_MINUTES,
   isLanguage,
   MAX_NALOXONE_DOSES,
-  MAX_SURVEY_ANSWERS,
   NEW_PIN_MAX,
   NEW_PIN_MIN,
   OVERDOSE_OUTCOMES,
@@ -61,6 +66,7 @@ import {
 import {
   aboutRecord,
   argumentRefusal,
+  copy,
   editWindowRefusal,
   exchanges,
   fieldRefusal,
@@ -223,7 +229,7 @@ export class FakeBackend implements Backend {
   clients: ClientSummary[] = [];
   contacts: StoredContact[] = [];
   tallies: GroupTallyDraft[] = [];
-  surveys: Record<string, SurveyAnswer>[] = [];
+  surveys: { formId: string; version: number; answers: FormAnswers }[] = [];
   movements: StockMovementDraft[] = [];
   referrals: StoredReferral[] = [];
   /** The organisation's client code scheme, when it is not the demo server's. */
@@ -684,11 +690,36 @@ export class FakeBackend implements Backend {
     this.state.pending += 1;
   }
 
-  async saveSurvey(args: { answers: Record<string, SurveyAnswer> }): Promise<void> {
+  async offeredForms(args: { kind: FormKind | null }): Promise<PublishedForm[]> {
+    this.record('offered_forms', args);
+    this.requireUnlocked();
+    const found = recorded('offered_forms', args);
+    if (!found || !isAnswered(found)) refuse(notRecorded('offered_forms', args));
+    return copy<PublishedForm[]>(found.ok);
+  }
+
+  async checkForm(args: { formId: string; version: number; answers: FormAnswers; language: string }): Promise<FormState> {
+    this.record('check_form', args);
+    this.requireUnlocked();
+    const found = recorded('check_form', args);
+    if (!found) refuse(notRecorded('check_form', args, 'record this check in backend_fixtures.rs'));
+    if (isRefused(found)) refuse(found.error);
+    return copy<FormState>(found.ok);
+  }
+
+  async saveSurvey(args: { formId: string; version: number; answers: FormAnswers }): Promise<void> {
     this.record('save_survey', args);
     this.requireUnlocked();
-    if (Object.keys(args.answers).length > MAX_SURVEY_ANSWERS) refuse(fieldRefusal('answers'));
-    this.surveys.push(plainArgs(args.answers));
+    const refused = argumentRefusal('save_survey', args);
+    if (refused) refuse(refused);
+    const same = (e: { args: Record<string, unknown> }) =>
+      e.args.formId === args.formId && e.args.version === args.version && sameArgs(e.args.answers, args.answers);
+    const checked = exchanges('check_form').filter(same).find(isAnswered);
+    if (!checked && !exchanges('save_survey').filter(same).some(isAnswered)) {
+      refuse(notRecorded('save_survey', args, 'record a check_form of these answers'));
+    }
+    if (checked && (checked.ok as FormState).problems.length > 0) refuse(refusal('save_survey', 'invalid_answers'));
+    this.surveys.push(plainArgs(args));
     this.state.pending += 1;
   }
 

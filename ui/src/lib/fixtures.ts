@@ -73,7 +73,7 @@ export function recordedAnswer<T>(command: string, args: object = {}): T {
  * Codes of refusals that depend only on the arguments, so a call with equal arguments is refused
  * the same way in any state (unlike `app_locked`, `not_found`, `wrong_pin`, ...).
  */
-const ARGUMENT_CODES = new Set(['invalid', 'invalid_answer', 'enrollment_code_invalid', 'internal']);
+const ARGUMENT_CODES = new Set(['invalid', 'invalid_answer', 'invalid_answers', 'unknown_form', 'enrollment_code_invalid', 'internal']);
 
 /** The refusal recorded for `command` with equal arguments, if it was about the arguments themselves. */
 export function argumentRefusal(command: string, args: object): Refusal | undefined {

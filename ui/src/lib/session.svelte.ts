@@ -68,6 +68,13 @@ export class Session {
   tally = $state<TallyDraftState>({ setting: 'nightlife', eventName: '', counts: emptyTally(), items: [] });
   /** A language chosen for a client (survey) that status refreshes must not undo. */
   languageOverride = $state<Language | null>(null);
+  /**
+   * Kiosk mode: a client fills in a survey alone and the tablet shows nothing else; leaving it
+   * locks the app, so only the worker's PIN gets back to the other screens.
+   */
+  kiosk = $state(false);
+  /** The form kiosk mode shows (its id). */
+  kioskForm = $state<string | null>(null);
 
   private noticeTimer: ReturnType<typeof setTimeout> | null = null;
 
@@ -121,6 +128,7 @@ export class Session {
     } finally {
       this.screen = 'home';
       this.languageOverride = null;
+      this.kiosk = false;
       await this.refresh();
     }
   }

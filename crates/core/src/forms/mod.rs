@@ -19,6 +19,8 @@ pub type Text = BTreeMap<String, String>;
 
 /// What a form is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FormKind {
     /// An anonymous questionnaire, never linked to a client.
@@ -29,6 +31,8 @@ pub enum FormKind {
 
 /// A language of the form, as its column headers name it (`label::Русский (ru)`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FormLanguage {
     /// The header's text after `label::` (`Русский (ru)`), or `""`.
     pub key: String,
@@ -38,6 +42,8 @@ pub struct FormLanguage {
 
 /// A published form's definition, as distributed to tablets.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Form {
     pub id: String,
     /// The form's own version (`settings` sheet), or one the server gives at publication.
@@ -57,6 +63,8 @@ pub struct Form {
 
 /// A question or a group of them.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "item", rename_all = "snake_case")]
 pub enum Item {
     Question(Box<Question>),
@@ -65,10 +73,14 @@ pub enum Item {
 
 /// A section of questions, shown only while its `relevant` holds.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Group {
     pub name: String,
     pub label: Text,
     pub relevant: Option<String>,
+    /// Questions and groups inside (a group may hold groups: the schema refers to `Item`).
+    #[cfg_attr(feature = "openapi", schema(no_recursion))]
     pub items: Vec<Item>,
     /// The survey sheet's row it came from (for messages).
     pub row: u32,
@@ -76,6 +88,8 @@ pub struct Group {
 
 /// What kind of answer a question takes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum QuestionKind {
     Integer,
@@ -95,6 +109,8 @@ pub enum QuestionKind {
 
 /// One question.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Question {
     pub name: String,
     pub kind: QuestionKind,
@@ -120,6 +136,8 @@ pub struct Question {
 
 /// One choice of a list.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Choice {
     pub name: String,
     pub label: Text,
@@ -133,6 +151,8 @@ pub const OTHER: &str = "other";
 
 /// A problem found in a form: where, and what.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FormError {
     pub sheet: String,
     /// 1-based row of the sheet; 0 for the sheet as a whole.
@@ -181,12 +201,25 @@ pub struct CompiledForm {
     flat: Vec<Question>,
 }
 
+/// Every code an [`AnswerProblem`] can have.
+pub const PROBLEM_CODES: &[&str] = &[
+    "required",
+    "constraint",
+    "invalid_type",
+    "unknown_choice",
+    "not_relevant",
+    "unknown_question",
+    "not_answerable",
+    "not_checkable",
+];
+
 /// One problem with an answer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AnswerProblem {
     pub question: String,
-    /// `required`, `constraint`, `invalid_type`, `unknown_choice`, `not_relevant`,
-    /// `unknown_question`, `not_answerable`, `not_checkable`.
+    /// One of [`PROBLEM_CODES`].
     pub code: String,
     /// The form's own message for it in the reader's language, when the form has one.
     pub message: Option<String>,
@@ -194,6 +227,8 @@ pub struct AnswerProblem {
 
 /// What a set of answers means for the form: what is shown, what is computed, what is wrong.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FormState {
     /// Questions and groups to show (relevant), by name.
     pub shown: BTreeSet<String>,

@@ -46,6 +46,9 @@ pub async fn rows(store: &Store, kind: &str, filter: &Filter) -> Result<Option<V
     if kind == "indicators" {
         return Ok(Some(indicator_rows(&indicators(store, filter).await?)));
     }
+    if kind == "surveys" {
+        return Ok(Some(super::surveys::export_rows(store, filter).await?));
+    }
     store.refresh_projection().await?;
     let Some((header, rows)) = queries::export_records(store, kind, filter).await? else { return Ok(None) };
     let mut out = vec![header.iter().map(|h| h.to_string()).collect::<Vec<_>>()];

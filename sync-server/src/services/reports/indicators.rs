@@ -1,4 +1,4 @@
-//! The indicators of `domain.md`, monthly trends and survey results, assembled from the counts
+//! The indicators of `domain.md` and monthly trends, assembled from the counts
 //! of [`super::queries`]: arithmetic, coverage bands and small-cell suppression.
 //!
 //! Person counts (people reached and everything counted in people, tests and referrals) below
@@ -7,7 +7,7 @@
 //! cell can be worked out from the total.
 
 use super::filters::Filter;
-use super::queries::{self, Catalogue, Counts, int, text};
+use super::queries::{self, Catalogue, Counts};
 use outpost_server_store::{DbError, Store};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -499,51 +499,6 @@ pub async fn trends(store: &Store, filter: &Filter) -> Result<Trends, DbError> {
         })
         .collect();
     Ok(Trends { months, by_site })
-}
-
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema, ts_rs::TS)]
-pub struct Answer {
-    pub value: String,
-    pub count: i64,
-}
-
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema, ts_rs::TS)]
-pub struct Question {
-    pub id: String,
-    pub answers: Vec<Answer>,
-}
-
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema, ts_rs::TS)]
-pub struct SurveyResults {
-    pub responses: i64,
-    /// Fewer responses than `threshold`: no answer is shown.
-    pub hidden: bool,
-    pub threshold: i64,
-    pub questions: Vec<Question>,
-}
-
-/// Answer counts per question; hidden under [`SMALL_CELL`] responses; free text never sent.
-pub async fn surveys(store: &Store, filter: &Filter) -> Result<SurveyResults, DbError> {
-    let rows = queries::survey_answers(store, filter).await?;
-    let responses = rows.iter().find(|r| text(r, 0) == "responses").map_or(0, |r| int(r, 2));
-    let hidden = responses < SMALL_CELL;
-    let mut questions: BTreeMap<String, Vec<Answer>> = BTreeMap::new();
-    if !hidden {
-        for r in rows.iter().filter(|r| text(r, 0) != "responses") {
-            let value = text(r, 1);
-            // Free text has no place in aggregate results: only short codes are counted.
-            if value.is_empty() || value.len() > 40 || value.contains(' ') {
-                continue;
-            }
-            questions.entry(text(r, 0)).or_default().push(Answer { value, count: int(r, 2) });
-        }
-    }
-    Ok(SurveyResults {
-        responses,
-        hidden,
-        threshold: SMALL_CELL,
-        questions: questions.into_iter().map(|(id, answers)| Question { id, answers }).collect(),
-    })
 }
 
 #[cfg(test)]

@@ -3,7 +3,8 @@
 //!
 //! * [`filters`]: what a report covers, from a request's parameters;
 //! * [`queries`]: the SQL (once for both backends), returning plain counts;
-//! * [`indicators`]: indicators, trends and surveys from those counts, with suppression;
+//! * [`indicators`]: indicators and trends from those counts, with suppression;
+//! * [`surveys`]: survey results and the survey export, driven by the forms' definitions;
 //! * [`stock`]: stock levels, use and days left;
 //! * [`export`]: rows for CSV and XLSX files.
 
@@ -12,7 +13,9 @@ pub mod filters;
 pub mod indicators;
 pub mod queries;
 pub mod stock;
+pub mod surveys;
 
 pub use filters::{Filter, FilterError};
-pub use indicators::{IndicatorReport, SMALL_CELL, SurveyResults, Trends, indicators, surveys, trends};
+pub use indicators::{IndicatorReport, SMALL_CELL, Trends, indicators, trends};
 pub use stock::{Stock, stock};
+pub use surveys::{SurveyResults, surveys};

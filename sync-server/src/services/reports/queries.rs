@@ -327,19 +327,39 @@ pub async fn trend_counts(store: &Store, filter: &Filter, cat: &Catalogue) -> Re
     Ok(counts)
 }
 
-/// Survey answers: (`responses`, '', n) and (question, answer, n) rows. Free-text questions are
-/// left out here already.
+/// Survey answers per form: (form, '', '', responses) and (form, question, answer, n) rows, an
+/// answer being a choice of a list or a number as text. Which of them are reported is decided by
+/// the form's definition (`surveys.rs`), never here.
 pub async fn survey_answers(store: &Store, filter: &Filter) -> Result<Vec<Row>, DbError> {
     let d = store.dialect();
     let mut q = Sql::new();
     let scope = event_scope(&mut q, d, "r", "survey_responses", filter);
-    // Answers are a string or a list of strings (multiple choice).
+    // Answers are a value or a list of values (multiple choice).
     let (value_expr, each_values) = d.entry_values("a");
     let sql = format!(
-        "SELECT 'responses', '', COUNT(*) FROM records r WHERE {scope}
-         UNION ALL SELECT a.key, {value_expr}, COUNT(*) FROM records r CROSS JOIN {entries} {each_values}
-                   WHERE {scope} AND a.key NOT IN ('q8', 'comment', 'other_text') GROUP BY 1, 2",
+        "SELECT {form}, '', '', COUNT(*) FROM records r WHERE {scope} GROUP BY 1
+         UNION ALL SELECT {form}, a.key, CAST({value_expr} AS TEXT), COUNT(*) FROM records r CROSS JOIN {entries} {each_values}
+                   WHERE {scope} GROUP BY 1, 2, 3",
+        form = d.field("r", "survey_id"),
         entries = d.each_entry("r", "answers", "a"),
+    );
+    store.query(q.query(&sql)).await
+}
+
+/// Survey responses in the period: (id, site name, occurred_at, form, version, answers JSON),
+/// oldest first, for the export (which keeps only what the form's definition reports).
+pub async fn survey_responses(store: &Store, filter: &Filter) -> Result<Vec<Row>, DbError> {
+    let d = store.dialect();
+    let mut q = Sql::new();
+    let scope = event_scope(&mut q, d, "r", "survey_responses", filter);
+    let at = d.field("r", "occurred_at");
+    let sql = format!(
+        "SELECT {id}, s.name, {at}, {form}, {version}, {answers} FROM records r JOIN sites s ON s.id = r.site_id
+          WHERE {scope} ORDER BY {at}, 1",
+        id = d.uuid_as_text("r.id"),
+        form = d.field("r", "survey_id"),
+        version = d.field_int("r", "survey_version"),
+        answers = json_text(d, "answers"),
     );
     store.query(q.query(&sql)).await
 }
@@ -461,12 +481,8 @@ pub async fn export_records(
                 ),
             )
         }
-        "stock" | "tallies" | "surveys" => {
-            let collection = match kind {
-                "stock" => "stock_movements",
-                "tallies" => "group_tallies",
-                _ => "survey_responses",
-            };
+        "stock" | "tallies" => {
+            let collection = if kind == "stock" { "stock_movements" } else { "group_tallies" };
             let scope = event_scope(&mut q, d, "r", collection, filter);
             let at = d.field("r", "occurred_at");
             let (header, cols) = match kind {
@@ -477,7 +493,7 @@ pub async fn export_records(
                         .map(|c| d.field("r", c))
                         .collect::<Vec<_>>(),
                 ),
-                "tallies" => (
+                _ => (
                     vec!["tally_id", "site", "occurred_at", "setting", "event_name", "people", "items"],
                     vec![
                         d.field("r", "setting"),
@@ -485,10 +501,6 @@ pub async fn export_records(
                         json_text(d, "people"),
                         json_text(d, "items"),
                     ],
-                ),
-                _ => (
-                    vec!["response_id", "site", "occurred_at", "survey_id", "answers"],
-                    vec![d.field("r", "survey_id"), json_text(d, "answers")],
                 ),
             };
             (

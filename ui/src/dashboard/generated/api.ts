@@ -73,13 +73,159 @@ month: string,
 people_reached: number | null, contacts: number, needle_syringes: number, syringes_returned: number, };
 export type SiteTrend = { site_id: string, site_name: string, people_reached: number | null, contacts: number, needle_syringes: number, };
 export type Trends = { months: Array<MonthRow>, by_site: Array<SiteTrend>, };
-export type Answer = { value: string, count: number, };
-export type Question = { id: string, answers: Array<Answer>, };
-export type SurveyResults = { responses: number, 
+export type FormKind = "survey" | "contact_questions";
+export type FormLanguage = { 
+/**
+ * The header's text after `label::` (`Русский (ru)`), or `""`.
+ */
+key: string, 
+/**
+ * The language's code when the header gives one (`ru`) or its name is a known language.
+ */
+code: string | null, };
+export type QuestionKind = "integer" | "decimal" | "text" | "select_one" | "select_multiple" | "date" | "note" | "acknowledge" | "calculate";
+export type Question = { name: string, kind: QuestionKind, label: { [key in string]: string }, hint: { [key in string]: string }, 
+/**
+ * An expression; `true()` for `yes`.
+ */
+required: string | null, required_message: { [key in string]: string }, relevant: string | null, constraint: string | null, constraint_message: { [key in string]: string }, calculation: string | null, default: string | null, read_only: boolean, 
+/**
+ * For selects: the choice list.
+ */
+list: string | null, 
+/**
+ * For selects: "other" may be chosen (`or_other`), specified in the text question `<name>_other`.
+ */
+other: boolean, choice_filter: string | null, appearance: string | null, row: number, };
+export type Group = { name: string, label: { [key in string]: string }, relevant: string | null, 
+/**
+ * Questions and groups inside (a group may hold groups: the schema refers to `Item`).
+ */
+items: Array<Item>, 
+/**
+ * The survey sheet's row it came from (for messages).
+ */
+row: number, };
+export type Item = { "item": "question" } & Question | { "item": "group" } & Group;
+export type Choice = { name: string, label: { [key in string]: string }, 
+/**
+ * The other columns of the choices sheet (what a `choice_filter` reads).
+ */
+columns?: { [key in string]: string }, };
+export type Form = { id: string, 
+/**
+ * The form's own version (`settings` sheet), or one the server gives at publication.
+ */
+version: string, kind: FormKind, title: { [key in string]: string }, 
+/**
+ * The key of the language shown when the worker's is missing.
+ */
+default_language: string, languages: Array<FormLanguage>, 
+/**
+ * For contact questions: shown in the window quick-log too.
+ */
+in_quick_log: boolean, items: Array<Item>, 
+/**
+ * Choice lists by name.
+ */
+choices: { [key in string]: Array<Choice> }, };
+export type FormStatus = "published" | "retired";
+export type PublishedForm = { 
+/**
+ * The form's id (a code); survey responses name it as `survey_id`.
+ */
+form_id: string, 
+/**
+ * 1, 2, 3... per form id, given by the server; responses name it as `survey_version`.
+ */
+version: number, definition: Form, status: FormStatus, published_at: string, 
+/**
+ * The `version` of the XLSForm's settings sheet, when it had one.
+ */
+source_version?: string | null, };
+export type AnswerProblem = { question: string, 
+/**
+ * One of [`PROBLEM_CODES`].
+ */
+code: string, 
+/**
+ * The form's own message for it in the reader's language, when the form has one.
+ */
+message: string | null, };
+export type FormState = { 
+/**
+ * Questions and groups to show (relevant), by name.
+ */
+shown: Array<string>, 
+/**
+ * The value of every calculation.
+ */
+calculated: { [key in string]: JsonValue }, 
+/**
+ * The choices each shown select offers after its `choice_filter`.
+ */
+choices: { [key in string]: Array<string> }, problems: Array<AnswerProblem>, };
+export type FormError = { sheet: string, 
+/**
+ * 1-based row of the sheet; 0 for the sheet as a whole.
+ */
+row: number, 
+/**
+ * The column's header (`relevant`, `label::English (en)`), or `""`.
+ */
+column: string, message: string, };
+export type FormCheck = { 
+/**
+ * The form as tablets would receive it, when it has no errors.
+ */
+form: Form | null, 
+/**
+ * Every problem that keeps it from being published (empty when `form` is set).
+ */
+errors: Array<FormError>, 
+/**
+ * What was skipped or ignored (published forms may have warnings).
+ */
+warnings: Array<FormError>, };
+export type Published = { form_id: string, version: number, };
+export type PreviewRequest = { form: Form, answers: Record<string, JsonValue>, 
+/**
+ * A language code (`ru`) or one of the form's language keys.
+ */
+language: string, 
+/**
+ * `YYYY-MM-DD` for `today()`; the server's date when absent.
+ */
+today: string | null, };
+export type ChoiceCount = { name: string, label: { [key in string]: string }, count: number | null, };
+export type NumberSummary = { mean: number, min: number, max: number, };
+export type QuestionResult = { name: string, kind: QuestionKind, label: { [key in string]: string }, 
+/**
+ * Responses that answered it (`None`: suppressed with the choices it would reveal).
+ */
+answered: number | null, 
+/**
+ * For `select_one` and `select_multiple`: every choice of its list, in the form's order.
+ */
+choices: Array<ChoiceCount>, 
+/**
+ * For `integer` and `decimal`, when answered at least [`SMALL_CELL`] times.
+ */
+numbers: NumberSummary | null, };
+export type FormResults = { form_id: string, 
+/**
+ * The newest version's title, languages and questions (then questions only older versions had).
+ */
+title: { [key in string]: string }, languages: Array<FormLanguage>, default_language: string, responses: number, 
 /**
  * Fewer responses than `threshold`: no answer is shown.
  */
-hidden: boolean, threshold: number, questions: Array<Question>, };
+hidden: boolean, questions: Array<QuestionResult>, };
+export type SurveyResults = { threshold: number, 
+/**
+ * Every form with responses in the period, by id.
+ */
+forms: Array<FormResults>, };
 export type StockLevel = { site_id: string, site_name: string, commodity: string, name: string, level: number, low_threshold: number | null, low: boolean, used_per_day: number, 
 /**
  * Null when nothing was used in the last 30 days.

@@ -124,6 +124,98 @@ export type SyncProgress = {
  * `push` or `pull`.
  */
 phase: 'push' | 'pull', done: number, total: number, };
+export type FormKind = "survey" | "contact_questions";
+export type FormLanguage = { 
+/**
+ * The header's text after `label::` (`Русский (ru)`), or `""`.
+ */
+key: string, 
+/**
+ * The language's code when the header gives one (`ru`) or its name is a known language.
+ */
+code: string | null, };
+export type QuestionKind = "integer" | "decimal" | "text" | "select_one" | "select_multiple" | "date" | "note" | "acknowledge" | "calculate";
+export type Question = { name: string, kind: QuestionKind, label: { [key in string]: string }, hint: { [key in string]: string }, 
+/**
+ * An expression; `true()` for `yes`.
+ */
+required: string | null, required_message: { [key in string]: string }, relevant: string | null, constraint: string | null, constraint_message: { [key in string]: string }, calculation: string | null, default: string | null, read_only: boolean, 
+/**
+ * For selects: the choice list.
+ */
+list: string | null, 
+/**
+ * For selects: "other" may be chosen (`or_other`), specified in the text question `<name>_other`.
+ */
+other: boolean, choice_filter: string | null, appearance: string | null, row: number, };
+export type Group = { name: string, label: { [key in string]: string }, relevant: string | null, 
+/**
+ * Questions and groups inside (a group may hold groups: the schema refers to `Item`).
+ */
+items: Array<Item>, 
+/**
+ * The survey sheet's row it came from (for messages).
+ */
+row: number, };
+export type Item = { "item": "question" } & Question | { "item": "group" } & Group;
+export type Choice = { name: string, label: { [key in string]: string }, 
+/**
+ * The other columns of the choices sheet (what a `choice_filter` reads).
+ */
+columns?: { [key in string]: string }, };
+export type Form = { id: string, 
+/**
+ * The form's own version (`settings` sheet), or one the server gives at publication.
+ */
+version: string, kind: FormKind, title: { [key in string]: string }, 
+/**
+ * The key of the language shown when the worker's is missing.
+ */
+default_language: string, languages: Array<FormLanguage>, 
+/**
+ * For contact questions: shown in the window quick-log too.
+ */
+in_quick_log: boolean, items: Array<Item>, 
+/**
+ * Choice lists by name.
+ */
+choices: { [key in string]: Array<Choice> }, };
+export type FormStatus = "published" | "retired";
+export type PublishedForm = { 
+/**
+ * The form's id (a code); survey responses name it as `survey_id`.
+ */
+form_id: string, 
+/**
+ * 1, 2, 3... per form id, given by the server; responses name it as `survey_version`.
+ */
+version: number, definition: Form, status: FormStatus, published_at: string, 
+/**
+ * The `version` of the XLSForm's settings sheet, when it had one.
+ */
+source_version?: string | null, };
+export type AnswerProblem = { question: string, 
+/**
+ * One of [`PROBLEM_CODES`].
+ */
+code: string, 
+/**
+ * The form's own message for it in the reader's language, when the form has one.
+ */
+message: string | null, };
+export type FormState = { 
+/**
+ * Questions and groups to show (relevant), by name.
+ */
+shown: Array<string>, 
+/**
+ * The value of every calculation.
+ */
+calculated: { [key in string]: JsonValue }, 
+/**
+ * The choices each shown select offers after its `choice_filter`.
+ */
+choices: { [key in string]: Array<string> }, problems: Array<AnswerProblem>, };
 
 export const GENDERS = ['woman', 'man', 'trans_woman', 'trans_man', 'non_binary', 'not_stated'] as const satisfies readonly Gender[];
 export const KEY_GROUPS = ['injects_drugs', 'uses_stimulants', 'sex_work', 'msm', 'nightlife', 'pregnant'] as const satisfies readonly KeyGroup[];
@@ -139,7 +231,8 @@ export const STOCK_KINDS = ['received', 'transfer_in', 'transfer_out', 'expired_
 export const OP_KINDS = ['create', 'update', 'delete'] as const satisfies readonly OpKind[];
 export const SYNC_STATES = ['idle', 'syncing', 'offline', 'error'] as const satisfies readonly SyncState[];
 export const LANGUAGES = ['en', 'ru', 'uk'] as const satisfies readonly string[];
-export const COMMAND_NAMES = ['status', 'enroll', 're_enroll', 'set_pin', 'unlock', 'lock', 'switch_worker', 'build_uic', 'find_clients', 'near_matches', 'client_history', 'contacts_between', 'kit_templates', 'commodities', 'save_contact', 'update_contact', 'reverse_line', 'update_overdose', 'save_group_tally', 'save_survey', 'stock_levels', 'record_stock_movement', 'open_referrals', 'update_referral', 'sync_now', 'rejected_changes', 'set_language', 'set_idle_lock', 'set_wipe_after'] as const satisfies readonly string[];
+export const COMMAND_NAMES = ['status', 'enroll', 're_enroll', 'set_pin', 'unlock', 'lock', 'switch_worker', 'build_uic', 'find_clients', 'near_matches', 'client_history', 'contacts_between', 'kit_templates', 'commodities', 'save_contact', 'update_contact', 'reverse_line', 'update_overdose', 'save_group_tally', 'offered_forms', 'check_form', 'save_survey', 'stock_levels', 'record_stock_movement', 'open_referrals', 'update_referral', 'sync_now', 'rejected_changes', 'set_language', 'set_idle_lock', 'set_wipe_after'] as const satisfies readonly string[];
+export const ANSWER_PROBLEM_CODES = ['required', 'constraint', 'invalid_type', 'unknown_choice', 'not_relevant', 'unknown_question', 'not_answerable', 'not_checkable'] as const satisfies readonly string[];
 
 export const PIN_MIN = 4;
 export const PIN_MAX = 12;
@@ -152,5 +245,5 @@ export const IDLE_LOCK_MIN_MINUTES = 1;
 export const IDLE_LOCK_MAX_MINUTES = 60;
 export const CONTACT_EDIT_WINDOW_MS = 259200000;
 export const MAX_CONTACT_ITEMS = 64;
-export const MAX_SURVEY_ANSWERS = 40;
+export const MAX_FORM_ANSWERS = 200;
 export const MAX_NALOXONE_DOSES = 50;
