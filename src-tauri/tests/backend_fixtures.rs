@@ -152,6 +152,8 @@ fn recorded() -> Vec<Value> {
     }
     r.refused("set_pin", json!({"pin": "258036", "worker": " "}));
     r.ok("set_pin", json!({"pin": "258036", "worker": "Anna"}));
+    // The programme's contact questions, published before the first sync.
+    runtime.block_on(server.publish_xlsform(&outpost_tests::fixtures::contact_questions())).expect("contact questions");
     r.ok("sync_now", json!({}));
     r.ok("status", json!({}));
 
@@ -211,6 +213,20 @@ fn recorded() -> Vec<Value> {
         json!({"contact": {"client": {"id": client}, "setting": "window", "services": ["kit"],
         "collecting_for": 0, "items": [{"commodity": "syringe_1ml", "quantity": 10}], "referrals": [], "tests": []}}),
     );
+    // The programme's contact questions, checked as they are answered and saved with a contact.
+    r.ok("offered_forms", json!({"kind": "contact_questions"}));
+    let drug_use = |answers: Value| json!({"formId": "drug_use", "version": 1, "answers": answers, "language": "en"});
+    r.ok("check_form", drug_use(json!({})));
+    r.ok("check_form", drug_use(json!({"where_used": "street"})));
+    r.ok("check_form", drug_use(json!({"where_used": "street", "days_injected": 45})));
+    r.ok("check_form", drug_use(json!({"where_used": "street", "days_injected": 12})));
+    let with_questions = |days: u32| {
+        json!({"contact": {"client": {"id": client}, "setting": "street_outreach", "occurred_at": "2025-11-24T11:00:00Z",
+            "services": [], "collecting_for": 0, "items": [], "referrals": [], "tests": [],
+            "questions": [{"form_id": "drug_use", "version": 1, "answers": {"where_used": "street", "days_injected": days}}]}})
+    };
+    r.ok("save_contact", with_questions(12));
+    r.refused("save_contact", with_questions(45));
     r.ok("find_clients", json!({"prefix": "MAIV"}));
     r.ok("find_clients", json!({"prefix": "ZZZZ"}));
     r.ok("near_matches", json!({"uic": "MAIV288"}));

@@ -19,8 +19,8 @@ use outpost_core::wire::OpKind;
 use outpost_core::{RecordId, SiteId};
 use outpost_device::queries::{ClientSummary, ContactSummary, OpenReferral, OverdoseSummary, StockLevel};
 use outpost_device::workflows::{
-    ContactClient, ContactEdit, ContactInput, MovementInput, NewClient, OverdoseInput, Quantity, ReferralInput,
-    RejectedChange, SavedContact, TallyInput, TestInput,
+    ContactClient, ContactEdit, ContactInput, FormAnswersInput, MovementInput, NewClient, OverdoseInput, Quantity,
+    ReferralInput, RejectedChange, SavedContact, TallyInput, TestInput,
 };
 use outpost_tests::generated::{check_current, ts_config, ts_consts, ts_decl as decl, ts_header, ts_values as values};
 
@@ -83,6 +83,7 @@ fn generated() -> String {
         decl::<ReferralInput>(&cfg),
         decl::<TestInput>(&cfg),
         decl::<OverdoseInput>(&cfg),
+        decl::<FormAnswersInput>(&cfg),
         decl::<ContactInput>(&cfg),
         decl::<SavedContact>(&cfg),
         decl::<ContactEdit>(&cfg),

@@ -140,7 +140,166 @@ async fn published_forms_reach_tablets_and_check_their_responses(backend: Backen
     ));
     tablet.sync().await?;
     assert_eq!(tablet.with(|s| s.rejected_ops())?.len(), 5, "the server accepts what the tablet's check passed");
+
+    // Contact questions: answers stored with a contact, checked against their form like a
+    // survey's; a survey's id there, or a contact-questions form answered as a survey, is refused.
+    server.publish_xlsform(&outpost_tests::fixtures::contact_questions()).await?;
+    tablet.sync().await?;
+    let contact = |form: &str, answers: serde_json::Value| {
+        json!({"setting": "street_outreach", "occurred_at": "2026-12-05T10:00:00Z",
+               "form_answers": {form: {"version": 1, "answers": answers}}})
+    };
+    let cc = Collection::Contacts;
+    tablet.create(cc, contact("drug_use", json!({"where_used": "street", "days_injected": 12})))?;
+    tablet.create(cc, contact("drug_use", json!({"where_used": "street", "days_injected": 31})))?;
+    tablet.create(cc, contact("drug_use", json!({"where_used": "home", "days_injected": 3})))?;
+    tablet.create(cc, contact("cbm_default", json!({"q1": "well"})))?;
+    tablet.create(
+        c,
+        json!({"survey_id": "drug_use", "survey_version": 1, "occurred_at": "2026-12-05T10:00:00Z", "answers": {}}),
+    )?;
+    tablet.sync().await?;
+    let codes: Vec<String> = tablet.with(|s| s.rejected_ops())?.into_iter().skip(5).map(|r| r.code).collect();
+    assert_eq!(codes, ["constraint", "not_relevant", "wrong_form_kind", "wrong_form_kind"]);
+    let stored: Vec<serde_json::Value> = server
+        .storage
+        .snapshot()
+        .await?
+        .into_iter()
+        .filter(|r| r.collection == cc.name())
+        .filter_map(|r| r.state.values().get("form_answers").cloned())
+        .collect();
+    assert_eq!(stored, [json!({"drug_use": {"version": 1, "answers": {"where_used": "street", "days_injected": 12}}})]);
+    // The tablet's own save checks the same way before anything is written.
+    let input = |days: u32| -> outpost_device::workflows::ContactInput {
+        serde_json::from_value(json!({"client": null, "setting": "window", "questions": [
+            {"form_id": "drug_use", "version": 1, "answers": {"where_used": "street", "days_injected": days}}]}))
+        .unwrap_or_else(|e| panic!("{e}"))
+    };
+    assert!(tablet.with(|s| s.save_contact(&input(30), None, "2026-12-05T11:00:00Z")).is_ok());
+    let refused = tablet.with(|s| s.save_contact(&input(31), None, "2026-12-05T11:00:00Z"));
+    assert!(matches!(refused, Err(outpost_device::error::StoreError::Answers(_))), "{refused:?}");
     server.stop().await
 }
 
 on_both_backends!(published_forms_reach_tablets_and_check_their_responses);
+
+/// A workbook of `sheets` (rows of cell texts), as a coordinator's spreadsheet program saves it.
+fn workbook(sheets: &[(&str, &[&[&str]])]) -> anyhow::Result<Vec<u8>> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    for (name, rows) in sheets {
+        let sheet = book.add_worksheet().set_name(*name)?;
+        for (r, cells) in rows.iter().enumerate() {
+            for (c, text) in cells.iter().enumerate() {
+                sheet.write_string(r as u32, c as u16, *text)?;
+            }
+        }
+    }
+    Ok(book.save_to_buffer()?)
+}
+
+/// The dashboard's forms API refuses every bad upload and request with its own code, changes
+/// nothing when it refuses, and keeps serving.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_forms_api_refuses_bad_uploads_and_requests() -> Result {
+    use outpost_server::services::accounts::Role;
+    let server = TestServer::start_on(Backend::Sqlite, Settings::default()).await?;
+    let web = outpost_tests::WebClient::logged_in(&server, "coord", Role::Coordinator, &[SITE_A]).await?;
+    let code = |reply: &serde_json::Value| reply["code"].as_str().unwrap_or_default().to_string();
+    let forms_before = web.get_json("/api/v1/dashboard/forms").await?;
+
+    // Not a workbook, an empty body, a file over the body limit, a zip bomb.
+    let (status, reply) = web.post_bytes("/api/v1/dashboard/forms/check?name=notes.txt", b"hello".to_vec()).await?;
+    assert_eq!((status, code(&reply)), (422, "not_a_workbook".into()), "{reply}");
+    let (status, reply) = web.post_bytes("/api/v1/dashboard/forms/check", Vec::new()).await?;
+    assert_eq!((status, code(&reply)), (422, "not_a_workbook".into()), "{reply}");
+    let (status, _) = web.post_bytes("/api/v1/dashboard/forms/check", vec![b'P'; 9 * 1024 * 1024]).await?;
+    assert_eq!(status, 413, "over the body limit");
+    let bomb = {
+        let mut out = std::io::Cursor::new(Vec::new());
+        let mut zip = zip::ZipWriter::new(&mut out);
+        let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        zip.start_file("xl/worksheets/sheet1.xml", options)?;
+        let zeros = vec![0u8; 1024 * 1024];
+        for _ in 0..101 {
+            std::io::Write::write_all(&mut zip, &zeros)?;
+        }
+        zip.finish()?;
+        out.into_inner()
+    };
+    let (status, reply) = web.post_bytes("/api/v1/dashboard/forms/check?name=bomb.xlsx", bomb).await?;
+    assert_eq!((status, code(&reply)), (413, "form_too_large".into()), "{reply}");
+    let (status, reply) = web.post_bytes("/api/v1/dashboard/forms/check?color=red", b"x".to_vec()).await?;
+    assert_eq!((status, code(&reply)), (400, "invalid_query".into()), "{reply}");
+
+    // A readable workbook with problems: every one named by sheet, row and column; publishing it
+    // is refused whole, with the same problems.
+    let broken = workbook(&[(
+        "survey",
+        &[
+            &["type", "name", "label", "relevant"],
+            &["select_one colours", "colour", "Favourite colour?", ""],
+            &["integer", "age", "Age?", "${nobody} > 3"],
+            &["text", "age", "Again?", ""],
+        ],
+    )])?;
+    let (status, reply) = web.post_bytes("/api/v1/dashboard/forms/check?name=broken.xlsx", broken.clone()).await?;
+    assert_eq!(status, 200, "{reply}");
+    assert!(reply["form"].is_null());
+    let rows: Vec<(i64, String)> = reply["errors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| (e["row"].as_i64().unwrap_or(-1), e["sheet"].as_str().unwrap_or("").to_string()))
+        .collect();
+    // (References are resolved once the sheets' own problems are fixed: row 3's comes next.)
+    for row in [2, 4] {
+        assert!(rows.contains(&(row, "survey".into())), "row {row} is named: {reply}");
+    }
+    let (status, reply) = web.post_bytes("/api/v1/dashboard/forms/publish?name=broken.xlsx", broken).await?;
+    assert_eq!((status, code(&reply)), (422, "invalid_form".into()), "{reply}");
+    assert!(reply["details"].as_array().is_some_and(|d| d.len() == 2), "{reply}");
+    let bad_id = workbook(&[
+        ("survey", &[&["type", "name", "label"], &["text", "x", "X?"]]),
+        ("settings", &[&["form_id"], &["Bad Id"]]),
+    ])?;
+    let (status, reply) = web.post_bytes("/api/v1/dashboard/forms/publish", bad_id).await?;
+    assert_eq!((status, code(&reply)), (422, "invalid_form_id".into()), "{reply}");
+    assert_eq!(web.get_json("/api/v1/dashboard/forms").await?, forms_before, "nothing was published");
+
+    // Preview: a definition that does not compile, a wrong day, a body of the wrong shape.
+    let mut form = forms_before[0]["definition"].clone();
+    let (status, reply) = web
+        .post("/api/v1/dashboard/forms/preview", &json!({"form": form, "answers": {"q1": "well"}, "language": "ru"}))
+        .await?;
+    assert_eq!(status, 200, "{reply}");
+    assert!(reply["shown"].as_array().is_some_and(|s| s.contains(&json!("q1"))), "{reply}");
+    let (status, reply) = web
+        .post(
+            "/api/v1/dashboard/forms/preview",
+            &json!({"form": form, "answers": {}, "language": "en", "today": "yesterday"}),
+        )
+        .await?;
+    assert_eq!((status, code(&reply)), (422, "invalid_field".into()), "{reply}");
+    form["items"][2]["relevant"] = json!("${nobody} = 1");
+    let (status, reply) =
+        web.post("/api/v1/dashboard/forms/preview", &json!({"form": form, "answers": {}, "language": "en"})).await?;
+    assert_eq!((status, code(&reply)), (422, "invalid_form".into()), "{reply}");
+    let (status, reply) = web.post("/api/v1/dashboard/forms/preview", &json!({"form": 3})).await?;
+    assert_eq!((status, code(&reply)), (422, "invalid_body".into()), "{reply}");
+
+    // Retiring: an unknown version, a version that is not a number, twice.
+    let (status, reply) = web.post("/api/v1/dashboard/forms/cbm_default/7/retire", &json!({})).await?;
+    assert_eq!((status, code(&reply)), (404, "not_found".into()), "{reply}");
+    let (status, reply) = web.post("/api/v1/dashboard/forms/cbm_default/seven/retire", &json!({})).await?;
+    assert_eq!((status, code(&reply)), (400, "invalid_query".into()), "{reply}");
+    let (status, _) = web.post("/api/v1/dashboard/forms/cbm_default/1/retire", &json!({})).await?;
+    assert_eq!(status, 200);
+    let (status, reply) = web.post("/api/v1/dashboard/forms/cbm_default/1/retire", &json!({})).await?;
+    assert_eq!((status, code(&reply)), (409, "conflict".into()), "{reply}");
+
+    // Still serving, and the retirement is what changed.
+    let forms = web.get_json("/api/v1/dashboard/forms").await?;
+    assert_eq!(forms[0]["status"], "retired");
+    server.stop().await
+}

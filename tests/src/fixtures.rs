@@ -204,3 +204,79 @@ pub async fn load(server: &TestServer) -> Result<Fixture> {
     a.sync().await?;
     Ok(Fixture { a, a2, b })
 }
+
+/// A programme's contact questions as XLSForm sheets (`drug_use`, English and Russian): where
+/// the client usually uses (one choice) and, for those who use in the street, on how many of the
+/// last 30 days they injected (0 to 30, with the form's own message). Nothing is required, so a
+/// contact can be saved without them; not in the window quick-log.
+pub fn contact_questions() -> Vec<outpost_core::forms::xlsform::Sheet> {
+    use outpost_core::forms::xlsform::Sheet;
+    let rows = |rows: &[&[&str]]| rows.iter().map(|r| r.iter().map(|c| c.to_string()).collect()).collect();
+    vec![
+        Sheet {
+            name: "survey".into(),
+            rows: rows(&[
+                &[
+                    "type",
+                    "name",
+                    "label::English (en)",
+                    "label::Русский (ru)",
+                    "relevant",
+                    "constraint",
+                    "constraint_message::English (en)",
+                    "constraint_message::Русский (ru)",
+                ],
+                &[
+                    "select_one place",
+                    "where_used",
+                    "Where do you usually use?",
+                    "Где вы обычно употребляете?",
+                    "",
+                    "",
+                    "",
+                    "",
+                ],
+                &[
+                    "integer",
+                    "days_injected",
+                    "On how many of the last 30 days did you inject?",
+                    "Сколько дней из последних 30 вы кололись?",
+                    "${where_used} = 'street'",
+                    ". >= 0 and . <= 30",
+                    "Between 0 and 30.",
+                    "От 0 до 30.",
+                ],
+            ]),
+        },
+        Sheet {
+            name: "choices".into(),
+            rows: rows(&[
+                &["list_name", "name", "label::English (en)", "label::Русский (ru)"],
+                &["place", "home", "At home", "Дома"],
+                &["place", "street", "In the street", "На улице"],
+                &["place", "other", "Somewhere else", "В другом месте"],
+            ]),
+        },
+        Sheet {
+            name: "settings".into(),
+            rows: rows(&[
+                &[
+                    "form_id",
+                    "version",
+                    "form_title::English (en)",
+                    "form_title::Русский (ru)",
+                    "default_language",
+                    "outpost_kind",
+                ],
+                &[
+                    "drug_use",
+                    "1",
+                    "Drug use questions",
+                    "Вопросы об употреблении",
+                    "English (en)",
+                    "contact_questions",
+                ],
+            ]),
+        },
+    ]
+}

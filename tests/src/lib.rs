@@ -179,6 +179,16 @@ impl TestServer {
         Ok(code)
     }
 
+    /// Publishes a form given as XLSForm sheets (as the dashboard's upload does after reading the
+    /// workbook); returns its version.
+    pub async fn publish_xlsform(&self, sheets: &[outpost_core::forms::xlsform::Sheet]) -> Result<u32> {
+        let imported = outpost_core::forms::xlsform::import(sheets, "form")
+            .map_err(|errors| anyhow!("the form does not import: {}", errors[0]))?;
+        outpost_server::services::forms::publish(&self.storage, &imported.form, now_ms())
+            .await
+            .map_err(|e| anyhow!("{e}"))
+    }
+
     /// A fresh one-time enrolment code for a site, for the worker `username`: their tablet.
     pub async fn enrollment_code_for(&self, site: &str, username: &str) -> Result<String> {
         let created =
@@ -503,6 +513,18 @@ impl WebClient {
     /// POST JSON to `path`: status and body.
     pub async fn post(&self, path: &str, body: &Value) -> Result<(u16, Value)> {
         let response = self.request(reqwest::Method::POST, path).json(body).send().await?;
+        let status = response.status().as_u16();
+        Ok((status, response.json().await.unwrap_or(Value::Null)))
+    }
+
+    /// POST a file's bytes to `path` (`application/octet-stream`): status and JSON body.
+    pub async fn post_bytes(&self, path: &str, bytes: Vec<u8>) -> Result<(u16, Value)> {
+        let response = self
+            .request(reqwest::Method::POST, path)
+            .header("content-type", "application/octet-stream")
+            .body(bytes)
+            .send()
+            .await?;
         let status = response.status().as_u16();
         Ok((status, response.json().await.unwrap_or(Value::Null)))
     }

@@ -161,6 +161,16 @@ pub struct Contact {
     #[serde(default, deserialize_with = "null_as_default")]
     pub collecting_for: u32,
     pub note: Option<String>,
+    /// Answers to the programme's contact questions (forms of kind `contact_questions`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty", deserialize_with = "null_as_default")]
+    pub form_answers: BTreeMap<String, FormAnswers>,
+}
+
+/// The answers to one version of a form, as a record carries them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FormAnswers {
+    pub version: u32,
+    pub answers: BTreeMap<String, serde_json::Value>,
 }
 
 /// One commodity given in a contact, or a reversal of an earlier line.

@@ -120,6 +120,9 @@ pub enum FieldKind {
     Answers,
     /// A form's definition (`forms::Form`), which must compile.
     FormDefinition,
+    /// Answers to a programme's contact questions, per form:
+    /// `{"<form id>": {"version": n, "answers": Answers}}`.
+    FormAnswers,
 }
 
 /// One declared field.
@@ -157,6 +160,7 @@ const CONTACT: &[FieldSpec] = &[
     opt("services", K::EnumList(Service::ALL)),
     opt("collecting_for", K::Int { min: 0, max: 100 }),
     opt("note", K::Text(MAX_NOTE_CHARS)),
+    opt("form_answers", K::FormAnswers),
 ];
 const DISTRIBUTION_LINE: &[FieldSpec] = &[
     req("contact_id", K::Id),
@@ -482,37 +486,62 @@ fn check_value(name: &str, kind: FieldKind, value: &Value, scheme: &UicScheme) -
                 )
             })
         }
-        K::Answers => {
-            let answers = value.as_object().ok_or_else(|| type_error(name, "an object of answers"))?;
-            if answers.len() > MAX_ANSWERS {
-                return Err(FieldError::new(name, "out_of_range", format!("at most {MAX_ANSWERS} answers")));
+        K::Answers => check_answers(name, value),
+        K::FormAnswers => {
+            let forms = value.as_object().ok_or_else(|| type_error(name, "an object of answers per form"))?;
+            if forms.len() > MAX_FORMS_PER_RECORD {
+                return Err(FieldError::new(name, "out_of_range", format!("at most {MAX_FORMS_PER_RECORD} forms")));
             }
-            for (question, answer) in answers {
-                if !crate::forms::expr::valid_name(question) {
-                    return Err(FieldError::new(name, "invalid_code", format!("{question:?} is not a question name")));
+            for (form, entry) in forms {
+                if !is_code(form) {
+                    return Err(FieldError::new(name, "invalid_code", format!("{form:?} is not a form id")));
                 }
-                let choice = |c: &str| {
-                    !c.is_empty()
-                        && c.chars().count() <= 64
-                        && !c.chars().any(|ch| ch.is_whitespace() || ch.is_control())
-                };
-                let ok = match answer {
-                    Value::Null | Value::Number(_) => true,
-                    Value::String(s) => s.chars().count() <= MAX_NOTE_CHARS,
-                    Value::Array(items) => items.len() <= 200 && items.iter().all(|i| i.as_str().is_some_and(choice)),
-                    _ => false,
-                };
-                if !ok {
-                    return Err(FieldError::new(
-                        name,
-                        "wrong_type",
-                        format!("answer to {question:?} must be text, a number, a list of codes or null"),
-                    ));
+                let entry = entry
+                    .as_object()
+                    .ok_or_else(|| type_error(name, "{\"version\": n, \"answers\": {...}} per form"))?;
+                if let Some(extra) = entry.keys().find(|k| *k != "version" && *k != "answers") {
+                    return Err(FieldError::new(name, "unknown_key", format!("{form}: unknown key {extra:?}")));
                 }
+                let version = entry.get("version").unwrap_or(&Value::Null);
+                check_int(&format!("{name}.{form}.version"), version, 1, 1_000_000)?;
+                check_answers(&format!("{name}.{form}.answers"), entry.get("answers").unwrap_or(&Value::Null))?;
             }
             Ok(())
         }
     }
+}
+
+/// Most forms whose answers one record carries.
+pub const MAX_FORMS_PER_RECORD: usize = 10;
+
+/// Answers to a form: question name → text, number, list of choice names, or null.
+fn check_answers(name: &str, value: &Value) -> Result<(), FieldError> {
+    let answers = value.as_object().ok_or_else(|| type_error(name, "an object of answers"))?;
+    if answers.len() > MAX_ANSWERS {
+        return Err(FieldError::new(name, "out_of_range", format!("at most {MAX_ANSWERS} answers")));
+    }
+    for (question, answer) in answers {
+        if !crate::forms::expr::valid_name(question) {
+            return Err(FieldError::new(name, "invalid_code", format!("{question:?} is not a question name")));
+        }
+        let choice = |c: &str| {
+            !c.is_empty() && c.chars().count() <= 64 && !c.chars().any(|ch| ch.is_whitespace() || ch.is_control())
+        };
+        let ok = match answer {
+            Value::Null | Value::Number(_) => true,
+            Value::String(s) => s.chars().count() <= MAX_NOTE_CHARS,
+            Value::Array(items) => items.len() <= 200 && items.iter().all(|i| i.as_str().is_some_and(choice)),
+            _ => false,
+        };
+        if !ok {
+            return Err(FieldError::new(
+                name,
+                "wrong_type",
+                format!("answer to {question:?} must be text, a number, a list of codes or null"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn check_member(name: &str, text: &str, allowed: &[&str]) -> Result<(), FieldError> {
@@ -681,6 +710,50 @@ mod tests {
                 ok.clone(),
             ),
             (C::SurveyResponses, json!({"answers": {"q1": {"nested": true}}}), false, err("answers", "wrong_type")),
+            // Contacts carry answers to contact questions, per form and version.
+            (
+                C::Contacts,
+                json!({"form_answers": {"drug_use": {"version": 1, "answers": {"where_used": "street"}}}}),
+                false,
+                ok.clone(),
+            ),
+            (C::Contacts, json!({"form_answers": []}), false, err("form_answers", "wrong_type")),
+            (
+                C::Contacts,
+                json!({"form_answers": {"Drug Use": {"version": 1, "answers": {}}}}),
+                false,
+                err("form_answers", "invalid_code"),
+            ),
+            (
+                C::Contacts,
+                json!({"form_answers": {"drug_use": {"version": 0, "answers": {}}}}),
+                false,
+                err("form_answers.drug_use.version", "out_of_range"),
+            ),
+            (
+                C::Contacts,
+                json!({"form_answers": {"drug_use": {"answers": {}}}}),
+                false,
+                err("form_answers.drug_use.version", "wrong_type"),
+            ),
+            (
+                C::Contacts,
+                json!({"form_answers": {"drug_use": {"version": 1, "answers": {}, "x": 1}}}),
+                false,
+                err("form_answers", "unknown_key"),
+            ),
+            (
+                C::Contacts,
+                json!({"form_answers": {"drug_use": {"version": 1, "answers": {"a": {"b": 1}}}}}),
+                false,
+                err("form_answers.drug_use.answers", "wrong_type"),
+            ),
+            (
+                C::Contacts,
+                json!({"form_answers": (0..11).map(|i| (format!("f{i}"), json!({"version": 1, "answers": {}}))).collect::<serde_json::Map<_, _>>()}),
+                false,
+                err("form_answers", "out_of_range"),
+            ),
         ];
         for (collection, fields, create, expect) in cases {
             assert_eq!(check(collection, fields.clone(), create), expect, "{collection} {fields}");

@@ -92,6 +92,44 @@ impl DeviceStore {
     }
 }
 
+impl DeviceStore {
+    /// The `form_answers` field of a contact: each form must be a contact-questions form this
+    /// tablet has, and its answers must pass core's check on the day of `at`; forms answered
+    /// with nothing are left out.
+    pub fn checked_contact_questions(
+        &self,
+        questions: &[crate::workflows::FormAnswersInput],
+        at: &str,
+    ) -> Result<Map<String, Value>, StoreError> {
+        if questions.len() > outpost_core::schema::MAX_FORMS_PER_RECORD {
+            return Err(StoreError::Invalid(vec![FieldError {
+                field: "form_answers".into(),
+                code: "too_many",
+                message: "too many forms in one contact".into(),
+            }]));
+        }
+        let mut out = Map::new();
+        for entry in questions {
+            let form = self.compiled_form(&entry.form_id, entry.version)?;
+            if form.def.kind != FormKind::ContactQuestions {
+                return Err(StoreError::Invalid(vec![FieldError {
+                    field: "form_answers".into(),
+                    code: "not_contact_questions",
+                    message: format!("{} is a survey, not questions asked in a contact", entry.form_id),
+                }]));
+            }
+            let state = check_on(&form, &entry.answers, at, "");
+            if !state.problems.is_empty() {
+                return Err(StoreError::Answers(state.problems));
+            }
+            if !entry.answers.is_empty() {
+                out.insert(entry.form_id.clone(), json!({"version": entry.version, "answers": entry.answers}));
+            }
+        }
+        Ok(out)
+    }
+}
+
 /// Core's check of `answers` on the day of `at` (an RFC 3339 time; today's date otherwise
 /// unknown to core), with messages in `language` (a form language key; `""` for the default).
 pub fn check_on(form: &CompiledForm, answers: &Map<String, Value>, at: &str, language: &str) -> FormState {

@@ -96,6 +96,19 @@ pub struct ContactInput {
     #[serde(default)]
     pub tests: Vec<TestInput>,
     pub overdose: Option<OverdoseInput>,
+    /// Answers to the programme's contact questions, one entry per form.
+    pub questions: Option<Vec<FormAnswersInput>>,
+}
+
+/// The answers to one version of a programme's form (its contact questions).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FormAnswersInput {
+    pub form_id: String,
+    pub version: u32,
+    #[cfg_attr(feature = "ts", ts(type = "Record<string, JsonValue>"))]
+    pub answers: Map<String, Value>,
 }
 
 /// Most lines of each kind in one contact.
@@ -200,6 +213,7 @@ impl DeviceStore {
             return Err(invalid("contact", "too_many", "too many lines in one contact"));
         }
         let at = contact.occurred_at.clone().unwrap_or_else(|| at.to_string());
+        let form_answers = self.checked_contact_questions(contact.questions.as_deref().unwrap_or_default(), &at)?;
         let site = self.home_site()?;
         self.write_batch(|b| {
             let client_id = match &contact.client {
@@ -231,6 +245,9 @@ impl DeviceStore {
             }
             if let Some(note) = contact.note.as_ref().map(|n| n.trim()).filter(|n| !n.is_empty()) {
                 record.insert("note".into(), json!(note));
+            }
+            if !form_answers.is_empty() {
+                record.insert("form_answers".into(), Value::Object(form_answers));
             }
             let contact_id = b.create(Collection::Contacts, site, record)?;
             let cid = contact_id.to_string();

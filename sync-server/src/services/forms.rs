@@ -10,7 +10,7 @@
 
 use outpost_core::Collection;
 use outpost_core::forms::xlsform::{self, Imported, Sheet};
-use outpost_core::forms::{CompiledForm, FormError, expr};
+use outpost_core::forms::{CompiledForm, FormError, FormKind, expr};
 use outpost_core::wire::{ErrorDetail, Op, OpKind};
 use outpost_server_store::sync::DeviceAuth;
 use outpost_server_store::{DbError, Store};
@@ -197,23 +197,79 @@ fn detail(index: usize, op: &Op, field: String, code: &str, message: String) -> 
     ErrorDetail { index, op_seq: Some(op.op_seq), field: Some(field), code: code.into(), message }
 }
 
-/// Checks the survey responses of a batch that name a published form: the version must be one
-/// of its published (or retired) versions, and the answers must pass that version's check
+/// Answers in one operation to check against a form version.
+struct Answered<'a> {
+    index: usize,
+    op: &'a Op,
+    form_id: &'a str,
+    version: u32,
+    answers: serde_json::Map<String, serde_json::Value>,
+    /// The kind of form the answers must be to.
+    kind: FormKind,
+    /// The field errors name: `survey_id`/`answers` for a survey response,
+    /// `form_answers.<form>` for a contact.
+    id_field: String,
+    answers_field: String,
+}
+
+/// What a batch answers to published forms: survey responses (created) and contacts (created or
+/// updated) with contact questions. The schema's checks have run, so the shapes are right.
+fn answered(ops: &[Op]) -> Vec<Answered<'_>> {
+    let mut out = Vec::new();
+    for (index, op) in ops.iter().enumerate() {
+        if op.kind == OpKind::Create && op.collection == Collection::SurveyResponses.name() {
+            let (Some(form_id), Some(version)) = (
+                op.fields.get("survey_id").and_then(|v| v.as_str()),
+                op.fields.get("survey_version").and_then(|v| v.as_u64()).and_then(|v| u32::try_from(v).ok()),
+            ) else {
+                continue; // the schema's checks report a missing or mistyped id or version
+            };
+            let answers = op.fields.get("answers").and_then(|a| a.as_object()).cloned().unwrap_or_default();
+            out.push(Answered {
+                index,
+                op,
+                form_id,
+                version,
+                answers,
+                kind: FormKind::Survey,
+                id_field: "survey_id".into(),
+                answers_field: "answers".into(),
+            });
+        } else if op.kind != OpKind::Delete && op.collection == Collection::Contacts.name() {
+            let Some(forms) = op.fields.get("form_answers").and_then(|f| f.as_object()) else { continue };
+            for (form_id, entry) in forms {
+                let version = entry.get("version").and_then(|v| v.as_u64()).and_then(|v| u32::try_from(v).ok());
+                let Some(version) = version else { continue };
+                let answers = entry.get("answers").and_then(|a| a.as_object()).cloned().unwrap_or_default();
+                out.push(Answered {
+                    index,
+                    op,
+                    form_id,
+                    version,
+                    answers,
+                    kind: FormKind::ContactQuestions,
+                    id_field: format!("form_answers.{form_id}"),
+                    answers_field: format!("form_answers.{form_id}.answers"),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Checks what a batch answers to forms (survey responses, and contacts' answers to contact
+/// questions): the form must be one the organisation published, of the right kind; the version
+/// one of its published (or retired) versions; and the answers must pass that version's check
 /// (types, choices, constraints, required-when-relevant, nothing answered that is hidden),
-/// evaluated on the day the response was made. A response naming a form the organisation never
-/// published is refused (`unknown_form`).
+/// evaluated on the day the record says it happened.
 pub async fn check_responses(
     store: &Store,
     device: &DeviceAuth,
     ops: &[Op],
     now_ms: u64,
 ) -> Result<Vec<ErrorDetail>, DbError> {
-    let responses: Vec<(usize, &Op)> = ops
-        .iter()
-        .enumerate()
-        .filter(|(_, op)| op.kind == OpKind::Create && op.collection == Collection::SurveyResponses.name())
-        .collect();
-    if responses.is_empty() {
+    let answered = answered(ops);
+    if answered.is_empty() {
         return Ok(Vec::new());
     }
     let mut versions: BTreeMap<(String, u32), Option<CompiledForm>> = BTreeMap::new();
@@ -222,45 +278,33 @@ pub async fn check_responses(
     }
     let today = expr::parse_date(&crate::time::date_of(now_ms)).unwrap_or(0);
     let mut errors = Vec::new();
-    for (index, op) in responses {
-        let (Some(id), Some(version)) = (
-            op.fields.get("survey_id").and_then(|v| v.as_str()),
-            op.fields.get("survey_version").and_then(|v| v.as_u64()).and_then(|v| u32::try_from(v).ok()),
-        ) else {
-            continue; // the schema's checks report a missing or mistyped id or version
-        };
+    for a in answered {
+        let (index, op, id) = (a.index, a.op, a.form_id);
         if !versions.keys().any(|(f, _)| f == id) {
-            errors.push(detail(
-                index,
-                op,
-                "survey_id".into(),
-                "unknown_form",
-                format!("no form {id} was ever published in this organisation"),
-            ));
+            let message = format!("no form {id} was ever published in this organisation");
+            errors.push(detail(index, op, a.id_field, "unknown_form", message));
             continue;
         }
-        let Some(form) = versions.get(&(id.to_string(), version)) else {
+        let Some(form) = versions.get(&(id.to_string(), a.version)) else {
             let published: Vec<String> = versions.keys().filter(|(f, _)| f == id).map(|(_, v)| v.to_string()).collect();
-            errors.push(detail(
-                index,
-                op,
-                "survey_version".into(),
-                "unknown_form_version",
-                format!("form {id} has no version {version} (published: {})", published.join(", ")),
-            ));
+            let field = if a.kind == FormKind::Survey { "survey_version".to_string() } else { a.id_field };
+            let message = format!("form {id} has no version {} (published: {})", a.version, published.join(", "));
+            errors.push(detail(index, op, field, "unknown_form_version", message));
             continue;
         };
         let Some(form) = form else {
-            errors.push(detail(
-                index,
-                op,
-                "survey_id".into(),
-                "invalid_form",
-                format!("form {id} version {version} cannot be read"),
-            ));
+            let message = format!("form {id} version {} cannot be read", a.version);
+            errors.push(detail(index, op, a.id_field, "invalid_form", message));
             continue;
         };
-        let answers = op.fields.get("answers").and_then(|a| a.as_object()).cloned().unwrap_or_default();
+        if form.def.kind != a.kind {
+            let message = match a.kind {
+                FormKind::Survey => format!("{id} holds questions asked in a contact, not a survey"),
+                FormKind::ContactQuestions => format!("{id} is a survey, not questions asked in a contact"),
+            };
+            errors.push(detail(index, op, a.id_field, "wrong_form_kind", message));
+            continue;
+        }
         let day = op
             .fields
             .get("occurred_at")
@@ -268,12 +312,13 @@ pub async fn check_responses(
             .and_then(|t| t.get(..10))
             .and_then(expr::parse_date)
             .unwrap_or(today);
-        for problem in form.check(&answers, day, &form.def.default_language).problems {
+        for problem in form.check(&a.answers, day, &form.def.default_language).problems {
             let message = match &problem.message {
                 Some(m) => format!("{}: {m}", problem.question),
                 None => format!("{}: {}", problem.question, problem.code.replace('_', " ")),
             };
-            errors.push(detail(index, op, format!("answers.{}", problem.question), &problem.code, message));
+            let field = format!("{}.{}", a.answers_field, problem.question);
+            errors.push(detail(index, op, field, &problem.code, message));
         }
     }
     Ok(errors)

@@ -549,6 +549,9 @@ export class FakeBackend implements Backend {
     if (refused) refuse(refused);
     if (!(SETTINGS as readonly string[]).includes(draft.setting)) refuse(fieldRefusal('setting'));
     this.checkOverdose(draft.overdose);
+    for (const q of draft.questions ?? []) {
+      this.requireCheckedAnswers('save_contact', { formId: q.form_id, version: q.version, answers: q.answers as FormAnswers });
+    }
     let clientId: string | null = null;
     if (draft.client && 'new' in draft.client) {
       const c = { id: this.id(), uic: draft.client.new.uic, gender: draft.client.new.gender, birth_year: draft.client.new.birth_year ?? null };
@@ -712,15 +715,22 @@ export class FakeBackend implements Backend {
     this.requireUnlocked();
     const refused = argumentRefusal('save_survey', args);
     if (refused) refuse(refused);
+    this.requireCheckedAnswers('save_survey', args);
+    this.surveys.push(plainArgs(args));
+    this.state.pending += 1;
+  }
+
+  /**
+   * Answers to a form are saved when core's check found nothing wrong with them: a recorded
+   * `check_form` of the same form, version and answers (any language) says so; without one, the
+   * fake cannot tell, and the call is not recorded.
+   */
+  private requireCheckedAnswers(command: string, args: { formId: string; version: number; answers: FormAnswers }) {
     const same = (e: { args: Record<string, unknown> }) =>
       e.args.formId === args.formId && e.args.version === args.version && sameArgs(e.args.answers, args.answers);
     const checked = exchanges('check_form').filter(same).find(isAnswered);
-    if (!checked && !exchanges('save_survey').filter(same).some(isAnswered)) {
-      refuse(notRecorded('save_survey', args, 'record a check_form of these answers'));
-    }
-    if (checked && (checked.ok as FormState).problems.length > 0) refuse(refusal('save_survey', 'invalid_answers'));
-    this.surveys.push(plainArgs(args));
-    this.state.pending += 1;
+    if (!checked) refuse(notRecorded(command, args, 'record a check_form of these answers'));
+    if ((checked.ok as FormState).problems.length > 0) refuse(refusal(command, 'invalid_answers'));
   }
 
   async stockLevels(): Promise<StockLevel[]> {

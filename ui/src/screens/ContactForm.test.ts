@@ -43,6 +43,30 @@ describe('outreach contact', () => {
     expect(JSON.stringify(backend.callsOf('build_uic'))).toMatch(/Maria/);
   });
 
+  it("asks the programme's contact questions with their skip logic and constraint, and saves the answers", async () => {
+    const { backend, session } = await fakeSession();
+    const onsaved = vi.fn();
+    renderWith(ContactForm, session, { onsaved });
+    await answer('Maria', 'Ivan', 'Woman', '1987');
+    expect(await screen.findByText(/Returning client MAIV287/)).toBeTruthy();
+    const section = await screen.findByTestId('contact-questions-drug_use');
+    expect(within(section).getByText('Drug use questions')).toBeTruthy();
+    expect(within(section).queryByText('On how many of the last 30 days did you inject?')).toBeNull();
+    await fireEvent.click(within(section).getByRole('radio', { name: 'In the street' }));
+    const days = await within(section).findByRole('textbox', { name: 'On how many of the last 30 days did you inject?' });
+    await fireEvent.change(days, { target: { value: '45' } });
+    expect(await within(section).findByText('Between 0 and 30.')).toBeTruthy();
+    await fireEvent.click(screen.getByRole('button', { name: 'Save contact' }));
+    expect(await screen.findByText(/Some of the programme's questions need an answer/)).toBeTruthy();
+    expect(backend.callsOf('save_contact')).toEqual([]);
+    await fireEvent.change(days, { target: { value: '12' } });
+    await waitFor(() => expect(within(section).queryByText('Between 0 and 30.')).toBeNull());
+    await fireEvent.click(screen.getByRole('button', { name: 'Save contact' }));
+    await waitFor(() => expect(onsaved).toHaveBeenCalled());
+    const [{ contact }] = backend.callsOf('save_contact') as { contact: Record<string, unknown> }[];
+    expect(contact.questions).toEqual([{ form_id: 'drug_use', version: 1, answers: { where_used: 'street', days_injected: 12 } }]);
+  });
+
   it('registers a new client with gender and key groups', async () => {
     const { backend, session } = await fakeSession();
     renderWith(ContactForm, session, { onsaved: () => {} });

@@ -62,6 +62,15 @@ fn typed_records_match_the_schema() {
             services: vec![Service::Kit],
             collecting_for: 2,
             note: Some("asked about OST".into()),
+            form_answers: [(
+                "drug_use".to_string(),
+                outpost_core::records::FormAnswers {
+                    version: 1,
+                    answers: [("where_used".to_string(), serde_json::json!("street"))].into_iter().collect(),
+                },
+            )]
+            .into_iter()
+            .collect(),
         },
     );
     check(

@@ -92,7 +92,12 @@ export type OverdoseInput = { naloxone_doses: number, emergency_called: boolean,
  * `survived`, `died` or `unknown`.
  */
 outcome: string, };
-export type ContactInput = { client?: ContactClient | null, setting: string, occurred_at?: string | null, services: Array<string>, collecting_for: number, note?: string | null, items: Array<Quantity>, sharps_returned?: number | null, referrals: Array<ReferralInput>, tests: Array<TestInput>, overdose?: OverdoseInput | null, };
+export type FormAnswersInput = { form_id: string, version: number, answers: Record<string, JsonValue>, };
+export type ContactInput = { client?: ContactClient | null, setting: string, occurred_at?: string | null, services: Array<string>, collecting_for: number, note?: string | null, items: Array<Quantity>, sharps_returned?: number | null, referrals: Array<ReferralInput>, tests: Array<TestInput>, overdose?: OverdoseInput | null, 
+/**
+ * Answers to the programme's contact questions, one entry per form.
+ */
+questions?: Array<FormAnswersInput> | null, };
 export type SavedContact = { contact_id: RecordId, client_id: RecordId | null, };
 export type ContactEdit = { note?: string | null, setting?: string | null, };
 export type TallyInput = { setting: string, event_name?: string | null, people: Array<JsonValue>, items: Array<JsonValue>, };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Form, FormState, Question } from '../backend';
-import { answersToSend, fillLabel, formLanguage, formPages, isAnswered, nextPage, pageHasProblems, previousPage, problemAt, shownOn, textIn, toggled, typedNumber } from './forms';
+import type { Form, FormState, PublishedForm, Question } from '../backend';
+import { answersToSend, fillLabel, formLanguage, formPages, forQuickLog, isAnswered, nextPage, pageHasProblems, previousPage, problemAt, shownOn, textIn, toggled, typedNumber } from './forms';
 
 function question(name: string, kind: Question['kind'], extra: Partial<Question> = {}): Question {
   return {
@@ -121,5 +121,17 @@ describe('forms', () => {
     expect(toggled(['a', 'b'], 'a')).toEqual(['b']);
     expect(isAnswered(Number.NaN)).toBe(false);
     expect(isAnswered('OK')).toBe(true);
+  });
+
+  it('shows in the window quick-log only the contact questions that ask for it', () => {
+    const published = (id: string, kind: Form['kind'], inQuickLog: boolean): PublishedForm => ({
+      form_id: id,
+      version: 1,
+      definition: { ...FORM, id, kind, in_quick_log: inQuickLog },
+      status: 'published',
+      published_at: '2026-12-01T00:00:00Z',
+    });
+    const forms = [published('a', 'contact_questions', true), published('b', 'contact_questions', false), published('c', 'survey', true)];
+    expect(forQuickLog(forms).map((f) => f.form_id)).toEqual(['a']);
   });
 });

@@ -5,7 +5,7 @@
  * through `check_form` and the dashboard's preview through the server, so there is one evaluator.
  * Used by the tablet's survey screen and the dashboard's form preview alike.
  */
-import type { Form, FormAnswer, FormAnswers, FormLanguage, FormState, Group, Item, Question } from '../backend';
+import type { Form, FormAnswer, FormAnswers, FormLanguage, FormState, Group, Item, PublishedForm, Question } from '../backend';
 
 /** What choosing a form's language needs: a form, or a form's survey results. */
 export interface FormLanguages {
@@ -148,4 +148,9 @@ export function typedNumber(text: string): FormAnswer | undefined {
   if (trimmed === '') return undefined;
   const n = Number(trimmed);
   return /^-?\d+(\.\d+)?$/.test(trimmed) && Number.isFinite(n) ? n : trimmed;
+}
+
+/** The contact-question forms the window quick-log shows: only those that ask for it. */
+export function forQuickLog(forms: readonly PublishedForm[]): PublishedForm[] {
+  return forms.filter((f) => f.definition.kind === 'contact_questions' && f.definition.in_quick_log);
 }
