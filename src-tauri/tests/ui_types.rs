@@ -8,12 +8,9 @@ use outpost_app::commands::{BuiltUic, SiteInfo, Status, SyncSummary, UicQuestion
 use outpost_app::error::CommandError;
 use outpost_app::state::SyncState;
 use outpost_app::sync::SyncProgress;
-use outpost_core::forms::{
-    AnswerProblem, Choice, Form, FormKind, FormLanguage, FormState, Group, Item, Question, QuestionKind,
-};
 use outpost_core::records::{
-    AgeBand, Commodity, CommodityCategory, CommodityQuantity, FormStatus, Gender, KeyGroup, KitTemplate,
-    OverdoseOutcome, PublishedForm, ReferralStatus, ReferralTarget, Service, Setting, StockKind, TestKind, TestOutcome,
+    AgeBand, Commodity, CommodityCategory, CommodityQuantity, Gender, KeyGroup, KitTemplate, OverdoseOutcome,
+    ReferralStatus, ReferralTarget, Service, Setting, StockKind, TestKind, TestOutcome,
 };
 use outpost_core::wire::OpKind;
 use outpost_core::{RecordId, SiteId};
@@ -22,7 +19,9 @@ use outpost_device::workflows::{
     ContactClient, ContactEdit, ContactInput, FormAnswersInput, MovementInput, NewClient, OverdoseInput, Quantity,
     ReferralInput, RejectedChange, SavedContact, TallyInput, TestInput,
 };
-use outpost_tests::generated::{check_current, ts_config, ts_consts, ts_decl as decl, ts_header, ts_values as values};
+use outpost_tests::generated::{
+    check_current, ts_config, ts_consts, ts_decl as decl, ts_form_decls, ts_header, ts_values as values,
+};
 
 mod list {
     include!("../src/command_list.rs");
@@ -92,19 +91,10 @@ fn generated() -> String {
         decl::<RejectedChange>(&cfg),
         decl::<SyncSummary>(&cfg),
         decl::<SyncProgress>(&cfg),
-        decl::<FormKind>(&cfg),
-        decl::<FormLanguage>(&cfg),
-        decl::<QuestionKind>(&cfg),
-        decl::<Question>(&cfg),
-        decl::<Group>(&cfg),
-        decl::<Item>(&cfg),
-        decl::<Choice>(&cfg),
-        decl::<Form>(&cfg),
-        decl::<FormStatus>(&cfg),
-        decl::<PublishedForm>(&cfg),
-        decl::<AnswerProblem>(&cfg),
-        decl::<FormState>(&cfg),
-    ] {
+    ]
+    .into_iter()
+    .chain(ts_form_decls(&cfg))
+    {
         out.push_str(&d);
     }
     out.push('\n');

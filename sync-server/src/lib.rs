@@ -37,6 +37,8 @@ pub struct AppState {
     pub login_failures: http::limits::FailureLimiter,
     /// Failed logins per account name.
     pub account_failures: http::limits::FailureLimiter<String>,
+    /// Compiled form versions (checks of pushed answers).
+    pub forms: services::forms::FormCache,
 }
 
 impl AppState {
@@ -47,6 +49,7 @@ impl AppState {
             enrol_failures: Default::default(),
             login_failures: Default::default(),
             account_failures: Default::default(),
+            forms: Default::default(),
         }
     }
 }

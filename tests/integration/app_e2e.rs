@@ -9,6 +9,7 @@
 //! Runs when `OUTPOST_E2E=1` (`scripts/test.sh` sets it after installing the tools). With
 //! `OUTPOST_SCREENSHOTS=DIR` it also saves each main screen in both orientations.
 
+use outpost_server_store::records::SnapshotRow;
 use outpost_tests::webdriver::{Session, start_tauri_driver, start_xvfb};
 use outpost_tests::{SITE_A, TestServer, built_binary};
 use std::path::PathBuf;
@@ -28,6 +29,30 @@ async fn enter_pin(app: &Session) -> anyhow::Result<()> {
         app.click(&button(&digit.to_string())).await?;
     }
     Ok(())
+}
+
+/// Starts a sync from the Sync screen and waits (30 s at most) until `arrived` finds in the
+/// server's records what it looks for.
+async fn sync_until<T>(
+    app: &Session,
+    server: &TestServer,
+    what: &str,
+    arrived: impl Fn(&[SnapshotRow]) -> Option<T>,
+) -> anyhow::Result<T> {
+    app.click("//button[contains(., 'Sync')][contains(., 'Send and receive')]").await?;
+    app.click(&button("Sync now")).await?;
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(found) = arrived(&server.storage.snapshot().await?) {
+            return Ok(found);
+        }
+        anyhow::ensure!(
+            started.elapsed().as_secs() < 30,
+            "{what} did not reach the server: {}",
+            app.page_text().await?
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
 }
 
 struct Shots {
@@ -162,25 +187,15 @@ async fn a_worker_enrols_records_locks_unlocks_and_syncs_in_the_real_app() -> an
     app.wait_text("What do you want to do?").await?;
 
     // Sync, and the records are on the server.
-    app.click("//button[contains(., 'Sync')][contains(., 'Send and receive')]").await?;
-    app.click(&button("Sync now")).await?;
-    let started = std::time::Instant::now();
-    loop {
-        let rows = server.storage.snapshot().await?;
+    let rows = sync_until(&app, &server, "the records", |rows| {
         let count = |c: &str| rows.iter().filter(|r| r.collection == c).count();
-        if count("contacts") == 2 && count("clients") == 1 {
-            let client = rows.iter().find(|r| r.collection == "clients").map(|r| r.state.values());
-            assert_eq!(client.and_then(|c| c.get("uic").cloned()), Some(serde_json::json!("MAIV287")));
-            assert!(count("distribution_lines") >= 2, "both kits arrived");
-            break;
-        }
-        anyhow::ensure!(
-            started.elapsed().as_secs() < 30,
-            "records did not reach the server: {}",
-            app.page_text().await?
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    }
+        (count("contacts") == 2 && count("clients") == 1).then(|| rows.to_vec())
+    })
+    .await?;
+    let count = |c: &str| rows.iter().filter(|r| r.collection == c).count();
+    let client = rows.iter().find(|r| r.collection == "clients").map(|r| r.state.values());
+    assert_eq!(client.and_then(|c| c.get("uic").cloned()), Some(serde_json::json!("MAIV287")));
+    assert!(count("distribution_lines") >= 2, "both kits arrived");
     shots.take(&app, "sync").await?;
 
     // The other main screens open from Home (and are photographed for the README).
@@ -213,33 +228,21 @@ async fn a_worker_enrols_records_locks_unlocks_and_syncs_in_the_real_app() -> an
     app.wait_text("Change the overdose report").await?;
     shots.take(&app, "history").await?; // again, now with a contact open
     app.click("//button[contains(normalize-space(), 'Home')]").await?;
-    app.click("//button[contains(., 'Sync')][contains(., 'Send and receive')]").await?;
-    app.click(&button("Sync now")).await?;
-    let started = std::time::Instant::now();
-    loop {
-        let rows = server.storage.snapshot().await?;
-        if let Some(report) = rows.iter().find(|r| r.collection == "overdose_reports") {
-            let report = report.state.values();
-            assert_eq!(report.get("naloxone_doses"), Some(&serde_json::json!(2)));
-            assert_eq!(report.get("outcome"), Some(&serde_json::json!("survived")));
-            let outreach = rows.iter().find(|r| {
-                r.collection == "contacts"
-                    && r.state.values().get("setting") == Some(&serde_json::json!("street_outreach"))
-            });
-            assert_eq!(
-                report.get("contact_id").and_then(|v| v.as_str()),
-                outreach.map(|c| c.id.to_string()).as_deref(),
-                "the report belongs to the outreach contact"
-            );
-            break;
-        }
-        anyhow::ensure!(
-            started.elapsed().as_secs() < 30,
-            "the overdose report did not reach the server: {}",
-            app.page_text().await?
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    }
+    let rows = sync_until(&app, &server, "the overdose report", |rows| {
+        rows.iter().any(|r| r.collection == "overdose_reports").then(|| rows.to_vec())
+    })
+    .await?;
+    let report = rows.iter().find(|r| r.collection == "overdose_reports").map(|r| r.state.values()).unwrap_or_default();
+    assert_eq!(report.get("naloxone_doses"), Some(&serde_json::json!(2)));
+    assert_eq!(report.get("outcome"), Some(&serde_json::json!("survived")));
+    let outreach = rows.iter().find(|r| {
+        r.collection == "contacts" && r.state.values().get("setting") == Some(&serde_json::json!("street_outreach"))
+    });
+    assert_eq!(
+        report.get("contact_id").and_then(|v| v.as_str()),
+        outreach.map(|c| c.id.to_string()).as_deref(),
+        "the report belongs to the outreach contact"
+    );
 
     // Recorded by mistake: removed in History, and the removal reaches the server too.
     app.click("//button[contains(normalize-space(), 'Home')]").await?;
@@ -249,23 +252,10 @@ async fn a_worker_enrols_records_locks_unlocks_and_syncs_in_the_real_app() -> an
     app.click(&button("Yes, remove the report")).await?;
     app.wait_text("Overdose report removed.").await?;
     app.click("//button[contains(normalize-space(), 'Home')]").await?;
-    app.click("//button[contains(., 'Sync')][contains(., 'Send and receive')]").await?;
-    app.click(&button("Sync now")).await?;
-    let started = std::time::Instant::now();
-    while !server
-        .storage
-        .snapshot()
-        .await?
-        .iter()
-        .any(|r| r.collection == "overdose_reports" && r.state.deleted.is_some())
-    {
-        anyhow::ensure!(
-            started.elapsed().as_secs() < 30,
-            "the removal did not reach the server: {}",
-            app.page_text().await?
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    }
+    sync_until(&app, &server, "the removal", |rows| {
+        rows.iter().any(|r| r.collection == "overdose_reports" && r.state.deleted.is_some()).then_some(())
+    })
+    .await?;
     // The programme's published survey (the server's default XLSForm) in kiosk mode: skip logic
     // opens the follow-up, the response reaches the server, and leaving needs the PIN.
     app.click("//button[contains(normalize-space(), 'Home')]").await?;
@@ -295,27 +285,15 @@ async fn a_worker_enrols_records_locks_unlocks_and_syncs_in_the_real_app() -> an
         app.click(&button("Unlock")).await?;
     }
     app.wait_text("What do you want to do?").await?;
-    app.click("//button[contains(., 'Sync')][contains(., 'Send and receive')]").await?;
-    app.click(&button("Sync now")).await?;
-    let started = std::time::Instant::now();
-    loop {
-        let rows = server.storage.snapshot().await?;
-        if let Some(response) = rows.iter().find(|r| r.collection == "survey_responses") {
-            let values = response.state.values();
-            assert_eq!(values.get("survey_id"), Some(&serde_json::json!("cbm_default")));
-            assert_eq!(
-                values.get("answers"),
-                Some(&serde_json::json!({"q1": "well", "q2": "partly", "q2_missing": ["naloxone"]}))
-            );
-            break;
-        }
-        anyhow::ensure!(
-            started.elapsed().as_secs() < 30,
-            "the survey response did not reach the server: {}",
-            app.page_text().await?
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    }
+    let response = sync_until(&app, &server, "the survey response", |rows| {
+        rows.iter().find(|r| r.collection == "survey_responses").map(|r| r.state.values())
+    })
+    .await?;
+    assert_eq!(response.get("survey_id"), Some(&serde_json::json!("cbm_default")));
+    assert_eq!(
+        response.get("answers"),
+        Some(&serde_json::json!({"q1": "well", "q2": "partly", "q2_missing": ["naloxone"]}))
+    );
     app.close().await?;
 
     // The tablet's files hold no plain text of what was entered.

@@ -115,11 +115,35 @@ async fn the_dashboard_reports_the_fixture(backend: Backend) -> Result {
     let devices = web.get_json("/api/v1/dashboard/devices").await?;
     assert_eq!(devices.as_array().map(Vec::len), Some(3));
 
-    // Exports: the period's contacts only, and the indicator report with suppressed cells.
+    // Exports: the period's contacts only (with a column per contact question of the programme:
+    // one contact answered them), and the indicator report with suppressed cells.
+    server.publish_xlsform(&fixtures::contact_questions()).await?;
+    fixture.a.sync().await?;
+    let answered = server
+        .storage
+        .snapshot()
+        .await?
+        .into_iter()
+        .find(|r| r.collection == "contacts" && r.site_id == Some(fixture.a.site_id()))
+        .map(|r| r.id)
+        .ok_or_else(|| anyhow::anyhow!("a contact at site A"))?;
+    fixture.a.update(
+        Collection::Contacts,
+        answered,
+        json!({"form_answers": {"drug_use": {"version": 1, "answers": {"where_used": "street", "days_injected": 4}}}}),
+    )?;
+    fixture.a.sync().await?;
     let (status, csv) = web.get(&format!("/api/v1/dashboard/export/contacts?{period}&format=csv")).await?;
     assert_eq!(status, 200);
     assert_eq!(csv.lines().count(), 13, "a header and 12 contacts:\n{csv}");
     assert!(csv.starts_with("contact_id,site,occurred_at,setting,client_code"));
+    let header = csv.lines().next().unwrap_or_default();
+    assert!(
+        header.ends_with(",collecting_for,drug_use/where_used,drug_use/where_used:label,drug_use/days_injected"),
+        "{header}"
+    );
+    let line = csv.lines().find(|l| l.starts_with(&answered.to_string())).unwrap_or_default();
+    assert!(line.ends_with(",street,In the street,4"), "{line}");
     let (_, lines) = web.get(&format!("/api/v1/dashboard/export/distributions?{period}")).await?;
     assert_eq!(lines.lines().count(), 15, "a header and the period's 14 lines, the reversal included:\n{lines}");
     assert_eq!(

@@ -4,10 +4,7 @@
 //! it). `OUTPOST_UPDATE_GENERATED=1 cargo test -p outpost-tests --test integration ui_types` rewrites it.
 
 use outpost_core::SiteId;
-use outpost_core::forms::{
-    AnswerProblem, Choice, Form, FormError, FormKind, FormLanguage, FormState, Group, Item, Question, QuestionKind,
-};
-use outpost_core::records::{FormStatus, PublishedForm};
+use outpost_core::forms::FormError;
 use outpost_core::wire::{ErrorBody, ErrorDetail, SiteRef};
 use outpost_server::http::auth::{LoginRequest, SessionInfo};
 use outpost_server::http::dashboard::{AuditOut, DeviceOut, Resolve, SiteOut};
@@ -23,7 +20,7 @@ use outpost_server::services::reports::surveys::{
     ChoiceCount, FormResults, NumberSummary, QuestionResult, SurveyResults,
 };
 use outpost_tests::generated::{
-    check_current, ts_config, ts_consts, ts_decl as decl, ts_enum_values, ts_header, ts_values as values,
+    check_current, ts_config, ts_consts, ts_decl as decl, ts_enum_values, ts_form_decls, ts_header, ts_values as values,
 };
 
 const FILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../ui/src/dashboard/generated/api.ts");
@@ -52,18 +49,6 @@ fn generated() -> String {
         decl::<MonthRow>(&cfg),
         decl::<SiteTrend>(&cfg),
         decl::<Trends>(&cfg),
-        decl::<FormKind>(&cfg),
-        decl::<FormLanguage>(&cfg),
-        decl::<QuestionKind>(&cfg),
-        decl::<Question>(&cfg),
-        decl::<Group>(&cfg),
-        decl::<Item>(&cfg),
-        decl::<Choice>(&cfg),
-        decl::<Form>(&cfg),
-        decl::<FormStatus>(&cfg),
-        decl::<PublishedForm>(&cfg),
-        decl::<AnswerProblem>(&cfg),
-        decl::<FormState>(&cfg),
         decl::<FormError>(&cfg),
         decl::<FormCheck>(&cfg),
         decl::<Published>(&cfg),
@@ -84,7 +69,10 @@ fn generated() -> String {
         decl::<ConflictView>(&cfg),
         decl::<Resolve>(&cfg),
         decl::<AuditOut>(&cfg),
-    ] {
+    ]
+    .into_iter()
+    .chain(ts_form_decls(&cfg))
+    {
         out.push_str(&d);
     }
     let roles: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();

@@ -28,6 +28,29 @@ pub fn ts_decl<T: TS>(cfg: &Config) -> String {
 
 /// `export const NAME = [...] as const satisfies readonly TYPE[];`: the accepted values of a
 /// string enumeration, checked by the compiler against the generated type.
+/// The declarations of core's form types (definitions, published versions, the check's answer),
+/// which the tablet's and the dashboard's generated types both need.
+pub fn ts_form_decls(cfg: &Config) -> Vec<String> {
+    use outpost_core::forms::{
+        AnswerProblem, Choice, Form, FormKind, FormLanguage, FormState, Group, Item, Question, QuestionKind,
+    };
+    use outpost_core::records::{FormStatus, PublishedForm};
+    vec![
+        ts_decl::<FormKind>(cfg),
+        ts_decl::<FormLanguage>(cfg),
+        ts_decl::<QuestionKind>(cfg),
+        ts_decl::<Question>(cfg),
+        ts_decl::<Group>(cfg),
+        ts_decl::<Item>(cfg),
+        ts_decl::<Choice>(cfg),
+        ts_decl::<Form>(cfg),
+        ts_decl::<FormStatus>(cfg),
+        ts_decl::<PublishedForm>(cfg),
+        ts_decl::<AnswerProblem>(cfg),
+        ts_decl::<FormState>(cfg),
+    ]
+}
+
 pub fn ts_values(name: &str, ty: &str, all: &[&str]) -> String {
     let list: Vec<String> = all.iter().map(|v| format!("'{v}'")).collect();
     format!("export const {name} = [{}] as const satisfies readonly {ty}[];\n", list.join(", "))

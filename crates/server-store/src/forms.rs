@@ -43,6 +43,31 @@ impl Store {
         Ok(out)
     }
 
+    /// Every version of every form of `org` (not deleted) as (record id, form id, version), read
+    /// from the records' fields without decoding their definitions (the push path's cheap list).
+    pub async fn form_versions(&self, org: OrgId) -> Result<Vec<(RecordId, String, u32)>, DbError> {
+        let d = self.dialect();
+        let sql = format!(
+            "SELECT r.id, {form}, {version} FROM records r WHERE r.collection = ? AND r.org_id = ? AND r.deleted = ?",
+            form = d.field("r", "form_id"),
+            version = d.field_int("r", "version"),
+        );
+        let rows = self.query(Statement::query(&sql, params![Collection::Forms.name(), org, false])).await?;
+        rows.iter()
+            .map(|r| {
+                let version: i64 = r.col(2)?;
+                let version =
+                    u32::try_from(version).map_err(|_| DbError::Corrupt(format!("form version {version}")))?;
+                Ok((r.col::<RecordId>(0)?, r.col::<String>(1)?, version))
+            })
+            .collect()
+    }
+
+    /// One published form version by its record id.
+    pub async fn published_form(&self, id: RecordId) -> Result<Option<PublishedForm>, DbError> {
+        self.record(Collection::Forms.name(), id).await?.map(|state| published(&state)).transpose()
+    }
+
     /// Publishes `form` as the next version of its id in the organisation (the only one on this
     /// server), in one transaction; returns the version. With `only_if_new`, publishes nothing
     /// (`Ok(None)`) when the organisation has any version of that id, published or retired: how
@@ -61,23 +86,21 @@ impl Store {
                     tx.run(vec![lock]).await?;
                 }
                 let org = only_org(tx, "forms").await?;
+                let d = tx.dialect();
+                let sql = format!(
+                    "SELECT COALESCE(MAX({version}), 0) FROM records r WHERE r.collection = ? AND r.org_id = ? AND {form} = ?",
+                    form = d.field("r", "form_id"),
+                    version = d.field_int("r", "version"),
+                );
                 let rows = tx
-                    .query(Statement::query(
-                        "SELECT state FROM records WHERE collection = ? AND org_id = ?",
-                        params![Collection::Forms.name(), org],
-                    ))
+                    .query(Statement::query(&sql, params![Collection::Forms.name(), org, form.id.as_str()]))
                     .await?;
-                let mut latest = 0;
-                for row in &rows {
-                    let existing = published(&row.col::<RecordState>(0)?)?;
-                    if existing.form_id == form.id {
-                        latest = latest.max(existing.version);
-                    }
-                }
+                let latest: i64 = rows.first().map_or(Ok(0), |r| r.col(0))?;
                 if only_if_new && latest > 0 {
                     return Ok(None);
                 }
-                let version = latest + 1;
+                let version = u32::try_from(latest + 1)
+                    .map_err(|_| DbError::Corrupt(format!("form {} has version {latest}", form.id)))?;
                 let record = PublishedForm {
                     form_id: form.id.clone(),
                     version,

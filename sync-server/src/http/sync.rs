@@ -139,7 +139,7 @@ pub async fn push(
     if !errors.is_empty() {
         return Err(ApiError::batch(errors));
     }
-    let errors = forms::check_responses(&state.store, &device, &request.ops, now).await?;
+    let errors = forms::check_responses(&state.store, &state.forms, &device, &request.ops, now).await?;
     if !errors.is_empty() {
         return Err(ApiError::batch(errors));
     }

@@ -12,10 +12,12 @@ use outpost_core::Collection;
 use outpost_core::forms::xlsform::{self, Imported, Sheet};
 use outpost_core::forms::{CompiledForm, FormError, FormKind, expr};
 use outpost_core::wire::{ErrorDetail, Op, OpKind};
+use outpost_core::{OrgId, RecordId};
 use outpost_server_store::sync::DeviceAuth;
 use outpost_server_store::{DbError, Store};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{Cursor, Read};
+use std::sync::Arc;
 
 /// Largest workbook accepted, in bytes.
 pub const MAX_FILE_BYTES: usize = 10 * 1024 * 1024;
@@ -197,6 +199,43 @@ fn detail(index: usize, op: &Op, field: String, code: &str, message: String) -> 
     ErrorDetail { index, op_seq: Some(op.op_seq), field: Some(field), code: code.into(), message }
 }
 
+/// Compiled form versions by record id, kept for the life of the server: a version's definition
+/// never changes, so a push compiles each at most once (only the list of versions is read from
+/// the database each time, without decoding definitions).
+#[derive(Debug, Default)]
+pub struct FormCache {
+    compiled: std::sync::Mutex<HashMap<RecordId, Option<Arc<CompiledForm>>>>,
+}
+
+impl FormCache {
+    /// Every version of every form of `org`, compiled (`None`: a version whose definition cannot
+    /// be read or compiled).
+    pub async fn versions(
+        &self,
+        store: &Store,
+        org: OrgId,
+    ) -> Result<BTreeMap<(String, u32), Option<Arc<CompiledForm>>>, DbError> {
+        let mut out = BTreeMap::new();
+        for (id, form_id, version) in store.form_versions(org).await? {
+            let cached = self.compiled.lock().unwrap_or_else(|p| p.into_inner()).get(&id).cloned();
+            let compiled = match cached {
+                Some(compiled) => compiled,
+                None => {
+                    let compiled = store
+                        .published_form(id)
+                        .await?
+                        .and_then(|f| CompiledForm::compile(f.definition).ok())
+                        .map(Arc::new);
+                    self.compiled.lock().unwrap_or_else(|p| p.into_inner()).insert(id, compiled.clone());
+                    compiled
+                }
+            };
+            out.insert((form_id, version), compiled);
+        }
+        Ok(out)
+    }
+}
+
 /// Answers in one operation to check against a form version.
 struct Answered<'a> {
     index: usize,
@@ -264,6 +303,7 @@ fn answered(ops: &[Op]) -> Vec<Answered<'_>> {
 /// evaluated on the day the record says it happened.
 pub async fn check_responses(
     store: &Store,
+    cache: &FormCache,
     device: &DeviceAuth,
     ops: &[Op],
     now_ms: u64,
@@ -272,10 +312,7 @@ pub async fn check_responses(
     if answered.is_empty() {
         return Ok(Vec::new());
     }
-    let mut versions: BTreeMap<(String, u32), Option<CompiledForm>> = BTreeMap::new();
-    for (_, form) in store.forms(device.org_id).await? {
-        versions.insert((form.form_id.clone(), form.version), CompiledForm::compile(form.definition).ok());
-    }
+    let versions = cache.versions(store, device.org_id).await?;
     let today = expr::parse_date(&crate::time::date_of(now_ms)).unwrap_or(0);
     let mut errors = Vec::new();
     for a in answered {

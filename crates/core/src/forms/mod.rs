@@ -237,6 +237,10 @@ pub struct FormState {
     /// The choices each shown select offers after its `choice_filter`.
     pub choices: BTreeMap<String, Vec<String>>,
     pub problems: Vec<AnswerProblem>,
+    /// The answer each question with a `default` starts with (a screen fills these in when it
+    /// starts the form; the reader may change or clear them).
+    #[serde(default)]
+    pub defaults: BTreeMap<String, Json>,
 }
 
 /// The largest answer text, in characters.
@@ -395,6 +399,11 @@ impl CompiledForm {
     /// questions and saves only a response without any.
     pub fn check(&self, answers: &Map<String, Json>, today: i64, language: &str) -> FormState {
         let mut state = FormState::default();
+        for q in &self.flat {
+            if let Some(default) = &q.default {
+                state.defaults.insert(q.name.clone(), default_json(q.kind, default));
+            }
+        }
         let by_name: BTreeMap<&str, &Compiled> = self.questions.iter().map(|q| (q.name.as_str(), q)).collect();
         for name in answers.keys() {
             if !by_name.contains_key(name.as_str()) {

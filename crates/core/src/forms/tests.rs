@@ -276,3 +276,30 @@ fn metadata_rows_are_skipped_with_a_warning() {
     assert_eq!(imported.form.questions().len(), 1);
     assert_eq!(imported.warnings.iter().map(|w| w.row).collect::<Vec<_>>(), [2, 3]);
 }
+
+#[test]
+fn defaults_are_the_answers_a_form_starts_with() {
+    let sheets = vec![
+        sheet(
+            "survey",
+            &[
+                &["type", "name", "label", "default"],
+                &["integer", "visits", "Visits", "1"],
+                &["select_multiple things", "kit", "Kit", "syringes swabs"],
+                &["text", "where", "Where", ""],
+            ],
+        ),
+        sheet(
+            "choices",
+            &[&["list_name", "name", "label"], &["things", "syringes", "Syringes"], &["things", "swabs", "Swabs"]],
+        ),
+    ];
+    let form = import(&sheets, "defaults").map(|i| i.form).unwrap_or_else(|e| panic!("{e:?}"));
+    let state = form.check(&Map::new(), day("2026-12-01"), "");
+    assert_eq!(
+        state.defaults,
+        [("kit".to_string(), json!(["syringes", "swabs"])), ("visits".to_string(), json!(1))].into_iter().collect()
+    );
+    let answers = state.defaults.clone().into_iter().collect::<Map<_, _>>();
+    assert!(form.check(&answers, day("2026-12-01"), "").problems.is_empty(), "the defaults are valid answers");
+}

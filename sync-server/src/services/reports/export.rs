@@ -53,7 +53,30 @@ pub async fn rows(store: &Store, kind: &str, filter: &Filter) -> Result<Option<V
     let Some((header, rows)) = queries::export_records(store, kind, filter).await? else { return Ok(None) };
     let mut out = vec![header.iter().map(|h| h.to_string()).collect::<Vec<_>>()];
     out.extend(rows.iter().map(|row| row.iter().map(|v| v.to_text()).collect()));
+    if kind == "contacts" {
+        contact_questions(store, &mut out).await?;
+    }
     Ok(Some(out))
+}
+
+/// Replaces the contacts export's last column (`form_answers`, JSON) with one column per
+/// reported contact question of the programme's forms (codes, then labels); free text never.
+async fn contact_questions(store: &Store, rows: &mut [Vec<String>]) -> Result<(), DbError> {
+    use outpost_core::forms::FormKind;
+    let definitions = super::surveys::definitions(store).await?;
+    let columns = super::surveys::AnswerColumns::new(&definitions, FormKind::ContactQuestions);
+    for (i, row) in rows.iter_mut().enumerate() {
+        let last = row.pop().unwrap_or_default();
+        if i == 0 {
+            row.extend(columns.header());
+            continue;
+        }
+        let by_form: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&last).unwrap_or_default();
+        row.extend(
+            columns.cells(&definitions, |f| by_form.get(f).and_then(|e| e.get("answers")).and_then(|a| a.as_object())),
+        );
+    }
+    Ok(())
 }
 
 /// The indicator report as rows (indicator, breakdown, key, value), suppressed cells as `<5`.

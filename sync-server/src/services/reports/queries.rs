@@ -426,12 +426,25 @@ pub async fn export_records(
         "contacts" => {
             let cte = contacts_cte(&mut q, filter);
             (
-                vec!["contact_id", "site", "occurred_at", "setting", "client_code", "services", "collecting_for"],
+                // `form_answers` (JSON) is replaced by one column per contact question (export.rs).
+                vec![
+                    "contact_id",
+                    "site",
+                    "occurred_at",
+                    "setting",
+                    "client_code",
+                    "services",
+                    "collecting_for",
+                    "form_answers",
+                ],
                 format!(
-                    "WITH {cte} SELECT c.id, s.name, c.at, c.setting, {uic}, {services}, c.collecting_for
+                    "WITH {cte} SELECT c.id, s.name, c.at, c.setting, {uic}, {services}, c.collecting_for, {answers}
                      FROM c JOIN sites s ON {sid} = c.site_id
                      LEFT JOIN records cl ON cl.collection = 'clients' AND cl.id = {client}
+                     LEFT JOIN records r ON r.collection = 'contacts' AND r.id = {contact}
                      ORDER BY c.at, c.id",
+                    answers = json_text(d, "form_answers"),
+                    contact = d.text_as_uuid("c.id"),
                     uic = d.field("cl", "uic"),
                     services = d.json_text("c.services"),
                     sid = d.uuid_as_text("s.id"),

@@ -10,7 +10,7 @@
 use super::filters::Filter;
 use super::indicators::SMALL_CELL;
 use super::queries::{self, int, text};
-use outpost_core::forms::{CompiledForm, FormLanguage, Question, QuestionKind, Text};
+use outpost_core::forms::{CompiledForm, FormKind, FormLanguage, Question, QuestionKind, Text};
 use outpost_core::records::PublishedForm;
 use outpost_server_store::{DbError, Store};
 use serde::Serialize;
@@ -154,7 +154,7 @@ pub async fn surveys(store: &Store, filter: &Filter) -> Result<SurveyResults, Db
     }
     let mut forms = Vec::new();
     for (form_id, count) in responses {
-        let Some(def) = definitions.get(&form_id) else { continue };
+        let Some(def) = definitions.get(&form_id).filter(|d| d.newest.def.kind == FormKind::Survey) else { continue };
         let hidden = (filter.suppress && count < SMALL_CELL) || count == 0;
         let mut questions = Vec::new();
         if !hidden {
@@ -220,40 +220,72 @@ fn question_result(def: &CompiledForm, q: &Question, counts: &BTreeMap<String, i
     }
 }
 
+/// The export columns of every reported question of the forms of one kind: `<form>/<question>`
+/// (codes) and, for choices, `<form>/<question>:label` (labels in the form's default language).
+pub(crate) struct AnswerColumns {
+    /// (form, question, has a label column)
+    columns: Vec<(String, String, bool)>,
+}
+
+impl AnswerColumns {
+    pub(crate) fn new(definitions: &BTreeMap<String, Definition>, kind: FormKind) -> Self {
+        let mut columns = Vec::new();
+        for (form_id, def) in definitions.iter().filter(|(_, d)| d.newest.def.kind == kind) {
+            for (q, _) in &def.questions {
+                let choices = matches!(q.kind, QuestionKind::SelectOne | QuestionKind::SelectMultiple);
+                columns.push((form_id.clone(), q.name.clone(), choices));
+            }
+        }
+        Self { columns }
+    }
+
+    pub(crate) fn header(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for (form, name, choices) in &self.columns {
+            out.push(format!("{form}/{name}"));
+            if *choices {
+                out.push(format!("{form}/{name}:label"));
+            }
+        }
+        out
+    }
+
+    /// The cells of one record, whose answers to form `f` are `answers(f)`.
+    pub(crate) fn cells<'a>(
+        &self,
+        definitions: &BTreeMap<String, Definition>,
+        answers: impl Fn(&str) -> Option<&'a serde_json::Map<String, serde_json::Value>>,
+    ) -> Vec<String> {
+        let mut out = Vec::new();
+        for (form, name, choices) in &self.columns {
+            let given = answers(form).and_then(|a| a.get(name));
+            let (value, label) = match (definitions.get(form), given) {
+                (Some(def), Some(value)) => cell(def, name, value),
+                _ => (String::new(), String::new()),
+            };
+            out.push(value);
+            if *choices {
+                out.push(label);
+            }
+        }
+        out
+    }
+}
+
 /// The survey export's rows: one row per response, one column per reported question of every
-/// form (`<form>/<question>`, its choice codes, and `<form>/<question>:label`, their labels in
-/// the form's default language); free text never.
+/// survey (see [`AnswerColumns`]); free text never.
 pub async fn export_rows(store: &Store, filter: &Filter) -> Result<Vec<Vec<String>>, DbError> {
     let definitions = definitions(store).await?;
+    let columns = AnswerColumns::new(&definitions, FormKind::Survey);
     let mut header: Vec<String> =
         ["response_id", "site", "occurred_at", "form", "form_version"].iter().map(|s| s.to_string()).collect();
-    let mut columns: Vec<(String, String, bool)> = Vec::new(); // (form, question, has labels)
-    for (form_id, def) in &definitions {
-        for (q, _) in &def.questions {
-            let choices = matches!(q.kind, QuestionKind::SelectOne | QuestionKind::SelectMultiple);
-            header.push(format!("{form_id}/{}", q.name));
-            if choices {
-                header.push(format!("{form_id}/{}:label", q.name));
-            }
-            columns.push((form_id.clone(), q.name.clone(), choices));
-        }
-    }
+    header.extend(columns.header());
     let mut out = vec![header];
     for row in queries::survey_responses(store, filter).await? {
         let (form_id, version, answers) = (text(&row, 3), int(&row, 4), text(&row, 5));
         let answers: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&answers).unwrap_or_default();
-        let def = definitions.get(&form_id);
         let mut line = vec![text(&row, 0), text(&row, 1), text(&row, 2), form_id.clone(), version.to_string()];
-        for (form, name, choices) in &columns {
-            let (value, label) = match (form == &form_id, def, answers.get(name)) {
-                (true, Some(def), Some(value)) => cell(def, name, value),
-                _ => (String::new(), String::new()),
-            };
-            line.push(value);
-            if *choices {
-                line.push(label);
-            }
-        }
+        line.extend(columns.cells(&definitions, |f| (f == form_id).then_some(&answers)));
         out.push(line);
     }
     Ok(out)
@@ -283,5 +315,74 @@ fn cell(def: &Definition, name: &str, value: &serde_json::Value) -> (String, Str
         }
         (QuestionKind::Integer | QuestionKind::Decimal, serde_json::Value::Number(n)) => (n.to_string(), String::new()),
         _ => (String::new(), String::new()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use outpost_core::forms::xlsform::{Sheet, import};
+
+    fn form() -> CompiledForm {
+        let rows = |rows: &[&[&str]]| rows.iter().map(|r| r.iter().map(|c| c.to_string()).collect()).collect();
+        let sheets = vec![
+            Sheet {
+                name: "survey".into(),
+                rows: rows(&[
+                    &["type", "name", "label"],
+                    &["select_one yn", "ok", "OK?"],
+                    &["integer", "age", "Age"],
+                    &["text", "why", "Why?"],
+                ]),
+            },
+            Sheet {
+                name: "choices".into(),
+                rows: rows(&[
+                    &["list_name", "name", "label"],
+                    &["yn", "yes", "Yes"],
+                    &["yn", "no", "No"],
+                    &["yn", "dk", "?"],
+                ]),
+            },
+        ];
+        import(&sheets, "t").map(|i| i.form).unwrap_or_else(|e| panic!("{e:?}"))
+    }
+
+    fn counts(pairs: &[(&str, i64)]) -> BTreeMap<String, i64> {
+        pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
+    }
+
+    #[test]
+    fn choices_are_the_lists_with_small_cells_and_their_complement_hidden() {
+        let form = form();
+        let q = &form.questions()[0];
+        // One small cell (3) is hidden with the next smallest (6), else 3 = total − the others.
+        let result = question_result(&form, q, &counts(&[("yes", 20), ("no", 6), ("dk", 3), ("free text", 9)]), true);
+        let shown: Vec<(&str, Option<i64>)> = result.choices.iter().map(|c| (c.name.as_str(), c.count)).collect();
+        assert_eq!(shown, [("yes", Some(20)), ("no", None), ("dk", None)], "a value not in the list is never shown");
+        assert_eq!(result.answered, None, "the total would reveal the hidden cells");
+        let open = question_result(&form, q, &counts(&[("yes", 20), ("no", 6), ("dk", 3)]), false);
+        assert_eq!(open.answered, Some(29));
+        let zero = question_result(&form, q, &counts(&[("yes", 20), ("no", 6)]), true);
+        assert!(zero.choices.iter().all(|c| c.count.is_some()), "zero is not a small cell");
+    }
+
+    #[test]
+    fn numbers_are_summarised_only_from_enough_answers() {
+        let form = form();
+        let q = &form.questions()[1];
+        let result = question_result(&form, q, &counts(&[("20", 2), ("30", 2), ("40.5", 1), ("old", 4)]), true);
+        let numbers = result.numbers.unwrap_or_else(|| panic!("5 answers are summarised"));
+        assert_eq!((numbers.min, numbers.max, result.answered), (20.0, 40.5, Some(5)));
+        assert!((numbers.mean - 28.1).abs() < 1e-9, "{}", numbers.mean);
+        let few = question_result(&form, q, &counts(&[("20", 2), ("30", 2)]), true);
+        assert_eq!((few.numbers, few.answered), (None, None), "4 answers are too few");
+    }
+
+    #[test]
+    fn free_text_is_not_a_reported_kind() {
+        let form = form();
+        let kinds: Vec<bool> = form.questions().iter().map(|q| reported(q.kind)).collect();
+        assert_eq!(kinds, [true, true, false]);
     }
 }

@@ -73,6 +73,90 @@ month: string,
 people_reached: number | null, contacts: number, needle_syringes: number, syringes_returned: number, };
 export type SiteTrend = { site_id: string, site_name: string, people_reached: number | null, contacts: number, needle_syringes: number, };
 export type Trends = { months: Array<MonthRow>, by_site: Array<SiteTrend>, };
+export type FormError = { sheet: string, 
+/**
+ * 1-based row of the sheet; 0 for the sheet as a whole.
+ */
+row: number, 
+/**
+ * The column's header (`relevant`, `label::English (en)`), or `""`.
+ */
+column: string, message: string, };
+export type FormCheck = { 
+/**
+ * The form as tablets would receive it, when it has no errors.
+ */
+form: Form | null, 
+/**
+ * Every problem that keeps it from being published (empty when `form` is set).
+ */
+errors: Array<FormError>, 
+/**
+ * What was skipped or ignored (published forms may have warnings).
+ */
+warnings: Array<FormError>, };
+export type Published = { form_id: string, version: number, };
+export type PreviewRequest = { form: Form, answers: Record<string, JsonValue>, 
+/**
+ * A language code (`ru`) or one of the form's language keys.
+ */
+language: string, 
+/**
+ * `YYYY-MM-DD` for `today()`; the server's date when absent.
+ */
+today: string | null, };
+export type ChoiceCount = { name: string, label: { [key in string]: string }, count: number | null, };
+export type NumberSummary = { mean: number, min: number, max: number, };
+export type QuestionResult = { name: string, kind: QuestionKind, label: { [key in string]: string }, 
+/**
+ * Responses that answered it (`None`: suppressed with the choices it would reveal).
+ */
+answered: number | null, 
+/**
+ * For `select_one` and `select_multiple`: every choice of its list, in the form's order.
+ */
+choices: Array<ChoiceCount>, 
+/**
+ * For `integer` and `decimal`, when answered at least [`SMALL_CELL`] times.
+ */
+numbers: NumberSummary | null, };
+export type FormResults = { form_id: string, 
+/**
+ * The newest version's title, languages and questions (then questions only older versions had).
+ */
+title: { [key in string]: string }, languages: Array<FormLanguage>, default_language: string, responses: number, 
+/**
+ * Fewer responses than `threshold`: no answer is shown.
+ */
+hidden: boolean, questions: Array<QuestionResult>, };
+export type SurveyResults = { threshold: number, 
+/**
+ * Every form with responses in the period, by id.
+ */
+forms: Array<FormResults>, };
+export type StockLevel = { site_id: string, site_name: string, commodity: string, name: string, level: number, low_threshold: number | null, low: boolean, used_per_day: number, 
+/**
+ * Null when nothing was used in the last 30 days.
+ */
+days_left: number | null, };
+export type Movement = { id: string, site_id: string, commodity: string, quantity: number, kind: string, occurred_at: string, };
+export type LevelPoint = { date: string, site_id: string, commodity: string, level: number, };
+export type Stock = { levels: Array<StockLevel>, movements: Array<Movement>, history: Array<LevelPoint>, };
+export type DeviceOut = { id: string, name: string, 
+/**
+ * Names of the sites it is enrolled for (those the user may see).
+ */
+sites: Array<string>, app_version: string, enrolled_ms: number, last_seen_ms: number, revoked_ms: number | null, clock_skew_ms: number, clamped_count: number, token_expires_ms: number, };
+export type Side = { value: JsonValue, device_id: string | null, at_ms: number | null, };
+export type ConflictResolution = "accepted" | "reverted";
+export type ConflictAction = "accept" | "revert";
+export type ConflictView = { id: number, collection: string, record_id: string, site_id: string | null, field: string, winner: Side, loser: Side, detected_ms: number, resolved_ms: number | null, resolution: ConflictResolution | null, };
+export type Resolve = { 
+/**
+ * `accept` keeps the winner; `revert` writes the losing value back (every tablet gets it).
+ */
+action: ConflictAction, };
+export type AuditOut = { id: number, at_ms: number, actor: string, action: string, target: string, detail: string, address: string | null, };
 export type FormKind = "survey" | "contact_questions";
 export type FormLanguage = { 
 /**
@@ -164,91 +248,12 @@ calculated: { [key in string]: JsonValue },
 /**
  * The choices each shown select offers after its `choice_filter`.
  */
-choices: { [key in string]: Array<string> }, problems: Array<AnswerProblem>, };
-export type FormError = { sheet: string, 
+choices: { [key in string]: Array<string> }, problems: Array<AnswerProblem>, 
 /**
- * 1-based row of the sheet; 0 for the sheet as a whole.
+ * The answer each question with a `default` starts with (a screen fills these in when it
+ * starts the form; the reader may change or clear them).
  */
-row: number, 
-/**
- * The column's header (`relevant`, `label::English (en)`), or `""`.
- */
-column: string, message: string, };
-export type FormCheck = { 
-/**
- * The form as tablets would receive it, when it has no errors.
- */
-form: Form | null, 
-/**
- * Every problem that keeps it from being published (empty when `form` is set).
- */
-errors: Array<FormError>, 
-/**
- * What was skipped or ignored (published forms may have warnings).
- */
-warnings: Array<FormError>, };
-export type Published = { form_id: string, version: number, };
-export type PreviewRequest = { form: Form, answers: Record<string, JsonValue>, 
-/**
- * A language code (`ru`) or one of the form's language keys.
- */
-language: string, 
-/**
- * `YYYY-MM-DD` for `today()`; the server's date when absent.
- */
-today: string | null, };
-export type ChoiceCount = { name: string, label: { [key in string]: string }, count: number | null, };
-export type NumberSummary = { mean: number, min: number, max: number, };
-export type QuestionResult = { name: string, kind: QuestionKind, label: { [key in string]: string }, 
-/**
- * Responses that answered it (`None`: suppressed with the choices it would reveal).
- */
-answered: number | null, 
-/**
- * For `select_one` and `select_multiple`: every choice of its list, in the form's order.
- */
-choices: Array<ChoiceCount>, 
-/**
- * For `integer` and `decimal`, when answered at least [`SMALL_CELL`] times.
- */
-numbers: NumberSummary | null, };
-export type FormResults = { form_id: string, 
-/**
- * The newest version's title, languages and questions (then questions only older versions had).
- */
-title: { [key in string]: string }, languages: Array<FormLanguage>, default_language: string, responses: number, 
-/**
- * Fewer responses than `threshold`: no answer is shown.
- */
-hidden: boolean, questions: Array<QuestionResult>, };
-export type SurveyResults = { threshold: number, 
-/**
- * Every form with responses in the period, by id.
- */
-forms: Array<FormResults>, };
-export type StockLevel = { site_id: string, site_name: string, commodity: string, name: string, level: number, low_threshold: number | null, low: boolean, used_per_day: number, 
-/**
- * Null when nothing was used in the last 30 days.
- */
-days_left: number | null, };
-export type Movement = { id: string, site_id: string, commodity: string, quantity: number, kind: string, occurred_at: string, };
-export type LevelPoint = { date: string, site_id: string, commodity: string, level: number, };
-export type Stock = { levels: Array<StockLevel>, movements: Array<Movement>, history: Array<LevelPoint>, };
-export type DeviceOut = { id: string, name: string, 
-/**
- * Names of the sites it is enrolled for (those the user may see).
- */
-sites: Array<string>, app_version: string, enrolled_ms: number, last_seen_ms: number, revoked_ms: number | null, clock_skew_ms: number, clamped_count: number, token_expires_ms: number, };
-export type Side = { value: JsonValue, device_id: string | null, at_ms: number | null, };
-export type ConflictResolution = "accepted" | "reverted";
-export type ConflictAction = "accept" | "revert";
-export type ConflictView = { id: number, collection: string, record_id: string, site_id: string | null, field: string, winner: Side, loser: Side, detected_ms: number, resolved_ms: number | null, resolution: ConflictResolution | null, };
-export type Resolve = { 
-/**
- * `accept` keeps the winner; `revert` writes the losing value back (every tablet gets it).
- */
-action: ConflictAction, };
-export type AuditOut = { id: number, at_ms: number, actor: string, action: string, target: string, detail: string, address: string | null, };
+defaults: { [key in string]: JsonValue }, };
 
 export const ROLES = ['outreach_worker', 'room_staff', 'coordinator', 'admin'] as const satisfies readonly Role[];
 export const EXPORT_KINDS = ['contacts', 'distributions', 'referrals', 'tests', 'stock', 'tallies', 'surveys', 'indicators'] as const satisfies readonly string[];

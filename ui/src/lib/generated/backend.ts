@@ -220,7 +220,12 @@ calculated: { [key in string]: JsonValue },
 /**
  * The choices each shown select offers after its `choice_filter`.
  */
-choices: { [key in string]: Array<string> }, problems: Array<AnswerProblem>, };
+choices: { [key in string]: Array<string> }, problems: Array<AnswerProblem>, 
+/**
+ * The answer each question with a `default` starts with (a screen fills these in when it
+ * starts the form; the reader may change or clear them).
+ */
+defaults: { [key in string]: JsonValue }, };
 
 export const GENDERS = ['woman', 'man', 'trans_woman', 'trans_man', 'non_binary', 'not_stated'] as const satisfies readonly Gender[];
 export const KEY_GROUPS = ['injects_drugs', 'uses_stimulants', 'sex_work', 'msm', 'nightlife', 'pregnant'] as const satisfies readonly KeyGroup[];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Form, FormState, PublishedForm, Question } from '../backend';
-import { answersToSend, fillLabel, formLanguage, formPages, forQuickLog, isAnswered, nextPage, pageHasProblems, previousPage, problemAt, shownOn, textIn, toggled, typedNumber } from './forms';
+import { answersToSend, fillLabel, formLanguage, formPages, forQuickLog, isAnswered, nextPage, pageHasProblems, previousPage, problemAt, shownOn, startingAnswers, textIn, toggled, typedNumber } from './forms';
 
 function question(name: string, kind: Question['kind'], extra: Partial<Question> = {}): Question {
   return {
@@ -60,7 +60,7 @@ const FORM: Form = {
 };
 
 function state(shown: string[], problems: FormState['problems'] = []): FormState {
-  return { shown, calculated: { score: 80 }, choices: {}, problems };
+  return { shown, calculated: { score: 80 }, choices: {}, problems, defaults: {} };
 }
 
 describe('forms', () => {
@@ -133,5 +133,11 @@ describe('forms', () => {
     });
     const forms = [published('a', 'contact_questions', true), published('b', 'contact_questions', false), published('c', 'survey', true)];
     expect(forQuickLog(forms).map((f) => f.form_id)).toEqual(['a']);
+  });
+
+  it('starts from the defaults core gives', () => {
+    const s = { ...state([]), defaults: { visits: 1, kit: ['syringes'], where: 'home', odd: { a: 1 } } };
+    expect(startingAnswers(s)).toEqual({ visits: 1, kit: ['syringes'], where: 'home' });
+    expect(startingAnswers(null)).toEqual({});
   });
 });

@@ -154,3 +154,13 @@ export function typedNumber(text: string): FormAnswer | undefined {
 export function forQuickLog(forms: readonly PublishedForm[]): PublishedForm[] {
   return forms.filter((f) => f.definition.kind === 'contact_questions' && f.definition.in_quick_log);
 }
+
+/** The answers a form starts with: its questions' defaults, as core's check gives them. */
+export function startingAnswers(state: FormState | null): FormAnswers {
+  const out: FormAnswers = {};
+  for (const [name, value] of Object.entries(state?.defaults ?? {})) {
+    if (typeof value === 'string' || typeof value === 'number') out[name] = value;
+    else if (Array.isArray(value) && value.every((v) => typeof v === 'string')) out[name] = value as string[];
+  }
+  return out;
+}
