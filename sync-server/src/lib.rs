@@ -37,6 +37,8 @@ pub struct AppState {
     pub login_failures: http::limits::FailureLimiter,
     /// Failed logins per account name.
     pub account_failures: http::limits::FailureLimiter<String>,
+    /// Password checks run a bounded number at a time.
+    pub password_checks: http::limits::PasswordGate,
     /// Compiled form versions (checks of pushed answers).
     pub forms: services::forms::FormCache,
 }
@@ -49,6 +51,7 @@ impl AppState {
             enrol_failures: Default::default(),
             login_failures: Default::default(),
             account_failures: Default::default(),
+            password_checks: Default::default(),
             forms: Default::default(),
         }
     }

@@ -353,6 +353,77 @@ async fn every_route_answers_every_role_as_the_matrix_says() -> Result {
     server.stop().await
 }
 
+/// The process's resident memory, in MiB (Linux).
+fn resident_mib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kib| kib / 1024)
+}
+
+/// Parallel wrong logins cannot pass the limit (each is counted before its password is checked),
+/// and a flood of logins from many addresses checks passwords a bounded number at a time: memory
+/// stays bounded (each check takes 19 MiB) and the server keeps answering.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_logins_are_limited_and_bounded_in_memory() -> Result {
+    let server = TestServer::start_on(Backend::Sqlite, Settings::default()).await?;
+    accounts::create_user(&server.storage, "olena", TEST_PASSWORD, Role::Coordinator, &[SITE_A.into()], now_ms())
+        .await?;
+    let login = |client: reqwest::Client, username: String, password: &'static str| {
+        let url = format!("{}/api/v1/auth/login", server.url());
+        async move {
+            let reply = client.post(url).json(&json!({"username": username, "password": password})).send().await?;
+            anyhow::Ok(reply.status().as_u16())
+        }
+    };
+    let client = reqwest::Client::new();
+    let replies =
+        futures::future::join_all((0..30).map(|_| login(client.clone(), "olena".into(), "not-the-password-1"))).await;
+    let statuses: Vec<u16> = replies.into_iter().collect::<anyhow::Result<_>>()?;
+    let wrong = statuses.iter().filter(|s| **s == 401).count();
+    assert!(wrong <= 10, "at most the limit of wrong passwords were checked: {statuses:?}");
+    assert_eq!(wrong + statuses.iter().filter(|s| **s == 429).count(), 30, "{statuses:?}");
+
+    // 200 logins from 100 addresses (127.0.0.2…): only the permitted number of checks at once.
+    let clients: Vec<reqwest::Client> = (0..100u8)
+        .map(|n| reqwest::Client::builder().local_address(std::net::IpAddr::from([127, 0, 0, n + 2])).build())
+        .collect::<std::result::Result<_, _>>()?;
+    let before = resident_mib();
+    let peak = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(before));
+    let watching = {
+        let peak = peak.clone();
+        tokio::spawn(async move {
+            loop {
+                peak.fetch_max(resident_mib(), std::sync::atomic::Ordering::Relaxed);
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        })
+    };
+    let mut logins = Vec::new();
+    for (n, client) in clients.iter().enumerate() {
+        for k in 0..2 {
+            logins.push(login(client.clone(), format!("guess-{n}-{k}"), "also-not-the-password"));
+        }
+    }
+    let statuses: Vec<u16> = futures::future::join_all(logins).await.into_iter().collect::<anyhow::Result<_>>()?;
+    watching.abort();
+    assert!(statuses.iter().all(|s| [401, 429, 503].contains(s)), "{statuses:?}");
+    eprintln!(
+        "flood: {} checked (401), {} refused; memory grew by {} MiB",
+        statuses.iter().filter(|s| **s == 401).count(),
+        statuses.iter().filter(|s| **s != 401).count(),
+        peak.load(std::sync::atomic::Ordering::Relaxed).saturating_sub(before)
+    );
+    let grown = peak.load(std::sync::atomic::Ordering::Relaxed).saturating_sub(before);
+    let bound = 19 * outpost_server::http::limits::password_check_permits() as u64 + 150;
+    assert!(grown < bound, "memory grew by {grown} MiB under 200 parallel logins (bound {bound} MiB)");
+    let (status, _) = WebClient::new(&server.url()).get("/healthz").await?;
+    assert_eq!(status, 200, "still serving");
+    server.stop().await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logins_resist_guessing_and_forged_requests() -> Result {
     let server = TestServer::start_on(Backend::Sqlite, Settings::default()).await?;

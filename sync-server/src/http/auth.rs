@@ -79,23 +79,45 @@ pub async fn login(
 ) -> Result<(CookieJar, Json<SessionInfo>), ApiError> {
     let address = peer.ip();
     let account = printable(&request.username.trim().to_lowercase(), 64);
-    let now = Instant::now();
-    state.login_failures.refuse_while_over(&address, now, "logins from this address")?;
-    state.account_failures.refuse_while_over(&account, now, "logins for this account")?;
     if request.username.chars().count() > 64 || request.password.chars().count() > accounts::MAX_PASSWORD_CHARS {
         return Err(ApiError::invalid_field("the user name or password is too long"));
     }
-    let stored = accounts::find_user(&state.store, &account).await?;
+    // Counted as failed before the password is checked (and given back on success), in the same
+    // step as the limit check: parallel attempts cannot all pass the limit.
+    let now = Instant::now();
+    let by_address = state.login_failures.attempt(&address, now, "logins from this address")?;
+    let by_account = match state.account_failures.attempt(&account, now, "logins for this account") {
+        Ok(at) => at,
+        Err(refusal) => {
+            state.login_failures.forgive(&address, by_address);
+            return Err(refusal);
+        }
+    };
+    let forgive = || {
+        state.login_failures.forgive(&address, by_address);
+        state.account_failures.forgive(&account, by_account);
+    };
+    let stored = match accounts::find_user(&state.store, &account).await {
+        Ok(stored) => stored,
+        Err(e) => {
+            forgive();
+            return Err(e.into());
+        }
+    };
     let hash = stored.as_ref().map_or_else(|| accounts::decoy_hash().to_string(), |s| s.password_hash.clone());
     let password = request.password.clone();
     let password_ok =
-        tokio::task::spawn_blocking(move || accounts::verify_password(&hash, &password)).await.unwrap_or(false);
+        match state.password_checks.check(move |memory| accounts::verify_password_in(memory, &hash, &password)).await {
+            Ok(ok) => ok,
+            Err(busy) => {
+                forgive(); // not checked: not a failure
+                return Err(busy);
+            }
+        };
     let failed = |reason: &'static str| {
         let state = state.clone();
         let account = account.clone();
         async move {
-            state.login_failures.failed(&address, Instant::now());
-            state.account_failures.failed(&account, Instant::now());
             let event = AuditEvent::new(&format!("user:{account}"), "login.failed", account.clone(), reason)
                 .from_address(address.to_string());
             audit(&state, event).await;
@@ -124,6 +146,7 @@ pub async fn login(
             ));
         }
     }
+    forgive();
     let (token, csrf) =
         accounts::create_session(&state.store, &stored.user.id, Some(address.to_string()), now_ms()).await?;
     state.account_failures.clear(&account);

@@ -56,6 +56,42 @@ impl<K: std::hash::Hash + Eq + Clone> FailureLimiter<K> {
         }
     }
 
+    /// Counts an attempt as failed before it is checked, in the same step as the limit check, so
+    /// parallel attempts cannot all pass the check before any is counted; refuses while `key` is
+    /// over the limit. Returns when it was counted, for [`FailureLimiter::forgive`].
+    pub fn attempt(&self, key: &K, now: Instant, failures: &str) -> Result<Instant, ApiError> {
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() > 100_000 {
+            map.retain(|_, v| v.back().is_some_and(|t| now.duration_since(*t) < WINDOW));
+        }
+        let entry = map.entry(key.clone()).or_default();
+        while entry.front().is_some_and(|t| now.duration_since(*t) >= WINDOW) {
+            entry.pop_front();
+        }
+        if entry.len() >= MAX_FAILURES {
+            let wait = entry.front().map_or(WINDOW, |oldest| WINDOW.saturating_sub(now.duration_since(*oldest)));
+            return Err(ApiError::rate_limited(
+                wait,
+                format!("too many failed {failures}: try again in {} seconds", wait.as_secs().max(1)),
+            ));
+        }
+        entry.push_back(now);
+        Ok(now)
+    }
+
+    /// Takes back an attempt counted by [`FailureLimiter::attempt`] that succeeded.
+    pub fn forgive(&self, key: &K, at: Instant) {
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(entry) = map.get_mut(key) {
+            if let Some(i) = entry.iter().position(|t| *t == at) {
+                entry.remove(i);
+            }
+            if entry.is_empty() {
+                map.remove(key);
+            }
+        }
+    }
+
     /// Forgets the failures of `key` (after a successful login).
     pub fn clear(&self, key: &K) {
         self.failures.lock().unwrap_or_else(|p| p.into_inner()).remove(key);
@@ -72,9 +108,108 @@ impl<K: std::hash::Hash + Eq + Clone> FailureLimiter<K> {
     }
 }
 
+/// Password checks (Argon2id, 19 MiB each) run at most this many at a time; others wait up to
+/// [`PASSWORD_WAIT`] and are then refused with `503 busy`, so a flood of logins costs a bounded
+/// amount of memory and leaves cores for sync.
+pub fn password_check_permits() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8)
+}
+
+/// How long a login waits for a password check to be free.
+pub const PASSWORD_WAIT: Duration = Duration::from_secs(10);
+
+/// Runs password checks (blocking work) a bounded number at a time, each with Argon2 working
+/// memory kept from check to check: memory for checks is at most the permits × 19 MiB.
+#[derive(Debug)]
+pub struct PasswordGate {
+    permits: tokio::sync::Semaphore,
+    memory: Mutex<Vec<crate::services::accounts::PasswordMemory>>,
+}
+
+impl Default for PasswordGate {
+    fn default() -> Self {
+        Self::new(password_check_permits())
+    }
+}
+
+impl PasswordGate {
+    pub fn new(permits: usize) -> Self {
+        Self { permits: tokio::sync::Semaphore::new(permits.max(1)), memory: Mutex::new(Vec::new()) }
+    }
+
+    /// Runs `check` on a blocking thread, with working memory, once a permit is free; `503 busy`
+    /// (with `Retry-After`) when none is within [`PASSWORD_WAIT`].
+    pub async fn check(
+        &self,
+        check: impl FnOnce(&mut crate::services::accounts::PasswordMemory) -> bool + Send + 'static,
+    ) -> Result<bool, ApiError> {
+        let busy = || {
+            let mut refusal = ApiError::new(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "the server is checking many passwords: try again in a few seconds",
+            );
+            refusal.retry_after = Some(PASSWORD_WAIT.as_secs());
+            refusal
+        };
+        let _permit = tokio::time::timeout(PASSWORD_WAIT, self.permits.acquire())
+            .await
+            .map_err(|_| busy())?
+            .map_err(|_| busy())?;
+        // One working memory per permit: taken for this check, given back after it.
+        let mut memory = self.memory.lock().unwrap_or_else(|p| p.into_inner()).pop().unwrap_or_default();
+        let (ok, memory) = tokio::task::spawn_blocking(move || {
+            let ok = check(&mut memory);
+            (ok, memory)
+        })
+        .await
+        .unwrap_or_else(|_| (false, Default::default()));
+        self.memory.lock().unwrap_or_else(|p| p.into_inner()).push(memory);
+        Ok(ok)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parallel_attempts_are_counted_before_they_are_checked() {
+        let limiter = FailureLimiter::default();
+        let a: IpAddr = [10, 0, 0, 1].into();
+        let now = Instant::now();
+        let counted: Vec<Instant> = (0..MAX_FAILURES).filter_map(|_| limiter.attempt(&a, now, "x").ok()).collect();
+        assert_eq!(counted.len(), MAX_FAILURES);
+        assert!(limiter.attempt(&a, now, "x").is_err(), "the 11th in flight is refused");
+        limiter.forgive(&a, counted[0]);
+        assert!(limiter.attempt(&a, now, "x").is_ok(), "a success gives its place back");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn password_checks_run_a_bounded_number_at_a_time() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let gate = Arc::new(PasswordGate::new(2));
+        let (running, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let mut tasks = Vec::new();
+        for _ in 0..12 {
+            let (gate, running, most) = (gate.clone(), running.clone(), most.clone());
+            tasks.push(tokio::spawn(async move {
+                gate.check(move |_| {
+                    let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                    most.fetch_max(now, Ordering::SeqCst);
+                    std::thread::sleep(Duration::from_millis(20));
+                    running.fetch_sub(1, Ordering::SeqCst);
+                    true
+                })
+                .await
+            }));
+        }
+        for task in tasks {
+            assert!(matches!(task.await, Ok(Ok(true))));
+        }
+        assert_eq!(most.load(Ordering::SeqCst), 2, "never more than the permits at once");
+    }
 
     #[test]
     fn the_limit_applies_per_address_and_expires() {
