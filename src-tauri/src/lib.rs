@@ -65,10 +65,18 @@ pub fn app<R: tauri::Runtime>(builder: tauri::Builder<R>, data_dir: Option<PathB
         ])
 }
 
+/// Creates the app's data directory if missing and makes it readable by the app's user only
+/// (0700): it holds the encrypted database and the lock file.
+pub fn private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+}
+
 /// Gives the app its state over the local data in `dir` and starts the background sync (the
 /// setup of [`app`]; tests on the mock runtime, which runs no setup, call it themselves).
 pub fn install<R: tauri::Runtime>(app: &tauri::AppHandle<R>, dir: PathBuf) -> std::io::Result<()> {
-    std::fs::create_dir_all(&dir)?;
+    private_dir(&dir)?;
     let state = Arc::new(state::AppState::new(dir)?);
     app.manage(state.clone());
     sync::spawn_background(app.clone(), state);

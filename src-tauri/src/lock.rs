@@ -129,10 +129,14 @@ impl LockFile {
 
     /// Writes the lock file atomically (a crash leaves the old or the new file, never half).
     pub fn save(&self, dir: &Path) -> std::io::Result<()> {
-        std::fs::create_dir_all(dir)?;
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        crate::private_dir(dir)?;
         let tmp = dir.join("lock.json.tmp");
-        std::fs::write(&tmp, serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?)?;
-        std::fs::File::open(&tmp)?.sync_all()?;
+        // Readable by the app's user only, like the database.
+        let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
+        file.write_all(&serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?)?;
+        file.sync_all()?;
         std::fs::rename(tmp, Self::path(dir))
     }
 
@@ -165,9 +169,15 @@ impl LockFile {
         if self.locked_until_ms > now_ms { Err(self.locked_until_ms - now_ms) } else { Ok(()) }
     }
 
-    /// Counts a wrong PIN at `now_ms` and says what follows.
+    /// Counts a PIN about to be checked as wrong, to be saved before the check starts: a tablet
+    /// switched off during a check (by someone guessing) keeps the count. The right PIN resets it
+    /// ([`LockFile::right_pin`]); a wrong one then says what follows ([`LockFile::wrong_pin`]).
+    pub fn begin_check(&mut self) {
+        self.failed_attempts = self.failed_attempts.saturating_add(1);
+    }
+
+    /// The PIN counted by [`LockFile::begin_check`] was wrong: what follows, at `now_ms`.
     pub fn wrong_pin(&mut self, now_ms: u64) -> WrongPin {
-        self.failed_attempts += 1;
         if self.failed_attempts >= self.max_attempts {
             return WrongPin::Wipe;
         }
@@ -292,6 +302,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_data_directory_lock_file_and_database_are_private() -> std::io::Result<()> {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).map(|m| m.permissions().mode() & 0o777).unwrap_or(0);
+        let root = tempfile::tempdir()?;
+        let dir = root.path().join("app");
+        LockFile::default().save(&dir)?;
+        assert_eq!(mode(&dir), 0o700);
+        assert_eq!(mode(&LockFile::path(&dir)), 0o600);
+        let db = dir.join("device.db");
+        let key = outpost_device::store::StoreKey::from_bytes([7; 32]);
+        drop(outpost_device::store::DeviceStore::open(&db, &key).map_err(std::io::Error::other)?);
+        assert_eq!(mode(&db), 0o600);
+        Ok(())
+    }
+
+    #[test]
     fn backoff_grows_and_is_capped() {
         let with_ten = |failed| backoff_ms(failed, 10 - failed);
         assert_eq!([0, 1, 2].map(with_ten), [0, 0, 0]);
@@ -404,17 +430,28 @@ mod tests {
     fn wrong_pins_wait_longer_and_then_wipe() {
         let mut lock = LockFile { max_attempts: 5, ..LockFile::default() };
         assert_eq!(lock.may_try(0), Ok(()));
-        assert_eq!(lock.wrong_pin(1_000), WrongPin::Retry { left: 4, wait_ms: 0 });
-        assert_eq!(lock.wrong_pin(1_000), WrongPin::Retry { left: 3, wait_ms: 0 });
-        assert_eq!(lock.wrong_pin(1_000), WrongPin::Retry { left: 2, wait_ms: 30_000 });
+        let wrong = |lock: &mut LockFile, now| {
+            lock.begin_check();
+            lock.wrong_pin(now)
+        };
+        assert_eq!(wrong(&mut lock, 1_000), WrongPin::Retry { left: 4, wait_ms: 0 });
+        assert_eq!(wrong(&mut lock, 1_000), WrongPin::Retry { left: 3, wait_ms: 0 });
+        assert_eq!(wrong(&mut lock, 1_000), WrongPin::Retry { left: 2, wait_ms: 30_000 });
         assert_eq!(lock.may_try(1_000), Err(30_000), "no PIN is checked during the wait");
         assert_eq!(lock.may_try(31_000), Ok(()));
         lock.right_pin();
         assert_eq!((lock.failed_attempts, lock.may_try(1_000)), (0, Ok(())));
         for _ in 0..4 {
-            lock.wrong_pin(50_000);
+            wrong(&mut lock, 50_000);
         }
-        assert_eq!(lock.wrong_pin(50_000), WrongPin::Wipe);
+        assert_eq!(wrong(&mut lock, 50_000), WrongPin::Wipe);
+        // A check cut short (the tablet switched off) still counts: the saved file has it.
+        let dir = tempfile::tempdir().map_err(|e| e.to_string()).unwrap_or_else(|e| panic!("{e}"));
+        let mut lock = LockFile { max_attempts: 5, ..LockFile::default() };
+        lock.begin_check();
+        lock.save(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+        let reloaded = LockFile::load(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(reloaded.failed_attempts, 1);
     }
 
     #[test]

@@ -143,6 +143,10 @@ fn recorded() -> Vec<Value> {
     r.ok("status", json!({}));
     r.refused("set_pin", json!({"pin": "258036", "worker": "Anna"}));
     r.refused("enroll", json!({"serverUrl": "outpost.test", "code": code, "deviceName": "Window tablet"}));
+    r.refused(
+        "enroll",
+        json!({"serverUrl": "http://outpost.example.org", "code": code, "deviceName": "Window tablet"}),
+    );
     r.refused("enroll", json!({"serverUrl": server.url(), "code": "WRON-GCOD-E000", "deviceName": "Window tablet"}));
     r.refused("enroll", json!({"serverUrl": server.url(), "code": code, "deviceName": " "}));
     r.ok("enroll", json!({"serverUrl": server.url(), "code": code, "deviceName": "Window tablet"}));

@@ -166,6 +166,25 @@ async fn the_dashboard_reports_the_fixture(backend: Backend) -> Result {
     assert_eq!(surveys.lines().count(), 6, "a header and five responses:\n{surveys}");
     assert!(surveys.lines().nth(1).is_some_and(|l| l.contains(",very_well,Very well,")), "{surveys}");
     assert!(surveys.contains("ost legal_aid,Opioid substitution (OST); Legal aid"), "{surveys}");
+    // Free text (a survey's text answer, a contact's note) is in no report and no export, with
+    // suppression on or off (issue 18, item 5: a test that stays).
+    for suppress in ["true", "false"] {
+        let mut everything = String::new();
+        for kind in outpost_server::services::reports::export::EXPORT_KINDS {
+            let (status, body) =
+                web.get(&format!("/api/v1/dashboard/export/{kind}?{period}&suppress={suppress}")).await?;
+            assert_eq!(status, 200, "{kind}");
+            everything.push_str(&body);
+        }
+        for report in ["indicators", "trends", "surveys"] {
+            everything.push_str(
+                &web.get_json(&format!("/api/v1/dashboard/{report}?{period}&suppress={suppress}")).await?.to_string(),
+            );
+        }
+        for free_text in ["opening hours", "asked about"] {
+            assert!(!everything.contains(free_text), "{free_text:?} reached a report or export (suppress={suppress})");
+        }
+    }
     let response = web
         .http
         .get(format!("{}/api/v1/dashboard/export/distributions?{period}&format=xlsx", server.url()))

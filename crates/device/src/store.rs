@@ -126,9 +126,23 @@ impl fmt::Debug for DeviceStore {
     }
 }
 
+/// Creates `path` if missing, readable and writable by this user only (0600), or makes an
+/// existing one so (best effort: a read-only disk is reported by the open that follows).
+pub fn private_file(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    if path.exists() {
+        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+        return Ok(());
+    }
+    std::fs::OpenOptions::new().create(true).append(true).mode(0o600).open(path)?;
+    Ok(())
+}
+
 impl DeviceStore {
     /// Opens (creating if needed) the encrypted database at `path` with `key`.
     pub fn open(path: &Path, key: &StoreKey) -> Result<Self, StoreError> {
+        // Readable by the app's user only; SQLite gives its journal files the same mode.
+        private_file(path).map_err(|e| StoreError::Corrupt(format!("cannot create {}: {e}", path.display())))?;
         let conn = Connection::open(path)?;
         // HMAC-SHA256 page authentication: as strong as SQLCipher's default SHA-512 here, and
         // hardware-accelerated on current x86 and ARM tablets. Fixed for the file's lifetime.

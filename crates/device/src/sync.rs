@@ -103,6 +103,40 @@ pub struct SyncReport {
     pub bytes_sent: u64,
 }
 
+/// Why a server address is refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ServerUrlError {
+    #[error("the server address starts with https:// (for example https://outpost.example.org)")]
+    NotAnAddress,
+    #[error(
+        "the server address must start with https://: plain http:// would send the tablet's data unencrypted (http:// is allowed only for localhost, when testing)"
+    )]
+    PlainHttp,
+}
+
+/// The server address a tablet may enrol with, trimmed and without a trailing `/`: `https://`,
+/// or plain `http://` only to this machine (`localhost`, `127.0.0.1`, `[::1]`: development).
+pub fn server_url(text: &str) -> Result<String, ServerUrlError> {
+    let url = text.trim().trim_end_matches('/');
+    if url.len() > 300 {
+        return Err(ServerUrlError::NotAnAddress);
+    }
+    let parsed = reqwest::Url::parse(url).map_err(|_| ServerUrlError::NotAnAddress)?;
+    if parsed.host_str().is_none_or(str::is_empty) || !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(ServerUrlError::NotAnAddress);
+    }
+    match parsed.scheme() {
+        "https" => Ok(url.to_string()),
+        "http" => {
+            let host = parsed.host_str().unwrap_or_default().trim_start_matches('[').trim_end_matches(']');
+            let local = host.eq_ignore_ascii_case("localhost")
+                || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+            if local { Ok(url.to_string()) } else { Err(ServerUrlError::PlainHttp) }
+        }
+        _ => Err(ServerUrlError::NotAnAddress),
+    }
+}
+
 /// HTTP client for one server.
 #[derive(Clone, Debug)]
 pub struct SyncClient {
@@ -438,4 +472,36 @@ async fn decode<T: serde::de::DeserializeOwned>(response: reqwest::Response) -> 
         (s, _) if s.is_server_error() => SyncError::Server { status: s.as_u16(), message },
         (_, _) => SyncError::Rejected { code, message },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_server_address_is_https_or_this_machine() {
+        for ok in [
+            "https://outpost.example.org",
+            " https://outpost.example.org/ ",
+            "https://10.0.0.5:8443",
+            "http://localhost:8080",
+            "http://127.0.0.1:41234",
+            "http://[::1]:8080",
+        ] {
+            assert!(server_url(ok).is_ok(), "{ok}");
+        }
+        assert_eq!(server_url("https://outpost.example.org/").as_deref(), Ok("https://outpost.example.org"));
+        for (bad, why) in [
+            ("http://outpost.example.org", ServerUrlError::PlainHttp),
+            ("http://192.168.1.10:8080", ServerUrlError::PlainHttp),
+            ("http://localhost.evil.org", ServerUrlError::PlainHttp),
+            ("outpost.example.org", ServerUrlError::NotAnAddress),
+            ("ftp://outpost.example.org", ServerUrlError::NotAnAddress),
+            ("https://user:pw@outpost.example.org", ServerUrlError::NotAnAddress),
+            ("https://", ServerUrlError::NotAnAddress),
+        ] {
+            assert_eq!(server_url(bad), Err(why), "{bad}");
+        }
+        assert_eq!(server_url(&format!("https://{}.org", "a".repeat(300))), Err(ServerUrlError::NotAnAddress));
+    }
 }

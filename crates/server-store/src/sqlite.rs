@@ -115,13 +115,28 @@ fn lock(conn: &Mutex<rusqlite::Connection>) -> std::sync::MutexGuard<'_, rusqlit
     conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// Creates `path` (and its directory, 0700) if missing, and makes it readable and writable by
+/// this user only (0600).
+fn private_file(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+    if path.exists() {
+        // Best effort: a read-only disk is reported by the open that follows, in its own words.
+        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+        return Ok(());
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty() && !d.exists()) {
+        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+    }
+    std::fs::OpenOptions::new().create(true).append(true).mode(0o600).open(path)?;
+    Ok(())
+}
+
 impl Sqlite {
-    /// Opens (creating if needed) the database file and brings its schema up to date.
+    /// Opens (creating if needed) the database file and brings its schema up to date. A data
+    /// directory it creates is readable by this user only (0700), and the database file is
+    /// made so (0600) whatever it was: SQLite gives its WAL and shared-memory files the same.
     pub fn open(path: &Path) -> Result<Self, DbError> {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| DbError::Backend(format!("cannot create {}: {e}", dir.display())))?;
-        }
+        private_file(path).map_err(|e| DbError::Backend(format!("cannot create {}: {e}", path.display())))?;
         let conn = rusqlite::Connection::open(path)?;
         // SQLite quietly opens a file it cannot write read-only; a server that cannot store
         // what devices push must say so at start, not with every push.
@@ -288,5 +303,37 @@ impl Backend for Sqlite {
             .await
             .map_err(|e| DbError::Backend(format!("storage task failed: {e}")))?
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn mode(path: &Path) -> u32 {
+        std::fs::metadata(path).map(|m| m.permissions().mode() & 0o777).unwrap_or(0)
+    }
+
+    #[test]
+    fn the_data_directory_and_database_files_are_private() -> Result<(), DbError> {
+        let dir = tempfile::tempdir().map_err(|e| DbError::Backend(e.to_string()))?;
+        let data = dir.path().join("data");
+        let db = data.join("outpost.db");
+        let store = Sqlite::open(&db)?;
+        assert_eq!(mode(&data), 0o700, "the data directory it created");
+        assert_eq!(mode(&db), 0o600);
+        for companion in ["outpost.db-wal", "outpost.db-shm"] {
+            let path = data.join(companion);
+            assert!(path.exists(), "{companion} exists while the database is open");
+            assert_eq!(mode(&path), 0o600, "SQLite gives {companion} the database's mode");
+        }
+        drop(store);
+        // A database made readable by others is made private again at the next start.
+        std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644))
+            .map_err(|e| DbError::Backend(e.to_string()))?;
+        drop(Sqlite::open(&db)?);
+        assert_eq!(mode(&db), 0o600);
+        Ok(())
     }
 }

@@ -121,10 +121,7 @@ pub async fn enroll(
     code: String,
     device_name: String,
 ) -> Result<()> {
-    let url = server_url.trim().trim_end_matches('/').to_string();
-    if !(url.starts_with("https://") || url.starts_with("http://")) || url.len() > 300 {
-        return Err(CommandError::invalid("the server address starts with https://"));
-    }
+    let url = outpost_device::sync::server_url(&server_url).map_err(|e| CommandError::invalid(e.to_string()))?;
     let name = device_name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(CommandError::invalid("give the tablet a name of 1 to 100 characters"));
@@ -231,7 +228,7 @@ pub async fn unlock(state: State<'_, Arc<AppState>>, pin: String) -> Result<()> 
     // One PIN at a time: a second attempt waits for the first's outcome (and its back-off).
     let _turn = state.pin_gate.lock().await;
     let (salt, kdf) = {
-        let inner = state.guard();
+        let mut inner = state.guard();
         if inner.store.is_some() {
             return Ok(());
         }
@@ -246,6 +243,11 @@ pub async fn unlock(state: State<'_, Arc<AppState>>, pin: String) -> Result<()> 
                 attempts_left: None,
             });
         }
+        // Counted before the check and saved: switching the tablet off mid-check keeps the count.
+        let mut counted = inner.lock.clone();
+        counted.begin_check();
+        state.save_lock(&counted)?;
+        inner.lock = counted;
         (salt, inner.lock.kdf)
     };
     let db_path = state.db_path();
