@@ -546,6 +546,10 @@ async fn repeated_failed_enrolments_are_rate_limited(backend: Backend) -> Result
     // The limited attempt did not consume the code, and syncing devices are not affected.
     let device = SimDevice::enroll(&server, SITE_A).await;
     assert!(device.is_err(), "new enrolments from this address wait");
+    // Each failure is audited, and the lockout once, when it happens (not every refusal after it).
+    let rows = server.storage.audit_log().await?;
+    let count = |action: &str| rows.iter().filter(|r| r.action == action).count();
+    assert_eq!((count("enroll.failed"), count("enroll.lockout")), (outpost_server::http::limits::MAX_FAILURES, 1));
     server.stop().await
 }
 

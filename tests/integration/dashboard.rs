@@ -247,7 +247,7 @@ async fn the_dashboard_reports_the_fixture(backend: Backend) -> Result {
 
     // Exports, logins and resolutions are audited; the chain still verifies.
     let rows = server.storage.audit_log().await?;
-    for action in ["login", "export", "conflict.resolve"] {
+    for action in ["login", "export", "conflict.resolve", "report.unsuppressed"] {
         assert!(rows.iter().any(|r| r.action == action), "{action} is audited");
     }
     outpost_server_store::audit::verify_audit_chain(&rows).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -456,6 +456,8 @@ async fn logins_resist_guessing_and_forged_requests() -> Result {
     }
     let (status, body) = web.login("olena", TEST_PASSWORD, None).await?;
     assert_eq!((status, body["code"].clone()), (429, json!("rate_limited")));
+    let lockouts = server.storage.audit_log().await?.into_iter().filter(|r| r.action == "login.lockout").count();
+    assert_eq!(lockouts, 2, "the lockout of the account and of the address, each once");
     // An unknown name gets the same answer as a wrong password.
     let mut other = WebClient::new(&server.url());
     let server2 = TestServer::start_on(Backend::Sqlite, Settings::default()).await?;
@@ -560,5 +562,33 @@ async fn second_factor_sql_like_text_and_worker_lifecycle() -> Result {
     }
     let (status, body) = WebClient::new(&server.url()).login("ivan", TEST_PASSWORD, None).await?;
     assert_eq!((status, body["code"].clone()), (401, json!("login_failed")));
+    server.stop().await
+}
+
+/// What must be recorded is not done when the audit log cannot be written: exports, reports with
+/// suppression off and conflict resolutions are refused with `503 audit_unavailable`; the rest of
+/// the dashboard keeps working.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_recorded_is_done_when_the_audit_log_cannot_be_written() -> Result {
+    let server = TestServer::start_on(Backend::Sqlite, Settings::default()).await?;
+    let web = WebClient::logged_in(&server, "coord", Role::Coordinator, &[SITE_A]).await?;
+    let rename = |from: &str, to: &str| {
+        outpost_server_store::sql::Statement::exec(format!("ALTER TABLE {from} RENAME TO {to}"), vec![])
+    };
+    server.storage.execute(vec![rename("audit_log", "audit_log_away")]).await?;
+    let refused = |(status, body): (u16, String)| {
+        let body: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+        (status, body["code"].as_str().unwrap_or_default().to_string())
+    };
+    let expected = (503, "audit_unavailable".to_string());
+    assert_eq!(refused(web.get("/api/v1/dashboard/export/contacts").await?), expected);
+    assert_eq!(refused(web.get("/api/v1/dashboard/indicators?suppress=false").await?), expected);
+    let (status, body) = web.post("/api/v1/dashboard/conflicts/1/resolve", &json!({"action": "accept"})).await?;
+    assert_eq!((status, body["code"].clone()), (503, json!("audit_unavailable")));
+    let (status, _) = web.get("/api/v1/dashboard/indicators").await?;
+    assert_eq!(status, 200, "a report with suppression on needs no entry");
+    server.storage.execute(vec![rename("audit_log_away", "audit_log")]).await?;
+    let (status, _) = web.get("/api/v1/dashboard/export/contacts").await?;
+    assert_eq!(status, 200, "exports work again once the log can be written");
     server.stop().await
 }

@@ -6,6 +6,7 @@
 //! limited per address and per account, and every login, failure and logout is audited.
 
 use crate::AppState;
+use crate::http::audit;
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, SESSION_COOKIE, WebSession};
 use crate::services::accounts::{self, User};
@@ -45,12 +46,6 @@ fn printable(text: &str, max: usize) -> String {
     text.chars().filter(|c| !c.is_control()).take(max).collect()
 }
 
-async fn audit(state: &AppState, event: AuditEvent) {
-    if let Err(e) = state.store.append_audit(event, now_ms()).await {
-        tracing::error!(error = %e, "could not write an audit entry");
-    }
-}
-
 fn session_cookie(value: String, max_age_secs: i64) -> Cookie<'static> {
     Cookie::build((SESSION_COOKIE, value))
         .path("/")
@@ -69,6 +64,7 @@ fn session_cookie(value: String, max_age_secs: i64) -> Cookie<'static> {
         (status = 401, description = "`login_failed` (the message does not say which part was wrong), `totp_required`", body = ErrorBody),
         (status = 422, description = "`invalid_field`: name or password too long", body = ErrorBody),
         (status = 429, description = "`rate_limited`, with `Retry-After`", body = ErrorBody),
+        (status = 503, description = "`busy`: too many password checks at once, with `Retry-After`", body = ErrorBody),
     )
 )]
 pub async fn login(
@@ -120,7 +116,19 @@ pub async fn login(
         async move {
             let event = AuditEvent::new(&format!("user:{account}"), "login.failed", account.clone(), reason)
                 .from_address(address.to_string());
-            audit(&state, event).await;
+            audit::noted(&state, event).await;
+            // The failure that reaches a limit locks logins out: recorded once, when it happens.
+            let now = Instant::now();
+            if state.account_failures.just_reached_limit(&account, now) {
+                let event = AuditEvent::new(&format!("user:{account}"), "login.lockout", account.clone(), "account")
+                    .from_address(address.to_string());
+                audit::noted(&state, event).await;
+            }
+            if state.login_failures.just_reached_limit(&address, now) {
+                let event = AuditEvent::new("anonymous", "login.lockout", address.to_string(), "address")
+                    .from_address(address.to_string());
+                audit::noted(&state, event).await;
+            }
         }
     };
     let Some(stored) = stored.filter(|s| password_ok && !s.user.disabled) else {
@@ -157,7 +165,7 @@ pub async fn login(
         stored.user.role.as_str(),
     )
     .from_address(address.to_string());
-    audit(&state, event).await;
+    audit::noted(&state, event).await;
     let cookie = session_cookie(token, (accounts::SESSION_MAX_MS / 1000) as i64);
     Ok((jar.add(cookie), Json(SessionInfo { user: stored.user, csrf_token: csrf })))
 }
@@ -191,7 +199,10 @@ pub async fn logout(
 ) -> Result<Response, ApiError> {
     state.store.end_session(&session.0.token_hash).await?;
     let name = session.0.user.username.clone();
-    audit(&state, AuditEvent::new(&format!("user:{name}"), "logout", name, "").from_address(peer.ip().to_string()))
-        .await;
+    audit::noted(
+        &state,
+        AuditEvent::new(&format!("user:{name}"), "logout", name, "").from_address(peer.ip().to_string()),
+    )
+    .await;
     Ok((jar.add(session_cookie(String::new(), 0)), StatusCode::NO_CONTENT).into_response())
 }

@@ -4,6 +4,7 @@
 //! [`Coordinator`] or [`Admin`] session and sees only that user's sites; none holds SQL.
 
 use crate::AppState;
+use crate::http::audit;
 use crate::http::error::ApiError;
 use crate::http::extract::{Admin, ApiJson, Coordinator};
 use crate::http::openapi::SessionRefusals;
@@ -18,7 +19,6 @@ use axum::extract::{ConnectInfo, Path, RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use outpost_core::wire::ErrorBody;
-use outpost_server_store::audit::AuditEvent;
 use outpost_server_store::conflicts::{Resolution, ResolveRefusal};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -27,12 +27,20 @@ use std::sync::Arc;
 /// Most audit entries the audit page shows.
 const AUDIT_PAGE: u32 = 500;
 
-async fn audit(state: &AppState, session: &Session, peer: SocketAddr, action: &str, target: String, detail: String) {
-    let event = AuditEvent::new(&format!("user:{}", session.user.username), action, target, detail)
-        .from_address(peer.ip().to_string());
-    if let Err(e) = state.store.append_audit(event, now_ms()).await {
-        tracing::error!(error = %e, action, "could not write an audit entry");
+/// A report viewed with small-cell suppression off is recorded first (refused if it cannot be).
+async fn unsuppressed_view(
+    state: &AppState,
+    session: &Session,
+    peer: SocketAddr,
+    report: &str,
+    filter: &Filter,
+) -> Result<(), ApiError> {
+    if filter.suppress {
+        return Ok(());
     }
+    let detail =
+        format!("{} to {}, {} site(s), small-cell suppression OFF", filter.from, filter.to, filter.sites.len());
+    audit::required(state, audit::by_user(session, peer, "report.unsuppressed", report.into(), detail)).await
 }
 
 fn filter(session: &Session, raw: Option<&str>) -> Result<Filter, ApiError> {
@@ -70,14 +78,16 @@ pub async fn sites(
 /// default the current month), `site` (repeated; default all of the user's), `suppress`.
 #[utoipa::path(get, path = "/api/v1/dashboard/indicators", tag = "dashboard", security(("session" = [])),
     params(ReportParams),
-    responses((status = 200, body = IndicatorReport), (status = 400, description = "`invalid_query`", body = ErrorBody),
+    responses((status = 503, description = "`audit_unavailable`: the audit entry cannot be written, nothing was done", body = ErrorBody), (status = 200, body = IndicatorReport), (status = 400, description = "`invalid_query`", body = ErrorBody),
         SessionRefusals))]
 pub async fn indicators(
     State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Coordinator(session): Coordinator,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<IndicatorReport>, ApiError> {
     let filter = filter(&session, raw.as_deref())?;
+    unsuppressed_view(&state, &session, peer, "indicators", &filter).await?;
     Ok(Json(reports::indicators(&state.store, &filter).await?))
 }
 
@@ -98,25 +108,29 @@ pub struct ReportParams {
 
 /// Monthly trends and the split by site.
 #[utoipa::path(get, path = "/api/v1/dashboard/trends", tag = "dashboard", security(("session" = [])), params(ReportParams),
-    responses((status = 200, body = Trends), (status = 400, body = ErrorBody), SessionRefusals))]
+    responses((status = 503, description = "`audit_unavailable`: the audit entry cannot be written, nothing was done", body = ErrorBody), (status = 200, body = Trends), (status = 400, body = ErrorBody), SessionRefusals))]
 pub async fn trends(
     State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Coordinator(session): Coordinator,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Trends>, ApiError> {
     let filter = filter(&session, raw.as_deref())?;
+    unsuppressed_view(&state, &session, peer, "trends", &filter).await?;
     Ok(Json(reports::trends(&state.store, &filter).await?))
 }
 
 /// Survey answers per question (hidden under 5 responses; free text never sent).
 #[utoipa::path(get, path = "/api/v1/dashboard/surveys", tag = "dashboard", security(("session" = [])), params(ReportParams),
-    responses((status = 200, body = SurveyResults), (status = 400, body = ErrorBody), SessionRefusals))]
+    responses((status = 503, description = "`audit_unavailable`: the audit entry cannot be written, nothing was done", body = ErrorBody), (status = 200, body = SurveyResults), (status = 400, body = ErrorBody), SessionRefusals))]
 pub async fn surveys(
     State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Coordinator(session): Coordinator,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<SurveyResults>, ApiError> {
     let filter = filter(&session, raw.as_deref())?;
+    unsuppressed_view(&state, &session, peer, "surveys", &filter).await?;
     Ok(Json(reports::surveys(&state.store, &filter).await?))
 }
 
@@ -213,7 +227,7 @@ pub struct Resolve {
 /// Resolves a conflict: accepted or reverted, once.
 #[utoipa::path(post, path = "/api/v1/dashboard/conflicts/{id}/resolve", tag = "dashboard", security(("session" = []), ("csrf" = [])),
     params(("id" = i64, Path, description = "The conflict's number")), request_body = Resolve,
-    responses((status = 200, body = ConflictView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    responses((status = 503, description = "`audit_unavailable`: the audit entry cannot be written, nothing was done", body = ErrorBody), (status = 200, body = ConflictView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, description = "`forbidden`, `csrf_failed`", body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, description = "`conflict`: already resolved", body = ErrorBody),
         (status = 422, description = "`invalid_body` (an action other than accept or revert), `cannot_revert`", body = ErrorBody)))]
@@ -225,6 +239,10 @@ pub async fn resolve_conflict(
     ApiJson(request): ApiJson<Resolve>,
 ) -> Result<Json<ConflictView>, ApiError> {
     let id: i64 = id.parse().map_err(|_| ApiError::invalid_query(format!("{id:?} is not a conflict number")))?;
+    // Recorded before it is done: nothing changes that the audit log does not hold.
+    let resolution = Resolution::from(request.action).as_str();
+    audit::required(&state, audit::by_user(&session, peer, "conflict.resolve", id.to_string(), resolution.into()))
+        .await?;
     let resolved = match conflicts::resolve(&state.store, &session.user, id, request.action, now_ms()).await? {
         Ok(view) => view,
         Err(refusal @ (ResolveRefusal::NotFound | ResolveRefusal::RecordGone)) => {
@@ -237,15 +255,6 @@ pub async fn resolve_conflict(
             return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "cannot_revert", refusal.to_string()));
         }
     };
-    audit(
-        &state,
-        &session,
-        peer,
-        "conflict.resolve",
-        id.to_string(),
-        format!("{} {}.{}", Resolution::from(request.action).as_str(), resolved.collection, resolved.field),
-    )
-    .await;
     Ok(Json(resolved))
 }
 
@@ -253,7 +262,7 @@ pub async fn resolve_conflict(
 #[utoipa::path(get, path = "/api/v1/dashboard/export/{kind}", tag = "dashboard", security(("session" = [])),
     params(("kind" = String, Path, description = "contacts, distributions, referrals, tests, stock, tallies, surveys or indicators"),
         ReportParams, ("format" = Option<String>, Query, description = "`csv` (default) or `xlsx`")),
-    responses((status = 200, description = "The file, as an attachment", content_type = "text/csv"),
+    responses((status = 503, description = "`audit_unavailable`: the audit entry cannot be written, nothing was done", body = ErrorBody), (status = 200, description = "The file, as an attachment", content_type = "text/csv"),
         (status = 400, body = ErrorBody), SessionRefusals, (status = 404, body = ErrorBody)))]
 pub async fn export(
     State(state): State<Arc<AppState>>,
@@ -281,7 +290,7 @@ pub async fn export(
         rows.len().saturating_sub(1),
         if filter.suppress { "" } else { ", small-cell suppression OFF" }
     );
-    audit(&state, &session, peer, "export", kind.clone(), detail).await;
+    audit::required(&state, audit::by_user(&session, peer, "export", kind.clone(), detail)).await?;
     let name = format!("outpost-{kind}-{}-{}.{}", filter.from, filter.to, format.extension());
     let body = match format {
         Format::Csv => export::csv(&rows).into_bytes(),

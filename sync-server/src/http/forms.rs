@@ -5,10 +5,10 @@
 //! by the session extractor.
 
 use crate::AppState;
+use crate::http::audit;
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, Coordinator};
 use crate::http::openapi::SessionRefusals;
-use crate::services::accounts::Session;
 use crate::services::forms::{self, Checked, PublishError, WorkbookError};
 use crate::services::reports::filters::{first, only, query_pairs};
 use crate::time::now_ms;
@@ -19,19 +19,10 @@ use axum::http::StatusCode;
 use outpost_core::forms::{CompiledForm, Form, FormError, FormState, expr};
 use outpost_core::records::PublishedForm;
 use outpost_core::wire::ErrorBody;
-use outpost_server_store::audit::AuditEvent;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::net::SocketAddr;
 use std::sync::Arc;
-
-async fn audit(state: &AppState, session: &Session, peer: SocketAddr, action: &str, target: String, detail: String) {
-    let event = AuditEvent::new(&format!("user:{}", session.user.username), action, target, detail)
-        .from_address(peer.ip().to_string());
-    if let Err(e) = state.store.append_audit(event, now_ms()).await {
-        tracing::error!(error = %e, action, "could not write an audit entry");
-    }
-}
 
 /// Every version of every form of the organisation, by form id and version.
 #[utoipa::path(get, path = "/api/v1/dashboard/forms", tag = "forms", security(("session" = [])),
@@ -119,7 +110,7 @@ pub struct Published {
 #[utoipa::path(post, path = "/api/v1/dashboard/forms/publish", tag = "forms", security(("session" = [])),
     params(("name" = Option<String>, Query, description = "The file's name")),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
-    responses((status = 200, body = Published),
+    responses((status = 503, description = "`audit_unavailable`: the audit entry cannot be written, nothing was done", body = ErrorBody), (status = 200, body = Published),
         (status = 413, description = "`form_too_large`", body = ErrorBody),
         (status = 422, description = "`not_a_workbook`, `invalid_form` (details name sheet, row and column), `invalid_form_id`", body = ErrorBody),
         SessionRefusals))]
@@ -154,6 +145,7 @@ pub async fn publish(
             return Err(refusal);
         }
     };
+    audit::required(&state, audit::by_user(&session, peer, "form.publish", form.def.id.clone(), name)).await?;
     let version = match forms::publish(&state.store, &form, now_ms()).await {
         Ok(version) => version,
         Err(e @ PublishError::BadId(_)) => {
@@ -161,7 +153,6 @@ pub async fn publish(
         }
         Err(PublishError::Store(e)) => return Err(e.into()),
     };
-    audit(&state, &session, peer, "form.publish", format!("{}/{version}", form.def.id), name).await;
     Ok(Json(Published { form_id: form.def.id.clone(), version }))
 }
 
@@ -169,7 +160,7 @@ pub async fn publish(
 /// accepted and reported. Audited.
 #[utoipa::path(post, path = "/api/v1/dashboard/forms/{form_id}/{version}/retire", tag = "forms", security(("session" = [])),
     params(("form_id" = String, Path, description = "The form's id"), ("version" = u32, Path, description = "The version")),
-    responses((status = 200, body = Published), (status = 404, body = ErrorBody),
+    responses((status = 503, description = "`audit_unavailable`: the audit entry cannot be written, nothing was done", body = ErrorBody), (status = 200, body = Published), (status = 404, body = ErrorBody),
         (status = 409, description = "`conflict`: retired already", body = ErrorBody), SessionRefusals))]
 pub async fn retire(
     State(state): State<Arc<AppState>>,
@@ -182,6 +173,8 @@ pub async fn retire(
     if form_id.len() > 64 {
         return Err(ApiError::not_found("no such form"));
     }
+    let target = format!("{form_id}/{version}");
+    audit::required(&state, audit::by_user(&session, peer, "form.retire", target, String::new())).await?;
     if !state.store.retire_form(&form_id, version, now_ms()).await? {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -189,7 +182,6 @@ pub async fn retire(
             format!("{form_id} version {version} is retired already"),
         ));
     }
-    audit(&state, &session, peer, "form.retire", format!("{form_id}/{version}"), String::new()).await;
     Ok(Json(Published { form_id, version }))
 }
 

@@ -92,6 +92,14 @@ impl<K: std::hash::Hash + Eq + Clone> FailureLimiter<K> {
         }
     }
 
+    /// Whether `key` holds exactly the limit of failures in the window now: the failure just
+    /// recorded is the one that locks it out (later refusals do not add to it).
+    pub fn just_reached_limit(&self, key: &K, now: Instant) -> bool {
+        let map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(key)
+            .is_some_and(|entry| entry.iter().filter(|t| now.duration_since(**t) < WINDOW).count() == MAX_FAILURES)
+    }
+
     /// Forgets the failures of `key` (after a successful login).
     pub fn clear(&self, key: &K) {
         self.failures.lock().unwrap_or_else(|p| p.into_inner()).remove(key);

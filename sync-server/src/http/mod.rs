@@ -2,6 +2,7 @@
 //! drift), extractors that turn every bad request into a specific error, and the handlers, which
 //! parse, call a service or the store, and answer. No SQL here.
 
+pub mod audit;
 pub mod auth;
 pub mod dashboard;
 pub mod error;

@@ -1,6 +1,7 @@
 //! What devices call: health, enrolment, push and pull (`docs/protocol.md`).
 
 use crate::AppState;
+use crate::http::audit;
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, Device, check_protocol};
 use crate::http::openapi::DeviceRefusals;
@@ -78,7 +79,21 @@ pub async fn enroll(
         Ok(enrolled) => enrolled,
         Err(e) => {
             if matches!(e, DbError::CodeInvalid) {
-                state.enrol_failures.failed(&peer.ip(), std::time::Instant::now());
+                let now = std::time::Instant::now();
+                state.enrol_failures.failed(&peer.ip(), now);
+                let address = peer.ip().to_string();
+                let event =
+                    AuditEvent::new("anonymous", "enroll.failed", address.clone(), "unknown, used or expired code")
+                        .from_address(address.clone());
+                audit::noted(&state, event).await;
+                if state.enrol_failures.just_reached_limit(&peer.ip(), now) {
+                    audit::noted(
+                        &state,
+                        AuditEvent::new("anonymous", "enroll.lockout", address.clone(), "address")
+                            .from_address(address),
+                    )
+                    .await;
+                }
             }
             return Err(e.into());
         }
@@ -92,10 +107,8 @@ pub async fn enroll(
         format!("{name} at {site}"),
     )
     .from_address(peer.ip().to_string());
-    if let Err(e) = state.store.append_audit(event, now).await {
-        // The enrolment is committed; a missing audit entry is logged loudly rather than undone.
-        tracing::error!(error = %e, device = %enrolled.device_id, "could not write the audit entry of an enrolment");
-    }
+    // The enrolment is committed; a missing audit entry is logged loudly rather than undone.
+    audit::noted(&state, event).await;
     Ok(Json(EnrollResponse {
         device_id: enrolled.device_id,
         token,
