@@ -86,6 +86,20 @@ pub struct Settings {
     /// Directory of the built dashboard (`npm run build` in `ui/` writes `ui/dist-dashboard`).
     #[arg(long, env = "OUTPOST_DASHBOARD_DIR", default_value = "ui/dist-dashboard")]
     pub dashboard_dir: PathBuf,
+    /// A reverse proxy in front of the server (an address or a CIDR range, repeatable; comma
+    /// separated in the variable): only requests from it may say, in `X-Forwarded-For` or
+    /// `Forwarded`, which client they come from. Without it the connection's address is the
+    /// client's, and clients' headers are ignored.
+    #[arg(long = "trusted-proxy", env = "OUTPOST_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_net)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+}
+
+/// An address (`10.0.0.5`) or a CIDR range (`10.0.0.0/24`, `fd00::/8`).
+pub fn parse_net(text: &str) -> Result<ipnet::IpNet, String> {
+    let text = text.trim();
+    text.parse::<ipnet::IpNet>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("{text:?} is not an address or a CIDR range (10.0.0.5, 10.0.0.0/24, fd00::/8)"))
 }
 
 impl Default for Settings {
@@ -98,6 +112,7 @@ impl Default for Settings {
             request_timeout_secs: 60,
             tombstone_retention_days: outpost_server_store::purge::DEFAULT_RETENTION_DAYS,
             dashboard_dir: PathBuf::from("ui/dist-dashboard"),
+            trusted_proxies: Vec::new(),
         }
     }
 }

@@ -382,6 +382,48 @@ fn resident_mib() -> u64 {
         .map_or(0, |kib| kib / 1024)
 }
 
+/// Behind the reverse proxy every connection comes from one address: with `--trusted-proxy` the
+/// client's own address (from `X-Forwarded-For`) is what limits and the audit log count, so one
+/// guesser does not lock everyone out; without it, the header is never believed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_a_trusted_proxy_each_client_is_limited_on_its_own() -> Result {
+    let login = |url: String, client: &'static str, username: &'static str| async move {
+        let reply = reqwest::Client::new()
+            .post(format!("{url}/api/v1/auth/login"))
+            .header("x-forwarded-for", format!("6.6.6.6, {client}"))
+            .json(&json!({"username": username, "password": "not-the-password-1"}))
+            .send()
+            .await?;
+        anyhow::Ok(reply.status().as_u16())
+    };
+    let proxied = Settings { trusted_proxies: vec!["127.0.0.1/32".parse()?], ..Settings::default() };
+    let server = TestServer::start_on(Backend::Sqlite, proxied).await?;
+    for _ in 0..10 {
+        assert_eq!(login(server.url(), "198.51.100.7", "olena").await?, 401);
+    }
+    assert_eq!(login(server.url(), "198.51.100.7", "taras").await?, 429, "the guesser's address is locked");
+    assert_eq!(login(server.url(), "198.51.100.8", "taras").await?, 401, "another client behind the proxy is not");
+    let rows = server.storage.audit_log().await?;
+    assert!(
+        rows.iter().any(|r| r.action == "login.failed" && r.address.as_deref() == Some("198.51.100.8")),
+        "the client's address is audited"
+    );
+    assert!(
+        !rows.iter().any(|r| r.address.as_deref() == Some("6.6.6.6")),
+        "what a client writes itself is never believed"
+    );
+    server.stop().await?;
+
+    // Without a trusted proxy the header is ignored: changing it does not escape the limit.
+    let server = TestServer::start_on(Backend::Sqlite, Settings::default()).await?;
+    for n in 0..10 {
+        let spoofed: &'static str = ["198.51.100.1", "198.51.100.2"][n % 2];
+        assert_eq!(login(server.url(), spoofed, "olena").await?, 401);
+    }
+    assert_eq!(login(server.url(), "198.51.100.3", "taras").await?, 429);
+    server.stop().await
+}
+
 /// Parallel wrong logins cannot pass the limit (each is counted before its password is checked),
 /// and a flood of logins from many addresses checks passwords a bounded number at a time: memory
 /// stays bounded (each check takes 19 MiB) and the server keeps answering.

@@ -10,12 +10,11 @@ use crate::services::accounts::Session;
 use crate::time::now_ms;
 use axum::http::StatusCode;
 use outpost_server_store::audit::AuditEvent;
-use std::net::SocketAddr;
+use std::net::IpAddr;
 
-/// An event done by a logged-in user from `peer`.
-pub fn by_user(session: &Session, peer: SocketAddr, action: &str, target: String, detail: String) -> AuditEvent {
-    AuditEvent::new(&format!("user:{}", session.user.username), action, target, detail)
-        .from_address(peer.ip().to_string())
+/// An event done by a logged-in user from `client`.
+pub fn by_user(session: &Session, client: IpAddr, action: &str, target: String, detail: String) -> AuditEvent {
+    AuditEvent::new(&format!("user:{}", session.user.username), action, target, detail).from_address(client.to_string())
 }
 
 /// Writes `event` or refuses the request: nothing is done that the log does not hold.

@@ -7,19 +7,19 @@
 
 use crate::AppState;
 use crate::http::audit;
+use crate::http::client::{ClientAddr, limit_key};
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, SESSION_COOKIE, WebSession};
 use crate::services::accounts::{self, User};
 use crate::time::now_ms;
 use axum::Json;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use outpost_core::wire::ErrorBody;
 use outpost_server_store::audit::AuditEvent;
 use serde::{Deserialize, Serialize};
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -69,11 +69,13 @@ fn session_cookie(value: String, max_age_secs: i64) -> Cookie<'static> {
 )]
 pub async fn login(
     State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddr(client): ClientAddr,
     jar: CookieJar,
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> Result<(CookieJar, Json<SessionInfo>), ApiError> {
-    let address = peer.ip();
+    let address = client;
+    // Limits count an IPv6 client by its /64.
+    let limited = limit_key(address);
     let account = printable(&request.username.trim().to_lowercase(), 64);
     if request.username.chars().count() > 64 || request.password.chars().count() > accounts::MAX_PASSWORD_CHARS {
         return Err(ApiError::invalid_field("the user name or password is too long"));
@@ -81,16 +83,16 @@ pub async fn login(
     // Counted as failed before the password is checked (and given back on success), in the same
     // step as the limit check: parallel attempts cannot all pass the limit.
     let now = Instant::now();
-    let by_address = state.login_failures.attempt(&address, now, "logins from this address")?;
+    let by_address = state.login_failures.attempt(&limited, now, "logins from this address")?;
     let by_account = match state.account_failures.attempt(&account, now, "logins for this account") {
         Ok(at) => at,
         Err(refusal) => {
-            state.login_failures.forgive(&address, by_address);
+            state.login_failures.forgive(&limited, by_address);
             return Err(refusal);
         }
     };
     let forgive = || {
-        state.login_failures.forgive(&address, by_address);
+        state.login_failures.forgive(&limited, by_address);
         state.account_failures.forgive(&account, by_account);
     };
     let stored = match accounts::find_user(&state.store, &account).await {
@@ -124,7 +126,7 @@ pub async fn login(
                     .from_address(address.to_string());
                 audit::noted(&state, event).await;
             }
-            if state.login_failures.just_reached_limit(&address, now) {
+            if state.login_failures.just_reached_limit(&limited, now) {
                 let event = AuditEvent::new("anonymous", "login.lockout", address.to_string(), "address")
                     .from_address(address.to_string());
                 audit::noted(&state, event).await;
@@ -193,16 +195,13 @@ pub async fn me(session: WebSession) -> Json<SessionInfo> {
 )]
 pub async fn logout(
     State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddr(client): ClientAddr,
     jar: CookieJar,
     session: WebSession,
 ) -> Result<Response, ApiError> {
     state.store.end_session(&session.0.token_hash).await?;
     let name = session.0.user.username.clone();
-    audit::noted(
-        &state,
-        AuditEvent::new(&format!("user:{name}"), "logout", name, "").from_address(peer.ip().to_string()),
-    )
-    .await;
+    audit::noted(&state, AuditEvent::new(&format!("user:{name}"), "logout", name, "").from_address(client.to_string()))
+        .await;
     Ok((jar.add(session_cookie(String::new(), 0)), StatusCode::NO_CONTENT).into_response())
 }

@@ -5,6 +5,7 @@
 
 use crate::AppState;
 use crate::http::audit;
+use crate::http::client::ClientAddr;
 use crate::http::error::ApiError;
 use crate::http::extract::{Admin, ApiJson, Coordinator};
 use crate::http::openapi::SessionRefusals;
@@ -15,13 +16,12 @@ use crate::services::reports::filters::{first, only, query_pairs, scoped_sites};
 use crate::services::reports::{self, Filter, IndicatorReport, Stock, SurveyResults, Trends};
 use crate::time::now_ms;
 use axum::Json;
-use axum::extract::{ConnectInfo, Path, RawQuery, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use outpost_core::wire::ErrorBody;
 use outpost_server_store::conflicts::{Resolution, ResolveRefusal};
 use serde::{Deserialize, Serialize};
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 /// Most audit entries the audit page shows.
@@ -31,7 +31,7 @@ const AUDIT_PAGE: u32 = 500;
 async fn unsuppressed_view(
     state: &AppState,
     session: &Session,
-    peer: SocketAddr,
+    client: std::net::IpAddr,
     report: &str,
     filter: &Filter,
 ) -> Result<(), ApiError> {
@@ -40,7 +40,7 @@ async fn unsuppressed_view(
     }
     let detail =
         format!("{} to {}, {} site(s), small-cell suppression OFF", filter.from, filter.to, filter.sites.len());
-    audit::required(state, audit::by_user(session, peer, "report.unsuppressed", report.into(), detail)).await
+    audit::required(state, audit::by_user(session, client, "report.unsuppressed", report.into(), detail)).await
 }
 
 fn filter(session: &Session, raw: Option<&str>) -> Result<Filter, ApiError> {
@@ -82,12 +82,12 @@ pub async fn sites(
         SessionRefusals))]
 pub async fn indicators(
     State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddr(client): ClientAddr,
     Coordinator(session): Coordinator,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<IndicatorReport>, ApiError> {
     let filter = filter(&session, raw.as_deref())?;
-    unsuppressed_view(&state, &session, peer, "indicators", &filter).await?;
+    unsuppressed_view(&state, &session, client, "indicators", &filter).await?;
     Ok(Json(reports::indicators(&state.store, &filter).await?))
 }
 
@@ -111,12 +111,12 @@ pub struct ReportParams {
     responses((status = 503, description = "`audit_unavailable`: the audit entry cannot be written, nothing was done", body = ErrorBody), (status = 200, body = Trends), (status = 400, body = ErrorBody), SessionRefusals))]
 pub async fn trends(
     State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddr(client): ClientAddr,
     Coordinator(session): Coordinator,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Trends>, ApiError> {
     let filter = filter(&session, raw.as_deref())?;
-    unsuppressed_view(&state, &session, peer, "trends", &filter).await?;
+    unsuppressed_view(&state, &session, client, "trends", &filter).await?;
     Ok(Json(reports::trends(&state.store, &filter).await?))
 }
 
@@ -125,12 +125,12 @@ pub async fn trends(
     responses((status = 503, description = "`audit_unavailable`: the audit entry cannot be written, nothing was done", body = ErrorBody), (status = 200, body = SurveyResults), (status = 400, body = ErrorBody), SessionRefusals))]
 pub async fn surveys(
     State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddr(client): ClientAddr,
     Coordinator(session): Coordinator,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<SurveyResults>, ApiError> {
     let filter = filter(&session, raw.as_deref())?;
-    unsuppressed_view(&state, &session, peer, "surveys", &filter).await?;
+    unsuppressed_view(&state, &session, client, "surveys", &filter).await?;
     Ok(Json(reports::surveys(&state.store, &filter).await?))
 }
 
@@ -233,7 +233,7 @@ pub struct Resolve {
         (status = 422, description = "`invalid_body` (an action other than accept or revert), `cannot_revert`", body = ErrorBody)))]
 pub async fn resolve_conflict(
     State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddr(client): ClientAddr,
     Coordinator(session): Coordinator,
     Path(id): Path<String>,
     ApiJson(request): ApiJson<Resolve>,
@@ -241,7 +241,7 @@ pub async fn resolve_conflict(
     let id: i64 = id.parse().map_err(|_| ApiError::invalid_query(format!("{id:?} is not a conflict number")))?;
     // Recorded before it is done: nothing changes that the audit log does not hold.
     let resolution = Resolution::from(request.action).as_str();
-    audit::required(&state, audit::by_user(&session, peer, "conflict.resolve", id.to_string(), resolution.into()))
+    audit::required(&state, audit::by_user(&session, client, "conflict.resolve", id.to_string(), resolution.into()))
         .await?;
     let resolved = match conflicts::resolve(&state.store, &session.user, id, request.action, now_ms()).await? {
         Ok(view) => view,
@@ -266,7 +266,7 @@ pub async fn resolve_conflict(
         (status = 400, body = ErrorBody), SessionRefusals, (status = 404, body = ErrorBody)))]
 pub async fn export(
     State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddr(client): ClientAddr,
     Coordinator(session): Coordinator,
     Path(kind): Path<String>,
     RawQuery(raw): RawQuery,
@@ -290,7 +290,7 @@ pub async fn export(
         rows.len().saturating_sub(1),
         if filter.suppress { "" } else { ", small-cell suppression OFF" }
     );
-    audit::required(&state, audit::by_user(&session, peer, "export", kind.clone(), detail)).await?;
+    audit::required(&state, audit::by_user(&session, client, "export", kind.clone(), detail)).await?;
     let name = format!("outpost-{kind}-{}-{}.{}", filter.from, filter.to, format.extension());
     let body = match format {
         Format::Csv => export::csv(&rows).into_bytes(),

@@ -6,6 +6,7 @@
 
 use crate::AppState;
 use crate::http::audit;
+use crate::http::client::ClientAddr;
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, Coordinator};
 use crate::http::openapi::SessionRefusals;
@@ -14,14 +15,13 @@ use crate::services::reports::filters::{first, only, query_pairs};
 use crate::time::now_ms;
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Path, RawQuery, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use outpost_core::forms::{CompiledForm, Form, FormError, FormState, expr};
 use outpost_core::records::PublishedForm;
 use outpost_core::wire::ErrorBody;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 /// Every version of every form of the organisation, by form id and version.
@@ -116,7 +116,7 @@ pub struct Published {
         SessionRefusals))]
 pub async fn publish(
     State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddr(client): ClientAddr,
     Coordinator(session): Coordinator,
     RawQuery(raw): RawQuery,
     body: Bytes,
@@ -145,7 +145,7 @@ pub async fn publish(
             return Err(refusal);
         }
     };
-    audit::required(&state, audit::by_user(&session, peer, "form.publish", form.def.id.clone(), name)).await?;
+    audit::required(&state, audit::by_user(&session, client, "form.publish", form.def.id.clone(), name)).await?;
     let version = match forms::publish(&state.store, &form, now_ms()).await {
         Ok(version) => version,
         Err(e @ PublishError::BadId(_)) => {
@@ -164,7 +164,7 @@ pub async fn publish(
         (status = 409, description = "`conflict`: retired already", body = ErrorBody), SessionRefusals))]
 pub async fn retire(
     State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddr(client): ClientAddr,
     Coordinator(session): Coordinator,
     Path((form_id, version)): Path<(String, String)>,
 ) -> Result<Json<Published>, ApiError> {
@@ -174,7 +174,7 @@ pub async fn retire(
         return Err(ApiError::not_found("no such form"));
     }
     let target = format!("{form_id}/{version}");
-    audit::required(&state, audit::by_user(&session, peer, "form.retire", target, String::new())).await?;
+    audit::required(&state, audit::by_user(&session, client, "form.retire", target, String::new())).await?;
     if !state.store.retire_form(&form_id, version, now_ms()).await? {
         return Err(ApiError::new(
             StatusCode::CONFLICT,

@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod client;
 pub mod dashboard;
 pub mod error;
 pub mod extract;

@@ -2,6 +2,7 @@
 
 use crate::AppState;
 use crate::http::audit;
+use crate::http::client::{ClientAddr, limit_key};
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, Device, check_protocol};
 use crate::http::openapi::DeviceRefusals;
@@ -11,7 +12,7 @@ use crate::services::tokens::{hash_enrollment_code, hash_token, new_token};
 use crate::time::now_ms;
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use outpost_core::wire::{
@@ -22,7 +23,6 @@ use outpost_server_store::DbError;
 use outpost_server_store::audit::AuditEvent;
 use outpost_server_store::sync::{NewDevice, Page, Pulled};
 use serde::Deserialize;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 /// Default records per pull page.
@@ -51,11 +51,15 @@ fn text_ok(text: &str, max: usize) -> bool {
 )]
 pub async fn enroll(
     State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddr(client): ClientAddr,
     ApiJson(request): ApiJson<EnrollRequest>,
 ) -> Result<Json<EnrollResponse>, ApiError> {
     check_protocol(Some(request.protocol))?;
-    state.enrol_failures.refuse_while_over(&peer.ip(), std::time::Instant::now(), "enrolments from this address")?;
+    state.enrol_failures.refuse_while_over(
+        &limit_key(client),
+        std::time::Instant::now(),
+        "enrolments from this address",
+    )?;
     let field_error = |field: &str, message: &str| ApiError::invalid_field(format!("{field}: {message}"));
     if !text_ok(&request.code, 64) {
         return Err(field_error("code", "the enrolment code is missing or too long"));
@@ -80,13 +84,13 @@ pub async fn enroll(
         Err(e) => {
             if matches!(e, DbError::CodeInvalid) {
                 let now = std::time::Instant::now();
-                state.enrol_failures.failed(&peer.ip(), now);
-                let address = peer.ip().to_string();
+                state.enrol_failures.failed(&limit_key(client), now);
+                let address = client.to_string();
                 let event =
                     AuditEvent::new("anonymous", "enroll.failed", address.clone(), "unknown, used or expired code")
                         .from_address(address.clone());
                 audit::noted(&state, event).await;
-                if state.enrol_failures.just_reached_limit(&peer.ip(), now) {
+                if state.enrol_failures.just_reached_limit(&limit_key(client), now) {
                     audit::noted(
                         &state,
                         AuditEvent::new("anonymous", "enroll.lockout", address.clone(), "address")
@@ -106,7 +110,7 @@ pub async fn enroll(
         enrolled.device_id.to_string(),
         format!("{name} at {site}"),
     )
-    .from_address(peer.ip().to_string());
+    .from_address(client.to_string());
     // The enrolment is committed; a missing audit entry is logged loudly rather than undone.
     audit::noted(&state, event).await;
     Ok(Json(EnrollResponse {
