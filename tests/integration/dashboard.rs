@@ -273,7 +273,7 @@ const MATRIX: &[(&str, &str, [u16; 8])] = &[
     ("get", "/api/v1/dashboard/surveys", [401, 401, 403, 403, 200, 200, 403, 401]),
     ("get", "/api/v1/dashboard/stock", [401, 401, 403, 403, 200, 200, 403, 401]),
     ("get", "/api/v1/dashboard/devices", [401, 401, 403, 403, 200, 200, 200, 401]),
-    ("get", "/api/v1/dashboard/conflicts", [401, 401, 403, 403, 200, 200, 200, 401]),
+    ("get", "/api/v1/dashboard/conflicts", [401, 401, 403, 403, 200, 200, 403, 401]),
     ("post", "/api/v1/dashboard/conflicts/{id}/resolve", [401, 401, 403, 403, 404, 404, 404, 401]),
     ("get", "/api/v1/dashboard/export/{kind}", [401, 401, 403, 403, 200, 200, 403, 401]),
     ("get", "/api/v1/dashboard/audit", [401, 401, 403, 403, 403, 200, 403, 401]),
@@ -634,3 +634,65 @@ async fn nothing_recorded_is_done_when_the_audit_log_cannot_be_written() -> Resu
     assert_eq!(status, 200, "exports work again once the log can be written");
     server.stop().await
 }
+
+/// A coordinator's conflicts are chosen in the query: a thousand conflicts at another site do not
+/// hide theirs, and the list comes a page at a time (issue 18, item 18).
+async fn another_sites_conflicts_do_not_hide_yours(backend: Backend) -> Result {
+    use outpost_server_store::params;
+    use outpost_server_store::sql::Statement;
+    let server = TestServer::start_on(backend, Settings::default()).await?;
+    let org = server.storage.the_org().await?;
+    let sites = server.storage.list_sites().await?;
+    let site =
+        |name: &str| sites.iter().find(|s| s.name == name).map(|s| s.id).ok_or_else(|| anyhow::anyhow!("{name}"));
+    let (a, b) = (site(SITE_A)?, site(SITE_B)?);
+    let stamp = outpost_core::Hlc::new(now_ms(), 0, outpost_core::DeviceId(uuid::Uuid::now_v7()));
+    let value = |v: &str| outpost_server_store::sql::json(&json!({"v": v, "t": stamp}));
+    let insert = |site: outpost_core::SiteId, n: usize| {
+        (0..n)
+            .map(|_| {
+                Ok(Statement::exec(
+                    "INSERT INTO conflicts (collection, record_id, org_id, site_id, field, winner, loser, detected_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    params![
+                        "contacts",
+                        outpost_core::RecordId(uuid::Uuid::now_v7()),
+                        org,
+                        site,
+                        "note",
+                        value("kept")?,
+                        value("lost")?,
+                        now_ms()
+                    ],
+                ))
+            })
+            .collect::<std::result::Result<Vec<_>, outpost_server_store::DbError>>()
+    };
+    server.storage.execute(insert(a, 1)?).await?;
+    server.storage.execute(insert(b, 1_100)?).await?;
+    let direct = server
+        .storage
+        .conflicts(outpost_server_store::conflicts::ConflictFilter {
+            sites: Some(vec![a]),
+            open_only: true,
+            newest: Some(1_000),
+            ..Default::default()
+        })
+        .await?;
+    assert_eq!(direct.len(), 1);
+    let coordinator_a = WebClient::logged_in(&server, "coord", Role::Coordinator, &[SITE_A]).await?;
+    let mine = coordinator_a.get_json("/api/v1/dashboard/conflicts").await?;
+    assert_eq!(mine.as_array().map(Vec::len), Some(1), "site A's one conflict, under site B's 1 100 newer ones");
+    // An admin pages through all of them: the newest 1 000, then the rest.
+    let admin = WebClient::logged_in(&server, "boss", Role::Admin, &[]).await?;
+    let first = admin.get_json("/api/v1/dashboard/conflicts").await?;
+    let first = first.as_array().cloned().unwrap_or_default();
+    assert_eq!(first.len(), 1_000);
+    let last = first.last().and_then(|c| c["id"].as_i64()).unwrap_or(0);
+    let rest = admin.get_json(&format!("/api/v1/dashboard/conflicts?before={last}")).await?;
+    assert_eq!(rest.as_array().map(Vec::len), Some(101));
+    let (status, _) = admin.get("/api/v1/dashboard/conflicts?before=soon").await?;
+    assert_eq!(status, 400);
+    server.stop().await
+}
+
+on_both_backends!(another_sites_conflicts_do_not_hide_yours);

@@ -32,12 +32,16 @@ pub struct ConflictRow {
 }
 
 /// Which conflicts to list.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct ConflictFilter {
     pub id: Option<i64>,
     pub open_only: bool,
     /// Newest first, at most this many (all when `None`, oldest first).
     pub newest: Option<u32>,
+    /// Only conflicts of these sites (`None`: every site and the organisation's own records).
+    pub sites: Option<Vec<SiteId>>,
+    /// Only conflicts numbered below this one (the next page of a newest-first list).
+    pub before: Option<i64>,
 }
 
 /// What to do with a conflict.
@@ -107,6 +111,16 @@ fn conflicts_statement(filter: ConflictFilter) -> Statement {
     }
     if filter.open_only {
         sql.push_str(" AND resolved_ms IS NULL");
+    }
+    if let Some(sites) = &filter.sites {
+        if sites.is_empty() {
+            sql.push_str(" AND 1 = 0");
+        } else {
+            sql.push_str(&format!(" AND site_id IN {}", q.list(sites.iter().copied())));
+        }
+    }
+    if let Some(before) = filter.before {
+        sql.push_str(&format!(" AND id < {}", q.bind(before)));
     }
     match filter.newest {
         Some(limit) => sql.push_str(&format!(" ORDER BY id DESC LIMIT {}", q.bind(limit))),

@@ -199,9 +199,11 @@ pub async fn devices(
     Ok(Json(out))
 }
 
-/// Values that lost a concurrent edit at the user's sites, newest first.
+/// Values that lost a concurrent edit at the user's sites, newest first, a page at a time.
 #[utoipa::path(get, path = "/api/v1/dashboard/conflicts", tag = "dashboard", security(("session" = [])),
-    params(("status" = Option<String>, Query, description = "`open` (default) or `all`")),
+    params(("status" = Option<String>, Query, description = "`open` (default) or `all`"),
+        ("site" = Option<Vec<String>>, Query, description = "A site id; repeat for several (default: all of the user's)"),
+        ("before" = Option<i64>, Query, description = "Only conflicts numbered below this (the next page: the last `id` of the previous one)")),
     responses((status = 200, body = Vec<ConflictView>), (status = 400, body = ErrorBody), SessionRefusals))]
 pub async fn list_conflicts(
     State(state): State<Arc<AppState>>,
@@ -214,7 +216,21 @@ pub async fn list_conflicts(
         Some("all") => false,
         Some(other) => return Err(ApiError::invalid_query(format!("status: {other:?} is not open or all"))),
     };
-    Ok(Json(conflicts::list(&state.store, &session.user, open_only).await?))
+    only(&pairs, &["status", "before", "site"])?;
+    let before = match first(&pairs, "before") {
+        None => None,
+        Some(text) => Some(
+            text.parse::<i64>()
+                .map_err(|_| ApiError::invalid_query(format!("before: {text:?} is not a conflict number")))?,
+        ),
+    };
+    // `site=` narrows to some of the user's sites; an admin without it also sees the
+    // organisation's own records' conflicts.
+    let sites = match first(&pairs, "site") {
+        Some(_) => Some(scoped_sites(&session.user.site_ids(), &pairs)?),
+        None => None,
+    };
+    Ok(Json(conflicts::list(&state.store, &session.user, open_only, before, sites).await?))
 }
 
 #[derive(Deserialize, utoipa::ToSchema, ts_rs::TS)]

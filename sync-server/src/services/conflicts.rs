@@ -93,8 +93,17 @@ impl From<&ConflictRow> for ConflictView {
 }
 
 /// The newest conflicts the user may see (open ones only, or all).
-pub async fn list(store: &Store, user: &User, open_only: bool) -> Result<Vec<ConflictView>, DbError> {
-    let rows = store.conflicts(ConflictFilter { id: None, open_only, newest: Some(LIST_LIMIT) }).await?;
+pub async fn list(
+    store: &Store,
+    user: &User,
+    open_only: bool,
+    before: Option<i64>,
+    sites: Option<Vec<outpost_core::SiteId>>,
+) -> Result<Vec<ConflictView>, DbError> {
+    // The user's sites are chosen in the query, so another site's volume never hides theirs.
+    let sites = sites.or_else(|| (user.role != crate::services::accounts::Role::Admin).then(|| user.site_ids()));
+    let filter = ConflictFilter { id: None, open_only, newest: Some(LIST_LIMIT), sites, before };
+    let rows = store.conflicts(filter).await?;
     Ok(rows.iter().filter(|c| user.sees(c.site_id)).map(ConflictView::from).collect())
 }
 
