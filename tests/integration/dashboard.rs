@@ -696,3 +696,34 @@ async fn another_sites_conflicts_do_not_hide_yours(backend: Backend) -> Result {
 }
 
 on_both_backends!(another_sites_conflicts_do_not_hide_yours);
+
+/// A tablet that calls its app version "server" is a tablet like any other: the server's own
+/// device is marked by a column no client can set (issue 18, item 15).
+async fn a_tablet_named_server_is_still_a_tablet(backend: Backend) -> Result {
+    let server = TestServer::start_on(backend, Settings::default()).await?;
+    let code = server.enrollment_code(SITE_A).await?;
+    let reply = reqwest::Client::new()
+        .post(format!("{}/api/v1/enroll", server.url()))
+        .json(&json!({"code": code, "device_name": "Impostor", "app_version": "server", "protocol": 1}))
+        .send()
+        .await?;
+    assert_eq!(reply.status().as_u16(), 200);
+    // A revert is written by the server's own device: it is made then, apart from the impostor.
+    let _fixture = fixtures::load(&server).await?;
+    let admin = WebClient::logged_in(&server, "boss", Role::Admin, &[]).await?;
+    let open = admin.get_json("/api/v1/dashboard/conflicts").await?;
+    let id = open[0]["id"].as_i64().ok_or_else(|| anyhow::anyhow!("an open conflict: {open}"))?;
+    let (status, reverted) =
+        admin.post(&format!("/api/v1/dashboard/conflicts/{id}/resolve"), &json!({"action": "revert"})).await?;
+    assert_eq!(status, 200, "{reverted}");
+    let devices = admin.get_json("/api/v1/dashboard/devices").await?;
+    let names: Vec<&str> = devices.as_array().into_iter().flatten().filter_map(|d| d["name"].as_str()).collect();
+    assert!(names.contains(&"Impostor"), "listed like any tablet: {names:?}");
+    assert!(!names.contains(&"Dashboard (server)"), "the server's own device is not: {names:?}");
+    let all = server.storage.list_devices().await?;
+    assert_eq!(all.iter().filter(|d| d.is_server()).count(), 1);
+    assert!(all.iter().any(|d| d.name == "Impostor" && !d.is_server()));
+    server.stop().await
+}
+
+on_both_backends!(a_tablet_named_server_is_still_a_tablet);

@@ -11,7 +11,7 @@ use outpost_core::wire::SiteRef;
 use outpost_core::{DeviceId, OrgId, SiteId};
 use serde::Serialize;
 
-/// The `app_version` that marks the server's own device.
+/// The `app_version` shown for the server's own device (it is marked by `is_server`, never by this).
 pub const SERVER_APP_VERSION: &str = "server";
 
 /// A device, for administration.
@@ -30,12 +30,14 @@ pub struct DeviceInfo {
     pub clamped_count: i64,
     /// Operations received from the device so far (its highest op_seq).
     pub max_op_seq: i64,
+    /// The server's own device (it never syncs), marked by a column a client cannot set.
+    pub server: bool,
 }
 
 impl DeviceInfo {
     /// Whether this is the server's own device (it never syncs).
     pub fn is_server(&self) -> bool {
-        self.app_version == SERVER_APP_VERSION
+        self.server
     }
 }
 
@@ -49,7 +51,7 @@ impl Store {
         let rows = self
             .query(Statement::query(
                 "SELECT d.id, d.name, d.app_version, d.enrolled_ms, d.last_seen_ms, d.revoked_ms, d.token_expires_ms,
-                        d.clock_skew_ms, d.clamped_count, d.max_op_seq, s.id, s.name
+                        d.clock_skew_ms, d.clamped_count, d.max_op_seq, s.id, s.name, d.is_server
                  FROM devices d LEFT JOIN device_sites ds ON ds.device_id = d.id LEFT JOIN sites s ON s.id = ds.site_id
                  ORDER BY d.enrolled_ms, d.id, s.name",
                 vec![],
@@ -79,6 +81,7 @@ impl Store {
                 clamped_count: r.col(8)?,
                 max_op_seq: r.col(9)?,
                 sites: site.into_iter().collect(),
+                server: r.col(12)?,
             });
         }
         Ok(out)
@@ -124,20 +127,16 @@ pub(crate) async fn server_device(tx: &mut Tx, now_ms: u64) -> Result<DeviceAuth
         )));
     };
     let (org_id, scheme): (OrgId, String) = (org.col(0)?, org.col(1)?);
-    let find = || {
-        Statement::query(
-            "SELECT id FROM devices WHERE app_version = ? ORDER BY enrolled_ms LIMIT 1",
-            params![SERVER_APP_VERSION],
-        )
-    };
+    let find =
+        || Statement::query("SELECT id FROM devices WHERE is_server = ? ORDER BY enrolled_ms LIMIT 1", params![true]);
     let mut found = tx.query(find()).await?;
     if found.is_empty() {
         let id = DeviceId(uuid::Uuid::now_v7());
         let token_hash = format!("server:{}", uuid::Uuid::now_v7().simple());
         tx.exec(Statement::exec(
-            "INSERT INTO devices (id, org_id, name, app_version, token_hash, enrolled_ms, last_seen_ms, token_expires_ms)
-             VALUES (?, ?, 'Dashboard (server)', ?, ?, ?, ?, 0)",
-            params![id, org_id, SERVER_APP_VERSION, token_hash, now_ms, now_ms],
+            "INSERT INTO devices (id, org_id, name, app_version, token_hash, enrolled_ms, last_seen_ms, token_expires_ms, is_server)
+             VALUES (?, ?, 'Dashboard (server)', ?, ?, ?, ?, 0, ?)",
+            params![id, org_id, SERVER_APP_VERSION, token_hash, now_ms, now_ms, true],
         ))
         .await?;
         found = tx.query(find()).await?;

@@ -89,6 +89,10 @@ table_row! {
         pub clock_skew_ms: i64,
         pub clamped_count: i64,
         pub max_op_seq: i64,
+        /// The server's own device (absent in files written before it was a column: the
+        /// import marks it by its token).
+        #[serde(default)]
+        pub is_server: bool,
     }
 }
 
@@ -259,6 +263,8 @@ fn import_statements(dump: &Dump) -> Result<Vec<Statement>, DbError> {
         Ok(params![code_user.get(c.code_hash.as_str()).copied()])
     })?);
     out.extend(inserts(&dump.devices, &["user_id"], |d: &DeviceRow| Ok(params![device_user.get(&d.id).copied()]))?);
+    // A file written before the server's device was a column: mark it by its token hash.
+    out.push(Statement::exec("UPDATE devices SET is_server = ? WHERE token_hash LIKE 'server:%'", params![true]));
     out.extend(inserts(&dump.device_sites, &[], no_extra)?);
     out.extend(inserts(&dump.records, &["deleted"], |r: &RecordRow| Ok(params![r.state.deleted.is_some()]))?);
     out.extend(inserts(&dump.conflicts, &[], no_extra)?);

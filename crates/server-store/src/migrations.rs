@@ -28,6 +28,7 @@ const SQLITE: &[(u32, &str, &str)] = migration_list!("sqlite":
     3 "0003_accounts",
     4 "0004_report_projection",
     5 "0005_purged_records",
+    6 "0006_server_device",
 );
 
 /// (version, file name, SQL) of every PostgreSQL migration.
@@ -37,6 +38,7 @@ const POSTGRES: &[(u32, &str, &str)] = migration_list!("postgres":
     3 "0003_accounts",
     4 "0004_report_projection",
     5 "0005_purged_records",
+    6 "0006_server_device",
 );
 
 fn build(list: &[(u32, &str, &str)]) -> Result<Vec<Migration>, DbError> {
