@@ -65,13 +65,18 @@
 //! The seed (`--seed`, or `OUTPOST_FAULT_SEED`, or the clock) fixes the fault schedule and each
 //! device's choices; thread scheduling still varies between runs.
 
+mod memory;
+mod server;
+
 use anyhow::{Context, Result, anyhow, ensure};
+use memory::{judge_memory, sample_memory};
 use outpost_core::{Collection, DeviceId, RecordId};
 use outpost_device::{Progress, SyncClient, SyncError, SyncOptions, SyncReport};
 use outpost_server_store::Store;
 use outpost_tests::faults::{Fault, FaultProxy, Rng, fault_seed};
 use outpost_tests::{SITE_A, SITE_B, SimDevice, assert_converged_with, object};
 use serde_json::{Map, Value, json};
+use server::{Current, Lifetime, Server};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -131,150 +136,6 @@ fn secs(since: Instant, epoch: Instant) -> f64 {
 
 fn mib(kib: u64) -> f64 {
     kib as f64 / 1024.0
-}
-
-// ---------------------------------------------------------------------------------------------
-// The server process.
-
-/// Which server process is running now: its number (1 for the first) and pid.
-type Current = Arc<Mutex<Option<(usize, u32)>>>;
-
-/// One server process's life, in seconds since the soak began.
-struct Lifetime {
-    process: usize,
-    pid: u32,
-    started_s: f64,
-    ended_s: Option<f64>,
-}
-
-/// A real `outpost-server serve` process over a SQLite file, on a port that stays the same.
-struct Server {
-    addr: SocketAddr,
-    data_dir: PathBuf,
-    binary: PathBuf,
-    child: Option<std::process::Child>,
-    current: Current,
-    lifetimes: Vec<Lifetime>,
-    epoch: Instant,
-}
-
-impl Server {
-    /// `outpost-server` next to this executable (as `cargo build --release -p outpost-server`
-    /// leaves it), or `OUTPOST_SERVER_BIN`.
-    fn binary() -> Result<PathBuf> {
-        if let Some(path) = std::env::var_os("OUTPOST_SERVER_BIN") {
-            return Ok(path.into());
-        }
-        let exe = std::env::current_exe()?;
-        let binary = exe.with_file_name(format!("outpost-server{}", std::env::consts::EXE_SUFFIX));
-        ensure!(
-            binary.exists(),
-            "{} is missing: run `cargo build --release -p outpost-server` (or set OUTPOST_SERVER_BIN)",
-            binary.display()
-        );
-        Ok(binary)
-    }
-
-    async fn start(data_dir: &Path, epoch: Instant) -> Result<Self> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-        let mut server = Self {
-            addr: SocketAddr::from(([127, 0, 0, 1], port)),
-            data_dir: data_dir.to_path_buf(),
-            binary: Self::binary()?,
-            child: None,
-            current: Arc::new(Mutex::new(None)),
-            lifetimes: Vec::new(),
-            epoch,
-        };
-        server.restart().await?;
-        Ok(server)
-    }
-
-    fn database_url(&self) -> String {
-        format!("sqlite://{}", self.data_dir.join("outpost.db").display())
-    }
-
-    fn log_path(&self) -> PathBuf {
-        self.data_dir.join("server.log")
-    }
-
-    /// Runs `outpost-server ARGS` to completion; returns success, standard output and error.
-    fn cli(&self, args: &[&str]) -> Result<(bool, String, String)> {
-        let output = std::process::Command::new(&self.binary).args(args).env("RUST_LOG", "warn").output()?;
-        Ok((
-            output.status.success(),
-            String::from_utf8_lossy(&output.stdout).into_owned(),
-            String::from_utf8_lossy(&output.stderr).into_owned(),
-        ))
-    }
-
-    /// A one-time enrolment code for a site, from the administration CLI.
-    fn enrollment_code(&self, site: &str) -> Result<String> {
-        let data_dir = self.data_dir.display().to_string();
-        let (ok, code, stderr) = self.cli(&["enroll", "--data-dir", &data_dir, "--site", site])?;
-        ensure!(ok, "outpost-server enroll failed: {stderr}");
-        Ok(code.trim().to_string())
-    }
-
-    /// SIGKILL: no shutdown, no flush, whatever the process was doing.
-    fn kill(&mut self) -> Result<()> {
-        if let Some(mut child) = self.child.take() {
-            *self.current.lock().unwrap_or_else(|p| p.into_inner()) = None;
-            child.kill()?;
-            child.wait()?;
-            if let Some(life) = self.lifetimes.last_mut() {
-                life.ended_s = Some(secs(Instant::now(), self.epoch));
-            }
-        }
-        Ok(())
-    }
-
-    /// Starts the process again over the same file and port; waits until it answers.
-    async fn restart(&mut self) -> Result<()> {
-        self.kill()?;
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(self.log_path())?;
-        let child = std::process::Command::new(&self.binary)
-            .args(["serve", "--listen", &self.addr.to_string(), "--data-dir"])
-            .arg(&self.data_dir)
-            .env("RUST_LOG", "error")
-            .stdout(std::process::Stdio::null())
-            .stderr(log)
-            .spawn()
-            .with_context(|| format!("starting {}", self.binary.display()))?;
-        let pid = child.id();
-        self.child = Some(child);
-        let process = self.lifetimes.len() + 1;
-        self.lifetimes.push(Lifetime { process, pid, started_s: secs(Instant::now(), self.epoch), ended_s: None });
-        *self.current.lock().unwrap_or_else(|p| p.into_inner()) = Some((process, pid));
-        for _ in 0..400 {
-            if healthy(self.addr).await {
-                return Ok(());
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        Err(anyhow!("outpost-server did not start on {} (log: {})", self.addr, self.log_path().display()))
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.kill();
-    }
-}
-
-/// `GET /healthz` over a bare connection (this crate has no HTTP client of its own): whether the
-/// server answered 200.
-async fn healthy(addr: SocketAddr) -> bool {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let attempt = async {
-        let mut stream = tokio::net::TcpStream::connect(addr).await?;
-        let request = format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-        stream.write_all(request.as_bytes()).await?;
-        let mut head = [0u8; 12];
-        stream.read_exact(&mut head).await?;
-        std::io::Result::Ok(head.starts_with(b"HTTP/1.1 200"))
-    };
-    matches!(tokio::time::timeout(Duration::from_secs(2), attempt).await, Ok(Ok(true)))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -603,90 +464,6 @@ async fn inject_faults(
     }
     proxy.set(Fault::Pass);
     Ok((server, counts))
-}
-
-// ---------------------------------------------------------------------------------------------
-// Memory.
-
-struct Sample {
-    at_s: f64,
-    process: usize,
-    rss_kib: u64,
-}
-
-fn read_rss_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok()
-}
-
-async fn sample_memory(current: Current, epoch: Instant, every: Duration, stop: Arc<AtomicBool>) -> Vec<Sample> {
-    let mut samples = Vec::new();
-    let mut tick = tokio::time::interval(every);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    while !stop.load(Ordering::SeqCst) {
-        tick.tick().await;
-        let running = *current.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((process, pid)) = running
-            && let Some(rss_kib) = read_rss_kib(pid)
-        {
-            // The process may have been replaced while reading: keep the sample only if not.
-            if *current.lock().unwrap_or_else(|p| p.into_inner()) == running {
-                samples.push(Sample { at_s: secs(Instant::now(), epoch), process, rss_kib });
-            }
-        }
-    }
-    samples
-}
-
-/// Prints every process's samples and judges those that lived long enough; returns whether
-/// every judged process stayed flat, and whether the last process was judged.
-fn judge_memory(samples: &[Sample], lifetimes: &[Lifetime], run_s: f64, every: Duration) -> (bool, bool) {
-    println!(
-        "server memory (VmRSS in MiB, sampled every {:.1} s; times in seconds since the soak began):",
-        every.as_secs_f64()
-    );
-    let mut flat = true;
-    let mut last_judged = false;
-    for (n, life) in lifetimes.iter().enumerate() {
-        let mine: Vec<&Sample> = samples.iter().filter(|s| s.process == life.process).collect();
-        let end = life.ended_s.map_or_else(|| "the end".to_string(), |e| format!("{e:.0} s"));
-        println!(
-            "  process {} (pid {}, from {:.0} s to {end}): {} sample{}",
-            life.process,
-            life.pid,
-            life.started_s,
-            mine.len(),
-            if mine.len() == 1 { "" } else { "s" }
-        );
-        for chunk in mine.chunks(16) {
-            let values: Vec<String> = chunk.iter().map(|s| format!("{:.1}", mib(s.rss_kib))).collect();
-            println!("      {}", values.join(" "));
-        }
-        let (Some(first), Some(last)) = (mine.first(), mine.last()) else { continue };
-        let span = last.at_s - first.at_s;
-        if mine.len() < 6 || span < run_s / 5.0 {
-            println!("      too short-lived to judge");
-            continue;
-        }
-        let third = first.at_s + span / 3.0;
-        let baseline = mine.iter().rfind(|s| s.at_s <= third).map_or(first.rss_kib, |s| s.rss_kib);
-        let peak_late = mine.iter().filter(|s| s.at_s >= last.at_s - span / 3.0).map(|s| s.rss_kib).max().unwrap_or(0);
-        let limit = (baseline as f64 * RSS_FACTOR) as u64 + RSS_MARGIN_KIB;
-        let ok = peak_late <= limit;
-        flat &= ok;
-        if n + 1 == lifetimes.len() {
-            last_judged = true;
-        }
-        println!(
-            "      lived {span:.0} s sampled ({:.0}% of the run): {:.1} MiB at the end of its first third, at most {:.1} MiB in its final third (limit {:.1}): {}",
-            100.0 * span / run_s,
-            mib(baseline),
-            mib(peak_late),
-            mib(limit),
-            if ok { "flat" } else { "GREW" }
-        );
-    }
-    (flat, last_judged)
 }
 
 // ---------------------------------------------------------------------------------------------
