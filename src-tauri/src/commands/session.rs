@@ -166,7 +166,12 @@ pub async fn re_enroll<R: tauri::Runtime>(
     let enrolled = SyncClient::new(&url)?.request_enrollment(&code, &name).await.map_err(enrollment_error)?;
     store.lock().unwrap_or_else(|p| p.into_inner()).re_enroll(&url, &enrolled)?;
     drop(store);
-    state.guard().sync.error = None;
+    {
+        let mut inner = state.guard();
+        inner.sync.error = None;
+        // Form versions are named per organisation: a new enrolment may be another's.
+        inner.forms.clear();
+    }
     crate::sync::spawn_once(app, Arc::clone(&state));
     Ok(())
 }

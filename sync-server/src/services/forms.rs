@@ -242,7 +242,8 @@ struct Answered<'a> {
     op: &'a Op,
     form_id: &'a str,
     version: u32,
-    answers: serde_json::Map<String, serde_json::Value>,
+    /// Borrowed from the operation (none: no answers).
+    answers: Option<&'a serde_json::Map<String, serde_json::Value>>,
     /// The kind of form the answers must be to.
     kind: FormKind,
     /// The field errors name: `survey_id`/`answers` for a survey response,
@@ -251,25 +252,28 @@ struct Answered<'a> {
     answers_field: String,
 }
 
+/// A form version as a record writes it (the schema's checks have refused any other shape).
+fn version_of(value: Option<&serde_json::Value>) -> Option<u32> {
+    value.and_then(|v| v.as_u64()).and_then(|v| u32::try_from(v).ok())
+}
+
 /// What a batch answers to published forms: survey responses (created) and contacts (created or
 /// updated) with contact questions. The schema's checks have run, so the shapes are right.
 fn answered(ops: &[Op]) -> Vec<Answered<'_>> {
     let mut out = Vec::new();
     for (index, op) in ops.iter().enumerate() {
         if op.kind == OpKind::Create && op.collection == Collection::SurveyResponses.name() {
-            let (Some(form_id), Some(version)) = (
-                op.fields.get("survey_id").and_then(|v| v.as_str()),
-                op.fields.get("survey_version").and_then(|v| v.as_u64()).and_then(|v| u32::try_from(v).ok()),
-            ) else {
+            let (Some(form_id), Some(version)) =
+                (op.fields.get("survey_id").and_then(|v| v.as_str()), version_of(op.fields.get("survey_version")))
+            else {
                 continue; // the schema's checks report a missing or mistyped id or version
             };
-            let answers = op.fields.get("answers").and_then(|a| a.as_object()).cloned().unwrap_or_default();
             out.push(Answered {
                 index,
                 op,
                 form_id,
                 version,
-                answers,
+                answers: op.fields.get("answers").and_then(|a| a.as_object()),
                 kind: FormKind::Survey,
                 id_field: "survey_id".into(),
                 answers_field: "answers".into(),
@@ -277,15 +281,13 @@ fn answered(ops: &[Op]) -> Vec<Answered<'_>> {
         } else if op.kind != OpKind::Delete && op.collection == Collection::Contacts.name() {
             let Some(forms) = op.fields.get("form_answers").and_then(|f| f.as_object()) else { continue };
             for (form_id, entry) in forms {
-                let version = entry.get("version").and_then(|v| v.as_u64()).and_then(|v| u32::try_from(v).ok());
-                let Some(version) = version else { continue };
-                let answers = entry.get("answers").and_then(|a| a.as_object()).cloned().unwrap_or_default();
+                let Some(version) = version_of(entry.get("version")) else { continue };
                 out.push(Answered {
                     index,
                     op,
                     form_id,
                     version,
-                    answers,
+                    answers: entry.get("answers").and_then(|a| a.as_object()),
                     kind: FormKind::ContactQuestions,
                     id_field: format!("form_answers.{form_id}"),
                     answers_field: format!("form_answers.{form_id}.answers"),
@@ -349,7 +351,8 @@ pub async fn check_responses(
             .and_then(|t| t.get(..10))
             .and_then(expr::parse_date)
             .unwrap_or(today);
-        for problem in form.check(&a.answers, day, &form.def.default_language).problems {
+        let none = serde_json::Map::new();
+        for problem in form.check(a.answers.unwrap_or(&none), day, &form.def.default_language).problems {
             let message = match &problem.message {
                 Some(m) => format!("{}: {m}", problem.question),
                 None => format!("{}: {}", problem.question, problem.code.replace('_', " ")),
