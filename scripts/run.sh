@@ -31,8 +31,8 @@ fi
 cat <<MSG
 
 Outpost server running at http://$listen (data in $data_dir).
-Coordinators' dashboard: http://$listen/dashboard/  (user "admin", password in $password_file;
-add coordinators with: $server user add --data-dir $data_dir --username NAME --role coordinator --site "Drop-in centre")
+Coordinators' dashboard: http://$listen/dashboard/  (user "admin", first password in $password_file:
+the first login asks you to choose your own; then set up sites, catalogue, staff and tablets there)
 Enrol a tablet for "Drop-in centre" with the one-time code: $code
 (More codes: $server enroll --data-dir $data_dir --site "Street outreach team")
 Press Ctrl-C to stop.

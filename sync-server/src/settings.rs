@@ -92,6 +92,11 @@ pub struct Settings {
     /// client's, and clients' headers are ignored.
     #[arg(long = "trusted-proxy", env = "OUTPOST_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_net)]
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// The address tablets reach this server at (`https://outpost.example.org`), printed on
+    /// enrolment cards and in their QR codes. Without it, the address the coordinator's browser
+    /// used is printed.
+    #[arg(long, env = "OUTPOST_PUBLIC_URL")]
+    pub public_url: Option<String>,
 }
 
 /// An address (`10.0.0.5`) or a CIDR range (`10.0.0.0/24`, `fd00::/8`).
@@ -113,6 +118,7 @@ impl Default for Settings {
             tombstone_retention_days: outpost_server_store::purge::DEFAULT_RETENTION_DAYS,
             dashboard_dir: PathBuf::from("ui/dist-dashboard"),
             trusted_proxies: Vec::new(),
+            public_url: None,
         }
     }
 }

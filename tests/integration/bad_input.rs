@@ -566,3 +566,83 @@ on_both_backends!(
     enrolment_codes_work_once_and_bad_enrolments_are_refused,
     the_server_keeps_serving_after_bad_requests
 );
+
+/// A body sent slowly, in `chunks` pieces of 64 KiB: the server has long answered by the time the
+/// last one is written.
+fn slow_body(chunks: usize) -> reqwest::Body {
+    let stream = futures::stream::unfold(0usize, move |sent| async move {
+        if sent == chunks {
+            return None;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        Some((Ok::<_, std::io::Error>(vec![b' '; 64 * 1024]), sent + 1))
+    });
+    reqwest::Body::wrap_stream(stream)
+}
+
+/// Issue 18, item 4: a reply sent before the body was read reaches the client. A tablet whose
+/// token expired pushes 3 MB: it must read `token_expired` (and re-enrol), not a reset
+/// connection (and retry for ever); an upload over the body limit reads its `413`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn early_refusals_of_large_bodies_are_readable() -> Result {
+    let server = TestServer::start_on(Backend::Sqlite, Settings::default()).await?;
+    let device = SimDevice::enroll(&server, SITE_A).await?;
+    let (id, token) = device
+        .with(|s| s.identity().map(|i| (i.device_id, i.token.clone())))
+        .ok_or_else(|| anyhow::anyhow!("not enrolled"))?;
+    server.storage.expire_token(id).await?;
+    let http = reqwest::Client::new();
+    let push = http
+        .post(format!("{}/api/v1/sync/push", server.url()))
+        .bearer_auth(&token)
+        .header("outpost-protocol", "1")
+        .header("content-type", "application/json")
+        .header("content-length", (48 * 64 * 1024).to_string())
+        .body(slow_body(48))
+        .send()
+        .await?;
+    assert_eq!(push.status().as_u16(), 401);
+    let body: ErrorBody = push.json().await?;
+    assert_eq!(body.code, "token_expired");
+    // And many at once, each sent as fast as the machine can (the usual tablet on Wi-Fi).
+    let pushes = (0..24).map(|_| {
+        let request = http
+            .post(format!("{}/api/v1/sync/push", server.url()))
+            .bearer_auth(&token)
+            .header("outpost-protocol", "1")
+            .header("content-type", "application/json")
+            .body(vec![b' '; 3 * 1024 * 1024]);
+        async move {
+            let reply = request.send().await?;
+            let status = reply.status().as_u16();
+            let body: ErrorBody = reply.json().await?;
+            anyhow::Ok((status, body.code))
+        }
+    });
+    for outcome in futures::future::join_all(pushes).await {
+        assert_eq!(outcome?, (401, "token_expired".to_string()), "a 3 MB push with an expired token");
+    }
+
+    let web = outpost_tests::WebClient::logged_in(
+        &server,
+        "coord",
+        outpost_server::services::accounts::Role::Coordinator,
+        &[SITE_A],
+    )
+    .await?;
+    let limit = Settings::default().max_body_bytes;
+    let chunks = limit / (64 * 1024) + 16;
+    let upload = web
+        .http
+        .post(format!("{}/api/v1/dashboard/forms/check", server.url()))
+        .header("cookie", web.cookie.clone().unwrap_or_default())
+        .header("x-csrf-token", web.csrf.clone().unwrap_or_default())
+        .header("content-type", "application/octet-stream")
+        .header("content-length", (chunks * 64 * 1024).to_string())
+        .body(slow_body(chunks))
+        .send()
+        .await?;
+    assert_eq!(upload.status().as_u16(), 413, "over the body limit, and readable");
+    assert_eq!(reqwest::get(format!("{}/healthz", server.url())).await?.status().as_u16(), 200);
+    server.stop().await
+}

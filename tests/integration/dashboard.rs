@@ -283,6 +283,30 @@ const MATRIX: &[(&str, &str, [u16; 8])] = &[
     ("post", "/api/v1/dashboard/forms/publish", [401, 401, 403, 403, 422, 422, 422, 401]),
     ("post", "/api/v1/dashboard/forms/preview", [401, 401, 403, 403, 422, 422, 422, 401]),
     ("post", "/api/v1/dashboard/forms/{form_id}/{version}/retire", [401, 401, 403, 403, 404, 404, 404, 401]),
+    // Administration: organisation-wide changes are the admin's; a coordinator manages only
+    // their own sites' tablets, codes and thresholds (coordb works at site B, the rows' site is A).
+    ("get", "/api/v1/dashboard/admin/sites", [401, 401, 403, 403, 200, 200, 200, 401]),
+    ("post", "/api/v1/dashboard/admin/sites", [401, 401, 403, 403, 403, 200, 403, 401]),
+    ("post", "/api/v1/dashboard/admin/sites/{id}", [401, 401, 403, 403, 404, 404, 404, 401]),
+    ("get", "/api/v1/dashboard/admin/catalogue", [401, 401, 403, 403, 200, 200, 200, 401]),
+    ("post", "/api/v1/dashboard/admin/commodities", [401, 401, 403, 403, 403, 200, 403, 401]),
+    ("post", "/api/v1/dashboard/admin/commodities/{id}", [401, 401, 403, 403, 403, 404, 403, 401]),
+    ("post", "/api/v1/dashboard/admin/commodities/{id}/threshold", [401, 401, 403, 403, 404, 404, 403, 401]),
+    ("post", "/api/v1/dashboard/admin/kits", [401, 401, 403, 403, 403, 200, 403, 401]),
+    ("post", "/api/v1/dashboard/admin/kits/{id}", [401, 401, 403, 403, 403, 404, 403, 401]),
+    ("post", "/api/v1/dashboard/admin/devices/{id}/revoke", [401, 401, 403, 403, 404, 404, 404, 401]),
+    ("post", "/api/v1/dashboard/admin/devices/{id}/rename", [401, 401, 403, 403, 404, 404, 404, 401]),
+    ("get", "/api/v1/dashboard/admin/enrolment-codes", [401, 401, 403, 403, 200, 200, 200, 401]),
+    ("post", "/api/v1/dashboard/admin/enrolment-codes", [401, 401, 403, 403, 200, 200, 403, 401]),
+    ("post", "/api/v1/dashboard/admin/enrolment-codes/{id}/cancel", [401, 401, 403, 403, 404, 404, 404, 401]),
+    ("get", "/api/v1/dashboard/admin/users", [401, 401, 403, 403, 403, 200, 403, 401]),
+    ("post", "/api/v1/dashboard/admin/users", [401, 401, 403, 403, 403, 200, 403, 401]),
+    ("post", "/api/v1/dashboard/admin/users/{username}", [401, 401, 403, 403, 403, 404, 403, 401]),
+    ("post", "/api/v1/dashboard/admin/users/{username}/password", [401, 401, 403, 403, 403, 404, 403, 401]),
+    ("post", "/api/v1/dashboard/admin/users/{username}/totp", [401, 401, 403, 403, 403, 404, 403, 401]),
+    ("post", "/api/v1/dashboard/admin/users/{username}/totp/remove", [401, 401, 403, 403, 403, 404, 403, 401]),
+    // Any logged-in user may change their own password (a wrong current one here).
+    ("post", "/api/v1/auth/password", [401, 401, 403, 403, 403, 403, 403, 401]),
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -314,6 +338,7 @@ async fn every_route_answers_every_role_as_the_matrix_says() -> Result {
             // Each caller gets a fresh login for logout, so later rows still have a session.
             let concrete = path
                 .replace("{id}", "999999")
+                .replace("{username}", "999999")
                 .replace("{kind}", "contacts")
                 .replace("{form_id}", "no_such_form")
                 .replace("{version}", "1");
@@ -334,6 +359,29 @@ async fn every_route_answers_every_role_as_the_matrix_says() -> Result {
                 }
                 "/api/v1/sync/push" => json!({"ops": []}),
                 p if p.ends_with("/resolve") => json!({"action": "accept"}),
+                p if p.starts_with("/api/v1/dashboard/admin/sites") || p.ends_with("/rename") => {
+                    json!({"name": format!("Matrix site {who}")})
+                }
+                p if p.starts_with("/api/v1/dashboard/admin/commodities") && p.ends_with("/threshold") => {
+                    json!({"site": site_a, "threshold": 5})
+                }
+                p if p.starts_with("/api/v1/dashboard/admin/commodities") => json!({
+                    "code": "matrix_item", "name": "Matrix item", "category": "other", "unit": "piece",
+                    "units_per_pack": 1, "counts_as_needle_syringe": false
+                }),
+                p if p.starts_with("/api/v1/dashboard/admin/kits") => json!({
+                    "code": "matrix_kit", "name": "Matrix kit", "items": [{"commodity": "syringe_1ml", "quantity": 1}]
+                }),
+                "/api/v1/dashboard/admin/enrolment-codes" => json!({"site": site_a, "valid_hours": 1}),
+                "/api/v1/dashboard/admin/users" => {
+                    json!({"username": format!("matrix-user-{who}"), "role": "outreach_worker", "sites": [site_a]})
+                }
+                p if p.starts_with("/api/v1/dashboard/admin/users/") => {
+                    json!({"username": "999999", "role": "outreach_worker", "sites": []})
+                }
+                "/api/v1/auth/password" => {
+                    json!({"current_password": "not-the-password-1", "new_password": "a-brand-new-password-2"})
+                }
                 _ => json!({}),
             };
             if *method == "post" {

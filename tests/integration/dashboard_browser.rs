@@ -2,7 +2,8 @@
 //! `playwright-core` from `ui/browser-tests/dashboard.mjs`) against a real server holding the
 //! hand-counted fixture: log in, filter, read indicators, download an export and check it, see a
 //! broken XLSForm refused with its rows, preview and publish a good one, resolve a conflict, log
-//! out.
+//! out; then an admin sets up a site, a commodity and a kit, prints an enrolment card (its QR code
+//! decoded here with `rqrr`) and disconnects a tablet from a phone-sized window.
 //!
 //! Runs when `OUTPOST_E2E=1` (`scripts/test.sh` sets it after installing Chromium and building
 //! the dashboard). With `OUTPOST_SCREENSHOTS=DIR` the script saves the main pages there.
@@ -38,6 +39,9 @@ async fn a_coordinator_reads_indicators_exports_and_resolves_a_conflict_in_chrom
     )
     .await
     .map_err(|e| anyhow::anyhow!("{e}"))?;
+    accounts::create_user(&server.storage, "admin", TEST_PASSWORD, Role::Admin, &[], now_ms())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let expect = json!({
         "from": FROM,
         "to": TO,
@@ -60,6 +64,7 @@ async fn a_coordinator_reads_indicators_exports_and_resolves_a_conflict_in_chrom
     }
     workbook.save(&bad_form)?;
     let good_form = root.join("forms/community-monitoring.xlsx");
+    let qr_out = files.path().join("enrolment-qr.json");
     let mut command = std::process::Command::new("node");
     command
         .arg("browser-tests/dashboard.mjs")
@@ -69,7 +74,9 @@ async fn a_coordinator_reads_indicators_exports_and_resolves_a_conflict_in_chrom
         .env("OUTPOST_DASHBOARD_PASSWORD", TEST_PASSWORD)
         .env("OUTPOST_DASHBOARD_EXPECT", expect.to_string())
         .env("OUTPOST_DASHBOARD_FORM", &good_form)
-        .env("OUTPOST_DASHBOARD_BAD_FORM", &bad_form);
+        .env("OUTPOST_DASHBOARD_BAD_FORM", &bad_form)
+        .env("OUTPOST_DASHBOARD_ADMIN", "admin")
+        .env("OUTPOST_DASHBOARD_QR_OUT", &qr_out);
     // Every wait in the script has its own timeout, so it ends on its own.
     let output = tokio::task::spawn_blocking(move || command.output()).await??;
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -84,5 +91,31 @@ async fn a_coordinator_reads_indicators_exports_and_resolves_a_conflict_in_chrom
     let org = server.storage.the_org().await?;
     let versions: Vec<u32> = server.storage.forms(org).await?.into_iter().map(|(_, f)| f.version).collect();
     assert_eq!(versions, [1, 2], "the upload is the default form's next version");
+
+    // The admin's set-up is on the server, and the printed QR code carries the code with the
+    // server's address (read back from the SVG the browser showed).
+    let card: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&qr_out)?)?;
+    let code = card["code"].as_str().unwrap_or_default();
+    let link = crate::administration::decode_qr_svg(card["svg"].as_str().unwrap_or_default())?;
+    assert_eq!(link, format!("{}/enrol?code={code}", server.url()), "the QR code holds the enrolment link");
+    assert!(server.storage.list_sites().await?.iter().any(|s| s.name == "Night bus" && s.pwid_estimate == Some(300)));
+    let catalogue = outpost_server::services::admin::catalogue::commodities(&server.storage).await?;
+    let added = catalogue.iter().find(|c| c.commodity.code == "syringe_05ml");
+    assert_eq!(added.and_then(|c| c.commodity.names.get("ru")).map(String::as_str), Some("Шприц 0,5 мл"));
+    let kits = outpost_server::services::admin::catalogue::kits(&server.storage).await?;
+    assert!(kits.iter().any(|k| k.kit.code == "festival" && k.kit.items[0].commodity == "syringe_05ml"));
+    let devices = server.storage.list_devices().await?;
+    assert!(devices.iter().any(|d| d.name == "Lost tablet 7" && d.revoked_ms.is_some()), "renamed, then disconnected");
+    let added = accounts::find_user(&server.storage, "night-coordinator").await?.map(|u| u.user);
+    assert!(added.is_some_and(|u| u.password_temporary && u.role == Role::Coordinator), "the new account");
+    for action in
+        ["site.add", "commodity.add", "kit.add", "enrollment_code.create", "device.rename", "device.revoke", "user.add"]
+    {
+        assert!(rows_after(&server, action).await?, "{action} from the browser is not audited");
+    }
     server.stop().await
+}
+
+async fn rows_after(server: &TestServer, action: &str) -> anyhow::Result<bool> {
+    Ok(server.storage.audit_log().await?.iter().any(|r| r.action == action && r.actor == "user:admin"))
 }

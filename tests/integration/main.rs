@@ -26,6 +26,7 @@ macro_rules! on_both_backends {
 }
 
 mod admin;
+mod administration;
 mod app_e2e;
 mod bad_input;
 mod conflicts;

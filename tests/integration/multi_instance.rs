@@ -26,12 +26,13 @@ async fn two_server_processes_over_one_postgres_database_converge() -> anyhow::R
     let second = ServerProcess::spawn(&url, &schema).await?;
     let urls = [first.url(), second.url()];
 
+    let site_a = storage.site_by_name(SITE_A).await?.map(|s| s.id).ok_or_else(|| anyhow::anyhow!("no site A"))?;
     let mut devices = Vec::new();
     for n in 0..4 {
         let code = new_enrollment_code();
         let now = now_ms();
         storage
-            .create_enrollment_code(SITE_A, &hash_enrollment_code(&code), now + 3_600_000, now, None)
+            .create_enrollment_code(site_a, &hash_enrollment_code(&code), now + 3_600_000, now, None)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         devices.push(SimDevice::enroll_with_code(&urls[n % 2], &code).await?);

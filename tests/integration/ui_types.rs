@@ -5,11 +5,18 @@
 
 use outpost_core::SiteId;
 use outpost_core::forms::FormError;
+use outpost_core::records::{Commodity, CommodityCategory, CommodityQuantity, KeyGroup, KitTemplate, Setting};
 use outpost_core::wire::{ErrorBody, ErrorDetail, SiteRef};
-use outpost_server::http::auth::{LoginRequest, SessionInfo};
+use outpost_server::http::admin::{
+    AdminSite, Catalogue, CodeForm, NewCodeOut, OpenCodeOut, RenameForm, SavedSite, TabletChanged, ThresholdForm,
+};
+use outpost_server::http::auth::{LoginRequest, PasswordChange, SessionInfo};
 use outpost_server::http::dashboard::{AuditOut, DeviceOut, Resolve, SiteOut};
 use outpost_server::http::forms::{FormCheck, PreviewRequest, Published};
 use outpost_server::services::accounts::{self, Role, User};
+use outpost_server::services::admin::catalogue::{CommodityEntry, KitEntry};
+use outpost_server::services::admin::sites::SiteForm;
+use outpost_server::services::admin::users::{TemporaryPassword, TotpSetup, UserEntry, UserForm};
 use outpost_server::services::conflicts::{ConflictAction, ConflictResolution, ConflictView, Side};
 use outpost_server::services::reports::export::EXPORT_KINDS;
 use outpost_server::services::reports::indicators::{
@@ -69,6 +76,29 @@ fn generated() -> String {
         decl::<ConflictView>(&cfg),
         decl::<Resolve>(&cfg),
         decl::<AuditOut>(&cfg),
+        decl::<KeyGroup>(&cfg),
+        decl::<Setting>(&cfg),
+        decl::<CommodityCategory>(&cfg),
+        decl::<CommodityQuantity>(&cfg),
+        decl::<Commodity>(&cfg),
+        decl::<KitTemplate>(&cfg),
+        decl::<AdminSite>(&cfg),
+        decl::<SavedSite>(&cfg),
+        decl::<SiteForm>(&cfg),
+        decl::<CommodityEntry>(&cfg),
+        decl::<KitEntry>(&cfg),
+        decl::<Catalogue>(&cfg),
+        decl::<ThresholdForm>(&cfg),
+        decl::<TabletChanged>(&cfg),
+        decl::<RenameForm>(&cfg),
+        decl::<OpenCodeOut>(&cfg),
+        decl::<CodeForm>(&cfg),
+        decl::<NewCodeOut>(&cfg),
+        decl::<UserEntry>(&cfg),
+        decl::<UserForm>(&cfg),
+        decl::<TemporaryPassword>(&cfg),
+        decl::<TotpSetup>(&cfg),
+        decl::<PasswordChange>(&cfg),
     ]
     .into_iter()
     .chain(ts_form_decls(&cfg))
@@ -81,6 +111,9 @@ fn generated() -> String {
     out.push_str(&values("EXPORT_KINDS", "string", EXPORT_KINDS));
     out.push_str(&ts_enum_values("UNITS", "Unit", &Unit::ALL));
     out.push_str(&ts_enum_values("COVERAGE_LEVELS", "Coverage", &Coverage::ALL));
+    out.push_str(&values("KEY_GROUPS", "KeyGroup", KeyGroup::ALL));
+    out.push_str(&values("SETTINGS", "Setting", Setting::ALL));
+    out.push_str(&values("COMMODITY_CATEGORIES", "CommodityCategory", CommodityCategory::ALL));
     out.push_str(&ts_consts(&[
         ("MAX_FAILED_LOGINS", outpost_server::http::limits::MAX_FAILURES as u64),
         ("FAILED_LOGIN_WINDOW_MS", outpost_server::http::limits::WINDOW.as_millis() as u64),
@@ -90,6 +123,9 @@ fn generated() -> String {
         ("SESSION_MAX_MS", accounts::SESSION_MAX_MS),
         ("MIN_PASSWORD_CHARS", accounts::MIN_PASSWORD_CHARS as u64),
         ("MAX_PASSWORD_CHARS", accounts::MAX_PASSWORD_CHARS as u64),
+        ("MAX_NAME_CHARS", outpost_core::schema::MAX_NAME_CHARS as u64),
+        ("MAX_ESTIMATE", outpost_core::schema::MAX_ESTIMATE as u64),
+        ("MAX_VALID_HOURS", outpost_server::services::admin::tablets::MAX_VALID_HOURS),
     ]));
     out
 }

@@ -172,11 +172,17 @@ impl TestServer {
     pub async fn enrollment_code(&self, site: &str) -> Result<String> {
         let code = new_enrollment_code();
         let now = now_ms();
+        let site = self.site_id(site).await?;
         self.storage
             .create_enrollment_code(site, &hash_enrollment_code(&code), now + 3_600_000, now, None)
             .await
             .map_err(|e| anyhow!("{e}"))?;
         Ok(code)
+    }
+
+    /// The id of a site by its name.
+    pub async fn site_id(&self, name: &str) -> Result<outpost_core::SiteId> {
+        self.storage.site_by_name(name).await?.map(|s| s.id).ok_or_else(|| anyhow!("no site {name:?}"))
     }
 
     /// Publishes a form given as XLSForm sheets (as the dashboard's upload does after reading the
@@ -191,10 +197,11 @@ impl TestServer {
 
     /// A fresh one-time enrolment code for a site, for the worker `username`: their tablet.
     pub async fn enrollment_code_for(&self, site: &str, username: &str) -> Result<String> {
-        let created =
-            outpost_server::services::enrolment::create_code(&self.storage, site, 1, Some(username), "test", now_ms())
-                .await
-                .map_err(|e| anyhow!("{e}"))?;
+        use outpost_server::services::admin::{Actor, tablets};
+        let site = self.site_id(site).await?;
+        let created = tablets::create_code(&self.storage, &Actor::cli(), site, Some(username), 1, None, now_ms())
+            .await
+            .map_err(|e| anyhow!("{e}"))?;
         Ok(created.code)
     }
 

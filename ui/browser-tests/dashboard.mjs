@@ -8,13 +8,17 @@
 //   OUTPOST_DASHBOARD_EXPECT    {"from","to","indicators":{key: text},"export_kind","export_rows","conflicts"}
 //   OUTPOST_DASHBOARD_FORM      an XLSForm workbook to preview and publish (the shipped default form)
 //   OUTPOST_DASHBOARD_BAD_FORM  an XLSForm workbook with an error, to see it refused
+//   OUTPOST_DASHBOARD_ADMIN     an admin's username (same password): sets up a site, a commodity,
+//                               a kit and an enrolment code, then disconnects a tablet on a phone
+//   OUTPOST_DASHBOARD_QR_OUT    a file to write the enrolment card's QR code (SVG) to, for the
+//                               Rust test to decode
 //   OUTPOST_SCREENSHOTS         (optional) a directory for page screenshots
 //   OUTPOST_CHROMIUM            (optional) the browser, default /usr/bin/chromium
 //
 // Exit code 0 when every check passed; otherwise it prints what differed, saves failure.png
 // (in OUTPOST_SCREENSHOTS or the temp directory) and exits 1. Every wait has a timeout, so a
 // broken page fails in seconds instead of hanging.
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -35,6 +39,8 @@ const user = env('OUTPOST_DASHBOARD_USER');
 const password = env('OUTPOST_DASHBOARD_PASSWORD');
 /** @type {{from: string, to: string, indicators: Record<string, string>, export_kind: string, export_rows: number, conflicts: number}} */
 const expect = JSON.parse(env('OUTPOST_DASHBOARD_EXPECT'));
+const admin = env('OUTPOST_DASHBOARD_ADMIN');
+const qrOut = env('OUTPOST_DASHBOARD_QR_OUT');
 const shots = process.env.OUTPOST_SCREENSHOTS || null;
 if (shots) mkdirSync(shots, { recursive: true });
 
@@ -66,6 +72,8 @@ function differ(/** @type {string} */ what, /** @type {unknown} */ expected, /**
 /** @param {import('playwright-core').Page} page @param {string} name */
 async function screenshot(page, name) {
   if (!shots) return;
+  // From the top: a full-page picture of a scrolled page draws the sticky bar in its middle.
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.waitForTimeout(150); // let the charts finish their first paint
   await page.screenshot({ path: join(shots, name), fullPage: true });
   log(`saved ${name}`);
@@ -116,6 +124,95 @@ async function openPage(page, name) {
   await page.waitForSelector(`[data-testid="page-${name}"]:not([data-loading="true"])`, { state: 'attached' });
   const error = page.locator(`[data-testid="page-${name}"] [data-testid="page-error"]`);
   if ((await error.count()) > 0) differ(`${name} page error`, null, await error.first().innerText());
+}
+
+/**
+ * An admin sets up the programme in the browser: a site with its estimate, a commodity with its
+ * Russian name, a kit, an enrolment code on its printable card (the QR code is handed to the
+ * Rust test); then, on a phone-sized window, disconnects a tablet.
+ * @param {import('playwright-core').Page} page @param {import('playwright-core').BrowserContext} context
+ */
+async function setUpAsAdmin(page, context) {
+  await page.getByTestId('login-username').fill(admin);
+  await page.getByTestId('login-password').fill(password);
+  await page.getByTestId('login-submit').click();
+  // The address still names the page the coordinator left (conflicts): the frame is enough.
+  await page.getByTestId('nav-sites').waitFor();
+  log(`signed in as ${admin}`);
+
+  await openPage(page, 'sites');
+  await page.getByTestId('site-add').click();
+  await page.getByTestId('site-name').fill('Night bus');
+  await page.getByTestId('site-pwid').fill('300');
+  await page.getByTestId('site-save').click();
+  await page.getByTestId('site-saved').waitFor();
+  const sites = await page.getByTestId('site-row').allInnerTexts();
+  if (!sites.some((/** @type {string} */ t) => t.includes('Night bus') && t.includes('300'))) differ('sites after adding one', 'Night bus 300', sites);
+  else log('site added: Night bus');
+  await screenshot(page, 'dashboard-sites.png');
+
+  await openPage(page, 'catalogue');
+  await page.getByTestId('commodity-add').click();
+  await page.getByTestId('commodity-code').fill('syringe_05ml');
+  await page.getByTestId('commodity-name').fill('Syringe 0.5 ml');
+  await page.getByTestId('commodity-name-ru').fill('Шприц 0,5 мл');
+  await page.getByTestId('commodity-save').click();
+  await page.getByTestId('catalogue-saved').waitFor();
+  await page.locator('[data-testid="commodity-row"][data-code="syringe_05ml"]').waitFor();
+  log('commodity added: syringe_05ml');
+  await page.getByTestId('kit-add').click();
+  await page.getByTestId('kit-code').fill('festival');
+  await page.getByTestId('kit-name').fill('Festival kit');
+  await page.getByTestId('kit-add-item').click();
+  await page.getByTestId('kit-item').first().locator('select').selectOption('syringe_05ml');
+  await page.getByTestId('kit-save').click();
+  await page.getByTestId('catalogue-saved').waitFor();
+  await page.locator('[data-testid="kit-row"][data-code="festival"]').waitFor();
+  log('kit added: festival');
+  await screenshot(page, 'dashboard-catalogue.png');
+
+  await openPage(page, 'devices');
+  await page.getByTestId('enrol-create').click();
+  const card = page.getByTestId('enrol-card');
+  await card.waitFor();
+  const code = (await page.getByTestId('enrol-code').innerText()).trim();
+  const svg = await page.getByTestId('enrol-qr').innerHTML();
+  writeFileSync(qrOut, JSON.stringify({ code, svg }));
+  if (!/^[A-Z0-9-]{8,}$/.test(code)) differ('enrolment code on the card', 'a code', code);
+  else log(`enrolment card for code ${code}`);
+  await screenshot(page, 'dashboard-enrolment.png');
+
+  await openPage(page, 'users');
+  await page.getByTestId('user-add').click();
+  await page.getByTestId('user-name').fill('night-coordinator');
+  await page.getByTestId('user-role').selectOption('coordinator');
+  await page.getByTestId('user-site').first().check();
+  await page.getByTestId('user-save').click();
+  const temporary = (await page.getByTestId('user-password-value').innerText()).trim();
+  if (!/^[A-Z0-9]{4}(-[A-Z0-9]{4}){4}$/.test(temporary)) differ('temporary password', 'XXXX-XXXX-XXXX-XXXX-XXXX', temporary);
+  await page.locator('[data-testid="user-row"][data-user="night-coordinator"]').waitFor();
+  log('staff account added with a temporary password');
+  await screenshot(page, 'dashboard-users.png');
+
+  // At night, on a phone: the lost tablet is disconnected.
+  const phone = await context.newPage();
+  await phone.setViewportSize({ width: 390, height: 844 });
+  await phone.goto(url);
+  await phone.getByTestId('nav-devices').click();
+  await phone.getByTestId('page-devices').waitFor();
+  const candidate = phone.getByTestId('device-row').filter({ has: phone.getByTestId('device-revoke') }).first();
+  const id = await candidate.getAttribute('data-id');
+  const row = phone.locator(`[data-testid="device-row"][data-id="${id}"]`);
+  await row.getByTestId('device-rename').click();
+  await row.getByTestId('device-name').fill('Lost tablet 7');
+  await row.getByTestId('device-rename-save').click();
+  await row.locator('.name', { hasText: 'Lost tablet 7' }).waitFor();
+  await row.getByTestId('device-revoke').click();
+  await row.getByTestId('device-revoke-confirm').click();
+  await row.getByTestId('revoked').waitFor();
+  log(`tablet ${id} renamed and disconnected from a phone`);
+  if (shots) await phone.screenshot({ path: join(shots, 'dashboard-revoke-phone.png'), fullPage: false });
+  await phone.close();
 }
 
 async function run() {
@@ -283,6 +380,8 @@ async function run() {
     await page.reload();
     await page.getByTestId('login-form').waitFor();
     log('signed out');
+
+    await setUpAsAdmin(page, context);
 
     const serious = pageErrors.filter((e) => !/status of 401/.test(e));
     if (serious.length > 0) differ('errors in the browser console', [], serious);

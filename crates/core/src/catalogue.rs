@@ -1,7 +1,15 @@
 //! The default commodity catalogue and kit templates from `domain.md`, used to seed a new
-//! organisation. Organisations edit their own copy on the server.
+//! organisation (organisations edit their own copy on the server), and the rules every reader
+//! of a catalogue follows: display order, names per language, a site's low-stock threshold.
+//!
+//! A retired commodity or kit is never removed: entries recorded against it (before or after
+//! it was retired, on a tablet that had not synced yet) are kept, shown under its name in
+//! history and counted in reports; it is only left out of what a worker can pick for a new
+//! entry.
 
+use crate::ids::SiteId;
 use crate::records::{Commodity, CommodityCategory as Cat, CommodityQuantity, KitTemplate};
+use std::collections::BTreeMap;
 
 /// `(code, name, category, unit, units per pack, counts as a needle-syringe)`.
 const COMMODITIES: &[(&str, &str, Cat, &str, u32, bool)] = &[
@@ -35,28 +43,70 @@ const COMMODITIES: &[(&str, &str, Cat, &str, u32, bool)] = &[
     ("leaflet", "Information leaflet", Cat::Other, "piece", 100, false),
 ];
 
+/// The step between the display orders of the defaults, leaving room to insert between them.
+const ORDER_STEP: u32 = 10;
+
 /// The default catalogue.
 pub fn default_commodities() -> Vec<Commodity> {
     COMMODITIES
         .iter()
-        .map(|&(code, name, category, unit, units_per_pack, ns)| Commodity {
+        .zip((1..).map(|i| i * ORDER_STEP))
+        .map(|(&(code, name, category, unit, units_per_pack, ns), order)| Commodity {
             code: code.into(),
             name: name.into(),
+            names: BTreeMap::new(),
             category,
             unit: unit.into(),
             units_per_pack,
             counts_as_needle_syringe: ns,
             low_stock_threshold: Some(units_per_pack),
+            site_thresholds: BTreeMap::new(),
+            order,
+            retired: false,
         })
         .collect()
 }
 
-fn kit(code: &str, name: &str, items: &[(&str, u32)]) -> KitTemplate {
+fn kit(code: &str, name: &str, items: &[(&str, u32)], order: u32) -> KitTemplate {
     KitTemplate {
         code: code.into(),
         name: name.into(),
+        names: BTreeMap::new(),
         items: items.iter().map(|&(c, q)| CommodityQuantity { commodity: c.into(), quantity: q }).collect(),
+        key_groups: Vec::new(),
+        settings: Vec::new(),
+        order,
+        retired: false,
     }
+}
+
+impl Commodity {
+    /// Its name in `language`, or its default name.
+    pub fn name_in(&self, language: &str) -> &str {
+        self.names.get(language).map_or(self.name.as_str(), String::as_str)
+    }
+
+    /// The low-stock threshold at `site`: the site's own, else the commodity's.
+    pub fn threshold_at(&self, site: SiteId) -> Option<u32> {
+        self.site_thresholds.get(&site.to_string()).copied().or(self.low_stock_threshold)
+    }
+}
+
+impl KitTemplate {
+    /// Its name in `language`, or its default name.
+    pub fn name_in(&self, language: &str) -> &str {
+        self.names.get(language).map_or(self.name.as_str(), String::as_str)
+    }
+}
+
+/// Sorts commodities as every list shows them: by display order, then name, then code.
+pub fn sort_commodities(items: &mut [Commodity]) {
+    items.sort_by(|a, b| (a.order, &a.name, &a.code).cmp(&(b.order, &b.name, &b.code)));
+}
+
+/// Sorts kit templates as every list shows them: by display order, then name, then code.
+pub fn sort_kits(kits: &mut [KitTemplate]) {
+    kits.sort_by(|a, b| (a.order, &a.name, &a.code).cmp(&(b.order, &b.name, &b.code)));
 }
 
 const INJECTING: &[(&str, u32)] =
@@ -66,15 +116,25 @@ const INJECTING: &[(&str, u32)] =
 pub fn default_kits() -> Vec<KitTemplate> {
     let women: Vec<(&str, u32)> =
         INJECTING.iter().copied().chain([("hygiene_kit", 1), ("pregnancy_test", 1), ("condom_internal", 2)]).collect();
+    let mut women = kit("women", "Women's kit", &women, 4 * ORDER_STEP);
+    women.key_groups = vec![crate::records::KeyGroup::SexWork, crate::records::KeyGroup::Pregnant];
+    let mut nightlife = kit(
+        "nightlife",
+        "Nightlife kit",
+        &[("condom_external", 3), ("lubricant", 2), ("earplugs", 1), ("leaflet", 1), ("drug_test_strip", 2)],
+        3 * ORDER_STEP,
+    );
+    nightlife.settings = vec![crate::records::Setting::Nightlife];
     vec![
-        kit("injecting", "Injecting kit", INJECTING),
-        kit("smoking", "Smoking kit", &[("smoking_pipe", 1), ("mouthpiece", 2), ("foil", 5), ("condom_external", 2)]),
+        kit("injecting", "Injecting kit", INJECTING, ORDER_STEP),
         kit(
-            "nightlife",
-            "Nightlife kit",
-            &[("condom_external", 3), ("lubricant", 2), ("earplugs", 1), ("leaflet", 1), ("drug_test_strip", 2)],
+            "smoking",
+            "Smoking kit",
+            &[("smoking_pipe", 1), ("mouthpiece", 2), ("foil", 5), ("condom_external", 2)],
+            2 * ORDER_STEP,
         ),
-        kit("women", "Women's kit", &women),
+        nightlife,
+        women,
     ]
 }
 
@@ -90,5 +150,48 @@ mod tests {
                 assert!(codes.contains(&item.commodity), "{} in {}", item.commodity, kit.code);
             }
         }
+    }
+
+    #[test]
+    fn lists_follow_the_display_order_and_sites_their_own_threshold() {
+        let mut items = default_commodities();
+        items.reverse();
+        items[0].order = 1;
+        let last = items[0].code.clone();
+        sort_commodities(&mut items);
+        assert_eq!(items[0].code, last, "a lower order comes first whatever the name");
+        assert_eq!(items[1].code, "syringe_1ml");
+        let site = SiteId(uuid::Uuid::from_u128(7));
+        let mut syringe = items[1].clone();
+        assert_eq!(syringe.threshold_at(site), Some(100));
+        syringe.site_thresholds.insert(site.to_string(), 400);
+        assert_eq!(syringe.threshold_at(site), Some(400));
+        assert_eq!(syringe.threshold_at(SiteId(uuid::Uuid::from_u128(8))), Some(100));
+        syringe.names.insert("ru".into(), "Шприц 1 мл".into());
+        assert_eq!(syringe.name_in("ru"), "Шприц 1 мл");
+        assert_eq!(syringe.name_in("uk"), syringe.name);
+    }
+
+    #[test]
+    fn catalogue_fields_are_checked() {
+        use crate::schema::validate_fields;
+        use crate::uic::UicScheme;
+        let scheme = UicScheme::central_asia();
+        let check = |fields: serde_json::Value| {
+            let serde_json::Value::Object(fields) = fields else { unreachable!() };
+            validate_fields(crate::Collection::Commodities, &fields, false, &scheme).map_err(|e| e[0].code)
+        };
+        assert_eq!(check(serde_json::json!({"names": {"ru": "Шприц"}, "order": 5, "retired": true})), Ok(()));
+        assert_eq!(check(serde_json::json!({"names": {"russian": "Шприц"}})), Err("invalid_language"));
+        assert_eq!(check(serde_json::json!({"names": {"ru": "  "}})), Err("out_of_range"));
+        assert_eq!(check(serde_json::json!({"names": {"ru": "x".repeat(201)}})), Err("out_of_range"));
+        let site = uuid::Uuid::from_u128(7).to_string();
+        assert_eq!(check(serde_json::json!({"site_thresholds": {site.clone(): 40}})), Ok(()));
+        assert_eq!(check(serde_json::json!({"site_thresholds": {site: -1}})), Err("out_of_range"));
+        assert_eq!(check(serde_json::json!({"site_thresholds": {"not-a-site": 1}})), Err("invalid_uuid"));
+        let site_fields = serde_json::json!({"population_estimates": {"sex_work": 900, "pets": 1}});
+        let serde_json::Value::Object(site_fields) = site_fields else { unreachable!() };
+        let refused = validate_fields(crate::Collection::Sites, &site_fields, false, &scheme);
+        assert_eq!(refused.map_err(|e| e[0].code), Err("not_allowed"));
     }
 }

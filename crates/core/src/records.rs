@@ -14,6 +14,7 @@ macro_rules! string_enum {
         $(#[$doc])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         pub enum $name {
             $(#[serde(rename = $text)] $variant),+
         }
@@ -230,6 +231,7 @@ pub struct TallyCell {
 
 /// A quantity of one commodity.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CommodityQuantity {
     pub commodity: String,
@@ -315,29 +317,69 @@ pub struct ClientMerge {
 pub struct Site {
     pub name: String,
     /// Estimated people who inject drugs in the site's area (for coverage indicators).
+    #[serde(default, deserialize_with = "null_as_default")]
     pub pwid_estimate: Option<u32>,
+    /// Estimated size of the site's other key populations (the denominators of their coverage
+    /// indicators), by key group; people who inject drugs are `pwid_estimate`.
+    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "BTreeMap::is_empty")]
+    pub population_estimates: BTreeMap<KeyGroup, u32>,
+    /// A retired site takes no new tablets or staff; its records stay in every report.
+    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "std::ops::Not::not")]
+    pub retired: bool,
 }
 
 /// A commodity catalogue entry, authored on the server.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Commodity {
     pub code: String,
+    /// The name in the organisation's default language (and whenever `names` lacks one).
     pub name: String,
+    /// The name in other languages, by language code (`ru`, `uk`...).
+    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "BTreeMap::is_empty")]
+    pub names: BTreeMap<String, String>,
     pub category: CommodityCategory,
     pub unit: String,
     pub units_per_pack: u32,
     pub counts_as_needle_syringe: bool,
+    /// Below this many a site's stock is low, unless `site_thresholds` names the site.
+    #[serde(default, deserialize_with = "null_as_default")]
     pub low_stock_threshold: Option<u32>,
+    /// The low-stock threshold of particular sites, by site id.
+    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "BTreeMap::is_empty")]
+    pub site_thresholds: BTreeMap<String, u32>,
+    /// Where it comes in lists: lower first (then by name).
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub order: u32,
+    /// No longer handed out: hidden from new entries, still shown in history and reports.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub retired: bool,
 }
 
 /// A kit template: the usual set of commodities handed out together.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct KitTemplate {
     pub code: String,
     pub name: String,
+    /// The name in other languages, by language code.
+    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "BTreeMap::is_empty")]
+    pub names: BTreeMap<String, String>,
     pub items: Vec<CommodityQuantity>,
+    /// The key populations it is meant for (none: everyone).
+    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "Vec::is_empty")]
+    pub key_groups: Vec<KeyGroup>,
+    /// The settings it is meant for (none: every setting).
+    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "Vec::is_empty")]
+    pub settings: Vec<Setting>,
+    /// Where it comes in lists: lower first (then by name).
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub order: u32,
+    /// No longer offered for new contacts.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub retired: bool,
 }
 
 /// Optional fields with a default accept `null` too: validation lets a change clear them.

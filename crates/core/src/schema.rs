@@ -123,6 +123,13 @@ pub enum FieldKind {
     /// Answers to a programme's contact questions, per form:
     /// `{"<form id>": {"version": n, "answers": Answers}}`.
     FormAnswers,
+    /// A text per language: `{"ru": "...", "uk": "..."}`, each non-empty and at most this many
+    /// characters, language codes as `ru`, `uk`, `sr-Latn`.
+    Texts(usize),
+    /// Whole numbers from 0 to a maximum, keyed by values of a list: `{"sex_work": 900}`.
+    CountsBy(&'static [&'static str], i64),
+    /// Whole numbers from 0 to a maximum, keyed by record id (a site's threshold).
+    CountsById(i64),
 }
 
 /// One declared field.
@@ -214,7 +221,19 @@ const SURVEY_RESPONSE: &[FieldSpec] = &[
     req("answers", K::Answers),
 ];
 const CLIENT_MERGE: &[FieldSpec] = &[req("from_client", K::Id), req("into_client", K::Id)];
-const SITE: &[FieldSpec] = &[req("name", K::Text(200)), opt("pwid_estimate", K::Int { min: 0, max: 10_000_000 })];
+/// The largest population estimate a site may give (a denominator of coverage indicators).
+pub const MAX_ESTIMATE: i64 = 10_000_000;
+/// The largest stock threshold.
+pub const MAX_THRESHOLD: i64 = 10_000_000;
+/// The longest name of a site, commodity or kit.
+pub const MAX_NAME_CHARS: usize = 200;
+
+const SITE: &[FieldSpec] = &[
+    req("name", K::Text(MAX_NAME_CHARS)),
+    opt("pwid_estimate", K::Int { min: 0, max: MAX_ESTIMATE }),
+    opt("population_estimates", K::CountsBy(KeyGroup::ALL, MAX_ESTIMATE)),
+    opt("retired", K::Bool),
+];
 const COMMODITY: &[FieldSpec] = &[
     req("code", K::Code),
     req("name", K::Text(200)),
@@ -222,9 +241,22 @@ const COMMODITY: &[FieldSpec] = &[
     req("unit", K::Text(50)),
     req("units_per_pack", K::Int { min: 1, max: 100_000 }),
     req("counts_as_needle_syringe", K::Bool),
-    opt("low_stock_threshold", K::Int { min: 0, max: 10_000_000 }),
+    opt("low_stock_threshold", K::Int { min: 0, max: MAX_THRESHOLD }),
+    opt("names", K::Texts(MAX_NAME_CHARS)),
+    opt("site_thresholds", K::CountsById(MAX_THRESHOLD)),
+    opt("order", K::Int { min: 0, max: 1_000_000 }),
+    opt("retired", K::Bool),
 ];
-const KIT_TEMPLATE: &[FieldSpec] = &[req("code", K::Code), req("name", K::Text(200)), req("items", K::CommodityItems)];
+const KIT_TEMPLATE: &[FieldSpec] = &[
+    req("code", K::Code),
+    req("name", K::Text(MAX_NAME_CHARS)),
+    req("items", K::CommodityItems),
+    opt("names", K::Texts(MAX_NAME_CHARS)),
+    opt("key_groups", K::EnumList(KeyGroup::ALL)),
+    opt("settings", K::EnumList(Setting::ALL)),
+    opt("order", K::Int { min: 0, max: 1_000_000 }),
+    opt("retired", K::Bool),
+];
 const FORM: &[FieldSpec] = &[
     req("form_id", K::Code),
     req("version", K::Int { min: 1, max: 10_000 }),
@@ -487,6 +519,50 @@ fn check_value(name: &str, kind: FieldKind, value: &Value, scheme: &UicScheme) -
             })
         }
         K::Answers => check_answers(name, value),
+        K::Texts(max) => {
+            let texts = value.as_object().ok_or_else(|| type_error(name, "an object of texts by language"))?;
+            if texts.len() > MAX_LANGUAGES {
+                return Err(FieldError::new(name, "out_of_range", format!("at most {MAX_LANGUAGES} languages")));
+            }
+            for (language, text) in texts {
+                if !is_language(language) {
+                    return Err(FieldError::new(
+                        name,
+                        "invalid_language",
+                        format!("{language:?} is not a language code such as ru, uk or sr-Latn"),
+                    ));
+                }
+                let text = text.as_str().ok_or_else(|| type_error(name, "texts"))?;
+                let len = text.chars().count();
+                if text.trim().is_empty() || len > max {
+                    return Err(FieldError::new(
+                        name,
+                        "out_of_range",
+                        format!("the {language} text must have 1 to {max} characters, got {len}"),
+                    ));
+                }
+            }
+            Ok(())
+        }
+        K::CountsBy(keys, max) => {
+            let counts = value.as_object().ok_or_else(|| type_error(name, "an object of whole numbers"))?;
+            for (key, count) in counts {
+                check_member(name, key, keys)?;
+                check_int(&format!("{name}.{key}"), count, 0, max)?;
+            }
+            Ok(())
+        }
+        K::CountsById(max) => {
+            let counts = value.as_object().ok_or_else(|| type_error(name, "an object of whole numbers by id"))?;
+            if counts.len() > 10_000 {
+                return Err(FieldError::new(name, "out_of_range", "at most 10000 entries"));
+            }
+            for (key, count) in counts {
+                check_value(name, K::Id, &Value::String(key.clone()), scheme)?;
+                check_int(&format!("{name}.{key}"), count, 0, max)?;
+            }
+            Ok(())
+        }
         K::FormAnswers => {
             let forms = value.as_object().ok_or_else(|| type_error(name, "an object of answers per form"))?;
             if forms.len() > MAX_FORMS_PER_RECORD {
@@ -509,6 +585,20 @@ fn check_value(name: &str, kind: FieldKind, value: &Value, scheme: &UicScheme) -
             Ok(())
         }
     }
+}
+
+/// Most languages a translated name carries.
+pub const MAX_LANGUAGES: usize = 20;
+
+/// A language code: two or three lower-case letters, optionally a script or region (`sr-Latn`,
+/// `pt-BR`).
+pub fn is_language(code: &str) -> bool {
+    let mut parts = code.split('-');
+    let primary = parts.next().unwrap_or("");
+    (2..=3).contains(&primary.len())
+        && primary.bytes().all(|b| b.is_ascii_lowercase())
+        && parts.all(|p| (2..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
+        && code.len() <= 16
 }
 
 /// Most forms whose answers one record carries.

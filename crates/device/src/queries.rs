@@ -418,3 +418,38 @@ impl DeviceStore {
         .collect()
     }
 }
+
+impl DeviceStore {
+    /// The catalogue as this tablet shows it: every commodity (retired ones too, for history;
+    /// screens offer only the others for new entries) in display order, each with the low-stock
+    /// threshold of this tablet's site. A record that does not read as a commodity is skipped
+    /// (a newer server's shape), never an error that empties the list.
+    pub fn commodities(&self) -> Result<Vec<outpost_core::records::Commodity>, StoreError> {
+        let site = self.home_site().ok();
+        let mut items: Vec<outpost_core::records::Commodity> = self
+            .list(outpost_core::Collection::Commodities)?
+            .into_iter()
+            .filter_map(|(_, state)| serde_json::from_value(serde_json::Value::Object(state.values())).ok())
+            .collect();
+        for item in &mut items {
+            item.low_stock_threshold = match site {
+                Some(site) => item.threshold_at(site),
+                None => item.low_stock_threshold,
+            };
+            item.site_thresholds.clear();
+        }
+        outpost_core::catalogue::sort_commodities(&mut items);
+        Ok(items)
+    }
+
+    /// The kit templates in display order, retired ones included (see [`Self::commodities`]).
+    pub fn kit_templates(&self) -> Result<Vec<outpost_core::records::KitTemplate>, StoreError> {
+        let mut kits: Vec<outpost_core::records::KitTemplate> = self
+            .list(outpost_core::Collection::KitTemplates)?
+            .into_iter()
+            .filter_map(|(_, state)| serde_json::from_value(serde_json::Value::Object(state.values())).ok())
+            .collect();
+        outpost_core::catalogue::sort_kits(&mut kits);
+        Ok(kits)
+    }
+}

@@ -24,6 +24,9 @@ pub struct UserRow {
     pub disabled_ms: Option<i64>,
     /// The sites listed for the user (admins see every site whatever is listed).
     pub sites: Vec<SiteRef>,
+    pub last_login_ms: Option<i64>,
+    /// The password is a temporary one an administrator gave out.
+    pub password_temporary: bool,
 }
 
 /// A new user.
@@ -34,6 +37,8 @@ pub struct NewUser {
     pub password_hash: String,
     pub sites: Vec<SiteId>,
     pub now_ms: u64,
+    /// A temporary password given out by an administrator, to be changed at the first login.
+    pub password_temporary: bool,
 }
 
 /// A session as stored, with its user.
@@ -66,16 +71,24 @@ pub enum UserChange {
     Disable {
         now_ms: u64,
     },
+    /// Able to log in again (their tablets stay revoked: enrol them anew).
+    Enable,
     Role(String),
+    /// A password the user chose.
     PasswordHash(String),
+    /// A temporary password an administrator gave out: to be changed at the next login.
+    TemporaryPassword(String),
     /// A new second-factor secret (base32), its last used step reset.
     TotpSecret(String),
+    /// No second factor any more.
+    RemoveTotp,
     AddSite(SiteId),
     /// Also removes the site from the tablets enrolled for the user.
     RemoveSite(SiteId),
 }
 
-const USER_COLUMNS: &str = "id, username, role, password_hash, totp_secret, totp_last_step, created_ms, disabled_ms";
+const USER_COLUMNS: &str = "id, username, role, password_hash, totp_secret, totp_last_step, created_ms, disabled_ms, \
+     last_login_ms, password_temporary";
 
 async fn load_users(store: &Store, username: Option<&str>) -> Result<Vec<UserRow>, DbError> {
     let users = match username {
@@ -100,6 +113,8 @@ async fn load_users(store: &Store, username: Option<&str>) -> Result<Vec<UserRow
                 created_ms: r.col(6)?,
                 disabled_ms: r.col(7)?,
                 sites: Vec::new(),
+                last_login_ms: r.col(8)?,
+                password_temporary: r.col(9)?,
             })
         })
         .collect::<Result<Vec<_>, DbError>>()?;
@@ -157,8 +172,9 @@ impl Store {
         let org = self.single_org().await?;
         let id = Uuid::now_v7();
         let mut statements = vec![Statement::exec(
-            "INSERT INTO users (id, org_id, username, password_hash, role, created_ms) VALUES (?, ?, ?, ?, ?, ?)",
-            params![id, org, user.username, user.password_hash, user.role, user.now_ms],
+            "INSERT INTO users (id, org_id, username, password_hash, role, created_ms, password_temporary)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+            params![id, org, user.username, user.password_hash, user.role, user.now_ms, user.password_temporary],
         )];
         statements.extend(user.sites.into_iter().map(|site| add_site_statement(id, site)));
         self.execute(statements).await?;
@@ -179,11 +195,28 @@ impl Store {
                 ),
                 end_sessions(user),
             ],
+            UserChange::Enable => {
+                vec![Statement::exec("UPDATE users SET disabled_ms = NULL WHERE id = ?", params![user])]
+            }
             UserChange::Role(role) => {
                 vec![Statement::exec("UPDATE users SET role = ? WHERE id = ?", params![role, user]), end_sessions(user)]
             }
             UserChange::PasswordHash(hash) => vec![
-                Statement::exec("UPDATE users SET password_hash = ? WHERE id = ?", params![hash, user]),
+                Statement::exec(
+                    "UPDATE users SET password_hash = ?, password_temporary = ? WHERE id = ?",
+                    params![hash, false, user],
+                ),
+                end_sessions(user),
+            ],
+            UserChange::TemporaryPassword(hash) => vec![
+                Statement::exec(
+                    "UPDATE users SET password_hash = ?, password_temporary = ? WHERE id = ?",
+                    params![hash, true, user],
+                ),
+                end_sessions(user),
+            ],
+            UserChange::RemoveTotp => vec![
+                Statement::exec("UPDATE users SET totp_secret = NULL, totp_last_step = 0 WHERE id = ?", params![user]),
                 end_sessions(user),
             ],
             UserChange::TotpSecret(secret) => vec![
@@ -224,6 +257,10 @@ impl Store {
             Statement::exec(
                 "DELETE FROM sessions WHERE expires_ms < ? OR last_seen_ms < ?",
                 params![session.now_ms, session.idle_before_ms],
+            ),
+            Statement::exec(
+                "UPDATE users SET last_login_ms = ? WHERE id = ?",
+                params![session.now_ms, session.user_id],
             ),
             Statement::exec(
                 "INSERT INTO sessions (token_hash, user_id, csrf_token, created_ms, last_seen_ms, expires_ms, address)

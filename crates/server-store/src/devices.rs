@@ -32,6 +32,8 @@ pub struct DeviceInfo {
     pub max_op_seq: i64,
     /// The server's own device (it never syncs), marked by a column a client cannot set.
     pub server: bool,
+    /// The worker it was enrolled for, by user name.
+    pub worker: Option<String>,
 }
 
 impl DeviceInfo {
@@ -51,8 +53,9 @@ impl Store {
         let rows = self
             .query(Statement::query(
                 "SELECT d.id, d.name, d.app_version, d.enrolled_ms, d.last_seen_ms, d.revoked_ms, d.token_expires_ms,
-                        d.clock_skew_ms, d.clamped_count, d.max_op_seq, s.id, s.name, d.is_server
+                        d.clock_skew_ms, d.clamped_count, d.max_op_seq, s.id, s.name, d.is_server, u.username
                  FROM devices d LEFT JOIN device_sites ds ON ds.device_id = d.id LEFT JOIN sites s ON s.id = ds.site_id
+                 LEFT JOIN users u ON u.id = d.user_id
                  ORDER BY d.enrolled_ms, d.id, s.name",
                 vec![],
             ))
@@ -82,6 +85,7 @@ impl Store {
                 max_op_seq: r.col(9)?,
                 sites: site.into_iter().collect(),
                 server: r.col(12)?,
+                worker: r.col(13)?,
             });
         }
         Ok(out)

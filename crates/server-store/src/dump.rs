@@ -49,6 +49,9 @@ table_row! {
         pub name: String,
         pub uic_scheme: UicScheme,
         pub created_ms: i64,
+        /// Absent in files written before it was a column: English.
+        #[serde(default = "default_language")]
+        pub default_language: String,
     }
 }
 
@@ -160,7 +163,15 @@ table_row! {
         pub totp_last_step: i64,
         pub created_ms: i64,
         pub disabled_ms: Option<i64>,
+        #[serde(default)]
+        pub last_login_ms: Option<i64>,
+        #[serde(default)]
+        pub password_temporary: bool,
     }
+}
+
+fn default_language() -> String {
+    "en".into()
 }
 
 table_row! {

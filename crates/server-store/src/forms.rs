@@ -5,11 +5,12 @@
 use crate::backend::TxMode;
 use crate::error::DbError;
 use crate::records::{SERVER_DEVICE, ServerRecord, only_org, reference_state, server_record_statements};
+use crate::reference::change_reference_in;
 use crate::sql::{RowExt, Statement};
 use crate::sync::take_seqs;
 use crate::{Store, params};
 use outpost_core::forms::Form;
-use outpost_core::merge::{self, Change, ChangeKind, FieldWrite, RecordState};
+use outpost_core::merge::RecordState;
 use outpost_core::records::{FormStatus, PublishedForm};
 use outpost_core::{Collection, Hlc, OrgId, RecordId};
 
@@ -135,37 +136,26 @@ impl Store {
             Box::pin(async move {
                 let rows = tx
                     .query(Statement::query(
-                        "SELECT id, org_id, state FROM records WHERE collection = ? AND deleted = ?",
+                        "SELECT id, state FROM records WHERE collection = ? AND deleted = ?",
                         params![Collection::Forms.name(), false],
                     ))
                     .await?;
                 let mut found = None;
                 for row in &rows {
-                    let state: RecordState = row.col(2)?;
+                    let state: RecordState = row.col(1)?;
                     let form = published(&state)?;
                     if form.form_id == form_id && form.version == version {
-                        found = Some((row.col::<RecordId>(0)?, row.col::<OrgId>(1)?, state, form.status));
+                        found = Some((row.col::<RecordId>(0)?, form.status));
                     }
                 }
-                let Some((id, org, state, status)) = found else {
+                let Some((id, status)) = found else {
                     return Err(DbError::NotFound(format!("form {form_id} has no version {version}")));
                 };
                 if status == FormStatus::Retired {
                     return Ok(false);
                 }
-                // Stamped after every field of the record, so the change wins on every tablet.
-                let last = state.max_stamp().unwrap_or(Hlc::new(0, 0, SERVER_DEVICE));
-                let wall = now_ms.max(last.wall_ms);
-                let counter = if wall == last.wall_ms { last.counter.saturating_add(1) } else { 0 };
-                let status = serde_json::to_value(FormStatus::Retired)?;
-                let change = Change {
-                    stamp: Hlc::new(wall, counter, SERVER_DEVICE),
-                    kind: ChangeKind::Update([("status".to_string(), FieldWrite { value: status, base: None })].into()),
-                };
-                let merged = merge::apply_reference(Some(&state), &change);
-                let record = ServerRecord { collection: Collection::Forms, id, site_id: None, state: merged.state };
-                let first = take_seqs(tx, 1).await?;
-                tx.run(server_record_statements(org, std::slice::from_ref(&record), first, now_ms)?).await?;
+                let status = [("status".to_string(), serde_json::to_value(FormStatus::Retired)?)].into_iter().collect();
+                change_reference_in(tx, Collection::Forms, id, status, &[], now_ms).await?;
                 Ok(true)
             })
         })

@@ -26,6 +26,7 @@ pub mod postgres;
 pub mod projection;
 pub mod purge;
 pub mod records;
+pub mod reference;
 pub mod seed;
 pub mod sql;
 pub mod sqlite;

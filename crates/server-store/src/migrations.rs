@@ -29,6 +29,7 @@ const SQLITE: &[(u32, &str, &str)] = migration_list!("sqlite":
     4 "0004_report_projection",
     5 "0005_purged_records",
     6 "0006_server_device",
+    7 "0007_administration",
 );
 
 /// (version, file name, SQL) of every PostgreSQL migration.
@@ -39,6 +40,7 @@ const POSTGRES: &[(u32, &str, &str)] = migration_list!("postgres":
     4 "0004_report_projection",
     5 "0005_purged_records",
     6 "0006_server_device",
+    7 "0007_administration",
 );
 
 fn build(list: &[(u32, &str, &str)]) -> Result<Vec<Migration>, DbError> {

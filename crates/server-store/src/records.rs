@@ -8,6 +8,7 @@ use crate::sql::{RowExt, Statement};
 use crate::sync::{RecordWrite, take_seqs, write_records};
 use crate::{Store, params};
 use outpost_core::merge::{self, Change, ChangeKind, FieldWrite, RecordState};
+use outpost_core::records::Site;
 use outpost_core::wire::SiteRef;
 use outpost_core::{Collection, DeviceId, Hlc, OrgId, RecordId, SiteId};
 use serde::Serialize;
@@ -32,6 +33,10 @@ pub struct SiteInfo {
     pub active_devices: i64,
     /// Estimated number of people who inject drugs in the site's area (from its record).
     pub pwid_estimate: Option<i64>,
+    /// Estimated size of its other key populations.
+    pub population_estimates: std::collections::BTreeMap<outpost_core::records::KeyGroup, u32>,
+    /// Takes no new tablets or staff; still in reports.
+    pub retired: bool,
 }
 
 /// A record the server writes itself.
@@ -47,16 +52,6 @@ pub struct ServerRecord {
 pub fn reference_state(fields: serde_json::Map<String, serde_json::Value>, stamp: Hlc) -> RecordState {
     let writes = fields.into_iter().map(|(k, v)| (k, FieldWrite { value: v, base: None })).collect();
     merge::apply_reference(None, &Change { stamp, kind: ChangeKind::Create(writes) }).state
-}
-
-/// The reference record of a site, as devices receive it.
-pub fn site_reference_state(name: &str, pwid_estimate: Option<u32>, now_ms: u64) -> RecordState {
-    let mut fields = serde_json::Map::new();
-    fields.insert("name".into(), name.into());
-    if let Some(pwid) = pwid_estimate {
-        fields.insert("pwid_estimate".into(), pwid.into());
-    }
-    reference_state(fields, Hlc::new(now_ms, 0, SERVER_DEVICE))
 }
 
 /// The statements that store server-written records with sequence numbers from `first_seq`.
@@ -116,32 +111,48 @@ impl Store {
             .collect()
     }
 
-    /// Every site with its estimate and how many active devices it has, by name.
+    /// Every site with its record's fields and how many active devices it has, by name.
     pub async fn list_sites(&self) -> Result<Vec<SiteInfo>, DbError> {
-        let d = self.dialect();
         let rows = self
             .query(Statement::query(
-                format!(
-                    "SELECT s.id, s.name,
-                            (SELECT count(*) FROM device_sites ds JOIN devices d ON d.id = ds.device_id
-                             WHERE ds.site_id = s.id AND d.revoked_ms IS NULL),
-                            (SELECT {pwid} FROM records r WHERE r.collection = 'sites' AND r.id = s.id)
-                     FROM sites s ORDER BY s.name",
-                    pwid = d.field_int("r", "pwid_estimate")
-                ),
+                "SELECT s.id, s.name,
+                        (SELECT count(*) FROM device_sites ds JOIN devices d ON d.id = ds.device_id
+                         WHERE ds.site_id = s.id AND d.revoked_ms IS NULL),
+                        r.state
+                 FROM sites s LEFT JOIN records r ON r.collection = 'sites' AND r.id = s.id ORDER BY s.name",
                 vec![],
             ))
             .await?;
         rows.iter()
             .map(|r| {
-                Ok(SiteInfo { id: r.col(0)?, name: r.col(1)?, active_devices: r.col(2)?, pwid_estimate: r.col(3)? })
+                let name: String = r.col(1)?;
+                let state: Option<RecordState> = r.col(3)?;
+                let mut fields = state.map(|s| s.values()).unwrap_or_default();
+                fields.insert("name".into(), name.clone().into());
+                let site: Site = serde_json::from_value(serde_json::Value::Object(fields))?;
+                Ok(SiteInfo {
+                    id: r.col(0)?,
+                    name,
+                    active_devices: r.col(2)?,
+                    pwid_estimate: site.pwid_estimate.map(i64::from),
+                    population_estimates: site.population_estimates,
+                    retired: site.retired,
+                })
             })
             .collect()
     }
 
     /// Adds a site to the organisation (the only one on this server) and its reference record.
-    pub async fn add_site(&self, name: &str, pwid_estimate: Option<u32>, now_ms: u64) -> Result<SiteRef, DbError> {
-        let name = name.to_string();
+    /// `fields` are the record's (`name` required).
+    pub async fn add_site(
+        &self,
+        fields: serde_json::Map<String, serde_json::Value>,
+        now_ms: u64,
+    ) -> Result<SiteRef, DbError> {
+        let name = fields.get("name").and_then(serde_json::Value::as_str).unwrap_or_default().to_string();
+        if name.is_empty() {
+            return Err(DbError::Conflict("a site needs a name".into()));
+        }
         self.transaction(TxMode::Write, move |tx| {
             Box::pin(async move {
                 let org = only_org(tx, "sites").await?;
@@ -162,7 +173,7 @@ impl Store {
                     collection: Collection::Sites,
                     id: RecordId(site.0),
                     site_id: Some(site),
-                    state: site_reference_state(&name, pwid_estimate, now_ms),
+                    state: reference_state(fields, Hlc::new(now_ms, 0, SERVER_DEVICE)),
                 };
                 let first = take_seqs(tx, 1).await?;
                 tx.run(server_record_statements(org, std::slice::from_ref(&record), first, now_ms)?).await?;

@@ -11,6 +11,7 @@ use outpost_core::merge::RecordState;
 use outpost_core::uic::UicScheme;
 use outpost_core::wire::{Op, SiteRef};
 use outpost_core::{Collection, DeviceId, OrgId, RecordId, SiteId};
+use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 
 /// A device, as known after its token was checked.
@@ -277,44 +278,52 @@ pub(crate) async fn push_in(tx: &mut Tx, device: &DeviceAuth, ops: &[Op], now_ms
     Ok(plan.acked)
 }
 
+/// An enrolment code not used yet, as the administration pages list it (the code itself is
+/// never stored, only its hash).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct OpenCode {
+    /// The first 16 hex digits of the code's hash: names the code without revealing it.
+    pub id: String,
+    pub site: SiteRef,
+    pub created_ms: i64,
+    pub expires_ms: i64,
+    /// The worker the tablet will be tied to.
+    pub worker: Option<String>,
+}
+
+/// The id of a code by its stored hash.
+pub fn code_id(hash: &str) -> String {
+    hash.chars().take(16).collect()
+}
+
 impl Store {
-    /// Stores a one-time enrolment code (hashed) for a site, named by its name, optionally for
-    /// the worker (a user id) the tablet will be tied to.
+    /// Stores a one-time enrolment code (hashed) for a site that is not retired, optionally
+    /// for the worker (a user id) the tablet will be tied to.
     pub async fn create_enrollment_code(
         &self,
-        site_name: &str,
+        site: SiteId,
         code_hash: &str,
         expires_ms: u64,
         now_ms: u64,
         user_id: Option<uuid::Uuid>,
     ) -> Result<SiteRef, DbError> {
-        let (site_name, code_hash) = (site_name.to_string(), code_hash.to_string());
+        let code_hash = code_hash.to_string();
         self.transaction(TxMode::Write, move |tx| {
             Box::pin(async move {
-                let out = tx
-                    .run(vec![
-                        Statement::query(
-                            "SELECT id, org_id, name FROM sites WHERE name = ?",
-                            params![site_name.as_str()],
-                        ),
-                        Statement::query("SELECT name FROM sites ORDER BY name", vec![]),
-                    ])
+                let rows = tx
+                    .query(Statement::query(
+                        "SELECT s.org_id, s.name, r.state FROM sites s
+                         LEFT JOIN records r ON r.collection = 'sites' AND r.id = s.id WHERE s.id = ?",
+                        params![site],
+                    ))
                     .await?;
-                let (site, org, name): (SiteId, OrgId, String) = match out[0].rows.as_slice() {
-                    [one] => (one.col(0)?, one.col(1)?, one.col(2)?),
-                    [] => {
-                        let names = out[1].rows.iter().map(|r| r.col(0)).collect::<Result<Vec<String>, _>>()?;
-                        return Err(DbError::NotFound(format!(
-                            "no site is named {site_name:?}; sites: {}",
-                            names.join(", ")
-                        )));
-                    }
-                    _ => {
-                        return Err(DbError::NotFound(format!(
-                            "several organisations have a site named {site_name:?}"
-                        )));
-                    }
+                let Some(row) = rows.first() else {
+                    return Err(DbError::NotFound(format!("no site {site}")));
                 };
+                let (org, name, state): (OrgId, String, Option<RecordState>) = (row.col(0)?, row.col(1)?, row.col(2)?);
+                if state.is_some_and(|s| s.values().get("retired") == Some(&serde_json::Value::Bool(true))) {
+                    return Err(DbError::Conflict(format!("the site {name:?} is retired: it takes no new tablets")));
+                }
                 tx.exec(Statement::exec(
                     "INSERT INTO enrollment_codes (code_hash, org_id, site_id, created_ms, expires_ms, user_id)
                      VALUES (?, ?, ?, ?, ?, ?)",
@@ -325,6 +334,46 @@ impl Store {
             })
         })
         .await
+    }
+
+    /// The codes not used yet and not expired at `now_ms`, newest first.
+    pub async fn open_enrollment_codes(&self, now_ms: u64) -> Result<Vec<OpenCode>, DbError> {
+        let rows = self
+            .query(Statement::query(
+                "SELECT c.code_hash, s.id, s.name, c.created_ms, c.expires_ms, u.username
+                 FROM enrollment_codes c JOIN sites s ON s.id = c.site_id LEFT JOIN users u ON u.id = c.user_id
+                 WHERE c.used_ms IS NULL AND c.expires_ms > ? ORDER BY c.created_ms DESC, c.code_hash",
+                params![now_ms],
+            ))
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let hash: String = r.col(0)?;
+                Ok(OpenCode {
+                    id: code_id(&hash),
+                    site: SiteRef { id: r.col(1)?, name: r.col(2)? },
+                    created_ms: r.col(3)?,
+                    expires_ms: r.col(4)?,
+                    worker: r.col(5)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Cancels an open code by its id (`OpenCode::id`): it expires now. Returns the code as it
+    /// was; `NotFound` when no open code has that id.
+    pub async fn cancel_enrollment_code(&self, id: &str, now_ms: u64) -> Result<OpenCode, DbError> {
+        let open = self.open_enrollment_codes(now_ms).await?;
+        let code = open.into_iter().find(|c| c.id == id).ok_or_else(|| {
+            DbError::NotFound(format!("no open enrolment code {id:?} (used, expired or cancelled already)"))
+        })?;
+        let pattern = format!("{id}%");
+        self.execute(vec![Statement::exec(
+            "UPDATE enrollment_codes SET expires_ms = ? WHERE code_hash LIKE ? AND used_ms IS NULL",
+            params![now_ms, pattern.as_str()],
+        )])
+        .await?;
+        Ok(code)
     }
 
     /// Consumes a code and registers the device, atomically: a code works once.

@@ -5,13 +5,11 @@
 use super::args::{Result, now_rfc3339, parse_id};
 use crate::error::CommandError;
 use crate::state::AppState;
-use outpost_core::Collection;
-use outpost_core::records::ReferralStatus;
+use outpost_core::records::{Commodity, KitTemplate, ReferralStatus};
 use outpost_core::uic::UicScheme;
 use outpost_device::queries::{ClientSummary, ContactSummary, OpenReferral, StockLevel};
 use outpost_device::workflows::{ContactEdit, ContactInput, MovementInput, OverdoseInput, SavedContact, TallyInput};
 use serde::Serialize;
-use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tauri::State;
@@ -68,18 +66,16 @@ pub fn contacts_between(
     state.with_store(|s| s.contacts_between(&from, &to, limit.unwrap_or(200).min(1000)))
 }
 
-fn reference(state: &AppState, collection: Collection) -> Result<Vec<Value>> {
-    state.with_store(|s| Ok(s.list(collection)?.into_iter().map(|(_, st)| Value::Object(st.values())).collect()))
+/// The kit templates in display order (retired ones flagged, for history).
+#[tauri::command(async)]
+pub fn kit_templates(state: State<'_, Arc<AppState>>) -> Result<Vec<KitTemplate>> {
+    state.with_store(|s| s.kit_templates())
 }
 
+/// The catalogue in display order, with this tablet's site's low-stock thresholds.
 #[tauri::command(async)]
-pub fn kit_templates(state: State<'_, Arc<AppState>>) -> Result<Vec<Value>> {
-    reference(&state, Collection::KitTemplates)
-}
-
-#[tauri::command(async)]
-pub fn commodities(state: State<'_, Arc<AppState>>) -> Result<Vec<Value>> {
-    reference(&state, Collection::Commodities)
+pub fn commodities(state: State<'_, Arc<AppState>>) -> Result<Vec<Commodity>> {
+    state.with_store(|s| s.commodities())
 }
 
 #[tauri::command(async)]

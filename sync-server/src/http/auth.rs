@@ -205,3 +205,68 @@ pub async fn logout(
         .await;
     Ok((jar.add(session_cookie(String::new(), 0)), StatusCode::NO_CONTENT).into_response())
 }
+
+/// A new password in place of the current one.
+#[derive(Deserialize, utoipa::ToSchema, ts_rs::TS)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+/// Changes the logged-in user's password (the way out of a temporary one). Every session of the
+/// user ends, this one too: log in again with the new password. A wrong current password counts
+/// as a failed login for the account.
+#[utoipa::path(
+    post, path = "/api/v1/auth/password", tag = "sessions", security(("session" = []), ("csrf" = [])),
+    request_body = PasswordChange,
+    responses(
+        (status = 204, description = "Changed; every session of the user ended and the cookie is cleared"),
+        (status = 401, description = "`not_logged_in`, `session_expired`", body = ErrorBody),
+        (status = 403, description = "`wrong_password`: the current password is wrong; `csrf_failed`", body = ErrorBody),
+        (status = 422, description = "`invalid_field`: the new password breaks a rule (length, the user name in it, the same as before)", body = ErrorBody),
+        (status = 429, description = "`rate_limited`, with `Retry-After`", body = ErrorBody),
+        (status = 503, description = "`busy`, with `Retry-After`", body = ErrorBody),
+    )
+)]
+pub async fn change_password(
+    State(state): State<Arc<AppState>>,
+    ClientAddr(client): ClientAddr,
+    jar: CookieJar,
+    session: WebSession,
+    ApiJson(request): ApiJson<PasswordChange>,
+) -> Result<(StatusCode, CookieJar), ApiError> {
+    let session = session.0;
+    let user = &session.user;
+    if request.current_password.chars().count() > accounts::MAX_PASSWORD_CHARS {
+        return Err(ApiError::invalid_field("the current password is too long"));
+    }
+    accounts::check_password(&user.username, &request.new_password)?;
+    if request.new_password == request.current_password {
+        return Err(ApiError::invalid_field("the new password must differ from the current one"));
+    }
+    let now = Instant::now();
+    let attempt = state.account_failures.attempt(&user.username, now, "password checks for this account")?;
+    let stored = accounts::find_user(&state.store, &user.username)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("not_logged_in", "log in to use the dashboard"))?;
+    let (hash, current) = (stored.password_hash.clone(), request.current_password.clone());
+    let right =
+        match state.password_checks.check(move |memory| accounts::verify_password_in(memory, &hash, &current)).await {
+            Ok(ok) => ok,
+            Err(busy) => {
+                state.account_failures.forgive(&user.username, attempt);
+                return Err(busy);
+            }
+        };
+    if !right {
+        let event = audit::by_user(&session, client, "password.failed", user.username.clone(), String::new());
+        audit::noted(&state, event).await;
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "wrong_password", "the current password is wrong"));
+    }
+    state.account_failures.forgive(&user.username, attempt);
+    let detail = "changed by the user; sessions ended".to_string();
+    audit::required(&state, audit::by_user(&session, client, "user.password", user.username.clone(), detail)).await?;
+    accounts::set_password(&state.store, &user.username, &request.new_password).await?;
+    Ok((StatusCode::NO_CONTENT, jar.add(session_cookie(String::new(), 0))))
+}

@@ -162,6 +162,10 @@ pub struct DeviceOut {
     clock_skew_ms: i64,
     clamped_count: i64,
     token_expires_ms: i64,
+    /// The worker it was enrolled for.
+    worker: Option<String>,
+    /// Whether the user may revoke and rename it (every one of its sites is theirs).
+    manageable: bool,
 }
 
 /// The tablets of the user's sites (every tablet for admins), most recently seen first.
@@ -180,7 +184,9 @@ pub async fn devices(
         .filter_map(|d| {
             let sites: Vec<String> =
                 d.sites.iter().filter(|s| session.user.sees(Some(s.id))).map(|s| s.name.clone()).collect();
-            let visible = session.user.role == crate::services::accounts::Role::Admin || !sites.is_empty();
+            let admin = session.user.role == crate::services::accounts::Role::Admin;
+            let visible = admin || !sites.is_empty();
+            let manageable = admin || d.sites.iter().all(|s| session.user.sees(Some(s.id)));
             visible.then(|| DeviceOut {
                 id: d.id.to_string(),
                 name: d.name,
@@ -192,6 +198,8 @@ pub async fn devices(
                 clock_skew_ms: d.clock_skew_ms,
                 clamped_count: d.clamped_count,
                 token_expires_ms: d.token_expires_ms,
+                worker: d.worker,
+                manageable,
             })
         })
         .collect();

@@ -202,6 +202,15 @@ impl FromRequestParts<Arc<AppState>> for WebSession {
 /// A coordinator or an admin.
 pub struct Coordinator(pub Session);
 
+/// A user with a temporary password may only change it (`POST /api/v1/auth/password`).
+fn password_change_required() -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::FORBIDDEN,
+        "password_change_required",
+        "your password is a temporary one: choose your own first",
+    )
+}
+
 impl FromRequestParts<Arc<AppState>> for Coordinator {
     type Rejection = ApiError;
 
@@ -209,6 +218,9 @@ impl FromRequestParts<Arc<AppState>> for Coordinator {
         let WebSession(session) = WebSession::from_request_parts(parts, state).await?;
         if !session.user.role.uses_dashboard() {
             return Err(ApiError::forbidden("the dashboard is for coordinators and admins"));
+        }
+        if session.user.password_temporary {
+            return Err(password_change_required());
         }
         Ok(Coordinator(session))
     }
@@ -224,6 +236,9 @@ impl FromRequestParts<Arc<AppState>> for Admin {
         let WebSession(session) = WebSession::from_request_parts(parts, state).await?;
         if session.user.role != Role::Admin {
             return Err(ApiError::forbidden("only admins may see this"));
+        }
+        if session.user.password_temporary {
+            return Err(password_change_required());
         }
         Ok(Admin(session))
     }

@@ -2,10 +2,12 @@
 //! drift), extractors that turn every bad request into a specific error, and the handlers, which
 //! parse, call a service or the store, and answer. No SQL here.
 
+pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod client;
 pub mod dashboard;
+pub mod drain;
 pub mod error;
 pub mod extract;
 pub mod files;
@@ -38,6 +40,7 @@ pub fn api_router() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(auth::login))
         .routes(routes!(auth::me))
         .routes(routes!(auth::logout))
+        .routes(routes!(auth::change_password))
         .routes(routes!(dashboard::sites))
         .routes(routes!(dashboard::indicators))
         .routes(routes!(dashboard::trends))
@@ -53,6 +56,23 @@ pub fn api_router() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(forms::publish))
         .routes(routes!(forms::retire))
         .routes(routes!(forms::preview))
+        .routes(routes!(admin::list_sites, admin::add_site))
+        .routes(routes!(admin::change_site))
+        .routes(routes!(admin::get_catalogue))
+        .routes(routes!(admin::add_commodity))
+        .routes(routes!(admin::change_commodity))
+        .routes(routes!(admin::set_threshold))
+        .routes(routes!(admin::add_kit))
+        .routes(routes!(admin::change_kit))
+        .routes(routes!(admin::revoke_device))
+        .routes(routes!(admin::rename_device))
+        .routes(routes!(admin::list_codes, admin::create_code))
+        .routes(routes!(admin::cancel_code))
+        .routes(routes!(admin::list_users, admin::add_user))
+        .routes(routes!(admin::change_user))
+        .routes(routes!(admin::reset_password))
+        .routes(routes!(admin::setup_totp))
+        .routes(routes!(admin::remove_totp))
 }
 
 /// The OpenAPI document of every route, as served at `/api/v1/openapi.json`.
@@ -87,6 +107,8 @@ pub fn app(state: Arc<AppState>) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::Extension(document))
         .layer(DefaultBodyLimit::max(body_limit))
+        // A reply sent before the body was read stays readable: the rest of the body is read first.
+        .layer(axum::middleware::from_fn_with_state(body_limit, drain::drain_unread_body))
         // Inside the header layers, so a 408 carries the same headers as every reply.
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
         // On every response: nothing is cached (replies hold client data), sniffed, framed, or

@@ -43,6 +43,7 @@ pub enum SessionRefusals {
         (name = "sessions", description = "Dashboard logins (cookie + CSRF token)."),
         (name = "dashboard", description = "Coordinators' reports, review and exports, scoped to their sites."),
         (name = "forms", description = "The programme's forms (XLSForm): check, preview, publish, retire."),
+        (name = "admin", description = "Running the programme: sites, catalogue, kits, tablets, enrolment codes (audited)."),
     ),
     modifiers(&SecuritySchemes)
 )]

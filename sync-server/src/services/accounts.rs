@@ -27,7 +27,7 @@ pub const MIN_PASSWORD_CHARS: usize = 10;
 pub const MAX_PASSWORD_CHARS: usize = 256;
 
 /// What a person may do. The matrix is in `docs/security.md`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema, ts_rs::TS)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     OutreachWorker,
@@ -68,10 +68,15 @@ pub struct User {
     pub sites: Vec<SiteRef>,
     /// Whether a second factor is set up.
     pub totp: bool,
+    /// The password is a temporary one an administrator gave out: the dashboard asks for a new
+    /// one before anything else.
+    pub password_temporary: bool,
     #[serde(skip)]
     pub disabled: bool,
     #[serde(skip)]
     pub created_ms: i64,
+    #[serde(skip)]
+    pub last_login_ms: Option<i64>,
 }
 
 impl User {
@@ -284,8 +289,10 @@ async fn stored(store: &Store, row: UserRow) -> Result<StoredUser, DbError> {
             role,
             sites,
             totp: row.totp_secret.is_some(),
+            password_temporary: row.password_temporary,
             disabled: row.disabled_ms.is_some(),
             created_ms: row.created_ms,
+            last_login_ms: row.last_login_ms,
         },
         password_hash: row.password_hash,
         totp_secret: row.totp_secret,
@@ -330,18 +337,42 @@ pub async fn create_user(
     sites: &[String],
     now_ms: u64,
 ) -> Result<User, AccountError> {
+    let mut ids = Vec::new();
+    for name in sites {
+        ids.push(site_id(store, name).await?);
+    }
+    create_user_at(store, username, password, role, ids, false, now_ms).await
+}
+
+/// Creates a user working at `sites` (ids); a `temporary` password must be changed at the first
+/// login.
+pub async fn create_user_at(
+    store: &Store,
+    username: &str,
+    password: &str,
+    role: Role,
+    site_ids: Vec<SiteId>,
+    temporary: bool,
+    now_ms: u64,
+) -> Result<User, AccountError> {
     let username = normalise_username(username)?;
     check_password(&username, password)?;
     if store.find_user(&username).await?.is_some() {
         return Err(AccountError::Exists(username));
     }
-    let mut site_ids = Vec::new();
-    for name in sites {
-        site_ids.push(site_id(store, name).await?);
+    let known: Vec<SiteId> = store.list_sites().await?.into_iter().map(|s| s.id).collect();
+    if let Some(unknown) = site_ids.iter().find(|s| !known.contains(s)) {
+        return Err(AccountError::UnknownSite(unknown.to_string()));
     }
     let password_hash = hash_password_blocking(password).await?;
-    let user =
-        NewUser { username: username.clone(), role: role.as_str().into(), password_hash, sites: site_ids, now_ms };
+    let user = NewUser {
+        username: username.clone(),
+        role: role.as_str().into(),
+        password_hash,
+        sites: site_ids,
+        now_ms,
+        password_temporary: temporary,
+    };
     match store.insert_user(user).await {
         Ok(_) => {}
         // Two admins adding the same name at once: the unique index decides.
@@ -375,6 +406,21 @@ pub async fn set_password(store: &Store, username: &str, password: &str) -> Resu
     let hash = hash_password_blocking(password).await?;
     store.change_user(id, UserChange::PasswordHash(hash)).await?;
     Ok(())
+}
+
+/// Gives a user a new random temporary password (returned, to be handed over once); every
+/// session of the user ends, and the next login asks for a password of their own.
+pub async fn reset_password(store: &Store, username: &str) -> Result<String, AccountError> {
+    let (id, _) = existing(store, username).await?;
+    let password = crate::services::tokens::new_temporary_password();
+    let hash = hash_password_blocking(&password).await?;
+    store.change_user(id, UserChange::TemporaryPassword(hash)).await?;
+    Ok(password)
+}
+
+/// Changes a user's status, sites or second factor; `change` as the store takes it.
+pub async fn change_user(store: &Store, username: &str, what: UserChange) -> Result<User, AccountError> {
+    change(store, username, what).await
 }
 
 /// Adds a site to a user.

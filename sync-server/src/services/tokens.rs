@@ -9,11 +9,23 @@ use sha2::{Digest, Sha256};
 /// Letters and digits that cannot be confused when read aloud or typed (no 0/O, 1/I/L).
 const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
 
+/// `groups` groups of four characters of the unambiguous alphabet, joined by dashes.
+fn grouped(groups: usize) -> String {
+    let mut rng = rand::thread_rng();
+    let chars: Vec<char> =
+        (0..groups * 4).map(|_| CODE_ALPHABET[rng.gen_range(0..CODE_ALPHABET.len())] as char).collect();
+    chars.chunks(4).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>().join("-")
+}
+
 /// A new enrolment code, `XXXX-XXXX-XXXX` (about 59 bits).
 pub fn new_enrollment_code() -> String {
-    let mut rng = rand::thread_rng();
-    let chars: Vec<char> = (0..12).map(|_| CODE_ALPHABET[rng.gen_range(0..CODE_ALPHABET.len())] as char).collect();
-    chars.chunks(4).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>().join("-")
+    grouped(3)
+}
+
+/// A temporary password an administrator reads out or prints, `XXXX-XXXX-XXXX-XXXX-XXXX` (about
+/// 99 bits, no letters that look alike); the user replaces it at the first login.
+pub fn new_temporary_password() -> String {
+    grouped(5)
 }
 
 /// The stored form of an enrolment code: case, spaces and dashes do not matter when typed.

@@ -57,6 +57,29 @@ import {
   type Trends,
   type Unit,
   type User,
+  type AdminSite,
+  type Catalogue,
+  type CodeForm,
+  type Commodity,
+  type CommodityCategory,
+  type CommodityEntry,
+  type KeyGroup,
+  type KitEntry,
+  type KitTemplate,
+  type NewCodeOut as NewCode,
+  type OpenCodeOut as OpenCode,
+  type SavedSite,
+  type Setting,
+  type SiteForm,
+  type TabletChanged,
+  type PasswordChange,
+  type TemporaryPassword,
+  type TotpSetup,
+  type UserEntry,
+  type UserForm,
+  COMMODITY_CATEGORIES,
+  KEY_GROUPS,
+  SETTINGS,
 } from './generated/api';
 import { exportUrl, filterQuery, type Filter } from './logic/query';
 
@@ -111,8 +134,28 @@ export type {
   Trends,
   Unit,
   User,
+  AdminSite,
+  Catalogue,
+  CodeForm,
+  Commodity,
+  CommodityCategory,
+  CommodityEntry,
+  KeyGroup,
+  KitEntry,
+  KitTemplate,
+  NewCode,
+  OpenCode,
+  SavedSite,
+  Setting,
+  SiteForm,
+  TabletChanged,
+  PasswordChange,
+  TemporaryPassword,
+  TotpSetup,
+  UserEntry,
+  UserForm,
 };
-export { COVERAGE_LEVELS, EXPORT_KINDS, ROLES, UNITS };
+export { COMMODITY_CATEGORIES, COVERAGE_LEVELS, EXPORT_KINDS, KEY_GROUPS, ROLES, SETTINGS, UNITS };
 
 /** Only coordinators and admins may use the dashboard; the server answers 403 to the others. */
 export function canUseDashboard(user: User): boolean {
@@ -204,6 +247,36 @@ export interface DashboardApi {
   previewForm(request: PreviewRequest): Promise<FormState>;
   /** The address of a file download (a plain link: the browser sends the cookie). */
   exportUrl(kind: ExportKind, format: ExportFormat, filter: Filter): string;
+
+  // Administration (docs/dashboard-api.md, "Administration"): every change audited.
+  /** The sites the user administers, retired ones included. */
+  adminSites(): Promise<AdminSite[]>;
+  addSite(form: SiteForm): Promise<SavedSite>;
+  changeSite(id: string, form: SiteForm): Promise<SavedSite>;
+  /** The catalogue and kits, retired entries included, in display order. */
+  catalogue(): Promise<Catalogue>;
+  addCommodity(commodity: Commodity): Promise<CommodityEntry>;
+  changeCommodity(id: string, commodity: Commodity): Promise<CommodityEntry>;
+  /** A site's own low-stock threshold; `null` returns to the catalogue's. */
+  setThreshold(id: string, site: string, threshold: number | null): Promise<CommodityEntry>;
+  addKit(kit: KitTemplate): Promise<KitEntry>;
+  changeKit(id: string, kit: KitTemplate): Promise<KitEntry>;
+  revokeDevice(id: string): Promise<TabletChanged>;
+  renameDevice(id: string, name: string): Promise<TabletChanged>;
+  /** Enrolment codes not used yet, newest first. */
+  enrolmentCodes(): Promise<OpenCode[]>;
+  createEnrolmentCode(form: CodeForm): Promise<NewCode>;
+  cancelEnrolmentCode(id: string): Promise<OpenCode>;
+  /** Every account (admins). */
+  users(): Promise<UserEntry[]>;
+  /** Adds an account; the answer holds its temporary password, shown once. */
+  addUser(form: UserForm): Promise<TemporaryPassword>;
+  changeUser(form: UserForm): Promise<UserEntry>;
+  resetPassword(username: string): Promise<TemporaryPassword>;
+  setupTotp(username: string): Promise<TotpSetup>;
+  removeTotp(username: string): Promise<UserEntry>;
+  /** The logged-in user's own new password; every session of theirs ends (log in again). */
+  changePassword(change: PasswordChange): Promise<void>;
 }
 
 export interface HttpOptions {
@@ -315,6 +388,92 @@ export class HttpDashboardApi implements DashboardApi {
 
   previewForm(request: PreviewRequest): Promise<FormState> {
     return this.request('POST', '/api/v1/dashboard/forms/preview', { body: request });
+  }
+
+  adminSites(): Promise<AdminSite[]> {
+    return this.request('GET', '/api/v1/dashboard/admin/sites');
+  }
+
+  addSite(form: SiteForm): Promise<SavedSite> {
+    return this.request('POST', '/api/v1/dashboard/admin/sites', { body: form });
+  }
+
+  changeSite(id: string, form: SiteForm): Promise<SavedSite> {
+    return this.request('POST', `/api/v1/dashboard/admin/sites/${encodeURIComponent(id)}`, { body: form });
+  }
+
+  catalogue(): Promise<Catalogue> {
+    return this.request('GET', '/api/v1/dashboard/admin/catalogue');
+  }
+
+  addCommodity(commodity: Commodity): Promise<CommodityEntry> {
+    return this.request('POST', '/api/v1/dashboard/admin/commodities', { body: commodity });
+  }
+
+  changeCommodity(id: string, commodity: Commodity): Promise<CommodityEntry> {
+    return this.request('POST', `/api/v1/dashboard/admin/commodities/${encodeURIComponent(id)}`, { body: commodity });
+  }
+
+  setThreshold(id: string, site: string, threshold: number | null): Promise<CommodityEntry> {
+    const path = `/api/v1/dashboard/admin/commodities/${encodeURIComponent(id)}/threshold`;
+    return this.request('POST', path, { body: { site, threshold } });
+  }
+
+  addKit(kit: KitTemplate): Promise<KitEntry> {
+    return this.request('POST', '/api/v1/dashboard/admin/kits', { body: kit });
+  }
+
+  changeKit(id: string, kit: KitTemplate): Promise<KitEntry> {
+    return this.request('POST', `/api/v1/dashboard/admin/kits/${encodeURIComponent(id)}`, { body: kit });
+  }
+
+  revokeDevice(id: string): Promise<TabletChanged> {
+    return this.request('POST', `/api/v1/dashboard/admin/devices/${encodeURIComponent(id)}/revoke`);
+  }
+
+  renameDevice(id: string, name: string): Promise<TabletChanged> {
+    return this.request('POST', `/api/v1/dashboard/admin/devices/${encodeURIComponent(id)}/rename`, { body: { name } });
+  }
+
+  enrolmentCodes(): Promise<OpenCode[]> {
+    return this.request('GET', '/api/v1/dashboard/admin/enrolment-codes');
+  }
+
+  createEnrolmentCode(form: CodeForm): Promise<NewCode> {
+    return this.request('POST', '/api/v1/dashboard/admin/enrolment-codes', { body: form });
+  }
+
+  cancelEnrolmentCode(id: string): Promise<OpenCode> {
+    return this.request('POST', `/api/v1/dashboard/admin/enrolment-codes/${encodeURIComponent(id)}/cancel`);
+  }
+
+  users(): Promise<UserEntry[]> {
+    return this.request('GET', '/api/v1/dashboard/admin/users');
+  }
+
+  addUser(form: UserForm): Promise<TemporaryPassword> {
+    return this.request('POST', '/api/v1/dashboard/admin/users', { body: form });
+  }
+
+  changeUser(form: UserForm): Promise<UserEntry> {
+    return this.request('POST', `/api/v1/dashboard/admin/users/${encodeURIComponent(form.username)}`, { body: form });
+  }
+
+  resetPassword(username: string): Promise<TemporaryPassword> {
+    return this.request('POST', `/api/v1/dashboard/admin/users/${encodeURIComponent(username)}/password`);
+  }
+
+  setupTotp(username: string): Promise<TotpSetup> {
+    return this.request('POST', `/api/v1/dashboard/admin/users/${encodeURIComponent(username)}/totp`);
+  }
+
+  removeTotp(username: string): Promise<UserEntry> {
+    return this.request('POST', `/api/v1/dashboard/admin/users/${encodeURIComponent(username)}/totp/remove`);
+  }
+
+  async changePassword(change: PasswordChange): Promise<void> {
+    await this.request<void>('POST', '/api/v1/auth/password', { body: change, auth: true });
+    this.csrfToken = null;
   }
 
   private async request<T>(method: Method, path: string, options: { body?: unknown; auth?: boolean } = {}): Promise<T> {

@@ -30,6 +30,23 @@ import {
   type Trends,
   type Unit,
   type User,
+  type AdminSite,
+  type Catalogue,
+  type CodeForm,
+  type Commodity,
+  type CommodityEntry,
+  type KitEntry,
+  type KitTemplate,
+  type NewCode,
+  type OpenCode,
+  type SavedSite,
+  type SiteForm,
+  type TabletChanged,
+  type PasswordChange,
+  type TemporaryPassword,
+  type TotpSetup,
+  type UserEntry,
+  type UserForm,
 } from './api';
 import { MAX_FAILED_LOGINS } from './generated/api';
 import { exchanges, isAnswered, recordedAnswer, sameArgs } from '../lib/fixtures';
@@ -39,6 +56,8 @@ import { exportUrl, type Filter } from './logic/query';
 export interface FakeAccount {
   user: User;
   password: string;
+  disabled?: boolean;
+  lastLoginMs?: number;
   /** The one code accepted as second factor, when the account has one. */
   totp?: string;
 }
@@ -61,16 +80,16 @@ const SITE_REFS = DEMO_SITES.map(({ id, name }) => ({ id, name }));
 
 export const DEMO_ACCOUNTS: FakeAccount[] = [
   {
-    user: { id: 'u-coord', username: 'coordinator', role: 'coordinator', sites: SITE_REFS.slice(0, 2), totp: false },
+    user: { id: 'u-coord', username: 'coordinator', role: 'coordinator', sites: SITE_REFS.slice(0, 2), totp: false, password_temporary: false },
     password: 'correct horse',
   },
   {
-    user: { id: 'u-admin', username: 'admin', role: 'admin', sites: SITE_REFS, totp: true },
+    user: { id: 'u-admin', username: 'admin', role: 'admin', sites: SITE_REFS, totp: true, password_temporary: false },
     password: 'battery staple',
     totp: '123456',
   },
   {
-    user: { id: 'u-worker', username: 'worker', role: 'outreach_worker', sites: SITE_REFS.slice(0, 1), totp: false },
+    user: { id: 'u-worker', username: 'worker', role: 'outreach_worker', sites: SITE_REFS.slice(0, 1), totp: false, password_temporary: false },
     password: 'worker password',
   },
 ];
@@ -96,6 +115,18 @@ export class FakeDashboardApi implements DashboardApi {
   delayMs: number;
   conflictList: Conflict[];
   deviceList: Device[];
+  /** The sites as the administration page edits them. */
+  siteList: AdminSite[] = DEMO_SITES.map((s) => ({
+    id: s.id,
+    name: s.name,
+    pwid_estimate: s.pwid_estimate,
+    population_estimates: {},
+    retired: false,
+    active_devices: 1,
+  }));
+  catalogueData: Catalogue = demoCatalogue();
+  codes: OpenCode[] = [];
+  private codeCounter = 0;
   /** Set to make the next call of that method fail with this error. */
   failNext: Partial<Record<keyof DashboardApi, ApiError>> = {};
   /** Every version of every form, as `forms` lists them. */
@@ -152,6 +183,9 @@ export class FakeDashboardApi implements DashboardApi {
       throw new ApiError(403, 'forbidden', 'The dashboard is for coordinators and admins.');
     }
     if (options.admin && user.role !== 'admin') throw new ApiError(403, 'forbidden', 'Only admins may read the audit log.');
+    if (options.dashboard && user.password_temporary) {
+      throw new ApiError(403, 'password_change_required', 'your password is a temporary one: choose your own first');
+    }
     return user;
   }
 
@@ -183,7 +217,7 @@ export class FakeDashboardApi implements DashboardApi {
         throw new ApiError(429, 'rate_limited', 'Too many failed attempts. Wait before trying again.', [], 60);
       }
       const account = this.accounts.find((a) => a.user.username === request.username.trim());
-      if (!account || account.password !== request.password) {
+      if (!account || account.password !== request.password || account.disabled) {
         this.failedLogins += 1;
         throw new ApiError(401, 'login_failed', 'Wrong username or password.');
       }
@@ -194,6 +228,7 @@ export class FakeDashboardApi implements DashboardApi {
       this.failedLogins = 0;
       this.expired = false;
       this.session = { user: account.user, csrf: this.newCsrf() };
+      account.lastLoginMs = this.nowMs;
       return { user: account.user, csrf_token: this.session.csrf };
     });
   }
@@ -299,8 +334,9 @@ export class FakeDashboardApi implements DashboardApi {
 
   devices(): Promise<Device[]> {
     return this.answer('devices', [], () => {
-      this.requireUser();
-      return this.deviceList.map((d) => ({ ...d }));
+      const user = this.requireUser();
+      const mine = (d: Device) => user.role === 'admin' || d.sites.every((name) => user.sites.some((s) => s.name === name));
+      return this.deviceList.map((d) => ({ ...d, manageable: mine(d) }));
     });
   }
 
@@ -333,6 +369,310 @@ export class FakeDashboardApi implements DashboardApi {
 
   exportUrl(kind: ExportKind, format: ExportFormat, filter: Filter): string {
     return exportUrl(kind, format, filter);
+  }
+
+  // --- administration ---------------------------------------------------------------------
+
+  private requireManager(site?: string): User {
+    const user = this.requireUser();
+    if (user.role !== 'admin' && (site === undefined || !user.sites.some((s) => s.id === site))) {
+      throw new ApiError(403, 'forbidden', site === undefined ? 'this is for administrators' : `site ${site} is not one of yours`);
+    }
+    return user;
+  }
+
+  private checkName(name: string, field = 'name'): string {
+    const clean = name.trim();
+    if (clean.length === 0 || clean.length > 200) {
+      throw new ApiError(422, 'invalid_field', `${field}: a name is 1 to 200 characters`);
+    }
+    return clean;
+  }
+
+  adminSites(): Promise<AdminSite[]> {
+    return this.answer('adminSites', [], () => {
+      const user = this.requireUser();
+      return this.siteList.filter((s) => user.role === 'admin' || user.sites.some((u) => u.id === s.id)).map((s) => ({ ...s }));
+    });
+  }
+
+  addSite(form: SiteForm): Promise<SavedSite> {
+    return this.answer('addSite', [form], () => {
+      this.requireManager();
+      const name = this.checkName(form.name);
+      if (this.siteList.some((s) => s.name.toLowerCase() === name.toLowerCase())) {
+        throw new ApiError(409, 'clash', `a site named "${name}" already exists`);
+      }
+      const id = `site-${this.siteList.length + 1}`;
+      this.siteList.push({ id, name, pwid_estimate: form.pwid_estimate ?? null, population_estimates: form.population_estimates ?? {}, retired: false, active_devices: 0 });
+      return { id, name };
+    });
+  }
+
+  changeSite(id: string, form: SiteForm): Promise<SavedSite> {
+    return this.answer('changeSite', [id, form], () => {
+      this.requireManager(id);
+      const site = this.siteList.find((s) => s.id === id);
+      if (!site) throw new ApiError(404, 'not_found', `no site ${id}`);
+      const name = this.checkName(form.name);
+      if ((name !== site.name || Boolean(form.retired) !== site.retired) && this.session?.user.role !== 'admin') {
+        throw new ApiError(403, 'forbidden', 'renaming or retiring a site is for administrators');
+      }
+      Object.assign(site, { name, pwid_estimate: form.pwid_estimate ?? null, population_estimates: form.population_estimates ?? {}, retired: Boolean(form.retired) });
+      return { id, name };
+    });
+  }
+
+  catalogue(): Promise<Catalogue> {
+    return this.answer('catalogue', [], () => {
+      this.requireUser();
+      return structuredClone(this.catalogueData);
+    });
+  }
+
+  addCommodity(commodity: Commodity): Promise<CommodityEntry> {
+    return this.answer('addCommodity', [commodity], () => {
+      this.requireManager();
+      const name = this.checkName(commodity.name);
+      if (this.catalogueData.commodities.some((c) => c.commodity.code === commodity.code || c.commodity.name === name)) {
+        throw new ApiError(409, 'clash', 'another commodities already has that code or name');
+      }
+      const entry = { id: `c-${this.catalogueData.commodities.length + 1}`, commodity: { ...commodity, name } };
+      this.catalogueData.commodities.push(entry);
+      return structuredClone(entry);
+    });
+  }
+
+  changeCommodity(id: string, commodity: Commodity): Promise<CommodityEntry> {
+    return this.answer('changeCommodity', [id, commodity], () => {
+      this.requireManager();
+      const entry = this.catalogueData.commodities.find((c) => c.id === id);
+      if (!entry) throw new ApiError(404, 'not_found', `no catalogue entry ${id}`);
+      if (entry.commodity.code !== commodity.code) throw new ApiError(422, 'invalid_field', "code: a commodity's code never changes");
+      entry.commodity = { ...commodity, name: this.checkName(commodity.name), site_thresholds: entry.commodity.site_thresholds };
+      return structuredClone(entry);
+    });
+  }
+
+  setThreshold(id: string, site: string, threshold: number | null): Promise<CommodityEntry> {
+    return this.answer('setThreshold', [id, site, threshold], () => {
+      this.requireManager(site);
+      const entry = this.catalogueData.commodities.find((c) => c.id === id);
+      if (!entry) throw new ApiError(404, 'not_found', `no catalogue entry ${id}`);
+      const thresholds = { ...(entry.commodity.site_thresholds ?? {}) };
+      if (threshold === null) delete thresholds[site];
+      else thresholds[site] = threshold;
+      entry.commodity.site_thresholds = thresholds;
+      return structuredClone(entry);
+    });
+  }
+
+  private checkKit(kit: KitTemplate): void {
+    for (const item of kit.items) {
+      const known = this.catalogueData.commodities.find((c) => c.commodity.code === item.commodity);
+      if (!known) throw new ApiError(422, 'invalid_field', `items: "${item.commodity}" is not in the catalogue`);
+      if (known.commodity.retired) throw new ApiError(422, 'invalid_field', `items: "${item.commodity}" is retired: it cannot be put in a kit`);
+    }
+    if (kit.items.length === 0) throw new ApiError(422, 'invalid_field', 'items: a kit holds at least one item');
+  }
+
+  addKit(kit: KitTemplate): Promise<KitEntry> {
+    return this.answer('addKit', [kit], () => {
+      this.requireManager();
+      this.checkName(kit.name);
+      this.checkKit(kit);
+      const entry = { id: `k-${this.catalogueData.kits.length + 1}`, kit: structuredClone(kit) };
+      this.catalogueData.kits.push(entry);
+      return structuredClone(entry);
+    });
+  }
+
+  changeKit(id: string, kit: KitTemplate): Promise<KitEntry> {
+    return this.answer('changeKit', [id, kit], () => {
+      this.requireManager();
+      const entry = this.catalogueData.kits.find((k) => k.id === id);
+      if (!entry) throw new ApiError(404, 'not_found', `no kit ${id}`);
+      if (!kit.retired) this.checkKit(kit);
+      entry.kit = structuredClone(kit);
+      return structuredClone(entry);
+    });
+  }
+
+  private manageableDevice(id: string): Device {
+    const user = this.requireUser();
+    const device = this.deviceList.find((d) => d.id === id);
+    if (!device) throw new ApiError(404, 'not_found', `no tablet ${id}`);
+    const mine = user.role === 'admin' || device.sites.every((name) => user.sites.some((s) => s.name === name));
+    if (!mine) throw new ApiError(403, 'forbidden', `the tablet ${id} works at a site that is not yours`);
+    return device;
+  }
+
+  revokeDevice(id: string): Promise<TabletChanged> {
+    return this.answer('revokeDevice', [id], () => {
+      const device = this.manageableDevice(id);
+      device.revoked_ms ??= this.nowMs;
+      return { id, name: device.name, revoked: true };
+    });
+  }
+
+  renameDevice(id: string, name: string): Promise<TabletChanged> {
+    return this.answer('renameDevice', [id, name], () => {
+      const device = this.manageableDevice(id);
+      const clean = this.checkName(name);
+      if (clean.length > 100) throw new ApiError(422, 'invalid_field', 'name: at most 100 characters');
+      device.name = clean;
+      return { id, name: clean, revoked: device.revoked_ms !== null };
+    });
+  }
+
+  enrolmentCodes(): Promise<OpenCode[]> {
+    return this.answer('enrolmentCodes', [], () => {
+      const user = this.requireUser();
+      return this.codes
+        .filter((c) => c.expires_ms > this.nowMs && (user.role === 'admin' || user.sites.some((s) => s.id === c.site_id)))
+        .map((c) => ({ ...c }));
+    });
+  }
+
+  createEnrolmentCode(form: CodeForm): Promise<NewCode> {
+    return this.answer('createEnrolmentCode', [form], () => {
+      this.requireManager(form.site);
+      const site = this.siteList.find((s) => s.id === form.site);
+      if (!site) throw new ApiError(404, 'not_found', `no site ${form.site}`);
+      if (site.retired) throw new ApiError(409, 'clash', `the site "${site.name}" is retired: it takes no new tablets`);
+      if (form.valid_hours < 1 || form.valid_hours > 720) throw new ApiError(422, 'invalid_field', 'valid_hours: a code is valid 1 to 720 hours');
+      this.codeCounter += 1;
+      const code = `DEMO${String(this.codeCounter).padStart(4, '0')}ABCD`;
+      const expires = this.nowMs + form.valid_hours * 3_600_000;
+      this.codes.unshift({ id: `code${this.codeCounter}`, site_id: site.id, site: site.name, created_ms: this.nowMs, expires_ms: expires, worker: form.worker ?? null });
+      const server = 'https://outpost.example.org';
+      const link = `${server}/enrol?code=${code}`;
+      // A placeholder picture: the real server draws the QR code.
+      const qr = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><rect width="10" height="10" fill="#fff"/><rect x="1" y="1" width="3" height="3"/><rect x="6" y="1" width="3" height="3"/><rect x="1" y="6" width="3" height="3"/></svg>';
+      return { code, site: site.name, expires_ms: expires, server, link, qr_svg: qr };
+    });
+  }
+
+  private requireAdmin(): User {
+    const user = this.requireUser();
+    if (user.role !== 'admin') throw new ApiError(403, 'forbidden', 'managing accounts is for administrators');
+    return user;
+  }
+
+  private entryOf(account: FakeAccount): UserEntry {
+    const u = account.user;
+    return {
+      username: u.username,
+      role: u.role,
+      sites: u.role === 'admin' ? [] : u.sites.map((s) => s.id),
+      totp: u.totp,
+      disabled: account.disabled ?? false,
+      password_temporary: u.password_temporary,
+      created_ms: this.nowMs - 90 * DAY,
+      last_login_ms: account.lastLoginMs ?? null,
+    };
+  }
+
+  private account(username: string): FakeAccount {
+    const account = this.accounts.find((a) => a.user.username === username.trim().toLowerCase());
+    if (!account) throw new ApiError(404, 'not_found', `no user named "${username}"`);
+    return account;
+  }
+
+  private temporaryPassword(): string {
+    this.csrfCounter += 1;
+    return `TEMP-${String(this.csrfCounter).padStart(4, '0')}-DEMO-PASS`;
+  }
+
+  users(): Promise<UserEntry[]> {
+    return this.answer('users', [], () => {
+      this.requireAdmin();
+      return this.accounts.map((a) => this.entryOf(a));
+    });
+  }
+
+  addUser(form: UserForm): Promise<TemporaryPassword> {
+    return this.answer('addUser', [form], () => {
+      this.requireAdmin();
+      const username = form.username.trim().toLowerCase();
+      if (!/^[a-z0-9._-]{3,64}$/.test(username)) throw new ApiError(422, 'invalid_field', "user names are 3 to 64 characters: lower-case letters, digits, '.', '_' or '-'");
+      if (this.accounts.some((a) => a.user.username === username)) throw new ApiError(409, 'clash', `a user named "${username}" already exists`);
+      if (form.role !== 'admin' && form.sites.length === 0) throw new ApiError(422, 'invalid_field', 'sites: a user other than an admin works at one site at least');
+      const sites = SITE_REFS.filter((s) => form.sites.includes(s.id));
+      const password = this.temporaryPassword();
+      this.accounts.push({ user: { id: `u-${username}`, username, role: form.role, sites, totp: false, password_temporary: true }, password });
+      return { username, password };
+    });
+  }
+
+  changeUser(form: UserForm): Promise<UserEntry> {
+    return this.answer('changeUser', [form], () => {
+      const me = this.requireAdmin();
+      const account = this.account(form.username);
+      if (account.user.username === me.username && (form.disabled || form.role !== 'admin')) {
+        throw new ApiError(403, 'forbidden', 'you cannot disable yourself or give up your own admin role');
+      }
+      account.user.role = form.role;
+      account.user.sites = SITE_REFS.filter((s) => form.sites.includes(s.id));
+      account.disabled = form.disabled;
+      return this.entryOf(account);
+    });
+  }
+
+  resetPassword(username: string): Promise<TemporaryPassword> {
+    return this.answer('resetPassword', [username], () => {
+      this.requireAdmin();
+      const account = this.account(username);
+      account.password = this.temporaryPassword();
+      account.user.password_temporary = true;
+      return { username: account.user.username, password: account.password };
+    });
+  }
+
+  setupTotp(username: string): Promise<TotpSetup> {
+    return this.answer('setupTotp', [username], () => {
+      this.requireAdmin();
+      const account = this.account(username);
+      account.user.totp = true;
+      account.totp = '123456';
+      const secret = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
+      const link = `otpauth://totp/Outpost:${account.user.username}?secret=${secret}&issuer=Outpost`;
+      const qr = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><rect width="10" height="10" fill="#fff"/><rect x="1" y="1" width="3" height="3"/></svg>';
+      return { username: account.user.username, secret, link, qr_svg: qr };
+    });
+  }
+
+  removeTotp(username: string): Promise<UserEntry> {
+    return this.answer('removeTotp', [username], () => {
+      this.requireAdmin();
+      const account = this.account(username);
+      account.user.totp = false;
+      delete account.totp;
+      return this.entryOf(account);
+    });
+  }
+
+  changePassword(change: PasswordChange): Promise<void> {
+    return this.answer('changePassword', [change], () => {
+      const user = this.session?.user;
+      if (!user) throw new ApiError(401, 'not_logged_in', 'log in to use the dashboard');
+      const account = this.account(user.username);
+      if (change.current_password !== account.password) throw new ApiError(403, 'wrong_password', 'the current password is wrong');
+      if (change.new_password.length < 10) throw new ApiError(422, 'invalid_field', 'the password must have at least 10 characters');
+      account.password = change.new_password;
+      account.user.password_temporary = false;
+      this.session = null;
+    });
+  }
+
+  cancelEnrolmentCode(id: string): Promise<OpenCode> {
+    return this.answer('cancelEnrolmentCode', [id], () => {
+      const code = this.codes.find((c) => c.id === id && c.expires_ms > this.nowMs);
+      if (!code) throw new ApiError(404, 'not_found', `no open enrolment code "${id}"`);
+      this.requireManager(code.site_id);
+      code.expires_ms = this.nowMs;
+      return { ...code };
+    });
   }
 }
 
@@ -591,6 +931,16 @@ function demoStock(sites: DashboardSite[], nowMs: number): StockReport {
   return { levels, movements, history };
 }
 
+/** The catalogue and kits the real server's tablet fixtures recorded, as the admin page lists them. */
+function demoCatalogue(): Catalogue {
+  const commodities = recordedAnswer<Commodity[]>('commodities');
+  const kits = recordedAnswer<KitTemplate[]>('kit_templates');
+  return {
+    commodities: commodities.map((commodity, i) => ({ id: `c-${i + 1}`, commodity: { ...commodity, site_thresholds: {} } })),
+    kits: kits.map((kit, i) => ({ id: `k-${i + 1}`, kit })),
+  };
+}
+
 function demoDevices(nowMs: number): Device[] {
   const base = {
     app_version: '0.3.1',
@@ -599,6 +949,8 @@ function demoDevices(nowMs: number): Device[] {
     clock_skew_ms: 1200,
     clamped_count: 0,
     token_expires_ms: nowMs + 80 * DAY,
+    worker: null,
+    manageable: true,
   };
   return [
     { ...base, id: 'dev_01J9Z6Q4W8R', name: 'Drop-in window tablet', sites: ['Drop-in centre'], last_seen_ms: nowMs - 12 * 60_000 },

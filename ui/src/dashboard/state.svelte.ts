@@ -19,6 +19,12 @@ import {
   type DashboardSite,
   type SessionInfo,
   type User,
+  type CodeForm,
+  type Commodity,
+  type KitTemplate,
+  type SiteForm,
+  type PasswordChange,
+  type UserForm,
 } from './api';
 import { presetPeriod, type Period, type Preset } from './logic/period';
 import type { Filter } from './logic/query';
@@ -26,7 +32,7 @@ import { defaultFilter, formatRoute, parseRoute, type Page } from './logic/route
 
 export type Phase = 'starting' | 'signed_out' | 'signed_in';
 /** Why the login page is shown: a message for the person. */
-export type SignedOutReason = 'session_expired' | 'logged_out' | 'unreachable' | 'cookie_refused' | null;
+export type SignedOutReason = 'session_expired' | 'logged_out' | 'unreachable' | 'cookie_refused' | 'password_changed' | null;
 
 const LANGUAGE_KEY = 'outpost.dashboard.language';
 
@@ -75,6 +81,11 @@ export class DashboardState {
   async signedIn(info: SessionInfo, options: { justLoggedIn?: boolean } = {}): Promise<void> {
     this.user = info.user;
     this.signedOutReason = null;
+    // A temporary password is changed before anything else (the server refuses the rest).
+    if (info.user.password_temporary) {
+      this.phase = 'signed_in';
+      return;
+    }
     // The sites come first: pages ask for reports only with a filter the server accepts.
     if (canUseDashboard(info.user)) await Promise.all([this.loadSites(), this.countConflicts()]);
     if (options.justLoggedIn && this.sitesError?.status === 401) {
@@ -115,6 +126,12 @@ export class DashboardState {
     this.openConflicts = null;
     this.phase = 'signed_out';
     this.signedOutReason = reason;
+  }
+
+  /** Replaces the user's password; every session of theirs ends, so they log in again. */
+  async changePassword(current: string, next: string): Promise<void> {
+    await this.api.changePassword({ current_password: current, new_password: next });
+    this.signOutLocally('password_changed');
   }
 
   async logout(): Promise<void> {
@@ -200,6 +217,27 @@ export function signOutOn401(api: DashboardApi, onSignedOut: (error: ApiError) =
     retireForm: guard((formId: string, version: number) => api.retireForm(formId, version)),
     previewForm: guard((request: PreviewRequest) => api.previewForm(request)),
     exportUrl: (kind, format, filter) => api.exportUrl(kind, format, filter),
+    adminSites: guard(() => api.adminSites()),
+    addSite: guard((form: SiteForm) => api.addSite(form)),
+    changeSite: guard((id: string, form: SiteForm) => api.changeSite(id, form)),
+    catalogue: guard(() => api.catalogue()),
+    addCommodity: guard((c: Commodity) => api.addCommodity(c)),
+    changeCommodity: guard((id: string, c: Commodity) => api.changeCommodity(id, c)),
+    setThreshold: guard((id: string, site: string, threshold: number | null) => api.setThreshold(id, site, threshold)),
+    addKit: guard((kit: KitTemplate) => api.addKit(kit)),
+    changeKit: guard((id: string, kit: KitTemplate) => api.changeKit(id, kit)),
+    revokeDevice: guard((id: string) => api.revokeDevice(id)),
+    renameDevice: guard((id: string, name: string) => api.renameDevice(id, name)),
+    enrolmentCodes: guard(() => api.enrolmentCodes()),
+    createEnrolmentCode: guard((form: CodeForm) => api.createEnrolmentCode(form)),
+    cancelEnrolmentCode: guard((id: string) => api.cancelEnrolmentCode(id)),
+    users: guard(() => api.users()),
+    addUser: guard((form: UserForm) => api.addUser(form)),
+    changeUser: guard((form: UserForm) => api.changeUser(form)),
+    resetPassword: guard((username: string) => api.resetPassword(username)),
+    setupTotp: guard((username: string) => api.setupTotp(username)),
+    removeTotp: guard((username: string) => api.removeTotp(username)),
+    changePassword: (change: PasswordChange) => api.changePassword(change),
   };
 }
 

@@ -16,7 +16,7 @@ import type {
   UicQuestion,
 } from './backend';
 import { toBackendError } from './backend';
-import { labelOr, setLanguage, t } from '../i18n/index.svelte';
+import { labelOr, language, setLanguage, t } from '../i18n/index.svelte';
 import { emptyTally, type TallyCounts } from './logic/tally';
 import { schemeQuestions } from './logic/uic';
 
@@ -160,10 +160,25 @@ export class Session {
     return this.commodities.map((c) => c.code);
   }
 
-  /** A commodity's name in the worker's language when the code is a default one. */
+  /**
+   * A commodity's name in the worker's language: the organisation's own translation, else the
+   * app's for a default code, else the catalogue's name (retired ones too: history names them).
+   */
   commodityName(code: string): string {
-    const fallback = this.commodities.find((c) => c.code === code)?.name ?? code;
-    return labelOr(`commodity.${code}`, fallback);
+    const item = this.commodities.find((c) => c.code === code);
+    const own = item?.names?.[language()];
+    if (own) return own;
+    return labelOr(`commodity.${code}`, item?.name ?? code);
+  }
+
+  /** What a worker may pick for a new entry: the catalogue without retired items, in its order. */
+  get offeredCommodities(): Commodity[] {
+    return this.commodities.filter((c) => !c.retired);
+  }
+
+  /** The kits a worker may use for a new entry, in the catalogue's order. */
+  get offeredKits(): KitTemplate[] {
+    return this.kits.filter((k) => !k.retired);
   }
 
   /** "Syringe 1 ml × 10, Condom × 2" for the items with a quantity, or "Nothing given". */
@@ -174,6 +189,8 @@ export class Session {
   }
 
   kitName(kit: KitTemplate): string {
+    const own = kit.names?.[language()];
+    if (own) return own;
     return labelOr(`kit.${kit.code}`, kit.name);
   }
 

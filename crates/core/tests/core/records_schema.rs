@@ -141,11 +141,25 @@ fn typed_records_match_the_schema() {
         },
     );
     check(Collection::ClientMerges, &ClientMerge { from_client: id(1), into_client: id(2) });
-    check(Collection::Sites, &Site { name: "Drop-in centre".into(), pwid_estimate: Some(1200) });
-    for commodity in default_commodities() {
+    check(
+        Collection::Sites,
+        &Site {
+            name: "Drop-in centre".into(),
+            pwid_estimate: Some(1200),
+            population_estimates: [(outpost_core::records::KeyGroup::SexWork, 300)].into_iter().collect(),
+            retired: true,
+        },
+    );
+    // Every optional field filled, so that each declared field is seen in the typed record.
+    for mut commodity in default_commodities() {
+        commodity.names.insert("ru".into(), format!("{} (ru)", commodity.name));
+        commodity.site_thresholds.insert(id(3).to_string(), 40);
         check(Collection::Commodities, &commodity);
     }
-    for kit in default_kits() {
+    for mut kit in default_kits() {
+        kit.names.insert("uk".into(), format!("{} (uk)", kit.name));
+        kit.key_groups = vec![outpost_core::records::KeyGroup::InjectsDrugs];
+        kit.settings = vec![outpost_core::records::Setting::Nightlife];
         check(Collection::KitTemplates, &kit);
     }
 }

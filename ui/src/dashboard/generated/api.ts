@@ -31,7 +31,12 @@ sites: Array<SiteRef>,
 /**
  * Whether a second factor is set up.
  */
-totp: boolean, };
+totp: boolean, 
+/**
+ * The password is a temporary one an administrator gave out: the dashboard asks for a new
+ * one before anything else.
+ */
+password_temporary: boolean, };
 export type SessionInfo = { user: User, 
 /**
  * Send it as `X-CSRF-Token` on every request that changes something.
@@ -146,7 +151,15 @@ export type DeviceOut = { id: string, name: string,
 /**
  * Names of the sites it is enrolled for (those the user may see).
  */
-sites: Array<string>, app_version: string, enrolled_ms: number, last_seen_ms: number, revoked_ms: number | null, clock_skew_ms: number, clamped_count: number, token_expires_ms: number, };
+sites: Array<string>, app_version: string, enrolled_ms: number, last_seen_ms: number, revoked_ms: number | null, clock_skew_ms: number, clamped_count: number, token_expires_ms: number, 
+/**
+ * The worker it was enrolled for.
+ */
+worker: string | null, 
+/**
+ * Whether the user may revoke and rename it (every one of its sites is theirs).
+ */
+manageable: boolean, };
 export type Side = { value: JsonValue, device_id: string | null, at_ms: number | null, };
 export type ConflictResolution = "accepted" | "reverted";
 export type ConflictAction = "accept" | "revert";
@@ -157,6 +170,105 @@ export type Resolve = {
  */
 action: ConflictAction, };
 export type AuditOut = { id: number, at_ms: number, actor: string, action: string, target: string, detail: string, address: string | null, };
+export type KeyGroup = "injects_drugs" | "uses_stimulants" | "sex_work" | "msm" | "nightlife" | "pregnant";
+export type Setting = "fixed_site" | "window" | "harm_reduction_room" | "street_outreach" | "mobile_van" | "nightlife" | "peer_delivered" | "home_visit" | "online";
+export type CommodityCategory = "injecting" | "smoking" | "sniffing" | "sex" | "naloxone" | "testing" | "women" | "nightlife" | "other";
+export type CommodityQuantity = { commodity: string, quantity: number, };
+export type Commodity = { code: string, 
+/**
+ * The name in the organisation's default language (and whenever `names` lacks one).
+ */
+name: string, 
+/**
+ * The name in other languages, by language code (`ru`, `uk`...).
+ */
+names?: { [key in string]: string }, category: CommodityCategory, unit: string, units_per_pack: number, counts_as_needle_syringe: boolean, 
+/**
+ * Below this many a site's stock is low, unless `site_thresholds` names the site.
+ */
+low_stock_threshold: number | null, 
+/**
+ * The low-stock threshold of particular sites, by site id.
+ */
+site_thresholds?: { [key in string]: number }, 
+/**
+ * Where it comes in lists: lower first (then by name).
+ */
+order: number, 
+/**
+ * No longer handed out: hidden from new entries, still shown in history and reports.
+ */
+retired: boolean, };
+export type KitTemplate = { code: string, name: string, 
+/**
+ * The name in other languages, by language code.
+ */
+names?: { [key in string]: string }, items: Array<CommodityQuantity>, 
+/**
+ * The key populations it is meant for (none: everyone).
+ */
+key_groups?: Array<KeyGroup>, 
+/**
+ * The settings it is meant for (none: every setting).
+ */
+settings?: Array<Setting>, 
+/**
+ * Where it comes in lists: lower first (then by name).
+ */
+order: number, 
+/**
+ * No longer offered for new contacts.
+ */
+retired: boolean, };
+export type AdminSite = { id: string, name: string, pwid_estimate: number | null, population_estimates: { [key in KeyGroup]?: number }, retired: boolean, active_devices: number, };
+export type SavedSite = { id: string, name: string, };
+export type SiteForm = { name: string, 
+/**
+ * Estimated people who inject drugs in the site's area.
+ */
+pwid_estimate: number | null, 
+/**
+ * Estimated size of its other key populations (not `injects_drugs`: that is `pwid_estimate`).
+ */
+population_estimates: { [key in KeyGroup]?: number }, retired: boolean, };
+export type CommodityEntry = { id: string, commodity: Commodity, };
+export type KitEntry = { id: string, kit: KitTemplate, };
+export type Catalogue = { commodities: Array<CommodityEntry>, kits: Array<KitEntry>, };
+export type ThresholdForm = { site: string, threshold: number | null, };
+export type TabletChanged = { id: string, name: string, revoked: boolean, };
+export type RenameForm = { name: string, };
+export type OpenCodeOut = { id: string, site_id: string, site: string, created_ms: number, expires_ms: number, worker: string | null, };
+export type CodeForm = { site: string, 
+/**
+ * The worker the tablet is for (a user name).
+ */
+worker: string | null, 
+/**
+ * 1 to 720.
+ */
+valid_hours: number, };
+export type NewCodeOut = { code: string, site: string, expires_ms: number, 
+/**
+ * The server's address as printed (absent when the request named none).
+ */
+server: string | null, 
+/**
+ * The enrolment link the QR code holds (absent without the server's address).
+ */
+link: string | null, qr_svg: string, };
+export type UserEntry = { username: string, role: Role, 
+/**
+ * The sites listed for the user (admins see every site whatever is listed).
+ */
+sites: Array<string>, totp: boolean, disabled: boolean, password_temporary: boolean, created_ms: number, last_login_ms: number | null, };
+export type UserForm = { username: string, role: Role, 
+/**
+ * Site ids.
+ */
+sites: Array<string>, disabled: boolean, };
+export type TemporaryPassword = { username: string, password: string, };
+export type TotpSetup = { username: string, secret: string, link: string, qr_svg: string, };
+export type PasswordChange = { current_password: string, new_password: string, };
 export type FormKind = "survey" | "contact_questions";
 export type FormLanguage = { 
 /**
@@ -259,6 +371,9 @@ export const ROLES = ['outreach_worker', 'room_staff', 'coordinator', 'admin'] a
 export const EXPORT_KINDS = ['contacts', 'distributions', 'referrals', 'tests', 'stock', 'tallies', 'surveys', 'indicators'] as const satisfies readonly string[];
 export const UNITS = ['people', 'contacts', 'items', 'percent', 'per_pwid_year', 'tests', 'referrals', 'responses'] as const satisfies readonly Unit[];
 export const COVERAGE_LEVELS = ['low', 'medium', 'high'] as const satisfies readonly Coverage[];
+export const KEY_GROUPS = ['injects_drugs', 'uses_stimulants', 'sex_work', 'msm', 'nightlife', 'pregnant'] as const satisfies readonly KeyGroup[];
+export const SETTINGS = ['fixed_site', 'window', 'harm_reduction_room', 'street_outreach', 'mobile_van', 'nightlife', 'peer_delivered', 'home_visit', 'online'] as const satisfies readonly Setting[];
+export const COMMODITY_CATEGORIES = ['injecting', 'smoking', 'sniffing', 'sex', 'naloxone', 'testing', 'women', 'nightlife', 'other'] as const satisfies readonly CommodityCategory[];
 export const MAX_FAILED_LOGINS = 10;
 export const FAILED_LOGIN_WINDOW_MS = 600000;
 export const SMALL_CELL = 5;
@@ -267,3 +382,6 @@ export const SESSION_IDLE_MS = 1800000;
 export const SESSION_MAX_MS = 43200000;
 export const MIN_PASSWORD_CHARS = 10;
 export const MAX_PASSWORD_CHARS = 256;
+export const MAX_NAME_CHARS = 200;
+export const MAX_ESTIMATE = 10000000;
+export const MAX_VALID_HOURS = 720;

@@ -20,8 +20,10 @@ function conflict(id: number, detected: number, resolved: number | null = null):
 
 describe('conflict display', () => {
   it('shortens ids', () => {
-    expect(shortId('dev_01J9Z6Q4W8RABC')).toBe('01J9Z6Q4');
-    expect(shortId('0192f1c2-7d3e-7a10-9c55-3e1b2a4c5d6e')).toBe('0192f1c2');
+    expect(shortId('dev_01J9Z6Q4W8RABC')).toBe('Q4W8RABC');
+    expect(shortId('0192f1c2-7d3e-7a10-9c55-3e1b2a4c5d6e')).toBe('2a4c5d6e');
+    // Two ids made in the same millisecond differ in their short form.
+    expect(shortId('0192f1c2-7d3e-7a10-9c55-3e1b2a4c5d6e')).not.toBe(shortId('0192f1c2-7d3e-7a10-8b21-77aa01f3e9c0'));
     expect(shortId('abc')).toBe('abc');
   });
 

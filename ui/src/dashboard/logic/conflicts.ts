@@ -7,7 +7,9 @@ import type { Conflict } from '../api';
 /** The first 8 characters of a device id (enough to tell devices apart in a list). */
 export function shortId(id: string): string {
   const plain = id.replace(/^[a-z]+_/, '');
-  return plain.length > 8 ? plain.slice(0, 8) : plain;
+  // UUIDv7 and ULID-like ids start with their creation time, so ids made together share their
+  // first characters: the last ones tell them apart.
+  return plain.length > 8 ? plain.slice(-8) : plain;
 }
 
 export type ValueText = { kind: 'empty' } | { kind: 'text'; text: string } | { kind: 'codes'; codes: string[] };

@@ -16,6 +16,8 @@ function device(overrides: Partial<Device> = {}): Device {
     clock_skew_ms: 0,
     clamped_count: 0,
     token_expires_ms: NOW + 60 * DAY_MS,
+    worker: null,
+    manageable: true,
     ...overrides,
   };
 }

@@ -19,8 +19,52 @@ export type CommodityCategory = "injecting" | "smoking" | "sniffing" | "sex" | "
 export type OpKind = "create" | "update" | "delete";
 export type SyncState = "idle" | "syncing" | "offline" | "error";
 export type CommodityQuantity = { commodity: string, quantity: number, };
-export type Commodity = { code: string, name: string, category: CommodityCategory, unit: string, units_per_pack: number, counts_as_needle_syringe: boolean, low_stock_threshold: number | null, };
-export type KitTemplate = { code: string, name: string, items: Array<CommodityQuantity>, };
+export type Commodity = { code: string, 
+/**
+ * The name in the organisation's default language (and whenever `names` lacks one).
+ */
+name: string, 
+/**
+ * The name in other languages, by language code (`ru`, `uk`...).
+ */
+names?: { [key in string]: string }, category: CommodityCategory, unit: string, units_per_pack: number, counts_as_needle_syringe: boolean, 
+/**
+ * Below this many a site's stock is low, unless `site_thresholds` names the site.
+ */
+low_stock_threshold: number | null, 
+/**
+ * The low-stock threshold of particular sites, by site id.
+ */
+site_thresholds?: { [key in string]: number }, 
+/**
+ * Where it comes in lists: lower first (then by name).
+ */
+order: number, 
+/**
+ * No longer handed out: hidden from new entries, still shown in history and reports.
+ */
+retired: boolean, };
+export type KitTemplate = { code: string, name: string, 
+/**
+ * The name in other languages, by language code.
+ */
+names?: { [key in string]: string }, items: Array<CommodityQuantity>, 
+/**
+ * The key populations it is meant for (none: everyone).
+ */
+key_groups?: Array<KeyGroup>, 
+/**
+ * The settings it is meant for (none: every setting).
+ */
+settings?: Array<Setting>, 
+/**
+ * Where it comes in lists: lower first (then by name).
+ */
+order: number, 
+/**
+ * No longer offered for new contacts.
+ */
+retired: boolean, };
 export type CommandError = { code: string, message: string, retry_after_ms?: number, 
 /**
  * For a wrong PIN: how many more wrong PINs wipe the local data (the UI says it in the

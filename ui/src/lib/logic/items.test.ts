@@ -29,7 +29,7 @@ describe('kit items', () => {
   });
 
   it('copies templates so edits do not change the template', () => {
-    const template = { code: 'injecting', name: 'Injecting kit', items: [{ commodity: 'syringe_1ml', quantity: 10 }] };
+    const template = { code: 'injecting', name: 'Injecting kit', items: [{ commodity: 'syringe_1ml', quantity: 10 }], order: 10, retired: false };
     const items = itemsFromTemplate(template);
     items[0].quantity = 3;
     expect(template.items[0].quantity).toBe(10);

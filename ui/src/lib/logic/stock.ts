@@ -26,7 +26,9 @@ export interface StockRow {
  */
 export function stockRows(catalogue: readonly Commodity[], levels: readonly StockLevel[]): StockRow[] {
   const byCode = new Map(levels.map((l) => [l.commodity, l]));
-  const rows: StockRow[] = catalogue.map((c) => {
+  // A retired commodity keeps its row only while stock of it is left to count or hand out.
+  const shown = catalogue.filter((c) => !c.retired || (byCode.get(c.code)?.level ?? 0) !== 0);
+  const rows: StockRow[] = shown.map((c) => {
     const l = byCode.get(c.code);
     return {
       code: c.code,

@@ -5,7 +5,8 @@
 //! `main.rs` only parses the command line and calls [`run`].
 
 use crate::services::accounts::{self, Role};
-use crate::services::{enrolment, forms, transfer};
+use crate::services::admin::{Actor, AdminError, users as admin_users};
+use crate::services::{forms, transfer};
 use crate::settings::{Settings, StorageSettings};
 use crate::time::now_ms;
 use anyhow::{Context, Result};
@@ -13,6 +14,8 @@ use clap::{Parser, Subcommand};
 use outpost_server_store::Store;
 use outpost_server_store::audit::{AuditEvent, verify_audit_chain};
 use std::path::{Path, PathBuf};
+
+mod admin;
 
 #[derive(Parser)]
 #[command(name = "outpost-server", version, about = "Outpost sync server for harm reduction field data")]
@@ -69,14 +72,35 @@ enum Command {
         #[command(flatten)]
         storage: StorageSettings,
         #[command(subcommand)]
-        action: DeviceAction,
+        action: admin::DeviceAction,
     },
-    /// List or add sites.
+    /// List, add or change sites (name, population estimates, retired).
     Site {
         #[command(flatten)]
         storage: StorageSettings,
         #[command(subcommand)]
-        action: SiteAction,
+        action: admin::SiteAction,
+    },
+    /// The commodity catalogue: list, add or change entries (JSON files), set a site's threshold.
+    Catalogue {
+        #[command(flatten)]
+        storage: StorageSettings,
+        #[command(subcommand)]
+        action: admin::CatalogueAction,
+    },
+    /// Kit templates: list, add or change (JSON files).
+    Kit {
+        #[command(flatten)]
+        storage: StorageSettings,
+        #[command(subcommand)]
+        action: admin::KitAction,
+    },
+    /// Enrolment codes not used yet: list or cancel.
+    EnrollCodes {
+        #[command(flatten)]
+        storage: StorageSettings,
+        #[command(subcommand)]
+        action: admin::CodeAction,
     },
     /// Add, list, change or disable people's accounts (dashboard logins, workers' tablets).
     User {
@@ -101,16 +125,8 @@ enum Command {
     Enroll {
         #[command(flatten)]
         storage: StorageSettings,
-        /// The site's name, as `outpost-server serve` lists it at start-up.
-        #[arg(long)]
-        site: String,
-        /// Hours the code stays valid.
-        #[arg(long, default_value_t = 72, value_parser = clap::value_parser!(u64).range(1..=24 * 30))]
-        valid_hours: u64,
-        /// The worker the tablet is for: removing them from the site later removes the site
-        /// from the tablet, and disabling them revokes it.
-        #[arg(long)]
-        user: Option<String>,
+        #[command(flatten)]
+        code: admin::EnrollArgs,
     },
 }
 
@@ -163,43 +179,15 @@ enum UserAction {
         #[arg(long)]
         username: String,
     },
+    /// Give a user a new temporary password (printed once; the next login asks for a new one).
+    ResetPassword {
+        #[arg(long)]
+        username: String,
+    },
     /// Set up a TOTP second factor; prints the secret and an otpauth:// link for the app.
     Totp {
         #[arg(long)]
         username: String,
-    },
-}
-
-#[derive(Subcommand)]
-enum DeviceAction {
-    /// Every enrolled tablet: id, name, sites, last sync, revoked or not.
-    List,
-    /// Revoke a tablet (lost, stolen, or leaving the programme): it can no longer sync, and the
-    /// app wipes its local data the next time it reaches the server.
-    Revoke {
-        #[arg(long)]
-        id: uuid::Uuid,
-    },
-    /// Rename a tablet.
-    Rename {
-        #[arg(long)]
-        id: uuid::Uuid,
-        #[arg(long)]
-        name: String,
-    },
-}
-
-#[derive(Subcommand)]
-enum SiteAction {
-    /// Every site, with its number of active tablets.
-    List,
-    /// Add a site.
-    Add {
-        #[arg(long)]
-        name: String,
-        /// Estimated number of people who inject drugs in the site's area (coverage indicators).
-        #[arg(long)]
-        pwid_estimate: Option<u32>,
     },
 }
 
@@ -258,7 +246,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Serve { storage, settings, no_demo } => serve(storage, settings, no_demo).await,
-        Command::Enroll { storage, site, valid_hours, user } => enroll(storage, &site, valid_hours, user).await,
+        Command::Enroll { storage, code } => admin::enroll(&open(&storage).await?, code).await,
         Command::User { storage, action } => user(storage, action).await,
         Command::Migrate { storage } => {
             open(&storage).await?;
@@ -274,8 +262,11 @@ pub async fn run(cli: Cli) -> Result<()> {
             println!("removed {} tombstones deleted more than {older_than_days} days ago", report.purged);
             Ok(())
         }
-        Command::Device { storage, action } => device(storage, action).await,
-        Command::Site { storage, action } => site(storage, action).await,
+        Command::Device { storage, action } => admin::device(&open(&storage).await?, action).await,
+        Command::Site { storage, action } => admin::site(&open(&storage).await?, action).await,
+        Command::Catalogue { storage, action } => admin::catalogue(&open(&storage).await?, action).await,
+        Command::Kit { storage, action } => admin::kit(&open(&storage).await?, action).await,
+        Command::EnrollCodes { storage, action } => admin::codes(&open(&storage).await?, action).await,
         Command::Audit { storage, action: AuditAction::Verify } => audit_verify(storage).await,
         Command::Import { storage, input } => import(storage, &input).await,
         Command::Form { action: FormAction::Check { file, json } } => form_check(&file, json).map(drop),
@@ -380,17 +371,6 @@ async fn serve(storage_settings: StorageSettings, settings: Settings, no_demo: b
     crate::launch(storage, settings, listener, shutdown).await.context("serving")
 }
 
-async fn enroll(storage_settings: StorageSettings, site: &str, valid_hours: u64, user: Option<String>) -> Result<()> {
-    let storage = open(&storage_settings).await?;
-    storage.seed_demo(now_ms()).await.context("creating the demo organisation")?;
-    let created = enrolment::create_code(&storage, site, valid_hours, user.as_deref(), "cli", now_ms())
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    println!("{}", created.code);
-    eprintln!("One-time enrolment code for site \"{}\", valid for {valid_hours} hours.", created.site.name);
-    Ok(())
-}
-
 async fn export(storage_settings: StorageSettings, out: &Path) -> Result<()> {
     let storage = open(&storage_settings).await?;
     audit(&storage, "export", out.display().to_string(), "full database export").await?;
@@ -431,82 +411,11 @@ async fn audit(storage: &Store, action: &str, target: impl Into<String>, detail:
         .context("writing the audit log")
 }
 
-fn clean_name(name: &str, what: &str) -> Result<String> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-        anyhow::bail!("a {what} name is 1 to 100 characters, without control characters");
-    }
-    Ok(name.to_string())
-}
-
 fn when(ms: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(ms / 1000)
         .ok()
         .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
         .unwrap_or_else(|| "-".into())
-}
-
-async fn device(storage_settings: StorageSettings, action: DeviceAction) -> Result<()> {
-    let storage = open(&storage_settings).await?;
-    match action {
-        DeviceAction::List => {
-            let devices = storage.list_devices().await.map_err(db_error)?;
-            if devices.is_empty() {
-                eprintln!("No tablet is enrolled yet.");
-            }
-            for d in devices {
-                let state = d.revoked_ms.map_or_else(|| "active".to_string(), |ms| format!("revoked {}", when(ms)));
-                let skew = if d.clock_skew_ms > 0 {
-                    format!(", clock {} s ahead", d.clock_skew_ms / 1000)
-                } else {
-                    String::new()
-                };
-                println!(
-                    "{}  {:<24} {:<28} last sync {}  {} ops  {state}{skew}",
-                    d.id,
-                    d.name,
-                    d.sites.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", "),
-                    when(d.last_seen_ms),
-                    d.max_op_seq
-                );
-            }
-        }
-        DeviceAction::Revoke { id } => {
-            let id = outpost_core::DeviceId(id);
-            storage.revoke_device(id, now_ms()).await.map_err(db_error)?;
-            audit(&storage, "device.revoke", id.to_string(), "").await?;
-            eprintln!("Device {id} is revoked: it can no longer sync, and wipes its data when it next connects.");
-        }
-        DeviceAction::Rename { id, name } => {
-            let id = outpost_core::DeviceId(id);
-            let name = clean_name(&name, "device")?;
-            storage.rename_device(id, &name).await.map_err(db_error)?;
-            audit(&storage, "device.rename", id.to_string(), name).await?;
-        }
-    }
-    Ok(())
-}
-
-async fn site(storage_settings: StorageSettings, action: SiteAction) -> Result<()> {
-    let storage = open(&storage_settings).await?;
-    match action {
-        SiteAction::List => {
-            for s in storage.list_sites().await.map_err(db_error)? {
-                println!("{}  {:<32} {} active tablet(s)", s.id, s.name, s.active_devices);
-            }
-        }
-        SiteAction::Add { name, pwid_estimate } => {
-            let name = clean_name(&name, "site")?;
-            if pwid_estimate.is_some_and(|p| p > 10_000_000) {
-                anyhow::bail!("--pwid-estimate is at most 10000000");
-            }
-            let site = storage.add_site(&name, pwid_estimate, now_ms()).await.map_err(db_error)?;
-            audit(&storage, "site.add", site.id.to_string(), name.clone()).await?;
-            println!("{}", site.id);
-            eprintln!("Added site \"{name}\".");
-        }
-    }
-    Ok(())
 }
 
 fn read_password() -> Result<String> {
@@ -526,24 +435,70 @@ fn show(user: &accounts::User) {
     println!("{:<24} {:<16} {:<8}{totp}  {}", user.username, user.role.as_str(), status, sites.join(", "));
 }
 
+/// The whole editable state of `username` with one change made by `edit` (the commands change
+/// one thing at a time; the service takes the whole state, like the dashboard's form).
+async fn user_form(
+    storage: &Store,
+    username: &str,
+    edit: impl FnOnce(&mut admin_users::UserForm, &[outpost_server_store::records::SiteInfo]) -> Result<()>,
+) -> Result<admin_users::UserForm> {
+    let user = accounts::find_user(storage, username)
+        .await
+        .map_err(db_error)?
+        .ok_or_else(|| anyhow::anyhow!("no user named {:?}", username.trim()))?
+        .user;
+    let listed = storage.find_user(&user.username).await.map_err(db_error)?.map(|r| r.sites).unwrap_or_default();
+    let mut form = admin_users::UserForm {
+        username: user.username.clone(),
+        role: user.role,
+        sites: listed.iter().map(|s| s.id.to_string()).collect(),
+        disabled: user.disabled,
+    };
+    let sites = storage.list_sites().await.map_err(db_error)?;
+    edit(&mut form, &sites)?;
+    Ok(form)
+}
+
+fn site_id_named(sites: &[outpost_server_store::records::SiteInfo], name: &str) -> Result<String> {
+    sites
+        .iter()
+        .find(|s| s.name == name.trim())
+        .map(|s| s.id.to_string())
+        .ok_or_else(|| anyhow::anyhow!("{}", accounts::AccountError::UnknownSite(name.to_string())))
+}
+
 async fn user(storage_settings: StorageSettings, action: UserAction) -> Result<()> {
     let storage = open(&storage_settings).await?;
     let fail = |e: accounts::AccountError| anyhow::anyhow!("{e}");
+    let refused = |e: AdminError| anyhow::anyhow!("{e}");
+    let actor = Actor::cli();
+    let changed = |entry: admin_users::UserEntry| {
+        let status = if entry.disabled { "disabled" } else { "active" };
+        println!("{:<24} {:<16} {status}", entry.username, entry.role.as_str());
+    };
     match action {
         UserAction::Add { username, role, sites, password_stdin } => {
             let role = parse_role(&role)?;
-            let (password, generated) =
-                if password_stdin { (read_password()?, false) } else { (crate::services::tokens::new_token(), true) };
-            let created =
-                accounts::create_user(&storage, &username, &password, role, &sites, now_ms()).await.map_err(fail)?;
-            let names: Vec<&str> = created.sites.iter().map(|s| s.name.as_str()).collect();
-            audit(&storage, "user.add", created.username.clone(), format!("{} at {}", role.as_str(), names.join(", ")))
-                .await?;
-            if generated {
-                println!("{password}");
-                eprintln!("Added {} ({}). The password above is shown only once.", created.username, role.as_str());
-            } else {
+            if password_stdin {
+                let password = read_password()?;
+                let created = accounts::create_user(&storage, &username, &password, role, &sites, now_ms())
+                    .await
+                    .map_err(fail)?;
+                let names: Vec<&str> = created.sites.iter().map(|s| s.name.as_str()).collect();
+                let detail = format!("{} at {}", role.as_str(), names.join(", "));
+                audit(&storage, "user.add", created.username.clone(), detail).await?;
                 eprintln!("Added {} ({}).", created.username, role.as_str());
+            } else {
+                let all = storage.list_sites().await.map_err(db_error)?;
+                let ids = sites.iter().map(|name| site_id_named(&all, name)).collect::<Result<Vec<_>>>()?;
+                let form = admin_users::UserForm { username, role, sites: ids, disabled: false };
+                let added = admin_users::add(&storage, &actor, &form, now_ms()).await.map_err(refused)?;
+                println!("{}", added.password);
+                eprintln!(
+                    "Added {} ({}). The temporary password above is shown only once; the first login asks for a new one.",
+                    added.username,
+                    role.as_str()
+                );
             }
         }
         UserAction::List => {
@@ -554,25 +509,38 @@ async fn user(storage_settings: StorageSettings, action: UserAction) -> Result<(
             users.iter().for_each(show);
         }
         UserAction::Disable { username } => {
-            let user = accounts::disable_user(&storage, &username, now_ms()).await.map_err(fail)?;
-            audit(&storage, "user.disable", user.username.clone(), "sessions ended, tablets revoked").await?;
-            show(&user);
+            let form = user_form(&storage, &username, |f, _| {
+                f.disabled = true;
+                Ok(())
+            })
+            .await?;
+            changed(admin_users::change(&storage, &actor, &form, now_ms()).await.map_err(refused)?);
         }
         UserAction::SetRole { username, role } => {
             let role = parse_role(&role)?;
-            let user = accounts::set_role(&storage, &username, role).await.map_err(fail)?;
-            audit(&storage, "user.role", user.username.clone(), role.as_str()).await?;
-            show(&user);
+            let form = user_form(&storage, &username, |f, _| {
+                f.role = role;
+                Ok(())
+            })
+            .await?;
+            changed(admin_users::change(&storage, &actor, &form, now_ms()).await.map_err(refused)?);
         }
         UserAction::AddSite { username, site } => {
-            let user = accounts::add_site(&storage, &username, &site).await.map_err(fail)?;
-            audit(&storage, "user.site.add", user.username.clone(), site).await?;
-            show(&user);
+            let form = user_form(&storage, &username, |f, sites| {
+                f.sites.push(site_id_named(sites, &site)?);
+                Ok(())
+            })
+            .await?;
+            changed(admin_users::change(&storage, &actor, &form, now_ms()).await.map_err(refused)?);
         }
         UserAction::RemoveSite { username, site } => {
-            let user = accounts::remove_site(&storage, &username, &site).await.map_err(fail)?;
-            audit(&storage, "user.site.remove", user.username.clone(), site).await?;
-            show(&user);
+            let form = user_form(&storage, &username, |f, sites| {
+                let id = site_id_named(sites, &site)?;
+                f.sites.retain(|s| *s != id);
+                Ok(())
+            })
+            .await?;
+            changed(admin_users::change(&storage, &actor, &form, now_ms()).await.map_err(refused)?);
         }
         UserAction::Password { username } => {
             let password = read_password()?;
@@ -580,12 +548,15 @@ async fn user(storage_settings: StorageSettings, action: UserAction) -> Result<(
             audit(&storage, "user.password", username.trim().to_lowercase(), "sessions ended").await?;
             eprintln!("Password changed; every session of the user ended.");
         }
+        UserAction::ResetPassword { username } => {
+            let reset = admin_users::reset_password(&storage, &actor, &username).await.map_err(refused)?;
+            println!("{}", reset.password);
+            eprintln!("Temporary password for {}: shown only once; the next login asks for a new one.", reset.username);
+        }
         UserAction::Totp { username } => {
-            let secret = accounts::enable_totp(&storage, &username).await.map_err(fail)?;
-            let name = username.trim().to_lowercase();
-            audit(&storage, "user.totp", name.clone(), "second factor set up").await?;
-            println!("{secret}");
-            eprintln!("{}", accounts::totp_link(&name, &secret));
+            let setup = admin_users::setup_totp(&storage, &actor, &username).await.map_err(refused)?;
+            println!("{}", setup.secret);
+            eprintln!("{}", setup.link);
             eprintln!("Add this secret to the user's authenticator app; logins now ask for its 6-digit code.");
         }
     }
