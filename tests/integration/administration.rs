@@ -334,7 +334,65 @@ async fn staff_accounts_are_managed_in_the_browser(backend: Backend) -> Result {
     server.stop().await
 }
 
+async fn the_organisation_is_named_and_its_scheme_chosen_before_it_has_clients(backend: Backend) -> Result {
+    use outpost_core::uic::UicScheme;
+    let server = TestServer::start_on(backend, Settings::default()).await?;
+    let tablet = SimDevice::enroll(&server, SITE_A).await?;
+    let admin = WebClient::logged_in(&server, "admin", Role::Admin, &[]).await?;
+    let coord = WebClient::logged_in(&server, "coord", Role::Coordinator, &[SITE_A]).await?;
+    let path = format!("{ADMIN}/organisation");
+    let org = admin.get_json(&path).await?;
+    assert_eq!(
+        (org["uic_scheme"]["name"].clone(), org["scheme_changeable"].clone()),
+        (json!("central_asia"), json!(true))
+    );
+    assert_eq!(org["built_in_schemes"].as_array().map(Vec::len), Some(3));
+
+    let form = |name: &str, language: &str, scheme: &UicScheme| json!({"name": name, "default_language": language, "uic_scheme": scheme});
+    let surname = UicScheme::surname_day_year();
+    expect(&admin, &path, form(" ", "ru", &surname), 422, "invalid_field").await?;
+    expect(&admin, &path, form("Shelter", "russian", &surname), 422, "invalid_field").await?;
+    let mut broken = surname.clone();
+    broken.components.clear();
+    let refused = expect(&admin, &path, form("Shelter", "ru", &broken), 422, "invalid_field").await?;
+    assert_eq!(refused["details"][0]["code"], "invalid_scheme");
+    expect(&coord, &path, form("Shelter", "ru", &surname), 403, "forbidden").await?;
+    assert_eq!(server.storage.org_settings().await?.name, "Demo harm reduction programme", "nothing changed");
+
+    // No client on the server yet: the new name, language and scheme reach the tablet with its
+    // next pull. A client the tablet registered meanwhile under the old scheme is refused and
+    // stays on the tablet, counted as unsent on the dashboard.
+    tablet.create(Collection::Clients, json!({"uic": "MAIV287", "gender": "woman"}))?;
+    ok(&admin, &path, form("Shelter NGO", "ru", &surname)).await?;
+    tablet.sync().await?;
+    let devices = admin.get_json("/api/v1/dashboard/devices").await?;
+    assert_eq!(devices[0]["unsent_ops"], 1, "the refused client waits on the tablet: {devices}");
+    let identity = tablet.with(|s| s.identity().cloned()).ok_or_else(|| anyhow::anyhow!("not enrolled"))?;
+    assert_eq!(identity.org_name, "Shelter NGO");
+    assert_eq!(identity.scheme, surname);
+    assert_eq!(identity.default_language.as_deref(), Some("ru"));
+
+    // A client registered under it: the scheme stays, the name can still change.
+    tablet.create(Collection::Clients, json!({"uic": "IVA21587", "gender": "woman"}))?;
+    tablet.sync().await?;
+    let changed = expect(&admin, &path, form("Shelter NGO", "ru", &UicScheme::central_asia()), 409, "clash").await?;
+    assert!(changed["message"].as_str().unwrap_or_default().contains("1 client"), "{changed}");
+    let org = ok(&admin, &path, form("Shelter NGO (Kyiv)", "uk", &surname)).await?;
+    assert_eq!(
+        (org["scheme_changeable"].clone(), org["uic_scheme"]["name"].clone()),
+        (json!(false), json!("surname_day_year"))
+    );
+    tablet.sync().await?;
+    assert_eq!(tablet.with(|s| s.identity().map(|i| i.org_name.clone())), Some("Shelter NGO (Kyiv)".into()));
+    let log = server.storage.audit_log().await?;
+    let changes: Vec<_> = log.iter().filter(|e| e.action == "org.change").collect();
+    assert_eq!(changes.len(), 2, "two accepted changes, refused ones not audited");
+    assert!(changes[0].detail.contains("uic_scheme: central_asia → surname_day_year"), "{}", changes[0].detail);
+    server.stop().await
+}
+
 on_both_backends!(
     a_programme_is_set_up_in_the_browser_and_reaches_its_tablets,
-    staff_accounts_are_managed_in_the_browser
+    staff_accounts_are_managed_in_the_browser,
+    the_organisation_is_named_and_its_scheme_chosen_before_it_has_clients
 );

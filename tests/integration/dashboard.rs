@@ -285,6 +285,8 @@ const MATRIX: &[(&str, &str, [u16; 8])] = &[
     ("post", "/api/v1/dashboard/forms/{form_id}/{version}/retire", [401, 401, 403, 403, 404, 404, 404, 401]),
     // Administration: organisation-wide changes are the admin's; a coordinator manages only
     // their own sites' tablets, codes and thresholds (coordb works at site B, the rows' site is A).
+    ("get", "/api/v1/dashboard/admin/organisation", [401, 401, 403, 403, 200, 200, 200, 401]),
+    ("post", "/api/v1/dashboard/admin/organisation", [401, 401, 403, 403, 403, 200, 403, 401]),
     ("get", "/api/v1/dashboard/admin/sites", [401, 401, 403, 403, 200, 200, 200, 401]),
     ("post", "/api/v1/dashboard/admin/sites", [401, 401, 403, 403, 403, 200, 403, 401]),
     ("post", "/api/v1/dashboard/admin/sites/{id}", [401, 401, 403, 403, 404, 404, 404, 401]),
@@ -373,6 +375,10 @@ async fn every_route_answers_every_role_as_the_matrix_says() -> Result {
                     "code": "matrix_kit", "name": "Matrix kit", "items": [{"commodity": "syringe_1ml", "quantity": 1}]
                 }),
                 "/api/v1/dashboard/admin/enrolment-codes" => json!({"site": site_a, "valid_hours": 1}),
+                "/api/v1/dashboard/admin/organisation" => json!({
+                    "name": "Matrix programme", "default_language": "en",
+                    "uic_scheme": outpost_core::uic::UicScheme::central_asia()
+                }),
                 "/api/v1/dashboard/admin/users" => {
                     json!({"username": format!("matrix-user-{who}"), "role": "outreach_worker", "sites": [site_a]})
                 }

@@ -15,6 +15,7 @@ use outpost_server::http::dashboard::{AuditOut, DeviceOut, Resolve, SiteOut};
 use outpost_server::http::forms::{FormCheck, PreviewRequest, Published};
 use outpost_server::services::accounts::{self, Role, User};
 use outpost_server::services::admin::catalogue::{CommodityEntry, KitEntry};
+use outpost_server::services::admin::org::{Organisation, OrganisationForm};
 use outpost_server::services::admin::sites::SiteForm;
 use outpost_server::services::admin::users::{TemporaryPassword, TotpSetup, UserEntry, UserForm};
 use outpost_server::services::conflicts::{ConflictAction, ConflictResolution, ConflictView, Side};
@@ -99,6 +100,11 @@ fn generated() -> String {
         decl::<TemporaryPassword>(&cfg),
         decl::<TotpSetup>(&cfg),
         decl::<PasswordChange>(&cfg),
+        decl::<outpost_core::uic::Script>(&cfg),
+        decl::<outpost_core::uic::UicComponent>(&cfg),
+        decl::<outpost_core::uic::UicScheme>(&cfg),
+        decl::<Organisation>(&cfg),
+        decl::<OrganisationForm>(&cfg),
     ]
     .into_iter()
     .chain(ts_form_decls(&cfg))

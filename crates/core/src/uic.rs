@@ -14,6 +14,7 @@ use unicode_normalization::UnicodeNormalization;
 pub const MISSING: char = 'X';
 
 /// One part of a code.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -29,6 +30,7 @@ pub enum UicComponent {
 }
 
 /// How Cyrillic letters are written in codes.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
@@ -41,6 +43,7 @@ pub enum Script {
 }
 
 /// A configured code scheme.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UicScheme {
@@ -125,6 +128,55 @@ impl UicScheme {
             ],
             script: Script::Latin,
         }
+    }
+
+    /// The schemes a programme can choose from without defining its own.
+    pub fn built_in() -> Vec<Self> {
+        vec![Self::central_asia(), Self::surname_day_year(), Self::gender_letters_year()]
+    }
+
+    /// Checks a scheme a programme defined: a name, 1 to 8 parts, each question named once
+    /// (`[a-z_]{1,64}`), 1 to 4 letters per name part, 2 or 4 digits of year; the code 4 to 16
+    /// characters long.
+    pub fn check(&self) -> Result<(), UicError> {
+        let bad = |why: String| Err(UicError::Scheme(why));
+        let valid_name =
+            |n: &str| !n.is_empty() && n.len() <= 64 && n.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+        if !valid_name(&self.name) {
+            return bad(format!("the scheme's name {:?} is not lower-case letters and _", self.name));
+        }
+        if self.components.is_empty() || self.components.len() > 8 {
+            return bad("a scheme has 1 to 8 parts".into());
+        }
+        let mut seen = Vec::new();
+        for component in &self.components {
+            let question = match component {
+                UicComponent::Letters { question, count } => {
+                    if !(1..=4).contains(count) {
+                        return bad(format!("{question}: 1 to 4 letters"));
+                    }
+                    question
+                }
+                UicComponent::SexDigit { question } | UicComponent::BirthDay { question } => question,
+                UicComponent::BirthYear { question, digits } => {
+                    if *digits != 2 && *digits != 4 {
+                        return bad("a birth year has 2 or 4 digits".into());
+                    }
+                    question
+                }
+            };
+            if !valid_name(question) {
+                return bad(format!("the question name {question:?} is not lower-case letters and _"));
+            }
+            if seen.contains(&question) {
+                return bad(format!("the question {question:?} is asked twice"));
+            }
+            seen.push(question);
+        }
+        if !(4..=16).contains(&self.len()) {
+            return bad(format!("a code is 4 to 16 characters long, this one {}", self.len()));
+        }
+        Ok(())
     }
 
     /// The questions to ask, in order.

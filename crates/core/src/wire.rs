@@ -18,6 +18,10 @@ pub const PROTOCOL_VERSION: u32 = 1;
 pub const MIN_PROTOCOL_VERSION: u32 = 1;
 /// Header carrying the protocol version on every sync request.
 pub const PROTOCOL_HEADER: &str = "outpost-protocol";
+
+/// The header a device reports with each pull how many changes it holds unsent (its outbox
+/// after the push), for the dashboard's devices list. Optional.
+pub const UNSENT_HEADER: &str = "outpost-unsent";
 /// Most operations in one push.
 pub const MAX_PUSH_OPS: usize = 1000;
 /// Most records in one pull page.
@@ -150,6 +154,20 @@ pub struct PullResponse {
     /// for progress bars.
     pub remaining: u64,
     pub server_time_ms: u64,
+    /// The organisation as it is now (its name, default language and client-code scheme), so a
+    /// change reaches tablets at their next pull. Absent from servers older than it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org: Option<OrgInfo>,
+}
+
+/// What a tablet knows of its organisation.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OrgInfo {
+    pub name: String,
+    /// The language texts fall back to (a language code such as `ru`).
+    pub default_language: String,
+    pub uic_scheme: UicScheme,
 }
 
 /// Every error reply.

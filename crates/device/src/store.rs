@@ -61,6 +61,8 @@ pub struct Identity {
     pub org_name: String,
     pub sites: Vec<SiteRef>,
     pub scheme: UicScheme,
+    /// The organisation's default language, once a pull told it (older servers do not).
+    pub default_language: Option<String>,
 }
 
 /// Outbox operations ready to push, in `op_seq` order, each as its stored wire JSON.
@@ -190,6 +192,7 @@ impl DeviceStore {
             org_name: parse("org_name", self.meta("org_name")?)?,
             sites: serde_json::from_str(&parse("sites", self.meta("sites")?)?)?,
             scheme: serde_json::from_str(&parse("uic_scheme", self.meta("uic_scheme")?)?)?,
+            default_language: self.meta("default_language")?,
         };
         let clock = match self.meta("clock")? {
             Some(text) => {
@@ -366,6 +369,13 @@ impl DeviceStore {
         Ok(self.conn.query_row("SELECT count(*) FROM outbox", [], |r| r.get::<_, i64>(0))? as u64)
     }
 
+    /// Changes this tablet holds that the server does not have: its outbox and the changes the
+    /// server refused (kept until a person looks at them). Reported with each sync request.
+    pub fn unsent_count(&self) -> Result<u64, StoreError> {
+        let sql = "SELECT (SELECT count(*) FROM outbox) + (SELECT count(*) FROM rejected)";
+        Ok(self.conn.query_row(sql, [], |r| r.get::<_, i64>(0))? as u64)
+    }
+
     /// Removes acknowledged entries from the outbox. Called only after the server's reply.
     ///
     /// Written without waiting for the disk (see [`Self::without_fsync`]): if power fails right
@@ -526,6 +536,14 @@ impl DeviceStore {
         let mut clock = self.clock.take();
         let result = self.without_fsync(|conn| apply_page(conn, page, clock.as_mut(), now));
         self.clock = clock;
+        let changed = page.org.as_ref().zip(self.identity.as_ref()).is_some_and(|(org, me)| {
+            org.name != me.org_name
+                || org.uic_scheme != me.scheme
+                || Some(&org.default_language) != me.default_language.as_ref()
+        });
+        if result.is_ok() && changed {
+            self.load_identity()?;
+        }
         result
     }
 }
@@ -561,6 +579,13 @@ fn apply_page(
         save_record(&tx, &record.collection, record.record_id, record.site_id, &state, Some(record.seq), now)?;
     }
     set_meta(&tx, "cursor", &page.next_cursor.to_string())?;
+    if let Some(org) = &page.org {
+        // The organisation as the server has it now: a new name, language or (for a programme
+        // with no clients yet) code scheme takes effect with the page that brought it.
+        set_meta(&tx, "org_name", &org.name)?;
+        set_meta(&tx, "default_language", &org.default_language)?;
+        set_meta(&tx, "uic_scheme", &serde_json::to_string(&org.uic_scheme)?)?;
+    }
     let resyncing =
         tx.query_row("SELECT value FROM meta WHERE key = 'resync'", [], |r| r.get::<_, String>(0)).optional()?;
     if resyncing.as_deref() == Some("1") {

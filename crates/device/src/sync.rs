@@ -11,7 +11,7 @@ use crate::error::StoreError;
 use crate::store::{DeviceStore, OutboxBatch};
 use outpost_core::wire::{
     EnrollRequest, EnrollResponse, ErrorBody, ErrorDetail, MAX_PULL_LIMIT, PROTOCOL_HEADER, PROTOCOL_VERSION,
-    PullResponse, PushRequest, PushResponse,
+    PullResponse, PushRequest, PushResponse, UNSENT_HEADER,
 };
 use reqwest::StatusCode;
 use std::sync::Mutex;
@@ -142,6 +142,9 @@ pub fn server_url(text: &str) -> Result<String, ServerUrlError> {
 pub struct SyncClient {
     http: reqwest::Client,
     base_url: String,
+    /// Changes this tablet holds that the server has not accepted (its outbox), told to the
+    /// server with each pull (`outpost-unsent`) so the dashboard shows work waiting on tablets.
+    unsent: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl SyncClient {
@@ -158,7 +161,7 @@ impl SyncClient {
             .user_agent(concat!("outpost-device/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| SyncError::Offline(e.to_string()))?;
-        Ok(Self { http, base_url: base_url.trim_end_matches('/').to_string() })
+        Ok(Self { http, base_url: base_url.trim_end_matches('/').to_string(), unsent: Default::default() })
     }
 
     /// Exchanges a one-time enrolment code for a device token and saves the enrolment.
@@ -235,6 +238,7 @@ impl SyncClient {
             .query(&[("after", after.to_string()), ("limit", limit.to_string())])
             .bearer_auth(token)
             .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
+            .header(UNSENT_HEADER, self.unsent.load(std::sync::atomic::Ordering::Relaxed).to_string())
             .send()
             .await
             .map_err(offline)?;
@@ -248,6 +252,7 @@ impl SyncClient {
             .post(format!("{}/api/v1/sync/push", self.base_url))
             .bearer_auth(token)
             .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
+            .header(UNSENT_HEADER, self.unsent.load(std::sync::atomic::Ordering::Relaxed).to_string())
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(body)
             .send()
@@ -287,6 +292,8 @@ impl SyncClient {
         let lock = || store.lock().map_err(|_| SyncError::Poisoned);
         let limit = options.push_batch.max(1);
         let total = lock()?.pending_count()?;
+        let unsent_at_start = lock()?.unsent_count()?;
+        self.unsent.store(unsent_at_start, std::sync::atomic::Ordering::Relaxed);
         let mut done = 0;
         progress(Progress { phase: SyncPhase::Push, done, total });
         let mut unacked_local: Option<Vec<u64>> = None;
@@ -315,6 +322,8 @@ impl SyncClient {
                     }
                     report.pushed += reply.acked.len() as u64;
                     done += reply.acked.len() as u64;
+                    let left = unsent_at_start.saturating_sub(done);
+                    self.unsent.store(left, std::sync::atomic::Ordering::Relaxed);
                     let complete = reply.acked.len() >= batch.len();
                     unacked_local = Some(reply.acked);
                     next = if complete {
@@ -358,6 +367,8 @@ impl SyncClient {
         let mut report = SyncReport::default();
 
         self.push_outbox_with(store, &token, options, &mut report, progress).await?;
+        // What is left after the push (refused changes stay until a person looks at them).
+        self.unsent.store(lock()?.unsent_count()?, std::sync::atomic::Ordering::Relaxed);
 
         let mut cursor = lock()?.cursor()?;
         let mut pulled = 0;

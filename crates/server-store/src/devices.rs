@@ -34,6 +34,8 @@ pub struct DeviceInfo {
     pub server: bool,
     /// The worker it was enrolled for, by user name.
     pub worker: Option<String>,
+    /// Changes it holds unsent, as it reported with its last pull.
+    pub unsent_ops: i64,
 }
 
 impl DeviceInfo {
@@ -53,7 +55,7 @@ impl Store {
         let rows = self
             .query(Statement::query(
                 "SELECT d.id, d.name, d.app_version, d.enrolled_ms, d.last_seen_ms, d.revoked_ms, d.token_expires_ms,
-                        d.clock_skew_ms, d.clamped_count, d.max_op_seq, s.id, s.name, d.is_server, u.username
+                        d.clock_skew_ms, d.clamped_count, d.max_op_seq, s.id, s.name, d.is_server, u.username, d.unsent_ops
                  FROM devices d LEFT JOIN device_sites ds ON ds.device_id = d.id LEFT JOIN sites s ON s.id = ds.site_id
                  LEFT JOIN users u ON u.id = d.user_id
                  ORDER BY d.enrolled_ms, d.id, s.name",
@@ -86,6 +88,7 @@ impl Store {
                 sites: site.into_iter().collect(),
                 server: r.col(12)?,
                 worker: r.col(13)?,
+                unsent_ops: r.col(14)?,
             });
         }
         Ok(out)
@@ -123,14 +126,20 @@ impl Store {
 /// row is locked first, so two transactions never create two.
 pub(crate) async fn server_device(tx: &mut Tx, now_ms: u64) -> Result<DeviceAuth, DbError> {
     let d = tx.dialect();
-    let orgs = tx.query(Statement::query(format!("SELECT id, uic_scheme FROM orgs{}", d.for_update()), vec![])).await?;
+    let orgs = tx
+        .query(Statement::query(
+            format!("SELECT id, uic_scheme, name, default_language FROM orgs{}", d.for_update()),
+            vec![],
+        ))
+        .await?;
     let [org] = orgs.as_slice() else {
         return Err(DbError::Conflict(format!(
             "the server's device needs exactly one organisation, found {}",
             orgs.len()
         )));
     };
-    let (org_id, scheme): (OrgId, String) = (org.col(0)?, org.col(1)?);
+    let (org_id, scheme, org_name, default_language): (OrgId, String, String, String) =
+        (org.col(0)?, org.col(1)?, org.col(2)?, org.col(3)?);
     let find =
         || Statement::query("SELECT id FROM devices WHERE is_server = ? ORDER BY enrolled_ms LIMIT 1", params![true]);
     let mut found = tx.query(find()).await?;
@@ -154,5 +163,7 @@ pub(crate) async fn server_device(tx: &mut Tx, now_ms: u64) -> Result<DeviceAuth
         org_id,
         sites: sites.iter().map(|r| r.col(0)).collect::<Result<_, _>>()?,
         uic_scheme: serde_json::from_str::<UicScheme>(&scheme)?,
+        org_name,
+        default_language,
     })
 }

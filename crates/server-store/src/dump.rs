@@ -96,6 +96,9 @@ table_row! {
         /// import marks it by its token).
         #[serde(default)]
         pub is_server: bool,
+        /// Absent in files written before it was a column.
+        #[serde(default)]
+        pub unsent_ops: i64,
     }
 }
 

@@ -21,6 +21,7 @@ pub mod dump;
 pub mod error;
 pub mod forms;
 pub mod migrations;
+pub mod org;
 pub mod plan;
 pub mod postgres;
 pub mod projection;

@@ -30,6 +30,7 @@ const SQLITE: &[(u32, &str, &str)] = migration_list!("sqlite":
     5 "0005_purged_records",
     6 "0006_server_device",
     7 "0007_administration",
+    8 "0008_device_unsent",
 );
 
 /// (version, file name, SQL) of every PostgreSQL migration.
@@ -41,6 +42,7 @@ const POSTGRES: &[(u32, &str, &str)] = migration_list!("postgres":
     5 "0005_purged_records",
     6 "0006_server_device",
     7 "0007_administration",
+    8 "0008_device_unsent",
 );
 
 fn build(list: &[(u32, &str, &str)]) -> Result<Vec<Migration>, DbError> {

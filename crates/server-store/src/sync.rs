@@ -22,6 +22,20 @@ pub struct DeviceAuth {
     pub sites: Vec<SiteId>,
     /// The organisation's client code scheme, to validate codes in pushed records.
     pub uic_scheme: UicScheme,
+    /// The organisation's name and default language, sent with every pulled page.
+    pub org_name: String,
+    pub default_language: String,
+}
+
+impl DeviceAuth {
+    /// What the device is told of its organisation with each pulled page.
+    pub fn org_info(&self) -> outpost_core::wire::OrgInfo {
+        outpost_core::wire::OrgInfo {
+            name: self.org_name.clone(),
+            default_language: self.default_language.clone(),
+            uic_scheme: self.uic_scheme.clone(),
+        }
+    }
 }
 
 /// The result of looking a token up.
@@ -440,14 +454,24 @@ impl Store {
 
     /// Looks a device token (hashed) up and, when valid, extends its expiry (at most once a
     /// minute, to spare the disk).
-    pub async fn authenticate(&self, token_hash: &str, now_ms: u64, ttl_ms: u64) -> Result<TokenCheck, DbError> {
+    ///
+    /// `unsent`: the changes the device says it holds unsent (its pulls report them), stored when
+    /// they differ from what it said last.
+    pub async fn authenticate(
+        &self,
+        token_hash: &str,
+        now_ms: u64,
+        ttl_ms: u64,
+        unsent: Option<u64>,
+    ) -> Result<TokenCheck, DbError> {
         let out = self
             .backend
             .run_once(
                 TxMode::Autocommit,
                 vec![
                     Statement::query(
-                        "SELECT d.id, d.org_id, d.last_seen_ms, d.token_expires_ms, d.revoked_ms, o.uic_scheme
+                        "SELECT d.id, d.org_id, d.last_seen_ms, d.token_expires_ms, d.revoked_ms, o.uic_scheme,
+                            o.name, o.default_language, d.unsent_ops
                      FROM devices d JOIN orgs o ON o.id = d.org_id WHERE d.token_hash = ?",
                         params![token_hash],
                     ),
@@ -468,12 +492,19 @@ impl Store {
         if expires <= now_ms {
             return Ok(TokenCheck::Expired);
         }
+        let mut updates = Vec::new();
         if now_ms.saturating_sub(last_seen) > 60_000 {
-            self.execute(vec![Statement::exec(
+            updates.push(Statement::exec(
                 "UPDATE devices SET last_seen_ms = ?, token_expires_ms = ? WHERE id = ?",
                 params![now_ms, now_ms.saturating_add(ttl_ms), id],
-            )])
-            .await?;
+            ));
+        }
+        let known: i64 = row.col(8)?;
+        if let Some(unsent) = unsent.and_then(|n| i64::try_from(n).ok()).filter(|n| *n != known) {
+            updates.push(Statement::exec("UPDATE devices SET unsent_ops = ? WHERE id = ?", params![unsent, id]));
+        }
+        if !updates.is_empty() {
+            self.execute(updates).await?;
         }
         let sites = out[1].rows.iter().map(|r| r.col(0)).collect::<Result<Vec<SiteId>, _>>()?;
         Ok(TokenCheck::Valid(DeviceAuth {
@@ -481,6 +512,8 @@ impl Store {
             org_id: org,
             sites,
             uic_scheme: serde_json::from_str(&row.col::<String>(5)?)?,
+            org_name: row.col(6)?,
+            default_language: row.col(7)?,
         }))
     }
 

@@ -127,6 +127,24 @@ pub enum KitAction {
 }
 
 #[derive(Subcommand)]
+pub enum OrgAction {
+    /// The organisation's name, default language and client-code scheme.
+    Show,
+    /// Change them (the scheme, one of the built-in ones by name, only while no client is
+    /// registered).
+    Set {
+        #[arg(long)]
+        name: Option<String>,
+        /// A language code: en, ru, uk...
+        #[arg(long)]
+        language: Option<String>,
+        /// central_asia, surname_day_year or gender_letters_year.
+        #[arg(long)]
+        scheme: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
 pub enum CodeAction {
     /// Codes not used yet and not expired, newest first.
     List,
@@ -301,6 +319,36 @@ pub async fn codes(storage: &Store, action: CodeAction) -> Result<()> {
         CodeAction::Cancel { id } => {
             let code = tablets::cancel_code(storage, &actor, &id, now_ms()).await.map_err(fail)?;
             eprintln!("The code for \"{}\" is cancelled.", code.site.name);
+        }
+    }
+    Ok(())
+}
+
+pub async fn org(storage: &Store, action: OrgAction) -> Result<()> {
+    use crate::services::admin::org as settings;
+    let current = settings::get(storage).await.map_err(fail)?;
+    let show = |o: &settings::Organisation| {
+        let questions = o.uic_scheme.questions().join(", ");
+        println!("{}\nlanguage {}\nscheme {} ({questions})", o.name, o.default_language, o.uic_scheme.name);
+    };
+    match action {
+        OrgAction::Show => show(&current),
+        OrgAction::Set { name, language, scheme } => {
+            let uic_scheme = match scheme {
+                Some(wanted) => {
+                    current.built_in_schemes.iter().find(|s| s.name == wanted).cloned().ok_or_else(|| {
+                        let names: Vec<&str> = current.built_in_schemes.iter().map(|s| s.name.as_str()).collect();
+                        anyhow::anyhow!("no built-in scheme {wanted:?}; choose one of {}", names.join(", "))
+                    })?
+                }
+                None => current.uic_scheme.clone(),
+            };
+            let form = settings::OrganisationForm {
+                name: name.unwrap_or(current.name.clone()),
+                default_language: language.unwrap_or(current.default_language.clone()),
+                uic_scheme,
+            };
+            show(&settings::change(storage, &Actor::cli(), &form).await.map_err(fail)?);
         }
     }
     Ok(())

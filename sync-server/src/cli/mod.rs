@@ -95,6 +95,13 @@ enum Command {
         #[command(subcommand)]
         action: admin::KitAction,
     },
+    /// The organisation: its name, default language and client-code scheme.
+    Org {
+        #[command(flatten)]
+        storage: StorageSettings,
+        #[command(subcommand)]
+        action: admin::OrgAction,
+    },
     /// Enrolment codes not used yet: list or cancel.
     EnrollCodes {
         #[command(flatten)]
@@ -266,6 +273,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Site { storage, action } => admin::site(&open(&storage).await?, action).await,
         Command::Catalogue { storage, action } => admin::catalogue(&open(&storage).await?, action).await,
         Command::Kit { storage, action } => admin::kit(&open(&storage).await?, action).await,
+        Command::Org { storage, action } => admin::org(&open(&storage).await?, action).await,
         Command::EnrollCodes { storage, action } => admin::codes(&open(&storage).await?, action).await,
         Command::Audit { storage, action: AuditAction::Verify } => audit_verify(storage).await,
         Command::Import { storage, input } => import(storage, &input).await,

@@ -10,6 +10,7 @@ use crate::http::extract::{ApiJson, Coordinator};
 use crate::http::openapi::SessionRefusals;
 use crate::services::accounts::{Role, Session};
 use crate::services::admin::catalogue::{self, CommodityEntry, KitEntry};
+use crate::services::admin::org::{self, Organisation, OrganisationForm};
 use crate::services::admin::sites::{self, SiteForm};
 use crate::services::admin::users::{self, TemporaryPassword, TotpSetup, UserEntry, UserForm};
 use crate::services::admin::{Actor, AdminError, Scope, tablets};
@@ -521,4 +522,31 @@ pub async fn remove_totp(
     Path(username): Path<String>,
 ) -> Result<Json<UserEntry>, ApiError> {
     Ok(Json(users::remove_totp(&state.store, &actor(&session, client), &username).await?))
+}
+
+/// The organisation's settings and the built-in client-code schemes.
+#[utoipa::path(get, path = "/api/v1/dashboard/admin/organisation", tag = "admin", security(("session" = [])),
+    responses((status = 200, body = Organisation), SessionRefusals))]
+pub async fn get_organisation(
+    State(state): State<Arc<AppState>>,
+    Coordinator(_session): Coordinator,
+) -> Result<Json<Organisation>, ApiError> {
+    Ok(Json(org::get(&state.store).await?))
+}
+
+/// Changes the organisation's name, default language and client-code scheme (admins; the
+/// scheme only while no client is registered). Tablets receive it with their next pull. Audited.
+#[utoipa::path(post, path = "/api/v1/dashboard/admin/organisation", tag = "admin", security(("session" = []), ("csrf" = [])),
+    request_body = OrganisationForm,
+    responses((status = 200, body = Organisation),
+        (status = 422, description = "`invalid_field` (`invalid_language`, `invalid_scheme`...), each in `details`", body = ErrorBody),
+        (status = 409, description = "`clash`: a new scheme for an organisation that has clients", body = ErrorBody),
+        (status = 503, description = "`audit_unavailable`: nothing was done", body = ErrorBody), SessionRefusals))]
+pub async fn change_organisation(
+    State(state): State<Arc<AppState>>,
+    ClientAddr(client): ClientAddr,
+    Coordinator(session): Coordinator,
+    ApiJson(form): ApiJson<OrganisationForm>,
+) -> Result<Json<Organisation>, ApiError> {
+    Ok(Json(org::change(&state.store, &actor(&session, client), &form).await?))
 }

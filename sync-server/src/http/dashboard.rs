@@ -166,6 +166,8 @@ pub struct DeviceOut {
     worker: Option<String>,
     /// Whether the user may revoke and rename it (every one of its sites is theirs).
     manageable: bool,
+    /// Changes it holds unsent, as it reported with its last pull.
+    unsent_ops: i64,
 }
 
 /// The tablets of the user's sites (every tablet for admins), most recently seen first.
@@ -200,6 +202,7 @@ pub async fn devices(
                 token_expires_ms: d.token_expires_ms,
                 worker: d.worker,
                 manageable,
+                unsent_ops: d.unsent_ops,
             })
         })
         .collect();

@@ -140,7 +140,14 @@ impl FromRequestParts<Arc<AppState>> for Device {
             .ok_or_else(|| {
                 ApiError::unauthorized("invalid_token", "the Authorization header must be Bearer <token>")
             })?;
-        match state.store.authenticate(&hash_token(token), now_ms(), state.settings.token_ttl_ms()).await? {
+        // What the device says it holds unsent (a number; anything else is ignored).
+        let unsent = parts
+            .headers
+            .get(outpost_core::wire::UNSENT_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .filter(|n| *n <= 100_000_000);
+        match state.store.authenticate(&hash_token(token), now_ms(), state.settings.token_ttl_ms(), unsent).await? {
             TokenCheck::Valid(device) => Ok(Device(device)),
             TokenCheck::Unknown => Err(ApiError::unauthorized("invalid_token", "this device token is not known")),
             TokenCheck::Expired => Err(ApiError::unauthorized(

@@ -56,6 +56,7 @@ pub fn api_router() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(forms::publish))
         .routes(routes!(forms::retire))
         .routes(routes!(forms::preview))
+        .routes(routes!(admin::get_organisation, admin::change_organisation))
         .routes(routes!(admin::list_sites, admin::add_site))
         .routes(routes!(admin::change_site))
         .routes(routes!(admin::get_catalogue))

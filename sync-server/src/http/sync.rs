@@ -212,13 +212,18 @@ pub async fn pull(
             ));
         }
     };
-    let body = pull_body(&page, params.after, now_ms()).map_err(ApiError::internal)?;
+    let body = pull_body(&page, params.after, now_ms(), &device.org_info()).map_err(ApiError::internal)?;
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 /// Writes a [`PullResponse`] with each record's stored state spliced in as it is, instead of
 /// decoding and re-encoding every state (the bulk of a page).
-fn pull_body(page: &Page, after: u64, server_time_ms: u64) -> Result<String, serde_json::Error> {
+fn pull_body(
+    page: &Page,
+    after: u64,
+    server_time_ms: u64,
+    org: &outpost_core::wire::OrgInfo,
+) -> Result<String, serde_json::Error> {
     use std::fmt::Write;
     let size: usize = page.records.iter().map(|r| r.state_json.len() + 160).sum();
     let mut out = String::with_capacity(size + 128);
@@ -238,9 +243,10 @@ fn pull_body(page: &Page, after: u64, server_time_ms: u64) -> Result<String, ser
     let next_cursor = page.records.last().map_or(after, |r| r.seq);
     let _ = write!(
         out,
-        "],\"next_cursor\":{next_cursor},\"has_more\":{},\"remaining\":{},\"server_time_ms\":{server_time_ms}}}",
+        "],\"next_cursor\":{next_cursor},\"has_more\":{},\"remaining\":{},\"server_time_ms\":{server_time_ms},\"org\":{}}}",
         page.remaining > 0,
-        page.remaining
+        page.remaining,
+        serde_json::to_string(org)?
     );
     Ok(out)
 }
@@ -273,7 +279,12 @@ mod tests {
             ],
             remaining: 3,
         };
-        let body = pull_body(&page, 5, 42).expect("serialises");
+        let org = outpost_core::wire::OrgInfo {
+            name: "Harm \"reduction\" NGO".into(),
+            default_language: "ru".into(),
+            uic_scheme: outpost_core::uic::UicScheme::surname_day_year(),
+        };
+        let body = pull_body(&page, 5, 42, &org).expect("serialises");
         let decoded: PullResponse = serde_json::from_str(&body).expect("decodes");
         assert_eq!(
             (decoded.next_cursor, decoded.has_more, decoded.remaining, decoded.server_time_ms),
@@ -281,7 +292,8 @@ mod tests {
         );
         assert_eq!(decoded.records.len(), 2);
         assert_eq!(decoded.records[1].site_id, Some(outpost_core::SiteId::nil()));
-        let empty = pull_body(&Page { records: vec![], remaining: 0 }, 5, 1).expect("serialises");
+        assert_eq!(decoded.org, Some(org.clone()), "the organisation travels with the page");
+        let empty = pull_body(&Page { records: vec![], remaining: 0 }, 5, 1, &org).expect("serialises");
         let decoded: PullResponse = serde_json::from_str(&empty).expect("decodes");
         assert_eq!((decoded.next_cursor, decoded.has_more), (5, false));
     }

@@ -77,6 +77,9 @@ import {
   type TotpSetup,
   type UserEntry,
   type UserForm,
+  type Organisation,
+  type OrganisationForm,
+  type UicScheme,
   COMMODITY_CATEGORIES,
   KEY_GROUPS,
   SETTINGS,
@@ -154,6 +157,9 @@ export type {
   TotpSetup,
   UserEntry,
   UserForm,
+  Organisation,
+  OrganisationForm,
+  UicScheme,
 };
 export { COMMODITY_CATEGORIES, COVERAGE_LEVELS, EXPORT_KINDS, KEY_GROUPS, ROLES, SETTINGS, UNITS };
 
@@ -249,6 +255,9 @@ export interface DashboardApi {
   exportUrl(kind: ExportKind, format: ExportFormat, filter: Filter): string;
 
   // Administration (docs/dashboard-api.md, "Administration"): every change audited.
+  /** The organisation's name, default language and client-code scheme. */
+  organisation(): Promise<Organisation>;
+  changeOrganisation(form: OrganisationForm): Promise<Organisation>;
   /** The sites the user administers, retired ones included. */
   adminSites(): Promise<AdminSite[]>;
   addSite(form: SiteForm): Promise<SavedSite>;
@@ -388,6 +397,14 @@ export class HttpDashboardApi implements DashboardApi {
 
   previewForm(request: PreviewRequest): Promise<FormState> {
     return this.request('POST', '/api/v1/dashboard/forms/preview', { body: request });
+  }
+
+  organisation(): Promise<Organisation> {
+    return this.request('GET', '/api/v1/dashboard/admin/organisation');
+  }
+
+  changeOrganisation(form: OrganisationForm): Promise<Organisation> {
+    return this.request('POST', '/api/v1/dashboard/admin/organisation', { body: form });
   }
 
   adminSites(): Promise<AdminSite[]> {

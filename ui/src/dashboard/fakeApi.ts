@@ -47,6 +47,9 @@ import {
   type TotpSetup,
   type UserEntry,
   type UserForm,
+  type Organisation,
+  type OrganisationForm,
+  type UicScheme,
 } from './api';
 import { MAX_FAILED_LOGINS } from './generated/api';
 import { exchanges, isAnswered, recordedAnswer, sameArgs } from '../lib/fixtures';
@@ -125,6 +128,7 @@ export class FakeDashboardApi implements DashboardApi {
     active_devices: 1,
   }));
   catalogueData: Catalogue = demoCatalogue();
+  org: Organisation = demoOrganisation();
   codes: OpenCode[] = [];
   private codeCounter = 0;
   /** Set to make the next call of that method fail with this error. */
@@ -387,6 +391,28 @@ export class FakeDashboardApi implements DashboardApi {
       throw new ApiError(422, 'invalid_field', `${field}: a name is 1 to 200 characters`);
     }
     return clean;
+  }
+
+  organisation(): Promise<Organisation> {
+    return this.answer('organisation', [], () => {
+      this.requireUser();
+      return structuredClone(this.org);
+    });
+  }
+
+  changeOrganisation(form: OrganisationForm): Promise<Organisation> {
+    return this.answer('changeOrganisation', [form], () => {
+      this.requireManager();
+      const name = this.checkName(form.name);
+      if (!/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/.test(form.default_language)) {
+        throw new ApiError(422, 'invalid_field', 'default_language: not a language code such as en, ru or uk');
+      }
+      if (form.uic_scheme.name !== this.org.uic_scheme.name && !this.org.scheme_changeable) {
+        throw new ApiError(409, 'clash', 'the scheme cannot change: clients already have codes of the current scheme');
+      }
+      this.org = { ...this.org, name, default_language: form.default_language, uic_scheme: structuredClone(form.uic_scheme) };
+      return structuredClone(this.org);
+    });
   }
 
   adminSites(): Promise<AdminSite[]> {
@@ -931,6 +957,24 @@ function demoStock(sites: DashboardSite[], nowMs: number): StockReport {
   return { levels, movements, history };
 }
 
+/** The demo organisation: the server's built-in schemes (as core defines them), clients registered. */
+function demoOrganisation(): Organisation {
+  const scheme = (name: string, parts: UicScheme['components']): UicScheme => ({ name, components: parts, script: 'latin' });
+  const central = scheme('central_asia', [
+    { kind: 'letters', question: 'mother_first_name', count: 2 },
+    { kind: 'letters', question: 'father_first_name', count: 2 },
+    { kind: 'sex_digit', question: 'sex' },
+    { kind: 'birth_year', question: 'birth_year', digits: 2 },
+  ]);
+  const surname = scheme('surname_day_year', [
+    { kind: 'letters', question: 'surname', count: 3 },
+    { kind: 'sex_digit', question: 'sex' },
+    { kind: 'birth_day', question: 'birth_day' },
+    { kind: 'birth_year', question: 'birth_year', digits: 2 },
+  ]);
+  return { name: 'Demo harm reduction programme', default_language: 'en', uic_scheme: central, scheme_changeable: false, built_in_schemes: [central, surname] };
+}
+
 /** The catalogue and kits the real server's tablet fixtures recorded, as the admin page lists them. */
 function demoCatalogue(): Catalogue {
   const commodities = recordedAnswer<Commodity[]>('commodities');
@@ -951,11 +995,12 @@ function demoDevices(nowMs: number): Device[] {
     token_expires_ms: nowMs + 80 * DAY,
     worker: null,
     manageable: true,
+    unsent_ops: 0,
   };
   return [
     { ...base, id: 'dev_01J9Z6Q4W8R', name: 'Drop-in window tablet', sites: ['Drop-in centre'], last_seen_ms: nowMs - 12 * 60_000 },
     { ...base, id: 'dev_01J9Z7A2K3M', name: 'Van 2 tablet', sites: ['Street outreach team', 'Mobile van (north)'], last_seen_ms: nowMs - 3 * 3_600_000, clock_skew_ms: 11 * 60_000, clamped_count: 4 },
-    { ...base, id: 'dev_01J9Z8C5T1P', name: 'Outreach bag 1', sites: ['Street outreach team'], last_seen_ms: nowMs - 11 * DAY, app_version: '0.2.9', token_expires_ms: nowMs + 9 * DAY },
+    { ...base, id: 'dev_01J9Z8C5T1P', name: 'Outreach bag 1', sites: ['Street outreach team'], last_seen_ms: nowMs - 11 * DAY, unsent_ops: 37, app_version: '0.2.9', token_expires_ms: nowMs + 9 * DAY },
     { ...base, id: 'dev_01J9Z9D7V4Q', name: 'Old tablet (lost)', sites: ['Drop-in centre'], last_seen_ms: nowMs - 45 * DAY, revoked_ms: nowMs - 40 * DAY, app_version: '0.2.4' },
   ];
 }

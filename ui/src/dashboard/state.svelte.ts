@@ -25,6 +25,7 @@ import {
   type SiteForm,
   type PasswordChange,
   type UserForm,
+  type OrganisationForm,
 } from './api';
 import { presetPeriod, type Period, type Preset } from './logic/period';
 import type { Filter } from './logic/query';
@@ -217,6 +218,8 @@ export function signOutOn401(api: DashboardApi, onSignedOut: (error: ApiError) =
     retireForm: guard((formId: string, version: number) => api.retireForm(formId, version)),
     previewForm: guard((request: PreviewRequest) => api.previewForm(request)),
     exportUrl: (kind, format, filter) => api.exportUrl(kind, format, filter),
+    organisation: guard(() => api.organisation()),
+    changeOrganisation: guard((form: OrganisationForm) => api.changeOrganisation(form)),
     adminSites: guard(() => api.adminSites()),
     addSite: guard((form: SiteForm) => api.addSite(form)),
     changeSite: guard((id: string, form: SiteForm) => api.changeSite(id, form)),

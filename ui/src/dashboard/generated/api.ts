@@ -159,7 +159,11 @@ worker: string | null,
 /**
  * Whether the user may revoke and rename it (every one of its sites is theirs).
  */
-manageable: boolean, };
+manageable: boolean, 
+/**
+ * Changes it holds unsent, as it reported with its last pull.
+ */
+unsent_ops: number, };
 export type Side = { value: JsonValue, device_id: string | null, at_ms: number | null, };
 export type ConflictResolution = "accepted" | "reverted";
 export type ConflictAction = "accept" | "revert";
@@ -269,6 +273,15 @@ sites: Array<string>, disabled: boolean, };
 export type TemporaryPassword = { username: string, password: string, };
 export type TotpSetup = { username: string, secret: string, link: string, qr_svg: string, };
 export type PasswordChange = { current_password: string, new_password: string, };
+export type Script = "latin" | "keep_cyrillic";
+export type UicComponent = { "kind": "letters", question: string, count: number, } | { "kind": "sex_digit", question: string, } | { "kind": "birth_year", question: string, digits: number, } | { "kind": "birth_day", question: string, };
+export type UicScheme = { name: string, components: Array<UicComponent>, script: Script, };
+export type Organisation = { name: string, default_language: string, uic_scheme: UicScheme, 
+/**
+ * Whether the scheme can still change (no client is registered yet).
+ */
+scheme_changeable: boolean, built_in_schemes: Array<UicScheme>, };
+export type OrganisationForm = { name: string, default_language: string, uic_scheme: UicScheme, };
 export type FormKind = "survey" | "contact_questions";
 export type FormLanguage = { 
 /**

@@ -18,6 +18,7 @@ function device(overrides: Partial<Device> = {}): Device {
     token_expires_ms: NOW + 60 * DAY_MS,
     worker: null,
     manageable: true,
+    unsent_ops: 0,
     ...overrides,
   };
 }

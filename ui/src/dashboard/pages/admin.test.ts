@@ -187,3 +187,39 @@ describe('a temporary password', () => {
     expect(api.accounts.find((a) => a.user.username === 'lena')?.password).toBe('lena-chooses-this');
   });
 });
+
+describe('the organisation', () => {
+  it('is renamed by an admin; its scheme is locked once clients exist and free before', async () => {
+    const { api, state } = await dashboardOn({ signedInAs: 'admin' });
+    renderPage(Sites, state);
+    const scheme = (await screen.findByTestId('org-scheme')) as HTMLSelectElement;
+    expect(scheme.disabled).toBe(true);
+    expect(screen.getByTestId('org-questions').textContent).toContain("Mother's first name");
+    await fireEvent.input(screen.getByTestId('org-name'), { target: { value: 'Shelter NGO' } });
+    await fireEvent.submit(screen.getByTestId('org-form'));
+    await screen.findByTestId('org-saved');
+    expect(api.org.name).toBe('Shelter NGO');
+  });
+
+  it('lets a new programme choose another scheme, and is not shown to coordinators', async () => {
+    const { api, state } = await dashboardOn({ signedInAs: 'admin' });
+    api.org.scheme_changeable = true;
+    renderPage(Sites, state);
+    const scheme = (await screen.findByTestId('org-scheme')) as HTMLSelectElement;
+    await waitFor(() => expect(scheme.disabled).toBe(false));
+    const option = Array.from(scheme.options).find((o) => o.value === 'surname_day_year');
+    if (!option) throw new Error('no surname scheme offered');
+    option.selected = true;
+    await fireEvent.change(scheme);
+    await waitFor(() => expect(screen.getByTestId('org-questions').textContent).toContain('Surname'));
+    expect(screen.getByTestId('org-questions').textContent).toContain('Surname');
+    await fireEvent.submit(screen.getByTestId('org-form'));
+    await screen.findByTestId('org-saved');
+    expect(api.callsOf('changeOrganisation')[0][0]).toMatchObject({ uic_scheme: { name: 'surname_day_year' } });
+
+    const coordinator = await dashboardOn();
+    renderPage(Sites, coordinator.state);
+    await screen.findAllByTestId('site-row');
+    expect(coordinator.api.callsOf('organisation')).toEqual([]);
+  });
+});
