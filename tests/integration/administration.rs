@@ -136,6 +136,10 @@ async fn a_programme_is_set_up_in_the_browser_and_reaches_its_tablets(backend: B
     ok(&coord, &format!("{ADMIN}/commodities/{id}/threshold"), threshold).await?;
     let elsewhere = json!({"site": site_b.to_string(), "threshold": 1});
     expect(&coord, &format!("{ADMIN}/commodities/{id}/threshold"), elsewhere, 403, "forbidden").await?;
+    let absurd = json!({"site": site_a.to_string(), "threshold": 50_000_000});
+    expect(&coord, &format!("{ADMIN}/commodities/{id}/threshold"), absurd, 422, "invalid_field").await?;
+    let negative = json!({"site": site_a.to_string(), "threshold": -1});
+    expect(&coord, &format!("{ADMIN}/commodities/{id}/threshold"), negative, 422, "invalid_body").await?;
 
     // Kits: unknown, duplicate and retired items refused; a new one accepted.
     let kit =
@@ -191,6 +195,13 @@ async fn a_programme_is_set_up_in_the_browser_and_reaches_its_tablets(backend: B
         decode_qr_svg(created["qr_svg"].as_str().unwrap_or_default())?,
         created["link"].as_str().unwrap_or_default()
     );
+    // The link opened in a phone's browser (a scanned card) says what it is for, and nothing more.
+    let page = reqwest::get(format!("{}/enrol?code={code}", server.url())).await?;
+    assert_eq!(page.status().as_u16(), 200);
+    let csp = page.headers().get("content-security-policy").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    assert!(csp.starts_with("default-src 'none'"), "{csp}");
+    let html = page.text().await?;
+    assert!(html.contains("Outpost tablet enrolment") && !html.contains(&code), "the code is not echoed");
     let hours = json!({"site": site_a.to_string(), "valid_hours": 10_000});
     expect(&coord, &format!("{ADMIN}/enrolment-codes"), hours, 422, "invalid_field").await?;
     let b_code = json!({"site": site_b.to_string(), "valid_hours": 1});
@@ -280,6 +291,9 @@ async fn staff_accounts_are_managed_in_the_browser(backend: Backend) -> Result {
     assert_eq!(nadia.get("/api/v1/dashboard/sites").await?.0, 200);
     // Nadia is not an admin: accounts are not hers to change.
     expect(&nadia, &users, form("omar", "outreach_worker", json!([site_a])), 403, "forbidden").await?;
+    let promoted = form("nadia", "admin", json!([site_a]));
+    expect(&nadia, &format!("{users}/nadia"), promoted, 403, "forbidden").await?;
+    assert_eq!(server.storage.find_user("nadia").await?.map(|u| u.role), Some("coordinator".into()), "not promoted");
 
     // Role, sites and status; an admin cannot lock themselves out.
     let changed = ok(&admin, &format!("{users}/nadia"), form("nadia", "coordinator", json!([site_a, site_b]))).await?;
