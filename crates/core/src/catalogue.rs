@@ -99,14 +99,24 @@ impl KitTemplate {
     }
 }
 
-/// Sorts commodities as every list shows them: by display order, then name, then code.
-pub fn sort_commodities(items: &mut [Commodity]) {
-    items.sort_by(|a, b| (a.order, &a.name, &a.code).cmp(&(b.order, &b.name, &b.code)));
+/// How every list orders commodities: by display order, then name, then code.
+pub fn commodity_order(a: &Commodity, b: &Commodity) -> std::cmp::Ordering {
+    (a.order, &a.name, &a.code).cmp(&(b.order, &b.name, &b.code))
 }
 
-/// Sorts kit templates as every list shows them: by display order, then name, then code.
+/// How every list orders kit templates: by display order, then name, then code.
+pub fn kit_order(a: &KitTemplate, b: &KitTemplate) -> std::cmp::Ordering {
+    (a.order, &a.name, &a.code).cmp(&(b.order, &b.name, &b.code))
+}
+
+/// Sorts commodities as every list shows them ([`commodity_order`]).
+pub fn sort_commodities(items: &mut [Commodity]) {
+    items.sort_by(commodity_order);
+}
+
+/// Sorts kit templates as every list shows them ([`kit_order`]).
 pub fn sort_kits(kits: &mut [KitTemplate]) {
-    kits.sort_by(|a, b| (a.order, &a.name, &a.code).cmp(&(b.order, &b.name, &b.code)));
+    kits.sort_by(kit_order);
 }
 
 const INJECTING: &[(&str, u32)] =

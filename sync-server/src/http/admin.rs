@@ -21,6 +21,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use outpost_core::records::{Commodity, KeyGroup, KitTemplate};
 use outpost_core::wire::{ErrorBody, ErrorDetail};
 use outpost_core::{DeviceId, SiteId};
+use outpost_server_store::sync::OpenCode;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -321,6 +322,19 @@ pub struct OpenCodeOut {
     worker: Option<String>,
 }
 
+impl From<OpenCode> for OpenCodeOut {
+    fn from(c: OpenCode) -> Self {
+        OpenCodeOut {
+            id: c.id,
+            site_id: c.site.id.to_string(),
+            site: c.site.name,
+            created_ms: c.created_ms,
+            expires_ms: c.expires_ms,
+            worker: c.worker,
+        }
+    }
+}
+
 /// The enrolment codes of the user's sites not used yet and not expired, newest first.
 #[utoipa::path(get, path = "/api/v1/dashboard/admin/enrolment-codes", tag = "admin", security(("session" = [])),
     responses((status = 200, body = Vec<OpenCodeOut>), SessionRefusals))]
@@ -330,19 +344,7 @@ pub async fn list_codes(
     Coordinator(session): Coordinator,
 ) -> Result<Json<Vec<OpenCodeOut>>, ApiError> {
     let codes = tablets::open_codes(&state.store, &actor(&session, client), now_ms()).await?;
-    Ok(Json(
-        codes
-            .into_iter()
-            .map(|c| OpenCodeOut {
-                id: c.id,
-                site_id: c.site.id.to_string(),
-                site: c.site.name,
-                created_ms: c.created_ms,
-                expires_ms: c.expires_ms,
-                worker: c.worker,
-            })
-            .collect(),
-    ))
+    Ok(Json(codes.into_iter().map(OpenCodeOut::from).collect()))
 }
 
 /// A code to create.
@@ -425,14 +427,7 @@ pub async fn cancel_code(
     Path(id): Path<String>,
 ) -> Result<Json<OpenCodeOut>, ApiError> {
     let c = tablets::cancel_code(&state.store, &actor(&session, client), &id, now_ms()).await?;
-    Ok(Json(OpenCodeOut {
-        id: c.id,
-        site_id: c.site.id.to_string(),
-        site: c.site.name,
-        created_ms: c.created_ms,
-        expires_ms: c.expires_ms,
-        worker: c.worker,
-    }))
+    Ok(Json(c.into()))
 }
 
 /// Every user (admins).

@@ -5,6 +5,7 @@
 //! and can no longer be put in a kit.
 
 use super::{Actor, AdminError, changes, clean_name, fields_of, invalid, record};
+use outpost_core::catalogue::{commodity_order, kit_order};
 use outpost_core::records::{Commodity, KitTemplate};
 use outpost_core::schema::{MAX_NAME_CHARS, MAX_THRESHOLD, validate_fields};
 use outpost_core::uic::UicScheme;
@@ -54,10 +55,7 @@ pub async fn commodities(store: &Store) -> Result<Vec<CommodityEntry>, AdminErro
             .map_err(|e| AdminError::Db(outpost_server_store::DbError::Corrupt(format!("commodity {}: {e}", r.id))))?;
         out.push(CommodityEntry { id: r.id.to_string(), commodity });
     }
-    out.sort_by(|a, b| {
-        let (a, b) = (&a.commodity, &b.commodity);
-        (a.order, &a.name, &a.code).cmp(&(b.order, &b.name, &b.code))
-    });
+    out.sort_by(|a, b| commodity_order(&a.commodity, &b.commodity));
     Ok(out)
 }
 
@@ -69,7 +67,7 @@ pub async fn kits(store: &Store) -> Result<Vec<KitEntry>, AdminError> {
             .map_err(|e| AdminError::Db(outpost_server_store::DbError::Corrupt(format!("kit {}: {e}", r.id))))?;
         out.push(KitEntry { id: r.id.to_string(), kit });
     }
-    out.sort_by(|a, b| (a.kit.order, &a.kit.name, &a.kit.code).cmp(&(b.kit.order, &b.kit.name, &b.kit.code)));
+    out.sort_by(|a, b| kit_order(&a.kit, &b.kit));
     Ok(out)
 }
 
