@@ -14,6 +14,7 @@
 //! serves it on a listener the caller bound (port 0 in tests).
 
 pub mod cli;
+pub mod connections;
 pub mod http;
 pub mod services;
 pub mod settings;
@@ -57,7 +58,8 @@ impl AppState {
     }
 }
 
-/// Serves the API on `listener` until `shutdown` completes, cleaning tombstones up meanwhile.
+/// Serves the API on `listener` (within the connection limits of [`connections`]) until
+/// `shutdown` completes, cleaning tombstones up meanwhile.
 pub async fn launch(
     store: Store,
     settings: Settings,
@@ -73,10 +75,17 @@ pub async fn launch(
         Err(e) => tracing::error!(error = %e, "could not publish the default forms"),
     }
     let purger = tokio::spawn(services::maintenance::purge_loop(store.clone(), settings.tombstone_retention_days));
+    let open_files = connections::raise_open_file_limit();
+    let limits = settings.connection_limits(open_files);
+    if limits.max_connections < usize::try_from(settings.connection_limit).unwrap_or(usize::MAX) {
+        tracing::warn!(
+            open_files,
+            connection_limit = limits.max_connections,
+            "the open-file limit allows fewer connections than asked for"
+        );
+    }
     let router = http::app(Arc::new(AppState::new(store, settings)));
-    let served = axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let served = connections::serve(listener, router, limits, shutdown).await;
     purger.abort();
     served
 }

@@ -2,8 +2,12 @@
 //! (`OUTPOST_*` variables mirror the flags). Secrets never appear in `Debug` output.
 
 use clap::Args;
+use outpost_server_store::keys::{KeyError, ServerKey};
 use std::net::SocketAddr;
 use std::path::PathBuf;
+
+/// The environment variable that holds the server key (instead of the key file).
+pub const SERVER_KEY_VARIABLE: &str = "OUTPOST_SERVER_KEY";
 
 /// Settings shared by every subcommand that opens the database.
 #[derive(Clone, Args)]
@@ -55,9 +59,19 @@ impl StorageSettings {
         }
     }
 
-    /// Opens the configured storage, bringing its schema up to date.
+    /// The server key: `OUTPOST_SERVER_KEY` (64 hexadecimal characters) when set, otherwise
+    /// `server.key` in the data directory, created on first use. Never a command-line flag (other
+    /// users of the machine could read it in the process list).
+    pub fn server_key(&self) -> Result<ServerKey, KeyError> {
+        match std::env::var(SERVER_KEY_VARIABLE) {
+            Ok(text) if !text.trim().is_empty() => ServerKey::from_hex(&text),
+            _ => ServerKey::load_or_create(&self.data_dir),
+        }
+    }
+
+    /// Opens the configured storage with the server key, bringing its schema up to date.
     pub async fn open(&self) -> Result<outpost_server_store::Store, outpost_server_store::DbError> {
-        outpost_server_store::Store::open(&self.url(), self.max_connections).await
+        outpost_server_store::Store::open(&self.url(), self.max_connections, self.server_key()?).await
     }
 }
 
@@ -79,6 +93,18 @@ pub struct Settings {
     /// Seconds a request may take before the server answers 408.
     #[arg(long, env = "OUTPOST_REQUEST_TIMEOUT_SECS", default_value_t = 60)]
     pub request_timeout_secs: u64,
+    /// Seconds a client has to send a request's headers; a kept-alive connection waiting this
+    /// long for its next request is closed too.
+    #[arg(long, env = "OUTPOST_HEADER_READ_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub header_read_timeout_secs: u64,
+    /// Seconds a connection may move no byte while none of its requests is being handled
+    /// (a client that stopped reading its reply) before it is closed.
+    #[arg(long, env = "OUTPOST_IDLE_TIMEOUT_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub idle_timeout_secs: u64,
+    /// Most connections open at once; further ones wait until one closes. Lowered at start to
+    /// what the process's open-file limit allows.
+    #[arg(long, env = "OUTPOST_CONNECTION_LIMIT", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub connection_limit: u64,
     /// Deleted records are kept as tombstones this many days, then removed (devices that have
     /// not synced since then resync in full). 0 keeps them for ever.
     #[arg(long, env = "OUTPOST_TOMBSTONE_RETENTION_DAYS", default_value_t = outpost_server_store::purge::DEFAULT_RETENTION_DAYS)]
@@ -115,6 +141,9 @@ impl Default for Settings {
             token_ttl_days: 180,
             max_clock_ahead_ms: 5 * 60 * 1000,
             request_timeout_secs: 60,
+            header_read_timeout_secs: 10,
+            idle_timeout_secs: 30,
+            connection_limit: 1024,
             tombstone_retention_days: outpost_server_store::purge::DEFAULT_RETENTION_DAYS,
             dashboard_dir: PathBuf::from("ui/dist-dashboard"),
             trusted_proxies: Vec::new(),
@@ -124,6 +153,16 @@ impl Default for Settings {
 }
 
 impl Settings {
+    /// The limits on connections, fitted to `open_files` (the process's open-file limit).
+    pub fn connection_limits(&self, open_files: Option<u64>) -> crate::connections::ConnectionLimits {
+        let wanted = usize::try_from(self.connection_limit).unwrap_or(usize::MAX);
+        crate::connections::ConnectionLimits {
+            header_read_timeout: std::time::Duration::from_secs(self.header_read_timeout_secs),
+            idle_timeout: std::time::Duration::from_secs(self.idle_timeout_secs),
+            max_connections: crate::connections::fitting_limit(wanted, open_files),
+        }
+    }
+
     /// Token lifetime in milliseconds.
     pub fn token_ttl_ms(&self) -> u64 {
         self.token_ttl_days.saturating_mul(24 * 3600 * 1000)
