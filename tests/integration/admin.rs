@@ -59,7 +59,7 @@ async fn the_audit_chain_grows_and_verifies(backend: Backend) -> Result {
         server.storage.append_audit(AuditEvent::new("cli", "site.add", format!("site {n}"), ""), now_ms()).await?;
     }
     let rows = server.storage.audit_log().await?;
-    assert_eq!(verify_audit_chain(&rows), Ok(4));
+    assert_eq!(verify_audit_chain(&rows, server.storage.key()).map(|s| s.entries), Ok(4));
     assert_eq!(rows[0].action, "enroll", "enrolment is audited");
     assert_eq!(rows[0].address.as_deref(), Some("127.0.0.1"), "with the address it came from");
     server.stop().await

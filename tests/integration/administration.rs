@@ -250,7 +250,7 @@ async fn a_programme_is_set_up_in_the_browser_and_reaches_its_tablets(backend: B
         assert!(find(action).is_some(), "{action} is not audited");
     }
     assert_eq!(new.iter().filter(|e| e.action == "commodity.add").count(), 1, "refused changes are not audited");
-    assert!(outpost_server_store::audit::verify_audit_chain(&log).is_ok());
+    assert!(outpost_server_store::audit::verify_audit_chain(&log, server.storage.key()).is_ok());
     server.stop().await
 }
 

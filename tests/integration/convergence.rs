@@ -157,6 +157,11 @@ async fn run(backend: Backend, actions: Vec<Action>) -> anyhow::Result<()> {
     }
     for (collection, id, field, stamp) in &ledger.field_writes {
         let state = &server_records[&(collection.name().to_string(), *id)];
+        if state.deleted.is_some() {
+            // A deletion supersedes every write: a tombstone keeps no field (an edit that met it
+            // is in the conflict log).
+            continue;
+        }
         let kept = state.fields.get(field).map(|f| f.stamp);
         anyhow::ensure!(kept >= Some(*stamp), "write {field}@{stamp} on {id} neither applied nor superseded");
     }

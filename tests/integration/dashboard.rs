@@ -250,7 +250,7 @@ async fn the_dashboard_reports_the_fixture(backend: Backend) -> Result {
     for action in ["login", "export", "conflict.resolve", "report.unsuppressed"] {
         assert!(rows.iter().any(|r| r.action == action), "{action} is audited");
     }
-    outpost_server_store::audit::verify_audit_chain(&rows).map_err(|e| anyhow::anyhow!("{e}"))?;
+    outpost_server_store::audit::verify_audit_chain(&rows, server.storage.key()).map_err(|e| anyhow::anyhow!("{e}"))?;
     server.stop().await
 }
 

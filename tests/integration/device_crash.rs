@@ -130,7 +130,7 @@ async fn a_tablet_killed_mid_save_keeps_every_saved_entry_whole() -> Result {
     }
 
     tablet.sync()?;
-    let storage = Store::open(&server.database_url(), 1).await?;
+    let storage = server.storage().await?;
     storage.check().await?;
     assert_eq!(count(&storage, "contacts").await?, saved.len(), "each contact once on the server");
     assert_eq!(count(&storage, "distribution_lines").await?, saved.len() * 3);
@@ -173,14 +173,14 @@ async fn a_tablet_killed_mid_push_loses_and_duplicates_nothing() -> Result {
         let after = store.pending_count()?;
         ensure!(after <= before, "the outbox grew from {before} to {after}");
         // Whatever left the outbox is on the server: nothing is dropped in between.
-        let storage = Store::open(&server.database_url(), 1).await?;
+        let storage = server.storage().await?;
         let on_server = count(&storage, "contacts").await? + count(&storage, "distribution_lines").await?;
         ensure!(on_server as u64 >= written as u64 - after, "{on_server} on the server, {after} still pending");
     }
     ensure!(kills > 0, "the push finished before any kill");
 
     tablet.sync()?;
-    let storage = Store::open(&server.database_url(), 1).await?;
+    let storage = server.storage().await?;
     storage.check().await?;
     assert_eq!(count(&storage, "contacts").await? + count(&storage, "distribution_lines").await?, written);
     assert_converged_with(&storage, &[&tablet.as_device(&server.url())?]).await?;
@@ -265,7 +265,7 @@ async fn a_tablet_killed_mid_pull_keeps_its_cursor_true_to_its_data() -> Result 
     ensure!(kills > 0, "no kill landed");
 
     tablet.sync()?;
-    let storage = Store::open(&server.database_url(), 1).await?;
+    let storage = server.storage().await?;
     assert_converged_with(&storage, &[&tablet.as_device(&server.url())?, &other]).await?;
     Ok(())
 }

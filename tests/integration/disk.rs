@@ -13,7 +13,6 @@
 use anyhow::{Context, ensure};
 use outpost_core::Collection;
 use outpost_device::{DeviceStore, StoreError, StoreKey, SyncClient, SyncError, SyncOptions};
-use outpost_server_store::Store;
 use outpost_tests::faults::{DeviceProcess, KillableServer, LoopDisk};
 use outpost_tests::{SIM_DEVICE_KEY, SITE_A, ServerProcess, SimDevice, assert_converged_with, object};
 use serde_json::json;
@@ -105,7 +104,7 @@ async fn a_full_server_disk_refuses_clearly_and_recovers_when_space_returns() ->
     let report = synced?;
     ensure!(report.retries > 0, "the sync met the full disk before space returned: {report:?}");
 
-    let storage = Store::open(&server.database_url(), 1).await?;
+    let storage = server.storage().await?;
     storage.check().await?;
     ensure!(records(&storage.snapshot().await?) == first + second, "every operation once on the server");
     assert_converged_with(&storage, &[&device]).await?;
@@ -135,6 +134,7 @@ async fn a_server_disk_turned_read_only_loses_nothing_acknowledged() -> Result {
     let mut refused = std::process::Command::new(ServerProcess::binary()?)
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(&data_dir)
+        .env(outpost_tests::SERVER_KEY_VARIABLE, outpost_tests::TEST_SERVER_KEY)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()?;
@@ -160,7 +160,7 @@ async fn a_server_disk_turned_read_only_loses_nothing_acknowledged() -> Result {
     // The operator repairs the disk and starts the server again: nothing acknowledged is lost.
     disk.repair()?;
     server.restart().await?;
-    let storage = Store::open(&server.database_url(), 1).await?;
+    let storage = server.storage().await?;
     storage.check().await?;
     ensure!(records(&storage.snapshot().await?) == first, "everything acknowledged before the error is there");
     device.sync().await?;
@@ -212,7 +212,7 @@ async fn a_full_or_read_only_tablet_disk_refuses_the_save_and_keeps_everything_e
     let site = store.identity().and_then(|i| i.sites.first().cloned()).context("not enrolled")?;
     let device = SimDevice { store: Mutex::new(store), client: SyncClient::new(&url)?, site };
     device.sync().await?;
-    let storage = Store::open(&server.database_url(), 1).await?;
+    let storage = server.storage().await?;
     ensure!(records(&storage.snapshot().await?) == saved, "every saved entry reached the server once");
     assert_converged_with(&storage, &[&device]).await?;
     Ok(())

@@ -73,7 +73,9 @@ async fn an_office_moves_from_sqlite_to_postgres_without_loss() -> anyhow::Resul
     let schema = unique_schema();
     let postgres = outpost_server_store::Store::new(
         Postgres::connect(&url, Some(&schema), 4).await.map_err(|e| anyhow::anyhow!("{e}"))?,
-    );
+        outpost_tests::server_key(),
+    )
+    .await?;
     let pg_url = ServerProcess::schema_url(&url, &schema);
     let (ok, stderr) = ServerProcess::run_cli(&["import", "--database-url", &pg_url, "--in", &file_arg])?;
     assert!(ok, "{stderr}");
@@ -85,7 +87,10 @@ async fn an_office_moves_from_sqlite_to_postgres_without_loss() -> anyhow::Resul
     assert_eq!(audit[..before.audit_log.len()], before.audit_log[..]);
     let actions: Vec<&str> = audit[before.audit_log.len()..].iter().map(|r| r.action.as_str()).collect();
     assert_eq!(actions, ["export", "import"]);
-    assert!(outpost_server_store::audit::verify_audit_chain(&audit).is_ok(), "the chain still verifies after the move");
+    assert!(
+        outpost_server_store::audit::verify_audit_chain(&audit, &outpost_tests::server_key()).is_ok(),
+        "the chain still verifies after the move"
+    );
     let mut before_tables = before.clone();
     before_tables.audit_log.clear();
     assert_eq!(after, before_tables, "every table arrives intact");

@@ -20,7 +20,9 @@ async fn two_server_processes_over_one_postgres_database_converge() -> anyhow::R
     let schema = unique_schema();
     let storage = outpost_server_store::Store::new(
         Postgres::connect(&url, Some(&schema), 4).await.map_err(|e| anyhow::anyhow!("{e}"))?,
-    );
+        outpost_tests::server_key(),
+    )
+    .await?;
     storage.seed_demo(now_ms()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let first = ServerProcess::spawn(&url, &schema).await?;
     let second = ServerProcess::spawn(&url, &schema).await?;

@@ -8,7 +8,73 @@ use outpost_server::time::now_ms;
 use outpost_tests::{Backend, SITE_A, SimDevice, TestServer, assert_converged};
 use serde_json::json;
 
-on_both_backends!(a_device_offline_across_the_clean_up_resyncs_and_resurrects_nothing);
+on_both_backends!(
+    a_device_offline_across_the_clean_up_resyncs_and_resurrects_nothing,
+    a_deleted_record_keeps_nothing_and_the_clean_up_takes_its_traces,
+);
+
+/// Issue 18, item 7: a tombstone keeps no field (a deleted note is not sent on to any tablet),
+/// the reports' projection drops the record at once, and the clean-up removes what the conflict
+/// log kept of it.
+async fn a_deleted_record_keeps_nothing_and_the_clean_up_takes_its_traces(backend: Backend) -> anyhow::Result<()> {
+    let server = TestServer::start_on(backend, Settings::default()).await?;
+    let a = SimDevice::enroll(&server, SITE_A).await?;
+    let b = SimDevice::enroll(&server, SITE_A).await?;
+    let contact = a.create(
+        Collection::Contacts,
+        json!({"setting": "window", "occurred_at": "2026-11-25T10:00:00Z", "note": "private words"}),
+    )?;
+    a.sync().await?;
+    b.sync().await?;
+    server.storage.refresh_projection().await?;
+    let projected = || async {
+        let rows = server
+            .storage
+            .query(outpost_server_store::Statement::query(
+                "SELECT COUNT(*) FROM report_contacts WHERE id = ?",
+                vec![outpost_server_store::SqlValue::Text(contact.to_string())],
+            ))
+            .await?;
+        anyhow::Ok(outpost_server_store::RowExt::col::<i64>(rows[0].as_slice(), 0)?)
+    };
+    assert_eq!(projected().await?, 1);
+
+    // B, offline, edits the note; A deletes the contact.
+    b.update(Collection::Contacts, contact, json!({"note": "edited offline"}))?;
+    a.with(|s| s.delete(Collection::Contacts, contact))?;
+    a.sync().await?;
+    let stored = server.storage.record("contacts", contact).await?.ok_or_else(|| anyhow::anyhow!("no tombstone"))?;
+    assert!(stored.deleted.is_some() && stored.fields.is_empty(), "the tombstone keeps fields: {stored:?}");
+    server.storage.refresh_projection().await?;
+    assert_eq!(projected().await?, 0, "the deleted contact is still in the reports' projection");
+
+    // B's edit meets the tombstone: reported, not stored; B's copy is emptied too.
+    b.sync().await?;
+    let on_b =
+        b.with(|s| s.get(Collection::Contacts, contact))?.ok_or_else(|| anyhow::anyhow!("B lost the tombstone"))?;
+    assert!(on_b.deleted.is_some() && on_b.fields.is_empty(), "B keeps the deleted contact's fields: {on_b:?}");
+    let stored = server.storage.record("contacts", contact).await?.ok_or_else(|| anyhow::anyhow!("no tombstone"))?;
+    assert!(stored.fields.is_empty(), "the late edit was stored in the tombstone: {stored:?}");
+    // A tablet enrolled now receives the tombstone and nothing of the note.
+    let c = SimDevice::enroll(&server, SITE_A).await?;
+    c.sync().await?;
+    let on_c = c.with(|s| s.get(Collection::Contacts, contact))?;
+    assert!(
+        on_c.as_ref().is_none_or(|state| state.fields.is_empty()),
+        "a new tablet received the deleted note: {on_c:?}"
+    );
+    let export = serde_json::to_string(&server.storage.export().await?)?;
+    assert!(!export.contains("private words"), "the deleted note is still on the server");
+    assert!(export.contains("edited offline"), "the late edit is kept for review until the clean-up");
+
+    // The clean-up removes the tombstone and the conflict entries that hold its old values.
+    assert_eq!(server.storage.purge_tombstones(now_ms() + 1, now_ms()).await?.purged, 1);
+    let export = serde_json::to_string(&server.storage.export().await?)?;
+    assert!(!export.contains("edited offline"), "the conflict log still holds the deleted contact's values");
+    assert!(export.contains(&contact.to_string()), "its key stays among the purged records");
+    assert!(server.storage.conflicts(Default::default()).await?.iter().all(|c| c.record_id != contact));
+    Ok(())
+}
 
 async fn a_device_offline_across_the_clean_up_resyncs_and_resurrects_nothing(backend: Backend) -> anyhow::Result<()> {
     let server = TestServer::start_on(backend, Settings::default()).await?;

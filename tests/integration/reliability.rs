@@ -81,7 +81,7 @@ async fn a_server_killed_at_random_moments_loses_and_duplicates_nothing() -> Res
     device.sync().await?;
     assert_eq!(device.with(|s| s.pending_count())?, 0, "every operation was acknowledged");
 
-    let storage = Store::open(&server.database_url(), 1).await?;
+    let storage = server.storage().await?;
     storage.check().await?;
     assert_eq!(
         count(&storage, "contacts").await? + count(&storage, "distribution_lines").await?,

@@ -219,6 +219,11 @@ impl KillableServer {
         format!("sqlite://{}", self.data_dir.join("outpost.db").display())
     }
 
+    /// The server's storage, opened from this test (with the key the process uses).
+    pub async fn storage(&self) -> Result<outpost_server_store::Store> {
+        Ok(outpost_server_store::Store::open(&self.database_url(), 1, crate::server_key()).await?)
+    }
+
     /// Kills the process with SIGKILL: no shutdown, no flush, whatever it was doing.
     pub fn kill(&mut self) -> Result<()> {
         if let Some(mut child) = self.child.take() {
@@ -235,6 +240,7 @@ impl KillableServer {
             .args(["serve", "--listen", &self.addr.to_string(), "--data-dir"])
             .arg(&self.data_dir)
             .env("RUST_LOG", "error")
+            .env(crate::SERVER_KEY_VARIABLE, crate::TEST_SERVER_KEY)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()?;

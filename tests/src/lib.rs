@@ -40,6 +40,18 @@ pub fn postgres_url() -> Option<String> {
     std::env::var("OUTPOST_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())
 }
 
+/// The server key of every test's storage and of the server processes tests start (given to
+/// them in `OUTPOST_SERVER_KEY`), so a test can open what a process wrote and the other way
+/// round. Tests of the key itself make their own.
+pub const TEST_SERVER_KEY: &str = "7e57000000000000000000000000000000000000000000000000000000007e57";
+
+pub use outpost_server::settings::SERVER_KEY_VARIABLE;
+
+/// [`TEST_SERVER_KEY`] as a key.
+pub fn server_key() -> outpost_server_store::ServerKey {
+    outpost_server_store::ServerKey::from_hex(TEST_SERVER_KEY).unwrap_or_else(|e| panic!("the test key: {e}"))
+}
+
 /// A fresh, uniquely named PostgreSQL schema for one test.
 pub fn unique_schema() -> String {
     format!("t_{}", uuid::Uuid::now_v7().simple())
@@ -55,13 +67,13 @@ pub async fn open_storage_at(backend: Backend, dir: &TempDir, url: Option<&str>)
     match backend {
         Backend::Sqlite => {
             let storage = Sqlite::open(&dir.path().join("outpost.db")).map_err(|e| anyhow!("{e}"))?;
-            Ok((Store::new(storage), None))
+            Ok((Store::new(storage, server_key()).await?, None))
         }
         Backend::Postgres => {
             let url = url.context("no PostgreSQL URL: set OUTPOST_TEST_DATABASE_URL")?;
             let schema = unique_schema();
             let storage = Postgres::connect(url, Some(&schema), 8).await.map_err(|e| anyhow!("{e}"))?;
-            Ok((Store::new(storage), Some(schema)))
+            Ok((Store::new(storage, server_key()).await?, Some(schema)))
         }
     }
 }
@@ -129,7 +141,8 @@ impl TestServer {
         let storage = match (self.backend, &self.schema) {
             (Backend::Postgres, Some(schema)) => {
                 let url = postgres_url().context("OUTPOST_TEST_DATABASE_URL is not set")?;
-                Store::new(Postgres::connect(&url, Some(schema), 8).await.map_err(|e| anyhow!("{e}"))?)
+                Store::new(Postgres::connect(&url, Some(schema), 8).await.map_err(|e| anyhow!("{e}"))?, server_key())
+                    .await?
             }
             _ => return Err(anyhow!("several instances need PostgreSQL")),
         };
@@ -384,7 +397,11 @@ impl ServerProcess {
 
     /// Runs `outpost-server ARGS` to completion; returns success, standard output and error.
     pub fn run_cli_output(args: &[&str]) -> Result<(bool, String, String)> {
-        let output = std::process::Command::new(Self::binary()?).args(args).env("RUST_LOG", "warn").output()?;
+        let output = std::process::Command::new(Self::binary()?)
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .env(SERVER_KEY_VARIABLE, TEST_SERVER_KEY)
+            .output()?;
         Ok((
             output.status.success(),
             String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -400,6 +417,7 @@ impl ServerProcess {
         let child = std::process::Command::new(Self::binary()?)
             .args(["serve", "--no-demo", "--listen", &addr.to_string(), "--database-url", &database_url])
             .env("RUST_LOG", "warn")
+            .env(SERVER_KEY_VARIABLE, TEST_SERVER_KEY)
             .stdout(std::process::Stdio::null())
             .spawn()?;
         let process = Self { addr, child };

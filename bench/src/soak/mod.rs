@@ -627,7 +627,8 @@ pub async fn run(options: Options) -> Result<()> {
     // Verification against the server's file.
     let mut failures = Vec::new();
     failures.extend(stuck);
-    let storage = Store::open(&server.database_url(), 1).await.map_err(|e| anyhow!("{e}"))?;
+    let key = outpost_server_store::ServerKey::load(&server.data_dir).map_err(|e| anyhow!("{e}"))?;
+    let storage = Store::open(&server.database_url(), 1, key).await.map_err(|e| anyhow!("{e}"))?;
     match storage.check().await {
         Ok(()) => println!("checks:\n  server database integrity check: ok"),
         Err(e) => {

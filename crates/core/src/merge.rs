@@ -5,8 +5,11 @@
 //! with the greatest stamp, so the result does not depend on the order in which changes arrive:
 //! the server and every device reach the same state from the same set of changes.
 //!
-//! * A tombstone is sticky: once deleted, a record stays deleted. Edits that arrive later are
-//!   still merged into its fields (nothing is thrown away) and reported as a conflict.
+//! * A tombstone is sticky and empty: deleting a record clears every field, keeping only the
+//!   tombstone's stamp (all that merge needs), so a deleted note is not sent on to other
+//!   tablets. Edits that meet a tombstone, whichever arrives first, are not stored in the
+//!   record; they are reported as a conflict (`_deleted`), which the tombstone clean-up removes
+//!   with the tombstone.
 //! * Append-only collections accept a record once; a replay with identical fields is a no-op,
 //!   anything else is refused ([`MergeError::Immutable`]).
 //! * Each field write may carry the stamp of the value it replaced (`base`). When a write
@@ -160,10 +163,25 @@ fn apply_mutable(current: Option<&RecordState>, change: &Change) -> Merged {
     let mut conflicts = Vec::new();
     match &change.kind {
         ChangeKind::Delete => {
-            // A tombstone is sticky; its stamp converges to the greatest delete seen.
+            // A tombstone is sticky and empty; its stamp converges to the greatest delete seen.
             let deleted = Some(state.deleted.map_or(change.stamp, |d| d.max(change.stamp)));
-            changed = deleted != state.deleted;
+            changed = deleted != state.deleted || !state.fields.is_empty();
             state.deleted = deleted;
+            state.fields.clear();
+        }
+        ChangeKind::Create(writes) | ChangeKind::Update(writes) if state.deleted.is_some() => {
+            if let Some(deleted) = state.deleted
+                && !writes.is_empty()
+            {
+                conflicts.push(ConflictEntry {
+                    field: DELETED_FIELD.into(),
+                    winner: FieldState { value: Value::Bool(true), stamp: deleted },
+                    loser: FieldState {
+                        value: Value::Object(writes.iter().map(|(k, w)| (k.clone(), w.value.clone())).collect()),
+                        stamp: change.stamp,
+                    },
+                });
+            }
         }
         ChangeKind::Create(writes) | ChangeKind::Update(writes) => {
             for (name, write) in writes {
@@ -193,25 +211,13 @@ fn apply_mutable(current: Option<&RecordState>, change: &Change) -> Merged {
                     }
                 }
             }
-            if let Some(deleted) = state.deleted
-                && !writes.is_empty()
-            {
-                conflicts.push(ConflictEntry {
-                    field: DELETED_FIELD.into(),
-                    winner: FieldState { value: Value::Bool(true), stamp: deleted },
-                    loser: FieldState {
-                        value: Value::Object(writes.iter().map(|(k, w)| (k.clone(), w.value.clone())).collect()),
-                        stamp: change.stamp,
-                    },
-                });
-            }
         }
     }
     Merged { state, changed, conflicts }
 }
 
-/// Joins two states of the same record: per field the greater stamp, and the tombstone if either
-/// has one. Commutative, associative and idempotent.
+/// Joins two states of the same record: per field the greater stamp, and the tombstone (with no
+/// fields) if either has one. Commutative, associative and idempotent.
 pub fn join(a: &RecordState, b: &RecordState) -> RecordState {
     let mut out = a.clone();
     for (name, field) in &b.fields {
@@ -226,6 +232,9 @@ pub fn join(a: &RecordState, b: &RecordState) -> RecordState {
         (Some(x), Some(y)) => Some(x.max(y)),
         (x, y) => x.or(y),
     };
+    if out.deleted.is_some() {
+        out.fields.clear();
+    }
     out
 }
 
@@ -321,17 +330,31 @@ mod tests {
     }
 
     #[test]
-    fn delete_is_sticky_and_later_edits_are_kept_and_reported() {
-        let c = create(t(1, 1), &[("gender", json!("man"))]);
+    fn delete_is_sticky_and_clears_the_record_whatever_the_order() {
+        let c = create(t(1, 1), &[("gender", json!("man")), ("note", json!("private words"))]);
         let d = Change { stamp: t(3, 1), kind: ChangeKind::Delete };
         let e = update(t(7, 2), &[("gender", json!("woman"))], Some(t(1, 1)));
-        for changes in [vec![c.clone(), d.clone(), e.clone()], vec![c, e, d]] {
-            let (state, conflicts) = run(&changes, Mutability::Mutable);
+        let mut states = Vec::new();
+        for changes in [vec![c.clone(), d.clone(), e.clone()], vec![c.clone(), e.clone(), d.clone()]] {
+            let (state, _) = run(&changes, Mutability::Mutable);
             let state = state.expect("merge");
             assert_eq!(state.deleted, Some(t(3, 1)));
-            assert_eq!(value(&state, "gender"), json!("woman"), "the edit's data is not lost");
-            let _ = conflicts;
+            assert!(state.fields.is_empty(), "a tombstone keeps no field: {state:?}");
+            states.push(state);
         }
+        assert_eq!(states[0], states[1]);
+        // The edit that met the tombstone is reported, with what it wrote.
+        let deleted =
+            apply(Some(&apply(None, &c, Mutability::Mutable).expect("create").state), &d, Mutability::Mutable)
+                .expect("delete");
+        assert!(deleted.changed);
+        let late = apply(Some(&deleted.state), &e, Mutability::Mutable).expect("late edit");
+        assert!(!late.changed, "nothing is stored in a tombstone");
+        assert_eq!(late.conflicts.len(), 1);
+        assert_eq!(late.conflicts[0].field, DELETED_FIELD);
+        assert_eq!(late.conflicts[0].loser.value, json!({"gender": "woman"}));
+        // Deleting again changes nothing.
+        assert!(!apply(Some(&deleted.state), &d, Mutability::Mutable).expect("again").changed);
     }
 
     #[test]
@@ -360,5 +383,6 @@ mod tests {
         assert_eq!(join(&a, &b), join(&b, &a));
         assert_eq!(join(&join(&a, &b), &c), join(&a, &join(&b, &c)));
         assert_eq!(join(&b, &b), b);
+        assert!(join(&b, &c).fields.is_empty(), "a join with a tombstone keeps no field");
     }
 }

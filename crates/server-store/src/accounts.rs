@@ -108,7 +108,7 @@ async fn load_users(store: &Store, username: Option<&str>) -> Result<Vec<UserRow
                 username: r.col(1)?,
                 role: r.col(2)?,
                 password_hash: r.col(3)?,
-                totp_secret: r.col(4)?,
+                totp_secret: r.col::<Option<String>>(4)?.map(|stored| opened(store, stored)).transpose()?,
                 totp_last_step: r.col(5)?,
                 created_ms: r.col(6)?,
                 disabled_ms: r.col(7)?,
@@ -125,6 +125,12 @@ async fn load_users(store: &Store, username: Option<&str>) -> Result<Vec<UserRow
         }
     }
     Ok(users)
+}
+
+/// A second-factor secret as stored: sealed with the server key (or, in a database not yet
+/// opened with a key, in clear).
+fn opened(store: &Store, stored: String) -> Result<String, DbError> {
+    if crate::keys::is_sealed(&stored) { Ok(store.key().unseal(&stored)?.to_string()) } else { Ok(stored) }
 }
 
 fn end_sessions(user: Uuid) -> Statement {
@@ -222,7 +228,7 @@ impl Store {
             UserChange::TotpSecret(secret) => vec![
                 Statement::exec(
                     "UPDATE users SET totp_secret = ?, totp_last_step = 0 WHERE id = ?",
-                    params![secret, user],
+                    params![self.key().seal(&secret), user],
                 ),
                 end_sessions(user),
             ],

@@ -40,6 +40,11 @@ pub struct Dump {
     /// Keys of records whose tombstones were cleaned up.
     #[serde(default)]
     pub purged: Vec<PurgedKey>,
+    /// The fingerprint of the server key the export's sealed secrets and keyed audit hashes
+    /// were written with (absent in files written before there was a key): an import needs the
+    /// same key.
+    #[serde(default)]
+    pub key_fingerprint: Option<String>,
 }
 
 table_row! {
@@ -233,11 +238,17 @@ impl Store {
                 code_users: pairs(&out[12])?,
             },
             purged: PurgedKey::read_all(&out[13])?,
+            key_fingerprint: Some(self.key().fingerprint()),
         })
     }
 
-    /// Loads an export into this database, which must hold no organisation yet. One transaction.
+    /// Loads an export into this database, which must hold no organisation yet and be written
+    /// with the export's server key. One transaction.
     pub async fn import(&self, dump: Dump) -> Result<(), DbError> {
+        let given = self.key().fingerprint();
+        if let Some(stored) = dump.key_fingerprint.clone().filter(|f| *f != given) {
+            return Err(DbError::WrongKey { stored, given });
+        }
         let statements = import_statements(&dump)?;
         self.transaction(TxMode::Write, move |tx| {
             Box::pin(async move {
@@ -252,7 +263,9 @@ impl Store {
                 Ok(())
             })
         })
-        .await
+        .await?;
+        // An export written before secrets were sealed holds them in clear.
+        self.seal_clear_secrets().await
     }
 }
 

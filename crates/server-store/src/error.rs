@@ -35,6 +35,15 @@ pub enum DbError {
     Backend(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// The database was written with another server key (its fingerprint is not this key's).
+    #[error(
+        "this database was written with another server key (fingerprint {stored}, this key's is {given}): \
+         restore that key's file (server.key in the data directory) or set OUTPOST_SERVER_KEY to it"
+    )]
+    WrongKey { stored: String, given: String },
+    /// A sealed value cannot be opened with the server key.
+    #[error("{0}")]
+    Key(#[from] crate::keys::KeyError),
 }
 
 impl From<serde_json::Error> for DbError {

@@ -20,6 +20,8 @@ pub mod devices;
 pub mod dump;
 pub mod error;
 pub mod forms;
+pub mod keys;
+pub mod meta;
 pub mod migrations;
 pub mod org;
 pub mod plan;
@@ -36,34 +38,47 @@ pub mod table;
 
 pub use backend::{Backend, BoxFuture, Tx, TxMode};
 pub use error::DbError;
+pub use keys::ServerKey;
 pub use sql::{Dialect, Outcome, Row, RowExt, Sql, SqlValue, Statement};
 
 use std::sync::Arc;
 
-/// The server's storage over one backend. Cloning shares it.
+/// The server's storage over one backend, with the server key (kept outside the database) that
+/// seals its secrets and keys its audit chain. Cloning shares it.
 #[derive(Clone, Debug)]
 pub struct Store {
     backend: Arc<dyn Backend>,
+    key: Arc<ServerKey>,
 }
 
 impl Store {
-    pub fn new(backend: impl Backend) -> Self {
-        Self { backend: Arc::new(backend) }
+    /// Storage over `backend` written with `key`: refused when the database was written with
+    /// another key; a database without a key yet records this one's fingerprint and has its
+    /// second-factor secrets sealed.
+    pub async fn new(backend: impl Backend, key: ServerKey) -> Result<Self, DbError> {
+        let store = Self { backend: Arc::new(backend), key: Arc::new(key) };
+        store.bind_key().await?;
+        Ok(store)
     }
 
     /// Opens `sqlite://PATH` (a file, created if missing) or `postgres://...`, bringing the
-    /// schema up to date.
-    pub async fn open(url: &str, max_connections: usize) -> Result<Self, DbError> {
+    /// schema up to date; see [`Store::new`] for the key.
+    pub async fn open(url: &str, max_connections: usize, key: ServerKey) -> Result<Self, DbError> {
         if let Some(path) = url.strip_prefix("sqlite://") {
             if path.is_empty() {
                 return Err(DbError::Backend("sqlite:// needs a file path".into()));
             }
-            Ok(Self::new(sqlite::Sqlite::open(std::path::Path::new(path))?))
+            Self::new(sqlite::Sqlite::open(std::path::Path::new(path))?, key).await
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Ok(Self::new(postgres::Postgres::connect(url, None, max_connections).await?))
+            Self::new(postgres::Postgres::connect(url, None, max_connections).await?, key).await
         } else {
             Err(DbError::Backend("the database URL must start with sqlite:// or postgres://".into()))
         }
+    }
+
+    /// The server key this storage writes with.
+    pub fn key(&self) -> &ServerKey {
+        &self.key
     }
 
     pub fn dialect(&self) -> Dialect {

@@ -31,6 +31,8 @@ const SQLITE: &[(u32, &str, &str)] = migration_list!("sqlite":
     6 "0006_server_device",
     7 "0007_administration",
     8 "0008_device_unsent",
+    9 "0009_server_meta",
+    10 "0010_empty_tombstones",
 );
 
 /// (version, file name, SQL) of every PostgreSQL migration.
@@ -43,6 +45,8 @@ const POSTGRES: &[(u32, &str, &str)] = migration_list!("postgres":
     6 "0006_server_device",
     7 "0007_administration",
     8 "0008_device_unsent",
+    9 "0009_server_meta",
+    10 "0010_empty_tombstones",
 );
 
 fn build(list: &[(u32, &str, &str)]) -> Result<Vec<Migration>, DbError> {

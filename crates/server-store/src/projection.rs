@@ -1,7 +1,8 @@
 //! The typed projection of contacts and distribution lines (`report_contacts`, `report_lines`,
 //! migration 4) that the dashboard's reports read instead of each record's JSON. It follows the
 //! records by server sequence number: [`Store::refresh_projection`] upserts what changed since
-//! its last run, so pushes pay nothing for it and a report sees every committed change.
+//! its last run and removes the rows of records deleted since, so pushes pay nothing for it and
+//! a report sees every committed change.
 
 use crate::backend::TxMode;
 use crate::error::DbError;
@@ -14,8 +15,19 @@ const PROJECTION_LOCK: i64 = 7_310_557_377_093_072_131;
 /// After catching up this many changes at once, the planner's statistics are refreshed.
 const ANALYZE_AFTER: i64 = 50_000;
 
+/// The live records of `collection` changed in a range of sequence numbers.
 fn changed(collection: &str) -> String {
-    format!("FROM records r WHERE r.seq > ? AND r.seq <= ? AND r.collection = '{collection}'")
+    format!("FROM records r WHERE r.seq > ? AND r.seq <= ? AND r.collection = '{collection}' AND NOT r.deleted")
+}
+
+/// Removes the rows of records of `collection` deleted in a range of sequence numbers (a
+/// tombstone holds no fields to project).
+fn remove_deleted(table: &str, collection: &str, d: Dialect) -> String {
+    format!(
+        "DELETE FROM {table} WHERE id IN (SELECT {id} FROM records r
+             WHERE r.seq > ? AND r.seq <= ? AND r.collection = '{collection}' AND r.deleted)",
+        id = d.uuid_as_text("r.id"),
+    )
 }
 
 fn upsert_contacts(d: Dialect) -> String {
@@ -78,6 +90,8 @@ impl Store {
                     tx.run(vec![
                         Statement::exec(upsert_contacts(d), params![done, top]),
                         Statement::exec(upsert_lines(d), params![done, top]),
+                        Statement::exec(remove_deleted("report_contacts", "contacts", d), params![done, top]),
+                        Statement::exec(remove_deleted("report_lines", "distribution_lines", d), params![done, top]),
                         Statement::exec(
                             "UPDATE report_progress SET last_seq = ? WHERE name = 'projection' AND last_seq < ?",
                             params![top, top],

@@ -2,7 +2,8 @@
 //!
 //! A deleted record stays as a tombstone so every device learns of the deletion. After the
 //! retention period the clean-up removes the tombstone and keeps only the record's key in
-//! `purged_records`, with the sequence number of its deletion. From then on:
+//! `purged_records`, with the sequence number of its deletion; the record's conflict entries
+//! (which hold values it once had) go with it. From then on:
 //!
 //! * a device whose cursor is older than the newest purged deletion cannot learn of it by an
 //!   incremental pull: [`Store::pull`] answers [`crate::sync::Pulled::ResyncRequired`], and the
@@ -44,10 +45,22 @@ impl Store {
                      ON CONFLICT (collection, id) DO NOTHING",
                     params![now_ms, deleted_before_ms],
                 ),
+                // What the conflict log kept of them (values that lost to the deletion or to
+                // each other) goes with them.
+                Statement::exec(
+                    "DELETE FROM conflicts WHERE EXISTS (SELECT 1 FROM records r
+                         WHERE r.collection = conflicts.collection AND r.id = conflicts.record_id
+                           AND r.deleted AND r.updated_ms < ?)",
+                    params![deleted_before_ms],
+                ),
                 Statement::exec("DELETE FROM records WHERE deleted AND updated_ms < ?", params![deleted_before_ms]),
+                // Projection rows of deleted records (the projection removes them as it catches
+                // up; this covers rows written before it did).
+                Statement::exec("DELETE FROM report_contacts WHERE deleted", vec![]),
+                Statement::exec("DELETE FROM report_lines WHERE deleted", vec![]),
             ])
             .await?;
-        let report = PurgeReport { purged: counts.get(1).copied().unwrap_or(0) };
+        let report = PurgeReport { purged: counts.get(2).copied().unwrap_or(0) };
         if report.purged > 0 {
             tracing::info!(purged = report.purged, "removed old tombstones");
         }

@@ -12,10 +12,11 @@ use crate::time::now_ms;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use outpost_server_store::Store;
-use outpost_server_store::audit::{AuditEvent, verify_audit_chain};
+use outpost_server_store::audit::AuditEvent;
 use std::path::{Path, PathBuf};
 
 mod admin;
+mod audit;
 
 #[derive(Parser)]
 #[command(name = "outpost-server", version, about = "Outpost sync server for harm reduction field data")]
@@ -116,12 +117,12 @@ enum Command {
         #[command(subcommand)]
         action: UserAction,
     },
-    /// Check the audit log's hash chain.
+    /// Check the audit log's keyed chain, or write a checkpoint of it.
     Audit {
         #[command(flatten)]
         storage: StorageSettings,
         #[command(subcommand)]
-        action: AuditAction,
+        action: audit::AuditAction,
     },
     /// Forms (XLSForm): check a workbook, publish it to tablets, list what is published.
     Form {
@@ -239,12 +240,6 @@ enum FormAction {
     },
 }
 
-#[derive(Subcommand)]
-enum AuditAction {
-    /// Verify that no audit entry was changed, removed or reordered.
-    Verify,
-}
-
 /// Runs a parsed command line.
 pub async fn run(cli: Cli) -> Result<()> {
     match cli.command {
@@ -275,7 +270,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Kit { storage, action } => admin::kit(&open(&storage).await?, action).await,
         Command::Org { storage, action } => admin::org(&open(&storage).await?, action).await,
         Command::EnrollCodes { storage, action } => admin::codes(&open(&storage).await?, action).await,
-        Command::Audit { storage, action: AuditAction::Verify } => audit_verify(storage).await,
+        Command::Audit { storage, action } => audit::run(storage, action).await,
         Command::Import { storage, input } => import(storage, &input).await,
         Command::Form { action: FormAction::Check { file, json } } => form_check(&file, json).map(drop),
         Command::Form { action: FormAction::Import { storage, file, publish } } => {
@@ -569,16 +564,4 @@ async fn user(storage_settings: StorageSettings, action: UserAction) -> Result<(
         }
     }
     Ok(())
-}
-
-async fn audit_verify(storage_settings: StorageSettings) -> Result<()> {
-    let storage = open(&storage_settings).await?;
-    let rows = storage.audit_log().await.map_err(db_error)?;
-    match verify_audit_chain(&rows) {
-        Ok(n) => {
-            println!("audit log intact: {n} entries");
-            Ok(())
-        }
-        Err(broken) => anyhow::bail!("audit log broken: {broken}"),
-    }
 }

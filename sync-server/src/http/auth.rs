@@ -112,17 +112,22 @@ pub async fn login(
                 return Err(busy);
             }
         };
+    // What was typed as the name of an account that does not exist may be a password typed in
+    // the wrong field: it is recorded only as a keyed tag (repeated attempts share it).
+    let audited =
+        if stored.is_some() { account.clone() } else { format!("unknown:{}", state.store.key().name_tag(&account)) };
     let failed = |reason: &'static str| {
         let state = state.clone();
         let account = account.clone();
+        let audited = audited.clone();
         async move {
-            let event = AuditEvent::new(&format!("user:{account}"), "login.failed", account.clone(), reason)
+            let event = AuditEvent::new(&format!("user:{audited}"), "login.failed", audited.clone(), reason)
                 .from_address(address.to_string());
             audit::noted(&state, event).await;
             // The failure that reaches a limit locks logins out: recorded once, when it happens.
             let now = Instant::now();
             if state.account_failures.just_reached_limit(&account, now) {
-                let event = AuditEvent::new(&format!("user:{account}"), "login.lockout", account.clone(), "account")
+                let event = AuditEvent::new(&format!("user:{audited}"), "login.lockout", audited.clone(), "account")
                     .from_address(address.to_string());
                 audit::noted(&state, event).await;
             }

@@ -133,6 +133,13 @@ describe('the report filter', () => {
     await fireEvent.click(screen.getByTestId('filter-apply'));
     expect(await screen.findByText('The start date is after the end date.')).toBeTruthy();
 
+    // While small numbers are hidden, a few days' difference is refused (subtraction would give
+    // the hidden numbers back): whole months only.
+    await fireEvent.input(screen.getByTestId('filter-from'), { target: { value: '2026-10-02' } });
+    await fireEvent.input(screen.getByTestId('filter-to'), { target: { value: '2026-10-31' } });
+    await fireEvent.click(screen.getByTestId('filter-apply'));
+    expect(await screen.findByText(/a period is whole months/)).toBeTruthy();
+
     await fireEvent.input(screen.getByTestId('filter-from'), { target: { value: '2026-10-01' } });
     await fireEvent.input(screen.getByTestId('filter-to'), { target: { value: '2026-10-31' } });
     await fireEvent.click(screen.getByTestId('filter-apply'));

@@ -27,7 +27,7 @@ import {
   type UserForm,
   type OrganisationForm,
 } from './api';
-import { presetPeriod, type Period, type Preset } from './logic/period';
+import { matchingPreset, presetPeriod, wholeMonths, type Period, type Preset } from './logic/period';
 import type { Filter } from './logic/query';
 import { defaultFilter, formatRoute, parseRoute, type Page } from './logic/route';
 
@@ -165,7 +165,10 @@ export class DashboardState {
   }
 
   chooseSuppress(suppress: boolean): void {
-    this.filter = { ...this.filter, suppress };
+    // Hidden small numbers need whole months (the server refuses other periods then).
+    const period = suppress ? wholeMonths(this.filter, this.today()) : this.filter;
+    this.filter = { ...this.filter, from: period.from, to: period.to, suppress };
+    this.preset = matchingPreset(this.filter, this.today());
   }
 
   // Address ----------------------------------------------------------------------------------

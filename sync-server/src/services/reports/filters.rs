@@ -83,9 +83,32 @@ pub fn scoped_sites(mine: &[SiteId], pairs: &[(String, String)]) -> Result<Vec<S
     Ok(out)
 }
 
+/// While small cells are suppressed, a report covers whole calendar months: it starts on the
+/// 1st of a month and ends on the last day of a month, or runs to today (a month, quarter or year
+/// so far). Periods that differ by a few days would otherwise give back, by subtraction, the
+/// people of those days, which suppression hides (day 1: 8 people, days 1–2: 10, so 2 on day 2).
+/// What it does not stop is written in docs/security.md.
+fn whole_months(from: time::Date, to: time::Date, today: time::Date) -> Result<(), FilterError> {
+    if from.day() != 1 {
+        return Err(invalid(format!(
+            "from: while small numbers are hidden, a report starts on the 1st of a month ({} here)",
+            format_date(from.replace_day(1).unwrap_or(from))
+        )));
+    }
+    let last = time::util::days_in_month(to.month(), to.year());
+    if to.day() != last && to < today {
+        return Err(invalid(format!(
+            "to: while small numbers are hidden, a report ends on the last day of a month ({} here) or runs to today",
+            format_date(to.replace_day(last).unwrap_or(to))
+        )));
+    }
+    Ok(())
+}
+
 impl Filter {
     /// Reads `from`, `to`, `site` and `suppress` (and accepts `format` for exports). The period
-    /// defaults to the calendar month of `now_ms`.
+    /// defaults to the calendar month of `now_ms`; with suppression on it must be whole months
+    /// (see [`whole_months`]).
     pub fn parse(pairs: &[(String, String)], mine: &[SiteId], now_ms: u64) -> Result<Filter, FilterError> {
         only(pairs, &["from", "to", "site", "suppress", "format"])?;
         let today = parse_date(&date_of(now_ms)).ok_or_else(|| invalid("the server's clock is off"))?;
@@ -115,6 +138,9 @@ impl Filter {
             Some("false") => false,
             Some(other) => return Err(invalid(format!("suppress: {other:?} is not true or false"))),
         };
+        if suppress {
+            whole_months(from, to, today)?;
+        }
         let until = to.next_day().ok_or_else(|| invalid("to: date out of range"))?;
         Ok(Filter {
             from: format_date(from),
@@ -158,5 +184,36 @@ mod tests {
         let other = SiteId(uuid::Uuid::from_bytes([2; 16]));
         assert_eq!(Filter::parse(&pairs(&format!("site={other}")), &[site], now).err(), Some(FilterError::Forbidden));
         assert!(!Filter::parse(&pairs("suppress=false"), &[site], now).expect("off").suppress);
+    }
+
+    #[test]
+    fn while_small_numbers_are_hidden_periods_are_whole_months() {
+        let site = SiteId(uuid::Uuid::from_u128(1));
+        // 2026-11-15, 12:00 UTC.
+        let now = 1_794_744_000_000;
+        let parse = |q: &str| Filter::parse(&pairs(q), &[site], now);
+        for ok in [
+            "from=2026-10-01&to=2026-10-31",
+            "from=2026-01-01&to=2026-03-31",
+            "from=2024-02-01&to=2024-02-29",
+            "from=2026-11-01&to=2026-11-15",
+            "from=2026-10-01&to=2026-11-16",
+        ] {
+            assert!(parse(ok).is_ok(), "{ok}: {:?}", parse(ok).err());
+        }
+        // A day's difference would give a day's people back by subtraction.
+        let from = parse("from=2026-10-02&to=2026-10-31").err();
+        assert!(
+            matches!(&from, Some(FilterError::Invalid(m)) if m.starts_with("from:") && m.contains("2026-10-01")),
+            "{from:?}"
+        );
+        let to = parse("from=2026-10-01&to=2026-10-30").err();
+        assert!(
+            matches!(&to, Some(FilterError::Invalid(m)) if m.starts_with("to:") && m.contains("2026-10-31")),
+            "{to:?}"
+        );
+        assert!(parse("from=2026-11-01&to=2026-11-14").is_err(), "a running period runs to today");
+        // Without suppression (audited), any days.
+        assert!(parse("from=2026-10-02&to=2026-10-30&suppress=false").is_ok());
     }
 }

@@ -2,9 +2,14 @@
 //! of [`super::queries`]: arithmetic, coverage bands and small-cell suppression.
 //!
 //! Person counts (people reached and everything counted in people, tests and referrals) below
-//! [`SMALL_CELL`] are suppressed unless the coordinator switches suppression off; when a
-//! breakdown has exactly one suppressed cell, the next smallest is suppressed too, so that no
-//! cell can be worked out from the total.
+//! [`SMALL_CELL`] are suppressed unless the coordinator switches suppression off. Complementary
+//! suppression keeps a hidden cell from being worked out from the others: when a breakdown has
+//! exactly one suppressed cell, the next smallest is suppressed too (the total gives the lone
+//! one back otherwise); the same holds for indicators that add up to another
+//! ([`protect_parts`]: new + returning clients = people reached); and a number shown twice
+//! (OST referrals, also a cell of referrals by service) is hidden in both places when hidden in
+//! one. The periods a report may cover while suppression is on are restricted too (see
+//! [`super::filters`]).
 
 use super::filters::Filter;
 use super::queries::{self, Catalogue, Counts};
@@ -140,6 +145,42 @@ fn protect(rows: &mut [Cell], raw: &[i64]) {
     if let Some(i) = candidate {
         rows[i].value = None;
         rows[i].suppressed = true;
+    }
+}
+
+/// Complementary suppression between indicators that add up to one shown beside them: the parts
+/// are protected like a breakdown's cells.
+fn protect_parts(out: &mut [Indicator], parts: &[(&str, i64)]) {
+    let mut cells: Vec<Cell> = parts
+        .iter()
+        .filter_map(|(key, _)| out.iter().find(|i| i.key == *key))
+        .map(|i| Cell { key: i.key.clone(), value: i.value, suppressed: i.suppressed })
+        .collect();
+    if cells.len() != parts.len() {
+        return;
+    }
+    let raw: Vec<i64> = parts.iter().map(|(_, v)| *v).collect();
+    protect(&mut cells, &raw);
+    for cell in cells.into_iter().filter(|c| c.suppressed) {
+        if let Some(indicator) = out.iter_mut().find(|i| i.key == cell.key) {
+            indicator.value = None;
+            indicator.suppressed = true;
+        }
+    }
+}
+
+/// Hides indicator `key` when the cell `cell` of `dimension` in indicator `shown_in`, which
+/// holds the same number, is hidden.
+fn hide_with(out: &mut [Indicator], key: &str, shown_in: &str, dimension: &str, cell: &str) {
+    let hidden = out
+        .iter()
+        .find(|i| i.key == shown_in)
+        .and_then(|i| i.breakdowns.iter().find(|b| b.dimension == dimension))
+        .and_then(|b| b.rows.iter().find(|c| c.key == cell))
+        .is_some_and(|c| c.suppressed);
+    if let Some(indicator) = out.iter_mut().find(|i| i.key == key).filter(|_| hidden) {
+        indicator.value = None;
+        indicator.suppressed = true;
     }
 }
 
@@ -427,6 +468,11 @@ pub async fn indicators(store: &Store, filter: &Filter) -> Result<IndicatorRepor
         vec![],
     );
 
+    if s {
+        protect_parts(&mut b.out, &[("new_clients", new), ("returning_clients", reached - new)]);
+        hide_with(&mut b.out, "ost_referrals", "referrals_issued", "target", "ost");
+    }
+
     Ok(IndicatorReport {
         from: filter.from.clone(),
         to: filter.to.clone(),
@@ -515,6 +561,49 @@ mod tests {
         assert!(b.rows.iter().all(|c| !c.suppressed), "zero is not a small cell");
         let b = person_breakdown("gender", vec![("man".into(), 2), ("woman".into(), 3)], false);
         assert!(b.rows.iter().all(|c| !c.suppressed), "suppression can be switched off");
+    }
+
+    fn built(suppress: bool, reached: i64, new: i64) -> Vec<Indicator> {
+        let mut b = Builder { suppress, out: Vec::new() };
+        b.people("people_reached", reached, "", vec![]);
+        b.people("new_clients", new, "", vec![]);
+        b.people("returning_clients", reached - new, "", vec![]);
+        if suppress {
+            protect_parts(&mut b.out, &[("new_clients", new), ("returning_clients", reached - new)]);
+        }
+        b.out
+    }
+
+    fn shown(out: &[Indicator], key: &str) -> Option<f64> {
+        out.iter().find(|i| i.key == key).and_then(|i| i.value)
+    }
+
+    #[test]
+    fn a_hidden_part_cannot_be_worked_out_from_its_total() {
+        // 3 new clients of 40 reached: "returning" (37) would give the 3 back, so it goes too.
+        let out = built(true, 40, 3);
+        assert_eq!(shown(&out, "people_reached"), Some(40.0));
+        assert_eq!((shown(&out, "new_clients"), shown(&out, "returning_clients")), (None, None));
+        // Nothing small, nothing hidden; suppression off hides nothing.
+        let out = built(true, 40, 12);
+        assert_eq!((shown(&out, "new_clients"), shown(&out, "returning_clients")), (Some(12.0), Some(28.0)));
+        let out = built(false, 40, 3);
+        assert_eq!((shown(&out, "new_clients"), shown(&out, "returning_clients")), (Some(3.0), Some(37.0)));
+        // Everyone new: returning is zero, not a small cell, and reveals nothing hidden.
+        let out = built(true, 3, 3);
+        assert_eq!(shown(&out, "returning_clients"), Some(0.0));
+    }
+
+    #[test]
+    fn a_number_shown_twice_is_hidden_in_both_places() {
+        let mut b = Builder { suppress: true, out: Vec::new() };
+        let issued = BTreeMap::from([("ost".to_string(), 6), ("hiv_care".to_string(), 2), ("other".to_string(), 30)]);
+        b.person_counts("referrals_issued", Unit::Referrals, "target", issued, "");
+        b.person_count("ost_referrals", Unit::Referrals, 6, "", vec![]);
+        assert_eq!(shown(&b.out, "ost_referrals"), Some(6.0));
+        // The breakdown hid "ost" (6) to protect "hiv_care" (2); the indicator must not show it.
+        hide_with(&mut b.out, "ost_referrals", "referrals_issued", "target", "ost");
+        assert_eq!(shown(&b.out, "ost_referrals"), None);
     }
 
     #[test]

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addDaysIso, daysBetween, matchingPreset, monthsOf, periodProblem, presetPeriod, trendPeriod } from './period';
+import { addDaysIso, daysBetween, isWholeMonths, matchingPreset, monthsOf, periodProblem, presetPeriod, trendPeriod, wholeMonths } from './period';
 
 describe('date presets', () => {
   const today = '2026-11-15';
@@ -30,6 +30,7 @@ describe('date presets', () => {
 });
 
 describe('custom periods', () => {
+  const today = '2026-11-15';
   it.each([
     ['2026-10-01', '2026-10-31', null],
     ['2026-10-31', '2026-10-31', null],
@@ -39,6 +40,23 @@ describe('custom periods', () => {
     ['2020-01-01', '2026-10-31', 'too_long'],
   ])('%s to %s: %s', (from, to, problem) => {
     expect(periodProblem({ from, to })).toBe(problem);
+  });
+
+  it.each([
+    ['2026-10-01', '2026-10-31', null],
+    ['2026-01-01', '2026-03-31', null],
+    ['2026-11-01', '2026-11-15', null],
+    ['2026-10-02', '2026-10-31', 'whole_months'],
+    ['2026-10-01', '2026-10-30', 'whole_months'],
+    ['2026-11-01', '2026-11-14', 'whole_months'],
+  ])('with small numbers hidden, %s to %s: %s', (from, to, problem) => {
+    expect(periodProblem({ from, to }, { today })).toBe(problem);
+  });
+
+  it('widens a period to whole months when small numbers are hidden', () => {
+    expect(wholeMonths({ from: '2026-10-02', to: '2026-10-30' }, today)).toEqual({ from: '2026-10-01', to: '2026-10-31' });
+    expect(wholeMonths({ from: '2026-11-03', to: '2026-11-15' }, today)).toEqual({ from: '2026-11-01', to: '2026-11-15' });
+    expect(isWholeMonths({ from: '2024-02-01', to: '2024-02-29' }, today)).toBe(true);
   });
 });
 

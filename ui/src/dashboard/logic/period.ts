@@ -84,18 +84,38 @@ export function matchingPreset(period: Period, today: string): Preset {
   return 'custom';
 }
 
-export type PeriodProblem = 'from_invalid' | 'to_invalid' | 'order' | 'too_long';
+export type PeriodProblem = 'from_invalid' | 'to_invalid' | 'order' | 'too_long' | 'whole_months';
 
 /** Longest period the dashboard asks for (the server may refuse longer ones as well). */
 export const MAX_PERIOD_DAYS = 3 * 366;
 
-/** What is wrong with a custom period typed by a person, or null. */
-export function periodProblem(period: Period): PeriodProblem | null {
+/**
+ * What is wrong with a custom period typed by a person, or null. While small numbers are hidden
+ * (`hidden` gives today's date) a period must be whole months, as the server requires: from the
+ * 1st of a month to the last day of a month, or to today (periods a few days apart would give
+ * the hidden numbers back by subtraction).
+ */
+export function periodProblem(period: Period, hidden?: { today: string }): PeriodProblem | null {
   if (!isValidIsoDate(period.from)) return 'from_invalid';
   if (!isValidIsoDate(period.to)) return 'to_invalid';
   if (period.from > period.to) return 'order';
   if (daysBetween(period.from, period.to) + 1 > MAX_PERIOD_DAYS) return 'too_long';
+  if (hidden && !isWholeMonths(period, hidden.today)) return 'whole_months';
   return null;
+}
+
+/** Whether a period starts on the 1st of a month and ends on a month's last day or runs to today. */
+export function isWholeMonths(period: Period, today: string): boolean {
+  const to = parse(period.to);
+  return parse(period.from).d === 1 && (to.d === daysInMonth(to.y, to.m) || period.to >= today);
+}
+
+/** The whole months a period touches (its last month up to today when it runs to today). */
+export function wholeMonths(period: Period, today: string): Period {
+  const from = parse(period.from);
+  const to = parse(period.to);
+  const end = text({ y: to.y, m: to.m, d: daysInMonth(to.y, to.m) });
+  return { from: text({ y: from.y, m: from.m, d: 1 }), to: period.to >= today ? period.to : end };
 }
 
 function utc(date: string): number {

@@ -5,7 +5,7 @@
  * functions; the hash is used so the server only has to serve one page.
  */
 import { isValidIsoDate } from '../../lib/logic/dates';
-import { matchingPreset, periodProblem, presetPeriod, type Preset } from './period';
+import { matchingPreset, periodProblem, presetPeriod, wholeMonths, type Preset } from './period';
 import type { Filter } from './query';
 
 export const PAGES = ['indicators', 'stock', 'surveys', 'forms', 'devices', 'sites', 'catalogue', 'users', 'conflicts', 'exports', 'audit'] as const;
@@ -36,6 +36,7 @@ export function parseRoute(hash: string, today: string): Route {
   }
   filter.sites = params.getAll('site').filter((s) => s.length > 0 && s.length <= 100);
   filter.suppress = params.get('suppress') !== 'false';
+  if (filter.suppress) Object.assign(filter, wholeMonths(filter, today));
   return { page, filter, preset: matchingPreset(filter, today) };
 }
 
