@@ -249,7 +249,15 @@ pub fn pull_response(input: &[u8]) -> Result<Outcome, String> {
         if state.max_stamp() != max {
             return Err(format!("max_stamp is {:?}, the greatest stamp is {max:?}", state.max_stamp()));
         }
-        if merge::join(state, state) != *state || merge::join(state, &RecordState::default()) != *state {
+        // A tombstone keeps no field: a join empties one an older server still sent with fields.
+        let normal = match state.deleted {
+            Some(deleted) => RecordState { fields: Default::default(), deleted: Some(deleted) },
+            None => state.clone(),
+        };
+        if merge::join(state, state) != normal
+            || merge::join(state, &RecordState::default()) != normal
+            || merge::join(&normal, &normal) != normal
+        {
             return Err(format!("join is not idempotent on {}", show_debug(state)));
         }
         let Some(collection) = Collection::from_name(&record.collection) else {
@@ -293,7 +301,8 @@ pub(crate) fn spliced_page(page: &PullResponse) -> Result<String, String> {
 
 /// A device applying a page re-applies its pending edits on top (`store::apply_page`): a later
 /// local edit of a mutable or reference record sets its field and leaves every other one alone,
-/// and replays as a no-op; an append-only record refuses it.
+/// and replays as a no-op (a deleted one stores nothing and reports it); an append-only record
+/// refuses it.
 pub(crate) fn local_edit_on_top(collection: Collection, state: &RecordState) -> Result<&'static str, String> {
     let stamp = match state.max_stamp() {
         None => Hlc::new(1, 0, fixture_device()),
@@ -310,6 +319,19 @@ pub(crate) fn local_edit_on_top(collection: Collection, state: &RecordState) -> 
         (Mutability::AppendOnly, Err(MergeError::Immutable)) => Ok("local edit refused"),
         (Mutability::AppendOnly, other) => {
             Err(format!("an append-only pulled record accepted a local edit: {}", show_debug(&other)))
+        }
+        (_, Ok(merged)) if state.deleted.is_some() => {
+            // A tombstone stores no edit: it is reported as a conflict, the record stays as it is.
+            if merged.changed
+                || merged.state != *state
+                || !merged.conflicts.iter().any(|c| c.field == merge::DELETED_FIELD)
+            {
+                return Err(format!(
+                    "a local edit of a deleted record was stored or not reported: {}",
+                    show_debug(&merged)
+                ));
+            }
+            Ok("local edit of a tombstone reported")
         }
         (_, Ok(merged)) => {
             let mut expected = state.clone();
