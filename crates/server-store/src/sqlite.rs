@@ -1,9 +1,13 @@
 //! SQLite: the embedded default, one file under the data directory, in WAL mode with
 //! `synchronous = FULL`. IO only: it runs the statements it is given.
 //!
-//! One connection serialises writers (SQLite allows one writer at a time anyway). Statements
-//! run on the blocking thread pool so the async runtime keeps serving; an open transaction is
-//! a blocking task that holds the connection and runs the statements sent to it.
+//! One connection serialises writers (SQLite allows one writer at a time anyway); a pool of
+//! read-only connections serves reads beside it, so a pull or a report never waits behind a push
+//! (in WAL mode readers and the writer do not block each other: each read transaction sees the
+//! database as of its first read). Read transactions and reads that run on their own go to the
+//! pool; everything else to the writer. Statements run on the blocking thread pool so the async
+//! runtime keeps serving; an open transaction is a blocking task that holds its connection and
+//! runs the statements sent to it.
 
 use crate::backend::{Backend, BoxFuture, Connection, TxMode};
 use crate::error::DbError;
@@ -12,13 +16,121 @@ use crate::sql::{Dialect, Outcome, SqlValue, Statement};
 use rusqlite::types::{ToSqlOutput, Value, ValueRef};
 use rusqlite::{ErrorCode, ffi};
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use tokio::sync::{mpsc, oneshot};
 
-/// SQLite storage. Cloning shares the connection.
+/// SQLite storage. Cloning shares the connections.
 #[derive(Clone, Debug)]
 pub struct Sqlite {
+    /// The one connection that writes.
     conn: Arc<Mutex<rusqlite::Connection>>,
+    /// Read-only connections (none for an in-memory database, which only its own connection
+    /// sees).
+    readers: Option<Arc<Readers>>,
+}
+
+/// Read-only connections, taken one at a time (waiting when all are busy).
+#[derive(Debug)]
+struct Readers {
+    free: Mutex<Vec<rusqlite::Connection>>,
+    returned: Condvar,
+}
+
+impl Readers {
+    fn open(path: &Path, count: usize) -> Result<Self, DbError> {
+        use rusqlite::OpenFlags;
+        let mut free = Vec::with_capacity(count);
+        for _ in 0..count {
+            let conn = rusqlite::Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?;
+            conn.busy_timeout(std::time::Duration::from_secs(10))?;
+            conn.set_prepared_statement_cache_capacity(256);
+            conn.execute_batch("PRAGMA query_only = ON;")?;
+            free.push(conn);
+        }
+        Ok(Self { free: Mutex::new(free), returned: Condvar::new() })
+    }
+
+    /// A free connection, waiting for one when all are in use.
+    fn take(self: &Arc<Self>) -> Reader {
+        let mut free = self.free.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        loop {
+            if let Some(conn) = free.pop() {
+                return Reader { pool: self.clone(), conn: Some(conn) };
+            }
+            free = self.returned.wait(free).unwrap_or_else(|poisoned| poisoned.into_inner());
+        }
+    }
+}
+
+/// A reader taken from the pool, given back when dropped.
+struct Reader {
+    pool: Arc<Readers>,
+    conn: Option<rusqlite::Connection>,
+}
+
+impl std::ops::Deref for Reader {
+    type Target = rusqlite::Connection;
+
+    fn deref(&self) -> &rusqlite::Connection {
+        // Present from `take` until `drop`.
+        self.conn.as_ref().unwrap_or_else(|| unreachable!("a reader holds its connection until dropped"))
+    }
+}
+
+impl Drop for Reader {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            // A read left open by a failure is ended before the next user gets the connection.
+            if !conn.is_autocommit() {
+                let _ = conn.execute_batch("ROLLBACK");
+            }
+            self.pool.free.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(conn);
+            self.pool.returned.notify_one();
+        }
+    }
+}
+
+/// Whether every statement only reads (so it may run on a read-only connection).
+fn only_reads(statements: &[Statement]) -> bool {
+    statements.iter().all(|s| {
+        let sql = s.sql.trim_start();
+        s.returns_rows && sql.get(..6).is_some_and(|word| word.eq_ignore_ascii_case("select"))
+    })
+}
+
+/// How many read-only connections a file database gets: one per core, two to eight.
+fn reader_count() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 8)
+}
+
+/// A connection for a transaction: the writer (locked) or a reader from the pool.
+enum Held<'a> {
+    Writer(std::sync::MutexGuard<'a, rusqlite::Connection>),
+    Reader(Reader),
+}
+
+impl std::ops::Deref for Held<'_> {
+    type Target = rusqlite::Connection;
+
+    fn deref(&self) -> &rusqlite::Connection {
+        match self {
+            Held::Writer(guard) => guard,
+            Held::Reader(reader) => reader,
+        }
+    }
+}
+
+impl Sqlite {
+    /// The connection `statements` (or a transaction in `mode`) should run on.
+    fn hold<'a>(conn: &'a Mutex<rusqlite::Connection>, readers: Option<&Arc<Readers>>, reads: bool) -> Held<'a> {
+        match readers {
+            Some(pool) if reads => Held::Reader(pool.take()),
+            _ => Held::Writer(lock(conn)),
+        }
+    }
 }
 
 impl From<rusqlite::Error> for DbError {
@@ -147,10 +259,13 @@ impl Sqlite {
             )));
         }
         conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;")?;
-        Self::init(conn)
+        let mut store = Self::init(conn)?;
+        // Opened after the migrations, so they read the current schema.
+        store.readers = Some(Arc::new(Readers::open(path, reader_count())?));
+        Ok(store)
     }
 
-    /// A private in-memory database (tests).
+    /// A private in-memory database (tests); it has no readers beside its one connection.
     pub fn open_in_memory() -> Result<Self, DbError> {
         Self::init(rusqlite::Connection::open_in_memory()?)
     }
@@ -160,7 +275,7 @@ impl Sqlite {
         conn.set_prepared_statement_cache_capacity(256);
         conn.execute_batch("PRAGMA foreign_keys = ON;")?;
         Self::migrate(&mut conn)?;
-        Ok(Self { conn: Arc::new(Mutex::new(conn)) })
+        Ok(Self { conn: Arc::new(Mutex::new(conn)), readers: None })
     }
 
     fn migrate(conn: &mut rusqlite::Connection) -> Result<(), DbError> {
@@ -227,11 +342,12 @@ impl Backend for Sqlite {
 
     fn begin(&self, mode: TxMode) -> BoxFuture<'_, Result<Box<dyn Connection>, DbError>> {
         let conn = self.conn.clone();
+        let readers = self.readers.clone();
         Box::pin(async move {
             let (requests, mut incoming) = mpsc::unbounded_channel::<Request>();
             let (ready, started) = oneshot::channel::<Result<(), DbError>>();
             tokio::task::spawn_blocking(move || {
-                let guard = lock(&conn);
+                let guard = Self::hold(&conn, readers.as_ref(), mode == TxMode::Read);
                 if let Some(begin) = begin_sql(mode)
                     && let Err(e) = guard.execute_batch(begin)
                 {
@@ -281,9 +397,15 @@ impl Backend for Sqlite {
 
     fn run_once(&self, mode: TxMode, statements: Vec<Statement>) -> BoxFuture<'_, Result<Vec<Outcome>, DbError>> {
         let conn = self.conn.clone();
+        let readers = self.readers.clone();
         Box::pin(async move {
             tokio::task::spawn_blocking(move || {
-                let guard = lock(&conn);
+                let reads = match mode {
+                    TxMode::Read => true,
+                    TxMode::Autocommit => only_reads(&statements),
+                    TxMode::Write => false,
+                };
+                let guard = Self::hold(&conn, readers.as_ref(), reads);
                 let Some(begin) = begin_sql(mode) else { return run_all(&guard, &statements) };
                 guard.execute_batch(begin)?;
                 match run_all(&guard, &statements) {
@@ -313,6 +435,50 @@ mod tests {
 
     fn mode(path: &Path) -> u32 {
         std::fs::metadata(path).map(|m| m.permissions().mode() & 0o777).unwrap_or(0)
+    }
+
+    fn count_probes(rows: &[Outcome]) -> i64 {
+        match rows.first().and_then(|o| o.rows.first()).and_then(|r| r.first()) {
+            Some(SqlValue::Int(n)) => *n,
+            _ => -1,
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_long_read_does_not_hold_up_writes() -> Result<(), DbError> {
+        let dir = tempfile::tempdir().map_err(|e| DbError::Backend(e.to_string()))?;
+        let store = Sqlite::open(&dir.path().join("outpost.db"))?;
+        let probes = || Statement::query("SELECT count(*) FROM server_meta WHERE name = 'probe'", vec![]);
+        // A report's snapshot stays open...
+        let mut reading = store.begin(TxMode::Read).await?;
+        assert_eq!(count_probes(&reading.run(vec![probes()]).await?), 0);
+        // ...while a push writes (with one shared connection it waited for the report to end).
+        let write = store.run_once(
+            TxMode::Write,
+            vec![Statement::exec("INSERT INTO server_meta (name, value) VALUES ('probe', 'x')", vec![])],
+        );
+        tokio::time::timeout(std::time::Duration::from_secs(5), write)
+            .await
+            .map_err(|_| DbError::Backend("the write waited for the open read".into()))??;
+        // Reads alone, beside the open one, see the write; the open one keeps its snapshot.
+        assert_eq!(count_probes(&store.run_once(TxMode::Autocommit, vec![probes()]).await?), 1);
+        assert_eq!(count_probes(&reading.run(vec![probes()]).await?), 0);
+        reading.commit().await?;
+        assert_eq!(count_probes(&store.run_once(TxMode::Read, vec![probes()]).await?), 1);
+        // A write sent as a read by mistake is refused by the read-only connection, not run.
+        let mut wrong = store.begin(TxMode::Read).await?;
+        let refused = wrong.run(vec![Statement::exec("DELETE FROM server_meta", vec![])]).await;
+        assert!(refused.is_err());
+        drop(wrong);
+        assert_eq!(count_probes(&store.run_once(TxMode::Autocommit, vec![probes()]).await?), 1);
+        Ok(())
+    }
+
+    #[test]
+    fn only_plain_selects_count_as_reads() {
+        assert!(only_reads(&[Statement::query("  select 1", vec![]), Statement::query("SELECT 2", vec![])]));
+        assert!(!only_reads(&[Statement::query("SELECT 1", vec![]), Statement::exec("UPDATE x SET y = 1", vec![])]));
+        assert!(!only_reads(&[Statement::query("INSERT INTO x VALUES (1) RETURNING id", vec![])]));
     }
 
     #[test]
