@@ -73,14 +73,22 @@ pub async fn serve(
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut shutdown = pin!(shutdown);
+    // Said once each time the limit is reached, not for every connection that waits.
+    let mut at_limit = false;
     loop {
         let slot = match slots.clone().try_acquire_owned() {
-            Ok(slot) => slot,
+            Ok(slot) => {
+                at_limit = false;
+                slot
+            }
             Err(_) => {
-                tracing::warn!(
-                    limit = limits.max_connections,
-                    "connection limit reached: new connections wait until one closes (see --max-connections)"
-                );
+                if !at_limit {
+                    tracing::warn!(
+                        limit = limits.max_connections,
+                        "connection limit reached: new connections wait until one closes (see --connection-limit)"
+                    );
+                }
+                at_limit = true;
                 tokio::select! {
                     slot = slots.clone().acquire_owned() => slot.map_err(io::Error::other)?,
                     () = &mut shutdown => break,

@@ -307,6 +307,7 @@ const MATRIX: &[(&str, &str, [u16; 8])] = &[
     ("post", "/api/v1/dashboard/admin/users/{username}/password", [401, 401, 403, 403, 403, 404, 403, 401]),
     ("post", "/api/v1/dashboard/admin/users/{username}/totp", [401, 401, 403, 403, 403, 404, 403, 401]),
     ("post", "/api/v1/dashboard/admin/users/{username}/totp/remove", [401, 401, 403, 403, 403, 404, 403, 401]),
+    ("post", "/api/v1/dashboard/admin/clients/erase", [401, 401, 403, 403, 403, 404, 403, 401]),
     // Any logged-in user may change their own password (a wrong current one here).
     ("post", "/api/v1/auth/password", [401, 401, 403, 403, 403, 403, 403, 401]),
 ];
@@ -385,6 +386,7 @@ async fn every_route_answers_every_role_as_the_matrix_says() -> Result {
                 p if p.starts_with("/api/v1/dashboard/admin/users/") => {
                     json!({"username": "999999", "role": "outreach_worker", "sites": []})
                 }
+                "/api/v1/dashboard/admin/clients/erase" => json!({"code": "NAVI185", "reason": "matrix"}),
                 "/api/v1/auth/password" => {
                     json!({"current_password": "not-the-password-1", "new_password": "a-brand-new-password-2"})
                 }

@@ -36,6 +36,7 @@ mod dashboard;
 mod dashboard_browser;
 mod device_crash;
 mod disk;
+mod erasure;
 mod forms;
 mod migration;
 mod multi_instance;

@@ -8,7 +8,8 @@ use outpost_core::forms::FormError;
 use outpost_core::records::{Commodity, CommodityCategory, CommodityQuantity, KeyGroup, KitTemplate, Setting};
 use outpost_core::wire::{ErrorBody, ErrorDetail, SiteRef};
 use outpost_server::http::admin::{
-    AdminSite, Catalogue, CodeForm, NewCodeOut, OpenCodeOut, RenameForm, SavedSite, TabletChanged, ThresholdForm,
+    AdminSite, Catalogue, CodeForm, ErasureOut, ErasureRequest, NewCodeOut, OpenCodeOut, RenameForm, SavedSite,
+    TabletChanged, ThresholdForm,
 };
 use outpost_server::http::auth::{LoginRequest, PasswordChange, SessionInfo};
 use outpost_server::http::dashboard::{AuditOut, DeviceOut, Resolve, SiteOut};
@@ -98,6 +99,8 @@ fn generated() -> String {
         decl::<UserEntry>(&cfg),
         decl::<UserForm>(&cfg),
         decl::<TemporaryPassword>(&cfg),
+        decl::<ErasureRequest>(&cfg),
+        decl::<ErasureOut>(&cfg),
         decl::<TotpSetup>(&cfg),
         decl::<PasswordChange>(&cfg),
         decl::<outpost_core::uic::Script>(&cfg),

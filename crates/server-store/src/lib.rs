@@ -18,6 +18,7 @@ pub mod backend;
 pub mod conflicts;
 pub mod devices;
 pub mod dump;
+pub mod erase;
 pub mod error;
 pub mod forms;
 pub mod keys;

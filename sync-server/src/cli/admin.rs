@@ -145,6 +145,21 @@ pub enum OrgAction {
 }
 
 #[derive(Subcommand)]
+pub enum ClientAction {
+    /// Erase a client on their request: every record about them, from the server now and from
+    /// every tablet at its next sync. The code is only used to find the records; the audit log
+    /// keeps the reason, never the code.
+    Erase {
+        /// The client's code, as the programme's scheme writes it.
+        #[arg(long)]
+        code: String,
+        /// Why (kept in the audit log).
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+#[derive(Subcommand)]
 pub enum CodeAction {
     /// Codes not used yet and not expired, newest first.
     List,
@@ -349,6 +364,19 @@ pub async fn org(storage: &Store, action: OrgAction) -> Result<()> {
                 uic_scheme,
             };
             show(&settings::change(storage, &Actor::cli(), &form).await.map_err(fail)?);
+        }
+    }
+    Ok(())
+}
+
+pub async fn client(storage: &Store, action: ClientAction) -> Result<()> {
+    match action {
+        ClientAction::Erase { code, reason } => {
+            let erased = admin::erasure::erase_client(storage, &Actor::cli(), &code, &reason).await.map_err(fail)?;
+            println!(
+                "erased {} client record(s) and {} record(s) in all; tablets drop them at their next sync",
+                erased.clients, erased.records
+            );
         }
     }
     Ok(())

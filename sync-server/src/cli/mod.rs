@@ -103,6 +103,13 @@ enum Command {
         #[command(subcommand)]
         action: admin::OrgAction,
     },
+    /// A client's records: erase them on the client's request.
+    Client {
+        #[command(flatten)]
+        storage: StorageSettings,
+        #[command(subcommand)]
+        action: admin::ClientAction,
+    },
     /// Enrolment codes not used yet: list or cancel.
     EnrollCodes {
         #[command(flatten)]
@@ -269,6 +276,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Catalogue { storage, action } => admin::catalogue(&open(&storage).await?, action).await,
         Command::Kit { storage, action } => admin::kit(&open(&storage).await?, action).await,
         Command::Org { storage, action } => admin::org(&open(&storage).await?, action).await,
+        Command::Client { storage, action } => admin::client(&open(&storage).await?, action).await,
         Command::EnrollCodes { storage, action } => admin::codes(&open(&storage).await?, action).await,
         Command::Audit { storage, action } => audit::run(storage, action).await,
         Command::Import { storage, input } => import(storage, &input).await,

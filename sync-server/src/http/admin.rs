@@ -13,7 +13,7 @@ use crate::services::admin::catalogue::{self, CommodityEntry, KitEntry};
 use crate::services::admin::org::{self, Organisation, OrganisationForm};
 use crate::services::admin::sites::{self, SiteForm};
 use crate::services::admin::users::{self, TemporaryPassword, TotpSetup, UserEntry, UserForm};
-use crate::services::admin::{Actor, AdminError, Scope, tablets};
+use crate::services::admin::{Actor, AdminError, Scope, erasure, tablets};
 use crate::time::now_ms;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -428,6 +428,42 @@ pub async fn cancel_code(
 ) -> Result<Json<OpenCodeOut>, ApiError> {
     let c = tablets::cancel_code(&state.store, &actor(&session, client), &id, now_ms()).await?;
     Ok(Json(c.into()))
+}
+
+/// A client to erase: their code (read as the programme's scheme writes it) and why.
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema, ts_rs::TS)]
+#[serde(deny_unknown_fields)]
+pub struct ErasureRequest {
+    pub code: String,
+    pub reason: String,
+}
+
+/// What an erasure removed.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema, ts_rs::TS)]
+pub struct ErasureOut {
+    /// Client records (one person may have been registered more than once).
+    pub clients: usize,
+    /// Every record removed, the clients included.
+    pub records: usize,
+}
+
+/// Erases a client on their request: every record about them, from the server now and from
+/// every tablet at its next sync (admins). Audited with the reason and record ids, never the
+/// code.
+#[utoipa::path(post, path = "/api/v1/dashboard/admin/clients/erase", tag = "admin", security(("session" = []), ("csrf" = [])),
+    request_body = ErasureRequest,
+    responses((status = 200, body = ErasureOut),
+        (status = 404, description = "`not_found`: no client has that code", body = ErrorBody),
+        (status = 422, description = "`invalid_field`: the code or the reason, in `details`", body = ErrorBody),
+        (status = 503, description = "`audit_unavailable`: nothing was done", body = ErrorBody), SessionRefusals))]
+pub async fn erase_client(
+    State(state): State<Arc<AppState>>,
+    ClientAddr(client): ClientAddr,
+    Coordinator(session): Coordinator,
+    ApiJson(request): ApiJson<ErasureRequest>,
+) -> Result<Json<ErasureOut>, ApiError> {
+    let done = erasure::erase_client(&state.store, &actor(&session, client), &request.code, &request.reason).await?;
+    Ok(Json(ErasureOut { clients: done.clients, records: done.records }))
 }
 
 /// Every user (admins).

@@ -74,6 +74,7 @@ pub fn api_router() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(admin::reset_password))
         .routes(routes!(admin::setup_totp))
         .routes(routes!(admin::remove_totp))
+        .routes(routes!(admin::erase_client))
 }
 
 /// The OpenAPI document of every route, as served at `/api/v1/openapi.json`.

@@ -5,6 +5,7 @@
 //! after), written before the change, so nothing changes that the log does not hold.
 
 pub mod catalogue;
+pub mod erasure;
 pub mod org;
 pub mod sites;
 pub mod tablets;

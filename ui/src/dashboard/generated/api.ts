@@ -271,6 +271,16 @@ export type UserForm = { username: string, role: Role,
  */
 sites: Array<string>, disabled: boolean, };
 export type TemporaryPassword = { username: string, password: string, };
+export type ErasureRequest = { code: string, reason: string, };
+export type ErasureOut = { 
+/**
+ * Client records (one person may have been registered more than once).
+ */
+clients: number, 
+/**
+ * Every record removed, the clients included.
+ */
+records: number, };
 export type TotpSetup = { username: string, secret: string, link: string, qr_svg: string, };
 export type PasswordChange = { current_password: string, new_password: string, };
 export type Script = "latin" | "keep_cyrillic";
