@@ -109,6 +109,24 @@ fn state(app: &tauri::App<tauri::test::MockRuntime>) -> Arc<AppState> {
     app.state::<Arc<AppState>>().inner().clone()
 }
 
+/// Waits for the sync the app started after enrolment; syncs once more if it did not complete.
+fn settle_the_first_sync(runtime: &tokio::runtime::Runtime, app: &tauri::App<tauri::test::MockRuntime>) {
+    let synced = || {
+        let store = state(app).store().expect("unlocked");
+        let last = store.lock().unwrap_or_else(|p| p.into_inner()).last_sync_ms().expect("meta");
+        last.is_some()
+    };
+    for _ in 0..100 {
+        if synced() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    runtime
+        .block_on(outpost_app::sync::run_with(&|_: &str, _: Value| {}, state(app)))
+        .unwrap_or_else(|e| panic!("the first sync: {e:?}"));
+}
+
 /// The wait after a wrong PIN is over.
 fn the_wait_passes(app: &tauri::App<tauri::test::MockRuntime>) {
     state(app).guard().lock.locked_until_ms = 0;
@@ -156,6 +174,10 @@ fn recorded() -> Vec<Value> {
     }
     r.refused("set_pin", json!({"pin": "258036", "worker": " "}));
     r.ok("set_pin", json!({"pin": "258036", "worker": "Anna"}));
+    // The sync the app starts after enrolling runs on its own: let it end (or, when it ran before
+    // the PIN opened the store and stopped at once, sync in its place) before anything else
+    // reaches the server, so what the next syncs find does not depend on which ran first.
+    settle_the_first_sync(&runtime, &app);
     // The programme's contact questions, published before the first sync.
     runtime.block_on(server.publish_xlsform(&outpost_tests::fixtures::contact_questions())).expect("contact questions");
     r.ok("sync_now", json!({}));
