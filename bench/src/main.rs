@@ -247,7 +247,7 @@ async fn sync_bench(
     let (mut device_s, mut measuring_s) = (0.0, 0.0);
     let started = Instant::now();
     loop {
-        let reply = client.pull(&enrolled_b.token, cursor, page).await?;
+        let reply = client.pull(&enrolled_b.token, cursor, page, false).await?;
         let counting = Instant::now();
         received_bytes += serde_json::to_vec(&reply)?.len();
         measuring_s += counting.elapsed().as_secs_f64();
@@ -321,7 +321,7 @@ async fn concurrent_bench(backend: Backend, url: &str, devices: usize, rounds: u
                 loop {
                     let cursor = device.with(|s| s.cursor())?;
                     let t = Instant::now();
-                    let page = device.client.pull(&token, cursor, 1000).await?;
+                    let page = device.client.pull(&token, cursor, 1000, false).await?;
                     pulls.push(t.elapsed());
                     pulled += device.with(|s| s.apply_pull(&page))?;
                     if !page.has_more {

@@ -246,7 +246,7 @@ async fn a_tablet_killed_mid_pull_keeps_its_cursor_true_to_its_data() -> Result 
         let mut expected = BTreeSet::new();
         let mut after = 0;
         while after < cursor {
-            let page = client.pull(&token, after, 1000).await?;
+            let page = client.pull(&token, after, 1000, false).await?;
             expected
                 .extend(page.records.iter().filter(|r| r.seq <= cursor).map(|r| (r.collection.clone(), r.record_id)));
             if !page.has_more {

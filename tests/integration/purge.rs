@@ -3,15 +3,81 @@
 //! entered is lost (a change to a purged record is set aside in its rejected list, visible).
 
 use outpost_core::Collection;
+use outpost_device::sync::{RESYNC_WINDOW_MS, SyncOptions};
 use outpost_server::settings::Settings;
 use outpost_server::time::now_ms;
-use outpost_tests::{Backend, SITE_A, SimDevice, TestServer, assert_converged};
+use outpost_tests::{Backend, SITE_A, SITE_B, SimDevice, TestServer, assert_converged, fast_retries};
 use serde_json::json;
 
 on_both_backends!(
     a_device_offline_across_the_clean_up_resyncs_and_resurrects_nothing,
     a_deleted_record_keeps_nothing_and_the_clean_up_takes_its_traces,
+    a_resync_of_many_pages_finishes_past_the_newest_clean_up,
 );
+
+/// Small pages, so the newest cleaned-up deletion lies many pages beyond the start of a resync.
+fn small_pages() -> SyncOptions {
+    SyncOptions { pull_limit: 2, ..fast_retries() }
+}
+
+/// A full resync pulls page after page from 0: every page but the last lies below the newest
+/// cleaned-up deletion, and none of them may send the tablet back to the start (it never
+/// finished before). Its last page moves the cursor past that deletion, so neither the resync
+/// nor a tablet of another site whose records all lie below it resyncs again and again.
+async fn a_resync_of_many_pages_finishes_past_the_newest_clean_up(backend: Backend) -> anyhow::Result<()> {
+    let server = TestServer::start_on(backend, Settings::default()).await?;
+    let a = SimDevice::enroll(&server, SITE_A).await?;
+    let b = SimDevice::enroll(&server, SITE_A).await?;
+    let other_site = SimDevice::enroll(&server, SITE_B).await?;
+    let mut clients = Vec::new();
+    for (i, code) in ["MAIV287", "OLPE190", "NAVI185", "KATE299", "IRPE170", "ANSI288"].iter().enumerate() {
+        clients.push(a.create(Collection::Clients, json!({"uic": code, "gender": "woman", "birth_year": 1980 + i}))?);
+    }
+    a.sync().await?;
+    b.client.sync(&b.store, &small_pages(), &mut |_| {}).await?;
+    other_site.sync().await?;
+
+    // B goes offline; A deletes a client late, after more work, and the clean-up takes it.
+    for code in ["OLAN191", "PEVA277", "SEMI180"] {
+        a.create(Collection::Clients, json!({"uic": code, "gender": "man"}))?;
+    }
+    a.sync().await?;
+    a.with(|s| s.delete(Collection::Clients, clients[0]))?;
+    a.sync().await?;
+    assert_eq!(server.storage.purge_tombstones(now_ms() + 1, now_ms()).await?.purged, 1);
+
+    let synced = b.client.sync(&b.store, &small_pages(), &mut |_| {}).await?;
+    assert!(synced.resynced, "B's cursor lies below the clean-up: {synced:?}");
+    assert!(!b.with(|s| s.resync_in_progress())?, "the resync did not finish: {synced:?}");
+    assert!(b.with(|s| s.get(Collection::Clients, clients[0]))?.is_none(), "the deleted client stayed on B");
+    assert!(b.with(|s| s.check_consistency())?.is_empty());
+    for run in 0..2 {
+        let again = b.client.sync(&b.store, &small_pages(), &mut |_| {}).await?;
+        assert!(!again.resynced, "B resynced again (run {run}): {again:?}");
+    }
+    assert_converged(&server, &[&a, &b]).await?;
+
+    // The other site never had the deleted client; once told to resync (the clean-up is
+    // organisation-wide) it is past the clean-up and stays there.
+    other_site.client.sync(&other_site.store, &small_pages(), &mut |_| {}).await?;
+    let again = other_site.client.sync(&other_site.store, &small_pages(), &mut |_| {}).await?;
+    assert!(!again.resynced, "a tablet of another site resyncs at every sync: {again:?}");
+    let fresh = SimDevice::enroll(&server, SITE_B).await?;
+    fresh.client.sync(&fresh.store, &small_pages(), &mut |_| {}).await?;
+    let again = fresh.client.sync(&fresh.store, &small_pages(), &mut |_| {}).await?;
+    assert!(!again.resynced, "a new tablet of another site resyncs at its second sync: {again:?}");
+
+    // A resync interrupted for longer than the window starts again from the beginning (a
+    // deletion could have been cleaned up behind it) and still finishes.
+    b.with(|s| s.begin_resync())?;
+    b.with(|s| s.set_clock_offset_ms(RESYNC_WINDOW_MS as i64 + 60_000));
+    assert!(!b.with(|s| s.resync_fresh(RESYNC_WINDOW_MS))?);
+    let restarted = b.client.sync(&b.store, &small_pages(), &mut |_| {}).await?;
+    assert!(restarted.resynced && !b.with(|s| s.resync_in_progress())?, "{restarted:?}");
+    b.with(|s| s.set_clock_offset_ms(0));
+    assert_converged(&server, &[&a, &b]).await?;
+    Ok(())
+}
 
 /// Issue 18, item 7: a tombstone keeps no field (a deleted note is not sent on to any tablet),
 /// the reports' projection drops the record at once, and the clean-up removes what the conflict
@@ -153,5 +219,20 @@ async fn an_incremental_pull_below_the_horizon_is_refused_with_its_code() -> any
     assert_eq!(reply.status(), 410);
     let body: outpost_core::wire::ErrorBody = reply.json().await?;
     assert_eq!(body.code, "resync_required");
+
+    // A cursor beyond every sequence number the server gave out (its database was restored
+    // from an older backup): the numbers will be given again, so only a pull from 0 is sure.
+    let pull = |after: u64| {
+        reqwest::Client::new()
+            .get(format!("{}/api/v1/sync/pull?after={after}", server.url()))
+            .bearer_auth(&token)
+            .header(outpost_core::wire::PROTOCOL_HEADER, outpost_core::wire::PROTOCOL_VERSION.to_string())
+            .send()
+    };
+    let current = a.with(|s| s.cursor())?;
+    assert_eq!(pull(current).await?.status(), 200, "the device's own cursor is served");
+    let reply = pull(current + 1_000).await?;
+    assert_eq!(reply.status(), 410);
+    assert_eq!(reply.json::<outpost_core::wire::ErrorBody>().await?.code, "resync_required");
     Ok(())
 }

@@ -227,6 +227,7 @@ impl DeviceStore {
     /// Returns how many pending operations were carried over.
     pub fn re_enroll(&mut self, server_url: &str, enrolled: &EnrollResponse) -> Result<usize, StoreError> {
         let device = enrolled.device_id;
+        let now = self.now_ms();
         let tx = self.conn.transaction()?;
         let pending: Vec<(i64, String)> = {
             let mut stmt = tx.prepare("SELECT op_seq, op FROM outbox ORDER BY op_seq")?;
@@ -240,7 +241,7 @@ impl DeviceStore {
         }
         write_enrollment(&tx, server_url, enrolled)?;
         // Pulling from 0 again is a full resync: what the server no longer has goes here too.
-        start_resync(&tx)?;
+        start_resync(&tx, now)?;
         if let Some(clock) = &self.clock {
             let last = clock.last();
             set_meta(&tx, "clock", &Hlc::new(last.wall_ms, last.counter, device).to_string())?;
@@ -517,8 +518,9 @@ impl DeviceStore {
     /// in the outbox are removed (they were deleted and cleaned up on the server while this
     /// device was away). Survives a crash: an interrupted resync continues with the next pull.
     pub fn begin_resync(&mut self) -> Result<(), StoreError> {
+        let now = self.now_ms();
         let tx = self.conn.transaction()?;
-        start_resync(&tx)?;
+        start_resync(&tx, now)?;
         tx.commit()?;
         Ok(())
     }
@@ -526,6 +528,20 @@ impl DeviceStore {
     /// Whether a full resync is under way.
     pub fn resync_in_progress(&self) -> Result<bool, StoreError> {
         Ok(self.meta("resync")?.as_deref() == Some("1"))
+    }
+
+    /// Whether a full resync is under way and began within `window_ms` (by this device's
+    /// clock). A resync interrupted for longer is started again: the server cleans up old
+    /// deletions without telling a resyncing device, so a record this device saw alive early
+    /// in a resync that lasted longer than the server keeps tombstones could otherwise stay.
+    pub fn resync_fresh(&self, window_ms: u64) -> Result<bool, StoreError> {
+        if !self.resync_in_progress()? {
+            return Ok(false);
+        }
+        // A resync begun by a version that did not note its start counts as stale.
+        let started: Option<u64> = self.meta("resync_started_ms")?.and_then(|v| v.parse().ok());
+        let now = self.now_ms();
+        Ok(started.is_some_and(|at| at <= now && now - at <= window_ms))
     }
 
     /// Applies one pulled page and advances the cursor, in one transaction.
@@ -814,9 +830,10 @@ fn write_enrollment(conn: &Connection, server_url: &str, enrolled: &EnrollRespon
 }
 
 /// Cursor back to 0 and the resync flag set, in the caller's transaction.
-fn start_resync(tx: &Transaction<'_>) -> Result<(), StoreError> {
+fn start_resync(tx: &Transaction<'_>, now_ms: u64) -> Result<(), StoreError> {
     tx.execute("DELETE FROM resync_seen", [])?;
     set_meta(tx, "cursor", "0")?;
+    set_meta(tx, "resync_started_ms", &now_ms.to_string())?;
     set_meta(tx, "resync", "1")
 }
 

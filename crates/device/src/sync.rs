@@ -18,6 +18,11 @@ use std::sync::Mutex;
 use std::time::Duration;
 use thiserror::Error;
 
+/// How long an interrupted full resync may be continued where it stopped; after this it starts
+/// again from cursor 0. Far below the days a server keeps tombstones (180 by default), so no
+/// deletion can be cleaned up between a record's page and the resync's end.
+pub const RESYNC_WINDOW_MS: u64 = 7 * 24 * 3600 * 1000;
+
 /// Why a sync stopped. The app shows each with its own message.
 #[derive(Debug, Error)]
 pub enum SyncError {
@@ -231,11 +236,15 @@ impl SyncClient {
     }
 
     /// Pulls one page of changes after `after`.
-    pub async fn pull(&self, token: &str, after: u64, limit: u32) -> Result<PullResponse, SyncError> {
+    pub async fn pull(&self, token: &str, after: u64, limit: u32, resync: bool) -> Result<PullResponse, SyncError> {
+        let mut query = vec![("after", after.to_string()), ("limit", limit.to_string())];
+        if resync {
+            query.push(("resync", "true".to_string()));
+        }
         let response = self
             .http
             .get(format!("{}/api/v1/sync/pull", self.base_url))
-            .query(&[("after", after.to_string()), ("limit", limit.to_string())])
+            .query(&query)
             .bearer_auth(token)
             .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
             .header(UNSENT_HEADER, self.unsent.load(std::sync::atomic::Ordering::Relaxed).to_string())
@@ -370,24 +379,33 @@ impl SyncClient {
         // What is left after the push (refused changes stay until a person looks at them).
         self.unsent.store(lock()?.unsent_count()?, std::sync::atomic::Ordering::Relaxed);
 
+        // A resync interrupted for long is begun again (see `DeviceStore::resync_fresh`).
+        if lock()?.resync_in_progress()? && !lock()?.resync_fresh(RESYNC_WINDOW_MS)? {
+            tracing::warn!("a full resync was interrupted for long; starting it again");
+            lock()?.begin_resync()?;
+            report.resynced = true;
+        }
         let mut cursor = lock()?.cursor()?;
         let mut pulled = 0;
         let mut resync_started = false;
         loop {
-            let page =
-                match self.with_retry(options, &mut report, || self.pull(&token, cursor, options.pull_limit)).await {
-                    // The server cleaned up deletions this device has not seen: pull everything
-                    // again and drop what the server no longer has (once per run).
-                    Err(SyncError::Rejected { code, .. }) if code == "resync_required" && !resync_started => {
-                        tracing::warn!(cursor, "the server asks for a full resync");
-                        lock()?.begin_resync()?;
-                        resync_started = true;
-                        report.resynced = true;
-                        cursor = 0;
-                        continue;
-                    }
-                    other => other?,
-                };
+            let resyncing = lock()?.resync_in_progress()?;
+            let page = match self
+                .with_retry(options, &mut report, || self.pull(&token, cursor, options.pull_limit, resyncing))
+                .await
+            {
+                // The server cleaned up deletions this device has not seen: pull everything
+                // again and drop what the server no longer has (once per run).
+                Err(SyncError::Rejected { code, .. }) if code == "resync_required" && !resync_started => {
+                    tracing::warn!(cursor, "the server asks for a full resync");
+                    lock()?.begin_resync()?;
+                    resync_started = true;
+                    report.resynced = true;
+                    cursor = 0;
+                    continue;
+                }
+                other => other?,
+            };
             lock()?.apply_pull(&page)?;
             pulled += page.records.len() as u64;
             cursor = page.next_cursor;

@@ -84,6 +84,10 @@ pub struct Page {
     pub records: Vec<RawRecord>,
     /// Zero when no more records follow; otherwise an upper bound of how many do.
     pub remaining: u64,
+    /// The cursor for the next pull: the last record's sequence number, or on the last page
+    /// at least the newest cleaned-up deletion (so a device whose sites saw no change since
+    /// is not sent into a resync for deletions it never had to see).
+    pub next_cursor: u64,
 }
 
 /// What a pull finds.
@@ -529,7 +533,11 @@ impl Store {
     /// Records whose latest change has a sequence number above `after`, in order, limited to the
     /// device's sites and organisation-wide reference data; or, when deletions the device may
     /// not have seen were cleaned up since `after`, the news that it must resync.
-    pub async fn pull(&self, device: &DeviceAuth, after: u64, limit: u32) -> Result<Pulled, DbError> {
+    ///
+    /// A device in the middle of a full resync says so (`resync`): it drops whatever the resync
+    /// did not bring, so cleaned-up deletions beyond its cursor are no reason to start again
+    /// (without this, a resync could never pass a page below the newest clean-up).
+    pub async fn pull(&self, device: &DeviceAuth, after: u64, limit: u32, resync: bool) -> Result<Pulled, DbError> {
         let mut q = Sql::new();
         let page = format!(
             "SELECT seq, collection, id, site_id, state, (SELECT value FROM counters WHERE name = 'seq') FROM records
@@ -548,15 +556,24 @@ impl Store {
                 vec![
                     // The newest purged deletion: a cursor below it may have missed one.
                     Statement::query("SELECT max(seq) FROM purged_records WHERE org_id = ?", params![device.org_id]),
+                    Statement::query("SELECT value FROM counters WHERE name = 'seq'", vec![]),
                     q.query(&page),
                 ],
             )
             .await?;
         let horizon: Option<u64> = out[0].rows.first().map(|r| r.col(0)).transpose()?.flatten();
-        if after > 0 && after < horizon.unwrap_or(0) {
+        let horizon = horizon.unwrap_or(0);
+        let counter: Option<u64> = out[1].rows.first().map(|r| r.col(0)).transpose()?;
+        if !resync && after > 0 && after < horizon {
             return Ok(Pulled::ResyncRequired);
         }
-        let rows = &out[1].rows;
+        // A cursor beyond every sequence number given out: the database was restored from a
+        // backup older than this device's last pull, and the numbers given out since will be
+        // given again to other records. Only a pull from 0 is sure to bring them.
+        if after > counter.unwrap_or(0) {
+            return Ok(Pulled::ResyncRequired);
+        }
+        let rows = &out[2].rows;
         let has_more = rows.len() > limit as usize;
         let mut records = Vec::with_capacity(rows.len().min(limit as usize));
         let mut newest = 0u64;
@@ -575,7 +592,10 @@ impl Store {
         // quadratic.
         let last = records.last().map_or(after, |r| r.seq);
         let remaining = if has_more { newest.saturating_sub(last).max(1) } else { 0 };
-        Ok(Pulled::Page(Page { records, remaining }))
+        // On the last page every record up to the horizon the device may see has been sent
+        // (sequence numbers are taken in commit order), so the cursor may move past it.
+        let next_cursor = if has_more { last } else { last.max(horizon) };
+        Ok(Pulled::Page(Page { records, remaining, next_cursor }))
     }
 
     /// Notes that a device's clock ran ahead and its stamps were clamped.

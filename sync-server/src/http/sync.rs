@@ -179,6 +179,10 @@ pub struct PullParams {
     pub after: u64,
     /// Records per page, 1 to 1000 (500 when absent).
     pub limit: Option<u32>,
+    /// True while the device is pulling everything again after `resync_required`: cleaned-up
+    /// deletions beyond `after` are then no reason to refuse the page.
+    #[serde(default)]
+    pub resync: bool,
 }
 
 /// A page of the merged records of the device's sites (and reference data) after its cursor.
@@ -202,7 +206,7 @@ pub async fn pull(
     if !(1..=MAX_PULL_LIMIT).contains(&limit) {
         return Err(ApiError::bad_request("invalid_limit", format!("limit must be between 1 and {MAX_PULL_LIMIT}")));
     }
-    let page = match state.store.pull(&device, params.after, limit).await? {
+    let page = match state.store.pull(&device, params.after, limit, params.resync).await? {
         Pulled::Page(page) => page,
         Pulled::ResyncRequired => {
             return Err(ApiError::new(
@@ -240,7 +244,7 @@ fn pull_body(
             r.seq, r.record_id, r.state_json
         );
     }
-    let next_cursor = page.records.last().map_or(after, |r| r.seq);
+    let next_cursor = page.next_cursor.max(after);
     let _ = write!(
         out,
         "],\"next_cursor\":{next_cursor},\"has_more\":{},\"remaining\":{},\"server_time_ms\":{server_time_ms},\"org\":{}}}",
@@ -278,6 +282,7 @@ mod tests {
                 },
             ],
             remaining: 3,
+            next_cursor: 9,
         };
         let org = outpost_core::wire::OrgInfo {
             name: "Harm \"reduction\" NGO".into(),
@@ -293,7 +298,7 @@ mod tests {
         assert_eq!(decoded.records.len(), 2);
         assert_eq!(decoded.records[1].site_id, Some(outpost_core::SiteId::nil()));
         assert_eq!(decoded.org, Some(org.clone()), "the organisation travels with the page");
-        let empty = pull_body(&Page { records: vec![], remaining: 0 }, 5, 1, &org).expect("serialises");
+        let empty = pull_body(&Page { records: vec![], remaining: 0, next_cursor: 0 }, 5, 1, &org).expect("serialises");
         let decoded: PullResponse = serde_json::from_str(&empty).expect("decodes");
         assert_eq!((decoded.next_cursor, decoded.has_more), (5, false));
     }
