@@ -76,7 +76,8 @@ async fn a_coordinator_reads_indicators_exports_and_resolves_a_conflict_in_chrom
         .env("OUTPOST_DASHBOARD_FORM", &good_form)
         .env("OUTPOST_DASHBOARD_BAD_FORM", &bad_form)
         .env("OUTPOST_DASHBOARD_ADMIN", "admin")
-        .env("OUTPOST_DASHBOARD_QR_OUT", &qr_out);
+        .env("OUTPOST_DASHBOARD_QR_OUT", &qr_out)
+        .env("OUTPOST_DASHBOARD_ERASE_CODE", "ANBO101");
     // Every wait in the script has its own timeout, so it ends on its own.
     let output = tokio::task::spawn_blocking(move || command.output()).await??;
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -108,9 +109,17 @@ async fn a_coordinator_reads_indicators_exports_and_resolves_a_conflict_in_chrom
     assert!(devices.iter().any(|d| d.name == "Lost tablet 7" && d.revoked_ms.is_some()), "renamed, then disconnected");
     let added = accounts::find_user(&server.storage, "night-coordinator").await?.map(|u| u.user);
     assert!(added.is_some_and(|u| u.password_temporary && u.role == Role::Coordinator), "the new account");
-    for action in
-        ["site.add", "commodity.add", "kit.add", "enrollment_code.create", "device.rename", "device.revoke", "user.add"]
-    {
+    assert!(server.storage.clients_with_code(org, "ANBO101").await?.is_empty(), "the erased client is still there");
+    for action in [
+        "site.add",
+        "client.erase",
+        "commodity.add",
+        "kit.add",
+        "enrollment_code.create",
+        "device.rename",
+        "device.revoke",
+        "user.add",
+    ] {
         assert!(rows_after(&server, action).await?, "{action} from the browser is not audited");
     }
     server.stop().await

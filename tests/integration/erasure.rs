@@ -7,11 +7,32 @@ use outpost_server::services::accounts::Role;
 use outpost_server::services::admin::erasure::erase_client;
 use outpost_server::services::admin::{Actor, AdminError, Scope};
 use outpost_server::settings::Settings;
+use outpost_server::time::now_ms;
 use outpost_server_store::{RowExt, Statement};
 use outpost_tests::{Backend, SITE_A, SimDevice, TestServer, WebClient, assert_converged};
 use serde_json::json;
 
-on_both_backends!(an_erased_client_leaves_the_server_its_reports_and_every_tablet);
+on_both_backends!(
+    an_erased_client_leaves_the_server_its_reports_and_every_tablet,
+    the_retention_period_erases_what_is_older_and_keeps_the_rest_and_the_stock,
+);
+
+/// Stock levels per commodity at `site`, on the server and on a tablet.
+async fn levels(server: &TestServer, device: &SimDevice) -> anyhow::Result<(Vec<(String, i64)>, Vec<(String, i64)>)> {
+    let site = device.site_id();
+    let on_server = outpost_server::services::reports::stock(&server.storage, &[site], now_ms()).await?;
+    let mut on_server: Vec<(String, i64)> =
+        on_server.levels.into_iter().map(|l| (l.commodity, l.level)).filter(|(_, l)| *l != 0).collect();
+    on_server.sort();
+    let mut on_tablet: Vec<(String, i64)> = device
+        .with(|s| s.stock_levels(site))?
+        .into_iter()
+        .map(|l| (l.commodity, l.level))
+        .filter(|(_, l)| *l != 0)
+        .collect();
+    on_tablet.sort();
+    Ok((on_server, on_tablet))
+}
 
 async fn an_erased_client_leaves_the_server_its_reports_and_every_tablet(backend: Backend) -> anyhow::Result<()> {
     let server = TestServer::start_on(backend, Settings::default()).await?;
@@ -38,8 +59,15 @@ async fn an_erased_client_leaves_the_server_its_reports_and_every_tablet(backend
         gone.push((collection, id));
     }
     let stays = visit(kept, 5)?;
+    a.create(
+        Collection::StockMovements,
+        json!({"commodity": "syringe_1ml", "quantity": 100, "kind": "received", "occurred_at": "2026-11-01T09:00:00Z"}),
+    )?;
     a.sync().await?;
     b.sync().await?;
+    let stock_before = levels(&server, &a).await?;
+    assert_eq!(stock_before.0, vec![("syringe_1ml".to_string(), 70)], "{stock_before:?}");
+    assert_eq!(stock_before.0, stock_before.1);
     server.storage.refresh_projection().await?;
     let projected = || async {
         let rows = server.storage.query(Statement::query("SELECT id FROM report_contacts ORDER BY id", vec![])).await?;
@@ -118,5 +146,132 @@ async fn an_erased_client_leaves_the_server_its_reports_and_every_tablet(backend
     c.sync().await?;
     assert!(emptied(c.with(|s| s.get(Collection::Clients, erased))?));
     assert_converged(&server, &[&a, &b, &c]).await?;
+    // The syringes given to the erased client left the shelves all the same: stock is as it was,
+    // on the server and on every tablet.
+    for device in [&a, &b, &c] {
+        assert_eq!(levels(&server, device).await?, stock_before, "erasing changed the stock");
+    }
+    server.stop().await
+}
+
+/// The retention period: people not seen since the cut-off go with everything about them;
+/// contacts and survey responses before it go, whoever they were for; people seen since (and
+/// anyone merged with them), recent work, group tallies and stock movements stay, and stock
+/// levels do not move. Audited as the server, with counts only; a bad period is refused.
+async fn the_retention_period_erases_what_is_older_and_keeps_the_rest_and_the_stock(
+    backend: Backend,
+) -> anyhow::Result<()> {
+    let server = TestServer::start_on(backend, Settings::default()).await?;
+    let a = SimDevice::enroll(&server, SITE_A).await?;
+    let today = outpost_server::time::date_of(now_ms());
+    let contact = |client: Option<outpost_core::RecordId>,
+                   at: &str|
+     -> anyhow::Result<(outpost_core::RecordId, outpost_core::RecordId)> {
+        let mut fields = json!({"setting": "window", "occurred_at": at});
+        if let Some(client) = client {
+            fields["client_id"] = json!(client.to_string());
+        }
+        let contact = a.create(Collection::Contacts, fields)?;
+        let line = a.create(
+            Collection::DistributionLines,
+            json!({"contact_id": contact.to_string(), "commodity": "syringe_1ml", "quantity": 10}),
+        )?;
+        Ok((contact, line))
+    };
+    let client = |code: &str, first_seen: &str| {
+        a.create(Collection::Clients, json!({"uic": code, "gender": "man", "first_seen_at": first_seen}))
+    };
+    // Gone: not seen for two years.
+    let gone = client("OLPE190", "2024-01-10T10:00:00Z")?;
+    let (gone_contact, gone_line) = contact(Some(gone), "2024-01-10T10:00:00Z")?;
+    // Stays, without its old contact: seen today too.
+    let active = client("MAIV287", "2024-01-12T10:00:00Z")?;
+    let (old_contact, old_line) = contact(Some(active), "2024-01-12T10:00:00Z")?;
+    let (new_contact, _) = contact(Some(active), &format!("{today}T08:00:00Z"))?;
+    // Stays: an old registration of the same person, merged into the active one.
+    let merged = client("MAIV287", "2023-06-01T10:00:00Z")?;
+    let merge = a.create(
+        Collection::ClientMerges,
+        json!({"from_client": merged.to_string(), "into_client": active.to_string()}),
+    )?;
+    // Gone: an old contact without a client, and an old survey response.
+    let (anonymous, _) = contact(None, "2024-03-01T10:00:00Z")?;
+    let old_survey = a.create(
+        Collection::SurveyResponses,
+        json!({"survey_id": "cbm_default", "survey_version": 1, "occurred_at": "2024-03-01T10:00:00Z", "answers": {"q1": "well"}}),
+    )?;
+    let new_survey = a.create(
+        Collection::SurveyResponses,
+        json!({"survey_id": "cbm_default", "survey_version": 1, "occurred_at": format!("{today}T09:00:00Z"), "answers": {"q1": "well"}}),
+    )?;
+    let received = a.create(
+        Collection::StockMovements,
+        json!({"commodity": "syringe_1ml", "quantity": 200, "kind": "received", "occurred_at": "2023-12-01T09:00:00Z"}),
+    )?;
+    let first = a.sync().await?;
+    assert_eq!(first.rejected, 0, "{first:?}");
+    let stock_before = levels(&server, &a).await?;
+    assert_eq!(stock_before.0, vec![("syringe_1ml".to_string(), 160)], "{stock_before:?}");
+
+    // No period: nothing happens. A period out of range is refused and changes nothing.
+    use outpost_server::services::admin::erasure::apply_retention;
+    use outpost_server::services::admin::org::{OrganisationForm, change, get};
+    assert_eq!(apply_retention(&server.storage, now_ms()).await?, None);
+    let current = get(&server.storage).await?;
+    let form = |days: Option<u32>| OrganisationForm {
+        name: current.name.clone(),
+        default_language: current.default_language.clone(),
+        uic_scheme: current.uic_scheme.clone(),
+        retention_days: days,
+    };
+    for days in [0, 29, 36_501] {
+        let refused = change(&server.storage, &Actor::cli(), &form(Some(days))).await;
+        assert!(
+            matches!(&refused, Err(AdminError::Invalid(p)) if p[0].field == "retention_days"),
+            "{days}: {refused:?}"
+        );
+    }
+    assert_eq!(get(&server.storage).await?.retention_days, None);
+    let coordinator = Actor { name: "user:coord".into(), address: None, scope: Scope::Sites(vec![]) };
+    assert!(matches!(change(&server.storage, &coordinator, &form(Some(365))).await, Err(AdminError::Forbidden(_))));
+    assert_eq!(change(&server.storage, &Actor::cli(), &form(Some(365))).await?.retention_days, Some(365));
+
+    let run = apply_retention(&server.storage, now_ms()).await?.ok_or_else(|| anyhow::anyhow!("no run"))?;
+    assert_eq!((run.clients, run.contacts, run.surveys), (1, 3, 1), "{run:?}");
+    let is_gone = |state: Option<outpost_core::merge::RecordState>| state.is_none_or(|s| s.deleted.is_some());
+    for (collection, id) in [
+        (Collection::Clients, gone),
+        (Collection::Contacts, gone_contact),
+        (Collection::DistributionLines, gone_line),
+        (Collection::Contacts, old_contact),
+        (Collection::DistributionLines, old_line),
+        (Collection::Contacts, anonymous),
+        (Collection::SurveyResponses, old_survey),
+    ] {
+        assert!(is_gone(server.storage.record(collection.name(), id).await?), "{collection} {id} outlived the period");
+    }
+    for (collection, id) in [
+        (Collection::Clients, active),
+        (Collection::Clients, merged),
+        (Collection::ClientMerges, merge),
+        (Collection::Contacts, new_contact),
+        (Collection::SurveyResponses, new_survey),
+        (Collection::StockMovements, received),
+    ] {
+        assert!(!is_gone(server.storage.record(collection.name(), id).await?), "{collection} {id} was erased");
+    }
+    // A second run finds nothing; the tablet follows; stock has not moved.
+    let again = apply_retention(&server.storage, now_ms()).await?.ok_or_else(|| anyhow::anyhow!("no run"))?;
+    assert_eq!(again.records, 0, "{again:?}");
+    a.sync().await?;
+    assert!(is_gone(a.with(|s| s.get(Collection::Clients, gone))?));
+    assert_eq!(levels(&server, &a).await?, stock_before, "the retention period changed the stock");
+    assert_converged(&server, &[&a]).await?;
+    let log = server.storage.audit_log().await?;
+    let entries: Vec<_> = log.iter().filter(|r| r.action == "retention.erase").collect();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert_eq!(entries[0].actor, "server");
+    assert!(entries[0].detail.contains("1 client record(s)"), "{}", entries[0].detail);
+    assert!(log.iter().all(|r| !format!("{r:?}").contains("OLPE190")), "a code is in the audit log");
     server.stop().await
 }

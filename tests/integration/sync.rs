@@ -212,6 +212,26 @@ async fn stock_levels_follow_movements_and_distributions(backend: Backend) -> Re
             levels.iter().find(|l| l.commodity == "syringe_1ml").ok_or_else(|| anyhow::anyhow!("no level"))?;
         assert_eq!((syringes.received, syringes.distributed, syringes.level), (480, 20, 460));
     }
+    // A contact entered by mistake and deleted gave nothing: its lines stop counting, on the
+    // tablets as on the dashboard.
+    let mistake = b.create(Collection::Contacts, contact("window"))?;
+    b.create(
+        Collection::DistributionLines,
+        json!({"contact_id": mistake.to_string(), "commodity": "syringe_1ml", "quantity": 50}),
+    )?;
+    b.with(|s| s.delete(Collection::Contacts, mistake))?;
+    b.sync().await?;
+    a.sync().await?;
+    let dashboard =
+        outpost_server::services::reports::stock(&server.storage, &[a.site_id()], outpost_server::time::now_ms())
+            .await?;
+    let on_dashboard = dashboard.levels.iter().find(|l| l.commodity == "syringe_1ml").map(|l| l.level);
+    assert_eq!(on_dashboard, Some(460));
+    for device in [&a, &b] {
+        let levels = device.with(|s| s.stock_levels(device.site_id()))?;
+        let level = levels.iter().find(|l| l.commodity == "syringe_1ml").map(|l| l.level);
+        assert_eq!(level, Some(460), "the deleted contact's syringes still count on a tablet");
+    }
     server.stop().await
 }
 

@@ -127,7 +127,8 @@ async function openPage(page, name) {
 }
 
 /**
- * An admin sets up the programme in the browser: a site with its estimate, a commodity with its
+ * An admin sets up the programme in the browser: a site with its estimate, a client erased on
+ * request, a commodity with its
  * Russian name, a kit, an enrolment code on its printable card (the QR code is handed to the
  * Rust test); then, on a phone-sized window, disconnects a tablet.
  * @param {import('playwright-core').Page} page @param {import('playwright-core').BrowserContext} context
@@ -149,6 +150,18 @@ async function setUpAsAdmin(page, context) {
   const sites = await page.getByTestId('site-row').allInnerTexts();
   if (!sites.some((/** @type {string} */ t) => t.includes('Night bus') && t.includes('300'))) differ('sites after adding one', 'Night bus 300', sites);
   else log('site added: Night bus');
+
+  // A client asks to be forgotten: the code and the reason, then the confirmation naming it.
+  const erase = env('OUTPOST_DASHBOARD_ERASE_CODE');
+  await page.getByTestId('erase-code').fill(erase.toLowerCase());
+  await page.getByTestId('erase-reason').fill('asked at the window');
+  await page.getByTestId('erase-start').click();
+  const question = await page.getByTestId('erase-confirm-box').innerText();
+  if (!question.includes(erase)) differ('erasure confirmation', `names ${erase}`, question);
+  await page.getByTestId('erase-confirm').click();
+  const erased = await page.getByTestId('erase-done').innerText({ timeout: WAIT_MS });
+  if (!/1 client record/.test(erased)) differ('erasure result', '1 client record(s) ...', erased);
+  else log(`client erased: ${erased}`);
   await screenshot(page, 'dashboard-sites.png');
 
   await openPage(page, 'catalogue');

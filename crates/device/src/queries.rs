@@ -354,8 +354,10 @@ impl DeviceStore {
     }
 
     /// Stock per commodity at `site`: movements in and out, minus what was distributed (net of
-    /// reversals). Computed in SQL from the append-only records, so it is exact under any sync
-    /// order.
+    /// reversals) on contacts that were not deleted, as the dashboard counts it. Computed in SQL
+    /// from the append-only records, so it is exact under any sync order. Records the server
+    /// erased are tombstones without fields and count for nothing (the erasure's count
+    /// correction stands for what they took).
     pub fn stock_levels(&self, site: SiteId) -> Result<Vec<StockLevel>, StoreError> {
         // Signed by core's rule for each kind, as the dashboard's stock is.
         let sign = stock_sign_sql("kind");
@@ -364,13 +366,15 @@ impl DeviceStore {
                SELECT json_extract(state, '$.fields.commodity.v') AS commodity,
                       json_extract(state, '$.fields.kind.v') AS kind,
                       json_extract(state, '$.fields.quantity.v') AS quantity
-               FROM records WHERE collection = 'stock_movements' AND site_id = ?1
+               FROM records WHERE collection = 'stock_movements' AND site_id = ?1 AND deleted = 0
              ), given AS (
                SELECT json_extract(state, '$.fields.commodity.v') AS commodity,
                       sum(CASE WHEN json_extract(state, '$.fields.reverses.v') IS NULL
                                THEN json_extract(state, '$.fields.quantity.v')
                                ELSE -json_extract(state, '$.fields.quantity.v') END) AS quantity
-               FROM records WHERE collection = 'distribution_lines' AND site_id = ?1 GROUP BY 1
+               FROM records l WHERE collection = 'distribution_lines' AND site_id = ?1 AND deleted = 0
+                 AND NOT EXISTS (SELECT 1 FROM records c WHERE c.collection = 'contacts' AND c.id = l.contact_id AND c.deleted = 1)
+               GROUP BY 1
              ), net AS (
                SELECT commodity,
                       sum({sign} * quantity) AS moved
@@ -379,6 +383,7 @@ impl DeviceStore {
              SELECT commodity, coalesce(moved, 0), coalesce((SELECT quantity FROM given g WHERE g.commodity = n.commodity), 0)
              FROM (SELECT commodity FROM net UNION SELECT commodity FROM given) AS n
              LEFT JOIN net USING (commodity)
+             WHERE commodity IS NOT NULL
              ORDER BY commodity"
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;

@@ -57,6 +57,9 @@ table_row! {
         /// Absent in files written before it was a column: English.
         #[serde(default = "default_language")]
         pub default_language: String,
+        /// Absent in files written before it was a column: none (keep everything).
+        #[serde(default)]
+        pub retention_days: Option<i64>,
     }
 }
 

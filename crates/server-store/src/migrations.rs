@@ -33,6 +33,7 @@ const SQLITE: &[(u32, &str, &str)] = migration_list!("sqlite":
     8 "0008_device_unsent",
     9 "0009_server_meta",
     10 "0010_empty_tombstones",
+    11 "0011_retention",
 );
 
 /// (version, file name, SQL) of every PostgreSQL migration.
@@ -47,6 +48,7 @@ const POSTGRES: &[(u32, &str, &str)] = migration_list!("postgres":
     8 "0008_device_unsent",
     9 "0009_server_meta",
     10 "0010_empty_tombstones",
+    11 "0011_retention",
 );
 
 fn build(list: &[(u32, &str, &str)]) -> Result<Vec<Migration>, DbError> {

@@ -17,6 +17,9 @@ pub struct OrgSettings {
     pub uic_scheme: UicScheme,
     /// Client records it holds (a scheme cannot change once there are any).
     pub clients: i64,
+    /// Days after which people not seen, and contacts and survey responses, are erased; none
+    /// keeps everything.
+    pub retention_days: Option<u32>,
 }
 
 impl Store {
@@ -24,7 +27,7 @@ impl Store {
     pub async fn org_settings(&self) -> Result<OrgSettings, DbError> {
         let out = self
             .query_all(vec![
-                Statement::query("SELECT id, name, default_language, uic_scheme FROM orgs", vec![]),
+                Statement::query("SELECT id, name, default_language, uic_scheme, retention_days FROM orgs", vec![]),
                 Statement::query("SELECT count(*) FROM records WHERE collection = 'clients'", vec![]),
             ])
             .await?;
@@ -41,7 +44,14 @@ impl Store {
             default_language: org.col(2)?,
             uic_scheme: serde_json::from_str(&org.col::<String>(3)?)?,
             clients,
+            retention_days: org.col::<Option<i64>>(4)?.and_then(|d| u32::try_from(d).ok()),
         })
+    }
+
+    /// Sets the organisation's retention period (none keeps everything).
+    pub async fn set_retention(&self, days: Option<u32>) -> Result<(), DbError> {
+        self.execute(vec![Statement::exec("UPDATE orgs SET retention_days = ?", params![days.map(i64::from)])]).await?;
+        Ok(())
     }
 
     /// Changes the organisation's name, default language and scheme in one transaction. A new

@@ -39,7 +39,7 @@ fn a_sqlite_database_from_before_refinery_is_adopted_and_an_edited_migration_ref
     let versions: Vec<i64> = history(&conn).into_iter().map(|(v, _)| v).collect();
     assert_eq!(
         versions,
-        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
         "its five migrations are recorded, not run again; the newer ones applied"
     );
     let kept: String = conn.query_row("SELECT name FROM orgs", [], |r| r.get(0)).expect("org");
@@ -74,7 +74,8 @@ fn a_new_sqlite_database_records_every_migration() {
             "administration",
             "device_unsent",
             "server_meta",
-            "empty_tombstones"
+            "empty_tombstones",
+            "retention"
         ]
     );
 }
@@ -102,7 +103,7 @@ async fn a_postgres_database_from_before_refinery_is_adopted_and_an_edited_migra
         .expect("old history");
     Postgres::connect(&url, Some(&schema), 2).await.expect("an old database opens");
     let rows = client.query("SELECT name FROM refinery_schema_history ORDER BY version", &[]).await.expect("history");
-    assert_eq!(rows.len(), 10, "its five migrations are recorded, not run again; the newer ones applied");
+    assert_eq!(rows.len(), 11, "its five migrations are recorded, not run again; the newer ones applied");
     Postgres::connect(&url, Some(&schema), 2).await.expect("and opens again");
     client
         .execute("UPDATE refinery_schema_history SET checksum = '12345' WHERE version = 4", &[])

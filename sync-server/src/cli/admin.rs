@@ -141,6 +141,10 @@ pub enum OrgAction {
         /// central_asia, surname_day_year or gender_letters_year.
         #[arg(long)]
         scheme: Option<String>,
+        /// Erase people not seen for this many days, and contacts and survey responses older
+        /// than that (30 to 36500; 0 keeps everything). The server applies it every six hours.
+        #[arg(long)]
+        retention_days: Option<u32>,
     },
 }
 
@@ -345,10 +349,14 @@ pub async fn org(storage: &Store, action: OrgAction) -> Result<()> {
     let show = |o: &settings::Organisation| {
         let questions = o.uic_scheme.questions().join(", ");
         println!("{}\nlanguage {}\nscheme {} ({questions})", o.name, o.default_language, o.uic_scheme.name);
+        match o.retention_days {
+            Some(days) => println!("retention {days} days"),
+            None => println!("retention none (everything is kept)"),
+        }
     };
     match action {
         OrgAction::Show => show(&current),
-        OrgAction::Set { name, language, scheme } => {
+        OrgAction::Set { name, language, scheme, retention_days } => {
             let uic_scheme = match scheme {
                 Some(wanted) => {
                     current.built_in_schemes.iter().find(|s| s.name == wanted).cloned().ok_or_else(|| {
@@ -362,6 +370,11 @@ pub async fn org(storage: &Store, action: OrgAction) -> Result<()> {
                 name: name.unwrap_or(current.name.clone()),
                 default_language: language.unwrap_or(current.default_language.clone()),
                 uic_scheme,
+                retention_days: match retention_days {
+                    None => current.retention_days,
+                    Some(0) => None,
+                    Some(days) => Some(days),
+                },
             };
             show(&settings::change(storage, &Actor::cli(), &form).await.map_err(fail)?);
         }

@@ -1,5 +1,5 @@
 //! Work the server does by itself while it runs, a minute after start and every six hours after
-//! that: the tombstone clean-up, and a signed checkpoint of the audit chain's head written to the
+//! that: the organisation's retention period, the tombstone clean-up, and a signed checkpoint of the audit chain's head written to the
 //! server's log (outside the database, so `audit verify --since` can find a log cut short).
 
 use crate::time::now_ms;
@@ -7,12 +7,15 @@ use outpost_server_store::Store;
 use outpost_server_store::audit::Checkpoint;
 use std::time::Duration;
 
-/// Removes tombstones older than `retention_days` (never when 0) and logs a checkpoint, for as
-/// long as it runs. A failed run is logged and tried again next time.
+/// Applies the retention period, removes tombstones older than `retention_days` (never when 0)
+/// and logs a checkpoint, for as long as it runs. A failed run is logged and tried again next time.
 pub async fn purge_loop(store: Store, retention_days: u64) {
     tokio::time::sleep(Duration::from_secs(60)).await;
     loop {
         let now = now_ms();
+        if let Err(e) = crate::services::admin::erasure::apply_retention(&store, now).await {
+            tracing::error!(error = %e, "the retention period could not be applied; it runs again in six hours");
+        }
         let before = now.saturating_sub(retention_days.saturating_mul(24 * 3600 * 1000));
         if retention_days > 0
             && let Err(e) = store.purge_tombstones(before, now).await

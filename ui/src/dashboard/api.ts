@@ -80,6 +80,8 @@ import {
   type Organisation,
   type OrganisationForm,
   type UicScheme,
+  type ErasureRequest,
+  type ErasureOut,
   COMMODITY_CATEGORIES,
   KEY_GROUPS,
   SETTINGS,
@@ -160,6 +162,8 @@ export type {
   Organisation,
   OrganisationForm,
   UicScheme,
+  ErasureRequest,
+  ErasureOut,
 };
 export { COMMODITY_CATEGORIES, COVERAGE_LEVELS, EXPORT_KINDS, KEY_GROUPS, ROLES, SETTINGS, UNITS };
 
@@ -258,6 +262,8 @@ export interface DashboardApi {
   /** The organisation's name, default language and client-code scheme. */
   organisation(): Promise<Organisation>;
   changeOrganisation(form: OrganisationForm): Promise<Organisation>;
+  /** Erases a client on their request: every record about them (admins; audited without the code). */
+  eraseClient(request: ErasureRequest): Promise<ErasureOut>;
   /** The sites the user administers, retired ones included. */
   adminSites(): Promise<AdminSite[]>;
   addSite(form: SiteForm): Promise<SavedSite>;
@@ -405,6 +411,10 @@ export class HttpDashboardApi implements DashboardApi {
 
   changeOrganisation(form: OrganisationForm): Promise<Organisation> {
     return this.request('POST', '/api/v1/dashboard/admin/organisation', { body: form });
+  }
+
+  eraseClient(request: ErasureRequest): Promise<ErasureOut> {
+    return this.request('POST', '/api/v1/dashboard/admin/clients/erase', { body: request });
   }
 
   adminSites(): Promise<AdminSite[]> {

@@ -50,6 +50,8 @@ import {
   type Organisation,
   type OrganisationForm,
   type UicScheme,
+  type ErasureRequest,
+  type ErasureOut,
 } from './api';
 import { MAX_FAILED_LOGINS } from './generated/api';
 import { exchanges, isAnswered, recordedAnswer, sameArgs } from '../lib/fixtures';
@@ -123,6 +125,8 @@ export class FakeDashboardApi implements DashboardApi {
   }));
   catalogueData: Catalogue = demoCatalogue();
   org: Organisation = demoOrganisation();
+  /** Codes an erasure finds, with how many records it removes. */
+  erasable = new Map<string, number>([['MAIV287', 7]]);
   codes: OpenCode[] = [];
   private codeCounter = 0;
   /** Set to make the next call of that method fail with this error. */
@@ -404,8 +408,31 @@ export class FakeDashboardApi implements DashboardApi {
       if (form.uic_scheme.name !== this.org.uic_scheme.name && !this.org.scheme_changeable) {
         throw new ApiError(409, 'clash', 'the scheme cannot change: clients already have codes of the current scheme');
       }
-      this.org = { ...this.org, name, default_language: form.default_language, uic_scheme: structuredClone(form.uic_scheme) };
+      const days = form.retention_days ?? null;
+      if (days !== null && (!Number.isInteger(days) || days < 30 || days > 36500)) {
+        throw new ApiError(422, 'invalid_field', 'retention_days: a retention period is 30 to 36500 days (or none)');
+      }
+      this.org = { ...this.org, name, default_language: form.default_language, uic_scheme: structuredClone(form.uic_scheme), retention_days: days };
       return structuredClone(this.org);
+    });
+  }
+
+  eraseClient(request: ErasureRequest): Promise<ErasureOut> {
+    return this.answer('eraseClient', [request], () => {
+      this.requireManager();
+      const code = request.code.trim().toUpperCase();
+      const reason = request.reason.trim();
+      const details: { field: string; code: string; message: string }[] = [];
+      if (!/^[A-Z0-9]{4,20}$/.test(code)) details.push({ field: 'code', code: 'invalid', message: 'not a client code of this programme' });
+      if (reason.length === 0) details.push({ field: 'reason', code: 'required', message: 'say why' });
+      if (reason.length > 500) details.push({ field: 'reason', code: 'too_long', message: 'at most 500 characters' });
+      if (details.length > 0) {
+        throw new ApiError(422, 'invalid_field', details.map((d) => `${d.field}: ${d.message}`).join('; '));
+      }
+      const records = this.erasable.get(code);
+      if (records === undefined) throw new ApiError(404, 'not_found', 'no client has that code');
+      this.erasable.delete(code);
+      return { clients: 1, records };
     });
   }
 

@@ -307,7 +307,7 @@ export function demoOrganisation(): Organisation {
     { kind: 'birth_day', question: 'birth_day' },
     { kind: 'birth_year', question: 'birth_year', digits: 2 },
   ]);
-  return { name: 'Demo harm reduction programme', default_language: 'en', uic_scheme: central, scheme_changeable: false, built_in_schemes: [central, surname] };
+  return { name: 'Demo harm reduction programme', default_language: 'en', uic_scheme: central, scheme_changeable: false, built_in_schemes: [central, surname], retention_days: null };
 }
 
 /** The catalogue and kits the real server's tablet fixtures recorded, as the admin page lists them. */

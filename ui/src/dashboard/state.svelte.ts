@@ -26,6 +26,7 @@ import {
   type PasswordChange,
   type UserForm,
   type OrganisationForm,
+  type ErasureRequest,
 } from './api';
 import { matchingPreset, presetPeriod, wholeMonths, type Period, type Preset } from './logic/period';
 import type { Filter } from './logic/query';
@@ -223,6 +224,7 @@ export function signOutOn401(api: DashboardApi, onSignedOut: (error: ApiError) =
     exportUrl: (kind, format, filter) => api.exportUrl(kind, format, filter),
     organisation: guard(() => api.organisation()),
     changeOrganisation: guard((form: OrganisationForm) => api.changeOrganisation(form)),
+    eraseClient: guard((request: ErasureRequest) => api.eraseClient(request)),
     adminSites: guard(() => api.adminSites()),
     addSite: guard((form: SiteForm) => api.addSite(form)),
     changeSite: guard((id: string, form: SiteForm) => api.changeSite(id, form)),

@@ -2,10 +2,18 @@
 //! server at once and from every tablet at its next sync (see `outpost_server_store::erase`).
 //! The audit entry says who erased and why, and which records, never the client's code: the
 //! log must not keep what the erasure removed.
+//!
+//! The organisation's retention period erases by the same path, from the server's periodic
+//! job ([`apply_retention`]): people not seen for longer, and contacts and survey responses
+//! older than it; each round audited as `server`, with counts only.
 
-use super::{Actor, AdminError, invalid, record};
-use crate::time::now_ms;
+use super::{Actor, AdminError, clean_text, invalid, record};
+use crate::time::{date_of, now_ms};
 use outpost_server_store::Store;
+use outpost_server_store::erase::ErasureTarget;
+
+/// How many of each kind one round of the retention period erases in one transaction.
+const RETENTION_ROUND: usize = 500;
 
 /// The longest reason an erasure may give.
 pub const MAX_REASON_CHARS: usize = 500;
@@ -33,15 +41,10 @@ pub async fn erase_client(store: &Store, actor: &Actor, code: &str, reason: &str
             None
         }
     };
-    let reason = reason.trim();
-    let chars = reason.chars().count();
-    if chars == 0 {
-        problems.push(invalid("reason", "required", "say why (the client's request, the retention rule...)"));
-    } else if chars > MAX_REASON_CHARS {
-        problems.push(invalid("reason", "too_long", format!("at most {MAX_REASON_CHARS} characters, got {chars}")));
-    } else if reason.chars().any(char::is_control) {
-        problems.push(invalid("reason", "control_characters", "the reason may not contain control characters"));
-    }
+    let reason =
+        clean_text("reason", reason, MAX_REASON_CHARS, "say why (the client's request, the retention rule...)")
+            .map_err(|e| problems.push(e))
+            .unwrap_or_default();
     let Some(code) = code.filter(|_| problems.is_empty()) else { return Err(AdminError::Invalid(problems)) };
     let clients = store.clients_with_code(org.id, &code).await?;
     if clients.is_empty() {
@@ -52,4 +55,61 @@ pub async fn erase_client(store: &Store, actor: &Actor, code: &str, reason: &str
     let erased = store.erase_clients(org.id, clients, now_ms()).await?;
     tracing::info!(clients = erased.clients.len(), records = erased.records, "erased a client on request");
     Ok(Erasure { clients: erased.clients.len(), records: erased.records })
+}
+
+/// What one run of the retention period erased.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RetentionRun {
+    /// The day before which records were erased (`YYYY-MM-DD`).
+    pub cutoff: String,
+    /// Client records of people not seen since the cut-off.
+    pub clients: usize,
+    /// Contacts before the cut-off (of anyone).
+    pub contacts: usize,
+    /// Survey responses before the cut-off.
+    pub surveys: usize,
+    /// Every record erased.
+    pub records: usize,
+}
+
+/// Applies the organisation's retention period at `now_ms`: nothing when it has none.
+/// Erases in rounds of at most [`RETENTION_ROUND`] of each kind, each audited before it runs.
+pub async fn apply_retention(store: &Store, now_ms: u64) -> Result<Option<RetentionRun>, AdminError> {
+    let org = store.org_settings().await?;
+    let Some(days) = org.retention_days else { return Ok(None) };
+    let cutoff_ms = now_ms.saturating_sub(u64::from(days) * 24 * 3600 * 1000);
+    let cutoff = date_of(cutoff_ms);
+    let mut run = RetentionRun { cutoff: cutoff.clone(), ..Default::default() };
+    loop {
+        let found = store.retention_candidates(org.id, cutoff_ms, &cutoff, RETENTION_ROUND).await?;
+        if found.clients.is_empty() && found.contacts.is_empty() && found.surveys.is_empty() {
+            break;
+        }
+        let target = ErasureTarget {
+            clients: found.clients,
+            contacts: found.contacts,
+            others: found.surveys.iter().map(|id| (outpost_core::Collection::SurveyResponses, *id)).collect(),
+        };
+        let (clients, contacts, surveys) = (target.clients.len(), target.contacts.len(), target.others.len());
+        record(
+            store,
+            &Actor::server(),
+            "retention.erase",
+            format!("retention_days={days}"),
+            format!("before {cutoff}: {clients} client record(s) not seen since, {contacts} contact(s), {surveys} survey response(s)"),
+        )
+        .await?;
+        let erased = store.erase(org.id, target, now_ms).await?;
+        run.clients += erased.clients.len();
+        run.contacts += contacts;
+        run.surveys += surveys;
+        run.records += erased.records;
+        if clients < RETENTION_ROUND && contacts < RETENTION_ROUND && surveys < RETENTION_ROUND {
+            break;
+        }
+    }
+    if run.records > 0 {
+        tracing::info!(cutoff = %run.cutoff, clients = run.clients, contacts = run.contacts, surveys = run.surveys, records = run.records, "retention period applied");
+    }
+    Ok(Some(run))
 }

@@ -46,6 +46,11 @@ impl Actor {
         Self { name: "cli".into(), address: None, scope: Scope::Organisation }
     }
 
+    /// The server's own periodic work (the retention period).
+    pub fn server() -> Self {
+        Self { name: "server".into(), address: None, scope: Scope::Organisation }
+    }
+
     /// Whether the actor may administer `site`.
     pub fn manages(&self, site: SiteId) -> bool {
         match &self.scope {
@@ -115,18 +120,24 @@ pub fn invalid(field: &str, code: &'static str, message: impl Into<String>) -> F
 
 /// A name as stored: trimmed, 1 to `max` characters, no control characters.
 pub fn clean_name(field: &str, name: &str, max: usize) -> Result<String, FieldError> {
-    let name = name.trim();
-    let chars = name.chars().count();
+    clean_text(field, name, max, "a name is needed")
+}
+
+/// One line of text typed by a person, trimmed: required (`missing` says what to type), at
+/// most `max` characters, no control characters.
+pub fn clean_text(field: &str, text: &str, max: usize, missing: &str) -> Result<String, FieldError> {
+    let text = text.trim();
+    let chars = text.chars().count();
     if chars == 0 {
-        return Err(invalid(field, "required", "a name is needed"));
+        return Err(invalid(field, "required", missing));
     }
     if chars > max {
         return Err(invalid(field, "too_long", format!("at most {max} characters, got {chars}")));
     }
-    if name.chars().any(char::is_control) {
-        return Err(invalid(field, "control_characters", "a name may not contain control characters"));
+    if text.chars().any(char::is_control) {
+        return Err(invalid(field, "control_characters", format!("the {field} may not contain control characters")));
     }
-    Ok(name.to_string())
+    Ok(text.to_string())
 }
 
 fn short(value: &Value) -> String {

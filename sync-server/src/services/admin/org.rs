@@ -1,5 +1,6 @@
-//! The organisation's settings (administrators): its name, the language texts fall back to, and
-//! the client-code scheme, one of the built-in ones or its own. The scheme can change only while
+//! The organisation's settings (administrators): its name, the language texts fall back to, the
+//! client-code scheme, one of the built-in ones or its own, and the retention period (applied
+//! by `erasure::apply_retention`). The scheme can change only while
 //! the organisation holds no client: codes already given out would not match a new scheme, and
 //! no migration of codes is offered (the answers behind a code are never stored, so a code
 //! cannot be rebuilt; people would have to be registered again). Tablets receive every change
@@ -20,7 +21,15 @@ pub struct Organisation {
     /// Whether the scheme can still change (no client is registered yet).
     pub scheme_changeable: bool,
     pub built_in_schemes: Vec<UicScheme>,
+    /// Days after which the server erases people not seen since, and contacts and survey
+    /// responses older than that; null keeps everything.
+    pub retention_days: Option<u32>,
 }
+
+/// The shortest retention period (a typing slip must not erase this month's work).
+pub const MIN_RETENTION_DAYS: u32 = 30;
+/// The longest retention period (100 years).
+pub const MAX_RETENTION_DAYS: u32 = 36_500;
 
 /// The organisation's new settings.
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema, ts_rs::TS)]
@@ -29,6 +38,9 @@ pub struct OrganisationForm {
     pub name: String,
     pub default_language: String,
     pub uic_scheme: UicScheme,
+    /// Null (or absent) keeps everything.
+    #[serde(default)]
+    pub retention_days: Option<u32>,
 }
 
 /// The organisation's settings.
@@ -40,6 +52,7 @@ pub async fn get(store: &Store) -> Result<Organisation, AdminError> {
         uic_scheme: org.uic_scheme,
         scheme_changeable: org.clients == 0,
         built_in_schemes: UicScheme::built_in(),
+        retention_days: org.retention_days,
     })
 }
 
@@ -57,6 +70,13 @@ pub async fn change(store: &Store, actor: &Actor, form: &OrganisationForm) -> Re
     }
     if let Err(e) = form.uic_scheme.check() {
         errors.push(invalid("uic_scheme", "invalid_scheme", e.to_string()));
+    }
+    if let Some(days) = form.retention_days.filter(|d| !(MIN_RETENTION_DAYS..=MAX_RETENTION_DAYS).contains(d)) {
+        errors.push(invalid(
+            "retention_days",
+            "out_of_range",
+            format!("a retention period is {MIN_RETENTION_DAYS} to {MAX_RETENTION_DAYS} days (or none), got {days}"),
+        ));
     }
     if !errors.is_empty() {
         return Err(AdminError::Invalid(errors));
@@ -78,9 +98,17 @@ pub async fn change(store: &Store, actor: &Actor, form: &OrganisationForm) -> Re
         }
         changed.push(format!("uic_scheme: {} → {}", before.uic_scheme.name, form.uic_scheme.name));
     }
+    let retention_changed = before.retention_days != form.retention_days;
+    if retention_changed {
+        let show = |d: Option<u32>| d.map_or_else(|| "none".to_string(), |d| format!("{d} days"));
+        changed.push(format!("retention: {} → {}", show(before.retention_days), show(form.retention_days)));
+    }
     if !changed.is_empty() {
         record(store, actor, "org.change", before.id.to_string(), changed.join("; ")).await?;
         store.change_org(&name, &form.default_language, &form.uic_scheme).await?;
+        if retention_changed {
+            store.set_retention(form.retention_days).await?;
+        }
     }
     get(store).await
 }

@@ -290,8 +290,17 @@ export type Organisation = { name: string, default_language: string, uic_scheme:
 /**
  * Whether the scheme can still change (no client is registered yet).
  */
-scheme_changeable: boolean, built_in_schemes: Array<UicScheme>, };
-export type OrganisationForm = { name: string, default_language: string, uic_scheme: UicScheme, };
+scheme_changeable: boolean, built_in_schemes: Array<UicScheme>, 
+/**
+ * Days after which the server erases people not seen since, and contacts and survey
+ * responses older than that; null keeps everything.
+ */
+retention_days: number | null, };
+export type OrganisationForm = { name: string, default_language: string, uic_scheme: UicScheme, 
+/**
+ * Null (or absent) keeps everything.
+ */
+retention_days: number | null, };
 export type FormKind = "survey" | "contact_questions";
 export type FormLanguage = { 
 /**

@@ -222,4 +222,64 @@ describe('the organisation', () => {
     await screen.findAllByTestId('site-row');
     expect(coordinator.api.callsOf('organisation')).toEqual([]);
   });
+
+  it('sets a retention period, refuses one too short, and clears it again', async () => {
+    const { api, state } = await dashboardOn({ signedInAs: 'admin' });
+    renderPage(Sites, state);
+    const days = (await screen.findByTestId('org-retention')) as HTMLInputElement;
+    await fireEvent.input(days, { target: { value: '7' } });
+    await fireEvent.submit(screen.getByTestId('org-form'));
+    expect((await screen.findByTestId('page-error')).dataset.code).toBe('invalid_field');
+    expect(api.org.retention_days).toBeNull();
+    await fireEvent.input(days, { target: { value: '730' } });
+    await fireEvent.submit(screen.getByTestId('org-form'));
+    await screen.findByTestId('org-saved');
+    expect(api.org.retention_days).toBe(730);
+    expect(screen.getByTestId('org-form').textContent).toContain('730 days');
+    await fireEvent.input(days, { target: { value: '' } });
+    await fireEvent.submit(screen.getByTestId('org-form'));
+    await waitFor(() => expect(api.org.retention_days).toBeNull());
+  });
+});
+
+describe('erasing a client', () => {
+  it('asks for the code and a reason, confirms naming the code, and reports what went', async () => {
+    const { api, state } = await dashboardOn({ signedInAs: 'admin' });
+    renderPage(Sites, state);
+    const start = (await screen.findByTestId('erase-start')) as HTMLButtonElement;
+    expect(start.disabled).toBe(true);
+    await fireEvent.input(screen.getByTestId('erase-code'), { target: { value: 'navi185' } });
+    await fireEvent.input(screen.getByTestId('erase-reason'), { target: { value: 'asked at the window' } });
+    await fireEvent.submit(screen.getByTestId('erase-form'));
+    // Nothing is sent before the confirmation, which names the code.
+    expect(api.callsOf('eraseClient')).toEqual([]);
+    expect(screen.getByTestId('erase-confirm-box').textContent).toContain('NAVI185');
+    await fireEvent.click(screen.getByTestId('erase-confirm'));
+    expect((await screen.findByTestId('page-error')).dataset.code).toBe('not_found');
+
+    await fireEvent.input(screen.getByTestId('erase-code'), { target: { value: ' maiv287 ' } });
+    await fireEvent.submit(screen.getByTestId('erase-form'));
+    await fireEvent.click(screen.getByTestId('erase-confirm'));
+    expect((await screen.findByTestId('erase-done')).textContent).toContain('7 record(s)');
+    expect(api.callsOf('eraseClient')[1][0]).toEqual({ code: 'MAIV287', reason: 'asked at the window' });
+    expect((screen.getByTestId('erase-code') as HTMLInputElement).value).toBe('');
+  });
+
+  it('is not offered to coordinators', async () => {
+    const { state } = await dashboardOn();
+    renderPage(Sites, state);
+    await screen.findAllByTestId('site-row');
+    expect(screen.queryByTestId('erase-form')).toBeNull();
+  });
+
+  it('can be cancelled, and sends nothing', async () => {
+    const { api, state } = await dashboardOn({ signedInAs: 'admin' });
+    renderPage(Sites, state);
+    await fireEvent.input(await screen.findByTestId('erase-code'), { target: { value: 'MAIV287' } });
+    await fireEvent.input(screen.getByTestId('erase-reason'), { target: { value: 'asked' } });
+    await fireEvent.submit(screen.getByTestId('erase-form'));
+    await fireEvent.click(within(screen.getByTestId('erase-confirm-box')).getByText('Cancel'));
+    expect(screen.queryByTestId('erase-confirm-box')).toBeNull();
+    expect(api.callsOf('eraseClient')).toEqual([]);
+  });
 });
