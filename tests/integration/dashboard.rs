@@ -264,6 +264,7 @@ const MATRIX: &[(&str, &str, [u16; 8])] = &[
     ("post", "/api/v1/enroll", [401, 401, 401, 401, 401, 401, 401, 401]),
     ("post", "/api/v1/sync/push", [401, 200, 401, 401, 401, 401, 401, 401]),
     ("get", "/api/v1/sync/pull", [401, 200, 401, 401, 401, 401, 401, 401]),
+    ("post", "/api/v1/sync/restore", [401, 200, 401, 401, 401, 401, 401, 401]),
     ("post", "/api/v1/auth/login", [401, 401, 401, 401, 401, 401, 401, 401]),
     ("get", "/api/v1/auth/me", [401, 401, 200, 200, 200, 200, 200, 401]),
     ("post", "/api/v1/auth/logout", [401, 401, 204, 204, 204, 204, 204, 401]),
@@ -361,6 +362,7 @@ async fn every_route_answers_every_role_as_the_matrix_says() -> Result {
                     json!({"code": "AAAA-BBBB-CCCC", "device_name": "x", "app_version": "1", "protocol": 1})
                 }
                 "/api/v1/sync/push" => json!({"ops": []}),
+                "/api/v1/sync/restore" => json!({"acked_through": 0, "records": []}),
                 p if p.ends_with("/resolve") => json!({"action": "accept"}),
                 p if p.starts_with("/api/v1/dashboard/admin/sites") || p.ends_with("/rename") => {
                     json!({"name": format!("Matrix site {who}")})

@@ -43,6 +43,7 @@ mod multi_instance;
 mod openapi;
 mod purge;
 mod reliability;
+mod restore;
 mod server_key;
 mod sync;
 mod ui_types;

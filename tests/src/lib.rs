@@ -136,6 +136,23 @@ impl TestServer {
         Ok(server)
     }
 
+    /// A server on a new, empty database of `backend` into which `dump` is loaded: a restore
+    /// from a backup (the devices' tokens in it stay valid).
+    pub async fn restored_from(
+        backend: Backend,
+        settings: Settings,
+        dump: outpost_server_store::dump::Dump,
+    ) -> Result<Self> {
+        let dir = tempfile::tempdir()?;
+        let (storage, schema) = open_storage_at(backend, &dir, postgres_url().as_deref()).await?;
+        storage.import(dump).await.map_err(|e| anyhow!("{e}"))?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let mut server = Self { addr, storage, backend, settings, schema, shutdown: None, task: None, _dir: dir };
+        server.serve(listener);
+        Ok(server)
+    }
+
     /// Another server instance over the same database (multi-instance tests).
     pub async fn another_instance(&self) -> Result<Self> {
         let storage = match (self.backend, &self.schema) {

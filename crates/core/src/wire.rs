@@ -26,6 +26,8 @@ pub const UNSENT_HEADER: &str = "outpost-unsent";
 pub const MAX_PUSH_OPS: usize = 1000;
 /// Most records in one pull page.
 pub const MAX_PULL_LIMIT: u32 = 1000;
+/// Most records one `POST /api/v1/sync/restore` may carry.
+pub const MAX_RESTORE_RECORDS: usize = 500;
 
 /// `POST /api/v1/enroll`.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -158,6 +160,46 @@ pub struct PullResponse {
     /// change reaches tablets at their next pull. Absent from servers older than it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub org: Option<OrgInfo>,
+    /// The highest `op_seq` of this device the server holds. Below the highest the device had
+    /// acknowledged, the server was restored from an older backup: the device sends what it
+    /// holds (`POST /api/v1/sync/restore`) and pulls everything again. Absent from servers
+    /// older than it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applied_through: Option<u64>,
+}
+
+/// One record a device holds, with its whole state, sent back to a restored server.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RestoreRecord {
+    pub collection: String,
+    pub record_id: RecordId,
+    pub site_id: SiteId,
+    pub state: RecordState,
+}
+
+/// `POST /api/v1/sync/restore`: what a device holds, after the server was restored from a backup
+/// older than the device's last sync. Merged into the server's records (a join: idempotent).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RestoreRequest {
+    /// The highest `op_seq` the server had acknowledged to the device: the server's replay
+    /// mark moves up to it, so the operations behind these states are never applied twice.
+    pub acked_through: u64,
+    pub records: Vec<RestoreRecord>,
+}
+
+/// Reply to a restore.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RestoreResponse {
+    /// Records the server did not hold as the device does (now merged).
+    pub restored: u64,
+    /// Records it skipped: their tombstones were cleaned up, they stay deleted.
+    pub skipped: u64,
+    pub applied_through: u64,
 }
 
 /// What a tablet knows of its organisation.

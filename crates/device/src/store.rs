@@ -398,9 +398,82 @@ impl DeviceStore {
                     }
                 }
             }
+            // The highest operation the server acknowledged: a server that later says it holds
+            // less was restored from an older backup (see `SyncClient::sync`).
+            if let Some(highest) = sorted.last() {
+                tx.execute(
+                    "INSERT INTO meta (key, value) VALUES ('acked_through', ?1)
+                     ON CONFLICT (key) DO UPDATE SET value = CAST(max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER)) AS TEXT)",
+                    [highest.to_string()],
+                )?;
+            }
             tx.commit()?;
             Ok(())
         })
+    }
+
+    /// The highest `op_seq` the server has acknowledged to this device (since its enrolment).
+    pub fn acked_through(&self) -> Result<u64, StoreError> {
+        Ok(self.meta("acked_through")?.and_then(|v| v.parse().ok()).unwrap_or(0))
+    }
+
+    /// Whether this device found its server restored from an older backup and has not finished
+    /// sending back what it holds.
+    pub fn restore_pending(&self) -> Result<bool, StoreError> {
+        Ok(self.meta("restore_pending")?.as_deref() == Some("1"))
+    }
+
+    /// Notes that the server was found restored from an older backup (survives a crash: the next
+    /// sync sends everything back again, which is idempotent).
+    pub fn begin_restore(&mut self) -> Result<(), StoreError> {
+        set_meta(&self.conn, "restore_pending", "1")
+    }
+
+    /// Everything sent back: the flag goes and a full resync starts (the restored server gives
+    /// out sequence numbers this device's cursor has passed), in one transaction.
+    pub fn finish_restore(&mut self) -> Result<(), StoreError> {
+        let now = self.now_ms();
+        let tx = self.conn.transaction()?;
+        set_meta(&tx, "restore_pending", "0")?;
+        start_resync(&tx, now)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Records this device holds that devices write (not the server's reference data), with
+    /// their whole state, tombstones included, in key order after `after`: what a restored
+    /// server is sent back.
+    pub fn held_records(
+        &self,
+        after: Option<&(String, RecordId)>,
+        limit: usize,
+    ) -> Result<Vec<outpost_core::wire::RestoreRecord>, StoreError> {
+        let reference: Vec<String> = Collection::ALL
+            .iter()
+            .filter(|c| c.mutability() == Mutability::Reference)
+            .map(|c| format!("'{}'", c.name()))
+            .collect();
+        let (collection, id) = after.map_or((String::new(), String::new()), |(c, id)| (c.clone(), id.to_string()));
+        let sql = format!(
+            "SELECT collection, id, site_id, state FROM records
+             WHERE collection NOT IN ({}) AND site_id IS NOT NULL AND (collection, id) > (?1, ?2)
+             ORDER BY collection, id LIMIT ?3",
+            reference.join(", ")
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params![collection, id, limit as i64], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
+        })?;
+        rows.map(|row| {
+            let (collection, id, site, state) = row?;
+            Ok(outpost_core::wire::RestoreRecord {
+                collection,
+                record_id: id.parse().map_err(|_| StoreError::Corrupt(format!("a record id is not a UUID: {id}")))?,
+                site_id: site.parse().map_err(|_| StoreError::Corrupt(format!("a site id is not a UUID: {site}")))?,
+                state: serde_json::from_str(&state)?,
+            })
+        })
+        .collect()
     }
 
     /// Runs `f` with commits that do not wait for the disk. Only for writes that are safe to
@@ -822,6 +895,9 @@ fn write_enrollment(conn: &Connection, server_url: &str, enrolled: &EnrollRespon
         ("org_name", enrolled.org_name.clone()),
         ("sites", serde_json::to_string(&enrolled.sites)?),
         ("uic_scheme", serde_json::to_string(&enrolled.uic_scheme)?),
+        // A new device identity: the server holds none of its operations yet.
+        ("acked_through", "0".to_string()),
+        ("restore_pending", "0".to_string()),
     ];
     for (k, v) in pairs {
         set_meta(conn, k, &v)?;

@@ -166,6 +166,7 @@ fn a_refused_change_is_taken_back_out_of_the_local_data() {
         remaining: 0,
         server_time_ms: 1_000,
         org: None,
+        applied_through: None,
     };
     store.apply_pull(&page).expect("pull");
     store.update(Collection::Clients, client, fields(json!({"gender": "man"}))).expect("edit");

@@ -10,8 +10,8 @@
 use crate::error::StoreError;
 use crate::store::{DeviceStore, OutboxBatch};
 use outpost_core::wire::{
-    EnrollRequest, EnrollResponse, ErrorBody, ErrorDetail, MAX_PULL_LIMIT, PROTOCOL_HEADER, PROTOCOL_VERSION,
-    PullResponse, PushRequest, PushResponse, UNSENT_HEADER,
+    EnrollRequest, EnrollResponse, ErrorBody, ErrorDetail, MAX_PULL_LIMIT, MAX_RESTORE_RECORDS, PROTOCOL_HEADER,
+    PROTOCOL_VERSION, PullResponse, PushRequest, PushResponse, RestoreRequest, RestoreResponse, UNSENT_HEADER,
 };
 use reqwest::StatusCode;
 use std::sync::Mutex;
@@ -106,6 +106,9 @@ pub struct SyncReport {
     pub resynced: bool,
     /// Bytes of push request bodies sent (each batch counted once, retries not included).
     pub bytes_sent: u64,
+    /// Records sent back to a server restored from an older backup that it did not hold as
+    /// this device does (0 when the server was not restored).
+    pub restored: u64,
 }
 
 /// Why a server address is refused.
@@ -221,18 +224,28 @@ impl SyncClient {
         decode(response).await
     }
 
-    /// Pushes one batch.
-    pub async fn push(&self, token: &str, request: &PushRequest) -> Result<PushResponse, SyncError> {
+    /// Posts `body` as JSON to the sync endpoint `path` with the device's token.
+    async fn post_sync<B: serde::Serialize, R: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        token: &str,
+        body: &B,
+    ) -> Result<R, SyncError> {
         let response = self
             .http
-            .post(format!("{}/api/v1/sync/push", self.base_url))
+            .post(format!("{}{path}", self.base_url))
             .bearer_auth(token)
             .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
-            .json(request)
+            .json(body)
             .send()
             .await
             .map_err(offline)?;
         decode(response).await
+    }
+
+    /// Pushes one batch.
+    pub async fn push(&self, token: &str, request: &PushRequest) -> Result<PushResponse, SyncError> {
+        self.post_sync("/api/v1/sync/push", token, request).await
     }
 
     /// Pulls one page of changes after `after`.
@@ -252,6 +265,42 @@ impl SyncClient {
             .await
             .map_err(offline)?;
         decode(response).await
+    }
+
+    /// Sends back part of what the device holds to a server restored from an older backup.
+    pub async fn restore(&self, token: &str, request: &RestoreRequest) -> Result<RestoreResponse, SyncError> {
+        self.post_sync("/api/v1/sync/restore", token, request).await
+    }
+
+    /// Sends back everything the device holds (but the server's reference data), page by page,
+    /// then starts a full resync. Returns how many records the server did not hold as the
+    /// device does.
+    async fn send_back(
+        &self,
+        store: &Mutex<DeviceStore>,
+        token: &str,
+        options: &SyncOptions,
+        report: &mut SyncReport,
+    ) -> Result<u64, SyncError> {
+        let lock = || store.lock().map_err(|_| SyncError::Poisoned);
+        let acked_through = lock()?.acked_through()?;
+        let mut after = None;
+        let mut restored = 0;
+        loop {
+            let records = lock()?.held_records(after.as_ref(), MAX_RESTORE_RECORDS)?;
+            let Some(last) = records.last() else { break };
+            after = Some((last.collection.clone(), last.record_id));
+            let full = records.len() == MAX_RESTORE_RECORDS;
+            let request = RestoreRequest { acked_through, records };
+            let reply = self.with_retry(options, report, || self.restore(token, &request)).await?;
+            restored += reply.restored;
+            if !full {
+                break;
+            }
+        }
+        lock()?.finish_restore()?;
+        tracing::warn!(restored, "sent back what the server had lost; pulling everything again");
+        Ok(restored)
     }
 
     /// Pushes one batch spliced from the outbox (see [`OutboxBatch::request_body`]).
@@ -379,6 +428,11 @@ impl SyncClient {
         // What is left after the push (refused changes stay until a person looks at them).
         self.unsent.store(lock()?.unsent_count()?, std::sync::atomic::Ordering::Relaxed);
 
+        // A restore that did not finish (the app stopped, the connection broke) is done again.
+        if lock()?.restore_pending()? {
+            report.restored += self.send_back(store, &token, options, &mut report).await?;
+            report.resynced = true;
+        }
         // A resync interrupted for long is begun again (see `DeviceStore::resync_fresh`).
         if lock()?.resync_in_progress()? && !lock()?.resync_fresh(RESYNC_WINDOW_MS)? {
             tracing::warn!("a full resync was interrupted for long; starting it again");
@@ -388,6 +442,7 @@ impl SyncClient {
         let mut cursor = lock()?.cursor()?;
         let mut pulled = 0;
         let mut resync_started = false;
+        let mut restore_done = false;
         loop {
             let resyncing = lock()?.resync_in_progress()?;
             let page = match self
@@ -406,6 +461,22 @@ impl SyncClient {
                 }
                 other => other?,
             };
+            // The server holds fewer of this device's operations than it acknowledged: it was
+            // restored from an older backup. Send back what it lost, then pull everything again.
+            let acked = lock()?.acked_through()?;
+            if let Some(mark) = page.applied_through
+                && mark < acked
+                && !restore_done
+            {
+                tracing::warn!(mark, acked, "the server was restored from an older backup");
+                lock()?.begin_restore()?;
+                report.restored += self.send_back(store, &token, options, &mut report).await?;
+                report.resynced = true;
+                restore_done = true;
+                cursor = 0;
+                pulled = 0;
+                continue;
+            }
             lock()?.apply_pull(&page)?;
             pulled += page.records.len() as u64;
             cursor = page.next_cursor;

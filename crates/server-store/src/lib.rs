@@ -31,6 +31,7 @@ pub mod projection;
 pub mod purge;
 pub mod records;
 pub mod reference;
+pub mod restore;
 pub mod seed;
 pub mod sql;
 pub mod sqlite;

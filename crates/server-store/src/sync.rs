@@ -88,6 +88,8 @@ pub struct Page {
     /// at least the newest cleaned-up deletion (so a device whose sites saw no change since
     /// is not sent into a resync for deletions it never had to see).
     pub next_cursor: u64,
+    /// The device's replay mark (see `PullResponse::applied_through`).
+    pub applied_through: u64,
 }
 
 /// What a pull finds.
@@ -190,7 +192,7 @@ pub(crate) async fn load_records(tx: &mut Tx, keys: &[Key]) -> Result<HashMap<Ke
 }
 
 /// The keys among `keys` whose tombstones were cleaned up.
-async fn purged_among(tx: &mut Tx, org: OrgId, keys: &[Key]) -> Result<HashSet<Key>, DbError> {
+pub(crate) async fn purged_among(tx: &mut Tx, org: OrgId, keys: &[Key]) -> Result<HashSet<Key>, DbError> {
     let mut out = HashSet::new();
     for chunk in keys.chunks(ROWS_PER_INSERT) {
         let mut q = Sql::new();
@@ -557,6 +559,7 @@ impl Store {
                     // The newest purged deletion: a cursor below it may have missed one.
                     Statement::query("SELECT max(seq) FROM purged_records WHERE org_id = ?", params![device.org_id]),
                     Statement::query("SELECT value FROM counters WHERE name = 'seq'", vec![]),
+                    Statement::query("SELECT max_op_seq FROM devices WHERE id = ?", params![device.device_id]),
                     q.query(&page),
                 ],
             )
@@ -573,7 +576,8 @@ impl Store {
         if after > counter.unwrap_or(0) {
             return Ok(Pulled::ResyncRequired);
         }
-        let rows = &out[2].rows;
+        let applied_through: u64 = out[2].rows.first().map(|r| r.col(0)).transpose()?.unwrap_or(0);
+        let rows = &out[3].rows;
         let has_more = rows.len() > limit as usize;
         let mut records = Vec::with_capacity(rows.len().min(limit as usize));
         let mut newest = 0u64;
@@ -595,7 +599,7 @@ impl Store {
         // On the last page every record up to the horizon the device may see has been sent
         // (sequence numbers are taken in commit order), so the cursor may move past it.
         let next_cursor = if has_more { last } else { last.max(horizon) };
-        Ok(Pulled::Page(Page { records, remaining, next_cursor }))
+        Ok(Pulled::Page(Page { records, remaining, next_cursor, applied_through }))
     }
 
     /// Notes that a device's clock ran ahead and its stamps were clamped.

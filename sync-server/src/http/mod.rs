@@ -37,6 +37,7 @@ pub fn api_router() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(sync::enroll))
         .routes(routes!(sync::push))
         .routes(routes!(sync::pull))
+        .routes(routes!(sync::restore))
         .routes(routes!(auth::login))
         .routes(routes!(auth::me))
         .routes(routes!(auth::logout))

@@ -7,7 +7,7 @@ use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, Device, check_protocol};
 use crate::http::openapi::DeviceRefusals;
 use crate::services::forms;
-use crate::services::sync::{clamp_stamps, validate_batch};
+use crate::services::sync::{clamp_stamps, validate_batch, validate_restore};
 use crate::services::tokens::{hash_enrollment_code, hash_token, new_token};
 use crate::time::now_ms;
 use axum::Json;
@@ -16,8 +16,8 @@ use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use outpost_core::wire::{
-    EnrollRequest, EnrollResponse, ErrorBody, Health, MAX_PULL_LIMIT, MAX_PUSH_OPS, PROTOCOL_VERSION, PullResponse,
-    PushRequest, PushResponse,
+    EnrollRequest, EnrollResponse, ErrorBody, Health, MAX_PULL_LIMIT, MAX_PUSH_OPS, MAX_RESTORE_RECORDS,
+    PROTOCOL_VERSION, PullResponse, PushRequest, PushResponse, RestoreRequest, RestoreResponse,
 };
 use outpost_server_store::DbError;
 use outpost_server_store::audit::AuditEvent;
@@ -169,6 +169,66 @@ pub async fn push(
     Ok(Json(PushResponse { acked, clamped, server_time_ms: now }))
 }
 
+/// What a device holds, sent back after the server was restored from a backup older than the
+/// device's last sync (the pull reply's `applied_through` was below what the device had
+/// acknowledged): each state is joined into the server's record, and the device's replay mark
+/// moves up to `acked_through`. Idempotent; audited.
+#[utoipa::path(
+    post, path = "/api/v1/sync/restore", tag = "sync", request_body = RestoreRequest,
+    params(("outpost-protocol" = u32, Header, description = "The protocol version the device speaks")),
+    security(("device_token" = [])),
+    responses(
+        (status = 200, body = RestoreResponse),
+        DeviceRefusals,
+        (status = 403, description = "`invalid_batch` with a record outside the device's scope", body = ErrorBody),
+        (status = 413, description = "`too_many_records`, `payload_too_large`", body = ErrorBody),
+        (status = 422, description = "`invalid_batch` (details per record), `invalid_body`", body = ErrorBody),
+        (status = 503, description = "`storage_busy`, `storage_unwritable`", body = ErrorBody),
+    )
+)]
+pub async fn restore(
+    State(state): State<Arc<AppState>>,
+    Device(device): Device,
+    ApiJson(request): ApiJson<RestoreRequest>,
+) -> Result<Json<RestoreResponse>, ApiError> {
+    let now = now_ms();
+    if request.records.len() > MAX_RESTORE_RECORDS {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_many_records",
+            format!("a restore carries at most {MAX_RESTORE_RECORDS} records, got {}", request.records.len()),
+        ));
+    }
+    let errors = validate_restore(&device, &request.records, now, state.settings.max_clock_ahead_ms);
+    if !errors.is_empty() {
+        return Err(ApiError::batch(errors));
+    }
+    let records = request
+        .records
+        .into_iter()
+        .filter_map(|r| {
+            Some(outpost_server_store::restore::HeldRecord {
+                collection: outpost_core::Collection::from_name(&r.collection)?,
+                id: r.record_id,
+                site_id: r.site_id,
+                state: r.state,
+            })
+        })
+        .collect();
+    let done = state.store.restore(&device, records, request.acked_through, now).await?;
+    if done.restored > 0 || done.skipped > 0 {
+        tracing::warn!(device = %device.device_id, restored = done.restored, skipped = done.skipped, "a device sent back records the server had lost (restored from an older backup?)");
+        let event = AuditEvent::new(
+            &format!("device:{}", device.device_id),
+            "sync.restore",
+            device.device_id.to_string(),
+            format!("{} record(s) restored, {} skipped (cleaned-up deletions)", done.restored, done.skipped),
+        );
+        audit::noted(&state, event).await;
+    }
+    Ok(Json(RestoreResponse { restored: done.restored, skipped: done.skipped, applied_through: done.applied_through }))
+}
+
 /// Query of `GET /api/v1/sync/pull`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -247,9 +307,10 @@ fn pull_body(
     let next_cursor = page.next_cursor.max(after);
     let _ = write!(
         out,
-        "],\"next_cursor\":{next_cursor},\"has_more\":{},\"remaining\":{},\"server_time_ms\":{server_time_ms},\"org\":{}}}",
+        "],\"next_cursor\":{next_cursor},\"has_more\":{},\"remaining\":{},\"server_time_ms\":{server_time_ms},\"applied_through\":{},\"org\":{}}}",
         page.remaining > 0,
         page.remaining,
+        page.applied_through,
         serde_json::to_string(org)?
     );
     Ok(out)
@@ -283,6 +344,7 @@ mod tests {
             ],
             remaining: 3,
             next_cursor: 9,
+            applied_through: 4,
         };
         let org = outpost_core::wire::OrgInfo {
             name: "Harm \"reduction\" NGO".into(),
@@ -298,7 +360,9 @@ mod tests {
         assert_eq!(decoded.records.len(), 2);
         assert_eq!(decoded.records[1].site_id, Some(outpost_core::SiteId::nil()));
         assert_eq!(decoded.org, Some(org.clone()), "the organisation travels with the page");
-        let empty = pull_body(&Page { records: vec![], remaining: 0, next_cursor: 0 }, 5, 1, &org).expect("serialises");
+        assert_eq!(decoded.applied_through, Some(4), "and the device's replay mark");
+        let empty = pull_body(&Page { records: vec![], remaining: 0, next_cursor: 0, applied_through: 0 }, 5, 1, &org)
+            .expect("serialises");
         let decoded: PullResponse = serde_json::from_str(&empty).expect("decodes");
         assert_eq!((decoded.next_cursor, decoded.has_more), (5, false));
     }

@@ -1,9 +1,10 @@
 //! What the server checks before it merges a batch: every operation against the device's scope
 //! and the schema (all problems reported, so a device can set aside exactly the bad ones), and
-//! stamps from a clock running ahead, moved back to the server's.
+//! stamps from a clock running ahead, moved back to the server's. The same for the states a
+//! device sends back to a restored server.
 
 use outpost_core::schema::{Mutability, validate_fields};
-use outpost_core::wire::{ErrorDetail, Op, OpKind};
+use outpost_core::wire::{ErrorDetail, Op, OpKind, RestoreRecord};
 use outpost_core::{Collection, DeviceId, HlcClock};
 use outpost_server_store::sync::DeviceAuth;
 use std::sync::Mutex;
@@ -84,6 +85,66 @@ pub fn validate_batch(device: &DeviceAuth, ops: &[Op]) -> Vec<ErrorDetail> {
                         .extend(field_errors.into_iter().map(|e| detail(index, seq, Some(e.field), e.code, e.message)));
                 }
             }
+        }
+    }
+    errors
+}
+
+fn record_detail(index: usize, field: Option<String>, code: &str, message: impl Into<String>) -> ErrorDetail {
+    ErrorDetail { index, op_seq: None, field, code: code.into(), message: message.into() }
+}
+
+/// Checks every record a device sends back to a restored server against its scope and the
+/// schema, as a push is checked: a collection devices write, one of the device's sites, fields
+/// a create would accept (a tombstone has none), no stamp ahead of `now` by more than
+/// `max_ahead_ms`. Returns the problems of all records.
+pub fn validate_restore(
+    device: &DeviceAuth,
+    records: &[RestoreRecord],
+    now: u64,
+    max_ahead_ms: u64,
+) -> Vec<ErrorDetail> {
+    let mut errors = Vec::new();
+    let limit = now.saturating_add(max_ahead_ms);
+    for (index, record) in records.iter().enumerate() {
+        let Some(collection) = Collection::from_name(&record.collection) else {
+            errors.push(record_detail(
+                index,
+                None,
+                "unknown_collection",
+                format!("unknown collection {:?}", record.collection),
+            ));
+            continue;
+        };
+        if collection.mutability() == Mutability::Reference {
+            errors.push(record_detail(
+                index,
+                None,
+                "read_only_collection",
+                format!("{collection} is authored on the server"),
+            ));
+            continue;
+        }
+        if !device.sites.contains(&record.site_id) {
+            errors.push(record_detail(
+                index,
+                None,
+                "site_not_enrolled",
+                "this device is not enrolled for the record's site",
+            ));
+            continue;
+        }
+        if record.state.max_stamp().is_some_and(|stamp| stamp.wall_ms > limit) {
+            errors.push(record_detail(index, None, "stamp_ahead", "a stamp is ahead of the server's clock"));
+            continue;
+        }
+        if record.state.deleted.is_some() {
+            if !record.state.fields.is_empty() {
+                errors.push(record_detail(index, None, "fields_on_delete", "a deleted record keeps no fields"));
+            }
+        } else if let Err(field_errors) = validate_fields(collection, &record.state.values(), true, &device.uic_scheme)
+        {
+            errors.extend(field_errors.into_iter().map(|e| record_detail(index, Some(e.field), e.code, e.message)));
         }
     }
     errors
