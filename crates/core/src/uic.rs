@@ -384,31 +384,77 @@ fn transliterate(c: char) -> Option<&'static str> {
     })
 }
 
-/// Levenshtein distance between two codes, in characters.
+/// Edit distance between two codes, in characters: insertions, deletions, substitutions and
+/// swaps of two adjacent characters each count one (the optimal string alignment distance, a
+/// restricted Damerau-Levenshtein), since "MAIV" typed as "MIAV" is one slip, not two.
 pub fn edit_distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
+    // Rows i-2, i-1 and i of the distance table.
+    let mut before: Vec<usize> = vec![0; b.len() + 1];
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     let mut cur = vec![0; b.len() + 1];
-    for (i, ca) in a.iter().enumerate() {
+    for i in 0..a.len() {
         cur[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = prev[j] + usize::from(ca != cb);
-            cur[j + 1] = substitution.min(prev[j + 1] + 1).min(cur[j] + 1);
+        for j in 0..b.len() {
+            let substitution = prev[j] + usize::from(a[i] != b[j]);
+            let mut best = substitution.min(prev[j + 1] + 1).min(cur[j] + 1);
+            if i > 0 && j > 0 && a[i] == b[j - 1] && a[i - 1] == b[j] {
+                best = best.min(before[j - 1] + 1);
+            }
+            cur[j + 1] = best;
         }
+        std::mem::swap(&mut before, &mut prev);
         std::mem::swap(&mut prev, &mut cur);
     }
     prev[b.len()]
 }
 
-/// Whether `candidate` is a likely mistyping of (or collision with) `code`: at most one edit
-/// apart and, where both end in a birth year, the same year.
+/// A code's last two characters as a two-digit year, and what comes before them.
+fn split_year(code: &str) -> (&str, Option<(u32, u32)>) {
+    let chars: Vec<(usize, char)> = code.char_indices().collect();
+    if let [.., (at, tens), (_, ones)] = chars.as_slice()
+        && let (Some(tens), Some(ones)) = (tens.to_digit(10), ones.to_digit(10))
+    {
+        return (&code[..*at], Some((tens, ones)));
+    }
+    (code, None)
+}
+
+/// Two two-digit years a person may give for the same birth: one apart (across a century too:
+/// 99 and 00), or the same digits swapped.
+fn years_near((a1, a2): (u32, u32), (b1, b2): (u32, u32)) -> bool {
+    let (a, b) = (a1 * 10 + a2, b1 * 10 + b2);
+    (a + 1) % 100 == b || (b + 1) % 100 == a || (a != b && a1 == b2 && a2 == b1)
+}
+
+/// Whether `candidate` is a likely mistyping of (or collision with) `code`, to show before a new
+/// client is registered: where both end in a two-digit birth year, either the same year and the
+/// rest one edit apart (a letter changed, added, dropped or two swapped), or the same rest and a
+/// year one off or with its digits swapped; otherwise one edit apart.
 pub fn is_near_match(code: &str, candidate: &str) -> bool {
     if code == candidate {
         return false;
     }
-    let year = |s: &str| s.chars().rev().take(2).collect::<String>();
-    year(code) == year(candidate) && edit_distance(code, candidate) <= 1
+    match (split_year(code), split_year(candidate)) {
+        ((head, Some(year)), (other_head, Some(other_year))) => {
+            (year == other_year && edit_distance(head, other_head) <= 1)
+                || (head == other_head && years_near(year, other_year))
+        }
+        _ => edit_distance(code, candidate) <= 1,
+    }
+}
+
+/// What a store looks codes up by before [`is_near_match`] decides: the code's year (`LIKE`
+/// suffix) and what precedes the year (`LIKE` prefix), as `LIKE` patterns.
+/// `%`, `_` and `\` are escaped with `\` (`ESCAPE '\'`).
+pub fn near_match_patterns(code: &str) -> (String, String) {
+    let escape = |text: &str| text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    match split_year(code) {
+        (head, Some((tens, ones))) => (format!("%{tens}{ones}"), format!("{}%", escape(head))),
+        // No year to narrow by: every code (the caller's check decides).
+        (_, None) => ("%".into(), "%".into()),
+    }
 }
 
 #[cfg(test)]
@@ -548,9 +594,37 @@ mod tests {
         assert_eq!(edit_distance("MAIV287", "MAIV287"), 0);
         assert_eq!(edit_distance("MAIV287", "MAIW287"), 1);
         assert_eq!(edit_distance("MAIV287", "AIV287"), 1);
+        assert_eq!(edit_distance("MAIV287", "MIAV287"), 1, "two adjacent letters swapped are one slip");
+        assert_eq!(edit_distance("AB", "BA"), 1);
+        assert_eq!(edit_distance("ABC", "CA"), 3, "the restricted distance does not edit a swapped pair");
         assert!(is_near_match("MAIV287", "MAIW287"));
         assert!(!is_near_match("MAIV287", "MAIV287"));
-        assert!(!is_near_match("MAIV287", "MAIV288"), "different year is a different person");
         assert!(!is_near_match("MAIV287", "MOIW287"));
+        let near = [
+            ("MAIV287", "MIAV287", "letters swapped"),
+            ("MAIV287", "MAVI287", "letters swapped"),
+            ("MAIV287", "MAI287", "a letter dropped"),
+            ("MAIV287", "MAIV288", "a year later"),
+            ("MAIV287", "MAIV286", "a year earlier"),
+            ("MAIV287", "MAIV278", "the year's digits swapped"),
+            ("MAIV299", "MAIV200", "across the century"),
+            ("OLPE0512", "OLPE0513", "a custom scheme whose code ends in a year"),
+        ];
+        for (code, candidate, why) in near {
+            assert!(is_near_match(code, candidate), "{code} ~ {candidate}: {why}");
+            assert!(is_near_match(candidate, code), "{candidate} ~ {code}: {why}, either way round");
+        }
+        let far = [
+            ("MAIV287", "MAIW288", "a letter and the year"),
+            ("MAIV287", "MAIV285", "two years apart"),
+            ("MAIV287", "IMVA287", "two swaps"),
+            ("MAIV277", "MAIV277", "the same code"),
+            ("MAIV287", "MAIV186", "the sex digit and the year"),
+        ];
+        for (code, candidate, why) in far {
+            assert!(!is_near_match(code, candidate), "{code} !~ {candidate}: {why}");
+        }
+        assert_eq!(near_match_patterns("MAIV287"), ("%87".to_string(), "MAIV2%".to_string()));
+        assert_eq!(near_match_patterns("A%_\\B12").1, "A\\%\\_\\\\B%");
     }
 }

@@ -8,7 +8,7 @@ use outpost_core::Collection;
 use outpost_core::merge::RecordState;
 use outpost_core::records::stock_sign_sql;
 use outpost_core::rules::contact_editable;
-use outpost_core::uic::is_near_match;
+use outpost_core::uic::{is_near_match, near_match_patterns};
 use outpost_core::{RecordId, SiteId};
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
@@ -175,14 +175,17 @@ impl DeviceStore {
         .collect()
     }
 
-    /// Live clients whose code is one edit away from `uic` with the same birth year: shown when
-    /// a new code is created, since codes collide and get mistyped.
+    /// Live clients whose code is a likely slip or collision of `uic` (core's
+    /// [`is_near_match`]: a letter changed, added, dropped or swapped with the same birth year,
+    /// or the year one off or its digits swapped): shown when a new code is created, since codes
+    /// collide and get mistyped.
     pub fn near_matches(&self, uic: &str) -> Result<Vec<ClientSummary>, StoreError> {
-        let year: String = uic.chars().rev().take(2).collect::<Vec<_>>().into_iter().rev().collect();
+        let (same_year, same_rest) = near_match_patterns(uic);
         let mut stmt = self.conn.prepare_cached(
-            "SELECT id, state FROM records WHERE collection = 'clients' AND deleted = 0 AND uic LIKE ?1 ESCAPE '\\'",
+            "SELECT id, state FROM records WHERE collection = 'clients' AND deleted = 0
+             AND (uic LIKE ?1 ESCAPE '\\' OR uic LIKE ?2 ESCAPE '\\')",
         )?;
-        let rows = stmt.query_map([format!("%{year}")], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let rows = stmt.query_map([same_year, same_rest], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
         let mut out = Vec::new();
         for row in rows {
             let (id, state) = row?;

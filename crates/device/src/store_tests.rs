@@ -253,3 +253,14 @@ fn a_contacts_overdose_report_is_shown_and_can_be_added_changed_and_removed() {
         assert!(store.get(Collection::OverdoseReports, id).expect("read").is_some_and(|r| r.deleted.is_some()));
     }
 }
+
+#[test]
+fn near_matches_catch_swapped_letters_and_a_year_off_by_one() {
+    let (mut store, site) = enrolled();
+    for code in ["MIAV287", "MAIV288", "MAIV278", "MAIV287", "MAIV285", "OLPE287", "MAIW288"] {
+        store.create(Collection::Clients, site, fields(json!({"uic": code, "gender": "woman"}))).expect("create");
+    }
+    let mut found: Vec<String> = store.near_matches("MAIV287").expect("near").into_iter().map(|c| c.uic).collect();
+    found.sort();
+    assert_eq!(found, ["MAIV278", "MAIV288", "MIAV287"], "the same code, two years off and two slips are not near");
+}

@@ -5,6 +5,14 @@ import GroupTally from './GroupTally.svelte';
 import { fakeSession, renderWith } from '../test/render';
 
 describe('group tally', () => {
+  it('puts the counting grid first, before the event and setting', async () => {
+    const { session } = await fakeSession();
+    renderWith(GroupTally, session);
+    const grid = screen.getByRole('button', { name: 'Add one: Women, 20–24' });
+    const event = screen.getByLabelText('Event name (optional)');
+    expect(grid.compareDocumentPosition(event) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
+  });
+
   it('counts people with big taps and saves the non-empty cells', async () => {
     const { backend, session } = await fakeSession();
     renderWith(GroupTally, session);

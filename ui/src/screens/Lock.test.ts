@@ -25,8 +25,11 @@ describe('lock screen', () => {
   it('still unlocks with a 4-digit PIN set before the 6-digit rule', async () => {
     const { backend, session } = await fakeSession({ enrolled: true, locked: true, pin: '1357' });
     const view = renderWith(Lock, session);
-    expect(view.container.querySelectorAll('.dot')).toHaveLength(4);
-    await enterPin('1357');
+    expect(view.container.querySelectorAll('.dot'), 'no fixed count of slots hints at the length').toHaveLength(0);
+    for (const d of '135') await fireEvent.click(screen.getByRole('button', { name: d }));
+    expect(view.container.querySelectorAll('.dot.filled')).toHaveLength(3);
+    expect(view.container.querySelectorAll('.dot')).toHaveLength(3);
+    await enterPin('7');
     await new Promise((r) => setTimeout(r, 0));
     expect(backend.callsOf('unlock')).toEqual([{ pin: '1357' }]);
     expect(session.status?.locked).toBe(false);
