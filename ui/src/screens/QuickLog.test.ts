@@ -41,6 +41,28 @@ describe('window quick-log', () => {
     expect((screen.getByLabelText('Client code') as HTMLInputElement).value).toBe('');
   });
 
+  it("lists today's clients to pick with no typing, and says plainly when one was served today", async () => {
+    const { backend, session } = await fakeSession();
+    renderWith(QuickLog, session);
+    await fireEvent.input(screen.getByLabelText('Client code'), { target: { value: 'MAIV287' } });
+    await fireEvent.click(await screen.findByRole('button', { name: /^MAIV287/ }));
+    expect(screen.queryByTestId('repeat-visit'), 'no visit today yet').toBeNull();
+    await fireEvent.click(await screen.findByRole('button', { name: 'Confirm for MAIV287' }));
+    await waitFor(() => expect(backend.callsOf('save_contact')).toHaveLength(1));
+
+    // The client comes back: one tap on today's list, one on Confirm; nothing typed.
+    const searches = backend.callsOf('find_clients').length;
+    const list = await screen.findByTestId('today-clients');
+    await fireEvent.click(within(list).getByRole('button', { name: /^MAIV287/ }));
+    const repeat = await screen.findByTestId('repeat-visit');
+    expect(repeat.textContent).toMatch(/Already served today at .+: .*Syringe 1 ml/);
+    const confirm = screen.getByRole('button', { name: 'Confirm for MAIV287' }) as HTMLButtonElement;
+    expect(confirm.disabled, 'a repeat visit is shown, not refused').toBe(false);
+    await fireEvent.click(confirm);
+    await waitFor(() => expect(backend.callsOf('save_contact')).toHaveLength(2));
+    expect(backend.callsOf('find_clients')).toHaveLength(searches);
+  });
+
   it('lets the worker change a quantity before confirming', async () => {
     const { backend, session } = await fakeSession();
     renderWith(QuickLog, session);

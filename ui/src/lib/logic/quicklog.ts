@@ -2,7 +2,8 @@
  * The window quick-log: a returning client usually takes the same kit, so the last kit they
  * received is offered pre-filled and one tap on "Confirm" saves it.
  */
-import type { ContactDraft, ContactSummary, ItemQuantity, Setting } from '../backend';
+import type { ClientSummary, ContactDraft, ContactSummary, ItemQuantity, Setting } from '../backend';
+import { isSameDay } from './dates';
 import { toPayloadItems } from './items';
 import { clampQuantity } from './stepper';
 
@@ -53,4 +54,34 @@ export function quickLogDraft(input: QuickLogInput): ContactDraft {
   };
   if (sharps > 0) draft.sharps_returned = sharps;
   return draft;
+}
+
+/**
+ * The client's visit earlier the same day as `now`, the newest one: shown before "Confirm" so a
+ * second visit is seen (it is not refused: someone may come back for a friend).
+ */
+export function visitToday(history: readonly ContactSummary[], now: Date): ContactSummary | null {
+  const today = history.filter((c) => isSameDay(new Date(c.occurred_at), now));
+  today.sort((a, b) => Date.parse(b.occurred_at) - Date.parse(a.occurred_at));
+  return today[0] ?? null;
+}
+
+/** A client served today, for the list the window picks returning clients from. */
+export interface TodaysClient {
+  client: ClientSummary;
+  /** The latest visit today. */
+  at: string;
+}
+
+/** The clients of today's contacts, each once, most recent visit first; anonymous contacts skipped. */
+export function todaysClients(contacts: readonly ContactSummary[]): TodaysClient[] {
+  const newestFirst = [...contacts].sort((a, b) => Date.parse(b.occurred_at) - Date.parse(a.occurred_at));
+  const seen = new Set<string>();
+  const out: TodaysClient[] = [];
+  for (const contact of newestFirst) {
+    if (!contact.client_id || !contact.client_uic || seen.has(contact.client_id)) continue;
+    seen.add(contact.client_id);
+    out.push({ client: { id: contact.client_id, uic: contact.client_uic, gender: null, birth_year: null }, at: contact.occurred_at });
+  }
+  return out;
 }
