@@ -196,6 +196,7 @@ fn recorded() -> Vec<Value> {
         json!({}),
         // As the UI's builder sends the answers of its tests (blank answers left out).
         json!({"mother_first_name": "Olga", "father_first_name": "Petr", "sex": "2", "birth_year": "1990"}),
+        json!({"mother_first_name": "Olga", "father_first_name": "Petr", "sex": "3", "birth_year": "1990"}),
         json!({"mother_first_name": "Olga", "father_first_name": "Petr"}),
         json!({"mother_first_name": "Maria", "father_first_name": "Ivanna", "sex": "1", "birth_year": "1987"}),
         json!({"mother_first_name": "Olga", "father_first_name": "Semyon", "sex": "1", "birth_year": "1992"}),

@@ -46,6 +46,8 @@ interface Case {
   asks: [string, string, Answer][];
   uic: string;
   birthYear: number;
+  /** The sex answer handed on with the code (for the new client's gender). */
+  sex: '1' | '2' | '3';
 }
 
 const CASES: Case[] = [
@@ -59,6 +61,7 @@ const CASES: Case[] = [
     ],
     uic: 'MAIV287',
     birthYear: 1987,
+    sex: '2',
   },
   {
     name: 'surname_day_year',
@@ -71,6 +74,7 @@ const CASES: Case[] = [
     ],
     uic: 'PET10785',
     birthYear: 1985,
+    sex: '1',
   },
   {
     name: 'gender_letters_year',
@@ -83,6 +87,7 @@ const CASES: Case[] = [
     ],
     uic: '1OLKY1985',
     birthYear: 1985,
+    sex: '1',
   },
 ];
 
@@ -111,7 +116,7 @@ describe('the client code builder', () => {
       c.asks.map(([q, , a]) => [q, a.type === 'tap' && a.value in SENT ? SENT[a.value] : a.value]),
     );
     expect(backend.callsOf('build_uic').at(-1)).toEqual({ answers: expected });
-    expect(onchange).toHaveBeenLastCalledWith(c.uic, c.birthYear);
+    expect(onchange).toHaveBeenLastCalledWith(c.uic, c.birthYear, c.sex);
   });
 
   it('labels a question it has no translation for with its name', async () => {
@@ -134,7 +139,7 @@ describe('the client code builder', () => {
     await answer('Year born', { type: 'text', value: '2001' });
     expect(await screen.findByText('BL301')).toBeTruthy();
     expect(backend.callsOf('build_uic').at(-1)).toEqual({ answers: { favourite_colour: 'Blue', gender_digit: '3', year_born: '2001' } });
-    expect(onchange).toHaveBeenLastCalledWith('BL301', 2001);
+    expect(onchange).toHaveBeenLastCalledWith('BL301', 2001, '3');
   });
 
   it('asks the default scheme while the status lists no questions', async () => {
@@ -182,6 +187,6 @@ describe('the client code builder', () => {
     await answer('Year of birth', { type: 'text', value: '1850' });
     expect(await screen.findByText('One of the answers cannot be used for the code.')).toBeTruthy();
     expect(screen.getByText(/the year of birth must be four digits between 1900 and 2100/)).toBeTruthy();
-    await waitFor(() => expect(onchange).toHaveBeenLastCalledWith(null, null));
+    await waitFor(() => expect(onchange).toHaveBeenLastCalledWith(null, null, null));
   });
 });

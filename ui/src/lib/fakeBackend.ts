@@ -157,15 +157,29 @@ export function fakeLevelChange(m: StockMovementDraft): number {
   return ['transfer_out', 'expired_damaged', 'lost'].includes(m.kind) ? -m.quantity : m.quantity;
 }
 
+/** The device's rule (core `uic::edit_distance`): an adjacent swap counts one edit. */
 function editDistance(a: string, b: string): number {
   const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
   for (let j = 1; j <= b.length; j++) d[0][j] = j;
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {
       d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
     }
   }
   return d[a.length][b.length];
+}
+
+/** The device's rule (core `uic::is_near_match`), for the fake's `near_matches`. */
+function isNearMatch(code: string, candidate: string): boolean {
+  if (code === candidate) return false;
+  const split = (c: string): [string, number | null] => (/\d\d$/.test(c) ? [c.slice(0, -2), Number(c.slice(-2))] : [c, null]);
+  const [head, year] = split(code);
+  const [otherHead, otherYear] = split(candidate);
+  if (year === null || otherYear === null) return editDistance(code, candidate) <= 1;
+  const swapped = (y: number) => (y % 10) * 10 + Math.floor(y / 10);
+  const yearsNear = (year + 1) % 100 === otherYear || (otherYear + 1) % 100 === year || (year !== otherYear && swapped(year) === otherYear);
+  return (year === otherYear && editDistance(head, otherHead) <= 1) || (head === otherHead && yearsNear);
 }
 
 interface StoredContact extends ContactDraft {
@@ -474,8 +488,7 @@ export class FakeBackend implements Backend {
   async nearMatches(args: { uic: string }): Promise<ClientSummary[]> {
     this.record('near_matches', args);
     this.requireUnlocked();
-    const year = args.uic.slice(-2);
-    return structuredClone(this.clients.filter((c) => c.uic !== args.uic && c.uic.slice(-2) === year && editDistance(c.uic, args.uic) <= 1));
+    return structuredClone(this.clients.filter((c) => isNearMatch(args.uic, c.uic)));
   }
 
   private editable(c: StoredContact): boolean {

@@ -72,6 +72,10 @@ describe('outreach contact', () => {
     renderWith(ContactForm, session, { onsaved: () => {} });
     await answer('Olga', 'Petr', 'Woman', '1990');
     expect(await screen.findByText('New client OLPE290')).toBeTruthy();
+    // Sex is asked once, with the code; the gender follows from it and can be changed.
+    expect(screen.getByTestId('gender-from-code').textContent).toContain('Gender: Woman (from the code questions)');
+    expect(screen.queryByRole('radio', { name: 'Trans woman' })).toBeNull();
+    await fireEvent.click(within(screen.getByTestId('gender-from-code')).getByRole('button', { name: 'Change' }));
     await fireEvent.click(screen.getByRole('radio', { name: 'Trans woman' }));
     await fireEvent.click(screen.getByRole('button', { name: 'Sex work' }));
     await fireEvent.click(screen.getByRole('radio', { name: 'Nightlife / festival' }));
@@ -83,6 +87,26 @@ describe('outreach contact', () => {
     expect(contact.setting).toBe('nightlife');
     expect(contact.referrals).toEqual([{ target: 'ost' }]);
     expect(contact.services).toEqual(['referral']);
+  });
+
+  it('asks the gender only among the other genders when the code says "other", in one order everywhere', async () => {
+    const { backend, session } = await fakeSession();
+    renderWith(ContactForm, session, { onsaved: () => {} });
+    const sexOrder = within(screen.getByRole('radiogroup', { name: 'Sex' }))
+      .getAllByRole('radio')
+      .map((r) => r.textContent?.trim());
+    expect(sexOrder).toEqual(['Woman', 'Man', 'Other']);
+    await answer('Olga', 'Petr', 'Other', '1990');
+    expect(await screen.findByText('New client OLPE390')).toBeTruthy();
+    const genders = within(screen.getByRole('radiogroup', { name: 'Gender' }))
+      .getAllByRole('radio')
+      .map((r) => r.textContent?.trim());
+    expect(genders).toEqual(['Trans woman', 'Trans man', 'Non-binary', 'Not stated']);
+    await fireEvent.click(screen.getByRole('radio', { name: 'Non-binary' }));
+    await fireEvent.click(screen.getByRole('button', { name: 'Save contact' }));
+    await waitFor(() => expect(backend.callsOf('save_contact')).toHaveLength(1));
+    const [{ contact }] = backend.callsOf('save_contact') as { contact: { client: unknown } }[];
+    expect(contact.client).toMatchObject({ new: { uic: 'OLPE390', gender: 'non_binary' } });
   });
 
   it('asks the year of birth once and keeps it on the new client', async () => {
@@ -98,7 +122,7 @@ describe('outreach contact', () => {
     await fireEvent.click(screen.getByRole('button', { name: 'Save contact' }));
     await waitFor(() => expect(backend.callsOf('save_contact')).toHaveLength(1));
     const [{ contact }] = backend.callsOf('save_contact') as { contact: { client: unknown } }[];
-    expect(contact.client).toEqual({ new: { uic: 'OLPE290', gender: 'not_stated', birth_year: 1990, key_groups: [] } });
+    expect(contact.client).toEqual({ new: { uic: 'OLPE290', gender: 'woman', birth_year: 1990, key_groups: [] } });
     expect(backend.clients.find((c) => c.uic === 'OLPE290')?.birth_year).toBe(1990);
     // Only the year reaches the client record; the other answers stay in build_uic.
     expect(JSON.stringify(backend.calls.filter((c) => c.command !== 'build_uic'))).not.toMatch(/Olga|Petr/);
@@ -142,7 +166,7 @@ describe('outreach contact', () => {
     await fireEvent.click(screen.getByRole('button', { name: 'Save contact' }));
     await waitFor(() => expect(backend.callsOf('save_contact')).toHaveLength(1));
     const [{ contact }] = backend.callsOf('save_contact') as { contact: { client: unknown } }[];
-    expect(contact.client).toEqual({ new: { uic: 'OLPE2XX', gender: 'not_stated', birth_year: 1985, key_groups: [] } });
+    expect(contact.client).toEqual({ new: { uic: 'OLPE2XX', gender: 'woman', birth_year: 1985, key_groups: [] } });
     expect(JSON.stringify(backend.callsOf('build_uic'))).not.toMatch(/birth_year/);
   });
 
@@ -171,7 +195,7 @@ describe('outreach contact', () => {
     await fireEvent.click(screen.getByRole('button', { name: 'Save contact' }));
     await waitFor(() => expect(backend.callsOf('save_contact')).toHaveLength(1));
     const [{ contact }] = backend.callsOf('save_contact') as { contact: { client: unknown } }[];
-    expect(contact.client).toEqual({ new: { uic: 'PET10785', gender: 'not_stated', birth_year: 1985, key_groups: [] } });
+    expect(contact.client).toEqual({ new: { uic: 'PET10785', gender: 'man', birth_year: 1985, key_groups: [] } });
     expect(JSON.stringify(backend.calls.filter((c) => c.command !== 'build_uic'))).not.toMatch(/Petrenko/);
   });
 

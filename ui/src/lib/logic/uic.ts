@@ -2,8 +2,8 @@
  * Client codes as typed at the window, and the UIC builder: which questions the organisation's
  * scheme asks, how each is answered, and what goes to `build_uic`.
  */
-import type { Status, UicAnswers, UicQuestion } from '../backend';
-import { UIC_QUESTION_KINDS } from '../backend';
+import type { Gender, Status, UicAnswers, UicQuestion } from '../backend';
+import { GENDERS, UIC_QUESTION_KINDS } from '../backend';
 
 export type { UicQuestion };
 
@@ -37,6 +37,24 @@ export const BUILT_IN_QUESTIONS = [
 /** The answers a sex question takes: 1 man, 2 woman, 3 other. */
 export const SEX_ANSWERS = ['1', '2', '3'] as const;
 export type SexAnswer = (typeof SEX_ANSWERS)[number];
+
+/** The order sex answers are shown in: the gender choices' order (woman, man, other). */
+export const SEX_DISPLAY_ORDER: readonly SexAnswer[] = ['2', '1', '3'];
+
+/** The first sex question's answer, if the scheme asks one and it was answered. */
+export function sexFromAnswers(questions: readonly UicQuestion[], answers: UicAnswers): SexAnswer | null {
+  const asked = questions.find((q) => q.kind === 'sex');
+  const value = asked ? answers[asked.question]?.trim() : undefined;
+  return (SEX_ANSWERS as readonly string[]).includes(value ?? '') ? (value as SexAnswer) : null;
+}
+
+/** The gender a code's sex answer gives: man or woman; "other" (3) leaves it to be asked. */
+export function genderFromSex(sex: SexAnswer | null): Gender | null {
+  return sex === '1' ? 'man' : sex === '2' ? 'woman' : null;
+}
+
+/** The genders left to ask when the code's sex answer was "other". */
+export const OTHER_GENDERS: readonly Gender[] = GENDERS.filter((g) => g !== 'man' && g !== 'woman');
 
 /** The answers a day-of-birth question takes, '1' to '31'. */
 export const BIRTH_DAYS: readonly string[] = Array.from({ length: 31 }, (_, i) => String(i + 1));
