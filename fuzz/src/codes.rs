@@ -298,9 +298,35 @@ pub fn uic_near_match(input: &[u8]) -> Result<Outcome, String> {
     if uic::is_near_match(&a, &a) {
         return Err(format!("a code is a near match of itself: {a:?}"));
     }
+    // A near match is the same year with one slip before it, or the same rest with a year one
+    // off or swapped (at most two edits: 99 and 00).
     let year = |s: &str| s.chars().rev().take(2).collect::<String>();
-    if near && (d > 1 || a == b || year(&a) != year(&b)) {
+    let head = |s: &str| s.chars().take(s.chars().count().saturating_sub(2)).collect::<String>();
+    if near && (d > 2 || a == b || (year(&a) != year(&b) && head(&a) != head(&b))) {
         return Err(format!("{a:?} and {b:?} near-match with distance {d} and years {:?}, {:?}", year(&a), year(&b)));
+    }
+    // Two adjacent letters swapped, and a two-digit year's digits swapped, are near matches.
+    let chars: Vec<char> = a.chars().collect();
+    if chars.len() >= 4 && chars[0] != chars[1] {
+        let mut swapped = chars.clone();
+        swapped.swap(0, 1);
+        let swapped: String = swapped.into_iter().collect();
+        if !uic::is_near_match(&a, &swapped) {
+            return Err(format!("{a:?} and {swapped:?} differ by two swapped letters but do not near-match"));
+        }
+    }
+    if let [.., tens, ones] = chars.as_slice()
+        && tens.is_ascii_digit()
+        && ones.is_ascii_digit()
+        && tens != ones
+    {
+        let mut swapped = chars.clone();
+        let n = swapped.len();
+        swapped.swap(n - 2, n - 1);
+        let swapped: String = swapped.into_iter().collect();
+        if !uic::is_near_match(&a, &swapped) {
+            return Err(format!("{a:?} and {swapped:?} differ by the year's digits swapped but do not near-match"));
+        }
     }
     // One letter changed before the year is always a near match.
     let mut changed: Vec<char> = a.chars().collect();

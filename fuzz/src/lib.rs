@@ -48,9 +48,10 @@
 //! * [`uic_normalise`]: `normalise_letters`. Latin output is A-Z only, Cyrillic-keeping output
 //!   letters only; both idempotent; equal on ASCII input.
 //! * [`uic_near_match`]: `is_near_match` and `edit_distance` on two lines of text. Never matches
-//!   itself; symmetric; implies distance <= 1 and the same year; one letter changed before the
-//!   year always matches; the distance is symmetric, zero only for equal codes and bounded by the
-//!   lengths.
+//!   itself; symmetric; implies distance <= 2 and the same year or the same letters before it;
+//!   one letter changed before the year, two adjacent letters swapped and the year's digits
+//!   swapped always match; the distance is symmetric, zero only for equal codes and bounded by
+//!   the lengths.
 //!
 //! * [`form_expression`]: the XLSForm expression parser and evaluator (forms' `relevant`,
 //!   `constraint`, `calculation`...). Deterministic; refusals carry a message and a position
@@ -151,8 +152,9 @@ pub const TARGETS: &[Target] = &[
     },
     Target {
         name: "uic_near_match",
-        checks: "never matches itself, symmetric, implies distance <= 1 and the same year, one changed letter \
-                 matches; edit_distance symmetric, zero only for equal codes, bounded by the lengths",
+        checks: "never matches itself, symmetric, implies distance <= 2 and the same year or the same rest, one \
+                 changed letter, a swap and swapped year digits match; edit_distance symmetric, zero only for \
+                 equal codes, bounded by the lengths",
         oracle: uic_near_match,
     },
     Target {

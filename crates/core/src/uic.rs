@@ -293,7 +293,15 @@ fn is_code_letter(c: char, script: Script) -> bool {
 /// Cyrillic when the scheme writes codes in Latin.
 pub fn normalise_letters(answer: &str, script: Script) -> String {
     let mut out = String::new();
+    let mut previous = None;
     for upper in answer.chars().flat_map(char::to_uppercase) {
+        let before = previous.replace(upper);
+        // Armenian ՈՒ is one sound, U (BGN/PCGN): the O already written becomes U.
+        if script == Script::Latin && upper == 'Ւ' && before == Some('Ո') && out.ends_with('O') {
+            out.pop();
+            out.push('U');
+            continue;
+        }
         // Letters with their own transliteration (Й, Ї, Қ...) are looked up before accents
         // are stripped, so "Йосип" and "Yosyp" give the same code.
         if script == Script::Latin
@@ -326,9 +334,63 @@ fn is_combining_mark(c: char) -> bool {
     matches!(c as u32, 0x0300..=0x036F | 0x1AB0..=0x1AFF | 0x1DC0..=0x1DFF | 0x20D0..=0x20FF | 0xFE20..=0xFE2F)
 }
 
-/// Cyrillic to Latin, following the common passport transliteration (Russian and Ukrainian).
+/// Georgian letters ა..ჰ (Mkhedruli, U+10D0.., and their capitals, Mtavruli, U+1C90..), in
+/// the National system of romanization of Georgian (2002), its apostrophes (aspiration marks,
+/// not letters) left out: კ, პ, ტ, წ, ჭ, ყ read K, P, T, TS, CH, Q like their plain partners.
+const GEORGIAN: [&str; 33] = [
+    "A", "B", "G", "D", "E", "V", "Z", "T", "I", "K", "L", "M", "N", "O", "P", "ZH", "R", "S", "T", "U", "P", "K",
+    "GH", "Q", "SH", "CH", "TS", "DZ", "TS", "CH", "KH", "J", "H",
+];
+
+/// Armenian capitals Ա..Ֆ (U+0531..U+0556; small letters arrive upper-cased), in the BGN/PCGN
+/// romanization of Eastern Armenian (1981), without its apostrophes and with one form per
+/// letter (Ե is E, Ո is O, wherever they stand; ՈՒ is U, see `normalise_letters`).
+const ARMENIAN: [&str; 38] = [
+    "A", "B", "G", "D", "E", "Z", "E", "Y", "T", "ZH", "I", "L", "KH", "TS", "K", "H", "DZ", "GH", "CH", "M", "Y", "N",
+    "SH", "O", "CH", "P", "J", "R", "S", "V", "T", "R", "TS", "V", "P", "K", "O", "F",
+];
+
+/// One letter (upper-cased) in Latin, for the schemes that write codes in Latin; `None` for a
+/// Latin letter that is one already, or whose accent comes off (Č, Ő, Ș...), and for letters
+/// with no agreed Latin form.
+///
+/// Cyrillic follows the common passport transliteration of Russian and Ukrainian; the letters
+/// only Serbian and Macedonian have follow their official Latin alphabets (Serbian Gaj's
+/// alphabet, Macedonian romanisation of 2008) written without diacritics, so Ђ and Đ both give
+/// DJ and Џ and Dž both DZ. Letters shared with Russian (Ж, Ч, Ш, Ц, Х) keep the Russian form:
+/// a Serbian name typed in Cyrillic and in Latin may then differ (docs/guides/coordinators.md).
+/// Latin letters without a decomposition are spelt as their languages do without diacritics:
+/// Azerbaijani Ə as A (its passports), Polish Ł as L, Nordic Ø and Æ as O and AE.
 fn transliterate(c: char) -> Option<&'static str> {
+    let code = c as u32;
+    if let Some(i) =
+        code.checked_sub(0x10D0).filter(|i| *i < 33).or_else(|| code.checked_sub(0x1C90).filter(|i| *i < 33))
+    {
+        return GEORGIAN.get(i as usize).copied();
+    }
+    if let Some(i) = code.checked_sub(0x0531).filter(|i| *i < 38) {
+        return ARMENIAN.get(i as usize).copied();
+    }
     Some(match c {
+        // Serbian and Macedonian.
+        'Ђ' | 'Đ' => "DJ",
+        'Ћ' => "C",
+        'Џ' => "DZ",
+        'Ѕ' => "DZ",
+        'Ј' => "J",
+        'Љ' => "LJ",
+        'Њ' => "NJ",
+        'Ѓ' => "GJ",
+        'Ќ' => "KJ",
+        // Latin letters with no decomposition.
+        'Ə' => "A",
+        'Ł' => "L",
+        'Ø' => "O",
+        'Æ' => "AE",
+        'Œ' => "OE",
+        'Þ' => "TH",
+        'Ð' => "D",
+        'Ħ' => "H",
         'А' => "A",
         'Б' => "B",
         'В' => "V",
@@ -431,7 +493,8 @@ fn years_near((a1, a2): (u32, u32), (b1, b2): (u32, u32)) -> bool {
 /// Whether `candidate` is a likely mistyping of (or collision with) `code`, to show before a new
 /// client is registered: where both end in a two-digit birth year, either the same year and the
 /// rest one edit apart (a letter changed, added, dropped or two swapped), or the same rest and a
-/// year one off or with its digits swapped; otherwise one edit apart.
+/// year one off or with its digits swapped; otherwise the same last two characters and one edit
+/// apart.
 pub fn is_near_match(code: &str, candidate: &str) -> bool {
     if code == candidate {
         return false;
@@ -441,7 +504,11 @@ pub fn is_near_match(code: &str, candidate: &str) -> bool {
             (year == other_year && edit_distance(head, other_head) <= 1)
                 || (head == other_head && years_near(year, other_year))
         }
-        _ => edit_distance(code, candidate) <= 1,
+        // No year to compare: the last two characters must agree, and the rest be one edit apart.
+        _ => {
+            let last_two = |s: &str| s.chars().rev().take(2).collect::<String>();
+            last_two(code) == last_two(candidate) && edit_distance(code, candidate) <= 1
+        }
     }
 }
 
@@ -545,6 +612,72 @@ mod tests {
         let code = scheme.build(&a).map(|u| u.0);
         assert_eq!(code, Ok("XUXY287".into()));
         assert!(scheme.parse("XUXY287").is_ok());
+    }
+
+    /// Letters of the region's languages and real names' spellings: each name gives the Latin
+    /// letters its national romanisation gives (without diacritics), never X.
+    #[test]
+    fn names_of_the_region_become_latin_letters() {
+        let cases = [
+            // Georgian (National system, 2002).
+            ("ნინო", "NINO"),
+            ("გიორგი", "GIORGI"),
+            ("ქეთევან", "KETEVAN"),
+            ("შოთა", "SHOTA"),
+            ("ხათუნა", "KHATUNA"),
+            ("ჯაბა", "JABA"),
+            ("ცირა", "TSIRA"),
+            ("ღვთისო", "GHVTISO"),
+            ("ჟუჟუნა", "ZHUZHUNA"),
+            ("ყვარყვარე", "QVARQVARE"),
+            // Armenian (BGN/PCGN, Eastern).
+            ("Անի", "ANI"),
+            ("Արթուր", "ARTUR"),
+            ("Գևորգ", "GEVORG"),
+            ("Հովհաննես", "HOVHANNES"),
+            ("Նարինե", "NARINE"),
+            ("Ժաննա", "ZHANNA"),
+            // Serbian and Macedonian Cyrillic, and the Serbian Latin spelling of the same names.
+            ("Јована", "JOVANA"),
+            ("Љиљана", "LJILJANA"),
+            ("Њего", "NJEGO"),
+            ("Ђорђе", "DJORDJE"),
+            ("Đorđe", "DJORDJE"),
+            ("Ћирило", "CIRILO"),
+            ("Ćirilo", "CIRILO"),
+            ("Џенан", "DZENAN"),
+            ("Dženan", "DZENAN"),
+            ("Ѓорѓи", "GJORGJI"),
+            ("Ќиро", "KJIRO"),
+            ("Ѕвезда", "DZVEZDA"),
+            // Latin letters of the Baltics, Hungary, Romania, Albania, Turkey, Azerbaijan, Poland.
+            ("Žydrūnė", "ZYDRUNE"),
+            ("Ģirts", "GIRTS"),
+            ("Õnne", "ONNE"),
+            ("Győző", "GYOZO"),
+            ("Ștefan", "STEFAN"),
+            ("Țuțu", "TUTU"),
+            ("Çlirim", "CLIRIM"),
+            ("Ëngjëll", "ENGJELL"),
+            ("Işıl", "ISIL"),
+            ("İbrahim", "IBRAHIM"),
+            ("Çağla", "CAGLA"),
+            ("Əli", "ALI"),
+            ("Şəhla", "SAHLA"),
+            ("Łukasz", "LUKASZ"),
+            ("Groß", "GROSS"),
+        ];
+        for (name, latin) in cases {
+            assert_eq!(normalise_letters(name, Script::Latin), latin, "{name}");
+        }
+        // A Georgian woman born in 1987 no longer gets XXXX287.
+        let a = answers(&[
+            ("mother_first_name", "ნინო"),
+            ("father_first_name", "გიორგი"),
+            ("sex", "2"),
+            ("birth_year", "1987"),
+        ]);
+        assert_eq!(UicScheme::central_asia().build(&a).map(|u| u.0), Ok("NIGI287".into()));
     }
 
     #[test]

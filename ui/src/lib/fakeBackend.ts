@@ -176,7 +176,7 @@ function isNearMatch(code: string, candidate: string): boolean {
   const split = (c: string): [string, number | null] => (/\d\d$/.test(c) ? [c.slice(0, -2), Number(c.slice(-2))] : [c, null]);
   const [head, year] = split(code);
   const [otherHead, otherYear] = split(candidate);
-  if (year === null || otherYear === null) return editDistance(code, candidate) <= 1;
+  if (year === null || otherYear === null) return code.slice(-2) === candidate.slice(-2) && editDistance(code, candidate) <= 1;
   const swapped = (y: number) => (y % 10) * 10 + Math.floor(y / 10);
   const yearsNear = (year + 1) % 100 === otherYear || (otherYear + 1) % 100 === year || (year !== otherYear && swapped(year) === otherYear);
   return (year === otherYear && editDistance(head, otherHead) <= 1) || (head === otherHead && yearsNear);
