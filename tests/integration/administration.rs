@@ -410,3 +410,65 @@ on_both_backends!(
     staff_accounts_are_managed_in_the_browser,
     the_organisation_is_named_and_its_scheme_chosen_before_it_has_clients
 );
+
+/// A real programme's server starts without the demo organisation and creates its own from the
+/// command line: its sites, the default catalogue, then staff; bad or second creations refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_started_without_the_demo_creates_its_own_organisation() -> Result {
+    use outpost_tests::ServerProcess;
+    let temp = tempfile::tempdir()?;
+    let dir = temp.path().join("data");
+    let dir_text = dir.display().to_string();
+    let cli = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--data-dir", dir_text.as_str()]);
+        ServerProcess::run_cli_output(&all)
+    };
+    let (ok, _, err) = cli(&["user", "add", "--username", "nadia", "--role", "admin"])?;
+    assert!(!ok && err.contains("org create"), "with no organisation the error says what to do: {err}");
+
+    for (args, problem) in [
+        (vec!["--name", " "], "name"),
+        (vec!["--name", "Tbilisi HR", "--language", "georgian"], "default_language"),
+        (vec!["--name", "Tbilisi HR", "--scheme", "mine"], "uic_scheme"),
+        (vec!["--name", "Tbilisi HR", "--site", "Van", "--site", "van"], "the site \"van\" is named twice"),
+    ] {
+        let mut all = vec!["org", "create"];
+        all.extend(args);
+        let (ok, _, err) = cli(&all)?;
+        assert!(!ok && err.contains(problem), "{problem}: {err}");
+    }
+    let (ok, out, err) = cli(&[
+        "org",
+        "create",
+        "--name",
+        "Tbilisi harm reduction",
+        "--language",
+        "ka",
+        "--scheme",
+        "surname_day_year",
+        "--site",
+        "Drop-in Vake",
+        "--site",
+        "Night van",
+    ])?;
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("Tbilisi harm reduction") && out.contains("language ka") && out.contains("surname_day_year"),
+        "{out}"
+    );
+    let (ok, _, err) = cli(&["org", "create", "--name", "Another"])?;
+    assert!(!ok && err.contains("already has an organisation"), "{err}");
+    let (ok, _, err) = cli(&["user", "add", "--username", "nadia", "--role", "admin"])?;
+    assert!(ok, "{err}");
+
+    let url = format!("sqlite://{}", dir.join("outpost.db").display());
+    let store = outpost_server_store::Store::open(&url, 1, outpost_tests::server_key()).await?;
+    let names: Vec<String> = store.list_sites().await?.into_iter().map(|s| s.name).collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(names.contains(&"Drop-in Vake".to_string()) && names.contains(&"Night van".to_string()));
+    assert!(!store.reference_records(Collection::Commodities).await?.is_empty(), "the default catalogue");
+    let log = store.audit_log().await?;
+    assert!(log.iter().any(|r| r.action == "org.create" && r.actor == "cli"), "not audited");
+    Ok(())
+}

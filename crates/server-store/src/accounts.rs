@@ -166,10 +166,7 @@ impl Store {
         let rows = self.query(Statement::query("SELECT id FROM orgs", vec![])).await?;
         match rows.as_slice() {
             [row] => row.col(0),
-            _ => Err(DbError::Conflict(format!(
-                "this server has {} organisations; accounts need exactly one",
-                rows.len()
-            ))),
+            _ => Err(DbError::Conflict(crate::records::org_count_problem(rows.len(), "accounts"))),
         }
     }
 

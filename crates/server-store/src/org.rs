@@ -32,10 +32,7 @@ impl Store {
             ])
             .await?;
         let [org] = out[0].as_slice() else {
-            return Err(DbError::NotFound(format!(
-                "this server has {} organisations; settings need exactly one",
-                out[0].len()
-            )));
+            return Err(DbError::NotFound(crate::records::org_count_problem(out[0].len(), "settings")));
         };
         let clients: i64 = out[1].first().map_or(Ok(0), |r| r.col(0))?;
         Ok(OrgSettings {

@@ -75,14 +75,22 @@ pub(crate) fn server_record_statements(
     write_records(org, &writes, now_ms)
 }
 
+/// Why `what` (sites, accounts, settings) cannot be had when the server holds `count`
+/// organisations instead of one.
+pub(crate) fn org_count_problem(count: usize, what: &str) -> String {
+    if count == 0 {
+        format!("this server has no organisation yet, and {what} need one: create it with `outpost-server org create`")
+    } else {
+        format!("this server has {count} organisations; {what} need exactly one")
+    }
+}
+
 /// The one organisation of this server, which `what` (sites, forms) needs.
 pub(crate) async fn only_org(tx: &mut Tx, what: &str) -> Result<OrgId, DbError> {
     let orgs = tx.query(Statement::query("SELECT id FROM orgs", vec![])).await?;
     match orgs.as_slice() {
         [org] => org.col(0),
-        other => {
-            Err(DbError::NotFound(format!("this server has {} organisations; {what} need exactly one", other.len())))
-        }
+        other => Err(DbError::NotFound(org_count_problem(other.len(), what))),
     }
 }
 

@@ -1,4 +1,6 @@
-//! The demo organisation created on first run: two sites, the default catalogue and kits.
+//! A new organisation: its sites, the default catalogue and kits. The demo organisation (two
+//! sites) is created on first run unless the server is told not to; a real programme creates
+//! its own (`outpost-server org create`).
 
 use crate::backend::TxMode;
 use crate::error::DbError;
@@ -24,11 +26,12 @@ pub(crate) async fn holds_an_organisation(tx: &mut crate::Tx) -> Result<bool, Db
     Ok(orgs > 0)
 }
 
-/// The demo organisation's data; both backends write exactly this.
+/// A new organisation's data; both backends write exactly this.
 #[derive(Clone, Debug)]
 pub struct DemoSeed {
     pub org_id: OrgId,
     pub org_name: String,
+    pub default_language: String,
     pub uic_scheme: UicScheme,
     pub sites: Vec<(SiteId, String)>,
     /// Reference records, in the order they get sequence numbers.
@@ -44,6 +47,24 @@ fn object(value: serde_json::Value) -> serde_json::Map<String, serde_json::Value
 
 /// Builds the demo organisation's data.
 pub fn demo_seed(now_ms: u64) -> Result<DemoSeed, DbError> {
+    organisation_seed(
+        "Demo harm reduction programme",
+        "en",
+        UicScheme::central_asia(),
+        &[("Drop-in centre", Some(1200)), ("Street outreach team", Some(800))],
+        now_ms,
+    )
+}
+
+/// Builds a new organisation's data: `sites` (name and people-who-inject-drugs estimate), the
+/// default catalogue and kits. The caller has checked the names, language and scheme.
+pub fn organisation_seed(
+    name: &str,
+    default_language: &str,
+    uic_scheme: UicScheme,
+    site_names: &[(&str, Option<i64>)],
+    now_ms: u64,
+) -> Result<DemoSeed, DbError> {
     let mut counter = 0u16;
     let mut stamp = || {
         counter += 1;
@@ -51,11 +72,15 @@ pub fn demo_seed(now_ms: u64) -> Result<DemoSeed, DbError> {
     };
     let mut sites = Vec::new();
     let mut records = Vec::new();
-    for (name, pwid) in [("Drop-in centre", 1200), ("Street outreach team", 800)] {
+    for (site_name, pwid) in site_names {
         let site = SiteId(uuid::Uuid::now_v7());
-        sites.push((site, name.to_string()));
+        sites.push((site, site_name.to_string()));
         // A site's own reference record has the site's id, so its devices can name it.
-        let state = reference_state(object(serde_json::json!({"name": name, "pwid_estimate": pwid})), stamp());
+        let mut fields = serde_json::json!({"name": site_name});
+        if let Some(pwid) = pwid {
+            fields["pwid_estimate"] = serde_json::json!(pwid);
+        }
+        let state = reference_state(object(fields), stamp());
         records.push(ServerRecord { collection: Collection::Sites, id: RecordId(site.0), site_id: Some(site), state });
     }
     for commodity in default_commodities() {
@@ -78,8 +103,9 @@ pub fn demo_seed(now_ms: u64) -> Result<DemoSeed, DbError> {
     }
     Ok(DemoSeed {
         org_id: OrgId(uuid::Uuid::now_v7()),
-        org_name: "Demo harm reduction programme".into(),
-        uic_scheme: UicScheme::central_asia(),
+        org_name: name.to_string(),
+        default_language: default_language.to_string(),
+        uic_scheme,
         sites,
         records,
     })
@@ -89,15 +115,26 @@ impl Store {
     /// Creates the demo organisation if the database holds no organisation yet. Returns whether
     /// it did.
     pub async fn seed_demo(&self, now_ms: u64) -> Result<bool, DbError> {
+        self.create_organisation(demo_seed(now_ms)?, now_ms).await
+    }
+
+    /// Creates the organisation `seed` describes if the database holds none yet (one
+    /// transaction). Returns whether it did.
+    pub async fn create_organisation(&self, seed: DemoSeed, now_ms: u64) -> Result<bool, DbError> {
         self.transaction(TxMode::Write, move |tx| {
             Box::pin(async move {
                 if holds_an_organisation(tx).await? {
                     return Ok(false);
                 }
-                let seed = demo_seed(now_ms)?;
                 let mut statements = vec![Statement::exec(
-                    "INSERT INTO orgs (id, name, uic_scheme, created_ms) VALUES (?, ?, ?, ?)",
-                    params![seed.org_id, seed.org_name.as_str(), json(&seed.uic_scheme)?, now_ms],
+                    "INSERT INTO orgs (id, name, uic_scheme, created_ms, default_language) VALUES (?, ?, ?, ?, ?)",
+                    params![
+                        seed.org_id,
+                        seed.org_name.as_str(),
+                        json(&seed.uic_scheme)?,
+                        now_ms,
+                        seed.default_language.as_str()
+                    ],
                 )];
                 for (site, name) in &seed.sites {
                     statements.push(Statement::exec(

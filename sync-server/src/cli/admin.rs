@@ -128,6 +128,22 @@ pub enum KitAction {
 
 #[derive(Subcommand)]
 pub enum OrgAction {
+    /// Create the organisation of a server started with `--no-demo` (a server holds one), with
+    /// its sites, the default catalogue and kits.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// A language code: en, ru, uk...
+        #[arg(long, default_value = "en")]
+        language: String,
+        /// central_asia, surname_day_year or gender_letters_year (it cannot change once clients
+        /// are registered).
+        #[arg(long, default_value = "central_asia")]
+        scheme: String,
+        /// A site, by name; repeat for each (more can be added later).
+        #[arg(long = "site")]
+        sites: Vec<String>,
+    },
     /// The organisation's name, default language and client-code scheme.
     Show,
     /// Change them (the scheme, one of the built-in ones by name, only while no client is
@@ -345,7 +361,6 @@ pub async fn codes(storage: &Store, action: CodeAction) -> Result<()> {
 
 pub async fn org(storage: &Store, action: OrgAction) -> Result<()> {
     use crate::services::admin::org as settings;
-    let current = settings::get(storage).await.map_err(fail)?;
     let show = |o: &settings::Organisation| {
         let questions = o.uic_scheme.questions().join(", ");
         println!("{}\nlanguage {}\nscheme {} ({questions})", o.name, o.default_language, o.uic_scheme.name);
@@ -354,7 +369,15 @@ pub async fn org(storage: &Store, action: OrgAction) -> Result<()> {
             None => println!("retention none (everything is kept)"),
         }
     };
+    if let OrgAction::Create { name, language, scheme, sites } = action {
+        let form = settings::NewOrganisation { name, default_language: language, scheme, sites };
+        show(&settings::create(storage, &Actor::cli(), &form).await.map_err(fail)?);
+        eprintln!("Created. Add staff with `outpost-server user add`, then enrol tablets from the dashboard.");
+        return Ok(());
+    }
+    let current = settings::get(storage).await.map_err(fail)?;
     match action {
+        OrgAction::Create { .. } => {}
         OrgAction::Show => show(&current),
         OrgAction::Set { name, language, scheme, retention_days } => {
             let uic_scheme = match scheme {

@@ -56,18 +56,24 @@ pub async fn get(store: &Store) -> Result<Organisation, AdminError> {
     })
 }
 
+/// The organisation's name, cleaned, and its language checked; problems go to `errors`.
+fn name_and_language(name: &str, language: &str, errors: &mut Vec<outpost_core::schema::FieldError>) -> String {
+    let name = clean_name("name", name, MAX_NAME_CHARS).map_err(|e| errors.push(e)).unwrap_or_default();
+    if !is_language(language) {
+        errors.push(invalid(
+            "default_language",
+            "invalid_language",
+            format!("{language:?} is not a language code such as en, ru or uk"),
+        ));
+    }
+    name
+}
+
 /// Changes the organisation's settings; audited with before → after.
 pub async fn change(store: &Store, actor: &Actor, form: &OrganisationForm) -> Result<Organisation, AdminError> {
     actor.organisation_wide("changing the organisation")?;
     let mut errors = Vec::new();
-    let name = clean_name("name", &form.name, MAX_NAME_CHARS).map_err(|e| errors.push(e)).unwrap_or_default();
-    if !is_language(&form.default_language) {
-        errors.push(invalid(
-            "default_language",
-            "invalid_language",
-            format!("{:?} is not a language code such as en, ru or uk", form.default_language),
-        ));
-    }
+    let name = name_and_language(&form.name, &form.default_language, &mut errors);
     if let Err(e) = form.uic_scheme.check() {
         errors.push(invalid("uic_scheme", "invalid_scheme", e.to_string()));
     }
@@ -109,6 +115,76 @@ pub async fn change(store: &Store, actor: &Actor, form: &OrganisationForm) -> Re
         if retention_changed {
             store.set_retention(form.retention_days).await?;
         }
+    }
+    get(store).await
+}
+
+/// The most sites an organisation is created with (more are added on the Sites page).
+pub const MAX_NEW_SITES: usize = 100;
+
+/// A new organisation, for a server started without the demo one.
+#[derive(Clone, Debug)]
+pub struct NewOrganisation {
+    pub name: String,
+    pub default_language: String,
+    /// One of the built-in schemes, by name.
+    pub scheme: String,
+    pub sites: Vec<String>,
+}
+
+/// Creates the organisation of a server that holds none (one organisation per server), with its
+/// sites, the default catalogue and kits. Audited `org.create`.
+pub async fn create(store: &Store, actor: &Actor, form: &NewOrganisation) -> Result<Organisation, AdminError> {
+    actor.organisation_wide("creating the organisation")?;
+    let mut errors = Vec::new();
+    let name = name_and_language(&form.name, &form.default_language, &mut errors);
+    let schemes = UicScheme::built_in();
+    let scheme = schemes.iter().find(|s| s.name == form.scheme).cloned();
+    if scheme.is_none() {
+        let names: Vec<&str> = schemes.iter().map(|s| s.name.as_str()).collect();
+        errors.push(invalid(
+            "uic_scheme",
+            "invalid_scheme",
+            format!("no built-in scheme {:?}; choose one of {}", form.scheme, names.join(", ")),
+        ));
+    }
+    if form.sites.len() > MAX_NEW_SITES {
+        errors.push(invalid("sites", "too_many", format!("at most {MAX_NEW_SITES} sites, got {}", form.sites.len())));
+    }
+    let mut sites: Vec<String> = Vec::new();
+    for site in form.sites.iter().take(MAX_NEW_SITES) {
+        match clean_name("sites", site, MAX_NAME_CHARS) {
+            Ok(site) if sites.iter().any(|s| s.to_lowercase() == site.to_lowercase()) => {
+                errors.push(invalid("sites", "duplicate", format!("the site {site:?} is named twice")));
+            }
+            Ok(site) => sites.push(site),
+            Err(e) => errors.push(e),
+        }
+    }
+    let Some(scheme) = scheme.filter(|_| errors.is_empty()) else { return Err(AdminError::Invalid(errors)) };
+    match store.org_settings().await {
+        Ok(existing) => {
+            return Err(AdminError::Conflict(format!(
+                "this server already has an organisation ({:?}); a server holds one",
+                existing.name
+            )));
+        }
+        Err(outpost_server_store::DbError::NotFound(_)) => {}
+        Err(e) => return Err(e.into()),
+    }
+    let now = crate::time::now_ms();
+    record(
+        store,
+        actor,
+        "org.create",
+        name.clone(),
+        format!("language {}, scheme {}, sites: {}", form.default_language, scheme.name, sites.join(", ")),
+    )
+    .await?;
+    let site_list: Vec<(&str, Option<i64>)> = sites.iter().map(|s| (s.as_str(), None)).collect();
+    let seed = outpost_server_store::seed::organisation_seed(&name, &form.default_language, scheme, &site_list, now)?;
+    if !store.create_organisation(seed, now).await? {
+        return Err(AdminError::Conflict("this server already has an organisation; a server holds one".into()));
     }
     get(store).await
 }
