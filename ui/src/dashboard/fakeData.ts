@@ -255,7 +255,8 @@ export function demoStock(sites: DashboardSite[], nowMs: number): StockReport {
         name: item.name,
         level,
         low_threshold: item.low,
-        low: item.low !== null && level < item.low,
+        low: level <= 0 || (item.low !== null && level < item.low),
+        status: level < 0 ? 'count_needed' : level === 0 || (item.low !== null && level < item.low) ? 'low' : 'ok',
         used_per_day: perDay,
         days_left: perDay > 0 ? Math.round((level / perDay) * 10) / 10 : null,
       };

@@ -17,7 +17,11 @@ pub struct StockLevel {
     pub name: String,
     pub level: i64,
     pub low_threshold: Option<i64>,
+    /// Needs attention: `status` is not `ok`.
     pub low: bool,
+    /// `count_needed` (below zero: movements are missing, a count sets it right), `low` (out,
+    /// or below the threshold) or `ok`.
+    pub status: String,
     pub used_per_day: f64,
     /// Null when nothing was used in the last 30 days.
     pub days_left: Option<f64>,
@@ -46,6 +50,19 @@ pub struct Stock {
     pub levels: Vec<StockLevel>,
     pub movements: Vec<Movement>,
     pub history: Vec<LevelPoint>,
+}
+
+/// What a level means for the coordinator: below zero some movement was never recorded (a
+/// delivery, an opening balance), so the number is wrong and a count is what helps, not an
+/// order; zero or below the threshold is low.
+pub fn level_status(level: i64, threshold: Option<i64>) -> &'static str {
+    if level < 0 {
+        "count_needed"
+    } else if level == 0 || threshold.is_some_and(|t| level < t) {
+        "low"
+    } else {
+        "ok"
+    }
 }
 
 /// Stock at `sites`, as of `now_ms`.
@@ -90,7 +107,8 @@ pub async fn stock(store: &Store, sites: &[SiteId], now_ms: u64) -> Result<Stock
             name,
             level,
             low_threshold: threshold,
-            low: threshold.is_some_and(|t| level < t) || level <= 0,
+            low: level_status(level, threshold) != "ok",
+            status: level_status(level, threshold).to_string(),
             used_per_day: (used_per_day * 10.0).round() / 10.0,
             days_left: (used_per_day > 0.0).then(|| ((level.max(0) as f64 / used_per_day) * 10.0).round() / 10.0),
         });
@@ -109,4 +127,19 @@ pub async fn stock(store: &Store, sites: &[SiteId], now_ms: u64) -> Result<Stock
         })
         .collect();
     Ok(Stock { levels, movements, history })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::level_status;
+
+    #[test]
+    fn a_negative_level_needs_a_count_not_an_order() {
+        assert_eq!(level_status(-5, Some(10)), "count_needed");
+        assert_eq!(level_status(-1, None), "count_needed");
+        assert_eq!(level_status(0, None), "low");
+        assert_eq!(level_status(4, Some(5)), "low");
+        assert_eq!(level_status(5, Some(5)), "ok");
+        assert_eq!(level_status(3, None), "ok");
+    }
 }

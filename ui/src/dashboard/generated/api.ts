@@ -139,7 +139,16 @@ export type SurveyResults = { threshold: number,
  * Every form with responses in the period, by id.
  */
 forms: Array<FormResults>, };
-export type StockLevel = { site_id: string, site_name: string, commodity: string, name: string, level: number, low_threshold: number | null, low: boolean, used_per_day: number, 
+export type StockLevel = { site_id: string, site_name: string, commodity: string, name: string, level: number, low_threshold: number | null, 
+/**
+ * Needs attention: `status` is not `ok`.
+ */
+low: boolean, 
+/**
+ * `count_needed` (below zero: movements are missing, a count sets it right), `low` (out,
+ * or below the threshold) or `ok`.
+ */
+status: string, used_per_day: number, 
 /**
  * Null when nothing was used in the last 30 days.
  */

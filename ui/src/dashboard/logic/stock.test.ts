@@ -3,7 +3,7 @@ import type { StockLevel, StockMovement } from '../api';
 import { historyCommodities, signedQuantity, sortLevels, stockSeries } from './stock';
 
 function level(site: string, commodity: string, low: boolean, days: number | null): StockLevel {
-  return { site_id: site, site_name: site, commodity, name: commodity, level: 10, low_threshold: 5, low, used_per_day: 1, days_left: days };
+  return { site_id: site, site_name: site, commodity, name: commodity, level: 10, low_threshold: 5, low, status: low ? 'low' : 'ok', used_per_day: 1, days_left: days };
 }
 
 describe('stock page', () => {
@@ -28,12 +28,17 @@ describe('stock page', () => {
       { date: '2026-10-05', site_id: 'A', commodity: 'swab', level: 9 },
     ];
     expect(stockSeries(history, 'syringe')).toEqual({
-      dates: ['2026-10-01', '2026-10-03', '2026-10-05'],
+      dates: ['2026-10-01', '2026-10-02', '2026-10-03', '2026-10-04', '2026-10-05'],
       series: [
-        { siteId: 'A', levels: [100, 100, 70] },
-        { siteId: 'B', levels: [null, 50, 50] },
+        { siteId: 'A', levels: [100, 100, 100, 100, 70] },
+        { siteId: 'B', levels: [null, null, 50, 50, 50] },
       ],
     });
+    // Every day up to today, evenly spaced, across a month's end.
+    const long = stockSeries(history, 'syringe', '2026-11-02');
+    expect(long.dates).toHaveLength(33);
+    expect(long.dates.slice(29, 33)).toEqual(['2026-10-30', '2026-10-31', '2026-11-01', '2026-11-02']);
+    expect(long.series[0].levels.at(-1)).toBe(70);
     expect(historyCommodities(history, [level('A', 'swab', true, 1)])).toEqual(['swab', 'syringe']);
   });
 });

@@ -40,10 +40,33 @@ export interface StockSeries {
   levels: (number | null)[];
 }
 
-/** One series per site for a commodity, over every date on which any site's level changed. */
-export function stockSeries(history: readonly StockHistoryPoint[], commodity: string): { dates: string[]; series: StockSeries[] } {
+/** Every calendar day from `first` to `last` (`YYYY-MM-DD`, both included). */
+export function everyDay(first: string, last: string): string[] {
+  const out: string[] = [];
+  const day = new Date(`${first}T00:00:00Z`);
+  const end = new Date(`${last}T00:00:00Z`);
+  if (Number.isNaN(day.getTime()) || Number.isNaN(end.getTime())) return [];
+  while (day <= end && out.length < 3700) {
+    out.push(day.toISOString().slice(0, 10));
+    day.setUTCDate(day.getUTCDate() + 1);
+  }
+  return out;
+}
+
+/**
+ * One series per site for a commodity, one point per calendar day from the first movement to
+ * `today` (or the last movement), so the chart's dates are evenly spaced.
+ */
+export function stockSeries(
+  history: readonly StockHistoryPoint[],
+  commodity: string,
+  today?: string,
+): { dates: string[]; series: StockSeries[] } {
   const points = history.filter((h) => h.commodity === commodity);
-  const dates = [...new Set(points.map((p) => p.date))].sort();
+  const changed = [...new Set(points.map((p) => p.date))].sort();
+  const last = changed.at(-1);
+  const end = today && last && today > last ? today : last;
+  const dates = changed.length > 0 && end ? everyDay(changed[0], end) : [];
   const sites = [...new Set(points.map((p) => p.site_id))].sort();
   const series = sites.map((siteId) => {
     const byDate = new Map(points.filter((p) => p.site_id === siteId).map((p) => [p.date, p.level]));

@@ -39,7 +39,7 @@ describe('stock page', () => {
     expect(rows[0].dataset.low).toBe('true');
     const lowCount = rows.filter((r) => r.dataset.low === 'true').length;
     expect(lowCount).toBeGreaterThan(0);
-    expect(screen.getByTestId('low-count').textContent).toBe(`Low stock: ${lowCount}`);
+    expect(screen.getByTestId('low-count').textContent).toBe(`Need attention: ${lowCount}`);
     await fireEvent.click(screen.getByLabelText('Low stock only'));
     expect(within(table).getAllByRole('row').slice(1)).toHaveLength(lowCount);
     expect(api.callsOf('stock')).toEqual([[[]]]);
