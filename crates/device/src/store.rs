@@ -430,12 +430,20 @@ impl DeviceStore {
     }
 
     /// Everything sent back: the flag goes and a full resync starts (the restored server gives
-    /// out sequence numbers this device's cursor has passed), in one transaction.
-    pub fn finish_restore(&mut self) -> Result<(), StoreError> {
+    /// out sequence numbers this device's cursor has passed), in one transaction. `kept`: records
+    /// the server refused, which the resync must not drop for not coming back (they stay on this
+    /// tablet, where a person can still see them).
+    pub fn finish_restore(&mut self, kept: &[(String, RecordId)]) -> Result<(), StoreError> {
         let now = self.now_ms();
         let tx = self.conn.transaction()?;
         set_meta(&tx, "restore_pending", "0")?;
         start_resync(&tx, now)?;
+        {
+            let mut seen = tx.prepare_cached("INSERT OR IGNORE INTO resync_seen (collection, id) VALUES (?1, ?2)")?;
+            for (collection, id) in kept {
+                seen.execute(params![collection, id.to_string()])?;
+            }
+        }
         tx.commit()?;
         Ok(())
     }

@@ -284,21 +284,54 @@ impl SyncClient {
     ) -> Result<u64, SyncError> {
         let lock = || store.lock().map_err(|_| SyncError::Poisoned);
         let acked_through = lock()?.acked_through()?;
+        // Records of a site the device no longer serves stay here: the server would refuse them.
+        let sites: Vec<_> = lock()?.identity().map(|i| i.sites.iter().map(|s| s.id).collect()).unwrap_or_default();
         let mut after = None;
         let mut restored = 0;
+        let mut kept = Vec::new();
         loop {
-            let records = lock()?.held_records(after.as_ref(), MAX_RESTORE_RECORDS)?;
-            let Some(last) = records.last() else { break };
+            let page = lock()?.held_records(after.as_ref(), MAX_RESTORE_RECORDS)?;
+            let Some(last) = page.last() else { break };
             after = Some((last.collection.clone(), last.record_id));
-            let full = records.len() == MAX_RESTORE_RECORDS;
-            let request = RestoreRequest { acked_through, records };
-            let reply = self.with_retry(options, report, || self.restore(token, &request)).await?;
-            restored += reply.restored;
+            let full = page.len() == MAX_RESTORE_RECORDS;
+            let mut request = RestoreRequest {
+                acked_through,
+                records: page.into_iter().filter(|r| sites.contains(&r.site_id)).collect(),
+            };
+            // A record the server refuses (its rules changed since it was written, say) is left
+            // out and the rest sent again: one bad record must not keep the others from the
+            // server for ever. Each round leaves at least one out, so this ends.
+            while !request.records.is_empty() {
+                match self.with_retry(options, report, || self.restore(token, &request)).await {
+                    Ok(reply) => {
+                        restored += reply.restored;
+                        break;
+                    }
+                    Err(SyncError::RejectedOps(details)) => {
+                        let refused: std::collections::BTreeSet<usize> = details.iter().map(|d| d.index).collect();
+                        if refused.is_empty() || refused.iter().all(|i| *i >= request.records.len()) {
+                            return Err(SyncError::RejectedOps(details));
+                        }
+                        tracing::warn!(
+                            refused = refused.len(),
+                            "the server refused records sent back; sending the rest"
+                        );
+                        report.rejected += refused.len() as u64;
+                        let (left_out, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut request.records)
+                            .into_iter()
+                            .enumerate()
+                            .partition(|(i, _)| refused.contains(i));
+                        kept.extend(left_out.into_iter().map(|(_, r)| (r.collection, r.record_id)));
+                        request.records = rest.into_iter().map(|(_, r)| r).collect();
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
             if !full {
                 break;
             }
         }
-        lock()?.finish_restore()?;
+        lock()?.finish_restore(&kept)?;
         tracing::warn!(restored, "sent back what the server had lost; pulling everything again");
         Ok(restored)
     }

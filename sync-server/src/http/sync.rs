@@ -7,7 +7,7 @@ use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, Device, check_protocol};
 use crate::http::openapi::DeviceRefusals;
 use crate::services::forms;
-use crate::services::sync::{clamp_stamps, validate_batch, validate_restore};
+use crate::services::sync::{clamp_stamps, clamp_state_stamps, validate_batch, validate_restore};
 use crate::services::tokens::{hash_enrollment_code, hash_token, new_token};
 use crate::time::now_ms;
 use axum::Json;
@@ -172,7 +172,8 @@ pub async fn push(
 /// What a device holds, sent back after the server was restored from a backup older than the
 /// device's last sync (the pull reply's `applied_through` was below what the device had
 /// acknowledged): each state is joined into the server's record, and the device's replay mark
-/// moves up to `acked_through`. Idempotent; audited.
+/// moves up to `acked_through`. Stamps ahead of the server's clock are clamped, as a push's
+/// are. Idempotent; audited.
 #[utoipa::path(
     post, path = "/api/v1/sync/restore", tag = "sync", request_body = RestoreRequest,
     params(("outpost-protocol" = u32, Header, description = "The protocol version the device speaks")),
@@ -199,19 +200,22 @@ pub async fn restore(
             format!("a restore carries at most {MAX_RESTORE_RECORDS} records, got {}", request.records.len()),
         ));
     }
-    let errors = validate_restore(&device, &request.records, now, state.settings.max_clock_ahead_ms);
+    let errors = validate_restore(&device, &request.records);
     if !errors.is_empty() {
         return Err(ApiError::batch(errors));
     }
+    let max_ahead = state.settings.max_clock_ahead_ms;
     let records = request
         .records
         .into_iter()
         .filter_map(|r| {
+            let mut held = r.state;
+            clamp_state_stamps(&mut held, now, max_ahead);
             Some(outpost_server_store::restore::HeldRecord {
                 collection: outpost_core::Collection::from_name(&r.collection)?,
                 id: r.record_id,
                 site_id: r.site_id,
-                state: r.state,
+                state: held,
             })
         })
         .collect();

@@ -96,16 +96,10 @@ fn record_detail(index: usize, field: Option<String>, code: &str, message: impl 
 
 /// Checks every record a device sends back to a restored server against its scope and the
 /// schema, as a push is checked: a collection devices write, one of the device's sites, fields
-/// a create would accept (a tombstone has none), no stamp ahead of `now` by more than
-/// `max_ahead_ms`. Returns the problems of all records.
-pub fn validate_restore(
-    device: &DeviceAuth,
-    records: &[RestoreRecord],
-    now: u64,
-    max_ahead_ms: u64,
-) -> Vec<ErrorDetail> {
+/// a create would accept (a tombstone has none). Returns the problems of all records. Stamps
+/// ahead of the server's clock are clamped, as a push's are ([`clamp_state_stamps`]).
+pub fn validate_restore(device: &DeviceAuth, records: &[RestoreRecord]) -> Vec<ErrorDetail> {
     let mut errors = Vec::new();
-    let limit = now.saturating_add(max_ahead_ms);
     for (index, record) in records.iter().enumerate() {
         let Some(collection) = Collection::from_name(&record.collection) else {
             errors.push(record_detail(
@@ -134,10 +128,6 @@ pub fn validate_restore(
             ));
             continue;
         }
-        if record.state.max_stamp().is_some_and(|stamp| stamp.wall_ms > limit) {
-            errors.push(record_detail(index, None, "stamp_ahead", "a stamp is ahead of the server's clock"));
-            continue;
-        }
         if record.state.deleted.is_some() {
             if !record.state.fields.is_empty() {
                 errors.push(record_detail(index, None, "fields_on_delete", "a deleted record keeps no fields"));
@@ -153,6 +143,25 @@ pub fn validate_restore(
 /// The server's clock for clamping stamps from devices whose clock runs ahead: every clamped
 /// stamp gets a distinct, increasing (wall, counter) pair.
 static CLAMP_CLOCK: Mutex<Option<HlcClock>> = Mutex::new(None);
+
+/// Moves the stamps of `state` that run ahead of the server clock (`now` plus `max_ahead_ms`)
+/// back to that limit, as [`clamp_stamps`] does for a push; returns whether any moved.
+pub fn clamp_state_stamps(state: &mut outpost_core::merge::RecordState, now: u64, max_ahead_ms: u64) -> bool {
+    let limit = now.saturating_add(max_ahead_ms);
+    if state.max_stamp().is_none_or(|stamp| stamp.wall_ms <= limit) {
+        return false;
+    }
+    let mut clock = CLAMP_CLOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let clock = clock.get_or_insert_with(|| HlcClock::new(DeviceId::nil()));
+    let stamps = state.fields.values_mut().map(|f| &mut f.stamp).chain(state.deleted.as_mut());
+    for stamp in stamps {
+        if stamp.wall_ms > limit {
+            let t = clock.tick(limit);
+            *stamp = stamp.clamped_to(t.wall_ms, t.counter);
+        }
+    }
+    true
+}
 
 /// Moves stamps that run ahead of the server clock (`now` plus `max_ahead_ms`) back to that
 /// limit; returns the clamped `op_seq`s and the largest skew seen.
