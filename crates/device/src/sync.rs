@@ -476,8 +476,11 @@ impl SyncClient {
         let mut pulled = 0;
         let mut resync_started = false;
         let mut restore_done = false;
+        // Read once: only this loop starts a resync (then it sets the flag itself), and pulling
+        // acknowledges nothing.
+        let mut resyncing = lock()?.resync_in_progress()?;
+        let acked = lock()?.acked_through()?;
         loop {
-            let resyncing = lock()?.resync_in_progress()?;
             let page = match self
                 .with_retry(options, &mut report, || self.pull(&token, cursor, options.pull_limit, resyncing))
                 .await
@@ -488,6 +491,7 @@ impl SyncClient {
                     tracing::warn!(cursor, "the server asks for a full resync");
                     lock()?.begin_resync()?;
                     resync_started = true;
+                    resyncing = true;
                     report.resynced = true;
                     cursor = 0;
                     continue;
@@ -496,7 +500,6 @@ impl SyncClient {
             };
             // The server holds fewer of this device's operations than it acknowledged: it was
             // restored from an older backup. Send back what it lost, then pull everything again.
-            let acked = lock()?.acked_through()?;
             if let Some(mark) = page.applied_through
                 && mark < acked
                 && !restore_done
@@ -506,6 +509,7 @@ impl SyncClient {
                 report.restored += self.send_back(store, &token, options, &mut report).await?;
                 report.resynced = true;
                 restore_done = true;
+                resyncing = true;
                 cursor = 0;
                 pulled = 0;
                 continue;
