@@ -2,7 +2,7 @@ import { mount } from 'svelte';
 import './choices.css';
 import './app.css';
 import App from './App.svelte';
-import { insideTauri, tauriBackend, type Backend } from './lib/backend';
+import { insideTauri, isLanguage, tauriBackend, type Backend } from './lib/backend';
 import { SCREENS, type Screen } from './lib/session.svelte';
 
 /**
@@ -29,7 +29,7 @@ async function start(target: HTMLElement) {
       syncStepMs: 250,
       enrolled: state === 'locked' || state === 'unlocked',
       locked: state === 'locked',
-      language: lang === 'ru' || lang === 'uk' ? lang : 'en',
+      language: isLanguage(lang) ? lang : 'en',
     });
     const screen = params.get('screen');
     if (screen && (SCREENS as readonly string[]).includes(screen)) initialScreen = screen as Screen;

@@ -12,12 +12,13 @@ use tauri::State;
 pub const IDLE_LOCK_MINUTES: std::ops::RangeInclusive<u32> = 1..=60;
 
 /// The languages of the app.
-pub const LANGUAGES: &[&str] = &["en", "ru", "uk"];
+/// English, Russian, Ukrainian, Lithuanian, Serbian (Latin script), Albanian, Georgian, Romanian.
+pub const LANGUAGES: &[&str] = &["en", "ru", "uk", "lt", "sr-Latn", "sq", "ka", "ro"];
 
 #[tauri::command(async)]
 pub fn set_language(state: State<'_, Arc<AppState>>, language: String) -> Result<()> {
     if !LANGUAGES.contains(&language.as_str()) {
-        return Err(CommandError::invalid("languages: en, ru, uk"));
+        return Err(CommandError::invalid(format!("languages: {}", LANGUAGES.join(", "))));
     }
     state.change_lock(|lock| {
         lock.language = language.clone();

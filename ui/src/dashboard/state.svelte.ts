@@ -256,6 +256,8 @@ export function initialLanguage(stored: string | null, browser: readonly string[
   if (stored && (LANGUAGES as readonly string[]).includes(stored)) return stored as Language;
   for (const tag of browser) {
     const base = tag.toLowerCase().split('-')[0];
+    // Serbian is offered in its Latin script, which every Serbian reader reads.
+    if (base === 'sr') return 'sr-Latn';
     if ((LANGUAGES as readonly string[]).includes(base)) return base as Language;
   }
   return 'en';

@@ -8,21 +8,56 @@ import type { Language } from '../lib/backend';
 export type Dict = Readonly<Record<string, string>>;
 export type Params = Readonly<Record<string, string | number>>;
 
-/** BCP 47 tags for `Intl`: British English for day-month order and the 24-hour clock. */
-export const LOCALE_TAGS: Readonly<Record<Language, string>> = { en: 'en-GB', ru: 'ru-RU', uk: 'uk-UA' };
+/**
+ * BCP 47 tags for `Intl`: British English for day-month order and the 24-hour clock; Serbian in
+ * its Latin script.
+ */
+export const LOCALE_TAGS: Readonly<Record<Language, string>> = {
+  en: 'en-GB',
+  ru: 'ru-RU',
+  uk: 'uk-UA',
+  lt: 'lt-LT',
+  'sr-Latn': 'sr-Latn-RS',
+  sq: 'sq-AL',
+  ka: 'ka-GE',
+  ro: 'ro-RO',
+};
 
-/** Nested objects → `a.b.c` keys. Non-string leaves are refused, so a typo cannot hide. */
+/** The CLDR plural categories `Intl.PluralRules` chooses from. */
+export const PLURAL_CATEGORIES = ['zero', 'one', 'two', 'few', 'many', 'other'] as const;
+export type PluralCategory = (typeof PLURAL_CATEGORIES)[number];
+
+/**
+ * Whether a translation object is one text in its plural forms: every key a plural category, one
+ * of them `other` (`{"one": "{count} site", "other": "{count} sites"}`).
+ */
+function isPluralForms(value: object): boolean {
+  const keys = Object.keys(value);
+  return keys.includes('other') && keys.every((k) => (PLURAL_CATEGORIES as readonly string[]).includes(k));
+}
+
+/**
+ * Nested objects → `a.b.c` keys; a text in plural forms → `a.b#one`, `a.b#other`... Non-string
+ * leaves are refused, so a typo cannot hide.
+ */
 export function flatten(tree: unknown, prefix = ''): Record<string, string> {
   const out: Record<string, string> = {};
   if (tree === null || typeof tree !== 'object' || Array.isArray(tree)) {
     throw new Error(`translation ${prefix || '(root)'} must be an object`);
   }
+  const plural = prefix !== '' && isPluralForms(tree);
   for (const [key, value] of Object.entries(tree)) {
-    const path = prefix ? `${prefix}.${key}` : key;
+    const path = plural ? `${prefix}#${key}` : prefix ? `${prefix}.${key}` : key;
     if (typeof value === 'string') out[path] = value;
+    else if (plural) throw new Error(`translation ${path} must be a text`);
     else Object.assign(out, flatten(value, path));
   }
   return out;
+}
+
+/** The plural categories a language's numbers need (`one`, `few`, `many`, `other` in Russian). */
+export function pluralCategories(language: Language): PluralCategory[] {
+  return new Intl.PluralRules(LOCALE_TAGS[language]).resolvedOptions().pluralCategories as PluralCategory[];
 }
 
 const PLACEHOLDER = /\{([a-zA-Z_][a-zA-Z0-9_]*)\}/g;
@@ -42,16 +77,42 @@ export function interpolate(template: string, params: Params | undefined, locale
   });
 }
 
-/** Looks a key up in the language, then in English, then shows the key itself. */
+/**
+ * Looks a key up in the language, then in English, then shows the key itself. A text in plural
+ * forms takes the form its `count` parameter needs.
+ */
 export function translate(
   dicts: Readonly<Record<Language, Dict>>,
   language: Language,
   key: string,
   params?: Params,
 ): string {
+  if (typeof params?.count === 'number' && `${key}#other` in dicts.en) {
+    return translatePlural(dicts, language, key, params.count, params);
+  }
   const template = dicts[language][key] ?? dicts.en[key];
   if (template === undefined) return key;
   return interpolate(template, params, LOCALE_TAGS[language]);
+}
+
+/**
+ * A text with a count in the plural form the language's rules choose for it (`{count}` is filled
+ * in, formatted for the locale): the language's form, then its `other` form, then English's.
+ */
+export function translatePlural(
+  dicts: Readonly<Record<Language, Dict>>,
+  language: Language,
+  key: string,
+  count: number,
+  params?: Params,
+): string {
+  const pick = (lang: Language): string | undefined => {
+    const category = new Intl.PluralRules(LOCALE_TAGS[lang]).select(count);
+    return dicts[lang][`${key}#${category}`] ?? dicts[lang][`${key}#other`];
+  };
+  const template = pick(language) ?? pick('en');
+  if (template === undefined) return key;
+  return interpolate(template, { ...params, count }, LOCALE_TAGS[language]);
 }
 
 /**

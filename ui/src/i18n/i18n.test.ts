@@ -15,6 +15,7 @@ import {
   TALLY_GENDERS,
   TEST_RESULTS,
   TESTS,
+  type Language,
   ANSWER_PROBLEM_CODES,
 } from '../lib/backend';
 import { RECORDED_COMMODITIES, RECORDED_KITS } from '../lib/fakeBackend';
@@ -22,21 +23,31 @@ import { KNOWN_SYNC_ERRORS } from '../lib/logic/sync';
 import { OVERDOSE_PROBLEMS } from '../lib/logic/contact';
 import { BUILT_IN_QUESTIONS } from '../lib/logic/uic';
 import { SCREENS } from '../lib/session.svelte';
-import { flatten, interpolate, placeholders, relativeTime, translate } from './core';
-import en from './en.json';
-import ru from './ru.json';
-import uk from './uk.json';
+import { flatten, interpolate, LOCALE_TAGS, pluralCategories, placeholders, relativeTime, translate } from './core';
+import { DICTS as dicts } from './index.svelte';
 
-const dicts = { en: flatten(en), ru: flatten(ru), uk: flatten(uk) };
-const enKeys = Object.keys(dicts.en).sort();
+/** A plural form's key (`a.b#few`) → its text's key (`a.b`). */
+const baseKey = (key: string): string => key.split('#')[0];
+/** The keys of texts, each once: plural forms count as one text. */
+const textKeys = (lang: Language): string[] => [...new Set(Object.keys(dicts[lang]).map(baseKey))].sort();
+const enKeys = textKeys('en');
+/** Per language, each text's templates: its plural forms, or the text itself. */
+const TEMPLATES = Object.fromEntries(
+  LANGUAGES.map((lang) => {
+    const byKey = new Map<string, string[]>();
+    for (const [k, v] of Object.entries(dicts[lang])) byKey.set(baseKey(k), [...(byKey.get(baseKey(k)) ?? []), v]);
+    return [lang, byKey];
+  }),
+) as Record<Language, Map<string, string[]>>;
+const templates = (lang: Language, key: string): string[] => TEMPLATES[lang].get(key) ?? [];
+const PLURAL_KEYS = enKeys.filter((k) => `${k}#other` in dicts.en);
 
 /** Keys whose text is rightly the same in every language (names of languages, examples, numbers). */
 const SAME_EVERYWHERE = new Set([
   'app.name',
   'dashboard.surveys.small',
-  'language.en',
-  'language.ru',
-  'language.uk',
+  ...LANGUAGES.map((l) => `language.${l}`),
+  ...['day', 'month', 'year'].map((p) => `dashboard.date_letters.${p}`),
   'enrol.server_placeholder',
   'enrol.code_placeholder',
   'quicklog.code_placeholder',
@@ -48,9 +59,42 @@ const SAME_EVERYWHERE = new Set([
   'age_band.50_plus',
 ]);
 
+/** The script each language is written in. */
+const SCRIPT: Record<Language, string> = {
+  en: 'Latin',
+  ru: 'Cyrillic',
+  uk: 'Cyrillic',
+  lt: 'Latin',
+  'sr-Latn': 'Latin',
+  sq: 'Latin',
+  ka: 'Georgian',
+  ro: 'Latin',
+};
+
 describe('translation files', () => {
   it('have the same keys in every language', () => {
-    for (const lang of LANGUAGES) expect(Object.keys(dicts[lang]).sort(), lang).toEqual(enKeys);
+    for (const lang of LANGUAGES) expect(textKeys(lang), lang).toEqual(enKeys);
+  });
+
+  it('give each text with a count exactly the plural forms its language needs', () => {
+    expect(PLURAL_KEYS.length).toBeGreaterThanOrEqual(8);
+    for (const lang of LANGUAGES) {
+      const needed = [...pluralCategories(lang)].sort();
+      for (const key of PLURAL_KEYS) {
+        const forms = Object.keys(dicts[lang])
+          .filter((k) => k.startsWith(`${key}#`))
+          .map((k) => k.split('#')[1])
+          .sort();
+        expect(forms, `${lang} ${key}`).toEqual(needed);
+      }
+    }
+  });
+
+  it('speak every language the app offers, with a locale for dates and numbers', () => {
+    for (const lang of LANGUAGES) {
+      expect(dicts[lang], lang).toBeDefined();
+      expect(Intl.DateTimeFormat.supportedLocalesOf([LOCALE_TAGS[lang]]), lang).toHaveLength(1);
+    }
   });
 
   it('have no empty texts', () => {
@@ -61,19 +105,35 @@ describe('translation files', () => {
 
   it('use the same placeholders in every language', () => {
     for (const key of enKeys) {
-      const expected = placeholders(dicts.en[key]);
-      for (const lang of LANGUAGES) expect(placeholders(dicts[lang][key]), `${lang} ${key}`).toEqual(expected);
+      const expected = placeholders(templates('en', key).join(' '));
+      for (const lang of LANGUAGES) {
+        for (const template of templates(lang, key)) expect(placeholders(template), `${lang} ${key}`).toEqual(expected);
+      }
     }
   });
 
-  it('are really translated (no English left in Russian or Ukrainian)', () => {
-    for (const lang of ['ru', 'uk'] as const) {
-      const untranslated = enKeys.filter((k) => dicts[lang][k] === dicts.en[k] && !SAME_EVERYWHERE.has(k));
-      expect(untranslated, lang).toEqual([]);
-      const latinOnly = enKeys.filter(
-        (k) => !SAME_EVERYWHERE.has(k) && /[a-z]{4,}/i.test(dicts[lang][k]) && !/\p{Script=Cyrillic}/u.test(dicts[lang][k]),
+  it('are really translated (no English left)', () => {
+    for (const lang of LANGUAGES.filter((l) => l !== 'en')) {
+      const untranslated = enKeys.filter(
+        (k) => templates(lang, k).join() === templates('en', k).join() && !SAME_EVERYWHERE.has(k),
       );
+      // A few words are rightly the same in Latin-script languages (e.g. "Total", "Status").
+      expect(untranslated.length, `${lang}: ${untranslated.join(', ')}`).toBeLessThanOrEqual(SCRIPT[lang] === 'Latin' ? 25 : 0);
+    }
+    for (const lang of LANGUAGES.filter((l) => SCRIPT[l] !== 'Latin')) {
+      const script = new RegExp(`\\p{Script=${SCRIPT[lang]}}`, 'u');
+      const latinOnly = enKeys.filter((k) => !SAME_EVERYWHERE.has(k) && /[a-z]{4,}/i.test(dicts[lang][k] ?? '') && !script.test(dicts[lang][k] ?? ''));
       expect(latinOnly, lang).toEqual([]);
+    }
+  });
+
+  it("write each Latin-script language with its own letters", () => {
+    const letters: Partial<Record<Language, RegExp>> = { lt: /[ąčęėįšųūž]/, 'sr-Latn': /[čćđšž]/, sq: /[ëç]/, ro: /[ăâîșț]/ };
+    for (const [lang, re] of Object.entries(letters) as [Language, RegExp][]) {
+      const withLetters = enKeys.filter((k) => re.test(templates(lang, k).join()));
+      expect(withLetters.length, lang).toBeGreaterThan(enKeys.length / 4);
+      // Romanian is written with the comma-below letters, not the old cedilla ones.
+      if (lang === 'ro') expect(enKeys.filter((k) => /[şţŞŢ]/.test(templates(lang, k).join())), lang).toEqual([]);
     }
   });
 
@@ -105,7 +165,7 @@ describe('keys used by the code', () => {
       for (const m of text.matchAll(/\b(?:t|notify|has)\(\s*'([a-z0-9_]+(?:\.[a-z0-9_]+)+)'/g)) used.add(m[1]);
     }
     expect(used.size).toBeGreaterThan(150);
-    expect([...used].filter((k) => !(k in dicts.en))).toEqual([]);
+    expect([...used].filter((k) => !(k in dicts.en) && !(`${k}#other` in dicts.en))).toEqual([]);
   });
 
   it('exist for the problem codes the screens show', () => {
@@ -152,6 +212,11 @@ describe('keys used by the code', () => {
   });
 });
 
+/** Dictionaries for every language: the given ones, the others empty. */
+function dictsOf(given: Partial<Record<Language, Record<string, string>>>): Record<Language, Record<string, string>> {
+  return Object.fromEntries(LANGUAGES.map((l) => [l, given[l] ?? {}])) as Record<Language, Record<string, string>>;
+}
+
 describe('i18n core', () => {
   it('fills placeholders and formats numbers for the locale', () => {
     expect(interpolate('Total: {count}', { count: 12500 }, 'en-GB')).toBe('Total: 12,500');
@@ -159,8 +224,30 @@ describe('i18n core', () => {
     expect(interpolate('{a} and {a}, {b}', { a: 'x' }, 'en-GB')).toBe('x and x, {b}');
   });
 
+  it('chooses the plural form the language needs', () => {
+    const d = dictsOf({
+      en: { 's#one': '{count} site', 's#other': '{count} sites' },
+      ru: { 's#one': '{count} площадка', 's#few': '{count} площадки', 's#many': '{count} площадок', 's#other': '{count} площадки' },
+    });
+    expect(translate(d, 'en', 's', { count: 1 })).toBe('1 site');
+    expect(translate(d, 'en', 's', { count: 21 })).toBe('21 sites');
+    expect(translate(d, 'ru', 's', { count: 21 })).toBe('21 площадка');
+    expect(translate(d, 'ru', 's', { count: 3 })).toBe('3 площадки');
+    expect(translate(d, 'ru', 's', { count: 11 })).toBe('11 площадок');
+    expect(translate(d, 'ru', 's', { count: 1.5 })).toBe('1,5 площадки');
+    expect(translate(d, 'ru', 's', { count: 12500 })).toMatch(/^12\s500 площадок$/);
+    // A language without the text falls back to English's form for the number.
+    expect(translate(d, 'lt', 's', { count: 2 })).toBe('2 sites');
+    expect(flatten({ a: { one: 'x', other: 'y' }, b: { other: 'z', c: 'w' } })).toEqual({
+      'a#one': 'x',
+      'a#other': 'y',
+      'b.other': 'z',
+      'b.c': 'w',
+    });
+  });
+
   it('falls back to English, then to the key', () => {
-    const d = { en: { 'a.b': 'Hello {name}', 'only.en': 'English' }, ru: { 'a.b': 'Привет, {name}' }, uk: {} };
+    const d = dictsOf({ en: { 'a.b': 'Hello {name}', 'only.en': 'English' }, ru: { 'a.b': 'Привет, {name}' } });
     expect(translate(d, 'ru', 'a.b', { name: 'AK' })).toBe('Привет, AK');
     expect(translate(d, 'ru', 'only.en')).toBe('English');
     expect(translate(d, 'uk', 'missing.key')).toBe('missing.key');

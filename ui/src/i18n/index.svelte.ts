@@ -5,10 +5,24 @@
 import { isLanguage, type Language } from '../lib/backend';
 import { flatten, LOCALE_TAGS, relativeTime, translate, type Dict, type Params } from './core';
 import en from './en.json';
+import ka from './ka.json';
+import lt from './lt.json';
+import ro from './ro.json';
 import ru from './ru.json';
+import sq from './sq.json';
+import srLatn from './sr-Latn.json';
 import uk from './uk.json';
 
-export const DICTS: Readonly<Record<Language, Dict>> = { en: flatten(en), ru: flatten(ru), uk: flatten(uk) };
+export const DICTS: Readonly<Record<Language, Dict>> = {
+  en: flatten(en),
+  ru: flatten(ru),
+  uk: flatten(uk),
+  lt: flatten(lt),
+  'sr-Latn': flatten(srLatn),
+  sq: flatten(sq),
+  ka: flatten(ka),
+  ro: flatten(ro),
+};
 
 const current = $state<{ language: Language }>({ language: 'en' });
 
@@ -25,13 +39,14 @@ export function locale(): string {
   return LOCALE_TAGS[current.language];
 }
 
+/** The text of `key` in the current language; with a numeric `count`, in its plural form. */
 export function t(key: string, params?: Params): string {
   return translate(DICTS, current.language, key, params);
 }
 
 /** Whether a key exists (for data with optional translations, e.g. catalogue names). */
 export function has(key: string): boolean {
-  return key in DICTS[current.language] || key in DICTS.en;
+  return key in DICTS[current.language] || key in DICTS.en || `${key}#other` in DICTS.en;
 }
 
 /** A label for a value from the server: the translation if there is one, else the server's text. */

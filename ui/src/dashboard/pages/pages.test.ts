@@ -26,7 +26,7 @@ describe('devices page', () => {
     expect(within(rows[3]).getByTestId('revoked').textContent).toBe('Disconnected');
     expect(screen.getByTestId('stale-count').textContent).toBe('1');
     // A tablet that has not synced for 11 days holds work the server does not have.
-    expect(within(rows[0]).getByTestId('device-unsent').textContent).toBe('37 change(s) not yet on the server');
+    expect(within(rows[0]).getByTestId('device-unsent').textContent).toBe('37 changes not yet on the server');
   });
 });
 
