@@ -25,6 +25,7 @@ pub const COMMANDS: &[&str] = &[
     "save_survey",
     "stock_levels",
     "record_stock_movement",
+    "record_stock_count",
     "open_referrals",
     "update_referral",
     "sync_now",

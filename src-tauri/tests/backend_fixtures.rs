@@ -343,6 +343,17 @@ fn recorded() -> Vec<Value> {
         json!({"movement": {"commodity": "syringe_1ml", "quantity": -20, "kind": "count_correction"}}),
     );
     r.ok("stock_levels", json!({}));
+    // A stock count: syringes counted at what the tablet shows (no correction), water counted.
+    r.ok(
+        "record_stock_count",
+        json!({"counts": [{"commodity": "syringe_1ml", "counted": 480}, {"commodity": "sterile_water", "counted": 40}]}),
+    );
+    r.refused("record_stock_count", json!({"counts": [{"commodity": "syringe_1ml", "counted": -1}]}));
+    r.refused(
+        "record_stock_count",
+        json!({"counts": [{"commodity": "filter", "counted": 5}, {"commodity": "filter", "counted": 6}]}),
+    );
+    r.ok("stock_levels", json!({}));
     r.ok("sync_now", json!({}));
     r.ok("rejected_changes", json!({}));
 

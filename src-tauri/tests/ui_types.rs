@@ -17,7 +17,7 @@ use outpost_core::{RecordId, SiteId};
 use outpost_device::queries::{ClientSummary, ContactSummary, OpenReferral, OverdoseSummary, StockLevel};
 use outpost_device::workflows::{
     ContactClient, ContactEdit, ContactInput, FormAnswersInput, MovementInput, NewClient, OverdoseInput, Quantity,
-    ReferralInput, RejectedChange, SavedContact, TallyInput, TestInput,
+    ReferralInput, RejectedChange, SavedContact, StockCount, TallyInput, TestInput,
 };
 use outpost_tests::generated::{
     check_current, ts_config, ts_consts, ts_decl as decl, ts_form_decls, ts_header, ts_values as values,
@@ -75,6 +75,7 @@ fn generated() -> String {
         decl::<OverdoseSummary>(&cfg),
         decl::<ContactSummary>(&cfg),
         decl::<OpenReferral>(&cfg),
+        decl::<outpost_core::catalogue::LevelStatus>(&cfg),
         decl::<StockLevel>(&cfg),
         decl::<NewClient>(&cfg),
         decl::<ContactClient>(&cfg),
@@ -88,6 +89,7 @@ fn generated() -> String {
         decl::<ContactEdit>(&cfg),
         decl::<TallyInput>(&cfg),
         decl::<MovementInput>(&cfg),
+        decl::<StockCount>(&cfg),
         decl::<RejectedChange>(&cfg),
         decl::<SyncSummary>(&cfg),
         decl::<SyncProgress>(&cfg),

@@ -232,6 +232,46 @@ async fn stock_levels_follow_movements_and_distributions(backend: Backend) -> Re
         let level = levels.iter().find(|l| l.commodity == "syringe_1ml").map(|l| l.level);
         assert_eq!(level, Some(460), "the deleted contact's syringes still count on a tablet");
     }
+
+    // A stock count on tablet B: syringes as shown (nothing to correct), 12 cookers found,
+    // filters 0 (never recorded: nothing to correct). One correction, on both tablets and the
+    // dashboard, and the status by core's rule everywhere.
+    let counts = |c: &[(&str, i64)]| -> Vec<outpost_device::workflows::StockCount> {
+        c.iter()
+            .map(|(commodity, counted)| outpost_device::workflows::StockCount {
+                commodity: commodity.to_string(),
+                counted: *counted,
+            })
+            .collect()
+    };
+    let written = b.with(|s| {
+        s.record_stock_count(&counts(&[("syringe_1ml", 460), ("cooker", 12), ("filter", 0)]), "2026-11-03T09:00:00Z")
+    })?;
+    assert_eq!(written, 1);
+    // Bad counts are refused whole: nothing is written.
+    for bad in [
+        counts(&[("cooker", 3), ("filter", -1)]),
+        counts(&[("cooker", 3), ("cooker", 4)]),
+        counts(&[("cooker", 100_001)]),
+    ] {
+        let refused = b.with(|s| s.record_stock_count(&bad, "2026-11-03T10:00:00Z"));
+        assert!(matches!(refused, Err(outpost_device::StoreError::Invalid(_))), "{refused:?}");
+    }
+    b.sync().await?;
+    a.sync().await?;
+    let dashboard =
+        outpost_server::services::reports::stock(&server.storage, &[a.site_id()], outpost_server::time::now_ms())
+            .await?;
+    for device in [&a, &b] {
+        let levels = device.with(|s| s.stock_levels(device.site_id()))?;
+        let cookers = levels.iter().find(|l| l.commodity == "cooker").ok_or_else(|| anyhow::anyhow!("no cookers"))?;
+        assert_eq!(cookers.level, 12, "the count's correction, and only it");
+        assert!(levels.iter().all(|l| l.commodity != "filter"), "a count matching nothing recorded writes nothing");
+        for level in &levels {
+            let on_dashboard = dashboard.levels.iter().find(|d| d.commodity == level.commodity);
+            assert_eq!(on_dashboard.map(|d| d.status.as_str()), Some(level.status.as_str()), "{}", level.commodity);
+        }
+    }
     server.stop().await
 }
 

@@ -92,6 +92,41 @@ impl Commodity {
     }
 }
 
+/// What a stock level means, the one rule the tablet's stock screen and the dashboard show.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LevelStatus {
+    /// Below zero: some movement was never recorded (a delivery, the opening balance), so the
+    /// number is wrong; counting the stock helps, not ordering.
+    CountNeeded,
+    /// None left, or below the site's threshold.
+    Low,
+    Ok,
+}
+
+impl LevelStatus {
+    /// The status of `level` against the site's low-stock threshold (see
+    /// [`Commodity::threshold_at`]).
+    pub fn of(level: i64, threshold: Option<u32>) -> Self {
+        if level < 0 {
+            Self::CountNeeded
+        } else if level == 0 || threshold.is_some_and(|t| level < i64::from(t)) {
+            Self::Low
+        } else {
+            Self::Ok
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::CountNeeded => "count_needed",
+            Self::Low => "low",
+            Self::Ok => "ok",
+        }
+    }
+}
+
 impl KitTemplate {
     /// Its name in `language`, or its default name.
     pub fn name_in(&self, language: &str) -> &str {
@@ -151,6 +186,18 @@ pub fn default_kits() -> Vec<KitTemplate> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_level_below_zero_needs_a_count_and_zero_or_under_the_threshold_is_low() {
+        assert_eq!(LevelStatus::of(-5, Some(10)), LevelStatus::CountNeeded);
+        assert_eq!(LevelStatus::of(-1, None), LevelStatus::CountNeeded);
+        assert_eq!(LevelStatus::of(0, None), LevelStatus::Low);
+        assert_eq!(LevelStatus::of(4, Some(5)), LevelStatus::Low);
+        assert_eq!(LevelStatus::of(5, Some(5)), LevelStatus::Ok);
+        assert_eq!(LevelStatus::of(3, None), LevelStatus::Ok);
+        assert_eq!(LevelStatus::CountNeeded.as_str(), "count_needed");
+        assert_eq!(serde_json::to_value(LevelStatus::CountNeeded).ok(), Some(serde_json::json!("count_needed")));
+    }
 
     #[test]
     fn kits_use_only_catalogue_commodities() {

@@ -74,6 +74,10 @@ pub struct StockLevel {
     pub received: i64,
     pub distributed: i64,
     pub level: i64,
+    /// The site's low-stock threshold for it (the site's own, else the commodity's).
+    pub threshold: Option<u32>,
+    /// What the level means, by core's rule (the dashboard's too).
+    pub status: outpost_core::catalogue::LevelStatus,
 }
 
 /// A referral still waiting for its outcome (status `issued`), for the follow-up list.
@@ -393,11 +397,18 @@ impl DeviceStore {
         let rows = stmt.query_map([site.to_string()], |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
         })?;
-        rows.map(|row| {
-            let (commodity, received, distributed) = row?;
-            Ok(StockLevel { commodity, received, distributed, level: received - distributed })
-        })
-        .collect()
+        let rows: Vec<(String, i64, i64)> = rows.collect::<Result<_, _>>()?;
+        let thresholds: BTreeMap<String, Option<u32>> =
+            self.commodities()?.into_iter().map(|c| (c.code.clone(), c.threshold_at(site))).collect();
+        Ok(rows
+            .into_iter()
+            .map(|(commodity, received, distributed)| {
+                let level = received - distributed;
+                let threshold = thresholds.get(&commodity).copied().flatten();
+                let status = outpost_core::catalogue::LevelStatus::of(level, threshold);
+                StockLevel { commodity, received, distributed, level, threshold, status }
+            })
+            .collect())
     }
 
     /// Ids and states of every live record of a collection (reference data, tests).

@@ -8,13 +8,14 @@
 use crate::error::StoreError;
 use crate::store::DeviceStore;
 use outpost_core::merge::RecordState;
-use outpost_core::records::ReferralStatus;
+use outpost_core::records::{ReferralStatus, StockKind};
 use outpost_core::rules::contact_editable;
 use outpost_core::schema::FieldError;
 use outpost_core::wire::OpKind;
 use outpost_core::{Collection, RecordId, SiteId};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
 
 /// The client of a contact: an existing one, or a new one created with the contact.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -160,6 +161,20 @@ pub struct MovementInput {
     pub expiry_date: Option<String>,
     pub grant_code: Option<String>,
 }
+
+/// One commodity's counted quantity in a stock count.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StockCount {
+    pub commodity: String,
+    pub counted: i64,
+}
+
+/// Most commodities one stock count names (a catalogue is a few dozen).
+pub const MAX_STOCK_COUNT_LINES: usize = 500;
+/// The largest counted quantity (the tablet's largest stock movement).
+pub const MAX_COUNTED: i64 = 100_000;
 
 fn fields(value: Value) -> Map<String, Value> {
     match value {
@@ -371,6 +386,58 @@ impl DeviceStore {
         }
         let site = self.home_site()?;
         self.create(Collection::StockMovements, site, record)
+    }
+
+    /// Records a stock count (the opening balance of a new site or tablet, or a full stocktake):
+    /// for each commodity counted, a count correction by the difference between the count and
+    /// the level the tablet holds, all in one transaction; a commodity whose count matches needs
+    /// none. Returns how many corrections were written. Refused whole, nothing written, when a
+    /// count is negative or too large, a commodity is named twice or there are too many.
+    pub fn record_stock_count(&mut self, counts: &[StockCount], at: &str) -> Result<usize, StoreError> {
+        let mut problems = Vec::new();
+        if counts.len() > MAX_STOCK_COUNT_LINES {
+            problems.push(FieldError {
+                field: "counts".into(),
+                code: "too_many",
+                message: format!("at most {MAX_STOCK_COUNT_LINES} commodities in one count, got {}", counts.len()),
+            });
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for (i, count) in counts.iter().enumerate() {
+            if !(0..=MAX_COUNTED).contains(&count.counted) {
+                problems.push(FieldError {
+                    field: format!("counts[{i}].counted"),
+                    code: "out_of_range",
+                    message: format!("a count is 0 to {MAX_COUNTED}, got {}", count.counted),
+                });
+            }
+            if !seen.insert(count.commodity.as_str()) {
+                problems.push(FieldError {
+                    field: format!("counts[{i}].commodity"),
+                    code: "duplicate",
+                    message: format!("{} is counted twice", count.commodity),
+                });
+            }
+        }
+        if !problems.is_empty() {
+            return Err(StoreError::Invalid(problems));
+        }
+        let site = self.home_site()?;
+        let levels: BTreeMap<String, i64> =
+            self.stock_levels(site)?.into_iter().map(|l| (l.commodity, l.level)).collect();
+        self.write_batch(|b| {
+            let mut written = 0;
+            for count in counts {
+                let change = count.counted - levels.get(&count.commodity).copied().unwrap_or(0);
+                if change != 0 {
+                    let record = fields(json!({"commodity": count.commodity, "quantity": change,
+                        "kind": StockKind::CountCorrection.as_str(), "occurred_at": at}));
+                    b.create(Collection::StockMovements, site, record)?;
+                    written += 1;
+                }
+            }
+            Ok(written)
+        })
     }
 
     /// Every change the server refused, newest first, summarised for the Sync screen.

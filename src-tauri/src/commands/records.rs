@@ -8,7 +8,9 @@ use crate::state::AppState;
 use outpost_core::records::{Commodity, KitTemplate, ReferralStatus};
 use outpost_core::uic::UicScheme;
 use outpost_device::queries::{ClientSummary, ContactSummary, OpenReferral, StockLevel};
-use outpost_device::workflows::{ContactEdit, ContactInput, MovementInput, OverdoseInput, SavedContact, TallyInput};
+use outpost_device::workflows::{
+    ContactEdit, ContactInput, MovementInput, OverdoseInput, SavedContact, StockCount, TallyInput,
+};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -155,4 +157,12 @@ pub fn stock_levels(state: State<'_, Arc<AppState>>) -> Result<Vec<StockLevel>> 
 pub fn record_stock_movement(state: State<'_, Arc<AppState>>, movement: MovementInput) -> Result<()> {
     let at = now_rfc3339();
     state.with_store(|store| store.record_stock_movement(&movement, &at).map(|_| ()))
+}
+
+/// A stock count (opening balance or stocktake): the corrections it needed, in one
+/// transaction; returns how many were written.
+#[tauri::command(async)]
+pub fn record_stock_count(state: State<'_, Arc<AppState>>, counts: Vec<StockCount>) -> Result<usize> {
+    let at = now_rfc3339();
+    state.with_store(|store| store.record_stock_count(&counts, &at))
 }

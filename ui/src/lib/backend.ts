@@ -44,6 +44,7 @@ import type {
   Setting,
   SiteInfo,
   Status,
+  StockCount,
   StockLevel,
   SyncProgress,
   SyncSummary,
@@ -257,6 +258,8 @@ export interface Backend {
   saveSurvey(args: { formId: string; version: number; answers: FormAnswers }): Promise<void>;
   stockLevels(): Promise<StockLevel[]>;
   recordStockMovement(args: { movement: StockMovementDraft }): Promise<void>;
+  /** A stock count (opening balance, stocktake): the corrections it needed; how many. */
+  recordStockCount(args: { counts: StockCount[] }): Promise<number>;
   syncNow(): Promise<SyncReport>;
   /** The changes the server refused, newest first. */
   rejectedChanges(): Promise<RejectedChange[]>;
@@ -312,6 +315,7 @@ export const COMMANDS = {
   saveSurvey: 'save_survey',
   stockLevels: 'stock_levels',
   recordStockMovement: 'record_stock_movement',
+  recordStockCount: 'record_stock_count',
   syncNow: 'sync_now',
   rejectedChanges: 'rejected_changes',
   setLanguage: 'set_language',

@@ -37,7 +37,9 @@ import type {
   RejectedChange,
   SavedContact,
   Status,
+  StockCount,
   StockLevel,
+  LevelStatus,
   StockMovementDraft,
   FormAnswers,
   FormKind,
@@ -155,6 +157,13 @@ function rfc3339(ms: number): string {
  */
 export function fakeLevelChange(m: StockMovementDraft): number {
   return ['transfer_out', 'expired_damaged', 'lost'].includes(m.kind) ? -m.quantity : m.quantity;
+}
+
+/** Core's rule (`catalogue::LevelStatus::of`), checked against the recorded `stock_levels`. */
+export function fakeLevelStatus(level: number, threshold: number | null): LevelStatus {
+  if (level < 0) return 'count_needed';
+  if (level === 0 || (threshold !== null && level < threshold)) return 'low';
+  return 'ok';
 }
 
 /** The device's rule (core `uic::edit_distance`): an adjacent swap counts one edit. */
@@ -760,8 +769,27 @@ export class FakeBackend implements Backend {
     return codes.map((commodity) => {
       const r = moved.get(commodity) ?? 0;
       const d = distributed.get(commodity) ?? 0;
-      return { commodity, received: r, distributed: d, level: r - d };
+      const threshold = RECORDED_COMMODITIES.find((c) => c.code === commodity)?.low_stock_threshold ?? null;
+      return { commodity, received: r, distributed: d, level: r - d, threshold, status: fakeLevelStatus(r - d, threshold) };
     });
+  }
+
+  async recordStockCount(args: { counts: StockCount[] }): Promise<number> {
+    this.record('record_stock_count', args);
+    this.requireUnlocked();
+    const counts = plainArgs(args.counts);
+    const refused = argumentRefusal('record_stock_count', { counts });
+    if (refused) refuse(refused);
+    const levels = new Map((await this.stockLevels()).map((l) => [l.commodity, l.level]));
+    let written = 0;
+    for (const c of counts) {
+      const change = c.counted - (levels.get(c.commodity) ?? 0);
+      if (change === 0) continue;
+      this.movements.push({ commodity: c.commodity, quantity: change, kind: 'count_correction', batch: null, expiry_date: null, grant_code: null });
+      this.state.pending += 1;
+      written += 1;
+    }
+    return written;
   }
 
   async recordStockMovement(args: { movement: StockMovementDraft }): Promise<void> {

@@ -67,6 +67,40 @@ describe('stock', () => {
     expect(screen.queryByRole('button', { name: 'Save delivery' })).toBeNull(); // the form closed
   });
 
+  it('calls a level nothing was recorded for "not counted", and a negative one "count needed", never "Low"', async () => {
+    const { backend, session } = await fakeSession();
+    // Given out but never received: the level is below zero.
+    backend.movements.length = 0;
+    renderWith(Stock, session);
+    const syringes = await rowOf(/^Syringe 1 ml/);
+    expect(within(syringes).getByText('Count needed')).toBeTruthy();
+    expect(within(syringes).queryByText('Low')).toBeNull();
+    // Its button counts rather than receives.
+    await fireEvent.click(within(syringes).getByRole('button', { name: 'Count' }));
+    expect(screen.getByRole('radio', { name: 'Count correction' }).getAttribute('aria-checked')).toBe('true');
+    const filters = await rowOf(/^Filter/);
+    expect(within(filters).getByText('Not counted yet')).toBeTruthy();
+    expect(await levelOf(/^Filter/)).toBe('—');
+  });
+
+  it('asks a new site for its opening count and saves it in one go', async () => {
+    const { backend, session } = await fakeSession();
+    backend.movements.length = 0;
+    renderWith(Stock, session);
+    await fireEvent.click(await screen.findByRole('button', { name: 'Count your opening stock' }));
+    const form = within(screen.getByRole('region', { name: 'Count your opening stock' }));
+    await fireEvent.click(form.getByRole('button', { name: 'Filter: add 100' }));
+    await fireEvent.click(form.getByRole('button', { name: 'Syringe 1 ml (insulin, fixed needle): add 100' }));
+    await fireEvent.click(form.getByRole('button', { name: 'Save the count' }));
+    await waitFor(() => expect(backend.callsOf('record_stock_count')).toHaveLength(1));
+    const [{ counts }] = backend.callsOf('record_stock_count') as { counts: { commodity: string; counted: number }[] }[];
+    expect(counts.find((c) => c.commodity === 'filter')).toEqual({ commodity: 'filter', counted: 100 });
+    expect(counts.find((c) => c.commodity === 'syringe_1ml')).toEqual({ commodity: 'syringe_1ml', counted: 100 });
+    await waitFor(async () => expect(await levelOf(/^Filter/)).toBe('100'));
+    expect(t(session.notice!.key, session.notice!.params)).toMatch(/^Count saved: \d+ items corrected\.$/);
+    expect(screen.queryByRole('button', { name: 'Count your opening stock' })).toBeNull();
+  });
+
   it('records a transfer in, chosen from the header, with its grant code', async () => {
     const { backend } = await open();
     await fireEvent.click(screen.getByRole('button', { name: 'Record a movement' }));

@@ -5,6 +5,7 @@
 use super::queries::{self, int, text};
 use crate::time::date_of;
 use outpost_core::SiteId;
+use outpost_core::catalogue::LevelStatus;
 use outpost_server_store::{DbError, Store};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -52,19 +53,6 @@ pub struct Stock {
     pub history: Vec<LevelPoint>,
 }
 
-/// What a level means for the coordinator: below zero some movement was never recorded (a
-/// delivery, an opening balance), so the number is wrong and a count is what helps, not an
-/// order; zero or below the threshold is low.
-pub fn level_status(level: i64, threshold: Option<i64>) -> &'static str {
-    if level < 0 {
-        "count_needed"
-    } else if level == 0 || threshold.is_some_and(|t| level < t) {
-        "low"
-    } else {
-        "ok"
-    }
-}
-
 /// Stock at `sites`, as of `now_ms`.
 pub async fn stock(store: &Store, sites: &[SiteId], now_ms: u64) -> Result<Stock, DbError> {
     store.refresh_projection().await?;
@@ -100,6 +88,8 @@ pub async fn stock(store: &Store, sites: &[SiteId], now_ms: u64) -> Result<Stock
         let used_per_day = used_30.get(&(site.clone(), code.clone())).copied().unwrap_or(0) as f64 / 30.0;
         let (name, threshold) =
             cat.items.get(code).map_or_else(|| (code.clone(), None), |i| (i.name.clone(), i.low_threshold));
+        // Core's rule, as the tablet shows it.
+        let status = LevelStatus::of(level, threshold.and_then(|t| u32::try_from(t).ok()));
         levels.push(StockLevel {
             site_id: site.clone(),
             site_name: names.get(site).cloned().unwrap_or_default(),
@@ -107,8 +97,8 @@ pub async fn stock(store: &Store, sites: &[SiteId], now_ms: u64) -> Result<Stock
             name,
             level,
             low_threshold: threshold,
-            low: level_status(level, threshold) != "ok",
-            status: level_status(level, threshold).to_string(),
+            low: status != LevelStatus::Ok,
+            status: status.as_str().to_string(),
             used_per_day: (used_per_day * 10.0).round() / 10.0,
             days_left: (used_per_day > 0.0).then(|| ((level.max(0) as f64 / used_per_day) * 10.0).round() / 10.0),
         });
@@ -127,19 +117,4 @@ pub async fn stock(store: &Store, sites: &[SiteId], now_ms: u64) -> Result<Stock
         })
         .collect();
     Ok(Stock { levels, movements, history })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::level_status;
-
-    #[test]
-    fn a_negative_level_needs_a_count_not_an_order() {
-        assert_eq!(level_status(-5, Some(10)), "count_needed");
-        assert_eq!(level_status(-1, None), "count_needed");
-        assert_eq!(level_status(0, None), "low");
-        assert_eq!(level_status(4, Some(5)), "low");
-        assert_eq!(level_status(5, Some(5)), "ok");
-        assert_eq!(level_status(3, None), "ok");
-    }
 }

@@ -125,7 +125,16 @@ export type OpenReferral = { id: RecordId, target: string,
  * back to issued keeps its place in the list.
  */
 issued_at: string, client_id: RecordId | null, client_uic: string | null, };
-export type StockLevel = { commodity: string, received: number, distributed: number, level: number, };
+export type LevelStatus = "count_needed" | "low" | "ok";
+export type StockLevel = { commodity: string, received: number, distributed: number, level: number, 
+/**
+ * The site's low-stock threshold for it (the site's own, else the commodity's).
+ */
+threshold: number | null, 
+/**
+ * What the level means, by core's rule (the dashboard's too).
+ */
+status: LevelStatus, };
 export type NewClient = { uic: string, gender: string, birth_year?: number | null, key_groups: Array<string>, };
 export type ContactClient = { id: string, } | { new: NewClient, };
 export type Quantity = { commodity: string, quantity: number, };
@@ -146,6 +155,7 @@ export type SavedContact = { contact_id: RecordId, client_id: RecordId | null, }
 export type ContactEdit = { note?: string | null, setting?: string | null, };
 export type TallyInput = { setting: string, event_name?: string | null, people: Array<JsonValue>, items: Array<JsonValue>, };
 export type MovementInput = { commodity: string, quantity: number, kind: string, batch?: string | null, expiry_date?: string | null, grant_code?: string | null, };
+export type StockCount = { commodity: string, counted: number, };
 export type RejectedChange = { op_seq: number, collection: string, record_id: RecordId, 
 /**
  * `create`, `update` or `delete`.
@@ -284,8 +294,8 @@ export const AGE_BANDS = ['under_15', '15_19', '20_24', '25_49', '50_plus', 'not
 export const STOCK_KINDS = ['received', 'transfer_in', 'transfer_out', 'expired_damaged', 'lost', 'count_correction'] as const satisfies readonly StockKind[];
 export const OP_KINDS = ['create', 'update', 'delete'] as const satisfies readonly OpKind[];
 export const SYNC_STATES = ['idle', 'syncing', 'offline', 'error'] as const satisfies readonly SyncState[];
-export const LANGUAGES = ['en', 'ru', 'uk'] as const satisfies readonly string[];
-export const COMMAND_NAMES = ['status', 'enroll', 're_enroll', 'set_pin', 'unlock', 'lock', 'switch_worker', 'build_uic', 'find_clients', 'near_matches', 'client_history', 'contacts_between', 'kit_templates', 'commodities', 'save_contact', 'update_contact', 'reverse_line', 'update_overdose', 'save_group_tally', 'offered_forms', 'check_form', 'save_survey', 'stock_levels', 'record_stock_movement', 'open_referrals', 'update_referral', 'sync_now', 'rejected_changes', 'set_language', 'set_idle_lock', 'set_wipe_after'] as const satisfies readonly string[];
+export const LANGUAGES = ['en', 'ru', 'uk', 'lt', 'sr-Latn', 'sq', 'ka', 'ro'] as const satisfies readonly string[];
+export const COMMAND_NAMES = ['status', 'enroll', 're_enroll', 'set_pin', 'unlock', 'lock', 'switch_worker', 'build_uic', 'find_clients', 'near_matches', 'client_history', 'contacts_between', 'kit_templates', 'commodities', 'save_contact', 'update_contact', 'reverse_line', 'update_overdose', 'save_group_tally', 'offered_forms', 'check_form', 'save_survey', 'stock_levels', 'record_stock_movement', 'record_stock_count', 'open_referrals', 'update_referral', 'sync_now', 'rejected_changes', 'set_language', 'set_idle_lock', 'set_wipe_after'] as const satisfies readonly string[];
 export const ANSWER_PROBLEM_CODES = ['required', 'constraint', 'invalid_type', 'unknown_choice', 'not_relevant', 'unknown_question', 'not_answerable', 'not_checkable'] as const satisfies readonly string[];
 
 export const PIN_MIN = 4;

@@ -4,12 +4,13 @@ import type { StockKind } from '../backend';
 import {
   detailsFor,
   directionOf,
-  isLow,
   levelChange,
   MAX_STOCK_QUANTITY,
   movementDraft,
   movementProblem,
+  needsAttention,
   needsConfirmation,
+  openingCountNeeded,
   stockRows,
   type MovementInput,
 } from './stock';
@@ -19,21 +20,28 @@ describe('stock levels', () => {
 
   it('lists every catalogue commodity, with zero when nothing moved, then retired ones', () => {
     const rows = stockRows(catalogue, [
-      { commodity: 'syringe_2ml', received: 500, distributed: 420, level: 80 },
-      { commodity: 'old_thing', received: 5, distributed: 0, level: 5 },
+      { commodity: 'syringe_2ml', received: 500, distributed: 420, level: 80, threshold: 100, status: 'low' },
+      { commodity: 'old_thing', received: 5, distributed: 0, level: 5, threshold: null, status: 'ok' },
     ]);
-    expect(rows.map((r) => [r.code, r.level])).toEqual([
-      ['syringe_1ml', 0],
-      ['syringe_2ml', 80],
-      ['syringe_5ml', 0],
-      ['old_thing', 5],
+    expect(rows.map((r) => [r.code, r.level, r.status])).toEqual([
+      ['syringe_1ml', 0, 'not_counted'],
+      ['syringe_2ml', 80, 'low'],
+      ['syringe_5ml', 0, 'not_counted'],
+      ['old_thing', 5, 'ok'],
     ]);
   });
 
-  it('warns when the level is below the threshold, not at it', () => {
-    expect(isLow({ level: 99, threshold: 100 })).toBe(true);
-    expect(isLow({ level: 100, threshold: 100 })).toBe(false);
-    expect(isLow({ level: -3, threshold: null })).toBe(false);
+  it("takes the device's status (core's rule), and calls a level never recorded not counted, not low", () => {
+    expect(needsAttention({ status: 'low' })).toBe(true);
+    expect(needsAttention({ status: 'count_needed' })).toBe(true);
+    expect(needsAttention({ status: 'ok' })).toBe(false);
+    expect(needsAttention({ status: 'not_counted' })).toBe(false);
+  });
+
+  it('asks for the opening count while nothing was counted or received at the site', () => {
+    expect(openingCountNeeded([{ received: 0 }, { received: 0 }])).toBe(true);
+    expect(openingCountNeeded([{ received: 0 }, { received: 40 }])).toBe(false);
+    expect(openingCountNeeded([])).toBe(false);
   });
 });
 

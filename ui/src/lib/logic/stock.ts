@@ -7,8 +7,15 @@
  * theirs; a count correction carries its own sign (the counted quantity minus the level the
  * tablet showed).
  */
-import type { Commodity, StockKind, StockLevel, StockMovementDraft } from '../backend';
+import type { Commodity, LevelStatus, StockKind, StockLevel, StockMovementDraft } from '../backend';
 import { isValidIsoDate } from './dates';
+
+/**
+ * What a row's level means: the device's status by core's rule (`LevelStatus`), or
+ * `not_counted` when nothing was ever recorded for it at this site (no count, delivery or
+ * distribution): a zero there is not known to be zero, so it is not called low.
+ */
+export type RowStatus = LevelStatus | 'not_counted';
 
 export interface StockRow {
   code: string;
@@ -18,6 +25,7 @@ export interface StockRow {
   distributed: number;
   threshold: number | null;
   unitsPerPack: number;
+  status: RowStatus;
 }
 
 /**
@@ -35,22 +43,39 @@ export function stockRows(catalogue: readonly Commodity[], levels: readonly Stoc
       level: l?.level ?? 0,
       received: l?.received ?? 0,
       distributed: l?.distributed ?? 0,
-      threshold: c.low_stock_threshold,
+      threshold: l?.threshold ?? c.low_stock_threshold,
       unitsPerPack: c.units_per_pack,
+      status: l?.status ?? 'not_counted',
     };
   });
   const known = new Set(catalogue.map((c) => c.code));
   for (const l of levels) {
     if (!known.has(l.commodity)) {
-      rows.push({ code: l.commodity, level: l.level, received: l.received, distributed: l.distributed, threshold: null, unitsPerPack: 1 });
+      rows.push({
+        code: l.commodity,
+        level: l.level,
+        received: l.received,
+        distributed: l.distributed,
+        threshold: l.threshold,
+        unitsPerPack: 1,
+        status: l.status,
+      });
     }
   }
   return rows;
 }
 
-/** Low when below the commodity's threshold; commodities without one are never low. */
-export function isLow(row: Pick<StockRow, 'level' | 'threshold'>): boolean {
-  return row.threshold !== null && row.level < row.threshold;
+/** Rows the worker should look at: low, or needing a count. */
+export function needsAttention(row: Pick<StockRow, 'status'>): boolean {
+  return row.status === 'low' || row.status === 'count_needed';
+}
+
+/**
+ * Whether this site's stock was never counted or received on this tablet's site (a new site or
+ * tablet): the screen then asks for the opening count first, as every level would be wrong.
+ */
+export function openingCountNeeded(rows: readonly Pick<StockRow, 'received'>[]): boolean {
+  return rows.length > 0 && rows.every((r) => r.received === 0);
 }
 
 /**
