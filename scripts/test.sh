@@ -26,7 +26,13 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "==> cargo build (the multi-instance test starts real server processes)"
 cargo build --workspace --locked
 echo "==> cargo test"
+rm -f target/tmp/app-e2e-steps.txt
 cargo test --workspace --locked
+# The app end-to-end test's taps and times for the window and street tasks (issue targets).
+if [ -f target/tmp/app-e2e-steps.txt ]; then
+  echo "==> taps and times in the real app window"
+  cat target/tmp/app-e2e-steps.txt
+fi
 echo "==> fuzz oracles over the committed corpus (stable; the fuzzing itself: scripts/fuzz.sh)"
 cargo clippy --manifest-path fuzz/Cargo.toml --all-targets --locked -- -D warnings
 cargo test --manifest-path fuzz/Cargo.toml --lib --locked

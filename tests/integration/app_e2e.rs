@@ -55,17 +55,84 @@ async fn sync_until<T>(
     }
 }
 
+/// Counts what a worker does for one task, as the window and street targets are set in taps and
+/// seconds (printed, and held to the targets by the test).
+struct Steps {
+    taps: u32,
+    keys: usize,
+    started: std::time::Instant,
+}
+
+impl Steps {
+    fn start() -> Self {
+        Self { taps: 0, keys: 0, started: std::time::Instant::now() }
+    }
+
+    async fn tap(&mut self, app: &Session, xpath: &str) -> anyhow::Result<()> {
+        self.taps += 1;
+        app.click(xpath).await
+    }
+
+    async fn type_into(&mut self, app: &Session, xpath: &str, text: &str) -> anyhow::Result<()> {
+        self.keys += text.chars().count();
+        app.type_into(xpath, text).await
+    }
+
+    /// Prints the task's taps, keys typed and wall time, and adds the line to
+    /// `target/tmp/app-e2e-steps.txt` (which `scripts/test.sh` shows after the tests, as the
+    /// test harness keeps a passing test's output to itself); returns the time.
+    fn report(&self, task: &str) -> std::time::Duration {
+        let elapsed = self.started.elapsed();
+        let line = format!("{task}: {} taps, {} keys typed, {:.1} s", self.taps, self.keys, elapsed.as_secs_f64());
+        println!("{line}");
+        let file = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("app-e2e-steps.txt");
+        let written = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(file)
+            .and_then(|mut f| std::io::Write::write_all(&mut f, format!("{line}\n").as_bytes()));
+        if let Err(e) = written {
+            eprintln!("could not note the steps: {e}");
+        }
+        elapsed
+    }
+}
+
+/// The window sizes every main screen is checked at: a tablet in landscape and in portrait, and
+/// a phone (412 × 915 CSS pixels, a common Android size).
+const SIZES: [(&str, u32, u32); 3] = [("landscape", 1280, 800), ("portrait", 800, 1280), ("phone", 412, 915)];
+
 struct Shots {
     dir: Option<PathBuf>,
 }
 
 impl Shots {
+    /// Checks the screen's layout at every size (nothing under a bar, touch targets of 48 px,
+    /// no sideways scrolling) and, with `OUTPOST_SCREENSHOTS`, photographs it in both tablet
+    /// orientations. Ends in landscape.
     async fn take(&self, app: &Session, name: &str) -> anyhow::Result<()> {
-        let Some(dir) = &self.dir else { return Ok(()) };
-        app.screenshot(&dir.join(format!("app-{name}-landscape.png"))).await?;
-        app.resize(800, 1280).await?;
-        app.screenshot(&dir.join(format!("app-{name}-portrait.png"))).await?;
-        app.resize(1280, 800).await
+        self.check_and_photograph(app, name, true).await
+    }
+
+    /// Checks the screen's layout at every size, without photographs.
+    async fn check(&self, app: &Session, name: &str) -> anyhow::Result<()> {
+        self.check_and_photograph(app, name, false).await
+    }
+
+    async fn check_and_photograph(&self, app: &Session, name: &str, photograph: bool) -> anyhow::Result<()> {
+        let mut problems = Vec::new();
+        for (orientation, width, height) in SIZES {
+            if (width, height) != (1280, 800) {
+                app.resize(width, height).await?;
+            }
+            problems.extend(app.layout_problems().await?.into_iter().map(|p| format!("{orientation}: {p}")));
+            if let Some(dir) = self.dir.as_ref().filter(|_| photograph && orientation != "phone") {
+                app.screenshot(&dir.join(format!("app-{name}-{orientation}.png"))).await?;
+            }
+        }
+        app.resize(1280, 800).await?;
+        anyhow::ensure!(problems.is_empty(), "the {name} screen's layout:\n{}", problems.join("\n"));
+        Ok(())
     }
 }
 
@@ -107,35 +174,67 @@ async fn a_worker_enrols_records_locks_unlocks_and_syncs_in_the_real_app() -> an
     app.wait_text("What do you want to do?").await?;
     shots.take(&app, "home").await?;
 
-    // An outreach contact with a new client: the code is built from the answers.
-    app.click("//button[contains(., 'New contact')]").await?;
+    // An outreach contact with a new client: the code is built from the answers (only the
+    // parents' names are typed; the year is two taps).
+    // The steps of this run replace the last run's.
+    let _ = std::fs::remove_file(std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("app-e2e-steps.txt"));
+    let mut steps = Steps::start();
+    steps.tap(&app, "//button[contains(., 'New contact')]").await?;
     app.wait_text("Mother's first name").await?;
-    app.type_into("(//input[@data-private])[1]", "Maria").await?;
-    app.type_into("(//input[@data-private])[2]", "Ivan").await?;
-    app.click(&in_group("Sex", "Woman")).await?;
-    app.type_into("//input[@placeholder='1987']", "1987").await?;
+    steps.type_into(&app, "(//input[@data-private])[1]", "Maria").await?;
+    steps.type_into(&app, "(//input[@data-private])[2]", "Ivan").await?;
+    steps.tap(&app, &in_group("Sex", "Woman")).await?;
+    steps.tap(&app, &in_group("Decade of birth", "198…")).await?;
+    steps.tap(&app, "//*[@aria-label='Last digit of the year']//button[@aria-label='1987']").await?;
     app.wait_text("MAIV287").await?;
     // Sex is asked once, with the code: the gender follows from it.
     app.wait_text("Gender: Woman (from the code questions)").await?;
-    app.click(&in_group("Where", "Street outreach")).await?;
-    app.click("//*[@aria-label='Kit templates']//button[1]").await?;
+    steps.tap(&app, &in_group("Where", "Street outreach")).await?;
+    steps.tap(&app, "//*[@aria-label='Kit templates']//button[1]").await?;
     shots.take(&app, "new-contact").await?;
-    app.click(&button("Save contact")).await?;
+    let photographing = steps.started.elapsed();
+    steps.tap(&app, &button("Save contact")).await?;
     app.wait_text("Contact saved for MAIV287").await?;
+    let outreach = steps.report("new outreach contact, new client (scripted input)") - photographing;
+    anyhow::ensure!(outreach.as_secs() < 45, "a new outreach contact took {outreach:?} (target under 45 s)");
+    shots.check(&app, "new-contact saved").await?;
     app.click("//button[contains(normalize-space(), 'Home')]").await?;
 
-    // The window quick-log: the returning client's usual kit, then confirm.
-    app.click("//button[contains(., 'Window quick-log')]").await?;
-    app.type_into("//input[@placeholder='MAIV287']", "MAIV").await?;
-    app.click("//*[@aria-label='Matching clients']//*[contains(normalize-space(), 'MAIV287')]").await?;
+    // The window fast path, code typed on the in-app pad: the returning client's usual kit,
+    // then confirm.
+    let mut steps = Steps::start();
+    steps.tap(&app, "//button[contains(., 'Window quick-log')]").await?;
+    for key in ["M", "A", "I", "V"] {
+        steps.tap(&app, &format!("//*[@aria-label='Client code keys']//button[normalize-space()='{key}']")).await?;
+    }
+    let after_code = steps.taps;
+    steps.tap(&app, "//*[@aria-label='Matching clients']//*[contains(normalize-space(), 'MAIV287')]").await?;
     app.wait_text("Usual kit").await?;
-    shots.take(&app, "quick-log").await?;
-    app.click(&button("Confirm for MAIV287")).await?;
+    steps.tap(&app, &button("Confirm for MAIV287")).await?;
     app.wait_text("Saved for MAIV287").await?;
+    let fast = steps.report("window fast path, code typed on the pad");
+    println!("  of which after the code: {} taps", steps.taps - after_code);
+    anyhow::ensure!(steps.taps - after_code <= 3 && fast.as_secs() < 10, "the window fast path took too long");
+    shots.check(&app, "quick-log saved").await?;
+
+    // The same client again, picked from today's list: no code at all.
+    let mut steps = Steps::start();
+    steps.tap(&app, "//*[@data-testid='today-clients']//button[contains(., 'MAIV287')]").await?;
+    app.wait_text("Already served today").await?;
+    shots.take(&app, "quick-log").await?;
+    let photographing = steps.started.elapsed();
+    steps.tap(&app, &button("Confirm for MAIV287")).await?;
+    app.wait_text("Saved for MAIV287").await?;
+    let picked = steps.report("window fast path, client picked from today's list") - photographing;
+    anyhow::ensure!(
+        steps.taps <= 2 && steps.keys == 0 && picked.as_secs() < 10,
+        "picking from today's list took too long"
+    );
     app.click("//button[contains(normalize-space(), 'Home')]").await?;
 
     // Settings: the tablet is to be wiped after 5 wrong PINs instead of 10.
     app.click("//button[contains(., 'Settings')]").await?;
+    shots.check(&app, "settings").await?;
     app.click("//*[@aria-label='Wipe the tablet after wrong PINs']//button[normalize-space()='5']").await?;
     app.wait(
         "//*[@aria-label='Wipe the tablet after wrong PINs']//button[normalize-space()='5'][@aria-checked='true']",
@@ -190,7 +289,7 @@ async fn a_worker_enrols_records_locks_unlocks_and_syncs_in_the_real_app() -> an
     // Sync, and the records are on the server.
     let rows = sync_until(&app, &server, "the records", |rows| {
         let count = |c: &str| rows.iter().filter(|r| r.collection == c).count();
-        (count("contacts") == 2 && count("clients") == 1).then(|| rows.to_vec())
+        (count("contacts") == 3 && count("clients") == 1).then(|| rows.to_vec())
     })
     .await?;
     let count = |c: &str| rows.iter().filter(|r| r.collection == c).count();
@@ -203,7 +302,7 @@ async fn a_worker_enrols_records_locks_unlocks_and_syncs_in_the_real_app() -> an
     for (tile, hint, shown, name) in [
         ("Stock", "Levels, deliveries", "Record a movement", "stock"),
         ("Referrals", "Follow up", "Referral follow-up", "referrals"),
-        ("History and corrections", "Today's and past", "Contacts: 2", "history"),
+        ("History and corrections", "Today's and past", "Contacts: 3", "history"),
         ("Group tally", "Festivals and events", "Save tally", "tally"),
         ("Survey", "Anonymous feedback", "Help us improve our services", "survey"),
     ] {

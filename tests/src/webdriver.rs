@@ -245,6 +245,14 @@ impl Session {
         Ok(())
     }
 
+    /// What a worker would find wrong with the screen at the window's current size
+    /// (`layout_check.js`): interactive elements under a fixed or sticky bar or toast, touch
+    /// targets under 48 × 48 px, sideways scrolling. Empty when all is well.
+    pub async fn layout_problems(&self) -> Result<Vec<String>> {
+        let found = self.execute_async(include_str!("layout_check.js"), json!([])).await?;
+        Ok(serde_json::from_value(found)?)
+    }
+
     /// Saves a PNG screenshot of the window.
     pub async fn screenshot(&self, path: &Path) -> Result<()> {
         use base64::Engine;

@@ -44,6 +44,26 @@ describe('app', () => {
     expect(await screen.findByLabelText('Код клиента')).toBeTruthy();
   });
 
+  it("shows a screen's action bar below the scrolling page and a notice in the status bar, over nothing", async () => {
+    const backend = new FakeBackend({ enrolled: true, locked: false, demo: true });
+    const { container } = render(App, { props: { backend } });
+    await fireEvent.click(await screen.findByRole('button', { name: /Window quick-log/ }));
+    await fireEvent.input(await screen.findByLabelText('Client code'), { target: { value: 'MAIV2' } });
+    await fireEvent.click(await screen.findByRole('button', { name: /^MAIV287/ }));
+    const confirm = await screen.findByRole('button', { name: 'Confirm for MAIV287' });
+    const page = container.querySelector('#page')!;
+    const footer = container.querySelector('.footer')!;
+    expect(page.contains(confirm)).toBe(false);
+    expect(footer.contains(confirm)).toBe(true);
+    await fireEvent.click(confirm);
+    const notice = await screen.findByText('Saved for MAIV287.');
+    expect(container.querySelector('.bar')!.contains(notice)).toBe(true);
+    // The bar is gone with the client; another screen opened later shows no stale notice.
+    await waitFor(() => expect(container.querySelector('.footer')).toBeNull());
+    await fireEvent.click(screen.getByRole('button', { name: /Home/ }));
+    expect(screen.queryByText('Saved for MAIV287.')).toBeTruthy(); // raised just now: it follows
+  });
+
   it('locks itself after the configured idle minutes', async () => {
     vi.useFakeTimers({ shouldAdvanceTime: true });
     const backend = new FakeBackend({ enrolled: true, locked: true, demo: true });

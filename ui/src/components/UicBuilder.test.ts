@@ -3,9 +3,10 @@ import { fireEvent, screen, waitFor, within } from '@testing-library/svelte';
 import { describe, expect, it, vi } from 'vitest';
 import UicBuilder from './UicBuilder.svelte';
 import { fakeSession, renderWith } from '../test/render';
+import { pickYear } from '../test/pads';
 import type { FakeUicScheme } from '../lib/fakeBackend';
 
-type Answer = { type: 'text'; value: string } | { type: 'tap'; value: string };
+type Answer = { type: 'text'; value: string } | { type: 'tap'; value: string } | { type: 'year'; value: string };
 
 /*
  * Test data for client code schemes the recorder cannot enrol with yet (the demo server's is
@@ -57,7 +58,7 @@ const CASES: Case[] = [
       ['mother_first_name', "Mother's first name", { type: 'text', value: 'Maria' }],
       ['father_first_name', "Father's first name", { type: 'text', value: 'Ivan' }],
       ['sex', 'Sex', { type: 'tap', value: 'Woman' }],
-      ['birth_year', 'Year of birth', { type: 'text', value: '1987' }],
+      ['birth_year', 'Year of birth', { type: 'year', value: '1987' }],
     ],
     uic: 'MAIV287',
     birthYear: 1987,
@@ -70,7 +71,7 @@ const CASES: Case[] = [
       ['surname', 'Surname', { type: 'text', value: 'Petrenko' }],
       ['sex', 'Sex', { type: 'tap', value: 'Man' }],
       ['birth_day', 'Day of birth (day of the month)', { type: 'tap', value: '7' }],
-      ['birth_year', 'Year of birth', { type: 'text', value: '1985' }],
+      ['birth_year', 'Year of birth', { type: 'year', value: '1985' }],
     ],
     uic: 'PET10785',
     birthYear: 1985,
@@ -83,7 +84,7 @@ const CASES: Case[] = [
       ['sex', 'Sex', { type: 'tap', value: 'Man' }],
       ['mother_first_name', "Mother's first name", { type: 'text', value: 'Olena' }],
       ['birth_place', 'Place of birth (town or village)', { type: 'text', value: 'Kyiv' }],
-      ['birth_year', 'Year of birth', { type: 'text', value: '1985' }],
+      ['birth_year', 'Year of birth', { type: 'year', value: '1985' }],
     ],
     uic: '1OLKY1985',
     birthYear: 1985,
@@ -94,7 +95,8 @@ const CASES: Case[] = [
 const SENT: Record<string, string> = { Woman: '2', Man: '1' };
 
 async function answer(label: string, a: Answer) {
-  if (a.type === 'text') await fireEvent.input(screen.getByLabelText(label), { target: { value: a.value } });
+  if (a.type === 'year') await pickYear(label, a.value);
+  else if (a.type === 'text') await fireEvent.input(screen.getByLabelText(label), { target: { value: a.value } });
   else await fireEvent.click(within(screen.getByRole('radiogroup', { name: label })).getByRole('radio', { name: a.value }));
 }
 
@@ -136,7 +138,7 @@ describe('the client code builder', () => {
 
     await answer('Favourite colour', { type: 'text', value: 'Blue' });
     await answer('Gender digit', { type: 'tap', value: 'Other' });
-    await answer('Year born', { type: 'text', value: '2001' });
+    await answer('Year born', { type: 'year', value: '2001' });
     expect(await screen.findByText('BL301')).toBeTruthy();
     expect(backend.callsOf('build_uic').at(-1)).toEqual({ answers: { favourite_colour: 'Blue', gender_digit: '3', year_born: '2001' } });
     expect(onchange).toHaveBeenLastCalledWith('BL301', 2001, '3');
@@ -164,29 +166,37 @@ describe('the client code builder', () => {
     expect(onchange.mock.calls).toHaveLength(reports);
   });
 
-  it('clears a day of birth tapped twice, and waits for four digits of the year', async () => {
+  it('clears a day of birth tapped twice, and sends a year only once both its taps are made', async () => {
     const { backend, session } = await fakeSession({ enrolled: true, uicScheme: SURNAME_DAY_YEAR });
     renderWith(UicBuilder, session, { onchange: () => {} });
     await answer('Day of birth (day of the month)', { type: 'tap', value: '31' });
     expect(await screen.findByText('XXXX31XX')).toBeTruthy();
     await answer('Day of birth (day of the month)', { type: 'tap', value: '31' });
-    await fireEvent.input(screen.getByLabelText('Year of birth'), { target: { value: '19' } });
-    expect(screen.getByText('Four digits, for example 1987.')).toBeTruthy();
+    // The year's last digit waits for its decade.
+    const digits = within(screen.getByRole('radiogroup', { name: 'Last digit of the year' })).getAllByRole('radio');
+    expect(digits.every((d) => (d as HTMLButtonElement).disabled)).toBe(true);
+    await fireEvent.click(within(screen.getByRole('radiogroup', { name: 'Decade of birth' })).getByRole('radio', { name: '198…' }));
+    expect(screen.getByText('198·')).toBeTruthy();
     await new Promise((r) => setTimeout(r, 300));
-    expect(JSON.stringify(backend.callsOf('build_uic'))).not.toMatch(/"19"/);
+    expect(JSON.stringify(backend.callsOf('build_uic'))).not.toMatch(/birth_year/);
+    // The decade tapped again clears the year.
+    await pickYear('Year of birth', '1985');
+    expect(screen.getByText('1985')).toBeTruthy();
+    await fireEvent.click(within(screen.getByRole('radiogroup', { name: 'Decade of birth' })).getByRole('radio', { name: '198…' }));
+    expect(screen.getByText('····')).toBeTruthy();
   });
 
   it('shows why the tablet refused an answer', async () => {
     const { session } = await fakeSession({ enrolled: true });
     const onchange = vi.fn();
     renderWith(UicBuilder, session, { onchange });
-    // Answers the backend refused when recorded: a year before 1900.
-    await answer("Mother's first name", { type: 'text', value: 'Maria' });
+    // Answers the backend refused when recorded: a name of 101 letters.
+    await answer("Mother's first name", { type: 'text', value: 'x'.repeat(101) });
     await answer("Father's first name", { type: 'text', value: 'Ivan' });
     await answer('Sex', { type: 'tap', value: 'Woman' });
-    await answer('Year of birth', { type: 'text', value: '1850' });
+    await answer('Year of birth', { type: 'year', value: '1987' });
     expect(await screen.findByText('One of the answers cannot be used for the code.')).toBeTruthy();
-    expect(screen.getByText(/the year of birth must be four digits between 1900 and 2100/)).toBeTruthy();
+    expect(screen.getByText(/an answer is too long/)).toBeTruthy();
     await waitFor(() => expect(onchange).toHaveBeenLastCalledWith(null, null, null));
   });
 });

@@ -3,6 +3,7 @@
  * short notice after a save, sync progress, and the group tally in progress. Nothing here is
  * written to disk; the backend owns all data.
  */
+import type { Snippet } from 'svelte';
 import type {
   Backend,
   BackendError,
@@ -47,6 +48,9 @@ export interface TallyDraftState {
   items: ItemQuantity[];
 }
 
+/** How long a notice may be old and still follow the worker to the screen its action opened. */
+const NOTICE_CARRIES_MS = 1000;
+
 export class Session {
   readonly backend: Backend;
   status = $state<Status | null>(null);
@@ -73,10 +77,17 @@ export class Session {
    * locks the app, so only the worker's PIN gets back to the other screens.
    */
   kiosk = $state(false);
+  /**
+   * The open screen's action bar, shown by the app below the scrolling page (see
+   * `ScreenActions`); `footerHosted` is set by the app, which has that footer.
+   */
+  footer = $state.raw<{ children: Snippet; spread: boolean } | null>(null);
+  footerHosted = false;
   /** The form kiosk mode shows (its id). */
   kioskForm = $state<string | null>(null);
 
   private noticeTimer: ReturnType<typeof setTimeout> | null = null;
+  private noticeAt = 0;
 
   constructor(backend: Backend) {
     this.backend = backend;
@@ -109,12 +120,24 @@ export class Session {
     this.kits = kits;
   }
 
+  /**
+   * Opens a screen. A notice from an earlier action goes (it would be stale on another screen);
+   * one raised by the action that opens the screen (within a second) stays.
+   */
   go(screen: Screen): void {
+    if (this.notice && Date.now() - this.noticeAt > NOTICE_CARRIES_MS) this.dismissNotice();
     this.screen = screen;
+  }
+
+  dismissNotice(): void {
+    this.notice = null;
+    if (this.noticeTimer) clearTimeout(this.noticeTimer);
+    this.noticeTimer = null;
   }
 
   notify(key: string, params?: Record<string, string | number>, tone: Notice['tone'] = 'ok'): void {
     this.notice = { key, params, tone };
+    this.noticeAt = Date.now();
     if (this.noticeTimer) clearTimeout(this.noticeTimer);
     this.noticeTimer = setTimeout(() => {
       this.notice = null;

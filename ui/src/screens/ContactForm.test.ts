@@ -3,13 +3,14 @@ import { fireEvent, screen, waitFor, within } from '@testing-library/svelte';
 import { describe, expect, it, vi } from 'vitest';
 import ContactForm from './ContactForm.svelte';
 import { fakeSession, renderWith } from '../test/render';
+import { pickYear } from '../test/pads';
 import type { FakeUicScheme } from '../lib/fakeBackend';
 
 async function answer(mother: string, father: string, sex: 'Man' | 'Woman' | 'Other', year: string) {
   await fireEvent.input(screen.getByLabelText("Mother's first name"), { target: { value: mother } });
   await fireEvent.input(screen.getByLabelText("Father's first name"), { target: { value: father } });
   await fireEvent.click(screen.getByRole('radio', { name: sex }));
-  await fireEvent.input(screen.getByLabelText('Year of birth'), { target: { value: year } });
+  await pickYear('Year of birth', year);
 }
 
 describe('outreach contact', () => {
@@ -161,7 +162,7 @@ describe('outreach contact', () => {
     await fireEvent.input(screen.getByLabelText("Father's first name"), { target: { value: 'Petr' } });
     await fireEvent.click(screen.getByRole('radio', { name: 'Woman' }));
     expect(await screen.findByText('New client OLPE2XX')).toBeTruthy();
-    await fireEvent.input(screen.getByLabelText('Year of birth (optional)'), { target: { value: '1985' } });
+    await pickYear('Year of birth (optional)', '1985');
     expect(screen.getAllByLabelText(/Year of birth/)).toHaveLength(1);
     await fireEvent.click(screen.getByRole('button', { name: 'Save contact' }));
     await waitFor(() => expect(backend.callsOf('save_contact')).toHaveLength(1));
@@ -188,8 +189,8 @@ describe('outreach contact', () => {
     expect(screen.queryByLabelText("Mother's first name")).toBeNull();
     await fireEvent.input(screen.getByLabelText('Surname'), { target: { value: 'Petrenko' } });
     await fireEvent.click(within(screen.getByRole('radiogroup', { name: 'Sex' })).getByRole('radio', { name: 'Man' }));
-    await fireEvent.click(screen.getByRole('radio', { name: '7' }));
-    await fireEvent.input(screen.getByLabelText('Year of birth'), { target: { value: '1985' } });
+    await fireEvent.click(within(screen.getByRole('radiogroup', { name: /Day of birth/ })).getByRole('radio', { name: '7' }));
+    await pickYear('Year of birth', '1985');
     expect(await screen.findByText('New client PET10785')).toBeTruthy();
     expect(screen.getByText('Year of birth: 1985 (from the code questions)')).toBeTruthy();
     await fireEvent.click(screen.getByRole('button', { name: 'Save contact' }));

@@ -3,6 +3,7 @@ import { fireEvent, screen, waitFor, within } from '@testing-library/svelte';
 import { describe, expect, it } from 'vitest';
 import QuickLog from './QuickLog.svelte';
 import { fakeSession, renderWith } from '../test/render';
+import { tapCode } from '../test/pads';
 
 describe('window quick-log', () => {
   it('saves the usual kit for a returning client in two taps after the code', async () => {
@@ -61,6 +62,27 @@ describe('window quick-log', () => {
     await fireEvent.click(confirm);
     await waitFor(() => expect(backend.callsOf('save_contact')).toHaveLength(2));
     expect(backend.callsOf('find_clients')).toHaveLength(searches);
+  });
+
+  it('takes the code on its own pad, so the system keyboard never covers Confirm', async () => {
+    const { backend, session } = await fakeSession();
+    renderWith(QuickLog, session);
+    // The code field asks the tablet for no keyboard of its own.
+    expect(screen.getByLabelText('Client code').getAttribute('inputmode')).toBe('none');
+    await tapCode('MAIX');
+    const pad = within(screen.getByRole('group', { name: 'Client code keys' }));
+    await fireEvent.click(pad.getByRole('button', { name: 'Delete the last character' }));
+    await tapCode('V');
+    expect((screen.getByLabelText('Client code') as HTMLInputElement).value).toBe('MAIV');
+    await fireEvent.click(await screen.findByRole('button', { name: /^MAIV287/ }));
+    expect(await screen.findByText('Usual kit (as last time)')).toBeTruthy();
+    // With a client chosen the pad makes way for the kit.
+    expect(screen.queryByRole('group', { name: 'Client code keys' })).toBeNull();
+    expect(backend.callsOf('find_clients')).toContainEqual({ prefix: 'MAIV' });
+    await fireEvent.click(screen.getByRole('button', { name: 'Another client' }));
+    await tapCode('MA');
+    await fireEvent.click(within(screen.getByRole('group', { name: 'Client code keys' })).getByRole('button', { name: 'Clear' }));
+    expect((screen.getByLabelText('Client code') as HTMLInputElement).value).toBe('');
   });
 
   it('lets the worker change a quantity before confirming', async () => {
