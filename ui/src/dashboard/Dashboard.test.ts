@@ -140,10 +140,13 @@ describe('the report filter', () => {
     await fireEvent.click(screen.getByTestId('filter-apply'));
     expect(await screen.findByText(/a period is whole months/)).toBeTruthy();
 
-    await fireEvent.input(screen.getByTestId('filter-from'), { target: { value: '2026-10-01' } });
-    await fireEvent.input(screen.getByTestId('filter-to'), { target: { value: '2026-10-31' } });
+    // Dates are typed the way the dashboard's language writes them (British English here).
+    expect(screen.getByTestId('filter-from').getAttribute('placeholder')).toBe('DD/MM/YYYY');
+    await fireEvent.input(screen.getByTestId('filter-from'), { target: { value: '1/10/2026' } });
+    await fireEvent.input(screen.getByTestId('filter-to'), { target: { value: '31/10/2026' } });
     await fireEvent.click(screen.getByTestId('filter-apply'));
     await waitFor(() => expect(screen.getByTestId('indicators-period').dataset.from).toBe('2026-10-01'));
+    expect((screen.getByTestId('filter-to') as HTMLInputElement).value).toBe('31/10/2026');
     expect(api.callsOf('indicators').at(-1)![0]).toMatchObject({ from: '2026-10-01', to: '2026-10-31' });
 
     // Switching suppression off asks again, with suppress=false.
