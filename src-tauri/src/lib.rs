@@ -55,6 +55,7 @@ pub fn app<R: tauri::Runtime>(builder: tauri::Builder<R>, data_dir: Option<PathB
             commands::save_survey,
             commands::stock_levels,
             commands::record_stock_movement,
+            commands::record_stock_count,
             commands::open_referrals,
             commands::update_referral,
             commands::sync_now,
@@ -83,15 +84,18 @@ pub fn install<R: tauri::Runtime>(app: &tauri::AppHandle<R>, dir: PathBuf) -> st
     Ok(())
 }
 
-/// Builds and runs the app.
+/// Builds and runs the app: `main` on the desktop, the entry point Android's activity calls on a
+/// tablet (docs/android.md). Android may call it again in the same process when the app is
+/// reopened, so the logger is set up only once.
+#[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
-    tracing_subscriber::fmt()
+    let _already_set_up = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
-        .init();
+        .try_init();
     // `OUTPOST_APP_DATA_DIR` keeps local data elsewhere (tests).
     let data_dir = std::env::var_os("OUTPOST_APP_DATA_DIR").map(PathBuf::from);
     let result = app(tauri::Builder::default(), data_dir).run(tauri::generate_context!());
