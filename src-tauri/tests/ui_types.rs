@@ -20,7 +20,7 @@ use outpost_device::workflows::{
     ReferralInput, RejectedChange, SavedContact, StockCount, TallyInput, TestInput,
 };
 use outpost_tests::generated::{
-    check_current, ts_config, ts_consts, ts_decl as decl, ts_form_decls, ts_header, ts_values as values,
+    check_current, ts_config, ts_consts, ts_decl as decl, ts_form_decls, ts_header, ts_text_consts, ts_values as values,
 };
 
 mod list {
@@ -136,6 +136,10 @@ fn generated() -> String {
         ("MAX_CONTACT_ITEMS", outpost_device::workflows::MAX_CONTACT_ITEMS as u64),
         ("MAX_FORM_ANSWERS", outpost_device::forms::MAX_ANSWERS as u64),
         ("MAX_NALOXONE_DOSES", int_max(outpost_core::Collection::OverdoseReports, "naloxone_doses")),
+    ]));
+    out.push_str(&ts_text_consts(&[
+        ("ENROL_LINK_PATH", outpost_core::wire::ENROL_LINK_PATH),
+        ("ENROL_LINK_CODE_PARAM", outpost_core::wire::ENROL_LINK_CODE_PARAM),
     ]));
     out
 }

@@ -78,6 +78,15 @@ pub fn ts_consts(values: &[(&str, u64)]) -> String {
     out
 }
 
+/// `export const NAME = 'value';` for each text constant.
+pub fn ts_text_consts(values: &[(&str, &str)]) -> String {
+    let mut out = String::new();
+    for (name, value) in values {
+        let _ = writeln!(out, "export const {name} = {};", serde_json::Value::String(value.to_string()));
+    }
+    out
+}
+
 /// Fails when `file` differs from `fresh`, naming the command that rewrites it; rewrites it
 /// instead when `OUTPOST_UPDATE_GENERATED` is set.
 pub fn check_current(file: &Path, fresh: &str, update: &str) {

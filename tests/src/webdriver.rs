@@ -200,6 +200,23 @@ impl Session {
         Ok(())
     }
 
+    /// Pastes `text` into an input at once, as a paste or a scanner does: one input event with
+    /// the whole text (typing sends one per character).
+    pub async fn paste_into(&self, xpath: &str, text: &str) -> Result<()> {
+        self.wait(xpath).await?;
+        self.execute_async(
+            "const [xpath, text, done] = arguments;
+             const el = document.evaluate(xpath, document, null, XPathResult.FIRST_ORDERED_NODE_TYPE, null).singleNodeValue;
+             el.focus();
+             el.value = text;
+             el.dispatchEvent(new Event('input', { bubbles: true }));
+             done(true);",
+            json!([xpath, text]),
+        )
+        .await?;
+        Ok(())
+    }
+
     /// The visible text of the whole page.
     pub async fn page_text(&self) -> Result<String> {
         let v = self

@@ -29,6 +29,19 @@ pub const MAX_PULL_LIMIT: u32 = 1000;
 /// Most records one `POST /api/v1/sync/restore` may carry.
 pub const MAX_RESTORE_RECORDS: usize = 500;
 
+/// The path of an enrolment link, `<server>/enrol?code=<code>`: what an admin's enrolment card
+/// prints as a QR code (a browser opening it gets a page saying what it is for), and what the
+/// tablet accepts pasted or scanned instead of the server's address and the code typed apart.
+pub const ENROL_LINK_PATH: &str = "/enrol";
+/// The query parameter of an enrolment link that carries the code.
+pub const ENROL_LINK_CODE_PARAM: &str = "code";
+
+/// The enrolment link of `code` at the server at `server` (its address, any trailing slash
+/// dropped).
+pub fn enrolment_link(server: &str, code: &str) -> String {
+    format!("{}{ENROL_LINK_PATH}?{ENROL_LINK_CODE_PARAM}={code}", server.trim_end_matches('/'))
+}
+
 /// `POST /api/v1/enroll`.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

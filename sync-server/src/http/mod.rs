@@ -105,7 +105,7 @@ pub fn app(state: Arc<AppState>) -> Router {
     let (api, document) = api_router().split_for_parts();
     let document = Arc::new(openapi::Document(openapi::finish(document).to_json().unwrap_or_default()));
     api.route("/", axum::routing::get(|| async { axum::response::Redirect::to("/dashboard/") }))
-        .route("/enrol", axum::routing::get(files::enrol_page))
+        .route(outpost_core::wire::ENROL_LINK_PATH, axum::routing::get(files::enrol_page))
         .nest_service("/dashboard", files::dashboard_files(&state.settings.dashboard_dir))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -53,6 +53,25 @@ describe('enrolment', () => {
     return { backend, session, view };
   }
 
+  it("takes the server's address and the code from a pasted enrolment link, in either field", async () => {
+    const { backend, session } = await fakeSession({});
+    renderWith(Enrol, session);
+    const server = screen.getByLabelText('Server address') as HTMLInputElement;
+    const code = screen.getByLabelText('Enrolment code') as HTMLInputElement;
+    await fireEvent.input(code, { target: { value: 'https://outpost.example.org/enrol?code=abcd-efgh-jk23' } });
+    expect(server.value).toBe('https://outpost.example.org');
+    expect(code.value).toBe('ABCD-EFGH-JK23');
+    expect(screen.getByText(/taken from the enrolment link/)).toBeTruthy();
+    await fireEvent.input(server, { target: { value: 'https://hr.example.org/outpost/enrol?code=ZZZZ-YYYY-XXXX' } });
+    expect(server.value).toBe('https://hr.example.org/outpost');
+    expect(code.value).toBe('ZZZZ-YYYY-XXXX');
+    await fireEvent.input(screen.getByLabelText('Name of this tablet'), { target: { value: 'Van 2' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Connect' }));
+    expect(backend.callsOf('enroll')).toEqual([
+      { serverUrl: 'https://hr.example.org/outpost', code: 'ZZZZ-YYYY-XXXX', deviceName: 'Van 2' },
+    ]);
+  });
+
   it('shows six places for a new PIN and refuses a 4- or 5-digit one', async () => {
     const { backend, view } = await toPinStep();
     expect(screen.getByText(/^6 to 12 digits/)).toBeTruthy();

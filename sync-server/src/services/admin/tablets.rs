@@ -81,12 +81,6 @@ pub struct NewCode {
     pub qr_svg: String,
 }
 
-/// The enrolment link of a code: the server's address (no trailing slash) and the code. A
-/// tablet given this link (scanned or pasted) knows both.
-pub fn enrolment_link(server: &str, code: &str) -> String {
-    format!("{}/enrol?code={code}", server.trim_end_matches('/'))
-}
-
 /// `text` as a QR code, an SVG picture (medium error correction: a printed card survives some
 /// wear).
 pub fn qr_svg(text: &str) -> Result<String, AdminError> {
@@ -154,7 +148,7 @@ pub async fn create_code(
     };
     record(store, actor, "enrollment_code.create", site.to_string(), detail).await?;
     let site = store.create_enrollment_code(site, &hash_enrollment_code(&code), expires_ms, now_ms, worker_id).await?;
-    let link = server.as_deref().map(|s| enrolment_link(s, &code));
+    let link = server.as_deref().map(|s| outpost_core::wire::enrolment_link(s, &code));
     let qr_svg = qr_svg(link.as_deref().unwrap_or(&code))?;
     Ok(NewCode { code, site, expires_ms, server, link, qr_svg })
 }

@@ -311,3 +311,5 @@ export const CONTACT_EDIT_WINDOW_MS = 259200000;
 export const MAX_CONTACT_ITEMS = 64;
 export const MAX_FORM_ANSWERS = 200;
 export const MAX_NALOXONE_DOSES = 50;
+export const ENROL_LINK_PATH = "/enrol";
+export const ENROL_LINK_CODE_PARAM = "code";

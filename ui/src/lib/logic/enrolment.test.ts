@@ -5,6 +5,7 @@ import {
   normaliseEnrolmentCode,
   normaliseServerUrl,
   normaliseWorker,
+  splitEnrolmentLink,
 } from './enrolment';
 
 describe('enrolment code', () => {
@@ -57,5 +58,29 @@ describe('names', () => {
     expect(normaliseDeviceName('x'.repeat(65))).toBeNull();
     expect(normaliseWorker(' A. K. ')).toBe('A. K.');
     expect(normaliseWorker('')).toBeNull();
+  });
+});
+
+describe('enrolment links', () => {
+  it("split into the server's address and the code, as an enrolment card prints them", () => {
+    expect(splitEnrolmentLink('https://outpost.example.org/enrol?code=ABCD-EFGH-JKMN')).toEqual({
+      server: 'https://outpost.example.org',
+      code: 'ABCD-EFGH-JKMN',
+    });
+    // A server under a path, a code in lower case without dashes, spaces around.
+    expect(splitEnrolmentLink('  https://hr.example.org/outpost/enrol/?code=abcdefghjkmn ')).toEqual({
+      server: 'https://hr.example.org/outpost',
+      code: 'ABCD-EFGH-JKMN',
+    });
+    expect(splitEnrolmentLink('http://127.0.0.1:8080/enrol?code=ABCD-EFGH-JKMN')?.server).toBe('http://127.0.0.1:8080');
+  });
+
+  it('are not mistaken for plain addresses, or the other way round', () => {
+    expect(splitEnrolmentLink('outpost.example.org')).toBeNull();
+    expect(splitEnrolmentLink('https://outpost.example.org')).toBeNull();
+    expect(splitEnrolmentLink('https://outpost.example.org/enrol')).toBeNull();
+    expect(splitEnrolmentLink('https://outpost.example.org/other?code=ABCD')).toBeNull();
+    expect(splitEnrolmentLink('ftp://outpost.example.org/enrol?code=ABCD')).toBeNull();
+    expect(splitEnrolmentLink('https://user:pw@outpost.example.org/enrol?code=ABCD')).toBeNull();
   });
 });

@@ -3,6 +3,8 @@
  * without look-alike characters) and the server address.
  */
 
+import { ENROL_LINK_CODE_PARAM, ENROL_LINK_PATH } from '../backend';
+
 /** The server's code alphabet (sync-server/src/tokens.rs): no 0/O, 1/I/L. */
 export const CODE_ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
 export const CODE_LENGTH = 12;
@@ -65,4 +67,25 @@ export function normaliseDeviceName(raw: string): string | null {
 export function normaliseWorker(raw: string): string | null {
   const name = raw.trim().replace(/\s+/g, ' ');
   return name.length >= 1 && name.length <= 40 ? name : null;
+}
+
+/**
+ * The server's address and the code of an enrolment link (`<server>/enrol?code=<code>`, core's
+ * `wire::enrolment_link`), pasted or scanned from an enrolment card; null when the text is not
+ * such a link (then it is read as a plain address).
+ */
+export function splitEnrolmentLink(raw: string): { server: string; code: string } | null {
+  const text = raw.trim();
+  if (!/^https?:\/\//i.test(text)) return null;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return null;
+  }
+  const code = url.searchParams.get(ENROL_LINK_CODE_PARAM);
+  const path = url.pathname.replace(/\/+$/, '');
+  if (code === null || !path.endsWith(ENROL_LINK_PATH) || url.username || url.password) return null;
+  const server = normaliseServerUrl(`${url.protocol}//${url.host}${path.slice(0, -ENROL_LINK_PATH.length)}`);
+  return server.ok ? { server: server.url, code: formatCodeAsTyped(code) } : null;
 }
