@@ -40,4 +40,17 @@ describe('group tally', () => {
     expect(screen.getByText('Total: 0')).toBeTruthy();
     expect((screen.getByLabelText('Event name (optional)') as HTMLInputElement).value).toBe('Summer fest');
   });
+
+  it('clears the whole count only on a second tap', async () => {
+    const { session } = await fakeSession();
+    renderWith(GroupTally, session);
+    await fireEvent.click(screen.getByRole('button', { name: 'Add one: Women, 20–24' }));
+    await fireEvent.click(screen.getByRole('button', { name: 'Start over' }));
+    expect(screen.getByText('Total: 1')).toBeTruthy();
+    await fireEvent.click(screen.getByRole('button', { name: 'Cancel' }));
+    expect(screen.getByText('Total: 1')).toBeTruthy();
+    await fireEvent.click(screen.getByRole('button', { name: 'Start over' }));
+    await fireEvent.click(screen.getByRole('button', { name: 'Yes, clear all counts' }));
+    expect(screen.getByText('Total: 0')).toBeTruthy();
+  });
 });

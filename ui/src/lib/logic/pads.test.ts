@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { birthDecades, MAX_CODE_CHARS, pressCodeKey, splitYear, yearFrom } from './pads';
+import { birthDecades, decadeLabel, MAX_CODE_CHARS, pressCodeKey, splitYear, yearFrom } from './pads';
 
 describe('the code pad', () => {
   it('types, deletes and clears, and stops at the longest code', () => {
@@ -19,6 +19,8 @@ describe('the year picker', () => {
   });
 
   it('makes a year of a decade and a digit, and splits one back', () => {
+    expect(decadeLabel(1980)).toBe('1980–89');
+    expect(decadeLabel(2000)).toBe('2000–09');
     expect(yearFrom(1980, 7)).toBe(1987);
     expect(yearFrom(1980, null)).toBeNull();
     expect(yearFrom(null, 7)).toBeNull();

@@ -30,6 +30,11 @@ export function birthDecades(today: Date): number[] {
   return out;
 }
 
+/** A decade as its years: `1980–89`. */
+export function decadeLabel(decade: number): string {
+  return `${decade}–${String((decade + 9) % 100).padStart(2, '0')}`;
+}
+
 /** The year a decade and a last digit make, or null while either is missing. */
 export function yearFrom(decade: number | null, digit: number | null): number | null {
   return decade === null || digit === null ? null : decade + digit;
