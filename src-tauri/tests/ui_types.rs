@@ -14,7 +14,9 @@ use outpost_core::records::{
 };
 use outpost_core::wire::OpKind;
 use outpost_core::{RecordId, SiteId};
-use outpost_device::queries::{ClientSummary, ContactSummary, OpenReferral, OverdoseSummary, StockLevel};
+use outpost_device::queries::{
+    ClientSummary, ContactSummary, ExpiringBatch, OpenReferral, OverdoseSummary, StockLevel,
+};
 use outpost_device::workflows::{
     ContactClient, ContactEdit, ContactInput, FormAnswersInput, MovementInput, NewClient, OverdoseInput, Quantity,
     ReferralInput, RejectedChange, SavedContact, StockCount, TallyInput, TestInput,
@@ -76,6 +78,7 @@ fn generated() -> String {
         decl::<ContactSummary>(&cfg),
         decl::<OpenReferral>(&cfg),
         decl::<outpost_core::catalogue::LevelStatus>(&cfg),
+        decl::<ExpiringBatch>(&cfg),
         decl::<StockLevel>(&cfg),
         decl::<NewClient>(&cfg),
         decl::<ContactClient>(&cfg),
@@ -136,6 +139,8 @@ fn generated() -> String {
         ("MAX_CONTACT_ITEMS", outpost_device::workflows::MAX_CONTACT_ITEMS as u64),
         ("MAX_FORM_ANSWERS", outpost_device::forms::MAX_ANSWERS as u64),
         ("MAX_NALOXONE_DOSES", int_max(outpost_core::Collection::OverdoseReports, "naloxone_doses")),
+        ("EXPIRING_WITHIN_DAYS", u64::from(outpost_core::catalogue::EXPIRING_WITHIN_DAYS)),
+        ("EXPIRED_SHOWN_DAYS", u64::from(outpost_core::catalogue::EXPIRED_SHOWN_DAYS)),
     ]));
     out.push_str(&ts_text_consts(&[
         ("ENROL_LINK_PATH", outpost_core::wire::ENROL_LINK_PATH),

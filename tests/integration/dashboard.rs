@@ -206,6 +206,13 @@ async fn the_dashboard_reports_the_fixture(backend: Backend) -> Result {
     let conflict = &conflicts[0];
     assert_eq!(conflict["field"], "note");
     assert!(conflict["winner"]["device_id"].is_string() && conflict["loser"]["at_ms"].is_u64());
+    // What the record is (the contact's client and date) and which tablets wrote the values.
+    assert!(conflict["record"]["client_uic"].is_string(), "{conflict}");
+    assert!(conflict["record"]["occurred_at"].as_str().is_some_and(|d| d.starts_with("2026-10")), "{conflict}");
+    assert!(
+        conflict["winner"]["device_name"].is_string() && conflict["loser"]["device_name"].is_string(),
+        "{conflict}"
+    );
     let loser = conflict["loser"]["value"].clone();
     let id = conflict["id"].as_i64().unwrap_or(0);
     // An action other than accept or revert is refused by name, and changes nothing.

@@ -233,6 +233,44 @@ async fn stock_levels_follow_movements_and_distributions(backend: Backend) -> Re
         assert_eq!(level, Some(460), "the deleted contact's syringes still count on a tablet");
     }
 
+    // Batches expiring soon: listed while the site holds the commodity, soonest first; one far
+    // off or of an item the site no longer holds is not.
+    let now = outpost_server::time::now_ms();
+    let in_days = |days: i64| outpost_server::time::date_of(now.saturating_add_signed(days * 86_400_000));
+    for (commodity, quantity, batch, expiry) in [
+        ("naloxone_nasal", 10, "NX-1", in_days(20)),
+        ("naloxone_nasal", 10, "NX-2", in_days(-5)),
+        ("naloxone_nasal", 10, "NX-3", in_days(400)),
+        ("tourniquet", 5, "T-1", in_days(10)),
+    ] {
+        a.create(
+            Collection::StockMovements,
+            json!({"commodity": commodity, "quantity": quantity, "kind": "received", "occurred_at": "2026-11-02T09:00:00Z",
+                "batch": batch, "expiry_date": expiry}),
+        )?;
+    }
+    a.create(
+        Collection::StockMovements,
+        json!({"commodity": "tourniquet", "quantity": 5, "kind": "lost", "occurred_at": "2026-11-02T10:00:00Z"}),
+    )?;
+    a.sync().await?;
+    let stock =
+        outpost_server::services::reports::stock(&server.storage, &[a.site_id()], outpost_server::time::now_ms())
+            .await?;
+    let listed: Vec<(&str, Option<&str>, i64)> =
+        stock.expiring.iter().map(|b| (b.commodity.as_str(), b.batch.as_deref(), b.days_left)).collect();
+    assert_eq!(listed, [("naloxone_nasal", Some("NX-2"), -5), ("naloxone_nasal", Some("NX-1"), 20)]);
+    // The tablet lists the same batches with its levels, by core's window.
+    let levels = a.with(|s| s.stock_levels(a.site_id()))?;
+    let on_tablet = |code: &str| -> Vec<Option<String>> {
+        levels
+            .iter()
+            .find(|l| l.commodity == code)
+            .map_or_else(Vec::new, |l| l.expiring.iter().map(|b| b.batch.clone()).collect())
+    };
+    assert_eq!(on_tablet("naloxone_nasal"), [Some("NX-2".to_string()), Some("NX-1".to_string())]);
+    assert_eq!(on_tablet("tourniquet"), Vec::<Option<String>>::new(), "none left: nothing to expire");
+
     // A stock count on tablet B: syringes as shown (nothing to correct), 12 cookers found,
     // filters 0 (never recorded: nothing to correct). One correction, on both tablets and the
     // dashboard, and the status by core's rule everywhere.

@@ -19,12 +19,12 @@ use outpost_server::services::admin::catalogue::{CommodityEntry, KitEntry};
 use outpost_server::services::admin::org::{Organisation, OrganisationForm};
 use outpost_server::services::admin::sites::SiteForm;
 use outpost_server::services::admin::users::{TemporaryPassword, TotpSetup, UserEntry, UserForm};
-use outpost_server::services::conflicts::{ConflictAction, ConflictResolution, ConflictView, Side};
+use outpost_server::services::conflicts::{ConflictAction, ConflictResolution, ConflictView, RecordLabel, Side};
 use outpost_server::services::reports::export::EXPORT_KINDS;
 use outpost_server::services::reports::indicators::{
     Breakdown, Cell, Coverage, Indicator, IndicatorReport, MonthRow, SiteTrend, Suppression, Trends, Unit,
 };
-use outpost_server::services::reports::stock::{LevelPoint, Movement, Stock, StockLevel};
+use outpost_server::services::reports::stock::{ExpiringBatch, LevelPoint, Movement, Stock, StockLevel};
 use outpost_server::services::reports::surveys::{
     ChoiceCount, FormResults, NumberSummary, QuestionResult, SurveyResults,
 };
@@ -70,11 +70,13 @@ fn generated() -> String {
         decl::<StockLevel>(&cfg),
         decl::<Movement>(&cfg),
         decl::<LevelPoint>(&cfg),
+        decl::<ExpiringBatch>(&cfg),
         decl::<Stock>(&cfg),
         decl::<DeviceOut>(&cfg),
         decl::<Side>(&cfg),
         decl::<ConflictResolution>(&cfg),
         decl::<ConflictAction>(&cfg),
+        decl::<RecordLabel>(&cfg),
         decl::<ConflictView>(&cfg),
         decl::<Resolve>(&cfg),
         decl::<AuditOut>(&cfg),

@@ -147,6 +147,9 @@ async function setUpAsAdmin(page, context) {
   await page.getByTestId('site-pwid').fill('300');
   await page.getByTestId('site-save').click();
   await page.getByTestId('site-saved').waitFor();
+  // The list is read again after the save: wait for the new row rather than read the old list
+  // (a slow machine showed the list before it came back).
+  await page.getByTestId('site-row').filter({ hasText: 'Night bus' }).waitFor();
   const sites = await page.getByTestId('site-row').allInnerTexts();
   if (!sites.some((/** @type {string} */ t) => t.includes('Night bus') && t.includes('300'))) differ('sites after adding one', 'Night bus 300', sites);
   else log('site added: Night bus');
@@ -276,6 +279,13 @@ async function run() {
     await page.waitForSelector('[data-testid="page-indicators"][data-loading="false"]', { state: 'attached' });
     const indicatorError = page.locator('[data-testid="page-indicators"] > [data-testid="page-error"]');
     if ((await indicatorError.count()) > 0) differ('indicators error', null, await indicatorError.first().innerText());
+    // The page opens with the summary and the people reached; the other sections open on a
+    // click, as a coordinator opens them (photographed first, as a coordinator first sees it).
+    await screenshot(page, 'dashboard-indicators.png');
+    const summaryPeople = (await page.getByTestId('summary-people_reached').getByTestId('summary-value').innerText()).trim();
+    if (summaryPeople !== expect.indicators.people_reached) differ('summary people reached', expect.indicators.people_reached, summaryPeople);
+    const closed = page.locator('details.ind-section:not([open]) > summary');
+    for (let left = await closed.count(); left > 0; left = await closed.count()) await closed.first().click();
     for (const [key, text] of Object.entries(expect.indicators)) {
       const value = page.getByTestId(`indicator-${key}`).getByTestId('indicator-value');
       if ((await page.getByTestId(`indicator-${key}`).count()) === 0) {
@@ -286,7 +296,6 @@ async function run() {
       if (shown !== text) differ(`indicator ${key}`, text, shown);
       else log(`indicator ${key} = ${shown}`);
     }
-    await screenshot(page, 'dashboard-indicators.png');
 
     // Language: Russian and back ------------------------------------------------------------
     const nav = page.getByTestId('nav-indicators');

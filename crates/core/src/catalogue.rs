@@ -92,6 +92,12 @@ impl Commodity {
     }
 }
 
+/// A batch received (a delivery or transfer in with an expiry date) is shown as expiring from
+/// this many days before its expiry date, while its site still holds the commodity...
+pub const EXPIRING_WITHIN_DAYS: u32 = 90;
+/// ...and as expired until this many days after it (then it is assumed used or written off).
+pub const EXPIRED_SHOWN_DAYS: u32 = 30;
+
 /// What a stock level means, the one rule the tablet's stock screen and the dashboard show.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -78,6 +78,20 @@ pub struct StockLevel {
     pub threshold: Option<u32>,
     /// What the level means, by core's rule (the dashboard's too).
     pub status: outpost_core::catalogue::LevelStatus,
+    /// Batches of it received here that expire soon or expired lately (core's window), soonest
+    /// first; only while the level is above zero.
+    pub expiring: Vec<ExpiringBatch>,
+}
+
+/// A batch received with an expiry date (see [`StockLevel::expiring`]).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ExpiringBatch {
+    pub batch: Option<String>,
+    /// ISO date.
+    pub expiry_date: String,
+    /// How many came in with it (levels are not kept per batch).
+    pub quantity: i64,
 }
 
 /// A referral still waiting for its outcome (status `issued`), for the follow-up list.
@@ -400,15 +414,47 @@ impl DeviceStore {
         let rows: Vec<(String, i64, i64)> = rows.collect::<Result<_, _>>()?;
         let thresholds: BTreeMap<String, Option<u32>> =
             self.commodities()?.into_iter().map(|c| (c.code.clone(), c.threshold_at(site))).collect();
+        let mut expiring = self.expiring_batches(site)?;
         Ok(rows
             .into_iter()
             .map(|(commodity, received, distributed)| {
                 let level = received - distributed;
                 let threshold = thresholds.get(&commodity).copied().flatten();
                 let status = outpost_core::catalogue::LevelStatus::of(level, threshold);
-                StockLevel { commodity, received, distributed, level, threshold, status }
+                let expiring = if level > 0 { expiring.remove(&commodity).unwrap_or_default() } else { Vec::new() };
+                StockLevel { commodity, received, distributed, level, threshold, status, expiring }
             })
             .collect())
+    }
+
+    /// Commodity → batches received at `site` (deliveries, transfers in) whose expiry date lies
+    /// in core's window around today (this tablet's clock), soonest first.
+    fn expiring_batches(&self, site: SiteId) -> Result<BTreeMap<String, Vec<ExpiringBatch>>, StoreError> {
+        use outpost_core::catalogue::{EXPIRED_SHOWN_DAYS, EXPIRING_WITHIN_DAYS};
+        let sql = format!(
+            "SELECT commodity, batch, expiry, quantity FROM (
+               SELECT json_extract(state, '$.fields.commodity.v') AS commodity,
+                      json_extract(state, '$.fields.batch.v') AS batch,
+                      json_extract(state, '$.fields.expiry_date.v') AS expiry,
+                      json_extract(state, '$.fields.quantity.v') AS quantity,
+                      json_extract(state, '$.fields.kind.v') AS kind
+               FROM records WHERE collection = 'stock_movements' AND site_id = ?1 AND deleted = 0)
+             WHERE kind IN ('received', 'transfer_in') AND typeof(expiry) = 'text'
+               AND expiry BETWEEN date(?2, 'unixepoch', '-{EXPIRED_SHOWN_DAYS} days')
+                              AND date(?2, 'unixepoch', '+{EXPIRING_WITHIN_DAYS} days')
+             ORDER BY expiry, commodity"
+        );
+        let now_s = i64::try_from(self.now_ms() / 1000).unwrap_or(i64::MAX);
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params![site.to_string(), now_s], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?))
+        })?;
+        let mut out: BTreeMap<String, Vec<ExpiringBatch>> = BTreeMap::new();
+        for row in rows {
+            let (commodity, batch, expiry_date, quantity) = row?;
+            out.entry(commodity).or_default().push(ExpiringBatch { batch, expiry_date, quantity });
+        }
+        Ok(out)
     }
 
     /// Ids and states of every live record of a collection (reference data, tests).

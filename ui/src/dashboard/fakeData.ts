@@ -290,7 +290,21 @@ export function demoStock(sites: DashboardSite[], nowMs: number): StockReport {
       occurred_at: new Date(nowMs - (i * 2 + 1) * DAY - i * 3_600_000).toISOString(),
     };
   });
-  return { levels, movements, history };
+  const expiring = [
+    { site: sites[0], item: STOCK_ITEMS[5], batch: 'NX-2291', days: 21, quantity: 20 },
+    { site: sites[1 % sites.length], item: STOCK_ITEMS[3], batch: null, days: -4, quantity: 500 },
+  ].map(({ site, item, batch, days, quantity }) => ({
+    site_id: site.id,
+    site_name: site.name,
+    commodity: item.commodity,
+    name: item.name,
+    batch,
+    expiry_date: day(-days),
+    quantity,
+    received_at: new Date(nowMs - 200 * DAY).toISOString(),
+    days_left: days,
+  }));
+  return { levels, movements, history, expiring };
 }
 
 /** The demo organisation: the server's built-in schemes (as core defines them), clients registered. */
@@ -349,11 +363,12 @@ export function demoConflicts(nowMs: number): Conflict[] {
       record_id: '0192f1c2-7d3e-7a10-9c55-3e1b2a4c5d6e',
       site_id: 'site-dropin',
       field: 'setting',
-      winner: { value: 'window', device_id: 'dev_01J9Z6Q4W8R', at_ms: nowMs - 26 * 3_600_000 },
-      loser: { value: 'fixed_site', device_id: 'dev_01J9Z7A2K3M', at_ms: nowMs - 27 * 3_600_000 },
+      winner: { value: 'window', device_id: 'dev_01J9Z6Q4W8R', at_ms: nowMs - 26 * 3_600_000, device_name: 'Window tablet', worker: 'Olena' },
+      loser: { value: 'fixed_site', device_id: 'dev_01J9Z7A2K3M', at_ms: nowMs - 27 * 3_600_000, device_name: 'Van 2 tablet', worker: 'Timur' },
       detected_ms: nowMs - 20 * 3_600_000,
       resolved_ms: null,
       resolution: null,
+      record: { client_uic: 'MAIV287', occurred_at: new Date(nowMs - 26 * 3_600_000).toISOString(), commodity: null },
     },
     {
       id: 2,
@@ -361,11 +376,12 @@ export function demoConflicts(nowMs: number): Conflict[] {
       record_id: '0192f0aa-1b2c-7d3e-8f40-5a6b7c8d9e0f',
       site_id: 'site-street',
       field: 'birth_year',
-      winner: { value: 1987, device_id: 'dev_01J9Z8C5T1P', at_ms: nowMs - 4 * DAY },
-      loser: { value: 1978, device_id: 'dev_01J9Z7A2K3M', at_ms: nowMs - 4 * DAY - 600_000 },
+      winner: { value: 1987, device_id: 'dev_01J9Z8C5T1P', at_ms: nowMs - 4 * DAY, device_name: 'Street team A', worker: 'AK' },
+      loser: { value: 1978, device_id: 'dev_01J9Z7A2K3M', at_ms: nowMs - 4 * DAY - 600_000, device_name: 'Van 2 tablet', worker: 'Timur' },
       detected_ms: nowMs - 3 * DAY,
       resolved_ms: null,
       resolution: null,
+      record: { client_uic: 'OLPE290', occurred_at: null, commodity: null },
     },
     {
       id: 3,
@@ -373,11 +389,12 @@ export function demoConflicts(nowMs: number): Conflict[] {
       record_id: '0192ef10-2c3d-7e4f-9a50-6b7c8d9e0f1a',
       site_id: 'site-street',
       field: 'status',
-      winner: { value: 'attended', device_id: 'dev_01J9Z8C5T1P', at_ms: nowMs - 9 * DAY },
-      loser: { value: 'lost', device_id: 'dev_01J9Z6Q4W8R', at_ms: nowMs - 9 * DAY - 3_600_000 },
+      winner: { value: 'attended', device_id: 'dev_01J9Z8C5T1P', at_ms: nowMs - 9 * DAY, device_name: 'Street team A', worker: 'AK' },
+      loser: { value: 'lost', device_id: 'dev_01J9Z6Q4W8R', at_ms: nowMs - 9 * DAY - 3_600_000, device_name: 'Window tablet', worker: 'Olena' },
       detected_ms: nowMs - 8 * DAY,
       resolved_ms: nowMs - 7 * DAY,
       resolution: 'accepted',
+      record: { client_uic: 'MAIV287', occurred_at: new Date(nowMs - 12 * DAY).toISOString(), commodity: null },
     },
   ];
 }

@@ -48,6 +48,7 @@ const SAME_EVERYWHERE = new Set([
   'dashboard.surveys.small',
   ...LANGUAGES.map((l) => `language.${l}`),
   ...['day', 'month', 'year'].map((p) => `dashboard.date_letters.${p}`),
+  'dashboard.conflicts.device_worker',
   'enrol.server_placeholder',
   'enrol.code_placeholder',
   'quicklog.code_placeholder',

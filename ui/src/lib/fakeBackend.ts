@@ -40,6 +40,7 @@ import type {
   StockCount,
   StockLevel,
   LevelStatus,
+  ExpiringBatch,
   StockMovementDraft,
   FormAnswers,
   FormKind,
@@ -52,6 +53,8 @@ import type {
 } from './backend';
 import {
   CONTACT_EDIT_WINDOW_MS,
+  EXPIRED_SHOWN_DAYS,
+  EXPIRING_WITHIN_DAYS,
   IDLE_LOCK_MAX_MINUTES,
   IDLE_LOCK_MIN_MINUTES,
   isLanguage,
@@ -157,6 +160,20 @@ function rfc3339(ms: number): string {
  */
 export function fakeLevelChange(m: StockMovementDraft): number {
   return ['transfer_out', 'expired_damaged', 'lost'].includes(m.kind) ? -m.quantity : m.quantity;
+}
+
+/**
+ * The device's rule (`queries::stock_levels`, core's window): batches received with an expiry
+ * date from EXPIRED_SHOWN_DAYS ago to EXPIRING_WITHIN_DAYS ahead, soonest first.
+ */
+function fakeExpiring(movements: readonly StockMovementDraft[], commodity: string, nowMs: number): ExpiringBatch[] {
+  const day = (offset: number) => new Date(nowMs + offset * 86_400_000).toISOString().slice(0, 10);
+  const [from, to] = [day(-EXPIRED_SHOWN_DAYS), day(EXPIRING_WITHIN_DAYS)];
+  return movements
+    .filter((m) => m.commodity === commodity && ['received', 'transfer_in'].includes(m.kind) && m.expiry_date)
+    .filter((m) => m.expiry_date! >= from && m.expiry_date! <= to)
+    .map((m) => ({ batch: m.batch ?? null, expiry_date: m.expiry_date!, quantity: m.quantity }))
+    .sort((a, b) => a.expiry_date.localeCompare(b.expiry_date));
 }
 
 /** Core's rule (`catalogue::LevelStatus::of`), checked against the recorded `stock_levels`. */
@@ -770,7 +787,8 @@ export class FakeBackend implements Backend {
       const r = moved.get(commodity) ?? 0;
       const d = distributed.get(commodity) ?? 0;
       const threshold = RECORDED_COMMODITIES.find((c) => c.code === commodity)?.low_stock_threshold ?? null;
-      return { commodity, received: r, distributed: d, level: r - d, threshold, status: fakeLevelStatus(r - d, threshold) };
+      const expiring = r - d > 0 ? fakeExpiring(this.movements, commodity, this.now()) : [];
+      return { commodity, received: r, distributed: d, level: r - d, threshold, status: fakeLevelStatus(r - d, threshold), expiring };
     });
   }
 

@@ -83,6 +83,22 @@ describe('stock', () => {
     expect(await levelOf(/^Filter/)).toBe('—');
   });
 
+  it('shows the expiry dates of batches that expire soon, and of those expired lately', async () => {
+    const { backend, session } = await fakeSession();
+    const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+    backend.movements.push(
+      { commodity: 'foil', quantity: 20, kind: 'received', batch: 'F-9', expiry_date: day(20) },
+      { commodity: 'foil', quantity: 10, kind: 'received', batch: 'F-7', expiry_date: day(-3) },
+      { commodity: 'foil', quantity: 10, kind: 'received', batch: 'F-12', expiry_date: day(300) },
+    );
+    renderWith(Stock, session);
+    const foil = await rowOf(/^Foil/);
+    const batches = within(foil).getAllByTestId('batch-expiry').map((e) => e.textContent?.trim());
+    expect(batches).toHaveLength(2);
+    expect(batches[0]).toMatch(/^Batch F-7 expired .*: write it off$/);
+    expect(batches[1]).toMatch(/^Batch F-9 expires /);
+  });
+
   it('asks a new site for its opening count and saves it in one go', async () => {
     const { backend, session } = await fakeSession();
     backend.movements.length = 0;

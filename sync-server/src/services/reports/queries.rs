@@ -409,6 +409,30 @@ pub async fn stock_movements(store: &Store, sites: &[SiteId]) -> Result<Vec<Row>
     store.query(q.query(&sql)).await
 }
 
+/// Deliveries and transfers in at `sites` whose batch expires between `from` and `to`
+/// (ISO dates, inclusive), soonest first: site, commodity, quantity, batch, expiry date, when
+/// received.
+pub async fn expiring_batches(store: &Store, sites: &[SiteId], from: &str, to: &str) -> Result<Vec<Row>, DbError> {
+    let d = store.dialect();
+    let mut q = Sql::new();
+    let site_list = q.list(sites.iter().copied());
+    let (from, to) = (q.bind(from.to_string()), q.bind(to.to_string()));
+    let expiry = d.field("m", "expiry_date");
+    let sql = format!(
+        "SELECT m.site_id, {commodity}, {quantity}, {batch}, {expiry}, {at} FROM records m
+         WHERE m.collection = 'stock_movements' AND {live} AND m.site_id IN {site_list}
+           AND {kind} IN ('received', 'transfer_in') AND {expiry} >= {from} AND {expiry} <= {to}
+         ORDER BY {expiry}, {at} LIMIT 200",
+        commodity = d.field("m", "commodity"),
+        quantity = d.field_int("m", "quantity"),
+        batch = d.field("m", "batch"),
+        kind = d.field("m", "kind"),
+        at = d.field("m", "occurred_at"),
+        live = live("m"),
+    );
+    store.query(q.query(&sql)).await
+}
+
 /// A JSON field of the record aliased `r`, as JSON text.
 fn json_text(d: Dialect, name: &str) -> String {
     d.json_text(&d.field_json("r", name))

@@ -5,7 +5,7 @@
 use super::queries::{self, int, text};
 use crate::time::date_of;
 use outpost_core::SiteId;
-use outpost_core::catalogue::LevelStatus;
+use outpost_core::catalogue::{EXPIRED_SHOWN_DAYS, EXPIRING_WITHIN_DAYS, LevelStatus};
 use outpost_server_store::{DbError, Store};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -46,11 +46,32 @@ pub struct LevelPoint {
     pub level: i64,
 }
 
+/// A batch received that expires soon (or expired lately), while the site still holds some of
+/// its commodity: check the shelf, use it first or write it off.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema, ts_rs::TS)]
+pub struct ExpiringBatch {
+    pub site_id: String,
+    pub site_name: String,
+    pub commodity: String,
+    pub name: String,
+    /// The batch as written on the delivery note, when recorded.
+    pub batch: Option<String>,
+    /// ISO date.
+    pub expiry_date: String,
+    /// How many came in that delivery (the tablets do not count per batch).
+    pub quantity: i64,
+    /// When it was received (RFC 3339).
+    pub received_at: String,
+    /// Days from today to the expiry date; negative once expired.
+    pub days_left: i64,
+}
+
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema, ts_rs::TS)]
 pub struct Stock {
     pub levels: Vec<StockLevel>,
     pub movements: Vec<Movement>,
     pub history: Vec<LevelPoint>,
+    pub expiring: Vec<ExpiringBatch>,
 }
 
 /// Stock at `sites`, as of `now_ms`.
@@ -116,5 +137,49 @@ pub async fn stock(store: &Store, sites: &[SiteId], now_ms: u64) -> Result<Stock
             occurred_at: text(r, 5),
         })
         .collect();
-    Ok(Stock { levels, movements, history })
+    // Batches of a commodity the site no longer holds are left out: nothing is left to expire.
+    let held: BTreeMap<(String, String), i64> =
+        levels.iter().map(|l| ((l.site_id.clone(), l.commodity.clone()), l.level)).collect();
+    let from = date_of(now_ms.saturating_sub(u64::from(EXPIRED_SHOWN_DAYS) * 86_400_000));
+    let to = date_of(now_ms.saturating_add(u64::from(EXPIRING_WITHIN_DAYS) * 86_400_000));
+    let today_days = days_since_epoch(&today);
+    let expiring = queries::expiring_batches(store, sites, &from, &to)
+        .await?
+        .iter()
+        .filter(|r| held.get(&(text(r, 0), text(r, 1))).is_some_and(|level| *level > 0))
+        .map(|r| {
+            let (site, code, expiry) = (text(r, 0), text(r, 1), text(r, 4));
+            ExpiringBatch {
+                site_name: names.get(&site).cloned().unwrap_or_default(),
+                name: cat.items.get(&code).map_or_else(|| code.clone(), |i| i.name.clone()),
+                batch: r.get(3).and_then(|v| v.as_str()).map(str::to_string),
+                quantity: int(r, 2),
+                received_at: text(r, 5),
+                days_left: days_since_epoch(&expiry).zip(today_days).map_or(0, |(e, t)| e - t),
+                expiry_date: expiry,
+                site_id: site,
+                commodity: code,
+            }
+        })
+        .collect();
+    Ok(Stock { levels, movements, history, expiring })
+}
+
+/// Days from 1970-01-01 to an ISO date (`2026-12-06`), or `None` for a malformed one.
+fn days_since_epoch(date: &str) -> Option<i64> {
+    let parsed = time::Date::parse(date, time::macros::format_description!("[year]-[month]-[day]")).ok()?;
+    Some(i64::from(parsed.to_julian_day() - time::macros::date!(1970 - 01 - 01).to_julian_day()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::days_since_epoch;
+
+    #[test]
+    fn days_between_dates_count_whole_days_and_malformed_dates_are_none() {
+        assert_eq!(days_since_epoch("1970-01-02"), Some(1));
+        assert_eq!(days_since_epoch("2026-12-06").zip(days_since_epoch("2027-03-06")).map(|(a, b)| b - a), Some(90));
+        assert_eq!(days_since_epoch("2026-02-30"), None);
+        assert_eq!(days_since_epoch("soon"), None);
+    }
 }

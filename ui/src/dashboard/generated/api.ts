@@ -155,7 +155,28 @@ status: string, used_per_day: number,
 days_left: number | null, };
 export type Movement = { id: string, site_id: string, commodity: string, quantity: number, kind: string, occurred_at: string, };
 export type LevelPoint = { date: string, site_id: string, commodity: string, level: number, };
-export type Stock = { levels: Array<StockLevel>, movements: Array<Movement>, history: Array<LevelPoint>, };
+export type ExpiringBatch = { site_id: string, site_name: string, commodity: string, name: string, 
+/**
+ * The batch as written on the delivery note, when recorded.
+ */
+batch: string | null, 
+/**
+ * ISO date.
+ */
+expiry_date: string, 
+/**
+ * How many came in that delivery (the tablets do not count per batch).
+ */
+quantity: number, 
+/**
+ * When it was received (RFC 3339).
+ */
+received_at: string, 
+/**
+ * Days from today to the expiry date; negative once expired.
+ */
+days_left: number, };
+export type Stock = { levels: Array<StockLevel>, movements: Array<Movement>, history: Array<LevelPoint>, expiring: Array<ExpiringBatch>, };
 export type DeviceOut = { id: string, name: string, 
 /**
  * Names of the sites it is enrolled for (those the user may see).
@@ -173,10 +194,23 @@ manageable: boolean,
  * Changes it holds unsent, as it reported with its last pull.
  */
 unsent_ops: number, };
-export type Side = { value: JsonValue, device_id: string | null, at_ms: number | null, };
+export type Side = { value: JsonValue, device_id: string | null, at_ms: number | null, 
+/**
+ * The tablet's name (as enrolled or renamed by an admin), when the server knows the device.
+ */
+device_name: string | null, 
+/**
+ * The worker last signed in on that tablet, as it last told the server.
+ */
+worker: string | null, };
 export type ConflictResolution = "accepted" | "reverted";
 export type ConflictAction = "accept" | "revert";
-export type ConflictView = { id: number, collection: string, record_id: string, site_id: string | null, field: string, winner: Side, loser: Side, detected_ms: number, resolved_ms: number | null, resolution: ConflictResolution | null, };
+export type RecordLabel = { client_uic: string | null, 
+/**
+ * When the contact (or the record's own event) took place, RFC 3339.
+ */
+occurred_at: string | null, commodity: string | null, };
+export type ConflictView = { id: number, collection: string, record_id: string, site_id: string | null, field: string, winner: Side, loser: Side, detected_ms: number, resolved_ms: number | null, resolution: ConflictResolution | null, record: RecordLabel, };
 export type Resolve = { 
 /**
  * `accept` keeps the winner; `revert` writes the losing value back (every tablet gets it).

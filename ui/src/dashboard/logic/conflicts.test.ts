@@ -3,7 +3,7 @@ import type { Conflict } from '../api';
 import { isOpen, replaceConflict, shortId, sortConflicts, valueText } from './conflicts';
 
 function conflict(id: number, detected: number, resolved: number | null = null): Conflict {
-  const v = { value: 'x', device_id: 'd', at_ms: 0 };
+  const v = { value: 'x', device_id: 'd', at_ms: 0, device_name: null, worker: null };
   return {
     id,
     collection: 'contacts',
@@ -15,6 +15,7 @@ function conflict(id: number, detected: number, resolved: number | null = null):
     detected_ms: detected,
     resolved_ms: resolved,
     resolution: resolved === null ? null : 'accepted',
+    record: { client_uic: null, occurred_at: null, commodity: null },
   };
 }
 

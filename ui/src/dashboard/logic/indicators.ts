@@ -26,6 +26,30 @@ export const SECTIONS = [
 
 export type SectionId = (typeof SECTIONS)[number]['id'] | 'other';
 
+/**
+ * The handful of numbers a coordinator reads first, shown together above the sections (each is
+ * also in its section, with its breakdowns).
+ */
+export const SUMMARY_KEYS = [
+  'people_reached',
+  'new_clients',
+  'contacts',
+  'needle_syringes_distributed',
+  'syringes_per_pwid_per_year',
+  'tests_done',
+  'naloxone_distributed',
+  'overdose_reversals',
+] as const;
+
+/** The summary's indicators, in summary order, those the report has. */
+export function summaryIndicators(indicators: readonly Indicator[]): Indicator[] {
+  const byKey = new Map(indicators.map((i) => [i.key, i]));
+  return SUMMARY_KEYS.map((k) => byKey.get(k)).filter((i): i is Indicator => i !== undefined);
+}
+
+/** Sections open when a coordinator first comes: the people reached; the rest on a tap. */
+export const OPEN_BY_DEFAULT: readonly string[] = ['reach'];
+
 /** Every indicator key of the contract, in report order. */
 export const KNOWN_INDICATORS: readonly string[] = SECTIONS.flatMap((s) => [...s.keys]);
 

@@ -21,8 +21,14 @@ describe('conflicts page', () => {
     const second = openRows()[1];
     expect(within(second).getByTestId('conflict-winner').textContent).toBe('Window');
     expect(within(second).getByTestId('conflict-loser').textContent).toBe('Fixed site');
-    expect(within(second).getByText('Device 9Z6Q4W8R')).toBeTruthy();
-    expect(within(second).getByText('Device 9Z7A2K3M')).toBeTruthy();
+    // What the record is, and who wrote each value on which tablet.
+    expect(within(second).getAllByTestId('conflict-record').map((e) => e.textContent)).toEqual([
+      'client MAIV287',
+      expect.stringMatching(/^on \d/),
+    ]);
+    expect(within(first).getAllByTestId('conflict-record').map((e) => e.textContent)).toEqual(['client OLPE290']);
+    expect(within(second).getByText('Device Window tablet (Olena)')).toBeTruthy();
+    expect(within(second).getByText('Device Van 2 tablet (Timur)')).toBeTruthy();
     expect(screen.getByTestId('conflicts-open-count').textContent?.trim()).toBe('Open conflicts: 2');
   });
 
@@ -68,11 +74,12 @@ describe('conflicts page', () => {
       record_id: '0192f3aa-4b5c-7d6e-8f70-8a9b0c1d2e3f',
       site_id: null,
       field: 'gender',
-      winner: { value: 'woman', device_id: null, at_ms: null },
-      loser: { value: null, device_id: 'dev_01J9Z6Q4W8R', at_ms: NOW - 3_600_000 },
+      winner: { value: 'woman', device_id: null, at_ms: null, device_name: null, worker: null },
+      loser: { value: null, device_id: 'dev_01J9Z6Q4W8R', at_ms: NOW - 3_600_000, device_name: null, worker: null },
       detected_ms: NOW - 30 * 86_400_000,
       resolved_ms: null,
       resolution: null,
+      record: { client_uic: null, occurred_at: null, commodity: null },
     };
     api.conflictList.push(
       unknown,
@@ -112,11 +119,12 @@ describe('conflicts page', () => {
         record_id: '0192f3aa-4b5c-7d6e-8f70-8a9b0c1d2e3f',
         site_id: null,
         field: 'setting',
-        winner: { value: 'window', device_id: null, at_ms: null },
-        loser: { value: 'fixed_site', device_id: null, at_ms: null },
+        winner: { value: 'window', device_id: null, at_ms: null, device_name: null, worker: null },
+        loser: { value: 'fixed_site', device_id: null, at_ms: null, device_name: null, worker: null },
         detected_ms: NOW - 86_400_000,
         resolved_ms: null,
         resolution: null,
+        record: { client_uic: null, occurred_at: null, commodity: null },
       },
     ];
     renderPage(Conflicts, state);

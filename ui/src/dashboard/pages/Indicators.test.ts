@@ -102,4 +102,23 @@ describe('indicators page', () => {
     within(error).getByRole('button', { name: 'Try again' }).click();
     expect(await screen.findByTestId('indicator-people_reached')).toBeTruthy();
   });
+
+  it('puts the few numbers read first on top, and opens only the people reached until asked', async () => {
+    localStorage.removeItem('outpost.dashboard.open-sections');
+    await setup();
+    const summary = screen.getByTestId('indicator-summary');
+    expect(within(summary).getByTestId('summary-people_reached').textContent).toContain('1,234');
+    expect(within(within(summary).getByTestId('summary-new_clients')).getByTestId('summary-value').textContent).toBe('<5');
+    // Only indicators the report has are summarised.
+    expect(within(summary).queryByTestId('summary-tests_done')).toBeNull();
+    const reach = screen.getByTestId('section-reach') as HTMLDetailsElement;
+    const nsp = screen.getByTestId('section-nsp') as HTMLDetailsElement;
+    expect(reach.open).toBe(true);
+    expect(nsp.open).toBe(false);
+    expect(within(nsp).getByText('2 indicators')).toBeTruthy();
+    // Opened sections are remembered in this browser.
+    nsp.open = true;
+    nsp.dispatchEvent(new Event('toggle'));
+    await waitFor(() => expect(localStorage.getItem('outpost.dashboard.open-sections')).toBe('["reach","nsp"]'));
+  });
 });

@@ -45,6 +45,18 @@ describe('stock page', () => {
     expect(api.callsOf('stock')).toEqual([[[]]]);
     expect(screen.getAllByText('Syringe 1 ml (insulin, fixed needle)').length).toBeGreaterThan(0);
   });
+
+  it('lists batches expiring soon, and the expired ones, with their dates', async () => {
+    const { state } = await dashboardOn();
+    renderPage(Stock, state);
+    const table = await screen.findByTestId('stock-expiring');
+    const rows = within(table).getAllByRole('row').slice(1);
+    expect(rows).toHaveLength(2);
+    expect(within(rows[0]).getByText('in 21 days')).toBeTruthy();
+    expect(within(rows[0]).getByText('NX-2291')).toBeTruthy();
+    expect(within(rows[1]).getByText('expired')).toBeTruthy();
+    expect(within(rows[1]).getByText('—')).toBeTruthy(); // no batch recorded
+  });
 });
 
 describe('survey results', () => {

@@ -126,6 +126,15 @@ export type OpenReferral = { id: RecordId, target: string,
  */
 issued_at: string, client_id: RecordId | null, client_uic: string | null, };
 export type LevelStatus = "count_needed" | "low" | "ok";
+export type ExpiringBatch = { batch: string | null, 
+/**
+ * ISO date.
+ */
+expiry_date: string, 
+/**
+ * How many came in with it (levels are not kept per batch).
+ */
+quantity: number, };
 export type StockLevel = { commodity: string, received: number, distributed: number, level: number, 
 /**
  * The site's low-stock threshold for it (the site's own, else the commodity's).
@@ -134,7 +143,12 @@ threshold: number | null,
 /**
  * What the level means, by core's rule (the dashboard's too).
  */
-status: LevelStatus, };
+status: LevelStatus, 
+/**
+ * Batches of it received here that expire soon or expired lately (core's window), soonest
+ * first; only while the level is above zero.
+ */
+expiring: Array<ExpiringBatch>, };
 export type NewClient = { uic: string, gender: string, birth_year?: number | null, key_groups: Array<string>, };
 export type ContactClient = { id: string, } | { new: NewClient, };
 export type Quantity = { commodity: string, quantity: number, };
@@ -311,5 +325,7 @@ export const CONTACT_EDIT_WINDOW_MS = 259200000;
 export const MAX_CONTACT_ITEMS = 64;
 export const MAX_FORM_ANSWERS = 200;
 export const MAX_NALOXONE_DOSES = 50;
+export const EXPIRING_WITHIN_DAYS = 90;
+export const EXPIRED_SHOWN_DAYS = 30;
 export const ENROL_LINK_PATH = "/enrol";
 export const ENROL_LINK_CODE_PARAM = "code";

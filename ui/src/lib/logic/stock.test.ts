@@ -20,8 +20,8 @@ describe('stock levels', () => {
 
   it('lists every catalogue commodity, with zero when nothing moved, then retired ones', () => {
     const rows = stockRows(catalogue, [
-      { commodity: 'syringe_2ml', received: 500, distributed: 420, level: 80, threshold: 100, status: 'low' },
-      { commodity: 'old_thing', received: 5, distributed: 0, level: 5, threshold: null, status: 'ok' },
+      { commodity: 'syringe_2ml', received: 500, distributed: 420, level: 80, threshold: 100, status: 'low', expiring: [] },
+      { commodity: 'old_thing', received: 5, distributed: 0, level: 5, threshold: null, status: 'ok', expiring: [] },
     ]);
     expect(rows.map((r) => [r.code, r.level, r.status])).toEqual([
       ['syringe_1ml', 0, 'not_counted'],

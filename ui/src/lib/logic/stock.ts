@@ -7,7 +7,7 @@
  * theirs; a count correction carries its own sign (the counted quantity minus the level the
  * tablet showed).
  */
-import type { Commodity, LevelStatus, StockKind, StockLevel, StockMovementDraft } from '../backend';
+import type { Commodity, ExpiringBatch, LevelStatus, StockKind, StockLevel, StockMovementDraft } from '../backend';
 import { isValidIsoDate } from './dates';
 
 /**
@@ -26,6 +26,8 @@ export interface StockRow {
   threshold: number | null;
   unitsPerPack: number;
   status: RowStatus;
+  /** Batches received here that expire soon or expired lately (the device's list). */
+  expiring: ExpiringBatch[];
 }
 
 /**
@@ -46,6 +48,7 @@ export function stockRows(catalogue: readonly Commodity[], levels: readonly Stoc
       threshold: l?.threshold ?? c.low_stock_threshold,
       unitsPerPack: c.units_per_pack,
       status: l?.status ?? 'not_counted',
+      expiring: l?.expiring ?? [],
     };
   });
   const known = new Set(catalogue.map((c) => c.code));
@@ -59,6 +62,7 @@ export function stockRows(catalogue: readonly Commodity[], levels: readonly Stoc
         threshold: l.threshold,
         unitsPerPack: 1,
         status: l.status,
+        expiring: l.expiring,
       });
     }
   }
