@@ -333,7 +333,12 @@ async function run() {
     await page.getByTestId('form-file').setInputFiles(env('OUTPOST_DASHBOARD_FORM'));
     const preview = page.getByTestId('form-preview');
     await preview.getByText('How did staff treat you today?').waitFor({ timeout: WAIT_MS });
-    if ((await preview.getByText('What was missing?').count()) !== 0) differ('preview before an answer', 'no follow-up', 'the follow-up shows');
+    // The server's check decides what shows and answers a moment after the questions are drawn:
+    // wait for it rather than read the page before it came back.
+    await preview
+      .getByText('What was missing?')
+      .waitFor({ state: 'detached', timeout: WAIT_MS })
+      .catch(() => differ('preview before an answer', 'no follow-up', 'the follow-up shows'));
     await preview.getByRole('radio', { name: 'Partly' }).click();
     await preview.getByText('What was missing?').waitFor({ timeout: WAIT_MS });
     log('preview: the follow-up shows after "Partly"');

@@ -167,8 +167,7 @@ pub async fn stock(store: &Store, sites: &[SiteId], now_ms: u64) -> Result<Stock
 
 /// Days from 1970-01-01 to an ISO date (`2026-12-06`), or `None` for a malformed one.
 fn days_since_epoch(date: &str) -> Option<i64> {
-    let parsed = time::Date::parse(date, time::macros::format_description!("[year]-[month]-[day]")).ok()?;
-    Some(i64::from(parsed.to_julian_day() - time::macros::date!(1970 - 01 - 01).to_julian_day()))
+    crate::time::parse_date(date).map(|d| (d - time::OffsetDateTime::UNIX_EPOCH.date()).whole_days())
 }
 
 #[cfg(test)]
