@@ -46,7 +46,7 @@ impl From<StoreError> for CommandError {
             StoreError::SiteNotEnrolled(_) => "site_not_enrolled",
             StoreError::NotFound { .. } => "not_found",
             StoreError::Deleted { .. } => "deleted",
-            StoreError::Merge(_) => "not_allowed",
+            StoreError::Merge(_) | StoreError::ServerOnly(_) => "not_allowed",
             StoreError::BadKey => "wrong_pin",
             StoreError::DiskFull => "disk_full",
             StoreError::StorageUnwritable => "storage_unwritable",

@@ -123,6 +123,11 @@ async fn invalid_operations_reject_the_whole_batch_and_name_each_problem(backend
         (api.op(2, "people", OpKind::Create, json!({})), None, "unknown_collection"),
         (api.op(2, "commodities", OpKind::Create, json!({"code": "x"})), None, "read_only_collection"),
         (
+            api.op(2, "client_merges", OpKind::Create, json!({"from_client": contact, "into_client": contact})),
+            None,
+            "read_only_collection",
+        ),
+        (
             api.op(2, "clients", OpKind::Create, json!({"uic": "maiv287", "gender": "woman"})),
             Some("uic"),
             "invalid_uic",

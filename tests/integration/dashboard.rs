@@ -316,6 +316,11 @@ const MATRIX: &[(&str, &str, [u16; 8])] = &[
     ("post", "/api/v1/dashboard/admin/users/{username}/totp", [401, 401, 403, 403, 403, 404, 403, 401]),
     ("post", "/api/v1/dashboard/admin/users/{username}/totp/remove", [401, 401, 403, 403, 403, 404, 403, 401]),
     ("post", "/api/v1/dashboard/admin/clients/erase", [401, 401, 403, 403, 403, 404, 403, 401]),
+    // The duplicate review: coordinators review and merge their sites' records (unknown ones here).
+    ("get", "/api/v1/dashboard/admin/duplicates", [401, 401, 403, 403, 200, 200, 200, 401]),
+    ("post", "/api/v1/dashboard/admin/merges", [401, 401, 403, 403, 404, 404, 404, 401]),
+    ("post", "/api/v1/dashboard/admin/merges/{id}/undo", [401, 401, 403, 403, 404, 404, 404, 401]),
+    ("post", "/api/v1/dashboard/admin/duplicates/dismiss", [401, 401, 403, 403, 404, 404, 404, 401]),
     // Any logged-in user may change their own password (a wrong current one here).
     ("post", "/api/v1/auth/password", [401, 401, 403, 403, 403, 403, 403, 401]),
 ];
@@ -396,6 +401,12 @@ async fn every_route_answers_every_role_as_the_matrix_says() -> Result {
                     json!({"username": "999999", "role": "outreach_worker", "sites": []})
                 }
                 "/api/v1/dashboard/admin/clients/erase" => json!({"code": "NAVI185", "reason": "matrix"}),
+                "/api/v1/dashboard/admin/merges" => {
+                    json!({"keep": uuid::Uuid::now_v7(), "merge": uuid::Uuid::now_v7()})
+                }
+                "/api/v1/dashboard/admin/duplicates/dismiss" => {
+                    json!({"a": uuid::Uuid::now_v7(), "b": uuid::Uuid::now_v7()})
+                }
                 "/api/v1/auth/password" => {
                     json!({"current_password": "not-the-password-1", "new_password": "a-brand-new-password-2"})
                 }

@@ -1,7 +1,8 @@
 //! The coordinators' dashboard in real headless Chromium (Debian's `chromium`, driven by
 //! `playwright-core` from `ui/browser-tests/dashboard.mjs`) against a real server holding the
 //! hand-counted fixture: log in, filter, read indicators, download an export and check it, see a
-//! broken XLSForm refused with its rows, preview and publish a good one, resolve a conflict, log
+//! broken XLSForm refused with its rows, preview and publish a good one, resolve a conflict,
+//! merge the same person registered at two sites (undo, merge again), log
 //! out; then an admin sets up a site, a commodity and a kit, prints an enrolment card (its QR code
 //! decoded here with `rqrr`) and disconnects a tablet from a phone-sized window.
 //!
@@ -28,7 +29,16 @@ async fn a_coordinator_reads_indicators_exports_and_resolves_a_conflict_in_chrom
     anyhow::ensure!(dashboard_dir.join("index.html").exists(), "build the dashboard first: (cd ui && npm run build)");
     let settings = Settings { dashboard_dir, ..Settings::default() };
     let server = TestServer::start_on(Backend::Sqlite, settings).await?;
-    let _fixture = fixtures::load(&server).await?;
+    let fixture = fixtures::load(&server).await?;
+    // One woman registered at both sites (no contacts, so the fixture's numbers stay): the
+    // duplicate review offers the pair.
+    for (device, first_seen) in [(&fixture.a, "2026-09-02T10:00:00Z"), (&fixture.b, "2026-09-20T10:00:00Z")] {
+        device.create(
+            outpost_core::Collection::Clients,
+            json!({"uic": "MAIV287", "gender": "woman", "birth_year": 1987, "first_seen_at": first_seen}),
+        )?;
+        device.sync().await?;
+    }
     accounts::create_user(
         &server.storage,
         "coordinator",
@@ -49,6 +59,7 @@ async fn a_coordinator_reads_indicators_exports_and_resolves_a_conflict_in_chrom
         "export_kind": "contacts",
         "export_rows": 12,
         "conflicts": 1,
+        "duplicate_code": "MAIV287",
     });
     // A workbook with a select whose choice list does not exist, refused row by row.
     let files = tempfile::tempdir()?;
@@ -89,7 +100,11 @@ async fn a_coordinator_reads_indicators_exports_and_resolves_a_conflict_in_chrom
     assert!(rows.iter().any(|r| r.action == "export" && r.actor == "user:coordinator"), "the download is audited");
     assert!(rows.iter().any(|r| r.action == "conflict.resolve"), "the resolution is audited");
     assert!(rows.iter().any(|r| r.action == "form.publish" && r.target == "cbm_default"), "the publication is audited");
+    for action in ["client.merge", "client.unmerge"] {
+        assert!(rows.iter().any(|r| r.action == action && r.actor == "user:coordinator"), "{action} is not audited");
+    }
     let org = server.storage.the_org().await?;
+    assert_eq!(server.storage.people(org).await?.active().len(), 1, "merged, undone, merged again");
     let versions: Vec<u32> = server.storage.forms(org).await?.into_iter().map(|(_, f)| f.version).collect();
     assert_eq!(versions, [1, 2], "the upload is the default form's next version");
 

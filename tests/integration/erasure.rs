@@ -190,10 +190,6 @@ async fn the_retention_period_erases_what_is_older_and_keeps_the_rest_and_the_st
     let (new_contact, _) = contact(Some(active), &format!("{today}T08:00:00Z"))?;
     // Stays: an old registration of the same person, merged into the active one.
     let merged = client("MAIV287", "2023-06-01T10:00:00Z")?;
-    let merge = a.create(
-        Collection::ClientMerges,
-        json!({"from_client": merged.to_string(), "into_client": active.to_string()}),
-    )?;
     // Gone: an old contact without a client, and an old survey response.
     let (anonymous, _) = contact(None, "2024-03-01T10:00:00Z")?;
     let old_survey = a.create(
@@ -210,6 +206,9 @@ async fn the_retention_period_erases_what_is_older_and_keeps_the_rest_and_the_st
     )?;
     let first = a.sync().await?;
     assert_eq!(first.rejected, 0, "{first:?}");
+    // A coordinator merges the two registrations (merges are made on the server).
+    let org = server.storage.org_settings().await?.id;
+    let merge = server.storage.merge_clients(org, merged, active, now_ms()).await?;
     let stock_before = levels(&server, &a).await?;
     assert_eq!(stock_before.0, vec![("syringe_1ml".to_string(), 160)], "{stock_before:?}");
 
@@ -223,6 +222,7 @@ async fn the_retention_period_erases_what_is_older_and_keeps_the_rest_and_the_st
         default_language: current.default_language.clone(),
         uic_scheme: current.uic_scheme.clone(),
         retention_days: days,
+        client_index: false,
     };
     for days in [0, 29, 36_501] {
         let refused = change(&server.storage, &Actor::cli(), &form(Some(days))).await;

@@ -41,6 +41,7 @@ mod forms;
 mod migration;
 mod multi_instance;
 mod openapi;
+mod people;
 mod purge;
 mod reliability;
 mod restore;

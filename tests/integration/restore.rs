@@ -174,6 +174,7 @@ async fn a_record_the_restored_server_refuses_stays_on_the_tablet_and_the_rest_g
         default_language: current.default_language.clone(),
         uic_scheme: surname.ok_or_else(|| anyhow::anyhow!("no scheme"))?,
         retention_days: None,
+        client_index: false,
     };
     org::change(&server.storage, &Actor::cli(), &form).await?;
     a.sync().await?;

@@ -17,6 +17,9 @@ use outpost_server::http::forms::{FormCheck, PreviewRequest, Published};
 use outpost_server::services::accounts::{self, Role, User};
 use outpost_server::services::admin::catalogue::{CommodityEntry, KitEntry};
 use outpost_server::services::admin::org::{Organisation, OrganisationForm};
+use outpost_server::services::admin::people::{
+    DismissRequest, DuplicatePair, DuplicateReason, DuplicateReview, MergeEntry, MergeRequest, ReviewRecord,
+};
 use outpost_server::services::admin::sites::SiteForm;
 use outpost_server::services::admin::users::{TemporaryPassword, TotpSetup, UserEntry, UserForm};
 use outpost_server::services::conflicts::{ConflictAction, ConflictResolution, ConflictView, RecordLabel, Side};
@@ -103,6 +106,13 @@ fn generated() -> String {
         decl::<TemporaryPassword>(&cfg),
         decl::<ErasureRequest>(&cfg),
         decl::<ErasureOut>(&cfg),
+        decl::<DuplicateReason>(&cfg),
+        decl::<ReviewRecord>(&cfg),
+        decl::<DuplicatePair>(&cfg),
+        decl::<MergeEntry>(&cfg),
+        decl::<DuplicateReview>(&cfg),
+        decl::<MergeRequest>(&cfg),
+        decl::<DismissRequest>(&cfg),
         decl::<TotpSetup>(&cfg),
         decl::<PasswordChange>(&cfg),
         decl::<outpost_core::uic::Script>(&cfg),

@@ -345,7 +345,8 @@ pub fn object(value: Value) -> Map<String, Value> {
 }
 
 /// Checks that every device holds exactly the server's records within its scope (its sites and
-/// organisation-wide reference data), with identical merged states.
+/// organisation-wide reference data, and other sites' clients as the client index carries them
+/// when it is on), with identical merged states.
 pub async fn assert_converged(server: &TestServer, devices: &[&SimDevice]) -> Result<()> {
     assert_converged_with(&server.storage, devices).await
 }
@@ -362,15 +363,28 @@ pub async fn assert_converged_with(storage: &Store, devices: &[&SimDevice]) -> R
         .into_iter()
         .map(|k| (k.collection, k.id.to_string()))
         .collect();
+    // (A server without exactly one organisation has no index.)
+    let index = storage.org_settings().await.is_ok_and(|o| o.client_index);
     for (n, device) in devices.iter().enumerate() {
         let mut local = device.with(|s| s.snapshot())?;
         local.retain(|(collection, id), state| {
             state.deleted.is_none() || !purged.contains(&(collection.clone(), id.to_string()))
         });
+        // With the organisation's client index on, other sites' clients too, reduced by core's rule.
         let expected: std::collections::BTreeMap<_, _> = rows
             .iter()
-            .filter(|r| r.site_id.is_none() || r.site_id == Some(device.site_id()))
-            .map(|r| ((r.collection.clone(), r.id), r.state.clone()))
+            .filter_map(|r| {
+                let key = (r.collection.clone(), r.id);
+                if r.site_id.is_none() || r.site_id == Some(device.site_id()) {
+                    Some((key, r.state.clone()))
+                } else if index && r.collection == "clients" {
+                    Some((key, outpost_core::people::index_state(&r.state)))
+                } else if index && r.collection == "sites" {
+                    Some((key, r.state.clone()))
+                } else {
+                    None
+                }
+            })
             .collect();
         if local != expected {
             let missing: Vec<_> = expected.keys().filter(|k| !local.contains_key(*k)).collect();

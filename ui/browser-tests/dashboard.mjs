@@ -5,7 +5,7 @@
 //   OUTPOST_DASHBOARD_URL       e.g. http://127.0.0.1:41234/dashboard/
 //   OUTPOST_DASHBOARD_USER      a coordinator's username
 //   OUTPOST_DASHBOARD_PASSWORD  their password
-//   OUTPOST_DASHBOARD_EXPECT    {"from","to","indicators":{key: text},"export_kind","export_rows","conflicts"}
+//   OUTPOST_DASHBOARD_EXPECT    {"from","to","indicators":{key: text},"export_kind","export_rows","conflicts","duplicate_code"}
 //   OUTPOST_DASHBOARD_FORM      an XLSForm workbook to preview and publish (the shipped default form)
 //   OUTPOST_DASHBOARD_BAD_FORM  an XLSForm workbook with an error, to see it refused
 //   OUTPOST_DASHBOARD_ADMIN     an admin's username (same password): sets up a site, a commodity,
@@ -37,7 +37,7 @@ function env(name) {
 const url = env('OUTPOST_DASHBOARD_URL');
 const user = env('OUTPOST_DASHBOARD_USER');
 const password = env('OUTPOST_DASHBOARD_PASSWORD');
-/** @type {{from: string, to: string, indicators: Record<string, string>, export_kind: string, export_rows: number, conflicts: number}} */
+/** @type {{from: string, to: string, indicators: Record<string, string>, export_kind: string, export_rows: number, conflicts: number, duplicate_code: string}} */
 const expect = JSON.parse(env('OUTPOST_DASHBOARD_EXPECT'));
 const admin = env('OUTPOST_DASHBOARD_ADMIN');
 const qrOut = env('OUTPOST_DASHBOARD_QR_OUT');
@@ -400,6 +400,29 @@ async function run() {
       const rowError = row.getByTestId('page-error');
       if ((await rowError.count()) > 0) differ('resolving a conflict', 'no error', await rowError.innerText());
     }
+
+    // Duplicates: the same code registered at two sites; merged, undone, merged again --------------
+    await openPage(page, 'duplicates');
+    const pair = page.getByTestId('duplicate-pair').filter({ hasText: expect.duplicate_code });
+    if ((await pair.count()) !== 1) differ(`pairs with ${expect.duplicate_code}`, 1, await pair.count());
+    await screenshot(page, 'dashboard-duplicates.png');
+    const reason = await pair.first().getAttribute('data-reason');
+    if (reason !== 'same_code') differ('the pair\'s reason', 'same_code', reason);
+    const merged = page.getByTestId('merge-row').filter({ hasText: expect.duplicate_code });
+    const mergeOnce = async () => {
+      await pair.first().getByTestId('pair-merge').click();
+      await pair.first().getByTestId('pair-confirm-merge').click();
+      await page.getByTestId('duplicates-done').waitFor({ timeout: WAIT_MS });
+      await merged.first().waitFor({ timeout: WAIT_MS });
+    };
+    await mergeOnce();
+    if ((await pair.count()) !== 0) differ('the pair after merging', 0, await pair.count());
+    log(`merged the two records of ${expect.duplicate_code}`);
+    await merged.first().getByTestId('merge-undo').click();
+    await merged.first().getByTestId('merge-confirm-undo').click();
+    await pair.first().waitFor({ timeout: WAIT_MS });
+    log('undone: the pair is offered again');
+    await mergeOnce();
 
     // Log out; the session is gone after a reload too -------------------------------------------
     await page.getByTestId('logout').click();

@@ -2,7 +2,7 @@
 //!
 //! Pure domain logic shared by the device engine and the sync server: typed records and their
 //! validation, the unique identifier code (UIC), the hybrid logical clock, the per-field
-//! last-writer-wins merge, the versioned wire format, and forms (XLSForm definitions, their
+//! last-writer-wins merge, which client records are one person, the versioned wire format, and forms (XLSForm definitions, their
 //! expression language and the check of answers). This crate performs no IO: time and
 //! randomness are passed in by the caller (an invariant checked by `tests/no_io.rs`).
 
@@ -11,6 +11,7 @@ pub mod forms;
 pub mod hlc;
 pub mod ids;
 pub mod merge;
+pub mod people;
 pub mod records;
 pub mod rules;
 pub mod schema;

@@ -305,11 +305,17 @@ pub struct PublishedForm {
     pub source_version: Option<String>,
 }
 
-/// Two client records found to be the same person: history of `from` belongs to `into`.
+/// Two client records found to be the same person: history of `from` belongs to `into`. A
+/// coordinator makes it in the dashboard (tablets never write one); undoing it is a second
+/// merge record naming the first in `undoes` (with the same two clients), since merges are
+/// append-only. How merges make people of client records: the `people` module.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ClientMerge {
     pub from_client: RecordId,
     pub into_client: RecordId,
+    /// The merge this record takes back.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub undoes: Option<RecordId>,
 }
 
 /// A site, authored on the server.

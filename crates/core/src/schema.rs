@@ -83,6 +83,15 @@ collections! {
     Forms = "forms", Reference, FORM;
 }
 
+impl Collection {
+    /// Whether tablets may write records of this collection. Reference data is authored on the
+    /// server; client merges are a coordinator's decision, made in the dashboard (a tablet sees
+    /// one site's clients and could not judge), though tablets pull them like any record.
+    pub fn written_by_devices(self) -> bool {
+        self.mutability() != Mutability::Reference && self != Collection::ClientMerges
+    }
+}
+
 impl fmt::Display for Collection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
@@ -220,7 +229,7 @@ const SURVEY_RESPONSE: &[FieldSpec] = &[
     req("occurred_at", K::Timestamp),
     req("answers", K::Answers),
 ];
-const CLIENT_MERGE: &[FieldSpec] = &[req("from_client", K::Id), req("into_client", K::Id)];
+const CLIENT_MERGE: &[FieldSpec] = &[req("from_client", K::Id), req("into_client", K::Id), opt("undoes", K::Id)];
 /// The largest population estimate a site may give (a denominator of coverage indicators).
 pub const MAX_ESTIMATE: i64 = 10_000_000;
 /// The largest stock threshold.

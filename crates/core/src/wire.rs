@@ -223,6 +223,10 @@ pub struct OrgInfo {
     /// The language texts fall back to (a language code such as `ru`).
     pub default_language: String,
     pub uic_scheme: UicScheme,
+    /// Whether pulls carry every site's clients (code, gender and year of birth only; see
+    /// [`crate::people::INDEX_FIELDS`]). Absent (off) from servers before it existed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub client_index: bool,
 }
 
 /// Every error reply.

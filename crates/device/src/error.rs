@@ -33,6 +33,8 @@ pub enum StoreError {
     Invalid(Vec<FieldError>),
     #[error(transparent)]
     Merge(#[from] MergeError),
+    #[error("{0} are made on the server (client merges by a coordinator in the dashboard), not on a tablet")]
+    ServerOnly(Collection),
     #[error("this tablet has no version {version} of form {form_id}: sync, then try again")]
     UnknownForm { form_id: String, version: u32 },
     #[error("the answers are not complete or not valid: {}", .0.iter().map(|p| format!("{} ({})", p.question, p.code)).collect::<Vec<_>>().join(", "))]

@@ -1,11 +1,18 @@
 //! What the screens read: clients by code, a client's history, the day's contacts and stock
 //! levels, and the few writes that need a read first (a contact's overdose report). Every query
 //! reads the local store only, so the app works with no network at all.
+//!
+//! Client records a coordinator merged are one person here too (core's rule over the
+//! `client_merges` records the tablet pulled, [`DeviceStore::people`]): a record merged into
+//! one this tablet holds is not offered by the lookups, its contacts and referrals show the
+//! kept record's code, and a person's history is that of all their records.
 
 use crate::error::StoreError;
 use crate::store::DeviceStore;
 use outpost_core::Collection;
 use outpost_core::merge::RecordState;
+use outpost_core::people::{MergeRecord, People};
+use outpost_core::records::ClientMerge;
 use outpost_core::records::stock_sign_sql;
 use outpost_core::rules::contact_editable;
 use outpost_core::uic::{is_near_match, near_match_patterns};
@@ -23,6 +30,9 @@ pub struct ClientSummary {
     pub uic: String,
     pub gender: Option<String>,
     pub birth_year: Option<i64>,
+    /// The site that registered the client, when it is not one of this tablet's (a client
+    /// found through the organisation's client index).
+    pub other_site: Option<String>,
 }
 
 /// One past contact with what was given.
@@ -165,10 +175,102 @@ fn client_summary(id: &str, state: &str) -> Result<ClientSummary, StoreError> {
         uic: field(&state, "uic").and_then(Value::as_str).unwrap_or_default().to_string(),
         gender: field(&state, "gender").and_then(Value::as_str).map(str::to_string),
         birth_year: field(&state, "birth_year").and_then(Value::as_i64),
+        other_site: None,
     })
 }
 
+/// The records of `ids` as a JSON array, for `IN (SELECT value FROM json_each(?))`.
+fn id_list(ids: &[RecordId]) -> String {
+    serde_json::Value::from(ids.iter().map(ToString::to_string).collect::<Vec<_>>()).to_string()
+}
+
 impl DeviceStore {
+    /// Who is who on this tablet: core's rule over the merge records it pulled (kept until the
+    /// next pulled page).
+    pub fn people(&self) -> Result<std::sync::Arc<People>, StoreError> {
+        if let Some(known) = self.people.lock().ok().and_then(|p| p.clone()) {
+            return Ok(known);
+        }
+        let people = std::sync::Arc::new(self.read_people()?);
+        if let Ok(mut cache) = self.people.lock() {
+            *cache = Some(people.clone());
+        }
+        Ok(people)
+    }
+
+    fn read_people(&self) -> Result<People, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id, state FROM records WHERE collection = 'client_merges' AND deleted = 0")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let mut merges = Vec::new();
+        for row in rows {
+            let (id, state) = row?;
+            let state: RecordState = serde_json::from_str(&state)?;
+            let merge: ClientMerge = serde_json::from_value(Value::Object(state.values()))?;
+            merges.push(MergeRecord::new(parse_id(&id)?, &merge));
+        }
+        Ok(People::resolve(&merges))
+    }
+
+    /// `client` with the name of the site that registered it, when that is not one of this
+    /// tablet's sites.
+    fn located(&self, mut client: ClientSummary, site: Option<&str>) -> Result<ClientSummary, StoreError> {
+        let Some(site) = site else { return Ok(client) };
+        let ours = self.identity().is_some_and(|me| me.sites.iter().any(|s| s.id.to_string() == site));
+        if !ours {
+            let name: Option<String> = self
+                .conn
+                .prepare_cached(
+                    "SELECT json_extract(state, '$.fields.name.v') FROM records WHERE collection = 'sites' AND id = ?1",
+                )?
+                .query_row([site], |r| r.get(0))
+                .optional()?
+                .flatten();
+            client.other_site = Some(name.unwrap_or_else(|| site.to_string()));
+        }
+        Ok(client)
+    }
+
+    /// The code of live client record `id`, when this tablet holds it.
+    fn live_uic(&self, id: RecordId) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT uic FROM records WHERE collection = 'clients' AND id = ?1 AND deleted = 0")?
+            .query_row([id.to_string()], |r| r.get::<_, Option<String>>(0))
+            .optional()?
+            .flatten())
+    }
+
+    /// The record `client` is shown as, with its code: the record it was merged into, when this
+    /// tablet holds that one; else `None` (shown as itself).
+    fn shown_as(&self, people: &People, client: RecordId) -> Result<Option<(RecordId, String)>, StoreError> {
+        let person = people.person_of(client);
+        if person == client {
+            return Ok(None);
+        }
+        Ok(self.live_uic(person)?.map(|uic| (person, uic)))
+    }
+
+    /// `clients` without the records shown as another one, at most `limit`.
+    fn without_merged(
+        &self,
+        people: &People,
+        clients: Vec<ClientSummary>,
+        limit: usize,
+    ) -> Result<Vec<ClientSummary>, StoreError> {
+        let mut out = Vec::with_capacity(clients.len().min(limit));
+        for client in clients {
+            if out.len() == limit {
+                break;
+            }
+            if self.shown_as(people, client.id)?.is_none() {
+                out.push(client);
+            }
+        }
+        Ok(out)
+    }
+
     /// Live clients whose code starts with `prefix` (case-insensitive), at most `limit`.
     pub fn find_clients(&self, prefix: &str, limit: usize) -> Result<Vec<ClientSummary>, StoreError> {
         let escaped: String = prefix
@@ -180,17 +282,22 @@ impl DeviceStore {
             })
             .collect();
         let mut stmt = self.conn.prepare_cached(
-            "SELECT id, state FROM records WHERE collection = 'clients' AND deleted = 0
+            "SELECT id, state, site_id FROM records WHERE collection = 'clients' AND deleted = 0
              AND uic LIKE ?1 ESCAPE '\\' ORDER BY uic LIMIT ?2",
         )?;
-        let rows = stmt.query_map(params![format!("{escaped}%"), limit as i64], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        // Records merged into others are left out afterwards: ask for as many more.
+        let people = self.people()?;
+        let asked = limit.saturating_add(people.active().len());
+        let rows = stmt.query_map(params![format!("{escaped}%"), asked as i64], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?))
         })?;
-        rows.map(|row| {
-            let (id, state) = row?;
-            client_summary(&id, &state)
-        })
-        .collect()
+        let found = rows
+            .map(|row| {
+                let (id, state, site) = row?;
+                self.located(client_summary(&id, &state)?, site.as_deref())
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        self.without_merged(&people, found, limit)
     }
 
     /// Live clients whose code is a likely slip or collision of `uic` (core's
@@ -200,24 +307,29 @@ impl DeviceStore {
     pub fn near_matches(&self, uic: &str) -> Result<Vec<ClientSummary>, StoreError> {
         let (same_year, same_rest) = near_match_patterns(uic);
         let mut stmt = self.conn.prepare_cached(
-            "SELECT id, state FROM records WHERE collection = 'clients' AND deleted = 0
+            "SELECT id, state, site_id FROM records WHERE collection = 'clients' AND deleted = 0
              AND (uic LIKE ?1 ESCAPE '\\' OR uic LIKE ?2 ESCAPE '\\')",
         )?;
-        let rows = stmt.query_map([same_year, same_rest], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let rows = stmt.query_map([same_year, same_rest], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?))
+        })?;
         let mut out = Vec::new();
         for row in rows {
-            let (id, state) = row?;
+            let (id, state, site) = row?;
             let summary = client_summary(&id, &state)?;
             if is_near_match(uic, &summary.uic) {
-                out.push(summary);
+                out.push(self.located(summary, site.as_deref())?);
             }
         }
-        Ok(out)
+        let people = self.people()?;
+        self.without_merged(&people, out, usize::MAX)
     }
 
-    /// A client's contacts, newest first, with what was given in each.
+    /// A client's contacts, newest first, with what was given in each: those of every record
+    /// of the person.
     pub fn client_history(&self, client: RecordId, limit: usize) -> Result<Vec<ContactSummary>, StoreError> {
-        self.contacts_where("client_id = ?1", params![client.to_string(), limit as i64])
+        let records = self.people()?.records_of(client);
+        self.contacts_where("client_id IN (SELECT value FROM json_each(?1))", params![id_list(&records), limit as i64])
     }
 
     /// Contacts whose `occurred_at` lies in `[from, to)` (RFC 3339 texts in UTC), newest first.
@@ -252,10 +364,16 @@ impl DeviceStore {
                 overdose: None,
             });
         }
+        let people = self.people()?;
         let mut uic = self.conn.prepare_cached("SELECT uic FROM records WHERE collection = 'clients' AND id = ?1")?;
         for contact in &mut contacts {
             if let Some(client) = contact.client_id {
-                contact.client_uic = uic.query_row([client.to_string()], |r| r.get(0)).optional()?;
+                if let Some((person, code)) = self.shown_as(&people, client)? {
+                    contact.client_id = Some(person);
+                    contact.client_uic = Some(code);
+                } else {
+                    contact.client_uic = uic.query_row([client.to_string()], |r| r.get(0)).optional()?;
+                }
             }
         }
         let mut lines = self.conn.prepare_cached(
@@ -329,10 +447,12 @@ impl DeviceStore {
              LEFT JOIN records v ON v.collection = 'contacts' AND v.id = r.contact_id
              WHERE r.collection = 'referrals' AND r.deleted = 0 AND r.site_id = ?1
                AND json_extract(r.state, '$.fields.status.v') = 'issued'
-               AND (?2 IS NULL OR r.client_id = ?2)
+               AND (?2 IS NULL OR r.client_id IN (SELECT value FROM json_each(?2)))
              ORDER BY issued_at, r.id LIMIT ?3",
         )?;
-        let rows = stmt.query_map(params![site.to_string(), client.map(|c| c.to_string()), limit as i64], |r| {
+        let people = self.people()?;
+        let records = client.map(|c| id_list(&people.records_of(c)));
+        let rows = stmt.query_map(params![site.to_string(), records, limit as i64], |r| {
             Ok((
                 r.get::<_, String>(0)?,
                 r.get::<_, String>(1)?,
@@ -344,11 +464,17 @@ impl DeviceStore {
         rows.map(|row| {
             let (id, state, client_id, client_uic, issued_at) = row?;
             let state: RecordState = serde_json::from_str(&state)?;
+            let client_id = client_id.map(|c| parse_id(&c)).transpose()?;
+            let shown = client_id.map(|c| self.shown_as(&people, c)).transpose()?.flatten();
+            let (client_id, client_uic) = match shown {
+                Some((person, code)) => (Some(person), Some(code)),
+                None => (client_id, client_uic),
+            };
             Ok(OpenReferral {
                 id: parse_id(&id)?,
                 target: field(&state, "target").and_then(Value::as_str).unwrap_or_default().to_string(),
                 issued_at: issued_at.unwrap_or_default(),
-                client_id: client_id.map(|c| parse_id(&c)).transpose()?,
+                client_id,
                 client_uic,
             })
         })

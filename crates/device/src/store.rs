@@ -122,6 +122,9 @@ pub struct DeviceStore {
     clock: Option<HlcClock>,
     /// Simulated clock error, for tests of devices whose clock is wrong.
     clock_offset_ms: i64,
+    /// Who is who, as the pulled merge records say (see `queries`): read at the first lookup
+    /// after a pull, not at every keystroke.
+    pub(crate) people: std::sync::Mutex<Option<std::sync::Arc<outpost_core::people::People>>>,
 }
 
 impl fmt::Debug for DeviceStore {
@@ -179,7 +182,7 @@ impl DeviceStore {
     fn init(mut conn: Connection) -> Result<Self, StoreError> {
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         migrations().to_latest(&mut conn)?;
-        let mut store = Self { conn, identity: None, clock: None, clock_offset_ms: 0 };
+        let mut store = Self { conn, identity: None, clock: None, clock_offset_ms: 0, people: Default::default() };
         store.load_identity()?;
         Ok(store)
     }
@@ -532,6 +535,10 @@ impl DeviceStore {
         let mut clock = self.clock.take();
         let result = self.without_fsync(|conn| apply_page(conn, page, clock.as_mut(), now));
         self.clock = clock;
+        // The page may have brought merges (or taken clients away): read them again when asked.
+        if let Ok(mut people) = self.people.lock() {
+            *people = None;
+        }
         let changed = page.org.as_ref().zip(self.identity.as_ref()).is_some_and(|(org, me)| {
             org.name != me.org_name
                 || org.uic_scheme != me.scheme
@@ -581,6 +588,7 @@ fn apply_page(
         set_meta(&tx, "org_name", &org.name)?;
         set_meta(&tx, "default_language", &org.default_language)?;
         set_meta(&tx, "uic_scheme", &serde_json::to_string(&org.uic_scheme)?)?;
+        follow_client_index(&tx, org.client_index)?;
     }
     let resyncing =
         tx.query_row("SELECT value FROM meta WHERE key = 'resync'", [], |r| r.get::<_, String>(0)).optional()?;
@@ -610,6 +618,28 @@ fn apply_page(
     }
     tx.commit()?;
     Ok(page.records.len())
+}
+
+/// Follows the organisation's client index: when it was on and is now off, the other sites'
+/// clients and site records it brought are removed (this tablet's own sites' records stay).
+fn follow_client_index(tx: &Transaction<'_>, on: bool) -> Result<(), StoreError> {
+    let was_on = tx
+        .query_row("SELECT value FROM meta WHERE key = 'client_index'", [], |r| r.get::<_, String>(0))
+        .optional()?
+        .is_some_and(|v| v == "1");
+    if was_on && !on {
+        let sites: String = tx.query_row("SELECT value FROM meta WHERE key = 'sites'", [], |r| r.get(0))?;
+        let removed = tx.execute(
+            "DELETE FROM records WHERE collection IN ('clients', 'sites') AND site_id IS NOT NULL
+                 AND site_id NOT IN (SELECT json_extract(value, '$.id') FROM json_each(?1))",
+            [sites],
+        )?;
+        tracing::info!(removed, "client index turned off: other sites' clients removed");
+    }
+    if was_on != on {
+        set_meta(tx, "client_index", if on { "1" } else { "0" })?;
+    }
+    Ok(())
 }
 
 /// Writes inside one transaction, see [`DeviceStore::write_batch`].
@@ -672,6 +702,9 @@ impl WriteBatch<'_> {
         if mutability == Mutability::Reference {
             return Err(merge::MergeError::Reference.into());
         }
+        if !collection.written_by_devices() {
+            return Err(StoreError::ServerOnly(collection));
+        }
         if let Some(site) = site
             && !self.identity.sites.iter().any(|s| s.id == site)
         {
@@ -687,7 +720,13 @@ impl WriteBatch<'_> {
                 if kind != OpKind::Create && stored.state.deleted.is_some() {
                     return Err(StoreError::Deleted { collection, id });
                 }
-                stored.site_id.ok_or_else(|| StoreError::Corrupt("record without site".into()))?
+                let site = stored.site_id.ok_or_else(|| StoreError::Corrupt("record without site".into()))?;
+                // Another site's client, held through the organisation's client index: read
+                // only (the server would refuse the change).
+                if !self.identity.sites.iter().any(|s| s.id == site) {
+                    return Err(StoreError::SiteNotEnrolled(site));
+                }
+                site
             }
             (None, Some(site)) => site,
             (None, None) => return Err(StoreError::NotFound { collection, id }),

@@ -188,6 +188,10 @@ fn writes_need_an_enrolment_and_a_site_of_the_device() {
     let result = store.create(Collection::Contacts, other, contact("window", "2026-11-25T10:00:00Z"));
     assert!(matches!(result, Err(StoreError::SiteNotEnrolled(s)) if s == other));
     assert!(matches!(store.create(Collection::Commodities, site, Map::new()), Err(StoreError::Merge(_))));
+    let merge = serde_json::json!({"from_client": uuid::Uuid::from_bytes([2; 16]), "into_client": uuid::Uuid::from_bytes([3; 16])});
+    let Value::Object(merge) = merge else { unreachable!() };
+    let refused = store.create(Collection::ClientMerges, site, merge);
+    assert!(matches!(refused, Err(StoreError::ServerOnly(Collection::ClientMerges))), "{refused:?}");
 }
 
 #[test]

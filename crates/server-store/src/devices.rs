@@ -128,7 +128,7 @@ pub(crate) async fn server_device(tx: &mut Tx, now_ms: u64) -> Result<DeviceAuth
     let d = tx.dialect();
     let orgs = tx
         .query(Statement::query(
-            format!("SELECT id, uic_scheme, name, default_language FROM orgs{}", d.for_update()),
+            format!("SELECT id, uic_scheme, name, default_language, client_index FROM orgs{}", d.for_update()),
             vec![],
         ))
         .await?;
@@ -138,8 +138,8 @@ pub(crate) async fn server_device(tx: &mut Tx, now_ms: u64) -> Result<DeviceAuth
             orgs.len()
         )));
     };
-    let (org_id, scheme, org_name, default_language): (OrgId, String, String, String) =
-        (org.col(0)?, org.col(1)?, org.col(2)?, org.col(3)?);
+    let (org_id, scheme, org_name, default_language, client_index): (OrgId, String, String, String, bool) =
+        (org.col(0)?, org.col(1)?, org.col(2)?, org.col(3)?, org.col(4)?);
     let find =
         || Statement::query("SELECT id FROM devices WHERE is_server = ? ORDER BY enrolled_ms LIMIT 1", params![true]);
     let mut found = tx.query(find()).await?;
@@ -165,5 +165,6 @@ pub(crate) async fn server_device(tx: &mut Tx, now_ms: u64) -> Result<DeviceAuth
         uic_scheme: serde_json::from_str::<UicScheme>(&scheme)?,
         org_name,
         default_language,
+        client_index,
     })
 }

@@ -45,6 +45,9 @@ pub struct Dump {
     /// same key.
     #[serde(default)]
     pub key_fingerprint: Option<String>,
+    /// Pairs the duplicate review no longer offers (absent in files written before it).
+    #[serde(default)]
+    pub duplicate_dismissals: Vec<DismissalRow>,
 }
 
 table_row! {
@@ -60,6 +63,21 @@ table_row! {
         /// Absent in files written before it was a column: none (keep everything).
         #[serde(default)]
         pub retention_days: Option<i64>,
+        /// Absent in files written before it was a column: off.
+        #[serde(default)]
+        pub client_index: bool,
+    }
+}
+
+table_row! {
+    /// Two client records a coordinator judged to be two people.
+    #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+    pub struct DismissalRow in "duplicate_dismissals" order by "client_a, client_b" {
+        pub org_id: OrgId,
+        pub client_a: RecordId,
+        pub client_b: RecordId,
+        pub dismissed_by: String,
+        pub dismissed_ms: i64,
     }
 }
 
@@ -221,6 +239,7 @@ impl Store {
                 q("SELECT id, user_id FROM devices WHERE user_id IS NOT NULL ORDER BY id"),
                 q("SELECT code_hash, user_id FROM enrollment_codes WHERE user_id IS NOT NULL ORDER BY code_hash"),
                 PurgedKey::select_all(),
+                DismissalRow::select_all(),
             ])
             .await?;
         Ok(Dump {
@@ -242,6 +261,7 @@ impl Store {
             },
             purged: PurgedKey::read_all(&out[13])?,
             key_fingerprint: Some(self.key().fingerprint()),
+            duplicate_dismissals: DismissalRow::read_all(&out[14])?,
         })
     }
 
@@ -300,6 +320,7 @@ fn import_statements(dump: &Dump) -> Result<Vec<Statement>, DbError> {
     out.extend(inserts(&dump.conflicts, &[], no_extra)?);
     out.extend(inserts(&dump.audit_log, &[], no_extra)?);
     out.extend(inserts(&dump.purged, &[], no_extra)?);
+    out.extend(inserts(&dump.duplicate_dismissals, &[], no_extra)?);
     out.push(Statement::exec("UPDATE counters SET value = ? WHERE name = 'seq'", params![dump.last_seq]));
     Ok(out)
 }

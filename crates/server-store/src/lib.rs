@@ -25,6 +25,7 @@ pub mod keys;
 pub mod meta;
 pub mod migrations;
 pub mod org;
+pub mod people;
 pub mod plan;
 pub mod postgres;
 pub mod projection;

@@ -34,6 +34,7 @@ const SQLITE: &[(u32, &str, &str)] = migration_list!("sqlite":
     9 "0009_server_meta",
     10 "0010_empty_tombstones",
     11 "0011_retention",
+    12 "0012_people",
 );
 
 /// (version, file name, SQL) of every PostgreSQL migration.
@@ -49,6 +50,7 @@ const POSTGRES: &[(u32, &str, &str)] = migration_list!("postgres":
     9 "0009_server_meta",
     10 "0010_empty_tombstones",
     11 "0011_retention",
+    12 "0012_people",
 );
 
 fn build(list: &[(u32, &str, &str)]) -> Result<Vec<Migration>, DbError> {

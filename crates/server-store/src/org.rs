@@ -1,9 +1,10 @@
-//! The organisation's own settings: its name, default language and client-code scheme. Tablets
-//! receive them with every pulled page (`DeviceAuth::org_info`).
+//! The organisation's own settings: its name, default language, client-code scheme and whether
+//! its client index is on. Tablets receive them with every pulled page (`DeviceAuth::org_info`).
 
 use crate::backend::TxMode;
 use crate::error::DbError;
 use crate::sql::{RowExt, Statement};
+use crate::sync::take_seqs;
 use crate::{Store, params};
 use outpost_core::OrgId;
 use outpost_core::uic::UicScheme;
@@ -20,14 +21,22 @@ pub struct OrgSettings {
     /// Days after which people not seen, and contacts and survey responses, are erased; none
     /// keeps everything.
     pub retention_days: Option<u32>,
+    /// Whether tablets receive every site's clients (code, gender, year of birth).
+    pub client_index: bool,
 }
+
+/// Clients given new sequence numbers per statement batch when the client index is turned on.
+const RESEQUENCE_CHUNK: usize = 500;
 
 impl Store {
     /// The organisation (the only one on this server) and how many clients it holds.
     pub async fn org_settings(&self) -> Result<OrgSettings, DbError> {
         let out = self
             .query_all(vec![
-                Statement::query("SELECT id, name, default_language, uic_scheme, retention_days FROM orgs", vec![]),
+                Statement::query(
+                    "SELECT id, name, default_language, uic_scheme, retention_days, client_index FROM orgs",
+                    vec![],
+                ),
                 Statement::query("SELECT count(*) FROM records WHERE collection = 'clients'", vec![]),
             ])
             .await?;
@@ -42,7 +51,65 @@ impl Store {
             uic_scheme: serde_json::from_str(&org.col::<String>(3)?)?,
             clients,
             retention_days: org.col::<Option<i64>>(4)?.and_then(|d| u32::try_from(d).ok()),
+            client_index: org.col(5)?,
         })
+    }
+
+    /// Turns the organisation's client index on or off, in one transaction. Turning it on
+    /// gives every client and site record a new sequence number, so every tablet, whatever its
+    /// cursor, pulls the clients of the other sites (reduced to the index's fields) and those
+    /// sites' names at its next sync;
+    /// turning it off tells tablets with the next page, and they drop them.
+    pub async fn set_client_index(&self, on: bool) -> Result<(), DbError> {
+        self.transaction(TxMode::Write, move |tx| {
+            Box::pin(async move {
+                let d = tx.dialect();
+                let rows = tx
+                    .query(Statement::query(format!("SELECT id, client_index FROM orgs{}", d.for_update()), vec![]))
+                    .await?;
+                let [org] = rows.as_slice() else {
+                    return Err(DbError::NotFound(crate::records::org_count_problem(rows.len(), "settings")));
+                };
+                let (id, current): (OrgId, bool) = (org.col(0)?, org.col(1)?);
+                if current == on {
+                    return Ok(());
+                }
+                tx.exec(Statement::exec("UPDATE orgs SET client_index = ? WHERE id = ?", params![on, id])).await?;
+                if !on {
+                    return Ok(());
+                }
+                let clients = tx
+                    .query(Statement::query(
+                        "SELECT collection, id FROM records WHERE collection IN ('clients', 'sites') AND org_id = ?
+                         ORDER BY seq",
+                        params![id],
+                    ))
+                    .await?;
+                let ids = clients
+                    .iter()
+                    .map(|r| Ok((r.col(0)?, r.col(1)?)))
+                    .collect::<Result<Vec<(String, outpost_core::RecordId)>, DbError>>()?;
+                if ids.is_empty() {
+                    return Ok(());
+                }
+                let first = take_seqs(tx, ids.len()).await?;
+                let mut updates = ids.iter().zip(first..).map(|((collection, id), seq)| {
+                    Statement::exec(
+                        "UPDATE records SET seq = ? WHERE collection = ? AND id = ?",
+                        params![seq, collection.as_str(), *id],
+                    )
+                });
+                loop {
+                    let chunk: Vec<Statement> = updates.by_ref().take(RESEQUENCE_CHUNK).collect();
+                    if chunk.is_empty() {
+                        break;
+                    }
+                    tx.run(chunk).await?;
+                }
+                Ok(())
+            })
+        })
+        .await
     }
 
     /// Sets the organisation's retention period (none keeps everything).

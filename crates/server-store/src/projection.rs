@@ -3,11 +3,23 @@
 //! records by server sequence number: [`Store::refresh_projection`] upserts what changed since
 //! its last run and removes the rows of records deleted since, so pushes pay nothing for it and
 //! a report sees every committed change.
+//!
+//! Who is who (`report_people`, migration 12: each client record a merge names, with its person
+//! and the person's first visit) is rebuilt whole by core's rule whenever a merge record, or a
+//! client record a merge names, changed in the range caught up: merges are few, and a rebuild
+//! gives the same table whatever order the records arrived in.
 
-use crate::backend::TxMode;
+use crate::backend::{Tx, TxMode};
 use crate::error::DbError;
-use crate::sql::{Dialect, RowExt, Statement};
+use crate::sql::{Dialect, RowExt, Sql, Statement};
 use crate::{Store, params};
+use outpost_core::RecordId;
+use outpost_core::people::{MergeRecord, People};
+use outpost_core::records::ClientMerge;
+use std::collections::BTreeMap;
+
+/// Rows of `report_people` written per statement.
+const PEOPLE_CHUNK: usize = 300;
 
 /// Advisory lock key: instances refreshing at once take turns (the work is idempotent).
 const PROJECTION_LOCK: i64 = 7_310_557_377_093_072_131;
@@ -64,6 +76,76 @@ fn upsert_lines(d: Dialect) -> String {
     )
 }
 
+/// Rebuilds `report_people` when a merge, or a client record a merge names, changed in the
+/// sequence numbers `(done, top]`.
+async fn refresh_people(tx: &mut Tx, done: i64, top: i64) -> Result<(), DbError> {
+    let d = tx.dialect();
+    let check = format!(
+        "SELECT count(*) FROM records r WHERE r.seq > ? AND r.seq <= ? AND (r.collection = 'client_merges'
+             OR (r.collection = 'clients' AND {id} IN (SELECT client_id FROM report_people)))",
+        id = d.uuid_as_text("r.id"),
+    );
+    let changed: i64 =
+        tx.query(Statement::query(check, params![done, top])).await?.first().map_or(Ok(0), |r| r.col(0))?;
+    if changed == 0 {
+        return Ok(());
+    }
+    let rows = tx
+        .query(Statement::query(
+            "SELECT id, state FROM records WHERE collection = 'client_merges' AND NOT deleted",
+            vec![],
+        ))
+        .await?;
+    let mut merges = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let state: outpost_core::RecordState = row.col(1)?;
+        let merge: ClientMerge = serde_json::from_value(serde_json::Value::Object(state.values()))?;
+        merges.push(MergeRecord::new(row.col(0)?, &merge));
+    }
+    let people = People::resolve(&merges);
+    let named: Vec<(RecordId, RecordId)> = people.assignments().collect();
+    // The person's first visit: the earliest of its records'.
+    let mut first_seen: BTreeMap<RecordId, String> = BTreeMap::new();
+    for chunk in named.chunks(PEOPLE_CHUNK) {
+        let mut q = Sql::new();
+        let list = q.list(chunk.iter().map(|(client, _)| *client));
+        let sql = format!(
+            "SELECT r.id, {first} FROM records r WHERE r.collection = 'clients' AND NOT r.deleted AND r.id IN {list}",
+            first = d.field("r", "first_seen_at"),
+        );
+        for row in tx.query(q.query(&sql)).await? {
+            let (client, at): (RecordId, Option<String>) = (row.col(0)?, row.col(1)?);
+            if let Some(at) = at {
+                let entry = first_seen.entry(people.person_of(client)).or_insert_with(|| at.clone());
+                if at < *entry {
+                    *entry = at;
+                }
+            }
+        }
+    }
+    let mut statements = vec![Statement::exec("DELETE FROM report_people", vec![])];
+    for chunk in named.chunks(PEOPLE_CHUNK) {
+        let mut q = Sql::new();
+        let rows: Vec<String> = chunk
+            .iter()
+            .map(|(client, person)| {
+                format!(
+                    "({}, {}, {})",
+                    q.bind(client.to_string()),
+                    q.bind(person.to_string()),
+                    q.bind(first_seen.get(person).cloned())
+                )
+            })
+            .collect();
+        statements.push(q.exec(&format!(
+            "INSERT INTO report_people (client_id, person_id, first_seen_at) VALUES {}",
+            rows.join(", ")
+        )));
+    }
+    tx.run(statements).await?;
+    Ok(())
+}
+
 impl Store {
     /// Brings the projection up to the latest server sequence number, in one transaction.
     pub async fn refresh_projection(&self) -> Result<(), DbError> {
@@ -87,6 +169,7 @@ impl Store {
                     if top <= done {
                         return Ok(0);
                     }
+                    refresh_people(tx, done, top).await?;
                     tx.run(vec![
                         Statement::exec(upsert_contacts(d), params![done, top]),
                         Statement::exec(upsert_lines(d), params![done, top]),

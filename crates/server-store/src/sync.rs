@@ -25,6 +25,8 @@ pub struct DeviceAuth {
     /// The organisation's name and default language, sent with every pulled page.
     pub org_name: String,
     pub default_language: String,
+    /// Whether the organisation's client index is on: pulls carry other sites' clients too.
+    pub client_index: bool,
 }
 
 impl DeviceAuth {
@@ -34,6 +36,7 @@ impl DeviceAuth {
             name: self.org_name.clone(),
             default_language: self.default_language.clone(),
             uic_scheme: self.uic_scheme.clone(),
+            client_index: self.client_index,
         }
     }
 }
@@ -477,7 +480,7 @@ impl Store {
                 vec![
                     Statement::query(
                         "SELECT d.id, d.org_id, d.last_seen_ms, d.token_expires_ms, d.revoked_ms, o.uic_scheme,
-                            o.name, o.default_language, d.unsent_ops
+                            o.name, o.default_language, d.unsent_ops, o.client_index
                      FROM devices d JOIN orgs o ON o.id = d.org_id WHERE d.token_hash = ?",
                         params![token_hash],
                     ),
@@ -520,6 +523,7 @@ impl Store {
             uic_scheme: serde_json::from_str(&row.col::<String>(5)?)?,
             org_name: row.col(6)?,
             default_language: row.col(7)?,
+            client_index: row.col(9)?,
         }))
     }
 
@@ -539,11 +543,18 @@ impl Store {
     /// A device in the middle of a full resync says so (`resync`): it drops whatever the resync
     /// did not bring, so cleaned-up deletions beyond its cursor are no reason to start again
     /// (without this, a resync could never pass a page below the newest clean-up).
+    ///
+    /// With the organisation's client index on, the page also carries other sites' clients,
+    /// reduced to the index's fields by core's [`outpost_core::people::index_state`], and those
+    /// sites' reference records.
     pub async fn pull(&self, device: &DeviceAuth, after: u64, limit: u32, resync: bool) -> Result<Pulled, DbError> {
         let mut q = Sql::new();
+        // The index: other sites' clients, and their sites' records (names, to say where a
+        // client was registered).
+        let index = if device.client_index { " OR collection IN ('clients', 'sites')" } else { "" };
         let page = format!(
             "SELECT seq, collection, id, site_id, state, (SELECT value FROM counters WHERE name = 'seq') FROM records
-             WHERE org_id = {org} AND seq > {after} AND (site_id IS NULL OR site_id IN {sites})
+             WHERE org_id = {org} AND seq > {after} AND (site_id IS NULL OR site_id IN {sites}{index})
              ORDER BY seq LIMIT {limit}",
             org = q.bind(device.org_id),
             after = q.bind(after),
@@ -583,13 +594,14 @@ impl Store {
         let mut newest = 0u64;
         for row in rows.iter().take(limit as usize) {
             newest = row.col(5)?;
-            records.push(RawRecord {
-                seq: row.col(0)?,
-                collection: row.col(1)?,
-                record_id: row.col(2)?,
-                site_id: row.col(3)?,
-                state_json: row.col(4)?,
-            });
+            let (collection, site_id): (String, Option<SiteId>) = (row.col(1)?, row.col(3)?);
+            let mut state_json: String = row.col(4)?;
+            if collection == "clients" && site_id.is_some_and(|s| !device.sites.contains(&s)) {
+                // Another site's client, through the index: the index's fields only.
+                let state: outpost_core::RecordState = serde_json::from_str(&state_json)?;
+                state_json = serde_json::to_string(&outpost_core::people::index_state(&state))?;
+            }
+            records.push(RawRecord { seq: row.col(0)?, collection, record_id: row.col(2)?, site_id, state_json });
         }
         // The remainder is estimated from the sequence counter (an upper bound: it also counts
         // other sites' changes), since counting exactly on every page would make a long pull

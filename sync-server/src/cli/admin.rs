@@ -161,6 +161,11 @@ pub enum OrgAction {
         /// than that (30 to 36500; 0 keeps everything). The server applies it every six hours.
         #[arg(long)]
         retention_days: Option<u32>,
+        /// on: every tablet receives every site's clients' codes, genders and years of birth,
+        /// so a code typed at one site finds a person first seen at another (see
+        /// docs/security.md for the risk); off: each tablet holds its own sites' clients only.
+        #[arg(long, value_parser = ["on", "off"])]
+        client_index: Option<String>,
     },
 }
 
@@ -368,6 +373,7 @@ pub async fn org(storage: &Store, action: OrgAction) -> Result<()> {
             Some(days) => println!("retention {days} days"),
             None => println!("retention none (everything is kept)"),
         }
+        println!("client index {}", if o.client_index { "on (every tablet holds every site's codes)" } else { "off" });
     };
     if let OrgAction::Create { name, language, scheme, sites } = action {
         let form = settings::NewOrganisation { name, default_language: language, scheme, sites };
@@ -379,7 +385,7 @@ pub async fn org(storage: &Store, action: OrgAction) -> Result<()> {
     match action {
         OrgAction::Create { .. } => {}
         OrgAction::Show => show(&current),
-        OrgAction::Set { name, language, scheme, retention_days } => {
+        OrgAction::Set { name, language, scheme, retention_days, client_index } => {
             let uic_scheme = match scheme {
                 Some(wanted) => {
                     current.built_in_schemes.iter().find(|s| s.name == wanted).cloned().ok_or_else(|| {
@@ -398,6 +404,7 @@ pub async fn org(storage: &Store, action: OrgAction) -> Result<()> {
                     Some(0) => None,
                     Some(days) => Some(days),
                 },
+                client_index: client_index.map_or(current.client_index, |v| v == "on"),
             };
             show(&settings::change(storage, &Actor::cli(), &form).await.map_err(fail)?);
         }

@@ -57,7 +57,7 @@ impl From<AdminError> for ApiError {
 }
 
 /// The actor of a session: admins administer the organisation, coordinators their sites.
-fn actor(session: &Session, client: std::net::IpAddr) -> Actor {
+pub(crate) fn actor(session: &Session, client: std::net::IpAddr) -> Actor {
     let scope =
         if session.user.role == Role::Admin { Scope::Organisation } else { Scope::Sites(session.user.site_ids()) };
     Actor { name: format!("user:{}", session.user.username), address: Some(client.to_string()), scope }

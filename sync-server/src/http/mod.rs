@@ -14,6 +14,7 @@ pub mod files;
 pub mod forms;
 pub mod limits;
 pub mod openapi;
+pub mod people;
 pub mod sync;
 
 use crate::AppState;
@@ -76,6 +77,10 @@ pub fn api_router() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(admin::setup_totp))
         .routes(routes!(admin::remove_totp))
         .routes(routes!(admin::erase_client))
+        .routes(routes!(people::review))
+        .routes(routes!(people::merge))
+        .routes(routes!(people::undo))
+        .routes(routes!(people::dismiss))
 }
 
 /// The OpenAPI document of every route, as served at `/api/v1/openapi.json`.

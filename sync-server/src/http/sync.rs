@@ -354,6 +354,7 @@ mod tests {
             name: "Harm \"reduction\" NGO".into(),
             default_language: "ru".into(),
             uic_scheme: outpost_core::uic::UicScheme::surname_day_year(),
+            client_index: true,
         };
         let body = pull_body(&page, 5, 42, &org).expect("serialises");
         let decoded: PullResponse = serde_json::from_str(&body).expect("decodes");

@@ -16,6 +16,15 @@ fn detail(index: usize, op_seq: u64, field: Option<String>, code: &str, message:
     ErrorDetail { index, op_seq: Some(op_seq), field, code: code.into(), message: message.into() }
 }
 
+/// Why a device may not write records of `collection`.
+fn authored_on_server(collection: Collection) -> String {
+    if collection.mutability() == Mutability::Reference {
+        format!("{collection} is authored on the server")
+    } else {
+        format!("{collection} are made by a coordinator in the dashboard, not by tablets")
+    }
+}
+
 /// Checks every operation of a batch against the device's scope and the schema. Returns the
 /// problems of all operations.
 pub fn validate_batch(device: &DeviceAuth, ops: &[Op]) -> Vec<ErrorDetail> {
@@ -48,14 +57,8 @@ pub fn validate_batch(device: &DeviceAuth, ops: &[Op]) -> Vec<ErrorDetail> {
             ));
             continue;
         };
-        if collection.mutability() == Mutability::Reference {
-            errors.push(detail(
-                index,
-                seq,
-                None,
-                "read_only_collection",
-                format!("{collection} is authored on the server"),
-            ));
+        if !collection.written_by_devices() {
+            errors.push(detail(index, seq, None, "read_only_collection", authored_on_server(collection)));
             continue;
         }
         if !device.sites.contains(&op.site_id) {
@@ -110,13 +113,8 @@ pub fn validate_restore(device: &DeviceAuth, records: &[RestoreRecord]) -> Vec<E
             ));
             continue;
         };
-        if collection.mutability() == Mutability::Reference {
-            errors.push(record_detail(
-                index,
-                None,
-                "read_only_collection",
-                format!("{collection} is authored on the server"),
-            ));
+        if !collection.written_by_devices() {
+            errors.push(record_detail(index, None, "read_only_collection", authored_on_server(collection)));
             continue;
         }
         if !device.sites.contains(&record.site_id) {

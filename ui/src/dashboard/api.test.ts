@@ -141,6 +141,29 @@ describe('the dashboard API client', () => {
     );
   });
 
+  it('reviews duplicates: merges, undoes and dismisses with only the ids the server reads', async () => {
+    const review = { pairs: [], total_pairs: 0, merges: [] };
+    const { sent, fetchFn } = fakeFetch([
+      json(200, { user, csrf_token: 'tok' }),
+      json(200, review),
+      json(200, review),
+      json(200, review),
+      json(200, review),
+    ]);
+    const api = new HttpDashboardApi({ fetch: fetchFn });
+    await api.me();
+    expect(await api.duplicates()).toEqual(review);
+    await api.mergeClients({ keep: 'k-1', merge: 'm-2', extra: 'x' } as never);
+    await api.undoMerge('a/b');
+    await api.dismissDuplicate({ a: 'k-1', b: 'm-2' });
+    expect(sent.slice(1).map((s) => [`${s.method} ${s.url}`, s.body, s.headers['X-CSRF-Token'] ?? null])).toEqual([
+      ['GET /api/v1/dashboard/admin/duplicates', undefined, null],
+      ['POST /api/v1/dashboard/admin/merges', { keep: 'k-1', merge: 'm-2' }, 'tok'],
+      ['POST /api/v1/dashboard/admin/merges/a%2Fb/undo', {}, 'tok'],
+      ['POST /api/v1/dashboard/admin/duplicates/dismiss', { a: 'k-1', b: 'm-2' }, 'tok'],
+    ]);
+  });
+
   it('reads Retry-After as seconds or as a date', () => {
     const now = Date.UTC(2026, 10, 1, 12);
     expect(parseRetryAfter('30', now)).toBe(30);

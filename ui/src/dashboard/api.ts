@@ -82,6 +82,13 @@ import {
   type UicScheme,
   type ErasureRequest,
   type ErasureOut,
+  type DismissRequest,
+  type DuplicatePair,
+  type DuplicateReason,
+  type DuplicateReview,
+  type MergeEntry,
+  type MergeRequest,
+  type ReviewRecord,
   COMMODITY_CATEGORIES,
   KEY_GROUPS,
   SETTINGS,
@@ -164,6 +171,13 @@ export type {
   UicScheme,
   ErasureRequest,
   ErasureOut,
+  DismissRequest,
+  DuplicatePair,
+  DuplicateReason,
+  DuplicateReview,
+  MergeEntry,
+  MergeRequest,
+  ReviewRecord,
 };
 export { COMMODITY_CATEGORIES, COVERAGE_LEVELS, EXPORT_KINDS, KEY_GROUPS, ROLES, SETTINGS, UNITS };
 
@@ -264,6 +278,17 @@ export interface DashboardApi {
   changeOrganisation(form: OrganisationForm): Promise<Organisation>;
   /** Erases a client on their request: every record about them (admins; audited without the code). */
   eraseClient(request: ErasureRequest): Promise<ErasureOut>;
+  /**
+   * Likely duplicate client records (the user's sites; every site for admins), strongest first,
+   * and the newest merges in force.
+   */
+  duplicates(): Promise<DuplicateReview>;
+  /** Merges `merge` into `keep`: one person from now on (audited); the review after it. */
+  mergeClients(request: MergeRequest): Promise<DuplicateReview>;
+  /** Takes a merge back (its id, as in {@link MergeEntry}); the review after it. */
+  undoMerge(id: string): Promise<DuplicateReview>;
+  /** Judges a pair to be two people: not offered again; the review after it. */
+  dismissDuplicate(request: DismissRequest): Promise<DuplicateReview>;
   /** The sites the user administers, retired ones included. */
   adminSites(): Promise<AdminSite[]>;
   addSite(form: SiteForm): Promise<SavedSite>;
@@ -415,6 +440,25 @@ export class HttpDashboardApi implements DashboardApi {
 
   eraseClient(request: ErasureRequest): Promise<ErasureOut> {
     return this.request('POST', '/api/v1/dashboard/admin/clients/erase', { body: request });
+  }
+
+  duplicates(): Promise<DuplicateReview> {
+    return this.request('GET', '/api/v1/dashboard/admin/duplicates');
+  }
+
+  mergeClients(request: MergeRequest): Promise<DuplicateReview> {
+    // The server refuses unknown fields: only the two ids go.
+    const body: MergeRequest = { keep: request.keep, merge: request.merge };
+    return this.request('POST', '/api/v1/dashboard/admin/merges', { body });
+  }
+
+  undoMerge(id: string): Promise<DuplicateReview> {
+    return this.request('POST', `/api/v1/dashboard/admin/merges/${encodeURIComponent(id)}/undo`, { body: {} });
+  }
+
+  dismissDuplicate(request: DismissRequest): Promise<DuplicateReview> {
+    const body: DismissRequest = { a: request.a, b: request.b };
+    return this.request('POST', '/api/v1/dashboard/admin/duplicates/dismiss', { body });
   }
 
   adminSites(): Promise<AdminSite[]> {

@@ -52,10 +52,32 @@ import {
   type UicScheme,
   type ErasureRequest,
   type ErasureOut,
+  type DismissRequest,
+  type DuplicatePair,
+  type DuplicateReview,
+  type MergeEntry,
+  type MergeRequest,
+  type ReviewRecord,
 } from './api';
 import { MAX_FAILED_LOGINS } from './generated/api';
 import { exchanges, isAnswered, recordedAnswer, sameArgs } from '../lib/fixtures';
-import { DEMO_SITES, RECORDED_FORMS, demoAudit, demoCatalogue, demoConflicts, demoDevices, demoIndicators, demoOrganisation, demoStock, demoSurveys, demoTrends } from './fakeData';
+import {
+  DEMO_SITES,
+  RECORDED_FORMS,
+  demoAudit,
+  demoCatalogue,
+  demoConflicts,
+  demoDevices,
+  demoDuplicates,
+  demoIndicators,
+  demoOrganisation,
+  demoStock,
+  demoSurveys,
+  demoTrends,
+  pairId,
+  type DemoClient,
+  type DemoDuplicates,
+} from './fakeData';
 import { exportUrl, type Filter } from './logic/query';
 
 export interface FakeAccount {
@@ -96,6 +118,10 @@ export const DEMO_ACCOUNTS: FakeAccount[] = [
 ];
 
 const DAY = 86_400_000;
+/** The server's record ids are UUIDs; anything else is refused as `422 invalid_field`. */
+const RECORD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** The most merges the review lists (the server's `MAX_MERGES_LISTED`). */
+const MAX_MERGES_LISTED = 50;
 
 interface Call {
   method: string;
@@ -127,6 +153,11 @@ export class FakeDashboardApi implements DashboardApi {
   org: Organisation = demoOrganisation();
   /** Codes an erasure finds, with how many records it removes. */
   erasable = new Map<string, number>([['MAIV287', 7]]);
+  /** Client records, the pairs the matching finds, merges written and pairs judged two people. */
+  people: DemoDuplicates;
+  /** The most pairs a review lists (the server's `MAX_PAIRS`, 100); tests lower it. */
+  maxPairs = 100;
+  private mergeCounter = 0;
   codes: OpenCode[] = [];
   private codeCounter = 0;
   /** Set to make the next call of that method fail with this error. */
@@ -140,6 +171,7 @@ export class FakeDashboardApi implements DashboardApi {
     this.delayMs = options.delayMs ?? 0;
     this.conflictList = demoConflicts(this.nowMs);
     this.deviceList = demoDevices(this.nowMs);
+    this.people = demoDuplicates(this.nowMs);
     if (options.signedInAs) {
       const account = this.accounts.find((a) => a.user.username === options.signedInAs);
       if (!account) throw new Error(`no demo account ${options.signedInAs}`);
@@ -412,7 +444,7 @@ export class FakeDashboardApi implements DashboardApi {
       if (days !== null && (!Number.isInteger(days) || days < 30 || days > 36500)) {
         throw new ApiError(422, 'invalid_field', 'retention_days: a retention period is 30 to 36500 days (or none)');
       }
-      this.org = { ...this.org, name, default_language: form.default_language, uic_scheme: structuredClone(form.uic_scheme), retention_days: days };
+      this.org = { ...this.org, name, default_language: form.default_language, uic_scheme: structuredClone(form.uic_scheme), retention_days: days, client_index: form.client_index ?? false };
       return structuredClone(this.org);
     });
   }
@@ -433,6 +465,132 @@ export class FakeDashboardApi implements DashboardApi {
       if (records === undefined) throw new ApiError(404, 'not_found', 'no client has that code');
       this.erasable.delete(code);
       return { clients: 1, records };
+    });
+  }
+
+  // --- the duplicate review (coordinators: their sites' records; admins: every record) ---------
+
+  private activeMerges() {
+    return this.people.merges.filter((m) => m.undone_ms === null);
+  }
+
+  /** The record a record counts as: itself, or the one it was merged into (and so on). */
+  private personOf(id: string): string {
+    const active = this.activeMerges();
+    let person = id;
+    for (let hops = 0; hops <= active.length; hops++) {
+      const next = active.find((m) => m.from === person);
+      if (!next) break;
+      person = next.into;
+    }
+    return person;
+  }
+
+  private inScope(user: User, client: DemoClient): boolean {
+    return user.role === 'admin' || user.sites.some((s) => s.id === client.siteId);
+  }
+
+  /** A record id as the server reads one (a UUID), or `422 invalid_field`. */
+  private recordId(field: string, text: string): string {
+    const id = text.trim().toLowerCase();
+    if (!RECORD_ID.test(id)) throw new ApiError(422, 'invalid_field', `${field}: ${JSON.stringify(text)} is not a record id`);
+    return id;
+  }
+
+  /** A live client record the user may merge: `404 not_found`, or `403 forbidden` for another site's. */
+  private reviewClient(user: User, id: string): DemoClient {
+    const client = this.people.clients.find((c) => c.record.id === id);
+    if (!client) throw new ApiError(404, 'not_found', `no client record ${id}`);
+    if (!this.inScope(user, client)) {
+      throw new ApiError(403, 'forbidden', `client record ${id} was registered at a site that is not one of yours`);
+    }
+    return client;
+  }
+
+  /** The review as the server builds it: strongest pairs first, the newest merges in force. */
+  private duplicateReview(user: User): DuplicateReview {
+    const mine = new Map(this.people.clients.filter((c) => this.inScope(user, c)).map((c) => [c.record.id, c.record]));
+    const active = this.activeMerges();
+    const mergedAway = new Set(active.map((m) => m.from));
+    /** The record first seen earlier, else the one with more contacts, else the older id. */
+    const keepFirst = (a: ReviewRecord, b: ReviewRecord): boolean => {
+      if (a.first_seen_at !== b.first_seen_at) {
+        if (a.first_seen_at === null) return false;
+        if (b.first_seen_at === null) return true;
+        return a.first_seen_at < b.first_seen_at;
+      }
+      if (a.contacts !== b.contacts) return a.contacts > b.contacts;
+      return a.id <= b.id;
+    };
+    const found = this.people.candidates
+      .filter(({ a, b }) => mine.has(a) && mine.has(b) && !mergedAway.has(a) && !mergedAway.has(b))
+      .filter(({ a, b }) => !this.people.dismissed.has(pairId(a, b)) && this.personOf(a) !== this.personOf(b))
+      .map(({ a, b, reason }) => {
+        const [x, y] = [mine.get(a)!, mine.get(b)!];
+        const [keep, merge] = keepFirst(x, y) ? [x, y] : [y, x];
+        const shared = keep.seen_at.filter((s) => merge.seen_at.includes(s)).sort();
+        const recent = [keep.last_seen_at, merge.last_seen_at].filter((t) => t !== null).sort().at(-1) ?? '';
+        const pair: DuplicatePair = { keep, merge, reason, shared_sites: shared };
+        return { pair, recent };
+      })
+      .sort(
+        (p, q) =>
+          Number(p.pair.reason === 'near_code') - Number(q.pair.reason === 'near_code') ||
+          q.pair.shared_sites.length - p.pair.shared_sites.length ||
+          q.recent.localeCompare(p.recent) ||
+          p.pair.keep.id.localeCompare(q.pair.keep.id),
+      );
+    const merges: MergeEntry[] = active
+      .filter((m) => mine.has(m.from) && mine.has(m.into))
+      .sort((a, b) => b.at_ms - a.at_ms)
+      .slice(0, MAX_MERGES_LISTED)
+      .map((m) => ({ id: m.id, merged: mine.get(m.from)!, kept: mine.get(m.into)!, merged_at_ms: m.at_ms }));
+    return structuredClone({ pairs: found.slice(0, this.maxPairs).map((f) => f.pair), total_pairs: found.length, merges });
+  }
+
+  duplicates(): Promise<DuplicateReview> {
+    return this.answer('duplicates', [], () => this.duplicateReview(this.requireUser()));
+  }
+
+  mergeClients(request: MergeRequest): Promise<DuplicateReview> {
+    return this.answer('mergeClients', [request], () => {
+      const user = this.requireUser();
+      const keep = this.recordId('keep', request.keep);
+      const merge = this.recordId('merge', request.merge);
+      if (keep === merge) throw new ApiError(422, 'invalid_field', 'merge: a record cannot be merged into itself');
+      for (const id of [keep, merge]) this.reviewClient(user, id);
+      if (this.personOf(keep) === this.personOf(merge)) throw new ApiError(409, 'clash', 'these two records are one person already');
+      for (const [id, side] of [[merge, 'the record to merge'], [keep, 'the record to keep']]) {
+        if (this.personOf(id) !== id) throw new ApiError(409, 'clash', `${side} was merged into ${this.personOf(id)} already: merge that record instead`);
+      }
+      this.mergeCounter += 1;
+      const id = `0192f4c0-7a8b-7c9d-8e0f-${String(this.mergeCounter).padStart(12, '0')}`;
+      this.people.merges.push({ id, from: merge, into: keep, at_ms: this.nowMs, undone_ms: null });
+      return this.duplicateReview(user);
+    });
+  }
+
+  undoMerge(id: string): Promise<DuplicateReview> {
+    return this.answer('undoMerge', [id], () => {
+      const user = this.requireUser();
+      const merge = this.people.merges.find((m) => m.id === id);
+      if (!merge) throw new ApiError(404, 'not_found', `no client merge ${id}`);
+      for (const client of [merge.from, merge.into]) this.reviewClient(user, client);
+      if (merge.undone_ms !== null) throw new ApiError(409, 'clash', 'this merge was undone already');
+      merge.undone_ms = this.nowMs;
+      return this.duplicateReview(user);
+    });
+  }
+
+  dismissDuplicate(request: DismissRequest): Promise<DuplicateReview> {
+    return this.answer('dismissDuplicate', [request], () => {
+      const user = this.requireUser();
+      const a = this.recordId('a', request.a);
+      const b = this.recordId('b', request.b);
+      if (a === b) throw new ApiError(422, 'invalid_field', 'b: name two different records');
+      for (const id of [a, b]) this.reviewClient(user, id);
+      this.people.dismissed.add(pairId(a, b));
+      return this.duplicateReview(user);
     });
   }
 

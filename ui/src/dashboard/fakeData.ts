@@ -1,7 +1,7 @@
 /**
  * The in-memory dashboard server's demo data (`fakeApi.ts` serves it): plausible numbers that
  * scale with the period and the sites chosen, the catalogue the real server's tablet fixtures
- * recorded, devices, conflicts and audit entries.
+ * recorded, devices, conflicts, likely duplicate clients and audit entries.
  */
 import type {
   AuditEntry,
@@ -11,11 +11,13 @@ import type {
   Conflict,
   DashboardSite,
   Device,
+  DuplicateReason,
   Indicator,
   IndicatorsReport,
   KitTemplate,
   Organisation,
   PublishedForm,
+  ReviewRecord,
   StockReport,
   SurveyResults,
   Trends,
@@ -322,7 +324,7 @@ export function demoOrganisation(): Organisation {
     { kind: 'birth_day', question: 'birth_day' },
     { kind: 'birth_year', question: 'birth_year', digits: 2 },
   ]);
-  return { name: 'Demo harm reduction programme', default_language: 'en', uic_scheme: central, scheme_changeable: false, built_in_schemes: [central, surname], retention_days: null };
+  return { name: 'Demo harm reduction programme', default_language: 'en', uic_scheme: central, scheme_changeable: false, built_in_schemes: [central, surname], retention_days: null, client_index: false };
 }
 
 /** The catalogue and kits the real server's tablet fixtures recorded, as the admin page lists them. */
@@ -397,6 +399,101 @@ export function demoConflicts(nowMs: number): Conflict[] {
       record: { client_uic: 'MAIV287', occurred_at: new Date(nowMs - 12 * DAY).toISOString(), commodity: null },
     },
   ];
+}
+
+/** A client record as the duplicate review knows it, with the id of the site it was registered at. */
+export interface DemoClient {
+  record: ReviewRecord;
+  siteId: string;
+}
+
+/** A merge written: `from` counts as `into` until it is undone. */
+export interface DemoMerge {
+  id: string;
+  from: string;
+  into: string;
+  at_ms: number;
+  undone_ms: number | null;
+}
+
+/** What the server's duplicate review works from. */
+export interface DemoDuplicates {
+  clients: DemoClient[];
+  /** The pairs its matching finds (the same code, or one slip apart), before merges and dismissals. */
+  candidates: { a: string; b: string; reason: DuplicateReason }[];
+  merges: DemoMerge[];
+  /** Pairs judged to be two people (`pairId`). */
+  dismissed: Set<string>;
+}
+
+/** A record id of the demo's client records (UUIDs, as the server's). */
+export const demoClientId = (n: string): string => `0192f4a0-1c2d-7e3f-8a4b-${n.padStart(12, '0')}`;
+
+/** A pair's id whichever way round: the two record ids, sorted. */
+export const pairId = (a: string, b: string): string => [a, b].sort().join('|');
+
+/**
+ * Clients registered twice: the same code at two sites (MAIV287), codes one slip apart (letters
+ * swapped, the year one off), twice at the van (admins only: the coordinator does not work
+ * there), and two merges in force.
+ */
+export function demoDuplicates(nowMs: number): DemoDuplicates {
+  const name = (siteId: string) => DEMO_SITES.find((s) => s.id === siteId)?.name ?? siteId;
+  const ago = (days: number | null) => (days === null ? null : new Date(nowMs - days * DAY).toISOString());
+  const client = (
+    n: string,
+    code: string,
+    gender: string | null,
+    birthYear: number | null,
+    siteId: string,
+    firstDaysAgo: number | null,
+    seen: [siteId: string, contacts: number][],
+    lastDaysAgo: number | null,
+  ): DemoClient => ({
+    siteId,
+    record: {
+      id: demoClientId(n),
+      code,
+      gender,
+      birth_year: birthYear,
+      site: name(siteId),
+      first_seen_at: ago(firstDaysAgo),
+      contacts: seen.reduce((sum, [, c]) => sum + c, 0),
+      last_seen_at: ago(lastDaysAgo),
+      seen_at: seen.map(([s]) => name(s)),
+    },
+  });
+  const clients = [
+    client('a1', 'MAIV287', 'woman', 1987, 'site-dropin', 420, [['site-dropin', 19], ['site-street', 4]], 1),
+    client('a2', 'MAIV287', 'woman', 1987, 'site-street', 40, [['site-street', 3]], 2),
+    client('a3', 'MAIV288', 'woman', 1988, 'site-dropin', 5, [['site-dropin', 1]], 5),
+    client('b1', 'OLPE290', 'man', 1990, 'site-street', 530, [['site-street', 38], ['site-dropin', 3]], 6),
+    client('b2', 'OLEP290', 'man', 1990, 'site-dropin', 12, [['site-dropin', 1]], 12),
+    client('d1', 'KOSE295', 'not_stated', null, 'site-van', 90, [['site-van', 5]], 8),
+    client('d2', 'KOSE295', 'woman', 1995, 'site-van', null, [], null),
+    client('e1', 'ZHAN188', 'woman', 1988, 'site-dropin', 600, [['site-dropin', 57]], 3),
+    client('e2', 'ZAHN188', 'woman', 1988, 'site-street', 15, [['site-street', 2]], 9),
+    client('f1', 'IRMA276', 'woman', 1976, 'site-van', 200, [['site-van', 14]], 4),
+    client('f2', 'IRMA276', 'woman', 1976, 'site-van', 60, [['site-van', 1]], 60),
+  ];
+  const id = demoClientId;
+  return {
+    clients,
+    candidates: [
+      { a: id('a1'), b: id('a2'), reason: 'same_code' },
+      { a: id('a1'), b: id('a3'), reason: 'near_code' },
+      { a: id('a2'), b: id('a3'), reason: 'near_code' },
+      { a: id('b1'), b: id('b2'), reason: 'near_code' },
+      { a: id('d1'), b: id('d2'), reason: 'same_code' },
+      { a: id('e1'), b: id('e2'), reason: 'near_code' },
+      { a: id('f1'), b: id('f2'), reason: 'same_code' },
+    ],
+    merges: [
+      { id: '0192f4b0-5e6f-7a1b-9c2d-000000000001', from: id('f2'), into: id('f1'), at_ms: nowMs - 20 * DAY, undone_ms: null },
+      { id: '0192f4b0-5e6f-7a1b-9c2d-000000000002', from: id('e2'), into: id('e1'), at_ms: nowMs - 3 * DAY, undone_ms: null },
+    ],
+    dismissed: new Set(),
+  };
 }
 
 /** Entries as the server writes them; those of its command line have no address. */

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { LANGUAGES, STOCK_KINDS } from '../lib/backend';
 import { DICTS } from '../i18n/index.svelte';
 import { COVERAGE_LEVELS, EXPORT_KINDS, ROLES, UNITS } from './api';
+import { DUPLICATE_REASONS } from './logic/duplicates';
 import { DIMENSIONS, KNOWN_INDICATORS, SECTIONS } from './logic/indicators';
 import { PRESETS } from './logic/period';
 import { PAGES } from './logic/route';
@@ -19,12 +20,13 @@ describe('dashboard translations', () => {
       ...['survey', 'contact_questions'].map((k) => `dashboard.forms.kinds.${k}`),
       ...['published', 'retired'].map((s) => `dashboard.forms.statuses.${s}`),
       ...ROLES.map((r) => `dashboard.role.${r}`),
+      ...DUPLICATE_REASONS.flatMap((r) => [`dashboard.duplicates.reason.${r}`, `dashboard.duplicates.reason_help.${r}`]),
       ...EXPORT_KINDS.flatMap((k) => [`dashboard.export_kind.${k}`, `dashboard.export_help.${k}`]),
       ...STOCK_KINDS.map((k) => `dashboard.movement.${k}`),
       ...['from_invalid', 'to_invalid', 'order', 'too_long'].map((p) => `dashboard.filter.problem.${p}`),
       ...['under_25', '25_plus', 'unknown'].map((a) => `dashboard.row.age_band_2.${a}`),
       ...['clients', 'contacts', 'referrals', 'test_results', 'overdose_reports'].map((c) => `dashboard.collection.${c}`),
-      ...['network', 'forbidden', 'csrf_failed', 'invalid_query', 'not_found', 'conflict', 'unknown'].map((c) => `dashboard.error.${c}`),
+      ...['network', 'forbidden', 'csrf_failed', 'invalid_query', 'not_found', 'conflict', 'clash', 'unknown'].map((c) => `dashboard.error.${c}`),
     ];
     for (const lang of LANGUAGES) {
       expect(needed.filter((k) => !(k in DICTS[lang]) && !(`${k}#other` in DICTS[lang])), lang).toEqual([]);

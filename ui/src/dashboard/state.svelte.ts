@@ -27,6 +27,8 @@ import {
   type UserForm,
   type OrganisationForm,
   type ErasureRequest,
+  type MergeRequest,
+  type DismissRequest,
 } from './api';
 import { matchingPreset, presetPeriod, wholeMonths, type Period, type Preset } from './logic/period';
 import type { Filter } from './logic/query';
@@ -225,6 +227,10 @@ export function signOutOn401(api: DashboardApi, onSignedOut: (error: ApiError) =
     organisation: guard(() => api.organisation()),
     changeOrganisation: guard((form: OrganisationForm) => api.changeOrganisation(form)),
     eraseClient: guard((request: ErasureRequest) => api.eraseClient(request)),
+    duplicates: guard(() => api.duplicates()),
+    mergeClients: guard((request: MergeRequest) => api.mergeClients(request)),
+    undoMerge: guard((id: string) => api.undoMerge(id)),
+    dismissDuplicate: guard((request: DismissRequest) => api.dismissDuplicate(request)),
     adminSites: guard(() => api.adminSites()),
     addSite: guard((form: SiteForm) => api.addSite(form)),
     changeSite: guard((id: string, form: SiteForm) => api.changeSite(id, form)),

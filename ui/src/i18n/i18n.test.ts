@@ -49,6 +49,7 @@ const SAME_EVERYWHERE = new Set([
   ...LANGUAGES.map((l) => `language.${l}`),
   ...['day', 'month', 'year'].map((p) => `dashboard.date_letters.${p}`),
   'dashboard.conflicts.device_worker',
+  'dashboard.duplicates.code_at',
   'enrol.server_placeholder',
   'enrol.code_placeholder',
   'quicklog.code_placeholder',

@@ -298,8 +298,8 @@ export class FakeBackend implements Backend {
 
   private seedDemo() {
     const day = 86_400_000;
-    const add = (uic: string, gender: string, birth_year: number) => {
-      const c = { id: this.id(), uic, gender, birth_year };
+    const add = (uic: string, gender: string, birth_year: number, other_site: string | null = null) => {
+      const c = { id: this.id(), uic, gender, birth_year, other_site };
       this.clients.push(c);
       return c.id;
     };
@@ -307,6 +307,8 @@ export class FakeBackend implements Backend {
     const b = add('MAIV288', 'man', 1988);
     const c = add('OLSE192', 'man', 1992);
     add('NAPE295', 'woman', 1995);
+    // Registered at another site, found through the organisation's client index.
+    add('MAPE290', 'woman', 1990, 'Street outreach team');
     const contact = (client: string, ago: number, items: [string, number][], setting: ContactDraft['setting']) => {
       this.contacts.push({
         id: this.id(),
@@ -535,7 +537,7 @@ export class FakeBackend implements Backend {
     }
     let clientId: string | null = null;
     if (draft.client && 'new' in draft.client) {
-      const c = { id: this.id(), uic: draft.client.new.uic, gender: draft.client.new.gender, birth_year: draft.client.new.birth_year ?? null };
+      const c = { id: this.id(), uic: draft.client.new.uic, gender: draft.client.new.gender, birth_year: draft.client.new.birth_year ?? null, other_site: null };
       this.clients.push(c);
       clientId = c.id;
       draft.client = { id: c.id };

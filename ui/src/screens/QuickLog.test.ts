@@ -85,6 +85,18 @@ describe('window quick-log', () => {
     expect((screen.getByLabelText('Client code') as HTMLInputElement).value).toBe('');
   });
 
+  it("finds a client registered at another site (the organisation's client index) and serves them here", async () => {
+    const { backend, session } = await fakeSession();
+    renderWith(QuickLog, session);
+    await fireEvent.input(screen.getByLabelText('Client code'), { target: { value: 'MAPE' } });
+    const found = await screen.findByRole('button', { name: /^MAPE290/ });
+    expect(within(found).getByText('Registered at Street outreach team')).toBeTruthy();
+    await fireEvent.click(found);
+    await fireEvent.click(await screen.findByRole('button', { name: 'Confirm for MAPE290' }));
+    const saved = backend.callsOf('save_contact') as { contact: { client: unknown } }[];
+    expect(saved[0].contact.client).toEqual({ id: backend.clients.find((c) => c.uic === 'MAPE290')!.id });
+  });
+
   it('lets the worker change a quantity before confirming', async () => {
     const { backend, session } = await fakeSession();
     renderWith(QuickLog, session);

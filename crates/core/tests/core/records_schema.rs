@@ -140,7 +140,8 @@ fn typed_records_match_the_schema() {
             answers: [("q1".to_string(), Value::from(5))].into_iter().collect(),
         },
     );
-    check(Collection::ClientMerges, &ClientMerge { from_client: id(1), into_client: id(2) });
+    check(Collection::ClientMerges, &ClientMerge { from_client: id(1), into_client: id(2), undoes: None });
+    check(Collection::ClientMerges, &ClientMerge { from_client: id(1), into_client: id(2), undoes: Some(id(3)) });
     check(
         Collection::Sites,
         &Site {

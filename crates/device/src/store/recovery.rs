@@ -49,7 +49,8 @@ impl DeviceStore {
 
     /// Records this device holds that devices write (not the server's reference data), with
     /// their whole state, tombstones included, in key order after `after`: what a restored
-    /// server is sent back.
+    /// server is sent back. Only its own sites' (not other sites' clients held through the
+    /// client index).
     pub fn held_records(
         &self,
         after: Option<&(String, RecordId)>,
@@ -64,6 +65,7 @@ impl DeviceStore {
         let sql = format!(
             "SELECT collection, id, site_id, state FROM records
              WHERE collection NOT IN ({}) AND site_id IS NOT NULL AND (collection, id) > (?1, ?2)
+               AND site_id IN (SELECT json_extract(s.value, '$.id') FROM json_each((SELECT value FROM meta WHERE key = 'sites')) s)
              ORDER BY collection, id LIMIT ?3",
             reference.join(", ")
         );

@@ -7,6 +7,7 @@
 pub mod catalogue;
 pub mod erasure;
 pub mod org;
+pub mod people;
 pub mod sites;
 pub mod tablets;
 pub mod users;

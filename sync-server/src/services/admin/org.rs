@@ -1,6 +1,8 @@
 //! The organisation's settings (administrators): its name, the language texts fall back to, the
-//! client-code scheme, one of the built-in ones or its own, and the retention period (applied
-//! by `erasure::apply_retention`). The scheme can change only while
+//! client-code scheme, one of the built-in ones or its own, the retention period (applied
+//! by `erasure::apply_retention`) and the client index (tablets receive every site's clients'
+//! codes, genders and years of birth, so a code typed at one site finds a person first seen at
+//! another; off unless turned on, its risk in docs/security.md). The scheme can change only while
 //! the organisation holds no client: codes already given out would not match a new scheme, and
 //! no migration of codes is offered (the answers behind a code are never stored, so a code
 //! cannot be rebuilt; people would have to be registered again). Tablets receive every change
@@ -24,6 +26,8 @@ pub struct Organisation {
     /// Days after which the server erases people not seen since, and contacts and survey
     /// responses older than that; null keeps everything.
     pub retention_days: Option<u32>,
+    /// Whether every tablet holds every site's clients' codes, genders and years of birth.
+    pub client_index: bool,
 }
 
 /// The shortest retention period (a typing slip must not erase this month's work).
@@ -41,6 +45,9 @@ pub struct OrganisationForm {
     /// Null (or absent) keeps everything.
     #[serde(default)]
     pub retention_days: Option<u32>,
+    /// Absent: off.
+    #[serde(default)]
+    pub client_index: bool,
 }
 
 /// The organisation's settings.
@@ -53,6 +60,7 @@ pub async fn get(store: &Store) -> Result<Organisation, AdminError> {
         scheme_changeable: org.clients == 0,
         built_in_schemes: UicScheme::built_in(),
         retention_days: org.retention_days,
+        client_index: org.client_index,
     })
 }
 
@@ -109,11 +117,19 @@ pub async fn change(store: &Store, actor: &Actor, form: &OrganisationForm) -> Re
         let show = |d: Option<u32>| d.map_or_else(|| "none".to_string(), |d| format!("{d} days"));
         changed.push(format!("retention: {} → {}", show(before.retention_days), show(form.retention_days)));
     }
+    let index_changed = before.client_index != form.client_index;
+    if index_changed {
+        let show = |on: bool| if on { "on" } else { "off" };
+        changed.push(format!("client index: {} → {}", show(before.client_index), show(form.client_index)));
+    }
     if !changed.is_empty() {
         record(store, actor, "org.change", before.id.to_string(), changed.join("; ")).await?;
         store.change_org(&name, &form.default_language, &form.uic_scheme).await?;
         if retention_changed {
             store.set_retention(form.retention_days).await?;
+        }
+        if index_changed {
+            store.set_client_index(form.client_index).await?;
         }
     }
     get(store).await

@@ -31,15 +31,18 @@ fn site_texts(q: &mut Sql, sites: &[SiteId]) -> String {
 }
 
 /// The contacts of the filter as a CTE named `c` (id, site, client, setting, time,
-/// collecting_for, services as JSON), read from the typed projection `report_contacts`.
+/// collecting_for, services as JSON), read from the typed projection `report_contacts`. The
+/// client is the person: a record merged into another counts as the one kept
+/// (`report_people`), so every person count counts one person once.
 pub fn contacts_cte(q: &mut Sql, filter: &Filter) -> String {
     let sites = site_texts(q, &filter.sites);
     let from = q.bind(filter.from.as_str());
     let until = q.bind(filter.until.as_str());
     format!(
-        "c AS MATERIALIZED (SELECT rc.id AS id, rc.site_id AS site_id, rc.client_id AS client_id, rc.setting AS setting,
-                                   rc.occurred_at AS at, rc.collecting_for AS collecting_for, rc.services AS services
-               FROM report_contacts rc
+        "c AS MATERIALIZED (SELECT rc.id AS id, rc.site_id AS site_id, COALESCE(pp.person_id, rc.client_id) AS client_id,
+                                   rc.setting AS setting, rc.occurred_at AS at, rc.collecting_for AS collecting_for,
+                                   rc.services AS services
+               FROM report_contacts rc LEFT JOIN report_people pp ON pp.client_id = rc.client_id
                WHERE {live} AND rc.site_id IN {sites} AND rc.occurred_at >= {from} AND rc.occurred_at < {until})",
         live = live("rc"),
     )
@@ -186,8 +189,9 @@ pub async fn people(store: &Store, filter: &Filter, cat: &Catalogue) -> Result<C
          p AS MATERIALIZED (SELECT pc.*, cl.state AS state,
                       COALESCE({gender}, 'not_stated') AS gender,
                       {year} - {birth} AS age,
-                      {first_seen} AS first_seen
-               FROM pc LEFT JOIN records cl ON cl.collection = 'clients' AND cl.id = {client_uuid})
+                      COALESCE(pp.first_seen_at, {first_seen}) AS first_seen
+               FROM pc LEFT JOIN records cl ON cl.collection = 'clients' AND cl.id = {client_uuid}
+                       LEFT JOIN report_people pp ON pp.client_id = pc.client_id)
          SELECT 'people_reached', '', COUNT(*) FROM p
          UNION ALL SELECT 'gender', gender, COUNT(*) FROM p GROUP BY gender
          UNION ALL SELECT 'age_band_2', CASE WHEN age IS NULL THEN 'unknown' WHEN age < 25 THEN 'under_25' ELSE '25_plus' END, COUNT(*) FROM p GROUP BY 2

@@ -324,6 +324,41 @@ clients: number,
  * Every record removed, the clients included.
  */
 records: number, };
+export type DuplicateReason = "same_code" | "near_code";
+export type ReviewRecord = { id: string, code: string, gender: string | null, birth_year: number | null, 
+/**
+ * Where it was registered.
+ */
+site: string | null, first_seen_at: string | null, 
+/**
+ * Its contacts, and the sites they were at (names, most contacts first).
+ */
+contacts: number, last_seen_at: string | null, seen_at: Array<string>, };
+export type DuplicatePair = { 
+/**
+ * The record suggested to keep (first seen earlier, else more contacts).
+ */
+keep: ReviewRecord, merge: ReviewRecord, reason: DuplicateReason, 
+/**
+ * Sites where both were seen (names).
+ */
+shared_sites: Array<string>, };
+export type MergeEntry = { id: string, merged: ReviewRecord, kept: ReviewRecord, merged_at_ms: number, };
+export type DuplicateReview = { 
+/**
+ * The strongest pairs, at most [`MAX_PAIRS`].
+ */
+pairs: Array<DuplicatePair>, 
+/**
+ * All pairs found (more than `pairs` holds when the list was cut).
+ */
+total_pairs: number, 
+/**
+ * The newest merges in force, at most [`MAX_MERGES_LISTED`].
+ */
+merges: Array<MergeEntry>, };
+export type MergeRequest = { keep: string, merge: string, };
+export type DismissRequest = { a: string, b: string, };
 export type TotpSetup = { username: string, secret: string, link: string, qr_svg: string, };
 export type PasswordChange = { current_password: string, new_password: string, };
 export type Script = "latin" | "keep_cyrillic";
@@ -338,12 +373,20 @@ scheme_changeable: boolean, built_in_schemes: Array<UicScheme>,
  * Days after which the server erases people not seen since, and contacts and survey
  * responses older than that; null keeps everything.
  */
-retention_days: number | null, };
+retention_days: number | null, 
+/**
+ * Whether every tablet holds every site's clients' codes, genders and years of birth.
+ */
+client_index: boolean, };
 export type OrganisationForm = { name: string, default_language: string, uic_scheme: UicScheme, 
 /**
  * Null (or absent) keeps everything.
  */
-retention_days: number | null, };
+retention_days: number | null, 
+/**
+ * Absent: off.
+ */
+client_index: boolean, };
 export type FormKind = "survey" | "contact_questions";
 export type FormLanguage = { 
 /**

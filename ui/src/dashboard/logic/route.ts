@@ -8,7 +8,7 @@ import { isValidIsoDate } from '../../lib/logic/dates';
 import { matchingPreset, periodProblem, presetPeriod, wholeMonths, type Preset } from './period';
 import type { Filter } from './query';
 
-export const PAGES = ['indicators', 'stock', 'surveys', 'forms', 'devices', 'sites', 'catalogue', 'users', 'conflicts', 'exports', 'audit'] as const;
+export const PAGES = ['indicators', 'stock', 'surveys', 'forms', 'devices', 'sites', 'catalogue', 'users', 'conflicts', 'duplicates', 'exports', 'audit'] as const;
 export type Page = (typeof PAGES)[number];
 
 export interface Route {

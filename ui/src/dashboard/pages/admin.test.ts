@@ -240,6 +240,22 @@ describe('the organisation', () => {
     await fireEvent.submit(screen.getByTestId('org-form'));
     await waitFor(() => expect(api.org.retention_days).toBeNull());
   });
+
+  it('turns the client index on and off, off at first, with its risk said beside it', async () => {
+    const { api, state } = await dashboardOn({ signedInAs: 'admin' });
+    renderPage(Sites, state);
+    const index = (await screen.findByTestId('org-client-index')) as HTMLInputElement;
+    expect(index.checked).toBe(false);
+    expect(screen.getByTestId('org-form').textContent).toContain('A lost tablet then carries');
+    await fireEvent.click(index);
+    await fireEvent.submit(screen.getByTestId('org-form'));
+    await screen.findByTestId('org-saved');
+    expect(api.callsOf('changeOrganisation').at(-1)?.[0]).toMatchObject({ client_index: true });
+    expect(api.org.client_index).toBe(true);
+    await fireEvent.click(index);
+    await fireEvent.submit(screen.getByTestId('org-form'));
+    await waitFor(() => expect(api.org.client_index).toBe(false));
+  });
 });
 
 describe('erasing a client', () => {

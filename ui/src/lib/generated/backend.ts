@@ -96,7 +96,12 @@ known_workers: Array<string>,
  */
 uic_questions: Array<UicQuestion>, };
 export type BuiltUic = { uic: string, };
-export type ClientSummary = { id: RecordId, uic: string, gender: string | null, birth_year: number | null, };
+export type ClientSummary = { id: RecordId, uic: string, gender: string | null, birth_year: number | null, 
+/**
+ * The site that registered the client, when it is not one of this tablet's (a client
+ * found through the organisation's client index).
+ */
+other_site: string | null, };
 export type OverdoseSummary = { id: RecordId, naloxone_doses: number, emergency_called: boolean, stayed_with_person: boolean, 
 /**
  * `survived`, `died` or `unknown`.

@@ -81,7 +81,7 @@ export function todaysClients(contacts: readonly ContactSummary[]): TodaysClient
   for (const contact of newestFirst) {
     if (!contact.client_id || !contact.client_uic || seen.has(contact.client_id)) continue;
     seen.add(contact.client_id);
-    out.push({ client: { id: contact.client_id, uic: contact.client_uic, gender: null, birth_year: null }, at: contact.occurred_at });
+    out.push({ client: { id: contact.client_id, uic: contact.client_uic, gender: null, birth_year: null, other_site: null }, at: contact.occurred_at });
   }
   return out;
 }
