@@ -28,6 +28,8 @@ pub const COMMANDS: &[&str] = &[
     "record_stock_count",
     "open_referrals",
     "update_referral",
+    "open_linkages",
+    "record_linkage",
     "sync_now",
     "rejected_changes",
     "set_language",

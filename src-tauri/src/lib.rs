@@ -58,6 +58,8 @@ pub fn app<R: tauri::Runtime>(builder: tauri::Builder<R>, data_dir: Option<PathB
             commands::record_stock_count,
             commands::open_referrals,
             commands::update_referral,
+            commands::open_linkages,
+            commands::record_linkage,
             commands::sync_now,
             commands::rejected_changes,
             commands::set_language,

@@ -292,6 +292,19 @@ fn recorded() -> Vec<Value> {
     r.ok("update_referral", json!({"id": referral, "status": "attended"}));
     r.refused("update_referral", json!({"id": "00000000-0000-7000-8000-00000000dead", "status": "lost"}));
     r.ok("open_referrals", json!({"client": client}));
+    // A reactive test, its person linked to care later as a follow-up.
+    r.ok(
+        "save_contact",
+        json!({"contact": {"client": {"id": client}, "setting": "window", "occurred_at": "2025-11-24T12:00:00Z",
+            "services": ["testing"], "collecting_for": 0, "items": [], "referrals": [],
+            "tests": [{"test": "hcv_rapid", "result": "reactive", "linked_to_care": false}]}}),
+    );
+    let waiting = r.ok("open_linkages", json!({}));
+    let test = waiting[0]["id"].as_str().unwrap_or_default().to_string();
+    r.refused("record_linkage", json!({"id": "00000000-0000-7000-8000-00000000dead"}));
+    r.ok("record_linkage", json!({"id": test}));
+    r.refused("record_linkage", json!({"id": test}));
+    r.ok("open_linkages", json!({}));
     r.ok("save_group_tally", json!({"tally": {"setting": "nightlife", "event_name": "Summer festival",
         "people": [{"gender": "woman", "age_band": "20_24", "count": 12}, {"gender": "man", "age_band": "25_49", "count": 0}],
         "items": [{"commodity": "condom_external", "quantity": 40}]}}));

@@ -15,7 +15,7 @@ use outpost_core::records::{
 use outpost_core::wire::OpKind;
 use outpost_core::{RecordId, SiteId};
 use outpost_device::queries::{
-    ClientSummary, ContactSummary, ExpiringBatch, OpenReferral, OverdoseSummary, StockLevel,
+    ClientSummary, ContactSummary, ExpiringBatch, OpenLinkage, OpenReferral, OverdoseSummary, StockLevel,
 };
 use outpost_device::workflows::{
     ContactClient, ContactEdit, ContactInput, FormAnswersInput, MovementInput, NewClient, OverdoseInput, Quantity,
@@ -77,6 +77,7 @@ fn generated() -> String {
         decl::<OverdoseSummary>(&cfg),
         decl::<ContactSummary>(&cfg),
         decl::<OpenReferral>(&cfg),
+        decl::<OpenLinkage>(&cfg),
         decl::<outpost_core::catalogue::LevelStatus>(&cfg),
         decl::<ExpiringBatch>(&cfg),
         decl::<StockLevel>(&cfg),

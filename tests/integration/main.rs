@@ -38,6 +38,7 @@ mod device_crash;
 mod disk;
 mod erasure;
 mod forms;
+mod linkage;
 mod migration;
 mod multi_instance;
 mod openapi;

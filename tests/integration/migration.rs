@@ -46,6 +46,14 @@ async fn an_office_moves_from_sqlite_to_postgres_without_loss() -> anyhow::Resul
     let unused_code = office.enrollment_code_for(SITE_A, "ivan").await?;
     let accounts_before = office.storage.export().await?.accounts;
     assert_eq!(accounts_before.users.len(), 2);
+    // Who is who moves too: a merge (a record), a pair judged two people (a table), the index.
+    let twice = a.create(Collection::Clients, json!({"uic": "MAIV287", "gender": "woman"}))?;
+    let other = a.create(Collection::Clients, json!({"uic": "MAIV288", "gender": "woman"}))?;
+    a.sync().await?;
+    let org = office.storage.org_settings().await?.id;
+    office.storage.merge_clients(org, twice, client, now).await?;
+    office.storage.dismiss_pair(org, client, other, "user:coord", now).await?;
+    office.storage.set_client_index(true).await?;
     // A deleted record whose tombstone was cleaned up: its key moves too.
     let purged = a.create(Collection::Clients, json!({"uic": "OLPE190", "gender": "man"}))?;
     a.sync().await?;
@@ -93,7 +101,10 @@ async fn an_office_moves_from_sqlite_to_postgres_without_loss() -> anyhow::Resul
     );
     let mut before_tables = before.clone();
     before_tables.audit_log.clear();
+    assert_eq!(before.duplicate_dismissals.len(), 1);
     assert_eq!(after, before_tables, "every table arrives intact");
+    assert!(postgres.org_settings().await?.client_index, "the organisation's client index stays on");
+    assert!(postgres.people(org).await?.is_merged_away(twice), "the merge arrives");
     assert_eq!(after.accounts, accounts_before, "accounts arrive intact");
     assert_eq!(postgres.purged_keys().await?, purged_before, "purged keys arrive intact");
 

@@ -209,6 +209,18 @@ pub struct TestResult {
     pub result: TestOutcome,
     #[serde(default, deserialize_with = "null_as_default")]
     pub linked_to_care: bool,
+    /// When the person was linked to care (RFC 3339): at the test, or later, recorded as a
+    /// follow-up like a referral's outcome; reports count the linkage in that period.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub linked_at: Option<String>,
+}
+
+impl TestOutcome {
+    /// Whether a test with this result waits for the person's linkage to care (treatment,
+    /// confirmation, antenatal care): a reactive one, of any kind.
+    pub fn awaits_linkage(self) -> bool {
+        self == TestOutcome::Reactive
+    }
 }
 
 /// An overdose the worker responded to.

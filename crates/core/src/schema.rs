@@ -198,6 +198,7 @@ const TEST_RESULT: &[FieldSpec] = &[
     req("test", K::Enum(TestKind::ALL)),
     req("result", K::Enum(TestOutcome::ALL)),
     opt("linked_to_care", K::Bool),
+    opt("linked_at", K::Timestamp),
 ];
 const OVERDOSE_REPORT: &[FieldSpec] = &[
     req("contact_id", K::Id),

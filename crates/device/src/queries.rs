@@ -117,6 +117,20 @@ pub struct OpenReferral {
     pub client_uic: Option<String>,
 }
 
+/// A reactive test whose person is not yet linked to care (core's
+/// `TestOutcome::awaits_linkage`), for the follow-up list.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct OpenLinkage {
+    pub id: RecordId,
+    /// The test kind (`hiv_rapid`, `hcv_rapid`...).
+    pub test: String,
+    /// When it was done (RFC 3339): the time of its contact.
+    pub tested_at: String,
+    pub client_id: Option<RecordId>,
+    pub client_uic: Option<String>,
+}
+
 fn parse_id(text: &str) -> Result<RecordId, StoreError> {
     text.parse().map_err(|_| StoreError::Corrupt(format!("bad record id {text:?}")))
 }
@@ -479,6 +493,49 @@ impl DeviceStore {
             })
         })
         .collect()
+    }
+
+    /// Reactive tests done at `site` whose person is not yet linked to care, oldest first, at
+    /// most `limit`: what the follow-up list asks about.
+    pub fn open_linkages(&self, site: SiteId, limit: usize) -> Result<Vec<OpenLinkage>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT r.id, r.state, r.client_id, v.occurred_at
+             FROM records r LEFT JOIN records v ON v.collection = 'contacts' AND v.id = r.contact_id
+             WHERE r.collection = 'test_results' AND r.deleted = 0 AND r.site_id = ?1
+               AND json_extract(r.state, '$.fields.result.v') = 'reactive'
+               AND coalesce(json_extract(r.state, '$.fields.linked_to_care.v'), 0) = 0
+             ORDER BY v.occurred_at, r.id LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![site.to_string(), limit as i64], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, Option<String>>(3)?,
+            ))
+        })?;
+        let people = self.people()?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, state, client_id, tested_at) = row?;
+            let state: RecordState = serde_json::from_str(&state)?;
+            let client_id = client_id.map(|c| parse_id(&c)).transpose()?;
+            let (client_id, client_uic) = match client_id {
+                None => (None, None),
+                Some(client) => match self.shown_as(&people, client)? {
+                    Some((person, code)) => (Some(person), Some(code)),
+                    None => (Some(client), self.live_uic(client)?),
+                },
+            };
+            out.push(OpenLinkage {
+                id: parse_id(&id)?,
+                test: field(&state, "test").and_then(Value::as_str).unwrap_or_default().to_string(),
+                tested_at: tested_at.unwrap_or_default(),
+                client_id,
+                client_uic,
+            });
+        }
+        Ok(out)
     }
 
     /// The distribution lines of a contact, corrections included, oldest first.

@@ -8,7 +8,7 @@
 use crate::error::StoreError;
 use crate::store::DeviceStore;
 use outpost_core::merge::RecordState;
-use outpost_core::records::{ReferralStatus, StockKind};
+use outpost_core::records::{ReferralStatus, StockKind, TestOutcome};
 use outpost_core::rules::contact_editable;
 use outpost_core::schema::FieldError;
 use outpost_core::wire::OpKind;
@@ -287,6 +287,9 @@ impl DeviceStore {
             for test in &contact.tests {
                 let mut t = fields(json!({"contact_id": cid, "test": test.test, "result": test.result,
                     "linked_to_care": test.linked_to_care}));
+                if test.linked_to_care {
+                    t.insert("linked_at".into(), json!(at));
+                }
                 if let Some(client) = client_id {
                     t.insert("client_id".into(), json!(client.to_string()));
                 }
@@ -357,6 +360,24 @@ impl DeviceStore {
             return Err(StoreError::NotFound { collection: Collection::Referrals, id });
         }
         self.update(Collection::Referrals, id, fields(json!({"status": status.as_str(), "status_at": at})))
+    }
+
+    /// Records that the person of reactive test `id` was linked to care at `at` (a follow-up,
+    /// like a referral's outcome: allowed after the contact's edit window). Refused for a test
+    /// that is not reactive (core's `TestOutcome::awaits_linkage`) and for one linked already.
+    pub fn record_linkage(&mut self, id: RecordId, at: &str) -> Result<(), StoreError> {
+        let Some(current) = self.get(Collection::TestResults, id)?.filter(|c| c.deleted.is_none()) else {
+            return Err(StoreError::NotFound { collection: Collection::TestResults, id });
+        };
+        let values = current.values();
+        let result: Option<TestOutcome> = values.get("result").cloned().and_then(|v| serde_json::from_value(v).ok());
+        if !result.is_some_and(TestOutcome::awaits_linkage) {
+            return Err(invalid("test", "not_reactive", "only a reactive test waits for linkage to care"));
+        }
+        if values.get("linked_to_care").and_then(Value::as_bool) == Some(true) {
+            return Err(invalid("test", "already_linked", "this person was linked to care already"));
+        }
+        self.update(Collection::TestResults, id, fields(json!({"linked_to_care": true, "linked_at": at})))
     }
 
     /// Saves a group tally at the tablet's site; cells and items counting nothing are left out.

@@ -7,7 +7,7 @@ use crate::error::CommandError;
 use crate::state::AppState;
 use outpost_core::records::{Commodity, KitTemplate, ReferralStatus};
 use outpost_core::uic::UicScheme;
-use outpost_device::queries::{ClientSummary, ContactSummary, OpenReferral, StockLevel};
+use outpost_device::queries::{ClientSummary, ContactSummary, OpenLinkage, OpenReferral, StockLevel};
 use outpost_device::workflows::{
     ContactEdit, ContactInput, MovementInput, OverdoseInput, SavedContact, StockCount, TallyInput,
 };
@@ -108,6 +108,23 @@ pub fn update_referral(state: State<'_, Arc<AppState>>, id: String, status: Stri
     })?;
     let at = now_rfc3339();
     state.with_store(|store| store.update_referral(id, status, &at))
+}
+
+/// Reactive tests of this tablet's site whose person is not yet linked to care, oldest first.
+#[tauri::command(async)]
+pub fn open_linkages(state: State<'_, Arc<AppState>>) -> Result<Vec<OpenLinkage>> {
+    state.with_store(|store| {
+        let site = store.home_site()?;
+        store.open_linkages(site, 200)
+    })
+}
+
+/// Records that the person of a reactive test was linked to care, dated now.
+#[tauri::command(async)]
+pub fn record_linkage(state: State<'_, Arc<AppState>>, id: String) -> Result<()> {
+    let id = parse_id(&id)?;
+    let at = now_rfc3339();
+    state.with_store(|store| store.record_linkage(id, &at))
 }
 
 /// Sets, changes or (with `None`) removes the overdose report of a contact still in its edit

@@ -35,6 +35,7 @@ import type {
   Gender,
   KitTemplate,
   MovementInput,
+  OpenLinkage,
   OpenReferral,
   OverdoseInput,
   PublishedForm,
@@ -125,6 +126,8 @@ export type CommodityCode = string;
  *   digit, not a run; the worker's name 1 to 60 characters), `not_enrolled`;
  * - `save_contact`, `save_group_tally`, `save_survey`, `record_stock_movement`: `invalid`;
  * - `update_referral`: `invalid` (not a status), `not_found` (unknown or deleted referral);
+ * - `record_linkage`: `not_found` (unknown or deleted test result), `invalid` (the test is not
+ *   reactive, or its person was linked to care already: the message says which);
  * - `set_language`, `set_idle_lock`: `invalid` (not one of `LANGUAGES`; outside
  *   `IDLE_LOCK_MIN_MINUTES`–`IDLE_LOCK_MAX_MINUTES`);
  * - `set_wipe_after`: `invalid` ("the tablet is wiped after 3 to 20 wrong PINs": outside
@@ -231,6 +234,14 @@ export interface Backend {
   openReferrals(args: { client?: string | null }): Promise<OpenReferral[]>;
   /** Records a referral's outcome, dated now. Errors: `invalid`, `not_found`. */
   updateReferral(args: { id: string; status: ReferralStatus }): Promise<void>;
+  /** Reactive tests of this tablet's site whose person is not yet linked to care, oldest first. */
+  openLinkages(): Promise<OpenLinkage[]>;
+  /**
+   * Records that the person of reactive test `id` was linked to care, dated now (a follow-up,
+   * also after the contact's edit window). Errors: `not_found` (unknown test), `invalid` (the test
+   * is not reactive, or was linked already: the message says which), `app_locked`.
+   */
+  recordLinkage(args: { id: string }): Promise<void>;
   updateContact(args: { id: string; fields: ContactEdit }): Promise<void>;
   reverseLine(args: { contactId: string; commodity: CommodityCode; quantity: number }): Promise<void>;
   /**
@@ -306,6 +317,8 @@ export const COMMANDS = {
   saveContact: 'save_contact',
   openReferrals: 'open_referrals',
   updateReferral: 'update_referral',
+  openLinkages: 'open_linkages',
+  recordLinkage: 'record_linkage',
   updateContact: 'update_contact',
   reverseLine: 'reverse_line',
   updateOverdose: 'update_overdose',

@@ -282,6 +282,78 @@ describe('the fake backend follows referrals up like `open_referrals` and `updat
   });
 });
 
+describe('the fake backend follows reactive tests up like `open_linkages` and `record_linkage`', () => {
+  async function withTests() {
+    let now = Date.now();
+    const backend = new FakeBackend({ enrolled: true, now: () => now });
+    const { client_id } = await backend.saveContact({
+      contact: {
+        client: { new: { uic: 'MAIV287', gender: 'woman', key_groups: [] } },
+        setting: 'window',
+        occurred_at: new Date(now - 2 * 86_400_000).toISOString(),
+        services: ['testing'],
+        collecting_for: 0,
+        items: [],
+        referrals: [],
+        tests: [
+          { test: 'hiv_rapid', result: 'non_reactive', linked_to_care: false },
+          { test: 'hcv_rapid', result: 'reactive', linked_to_care: false },
+          { test: 'syphilis', result: 'reactive', linked_to_care: true },
+        ],
+      },
+    });
+    const older = backend.addTestResult({ client: null, test: 'tb_screening', daysAgo: 9 });
+    backend.addTestResult({ client: client_id, test: 'pregnancy', daysAgo: 20, site: 'site-2' });
+    const invalid = backend.addTestResult({ client: client_id, test: 'hiv_rapid', result: 'invalid', daysAgo: 1 });
+    return { backend, client: client_id!, older, invalid, later: (ms: number) => (now += ms) };
+  }
+
+  it("lists the site's reactive tests not yet linked, oldest first", async () => {
+    const { backend, client, older } = await withTests();
+    const open = await backend.openLinkages();
+    expect(open.map((r) => r.test)).toEqual(['tb_screening', 'hcv_rapid']);
+    expect(open[0]).toEqual({ id: older.id, test: 'tb_screening', tested_at: older.tested_at, client_id: null, client_uic: null });
+    expect(open[1]).toMatchObject({ client_id: client, client_uic: 'MAIV287' });
+    // Linked at the contact: dated then.
+    expect(backend.testResults.find((r) => r.test === 'syphilis')).toMatchObject({ linked_to_care: true, linked_at: expect.any(String) });
+  });
+
+  it('records the linkage, dated now, which closes the test; a second time is refused as recorded', async () => {
+    const { backend, later } = await withTests();
+    const [, hcv] = await backend.openLinkages();
+    const pending = backend.state.pending;
+    later(3 * HOUR);
+    await backend.recordLinkage({ id: hcv.id });
+    expect((await backend.openLinkages()).map((r) => r.test)).toEqual(['tb_screening']);
+    const stored = backend.testResults.find((r) => r.id === hcv.id)!;
+    expect(stored.linked_to_care).toBe(true);
+    expect(Date.parse(stored.linked_at!)).toBeGreaterThan(Date.parse(hcv.tested_at));
+    expect(backend.state.pending).toBe(pending + 1);
+    const again = await backend.recordLinkage({ id: hcv.id }).catch((e: unknown) => e);
+    expect(again).toEqual(refusal('record_linkage', 'invalid'));
+    expect(again).toMatchObject({ message: expect.stringContaining('linked to care already') });
+  });
+
+  it('refuses an unknown test, one that is not reactive, and a locked app', async () => {
+    const { backend, invalid } = await withTests();
+    const unknown = await backend.recordLinkage({ id: 'test-999' }).catch((e: unknown) => e);
+    expect(unknown).toMatchObject({ code: 'not_found', message: expect.stringContaining('test-999') });
+    const nonReactive = backend.testResults.find((r) => r.result === 'non_reactive')!;
+    for (const id of [nonReactive.id, invalid.id]) {
+      await expect(backend.recordLinkage({ id })).rejects.toMatchObject({ code: 'invalid', message: expect.stringContaining('reactive') });
+    }
+    expect(backend.testResults.filter((r) => r.linked_to_care).map((r) => r.test)).toEqual(['syphilis']);
+    backend.state.locked = true;
+    await expect(backend.openLinkages()).rejects.toEqual(refusal('*', 'app_locked'));
+    await expect(backend.recordLinkage({ id: invalid.id })).rejects.toEqual(refusal('*', 'app_locked'));
+  });
+
+  it('seeds one open reactive test in the demo data', async () => {
+    const open = await new FakeBackend({ enrolled: true, demo: true }).openLinkages();
+    expect(open).toEqual([expect.objectContaining({ test: 'hiv_rapid', client_uic: 'MAIV288' })]);
+  });
+});
+
 describe('the fake backend saves overdose reports like `save_contact`', () => {
   const contact = (overdose: unknown): ContactDraft =>
     ({

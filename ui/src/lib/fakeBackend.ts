@@ -8,8 +8,8 @@
  *   (tries left, waits, the wipe), the settings' refusals, the status of a new, enrolled,
  *   unlocked or locked tablet, and the code and message of every refusal;
  * - the limits and values it checks are the generated ones (`generated/backend.ts`);
- * - the rest is bookkeeping of what it was given: clients, contacts, referrals, stock
- *   movements, tallies and surveys kept in memory, and the lookups over them;
+ * - the rest is bookkeeping of what it was given: clients, contacts, referrals, test results,
+ *   stock movements, tallies and surveys kept in memory, and the lookups over them;
  * - a form's check (what shows, what is wrong) is core's, never redone here: `check_form`
  *   answers only recorded calls, and a survey is saved when a recorded check of the same
  *   answers found nothing wrong;
@@ -30,6 +30,7 @@ import type {
   GroupTallyDraft,
   KitTemplate,
   Language,
+  OpenLinkage,
   OpenReferral,
   OverdoseReportDraft,
   OverdoseSummary,
@@ -73,6 +74,7 @@ import {
   fieldRefusal,
   isAnswered,
   isRefused,
+  linkageRefusal,
   notRecorded,
   recorded,
   recordedAnswer,
@@ -82,7 +84,7 @@ import {
   wrongPinRuns,
   type Refusal,
 } from './fixtures';
-import { fakeExpiring, fakeLevelChange, fakeLevelStatus, isNearMatch } from './fakeRules';
+import { fakeAwaitsLinkage, fakeExpiring, fakeLevelChange, fakeLevelStatus, isNearMatch } from './fakeRules';
 
 /** The catalogue and the kit templates the real commands answered after the first sync. */
 export const RECORDED_COMMODITIES: readonly Commodity[] = recordedAnswer<Commodity[]>('commodities');
@@ -173,6 +175,30 @@ export interface StoredReferral {
   deleted: boolean;
 }
 
+/** A test result record, as the store keeps it. */
+export interface StoredTestResult {
+  id: string;
+  contact_id: string | null;
+  client_id: string | null;
+  test: string;
+  result: string;
+  linked_to_care: boolean;
+  /** RFC 3339: when the person was linked to care (at the contact, or at the follow-up). */
+  linked_at: string | null;
+  /** RFC 3339: the time of its contact. */
+  tested_at: string;
+  site_id: string;
+}
+
+/**
+ * What `record_linkage` refuses a test that is not reactive with: the recorded refusal once the
+ * recorder has one; until then the words of `DeviceStore::record_linkage` (crates/device
+ * workflows.rs), in the form of the recorded `already_linked` refusal.
+ */
+function notReactiveRefusal(): BackendError {
+  return linkageRefusal('not_reactive') ?? { code: 'invalid', message: 'invalid input: test: only a reactive test waits for linkage to care' };
+}
+
 /**
  * A client code scheme other than the demo server's (whose codes are recorded): the questions
  * `status` lists for it and the codes the real builder makes of the answers a test gives. It is
@@ -214,6 +240,7 @@ export class FakeBackend implements Backend {
   surveys: { formId: string; version: number; answers: FormAnswers }[] = [];
   movements: StockMovementDraft[] = [];
   referrals: StoredReferral[] = [];
+  testResults: StoredTestResult[] = [];
   /** The organisation's client code scheme, when it is not the demo server's. */
   scheme: FakeUicScheme | null;
   /** Changes the server refused, oldest first (seed them with {@link addRejected}). */
@@ -327,6 +354,21 @@ export class FakeBackend implements Backend {
     contact(a, 3 * day, [['syringe_1ml', 10], ['alcohol_swab', 10], ['sterile_water', 2]], 'window');
     contact(a, 1 * day, [['syringe_1ml', 20], ['alcohol_swab', 20], ['sterile_water', 4], ['condom_external', 2]], 'window');
     contact(b, 2 * day, [['foil', 5], ['smoking_pipe', 1]], 'street_outreach');
+    // A reactive HIV test at that contact whose person is not yet linked to care.
+    const tested = this.contacts[this.contacts.length - 1];
+    tested.services = ['kit', 'testing'];
+    tested.tests = [{ test: 'hiv_rapid', result: 'reactive', linked_to_care: false }];
+    this.testResults.push({
+      id: this.id(),
+      contact_id: tested.id,
+      client_id: b,
+      test: 'hiv_rapid',
+      result: 'reactive',
+      linked_to_care: false,
+      linked_at: null,
+      tested_at: tested.occurred_at,
+      site_id: this.siteId,
+    });
     contact(c, 2 * 3_600_000, [['naloxone_nasal', 1]], 'window');
     Object.assign(this.contacts[this.contacts.length - 1], {
       overdose: { naloxone_doses: 2, emergency_called: true, stayed_with_person: true, outcome: 'survived' },
@@ -566,7 +608,22 @@ export class FakeBackend implements Backend {
         deleted: false,
       });
     }
-    this.state.pending += 1 + draft.items.length + (draft.referrals?.length ?? 0) + (draft.overdose ? 1 : 0);
+    // As the store: one test result record per test, dated the contact's time when linked then.
+    for (const test of draft.tests ?? []) {
+      this.testResults.push({
+        id: this.id(),
+        contact_id: id,
+        client_id: clientId,
+        test: test.test,
+        result: test.result,
+        linked_to_care: test.linked_to_care,
+        linked_at: test.linked_to_care ? rfc3339(this.now()) : null,
+        tested_at: occurredAt,
+        site_id: this.siteId,
+      });
+    }
+    this.state.pending +=
+      1 + draft.items.length + (draft.referrals?.length ?? 0) + (draft.tests?.length ?? 0) + (draft.overdose ? 1 : 0);
     return { contact_id: id, client_id: clientId };
   }
 
@@ -615,6 +672,60 @@ export class FakeBackend implements Backend {
     if (!referral || referral.deleted) refuse(aboutRecord(refusal('update_referral', 'not_found'), args.id));
     referral.status = args.status;
     referral.status_at = rfc3339(this.now());
+    this.state.pending += 1;
+  }
+
+  /**
+   * Seeds a test result (for tests and previews), as if a contact `daysAgo` days ago had recorded
+   * it: reactive and not linked to care unless told; `site` defaults to this tablet's.
+   */
+  addTestResult(r: { client: string | null; test: string; result?: string; linked?: boolean; daysAgo?: number; site?: string }): StoredTestResult {
+    const at = rfc3339(this.now() - (r.daysAgo ?? 0) * 86_400_000);
+    const test: StoredTestResult = {
+      id: this.id(),
+      contact_id: null,
+      client_id: r.client,
+      test: r.test,
+      result: r.result ?? 'reactive',
+      linked_to_care: r.linked ?? false,
+      linked_at: r.linked ? at : null,
+      tested_at: at,
+      site_id: r.site ?? this.siteId,
+    };
+    this.testResults.push(test);
+    return structuredClone(test);
+  }
+
+  /** As `open_linkages`: this site's reactive tests not yet linked to care, oldest first (200 at most). */
+  async openLinkages(): Promise<OpenLinkage[]> {
+    this.record('open_linkages');
+    this.requireUnlocked();
+    return this.testResults
+      .filter((r) => r.site_id === this.siteId && fakeAwaitsLinkage(r.result) && !r.linked_to_care)
+      .sort((a, b) => a.tested_at.localeCompare(b.tested_at) || a.id.localeCompare(b.id))
+      .slice(0, 200)
+      .map((r) => ({
+        id: r.id,
+        test: r.test,
+        tested_at: r.tested_at,
+        client_id: r.client_id,
+        client_uic: this.clients.find((c) => c.id === r.client_id)?.uic ?? null,
+      }));
+  }
+
+  /**
+   * As `record_linkage`: the test must exist (`not_found`), be reactive and not linked already
+   * (`invalid`, in that order); it is then linked, dated now.
+   */
+  async recordLinkage(args: { id: string }): Promise<void> {
+    this.record('record_linkage', args);
+    this.requireUnlocked();
+    const test = this.testResults.find((r) => r.id === args.id);
+    if (!test) refuse(aboutRecord(refusal('record_linkage', 'not_found'), args.id));
+    if (!fakeAwaitsLinkage(test.result)) refuse(notReactiveRefusal());
+    if (test.linked_to_care) refuse(linkageRefusal('already_linked') ?? refusal('record_linkage', 'invalid'));
+    test.linked_to_care = true;
+    test.linked_at = rfc3339(this.now());
     this.state.pending += 1;
   }
 

@@ -1,6 +1,6 @@
 /**
  * The device's and core's rules the fake backend mirrors (stock levels and their status, batches
- * expiring, near matches of client codes): each is checked against the real commands' recorded
+ * expiring, near matches of client codes, which tests wait for linkage to care): each is checked against the real commands' recorded
  * answers (`fakeBackend.test.ts`), so the copy cannot drift unnoticed.
  */
 import { EXPIRED_SHOWN_DAYS, EXPIRING_WITHIN_DAYS, type ExpiringBatch, type LevelStatus, type StockMovementDraft } from './backend';
@@ -58,4 +58,14 @@ export function isNearMatch(code: string, candidate: string): boolean {
   const swapped = (y: number) => (y % 10) * 10 + Math.floor(y / 10);
   const yearsNear = (year + 1) % 100 === otherYear || (otherYear + 1) % 100 === year || (year !== otherYear && swapped(year) === otherYear);
   return (year === otherYear && editDistance(head, otherHead) <= 1) || (head === otherHead && yearsNear);
+}
+
+/**
+ * Core's rule (`TestOutcome::awaits_linkage`): a test with this result waits for its person's
+ * linkage to care (treatment, confirmation, antenatal care): a reactive one, of any kind. Checked
+ * by the replay of the recorded `open_linkages` (a non-reactive test is not listed) and
+ * `record_linkage`.
+ */
+export function fakeAwaitsLinkage(result: string): boolean {
+  return result === 'reactive';
 }

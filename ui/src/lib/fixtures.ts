@@ -140,6 +140,20 @@ export function editWindowRefusal(command: string): CommandError {
   return copy<CommandError>(found.error);
 }
 
+/**
+ * What `record_linkage` refused a test with: `already_linked`, the `invalid` refusal recorded for
+ * a test an earlier call had linked; `not_reactive`, one recorded for a test no call had linked
+ * (`undefined` while the recorder has none).
+ */
+export function linkageRefusal(reason: 'already_linked' | 'not_reactive'): CommandError | undefined {
+  const found = EXCHANGES.find((e, i) => {
+    if (e.command !== 'record_linkage' || !isRefused(e) || refusalCode(e.error) !== 'invalid') return false;
+    const linkedBefore = EXCHANGES.slice(0, i).some((x) => x.command === 'record_linkage' && isAnswered(x) && x.args.id === e.args.id);
+    return linkedBefore === (reason === 'already_linked');
+  });
+  return found && isRefused(found) && typeof found.error !== 'string' ? copy<CommandError>(found.error) : undefined;
+}
+
 /** What the fake rejects with when nothing recorded says how the real backend would answer. */
 export function notRecorded(command: string, args: unknown, hint = ''): CommandError {
   return {

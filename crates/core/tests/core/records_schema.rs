@@ -96,6 +96,7 @@ fn typed_records_match_the_schema() {
             test: TestKind::HcvRapid,
             result: TestOutcome::Reactive,
             linked_to_care: true,
+            linked_at: Some(AT.into()),
         },
     );
     check(

@@ -419,22 +419,23 @@ pub async fn indicators(store: &Store, filter: &Filter) -> Result<IndicatorRepor
     // Tests: "kind|result|linked".
     let mut done: BTreeMap<String, i64> = BTreeMap::new();
     let mut reactive: BTreeMap<String, i64> = BTreeMap::new();
-    let mut linked = 0;
     for (key, n) in &dimension(&activity, "test") {
         let mut parts = key.split('|');
-        let (kind, result, care) =
-            (parts.next().unwrap_or(""), parts.next().unwrap_or(""), parts.next().unwrap_or("0"));
+        let (kind, result) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
         *done.entry(kind.to_string()).or_default() += n;
         if result == "reactive" {
             *reactive.entry(kind.to_string()).or_default() += n;
-            if care == "1" {
-                linked += n;
-            }
         }
     }
+    let linked = total(&activity, "linked");
     b.person_counts("tests_done", Unit::Tests, "test", done, "Tests recorded at contacts in the period, by test.");
     b.person_counts("tests_reactive", Unit::Tests, "test", reactive, "Tests with a reactive result, by test.");
-    b.people("linked_to_care", linked, "Reactive tests where the person was linked to care.", vec![]);
+    b.people(
+        "linked_to_care",
+        linked,
+        "Reactive tests whose person was linked to care in the period: at the test, or later as a follow-up (counted when it happened).",
+        vec![],
+    );
 
     let mut issued: BTreeMap<String, i64> = BTreeMap::new();
     let mut completed: BTreeMap<String, i64> = BTreeMap::new();

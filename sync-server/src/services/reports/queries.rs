@@ -223,6 +223,11 @@ pub async fn activity(store: &Store, filter: &Filter) -> Result<(Counts, Items),
     let d = store.dialect();
     let mut q = Sql::new();
     let cte = contacts_cte(&mut q, filter);
+    // Linkage to care counts when it happened: at the test, or later as a follow-up
+    // (`linked_at`), whatever period the test itself was in.
+    let link_sites = site_texts(&mut q, &filter.sites);
+    let (link_from, link_until) = (q.bind(filter.from.as_str()), q.bind(filter.until.as_str()));
+    let linked_when = format!("COALESCE({}, rc.occurred_at)", d.field("x", "linked_at"));
     let sql = format!(
         "WITH {cte}
          SELECT 'setting', setting, COUNT(*) FROM c GROUP BY setting
@@ -231,7 +236,13 @@ pub async fn activity(store: &Store, filter: &Filter) -> Result<(Counts, Items),
          UNION ALL SELECT 'syringes_returned', '', CAST(COALESCE(SUM({count}), 0) AS BIGINT) FROM c {returns}
          UNION ALL SELECT 'test', {test} || '|' || {result} || '|' || CAST(COALESCE({linked}, 0) AS TEXT), COUNT(*) FROM c {tests} GROUP BY 2
          UNION ALL SELECT 'referral', {target} || '|' || {status}, COUNT(*) FROM c {referrals} GROUP BY 2
-         UNION ALL SELECT 'overdose', {outcome}, COUNT(DISTINCT c.id) FROM c {overdoses} GROUP BY 2",
+         UNION ALL SELECT 'overdose', {outcome}, COUNT(DISTINCT c.id) FROM c {overdoses} GROUP BY 2
+         UNION ALL SELECT 'linked', '', COUNT(*) FROM records x
+             JOIN report_contacts rc ON rc.id = {test_contact} AND {rc_live}
+             WHERE x.collection = 'test_results' AND NOT x.deleted AND {result} = 'reactive' AND {linked} = 1
+               AND rc.site_id IN {link_sites} AND {linked_when} >= {link_from} AND {linked_when} < {link_until}",
+        test_contact = d.field("x", "contact_id"),
+        rc_live = live("rc"),
         count = d.field_int("x", "count"),
         returns = children_join(d, "sharps_returns"),
         test = d.field("x", "test"),

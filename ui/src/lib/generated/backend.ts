@@ -130,6 +130,15 @@ export type OpenReferral = { id: RecordId, target: string,
  * back to issued keeps its place in the list.
  */
 issued_at: string, client_id: RecordId | null, client_uic: string | null, };
+export type OpenLinkage = { id: RecordId, 
+/**
+ * The test kind (`hiv_rapid`, `hcv_rapid`...).
+ */
+test: string, 
+/**
+ * When it was done (RFC 3339): the time of its contact.
+ */
+tested_at: string, client_id: RecordId | null, client_uic: string | null, };
 export type LevelStatus = "count_needed" | "low" | "ok";
 export type ExpiringBatch = { batch: string | null, 
 /**
@@ -314,7 +323,7 @@ export const STOCK_KINDS = ['received', 'transfer_in', 'transfer_out', 'expired_
 export const OP_KINDS = ['create', 'update', 'delete'] as const satisfies readonly OpKind[];
 export const SYNC_STATES = ['idle', 'syncing', 'offline', 'error'] as const satisfies readonly SyncState[];
 export const LANGUAGES = ['en', 'ru', 'uk', 'lt', 'sr-Latn', 'sq', 'ka', 'ro'] as const satisfies readonly string[];
-export const COMMAND_NAMES = ['status', 'enroll', 're_enroll', 'set_pin', 'unlock', 'lock', 'switch_worker', 'build_uic', 'find_clients', 'near_matches', 'client_history', 'contacts_between', 'kit_templates', 'commodities', 'save_contact', 'update_contact', 'reverse_line', 'update_overdose', 'save_group_tally', 'offered_forms', 'check_form', 'save_survey', 'stock_levels', 'record_stock_movement', 'record_stock_count', 'open_referrals', 'update_referral', 'sync_now', 'rejected_changes', 'set_language', 'set_idle_lock', 'set_wipe_after'] as const satisfies readonly string[];
+export const COMMAND_NAMES = ['status', 'enroll', 're_enroll', 'set_pin', 'unlock', 'lock', 'switch_worker', 'build_uic', 'find_clients', 'near_matches', 'client_history', 'contacts_between', 'kit_templates', 'commodities', 'save_contact', 'update_contact', 'reverse_line', 'update_overdose', 'save_group_tally', 'offered_forms', 'check_form', 'save_survey', 'stock_levels', 'record_stock_movement', 'record_stock_count', 'open_referrals', 'update_referral', 'open_linkages', 'record_linkage', 'sync_now', 'rejected_changes', 'set_language', 'set_idle_lock', 'set_wipe_after'] as const satisfies readonly string[];
 export const ANSWER_PROBLEM_CODES = ['required', 'constraint', 'invalid_type', 'unknown_choice', 'not_relevant', 'unknown_question', 'not_answerable', 'not_checkable'] as const satisfies readonly string[];
 
 export const PIN_MIN = 4;
