@@ -45,6 +45,25 @@ async fn the_dashboard_reports_the_fixture(backend: Backend) -> Result {
         assert_eq!(indicator(&off, key)["value"].as_f64(), Some(*raw), "{key} (suppression off)");
     }
     assert_eq!(indicator(&on, "syringes_per_pwid_per_year")["coverage"], "low");
+    // The programme's target: WHO's 300 unless an admin sets its own (50–2000), audited.
+    assert_eq!(indicator(&on, "syringes_per_pwid_per_year")["target"], 300.0);
+    let admin = WebClient::logged_in(&server, "target-admin", Role::Admin, &[]).await?;
+    let org = admin.get_json("/api/v1/dashboard/admin/organisation").await?;
+    assert_eq!((org["nsp_target"].as_u64(), org["nsp_target_set"].as_bool()), (Some(300), Some(false)));
+    let set_target = |target: Value| {
+        json!({"name": org["name"], "default_language": org["default_language"], "uic_scheme": org["uic_scheme"],
+               "retention_days": org["retention_days"], "nsp_target": target})
+    };
+    for bad in [json!(10), json!(5000)] {
+        let (status, body) = admin.post("/api/v1/dashboard/admin/organisation", &set_target(bad)).await?;
+        assert_eq!((status, body["details"][0]["field"].as_str()), (422, Some("nsp_target")), "{body}");
+    }
+    let (status, body) = admin.post("/api/v1/dashboard/admin/organisation", &set_target(json!(250))).await?;
+    assert_eq!((status, body["nsp_target"].as_u64(), body["nsp_target_set"].as_bool()), (200, Some(250), Some(true)));
+    let own = web.get_json(&format!("/api/v1/dashboard/indicators?{period}")).await?;
+    assert_eq!(indicator(&own, "syringes_per_pwid_per_year")["target"], 250.0);
+    let (status, body) = admin.post("/api/v1/dashboard/admin/organisation", &set_target(Value::Null)).await?;
+    assert_eq!((status, body["nsp_target"].as_u64()), (200, Some(300)), "back to the default: {body}");
     // A client seen at both sites counts once in the total and once at each site.
     let sites: Vec<f64> = breakdown(&off, "people_reached", "site").iter().filter_map(|(_, v)| v.as_f64()).collect();
     assert_eq!(sites.iter().sum::<f64>(), 8.0, "5 at the drop-in centre + 3 on the street, c1 at both: {sites:?}");

@@ -223,6 +223,7 @@ async fn the_retention_period_erases_what_is_older_and_keeps_the_rest_and_the_st
         uic_scheme: current.uic_scheme.clone(),
         retention_days: days,
         client_index: false,
+        nsp_target: None,
     };
     for days in [0, 29, 36_501] {
         let refused = change(&server.storage, &Actor::cli(), &form(Some(days))).await;

@@ -175,6 +175,7 @@ async fn a_record_the_restored_server_refuses_stays_on_the_tablet_and_the_rest_g
         uic_scheme: surname.ok_or_else(|| anyhow::anyhow!("no scheme"))?,
         retention_days: None,
         client_index: false,
+        nsp_target: None,
     };
     org::change(&server.storage, &Actor::cli(), &form).await?;
     a.sync().await?;

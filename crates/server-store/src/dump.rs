@@ -66,6 +66,9 @@ table_row! {
         /// Absent in files written before it was a column: off.
         #[serde(default)]
         pub client_index: bool,
+        /// Absent in files written before it was a column: the default.
+        #[serde(default)]
+        pub nsp_target: Option<i64>,
     }
 }
 

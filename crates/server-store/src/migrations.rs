@@ -35,6 +35,7 @@ const SQLITE: &[(u32, &str, &str)] = migration_list!("sqlite":
     10 "0010_empty_tombstones",
     11 "0011_retention",
     12 "0012_people",
+    13 "0013_nsp_target",
 );
 
 /// (version, file name, SQL) of every PostgreSQL migration.
@@ -51,6 +52,7 @@ const POSTGRES: &[(u32, &str, &str)] = migration_list!("postgres":
     10 "0010_empty_tombstones",
     11 "0011_retention",
     12 "0012_people",
+    13 "0013_nsp_target",
 );
 
 fn build(list: &[(u32, &str, &str)]) -> Result<Vec<Migration>, DbError> {

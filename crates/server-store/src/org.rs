@@ -23,6 +23,8 @@ pub struct OrgSettings {
     pub retention_days: Option<u32>,
     /// Whether tablets receive every site's clients (code, gender, year of birth).
     pub client_index: bool,
+    /// The programme's needle-syringe target per PWID per year; none: the default.
+    pub nsp_target: Option<u32>,
 }
 
 /// Clients given new sequence numbers per statement batch when the client index is turned on.
@@ -34,7 +36,7 @@ impl Store {
         let out = self
             .query_all(vec![
                 Statement::query(
-                    "SELECT id, name, default_language, uic_scheme, retention_days, client_index FROM orgs",
+                    "SELECT id, name, default_language, uic_scheme, retention_days, client_index, nsp_target FROM orgs",
                     vec![],
                 ),
                 Statement::query("SELECT count(*) FROM records WHERE collection = 'clients'", vec![]),
@@ -52,7 +54,14 @@ impl Store {
             clients,
             retention_days: org.col::<Option<i64>>(4)?.and_then(|d| u32::try_from(d).ok()),
             client_index: org.col(5)?,
+            nsp_target: org.col::<Option<i64>>(6)?.and_then(|t| u32::try_from(t).ok()),
         })
+    }
+
+    /// Sets the programme's needle-syringe target (none: the default).
+    pub async fn set_nsp_target(&self, target: Option<u32>) -> Result<(), DbError> {
+        self.execute(vec![Statement::exec("UPDATE orgs SET nsp_target = ?", params![target.map(i64::from)])]).await?;
+        Ok(())
     }
 
     /// Turns the organisation's client index on or off, in one transaction. Turning it on

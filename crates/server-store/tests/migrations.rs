@@ -39,7 +39,7 @@ fn a_sqlite_database_from_before_refinery_is_adopted_and_an_edited_migration_ref
     let versions: Vec<i64> = history(&conn).into_iter().map(|(v, _)| v).collect();
     assert_eq!(
         versions,
-        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
+        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13],
         "its five migrations are recorded, not run again; the newer ones applied"
     );
     let kept: String = conn.query_row("SELECT name FROM orgs", [], |r| r.get(0)).expect("org");
@@ -48,6 +48,9 @@ fn a_sqlite_database_from_before_refinery_is_adopted_and_an_edited_migration_ref
     // two people start empty.
     let index: i64 = conn.query_row("SELECT client_index FROM orgs", [], |r| r.get(0)).expect("client_index");
     assert_eq!(index, 0);
+    // Migration 13: no target of its own (the default applies).
+    let target: Option<i64> = conn.query_row("SELECT nsp_target FROM orgs", [], |r| r.get(0)).expect("nsp_target");
+    assert_eq!(target, None);
     for table in ["report_people", "duplicate_dismissals"] {
         let rows: i64 = conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0)).expect(table);
         assert_eq!(rows, 0, "{table}");
@@ -84,7 +87,8 @@ fn a_new_sqlite_database_records_every_migration() {
             "server_meta",
             "empty_tombstones",
             "retention",
-            "people"
+            "people",
+            "nsp_target"
         ]
     );
 }
@@ -112,7 +116,7 @@ async fn a_postgres_database_from_before_refinery_is_adopted_and_an_edited_migra
         .expect("old history");
     Postgres::connect(&url, Some(&schema), 2).await.expect("an old database opens");
     let rows = client.query("SELECT name FROM refinery_schema_history ORDER BY version", &[]).await.expect("history");
-    assert_eq!(rows.len(), 12, "its five migrations are recorded, not run again; the newer ones applied");
+    assert_eq!(rows.len(), 13, "its five migrations are recorded, not run again; the newer ones applied");
     Postgres::connect(&url, Some(&schema), 2).await.expect("and opens again");
     client
         .execute("UPDATE refinery_schema_history SET checksum = '12345' WHERE version = 4", &[])

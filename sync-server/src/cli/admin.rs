@@ -166,6 +166,10 @@ pub enum OrgAction {
         /// docs/security.md for the risk); off: each tablet holds its own sites' clients only.
         #[arg(long, value_parser = ["on", "off"])]
         client_index: Option<String>,
+        /// The programme's target of needle-syringes per person who injects drugs per year
+        /// (50 to 2000; 0 goes back to the default, 300).
+        #[arg(long)]
+        nsp_target: Option<u32>,
     },
 }
 
@@ -374,6 +378,8 @@ pub async fn org(storage: &Store, action: OrgAction) -> Result<()> {
             None => println!("retention none (everything is kept)"),
         }
         println!("client index {}", if o.client_index { "on (every tablet holds every site's codes)" } else { "off" });
+        let whose = if o.nsp_target_set { "the programme's own" } else { "the default" };
+        println!("needle-syringe target {} per person who injects drugs per year ({whose})", o.nsp_target);
     };
     if let OrgAction::Create { name, language, scheme, sites } = action {
         let form = settings::NewOrganisation { name, default_language: language, scheme, sites };
@@ -385,7 +391,7 @@ pub async fn org(storage: &Store, action: OrgAction) -> Result<()> {
     match action {
         OrgAction::Create { .. } => {}
         OrgAction::Show => show(&current),
-        OrgAction::Set { name, language, scheme, retention_days, client_index } => {
+        OrgAction::Set { name, language, scheme, retention_days, client_index, nsp_target } => {
             let uic_scheme = match scheme {
                 Some(wanted) => {
                     current.built_in_schemes.iter().find(|s| s.name == wanted).cloned().ok_or_else(|| {
@@ -405,6 +411,11 @@ pub async fn org(storage: &Store, action: OrgAction) -> Result<()> {
                     Some(days) => Some(days),
                 },
                 client_index: client_index.map_or(current.client_index, |v| v == "on"),
+                nsp_target: match nsp_target {
+                    None => current.nsp_target_set.then_some(current.nsp_target),
+                    Some(0) => None,
+                    Some(target) => Some(target),
+                },
             };
             show(&settings::change(storage, &Actor::cli(), &form).await.map_err(fail)?);
         }

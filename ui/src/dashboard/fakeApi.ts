@@ -444,7 +444,20 @@ export class FakeDashboardApi implements DashboardApi {
       if (days !== null && (!Number.isInteger(days) || days < 30 || days > 36500)) {
         throw new ApiError(422, 'invalid_field', 'retention_days: a retention period is 30 to 36500 days (or none)');
       }
-      this.org = { ...this.org, name, default_language: form.default_language, uic_scheme: structuredClone(form.uic_scheme), retention_days: days, client_index: form.client_index ?? false };
+      const target = form.nsp_target ?? null;
+      if (target !== null && (!Number.isInteger(target) || target < 50 || target > 2000)) {
+        throw new ApiError(422, 'invalid_field', 'nsp_target: a needle-syringe target is 50 to 2000 per person who injects drugs per year (or none for the default)');
+      }
+      this.org = {
+        ...this.org,
+        name,
+        default_language: form.default_language,
+        uic_scheme: structuredClone(form.uic_scheme),
+        retention_days: days,
+        client_index: form.client_index ?? false,
+        nsp_target: target ?? 300,
+        nsp_target_set: target !== null,
+      };
       return structuredClone(this.org);
     });
   }

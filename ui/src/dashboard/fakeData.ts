@@ -99,6 +99,7 @@ export function demoIndicators(filter: Filter, sites: DashboardSite[]): Indicato
 
   const syringesPerPwid = ind('syringes_per_pwid_per_year', perPwid, 'per_pwid_year');
   if (perPwid !== null) syringesPerPwid.coverage = perPwid < 100 ? 'low' : perPwid <= 200 ? 'medium' : 'high';
+  syringesPerPwid.target = 300;
 
   return {
     from: filter.from,
@@ -324,7 +325,7 @@ export function demoOrganisation(): Organisation {
     { kind: 'birth_day', question: 'birth_day' },
     { kind: 'birth_year', question: 'birth_year', digits: 2 },
   ]);
-  return { name: 'Demo harm reduction programme', default_language: 'en', uic_scheme: central, scheme_changeable: false, built_in_schemes: [central, surname], retention_days: null, client_index: false };
+  return { name: 'Demo harm reduction programme', default_language: 'en', uic_scheme: central, scheme_changeable: false, built_in_schemes: [central, surname], retention_days: null, client_index: false, nsp_target: 300, nsp_target_set: false };
 }
 
 /** The catalogue and kits the real server's tablet fixtures recorded, as the admin page lists them. */

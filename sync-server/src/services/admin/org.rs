@@ -28,7 +28,19 @@ pub struct Organisation {
     pub retention_days: Option<u32>,
     /// Whether every tablet holds every site's clients' codes, genders and years of birth.
     pub client_index: bool,
+    /// The programme's target of needle-syringes per person who injects drugs per year (its
+    /// own, or the default), shown beside the coverage bands.
+    pub nsp_target: u32,
+    /// Whether `nsp_target` is the programme's own (not the default).
+    pub nsp_target_set: bool,
 }
+
+/// The needle-syringe target when a programme sets none: 300 per person who injects drugs per
+/// year, WHO's target for 2030 (Global health sector strategy on viral hepatitis 2016–2021;
+/// docs/indicators.md).
+pub const DEFAULT_NSP_TARGET: u32 = 300;
+/// The range a programme's own target may take.
+pub const NSP_TARGET_RANGE: std::ops::RangeInclusive<u32> = 50..=2000;
 
 /// The shortest retention period (a typing slip must not erase this month's work).
 pub const MIN_RETENTION_DAYS: u32 = 30;
@@ -48,6 +60,9 @@ pub struct OrganisationForm {
     /// Absent: off.
     #[serde(default)]
     pub client_index: bool,
+    /// 50–2000; null (or absent) for the default.
+    #[serde(default)]
+    pub nsp_target: Option<u32>,
 }
 
 /// The organisation's settings.
@@ -61,6 +76,8 @@ pub async fn get(store: &Store) -> Result<Organisation, AdminError> {
         built_in_schemes: UicScheme::built_in(),
         retention_days: org.retention_days,
         client_index: org.client_index,
+        nsp_target: org.nsp_target.unwrap_or(DEFAULT_NSP_TARGET),
+        nsp_target_set: org.nsp_target.is_some(),
     })
 }
 
@@ -92,6 +109,17 @@ pub async fn change(store: &Store, actor: &Actor, form: &OrganisationForm) -> Re
             format!("a retention period is {MIN_RETENTION_DAYS} to {MAX_RETENTION_DAYS} days (or none), got {days}"),
         ));
     }
+    if let Some(target) = form.nsp_target.filter(|t| !NSP_TARGET_RANGE.contains(t)) {
+        errors.push(invalid(
+            "nsp_target",
+            "out_of_range",
+            format!(
+                "a needle-syringe target is {} to {} per person who injects drugs per year (or none for the default), got {target}",
+                NSP_TARGET_RANGE.start(),
+                NSP_TARGET_RANGE.end()
+            ),
+        ));
+    }
     if !errors.is_empty() {
         return Err(AdminError::Invalid(errors));
     }
@@ -117,6 +145,11 @@ pub async fn change(store: &Store, actor: &Actor, form: &OrganisationForm) -> Re
         let show = |d: Option<u32>| d.map_or_else(|| "none".to_string(), |d| format!("{d} days"));
         changed.push(format!("retention: {} → {}", show(before.retention_days), show(form.retention_days)));
     }
+    let target_changed = before.nsp_target != form.nsp_target;
+    if target_changed {
+        let show = |t: Option<u32>| t.map_or_else(|| format!("default ({DEFAULT_NSP_TARGET})"), |t| t.to_string());
+        changed.push(format!("needle-syringe target: {} → {}", show(before.nsp_target), show(form.nsp_target)));
+    }
     let index_changed = before.client_index != form.client_index;
     if index_changed {
         let show = |on: bool| if on { "on" } else { "off" };
@@ -130,6 +163,9 @@ pub async fn change(store: &Store, actor: &Actor, form: &OrganisationForm) -> Re
         }
         if index_changed {
             store.set_client_index(form.client_index).await?;
+        }
+        if target_changed {
+            store.set_nsp_target(form.nsp_target).await?;
         }
     }
     get(store).await

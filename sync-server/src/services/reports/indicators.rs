@@ -79,8 +79,9 @@ impl Coverage {
 
 /// Needle-syringes per PWID per year from which coverage is medium (the guide's bands).
 pub const COVERAGE_MEDIUM_FROM: f64 = 100.0;
-/// Needle-syringes per PWID per year above which coverage is high: the cited target.
-pub const COVERAGE_TARGET: f64 = 200.0;
+/// Needle-syringes per PWID per year above which coverage is high (the guide's band; the
+/// programme's target is separate, see `Indicator::target`).
+pub const COVERAGE_HIGH_ABOVE: f64 = 200.0;
 
 #[derive(Clone, Debug, Serialize, PartialEq, utoipa::ToSchema, ts_rs::TS)]
 pub struct Indicator {
@@ -95,6 +96,10 @@ pub struct Indicator {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub coverage: Option<Coverage>,
+    /// For syringes per PWID per year: the programme's target (its own, or WHO's 300).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub target: Option<f64>,
     pub breakdowns: Vec<Breakdown>,
 }
 
@@ -228,6 +233,7 @@ impl Builder {
             unit,
             formula,
             coverage: None,
+            target: None,
             breakdowns,
         });
     }
@@ -254,6 +260,7 @@ impl Builder {
             unit,
             formula,
             coverage: None,
+            target: None,
             breakdowns,
         });
     }
@@ -263,7 +270,7 @@ impl Builder {
 pub fn coverage_band(per_year: f64) -> Coverage {
     if per_year < COVERAGE_MEDIUM_FROM {
         Coverage::Low
-    } else if per_year <= COVERAGE_TARGET {
+    } else if per_year <= COVERAGE_HIGH_ABOVE {
         Coverage::Medium
     } else {
         Coverage::High
@@ -273,6 +280,7 @@ pub fn coverage_band(per_year: f64) -> Coverage {
 /// Every indicator of `domain.md` for the filter.
 pub async fn indicators(store: &Store, filter: &Filter) -> Result<IndicatorReport, DbError> {
     store.refresh_projection().await?;
+    let target = store.org_settings().await?.nsp_target.unwrap_or(crate::services::admin::org::DEFAULT_NSP_TARGET);
     let cat = queries::catalogue(store).await?;
     let people = queries::people(store, filter, &cat).await?;
     let (activity, items) = queries::activity(store, filter).await?;
@@ -377,8 +385,9 @@ pub async fn indicators(store: &Store, filter: &Filter) -> Result<IndicatorRepor
         value: per_year,
         suppressed: false,
         unit: Unit::PerPwidYear,
-        formula: "Needle-syringes distributed at sites with a PWID estimate ÷ the sum of their estimates, scaled to 365 days. Coverage: low under 100, medium 100–200, high over 200 (target 200).",
+        formula: "Needle-syringes distributed at sites with a PWID estimate ÷ the sum of their estimates, scaled to 365 days. Coverage bands of the WHO/UNODC/UNAIDS technical guide: low under 100, medium 100–200, high over 200; the target is the programme's own (WHO's 300 for 2030 unless it set another).",
         coverage: per_year.map(coverage_band),
+        target: Some(f64::from(target)),
         breakdowns: vec![],
     });
     b.people(

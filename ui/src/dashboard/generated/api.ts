@@ -64,7 +64,11 @@ formula: string,
 /**
  * For syringes per PWID per year: the guide's coverage band.
  */
-coverage?: Coverage, breakdowns: Array<Breakdown>, };
+coverage?: Coverage, 
+/**
+ * For syringes per PWID per year: the programme's target (its own, or WHO's 300).
+ */
+target?: number, breakdowns: Array<Breakdown>, };
 export type Suppression = { enabled: boolean, threshold: number, };
 export type IndicatorReport = { from: string, to: string, sites: Array<SiteId>, suppression: Suppression, indicators: Array<Indicator>, };
 export type MonthRow = { 
@@ -377,7 +381,16 @@ retention_days: number | null,
 /**
  * Whether every tablet holds every site's clients' codes, genders and years of birth.
  */
-client_index: boolean, };
+client_index: boolean, 
+/**
+ * The programme's target of needle-syringes per person who injects drugs per year (its
+ * own, or the default), shown beside the coverage bands.
+ */
+nsp_target: number, 
+/**
+ * Whether `nsp_target` is the programme's own (not the default).
+ */
+nsp_target_set: boolean, };
 export type OrganisationForm = { name: string, default_language: string, uic_scheme: UicScheme, 
 /**
  * Null (or absent) keeps everything.
@@ -386,7 +399,11 @@ retention_days: number | null,
 /**
  * Absent: off.
  */
-client_index: boolean, };
+client_index: boolean, 
+/**
+ * 50–2000; null (or absent) for the default.
+ */
+nsp_target: number | null, };
 export type FormKind = "survey" | "contact_questions";
 export type FormLanguage = { 
 /**
@@ -495,7 +512,8 @@ export const COMMODITY_CATEGORIES = ['injecting', 'smoking', 'sniffing', 'sex', 
 export const MAX_FAILED_LOGINS = 10;
 export const FAILED_LOGIN_WINDOW_MS = 600000;
 export const SMALL_CELL = 5;
-export const COVERAGE_TARGET = 200;
+export const COVERAGE_HIGH_ABOVE = 200;
+export const DEFAULT_NSP_TARGET = 300;
 export const SESSION_IDLE_MS = 1800000;
 export const SESSION_MAX_MS = 43200000;
 export const MIN_PASSWORD_CHARS = 10;

@@ -3,7 +3,7 @@
  * and shares. Pure functions over a BCP 47 locale, so they are tested in every language.
  */
 import type { Cell, Coverage, Indicator, Unit } from '../api';
-export { COVERAGE_TARGET } from '../generated/api';
+export { COVERAGE_HIGH_ABOVE, DEFAULT_NSP_TARGET } from '../generated/api';
 
 /** What a suppressed cell shows instead of its value (the same in every language and export). */
 export const SUPPRESSED_TEXT = '<5';

@@ -33,7 +33,7 @@ const INDICATORS: Indicator[] = [
   },
   { ...base, key: 'new_clients', value: null, suppressed: true, unit: 'people' },
   { ...base, key: 'return_rate', value: 63.44, suppressed: false, unit: 'percent' },
-  { ...base, key: 'syringes_per_pwid_per_year', value: 143.27, suppressed: false, unit: 'per_pwid_year', coverage: 'medium' },
+  { ...base, key: 'syringes_per_pwid_per_year', value: 143.27, suppressed: false, unit: 'per_pwid_year', coverage: 'medium', target: 250 },
   { ...base, key: 'vaccinations_hbv', value: 9, suppressed: false, unit: 'people', formula: 'HBV doses given, from the server' },
 ];
 
@@ -66,11 +66,11 @@ describe('indicators page', () => {
     setLanguage('en');
   });
 
-  it('gives coverage against the target of 200 and explains every indicator', async () => {
+  it("gives the guide's coverage band and the programme's own target, and explains every indicator", async () => {
     await setup();
     const card = screen.getByTestId('indicator-syringes_per_pwid_per_year');
     expect(within(card).getByTestId('coverage').textContent).toBe('Medium coverage');
-    expect(within(card).getByText('Target: 200 a year')).toBeTruthy();
+    expect(within(card).getByText('Target: 250 a year')).toBeTruthy();
     expect(within(card).getByText('How is this computed?')).toBeTruthy();
     expect(within(card).getByText(/scaled to a full year/)).toBeTruthy();
     // An indicator the dashboard does not know yet keeps the server's own explanation.

@@ -241,6 +241,28 @@ describe('the organisation', () => {
     await waitFor(() => expect(api.org.retention_days).toBeNull());
   });
 
+  it("sets the programme's own needle-syringe target, refuses one out of range, and goes back to WHO's 300", async () => {
+    const { api, state } = await dashboardOn({ signedInAs: 'admin' });
+    renderPage(Sites, state);
+    const target = (await screen.findByTestId('org-nsp-target')) as HTMLInputElement;
+    expect(target.value).toBe('');
+    expect(target.placeholder).toBe('300');
+    await fireEvent.input(target, { target: { value: '20' } });
+    await fireEvent.submit(screen.getByTestId('org-form'));
+    expect((await screen.findByTestId('page-error')).dataset.code).toBe('invalid_field');
+    expect(api.org.nsp_target_set).toBe(false);
+    await fireEvent.input(target, { target: { value: '250' } });
+    await fireEvent.submit(screen.getByTestId('org-form'));
+    await screen.findByTestId('org-saved');
+    expect(api.callsOf('changeOrganisation').at(-1)?.[0]).toMatchObject({ nsp_target: 250 });
+    expect(api.org.nsp_target_set).toBe(true);
+    expect(api.org.nsp_target).toBe(250);
+    await fireEvent.input(target, { target: { value: '' } });
+    await fireEvent.submit(screen.getByTestId('org-form'));
+    await waitFor(() => expect(api.org.nsp_target_set).toBe(false));
+    expect(api.org.nsp_target).toBe(300);
+  });
+
   it('turns the client index on and off, off at first, with its risk said beside it', async () => {
     const { api, state } = await dashboardOn({ signedInAs: 'admin' });
     renderPage(Sites, state);
