@@ -226,6 +226,12 @@ pub async fn report_bench(dir: &Path, backend: Backend, url: &str, contacts: usi
         "    monthly indicator report (all indicators):  {month_ms:>9.0} ms  (people reached {people}, needle-syringes {syringes})"
     );
     println!("    yearly indicator report:                    {year_ms:>9.0} ms");
+    // Each indicator set (the donor reports), over the same month.
+    for set in reports::sets::registry() {
+        let (set_ms, out) = best_ms(|| async { reports::sets::report(storage, set, &month).await.map_err(db) }).await?;
+        let first = out.indicators.first().map(|i| format!("{} {}", i.key, i.value.unwrap_or(0.0))).unwrap_or_default();
+        println!("    monthly set {:<16}{:>24.0} ms  ({first})", set.key, set_ms);
+    }
     println!("    monthly trends over the year:               {trends_ms:>9.0} ms");
     println!(
         "    a month's contact export ({:>6} rows):      {export_ms:>9.0} ms",

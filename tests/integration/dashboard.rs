@@ -67,6 +67,12 @@ async fn the_dashboard_reports_the_fixture(backend: Backend) -> Result {
     // A client seen at both sites counts once in the total and once at each site.
     let sites: Vec<f64> = breakdown(&off, "people_reached", "site").iter().filter_map(|(_, v)| v.as_f64()).collect();
     assert_eq!(sites.iter().sum::<f64>(), 8.0, "5 at the drop-in centre + 3 on the street, c1 at both: {sites:?}");
+    // Five-year bands (the donors' disaggregation), age at the period's year: one person in each.
+    let bands = breakdown(&off, "people_reached", "age_band_5");
+    let mut keys: Vec<&str> = bands.iter().map(|(k, _)| k.as_str()).collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["15_19", "20_24", "30_34", "35_39", "45_49", "50_plus", "unknown"], "{bands:?}");
+    assert!(bands.iter().all(|(_, v)| v.as_f64() == Some(1.0)), "{bands:?}");
     let genders = breakdown(&off, "people_reached", "gender");
     assert!(
         genders.contains(&("man".into(), json!(4.0))) && genders.contains(&("woman".into(), json!(2.0))),
@@ -296,6 +302,8 @@ const MATRIX: &[(&str, &str, [u16; 8])] = &[
     ("post", "/api/v1/auth/logout", [401, 401, 204, 204, 204, 204, 204, 401]),
     ("get", "/api/v1/dashboard/sites", [401, 401, 403, 403, 200, 200, 200, 401]),
     ("get", "/api/v1/dashboard/indicators", [401, 401, 403, 403, 200, 200, 403, 401]),
+    ("get", "/api/v1/dashboard/indicator-sets", [401, 401, 403, 403, 200, 200, 200, 401]),
+    ("get", "/api/v1/dashboard/indicator-sets/{set}", [401, 401, 403, 403, 200, 200, 403, 401]),
     ("get", "/api/v1/dashboard/trends", [401, 401, 403, 403, 200, 200, 403, 401]),
     ("get", "/api/v1/dashboard/surveys", [401, 401, 403, 403, 200, 200, 403, 401]),
     ("get", "/api/v1/dashboard/stock", [401, 401, 403, 403, 200, 200, 403, 401]),
@@ -375,6 +383,7 @@ async fn every_route_answers_every_role_as_the_matrix_says() -> Result {
                 .replace("{id}", "999999")
                 .replace("{username}", "999999")
                 .replace("{kind}", "contacts")
+                .replace("{set}", "who_nsp")
                 .replace("{form_id}", "no_such_form")
                 .replace("{version}", "1");
             let query =

@@ -38,6 +38,7 @@ mod device_crash;
 mod disk;
 mod erasure;
 mod forms;
+mod indicator_sets;
 mod linkage;
 mod migration;
 mod multi_instance;

@@ -27,6 +27,10 @@ use outpost_server::services::reports::export::EXPORT_KINDS;
 use outpost_server::services::reports::indicators::{
     Breakdown, Cell, Coverage, Indicator, IndicatorReport, MonthRow, SiteTrend, Suppression, Trends, Unit,
 };
+use outpost_server::services::reports::sets::evaluate::{
+    CategoryOut, DimensionOut, SetIndicator, SetReport, Table, TableCell,
+};
+use outpost_server::services::reports::sets::{Cadence, IndicatorSummary, SetSummary};
 use outpost_server::services::reports::stock::{ExpiringBatch, LevelPoint, Movement, Stock, StockLevel};
 use outpost_server::services::reports::surveys::{
     ChoiceCount, FormResults, NumberSummary, QuestionResult, SurveyResults,
@@ -61,6 +65,15 @@ fn generated() -> String {
         decl::<MonthRow>(&cfg),
         decl::<SiteTrend>(&cfg),
         decl::<Trends>(&cfg),
+        decl::<Cadence>(&cfg),
+        decl::<IndicatorSummary>(&cfg),
+        decl::<SetSummary>(&cfg),
+        decl::<TableCell>(&cfg),
+        decl::<Table>(&cfg),
+        decl::<CategoryOut>(&cfg),
+        decl::<DimensionOut>(&cfg),
+        decl::<SetIndicator>(&cfg),
+        decl::<SetReport>(&cfg),
         decl::<FormError>(&cfg),
         decl::<FormCheck>(&cfg),
         decl::<Published>(&cfg),

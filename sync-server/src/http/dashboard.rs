@@ -13,6 +13,7 @@ use crate::services::accounts::Session;
 use crate::services::conflicts::{self, ConflictAction, ConflictView};
 use crate::services::reports::export::{self, EXPORT_KINDS, Format};
 use crate::services::reports::filters::{first, only, query_pairs, scoped_sites};
+use crate::services::reports::sets::{self, SetReport, SetSummary};
 use crate::services::reports::{self, Filter, IndicatorReport, Stock, SurveyResults, Trends};
 use crate::time::now_ms;
 use axum::Json;
@@ -89,6 +90,39 @@ pub async fn indicators(
     let filter = filter(&session, raw.as_deref())?;
     unsuppressed_view(&state, &session, client, "indicators", &filter).await?;
     Ok(Json(reports::indicators(&state.store, &filter).await?))
+}
+
+/// The indicator sets: the programme's own and its donors', with their indicators.
+#[utoipa::path(get, path = "/api/v1/dashboard/indicator-sets", tag = "dashboard", security(("session" = [])),
+    responses((status = 200, body = Vec<SetSummary>), SessionRefusals))]
+pub async fn indicator_sets(Coordinator(_session): Coordinator) -> Json<Vec<SetSummary>> {
+    Json(sets::summaries())
+}
+
+/// One indicator set computed for a period and sites, in the donor's shape: each indicator with
+/// its tables of disaggregations (every cell listed), suppressed like the other reports. Takes
+/// the report parameters; a period that starts in the future is refused.
+#[utoipa::path(get, path = "/api/v1/dashboard/indicator-sets/{set}", tag = "dashboard", security(("session" = [])),
+    params(("set" = String, Path, description = "The set's key, from `/api/v1/dashboard/indicator-sets`"), ReportParams),
+    responses((status = 503, description = "`audit_unavailable`: the audit entry cannot be written, nothing was done", body = ErrorBody), (status = 200, body = SetReport), (status = 400, description = "`invalid_query`", body = ErrorBody),
+        (status = 404, description = "no such set", body = ErrorBody), SessionRefusals))]
+pub async fn indicator_set(
+    State(state): State<Arc<AppState>>,
+    ClientAddr(client): ClientAddr,
+    Coordinator(session): Coordinator,
+    Path(key): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<SetReport>, ApiError> {
+    let set = sets::find(&key).ok_or_else(|| {
+        let known: Vec<&str> = sets::registry().iter().map(|s| s.key.as_str()).collect();
+        ApiError::not_found(format!("no indicator set named {key:?}; use one of {}", known.join(", ")))
+    })?;
+    let filter = filter(&session, raw.as_deref())?;
+    if filter.from > crate::time::date_of(now_ms()) {
+        return Err(ApiError::invalid_query(format!("from: the period starts in the future ({})", filter.from)));
+    }
+    unsuppressed_view(&state, &session, client, &format!("indicator set {key}"), &filter).await?;
+    Ok(Json(sets::report(&state.store, set, &filter).await?))
 }
 
 /// The parameters every report takes.

@@ -45,6 +45,8 @@ pub fn api_router() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(auth::change_password))
         .routes(routes!(dashboard::sites))
         .routes(routes!(dashboard::indicators))
+        .routes(routes!(dashboard::indicator_sets))
+        .routes(routes!(dashboard::indicator_set))
         .routes(routes!(dashboard::trends))
         .routes(routes!(dashboard::surveys))
         .routes(routes!(dashboard::stock))

@@ -65,7 +65,7 @@ impl Unit {
 }
 
 /// The coverage bands of the WHO/UNODC/UNAIDS technical guide for syringes per PWID per year.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema, ts_rs::TS)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Coverage {
     Low,
@@ -126,7 +126,7 @@ impl IndicatorReport {
 }
 
 /// Applies small-cell suppression to a person count.
-fn person_cell(key: &str, value: i64, suppress: bool) -> Cell {
+pub(super) fn person_cell(key: &str, value: i64, suppress: bool) -> Cell {
     let hidden = suppress && value > 0 && value < SMALL_CELL;
     Cell { key: key.to_string(), value: if hidden { None } else { Some(value as f64) }, suppressed: hidden }
 }
@@ -137,7 +137,7 @@ fn plain_cell(key: &str, value: f64) -> Cell {
 
 /// Secondary suppression: a lone suppressed cell could be worked out from the total, so the
 /// smallest other non-zero cell is hidden too.
-fn protect(rows: &mut [Cell], raw: &[i64]) {
+pub(super) fn protect(rows: &mut [Cell], raw: &[i64]) {
     if rows.iter().filter(|c| c.suppressed).count() != 1 {
         return;
     }
@@ -297,6 +297,7 @@ pub async fn indicators(store: &Store, filter: &Filter) -> Result<IndicatorRepor
             person_breakdown("gender", dimension(&people, "gender"), s),
             person_breakdown("age_band_2", dimension(&people, "age_band_2"), s),
             person_breakdown("age_band", dimension(&people, "age_band"), s),
+            person_breakdown("age_band_5", dimension(&people, "age_band_5"), s),
             person_breakdown("key_group", dimension(&people, "key_group"), s),
             person_breakdown("site", dimension(&people, "site"), s),
         ],

@@ -12,6 +12,7 @@ pub mod export;
 pub mod filters;
 pub mod indicators;
 pub mod queries;
+pub mod sets;
 pub mod stock;
 pub mod surveys;
 

@@ -197,6 +197,10 @@ pub async fn people(store: &Store, filter: &Filter, cat: &Catalogue) -> Result<C
          UNION ALL SELECT 'age_band_2', CASE WHEN age IS NULL THEN 'unknown' WHEN age < 25 THEN 'under_25' ELSE '25_plus' END, COUNT(*) FROM p GROUP BY 2
          UNION ALL SELECT 'age_band', CASE WHEN age IS NULL THEN 'unknown' WHEN age < 15 THEN 'under_15' WHEN age < 20 THEN '15_19'
                                            WHEN age < 25 THEN '20_24' WHEN age < 50 THEN '25_49' ELSE '50_plus' END, COUNT(*) FROM p GROUP BY 2
+         UNION ALL SELECT 'age_band_5', CASE WHEN age IS NULL THEN 'unknown' WHEN age < 15 THEN 'under_15' WHEN age < 20 THEN '15_19'
+                                             WHEN age < 25 THEN '20_24' WHEN age < 30 THEN '25_29' WHEN age < 35 THEN '30_34'
+                                             WHEN age < 40 THEN '35_39' WHEN age < 45 THEN '40_44' WHEN age < 50 THEN '45_49'
+                                             ELSE '50_plus' END, COUNT(*) FROM p GROUP BY 2
          UNION ALL SELECT 'key_group', {kg_value}, COUNT(*) FROM p, {kg_each} GROUP BY 2
          UNION ALL SELECT 'new_clients', '', COUNT(*) FROM p WHERE first_seen >= {from}
          UNION ALL SELECT 'reached_with_package', '', COUNT(*) FROM p WHERE ns = 1 AND condom = 1 AND info = 1
