@@ -186,4 +186,19 @@ describe('the address', () => {
     expect(await screen.findByTestId('page-indicators')).toBeTruthy();
     history.replaceState(null, '', '#');
   });
+
+  it("keeps the donor report's set and period", async () => {
+    const api = new FakeDashboardApi({ nowMs: NOW, signedInAs: 'coordinator' });
+    history.replaceState(null, '', '#/indicators');
+    setLanguage('en');
+    render(Dashboard, { props: { api, nowMs: NOW } });
+    await screen.findByTestId('page-indicators');
+    await fireEvent.click(screen.getByTestId('nav-donor-reports'));
+    expect(await screen.findByTestId('donor-report')).toBeTruthy();
+    expect(screen.getByTestId('page-title').textContent).toBe('Donor reports');
+    await waitFor(() => expect(location.hash).toBe('#/donor-reports?set=who_nsp&from=2025-01-01&to=2025-12-31'));
+    await fireEvent.change(screen.getByTestId('set-picker'), { target: { value: 'pepfar_kp_prev' } });
+    await waitFor(() => expect(location.hash).toBe('#/donor-reports?set=pepfar_kp_prev&from=2026-01-01&to=2026-06-30'));
+    history.replaceState(null, '', '#');
+  });
 });

@@ -141,6 +141,19 @@ describe('the dashboard API client', () => {
     );
   });
 
+  it('asks for the indicator sets, and one set with the filter of every report', async () => {
+    const { sent, fetchFn } = fakeFetch([json(200, []), json(200, {}), json(200, {})]);
+    const api = new HttpDashboardApi({ fetch: fetchFn });
+    await api.indicatorSets();
+    await api.indicatorSet('pepfar_kp_prev', { from: '2026-04-01', to: '2026-09-30', sites: ['s1', 's2'], suppress: true });
+    await api.indicatorSet('a/b', { from: '2026-01-01', to: '2026-03-31', sites: [], suppress: false });
+    expect(sent.map((s) => `${s.method} ${s.url}`)).toEqual([
+      'GET /api/v1/dashboard/indicator-sets',
+      'GET /api/v1/dashboard/indicator-sets/pepfar_kp_prev?from=2026-04-01&to=2026-09-30&site=s1&site=s2&suppress=true',
+      'GET /api/v1/dashboard/indicator-sets/a%2Fb?from=2026-01-01&to=2026-03-31&suppress=false',
+    ]);
+  });
+
   it('reviews duplicates: merges, undoes and dismisses with only the ids the server reads', async () => {
     const review = { pairs: [], total_pairs: 0, merges: [] };
     const { sent, fetchFn } = fakeFetch([

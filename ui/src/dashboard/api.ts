@@ -16,16 +16,20 @@ import {
   type ChoiceCount,
   type AuditOut as AuditEntry,
   type Breakdown,
+  type Cadence,
+  type CategoryOut,
   type Cell,
   type ConflictAction,
   type ConflictResolution,
   type ConflictView as Conflict,
   type Coverage,
   type DeviceOut as Device,
+  type DimensionOut,
   type ErrorBody,
   type ErrorDetail,
   type Indicator,
   type IndicatorReport as IndicatorsReport,
+  type IndicatorSummary,
   type JsonValue,
   type LevelPoint as StockHistoryPoint,
   type LoginRequest,
@@ -45,6 +49,9 @@ import {
   type Resolve,
   type Role,
   type SessionInfo,
+  type SetIndicator,
+  type SetReport,
+  type SetSummary,
   type Side as ConflictValue,
   type SiteId,
   type SiteOut as DashboardSite,
@@ -54,6 +61,8 @@ import {
   type StockLevel,
   type SurveyResults,
   type Suppression,
+  type Table,
+  type TableCell,
   type Trends,
   type Unit,
   type User,
@@ -104,6 +113,8 @@ import { exportUrl, filterQuery, type Filter } from './logic/query';
 export type {
   AuditEntry,
   Breakdown,
+  Cadence,
+  CategoryOut,
   Cell,
   Conflict,
   ConflictAction,
@@ -112,15 +123,20 @@ export type {
   Coverage,
   DashboardSite,
   Device,
+  DimensionOut,
   ErrorBody,
   ErrorDetail,
   Indicator,
   IndicatorsReport,
+  IndicatorSummary,
   JsonValue,
   LoginRequest,
   Resolve,
   Role,
   SessionInfo,
+  SetIndicator,
+  SetReport,
+  SetSummary,
   SiteId,
   SiteRef,
   SiteTrend,
@@ -129,6 +145,8 @@ export type {
   StockMovement,
   StockReport,
   Suppression,
+  Table,
+  TableCell,
   ChoiceCount,
   FormResults,
   FormLanguage,
@@ -252,6 +270,10 @@ export interface DashboardApi {
   logout(): Promise<void>;
   sites(): Promise<DashboardSite[]>;
   indicators(filter: Filter): Promise<IndicatorsReport>;
+  /** The indicator sets (the programme's own and its donors'), in the order to list them. */
+  indicatorSets(): Promise<SetSummary[]>;
+  /** One indicator set computed for the filter, in the donor's shape. */
+  indicatorSet(set: string, filter: Filter): Promise<SetReport>;
   trends(filter: Filter): Promise<Trends>;
   surveys(filter: Filter): Promise<SurveyResults>;
   stock(sites: readonly string[]): Promise<StockReport>;
@@ -374,6 +396,14 @@ export class HttpDashboardApi implements DashboardApi {
 
   indicators(filter: Filter): Promise<IndicatorsReport> {
     return this.request('GET', `/api/v1/dashboard/indicators?${filterQuery(filter)}`);
+  }
+
+  indicatorSets(): Promise<SetSummary[]> {
+    return this.request('GET', '/api/v1/dashboard/indicator-sets');
+  }
+
+  indicatorSet(set: string, filter: Filter): Promise<SetReport> {
+    return this.request('GET', `/api/v1/dashboard/indicator-sets/${encodeURIComponent(set)}?${filterQuery(filter)}`);
   }
 
   trends(filter: Filter): Promise<Trends> {

@@ -25,6 +25,8 @@ import {
   type IndicatorsReport,
   type LoginRequest,
   type SessionInfo,
+  type SetReport,
+  type SetSummary,
   type StockReport,
   type SurveyResults,
   type Trends,
@@ -62,6 +64,7 @@ import {
 import { MAX_FAILED_LOGINS } from './generated/api';
 import { exchanges, isAnswered, recordedAnswer, sameArgs } from '../lib/fixtures';
 import {
+  DEMO_SETS,
   DEMO_SITES,
   RECORDED_FORMS,
   demoAudit,
@@ -71,6 +74,8 @@ import {
   demoDuplicates,
   demoIndicators,
   demoOrganisation,
+  demoSetReport,
+  demoSetSummaries,
   demoStock,
   demoSurveys,
   demoTrends,
@@ -78,6 +83,8 @@ import {
   type DemoClient,
   type DemoDuplicates,
 } from './fakeData';
+import { isoDate } from '../lib/logic/dates';
+import { isWholeMonths } from './logic/period';
 import { exportUrl, type Filter } from './logic/query';
 
 export interface FakeAccount {
@@ -281,6 +288,34 @@ export class FakeDashboardApi implements DashboardApi {
     return this.answer('indicators', [filter], () => {
       const sites = this.checkSites(this.requireUser(), filter.sites);
       return demoIndicators(filter, sites);
+    });
+  }
+
+  indicatorSets(): Promise<SetSummary[]> {
+    return this.answer('indicatorSets', [], () => {
+      this.requireUser();
+      return demoSetSummaries();
+    });
+  }
+
+  /** A set for the filter, refused as the server refuses it (unknown set, a future or cut period). */
+  indicatorSet(set: string, filter: Filter): Promise<SetReport> {
+    return this.answer('indicatorSet', [set, filter], () => {
+      const user = this.requireUser();
+      const found = DEMO_SETS.find((s) => s.key === set);
+      if (!found) {
+        throw new ApiError(404, 'not_found', `no indicator set named "${set}"; use one of ${DEMO_SETS.map((s) => s.key).join(', ')}`);
+      }
+      const sites = this.checkSites(user, filter.sites);
+      const today = isoDate(new Date(this.nowMs));
+      if (filter.from > today) throw new ApiError(400, 'invalid_query', `from: the period starts in the future (${filter.from})`);
+      if (filter.suppress && !isWholeMonths(filter, today)) {
+        const message = filter.from.endsWith('-01')
+          ? 'to: while small numbers are hidden, a report ends on the last day of a month or runs to today'
+          : 'from: while small numbers are hidden, a report starts on the 1st of a month';
+        throw new ApiError(400, 'invalid_query', message);
+      }
+      return demoSetReport(found, filter, sites, this.org.nsp_target);
     });
   }
 

@@ -1,14 +1,17 @@
 /**
  * The in-memory dashboard server's demo data (`fakeApi.ts` serves it): plausible numbers that
- * scale with the period and the sites chosen, the catalogue the real server's tablet fixtures
- * recorded, devices, conflicts, likely duplicate clients and audit entries.
+ * scale with the period and the sites chosen (indicator sets included), the catalogue the real
+ * server's tablet fixtures recorded, devices, conflicts, likely duplicate clients and audit
+ * entries.
  */
 import type {
   AuditEntry,
   Breakdown,
+  Cadence,
   Catalogue,
   Commodity,
   Conflict,
+  Coverage,
   DashboardSite,
   Device,
   DuplicateReason,
@@ -18,12 +21,17 @@ import type {
   Organisation,
   PublishedForm,
   ReviewRecord,
+  SetIndicator,
+  SetReport,
+  SetSummary,
   StockReport,
   SurveyResults,
+  Table,
   Trends,
   UicScheme,
   Unit,
 } from './api';
+import { COVERAGE_HIGH_ABOVE, SMALL_CELL } from './generated/api';
 import { recordedAnswer } from '../lib/fixtures';
 import { daysBetween, monthsOf } from './logic/period';
 import type { Filter } from './logic/query';
@@ -196,6 +204,244 @@ export function demoTrends(filter: Filter, sites: DashboardSite[]): Trends {
     };
   });
   return { months, by_site };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Indicator sets: the programme's own and its donors', a few indicators of each (the real
+// definitions are the server's, `sync-server/src/services/reports/sets/definitions/`)
+// ---------------------------------------------------------------------------------------------
+
+type DemoCategories = [key: string, label: string, weight: number][];
+
+interface DemoSet {
+  key: string;
+  name: string;
+  source: string;
+  cadence: Cadence;
+  notes: string[];
+  /** Category dimensions; `site` is added from the report's sites. */
+  dimensions: Record<string, { label: string; categories: DemoCategories }>;
+  indicators: {
+    key: string;
+    code?: string;
+    name: string;
+    definition: string;
+    unit: Unit;
+    /** People (or items) a month across every demo site. */
+    perMonth: number;
+    /** A percentage of `perMonth` over this many a month, or items per PWID per year. */
+    of?: number | 'pwid';
+    tables?: string[][];
+  }[];
+}
+
+const GENDER_GF: DemoCategories = [
+  ['female', 'Female', 30],
+  ['male', 'Male', 64],
+  ['transgender', 'Transgender', 2],
+  ['other_not_stated', 'Other or not stated', 4],
+];
+const AGE_25: DemoCategories = [
+  ['under_25', '<25', 18],
+  ['25_plus', '25+', 79],
+  ['unknown', 'Unknown age', 3],
+];
+
+export const DEMO_SETS: DemoSet[] = [
+  {
+    key: 'programme',
+    name: "The programme's own indicators",
+    source: "Outpost's domain model and the dashboard overview",
+    cadence: 'month',
+    notes: ['The same numbers as the Indicators page, in a table per indicator.'],
+    dimensions: {
+      gender: {
+        label: 'Gender',
+        categories: [
+          ['woman', 'Woman', 31],
+          ['man', 'Man', 62],
+          ['trans_woman', 'Trans woman', 1],
+          ['non_binary', 'Non-binary', 1],
+          ['not_stated', 'Not stated', 5],
+        ],
+      },
+    },
+    indicators: [
+      { key: 'people_reached', name: 'People reached', definition: 'Distinct people with a contact in the period.', unit: 'people', perMonth: 180, tables: [['gender'], ['site']] },
+      { key: 'contacts', name: 'Contacts', definition: 'Individual contacts plus people counted in anonymous tallies.', unit: 'contacts', perMonth: 640 },
+    ],
+  },
+  {
+    key: 'who_nsp',
+    name: 'WHO NSP coverage (WHO/UNODC/UNAIDS technical guide)',
+    source: 'WHO, UNODC, UNAIDS, Technical guide for countries to set targets for universal access to HIV prevention, treatment and care for injecting drug users, 2012 revision',
+    cadence: 'year',
+    notes: [
+      'Ratios and coverage against size estimates use only the sites that have an estimate, on both sides of the division.',
+      'Outpost does not dispense opioid substitution therapy: OST coverage cannot be computed.',
+    ],
+    dimensions: {
+      gender: {
+        label: 'Gender',
+        categories: [
+          ['female', 'Female', 30],
+          ['male', 'Male', 66],
+          ['other', 'Other', 4],
+        ],
+      },
+      age: {
+        label: 'Age',
+        categories: [
+          ['under_25', '<25', 15],
+          ['25_plus', '25+', 85],
+        ],
+      },
+    },
+    indicators: [
+      { key: 'syringes_per_pwid_per_year', code: 'PRV.10', name: 'Needle-syringes distributed per PWID per year', definition: 'Needle-syringes given at sites with a PWID size estimate, divided by the sum of the estimates, scaled to a year.', unit: 'per_pwid_year', perMonth: 9800, of: 'pwid' },
+      { key: 'needle_syringes_distributed', name: 'Needle-syringes distributed', definition: 'Needle-syringe items given, reversals subtracted, anonymous tallies included.', unit: 'items', perMonth: 9800, tables: [['site']] },
+      { key: 'pwid_reached', name: 'PWID reached', definition: 'People who inject drugs with a contact in the period.', unit: 'people', perMonth: 126, tables: [['gender'], ['age'], ['site']] },
+      { key: 'pwid_nsp_coverage', code: 'PRV.8', name: 'PWID reached by needle-syringe programmes (% of estimate)', definition: 'PWID given needle-syringes at sites with an estimate, divided by the estimates, as a percentage.', unit: 'percent', perMonth: 118, of: 720 },
+      { key: 'pwid_regular_nsp', code: 'PRV.9', name: 'Regular needle-syringe access (% of PWID given needle-syringes)', definition: 'Of the PWID given needle-syringes, those with a contact in every 30-day part of the period.', unit: 'percent', perMonth: 3, of: 118 },
+    ],
+  },
+  {
+    key: 'global_fund',
+    name: 'Global Fund key-population indicators',
+    source: 'The Global Fund, Modular Framework Handbook, allocation period 2023–2025 (Grant Cycle 7)',
+    cadence: 'half_year',
+    notes: ['Key populations overlap: a person who injects drugs and sells sex counts in both KP-1c and KP-1d.'],
+    dimensions: { gender: { label: 'Gender', categories: GENDER_GF }, age: { label: 'Age', categories: AGE_25 } },
+    indicators: [
+      { key: 'kp_1c', code: 'KP-1c', name: 'Sex workers reached with the defined package', definition: 'Sex workers who in the period received condoms, and information or counselling.', unit: 'people', perMonth: 14, tables: [['gender'], ['age']] },
+      { key: 'kp_1d', code: 'KP-1d', name: 'People who inject drugs reached with the defined package', definition: 'People who inject drugs who in the period received needle-syringes, condoms, and information or counselling.', unit: 'people', perMonth: 96, tables: [['gender'], ['age']] },
+      { key: 'kp_3d', code: 'KP-3d', name: 'People who inject drugs tested for HIV who know their result', definition: 'People who inject drugs with an HIV rapid test with a reactive or non-reactive result in the period.', unit: 'people', perMonth: 31, tables: [['gender'], ['age']] },
+    ],
+  },
+  {
+    key: 'pepfar_kp_prev',
+    name: 'PEPFAR MER KP_PREV',
+    source: 'PEPFAR Monitoring, Evaluation, and Reporting (MER) Indicator Reference Guide, version 2.6.1 (FY2023), KP_PREV',
+    cadence: 'half_year',
+    notes: [
+      'Each person counts in one key-population type only: PWID, then TG, then FSW, then MSM.',
+      "Outpost does not record a declined test offer or a referral to testing elsewhere: the 'declined' row is always 0.",
+    ],
+    dimensions: {
+      kp_type: {
+        label: 'Key population type',
+        categories: [
+          ['pwid', 'PWID', 88],
+          ['tg', 'TG', 1],
+          ['fsw', 'FSW', 8],
+          ['msm', 'MSM', 3],
+        ],
+      },
+      testing_status: {
+        label: 'Testing services',
+        categories: [
+          ['known_positive', 'Known positive', 6],
+          ['newly_tested_or_referred', 'Newly tested and/or referred for testing', 94],
+          ['declined', 'Declined testing and/or referral (not recorded)', 0],
+        ],
+      },
+    },
+    indicators: [
+      {
+        key: 'kp_prev',
+        code: 'KP_PREV',
+        name: 'Key populations reached with individual and/or small-group prevention interventions',
+        definition: 'Distinct key-population members reached in the period who, if not known positive, were tested or offered testing and received at least one other listed intervention.',
+        unit: 'people',
+        perMonth: 60,
+        tables: [['kp_type'], ['kp_type', 'testing_status']],
+      },
+    ],
+  },
+  {
+    key: 'unaids_gam',
+    name: 'UNAIDS Global AIDS Monitoring (harm reduction, programme data)',
+    source: 'UNAIDS Indicator Registry, Global AIDS Monitoring',
+    cadence: 'year',
+    notes: ['Survey indicators and OST coverage cannot be computed from service records.'],
+    dimensions: { age: { label: 'Age', categories: AGE_25 } },
+    indicators: [
+      { key: 'syringes_per_pwid', name: 'Needles and syringes distributed per person who injects drugs', definition: 'Needle-syringes per PWID per year, sites with an estimate.', unit: 'per_pwid_year', perMonth: 9800, of: 'pwid' },
+      { key: 'prevention_reached_c', name: 'People who inject drugs reached with HIV prevention (programme data)', definition: 'PWID given needle-syringes, condoms, information or counselling, or testing.', unit: 'people', perMonth: 120, tables: [['age']] },
+    ],
+  },
+];
+
+export function demoSetSummaries(): SetSummary[] {
+  return DEMO_SETS.map((s) => ({
+    key: s.key,
+    name: s.name,
+    source: s.source,
+    cadence: s.cadence,
+    indicators: s.indicators.map((i) => ({ key: i.key, ...(i.code ? { code: i.code } : {}), name: i.name })),
+  }));
+}
+
+/** A demo set computed for the filter: made-up numbers, people from 1 to 4 hidden as the server hides them. */
+export function demoSetReport(set: DemoSet, filter: Filter, sites: DashboardSite[], nspTarget: number): SetReport {
+  const days = daysBetween(filter.from, filter.to) + 1;
+  const share = sites.length / DEMO_SITES.length;
+  const rand = seeded(`${set.key}${filter.from}${filter.to}${sites.map((s) => s.id).join()}`);
+  const n = (perMonth: number) => Math.max(0, Math.round(((perMonth * days) / 30) * share * (0.9 + rand() * 0.2)));
+  const isPeople = (unit: Unit) => unit === 'people' || unit === 'tests' || unit === 'referrals';
+  const hide = (value: number, unit: Unit) => filter.suppress && isPeople(unit) && value > 0 && value < SMALL_CELL;
+  const tableCell = (keys: string[], value: number, unit: Unit) =>
+    hide(value, unit) ? { keys, value: null, suppressed: true } : { keys, value, suppressed: false };
+  const named = [...sites].sort((a, b) => a.name.localeCompare(b.name));
+  const categoriesOf = (dimension: string): DemoCategories =>
+    dimension === 'site' ? named.map((s, i) => [s.id, s.name, 3 - i]) : set.dimensions[dimension].categories;
+  const used = [...new Set(set.indicators.flatMap((i) => (i.tables ?? []).flat()))];
+  const pwid = sites.reduce((sum, s) => sum + (s.pwid_estimate ?? 0), 0);
+
+  const indicators: SetIndicator[] = set.indicators.map((d) => {
+    const count = n(d.perMonth);
+    const tables = (d.tables ?? []).map((dims): Table => {
+      const [rows, columns] = dims.map(categoriesOf);
+      const rowValues = split(count, rows.map((c) => c[2]));
+      const cells = rows.flatMap((r, i) =>
+        columns
+          ? split(rowValues[i], columns.map((c) => c[2])).map((v, j) => tableCell([r[0], columns[j][0]], v, d.unit))
+          : [tableCell([r[0]], rowValues[i], d.unit)],
+      );
+      return { dimensions: dims, cells };
+    });
+    const base = { key: d.key, ...(d.code ? { code: d.code } : {}), name: d.name, definition: d.definition, unit: d.unit, tables };
+    if (d.of === 'pwid') {
+      const value = pwid > 0 ? Math.round(((count / pwid) * 365 * 10) / days) / 10 : null;
+      const coverage: Coverage | null = value === null ? null : value < 100 ? 'low' : value <= COVERAGE_HIGH_ABOVE ? 'medium' : 'high';
+      return { ...base, value, suppressed: false, numerator: count, ...(pwid > 0 ? { denominator: pwid } : {}), ...(coverage ? { coverage } : {}), target: nspTarget };
+    }
+    if (d.of !== undefined) {
+      const denominator = Math.round(((d.of * days) / 30) * share);
+      if (hide(count, 'people')) return { ...base, value: null, suppressed: true, denominator };
+      const value = denominator > 0 ? Math.round((count / denominator) * 1000) / 10 : null;
+      return { ...base, value, suppressed: false, numerator: count, denominator };
+    }
+    const hidden = hide(count, d.unit);
+    return { ...base, value: hidden ? null : count, suppressed: hidden };
+  });
+
+  return {
+    set: set.key,
+    name: set.name,
+    source: set.source,
+    notes: set.notes,
+    from: filter.from,
+    to: filter.to,
+    sites: named.map((s) => ({ key: s.id, label: s.name })),
+    suppression: { enabled: filter.suppress, threshold: SMALL_CELL },
+    dimensions: used.map((key) => ({
+      key,
+      label: key === 'site' ? 'Site' : set.dimensions[key].label,
+      categories: categoriesOf(key).map(([k, label]) => ({ key: k, label })),
+    })),
+    indicators,
+  };
 }
 
 /**

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { LANGUAGES, STOCK_KINDS } from '../lib/backend';
 import { DICTS } from '../i18n/index.svelte';
 import { COVERAGE_LEVELS, EXPORT_KINDS, ROLES, UNITS } from './api';
+import { CADENCES } from './logic/donorReports';
 import { DUPLICATE_REASONS } from './logic/duplicates';
 import { DIMENSIONS, KNOWN_INDICATORS, SECTIONS } from './logic/indicators';
 import { PRESETS } from './logic/period';
@@ -17,6 +18,7 @@ describe('dashboard translations', () => {
       ...COVERAGE_LEVELS.map((c) => `dashboard.coverage.${c}`),
       ...PRESETS.map((p) => `dashboard.preset.${p}`),
       ...PAGES.map((p) => `dashboard.page.${p}`),
+      ...CADENCES.flatMap((c) => [`dashboard.donor.kind.${c}`, `dashboard.donor.cadence.${c}`]),
       ...['survey', 'contact_questions'].map((k) => `dashboard.forms.kinds.${k}`),
       ...['published', 'retired'].map((s) => `dashboard.forms.statuses.${s}`),
       ...ROLES.map((r) => `dashboard.role.${r}`),

@@ -50,6 +50,8 @@ export class DashboardState {
   page = $state<Page>('indicators');
   filter = $state<Filter>(defaultFilter(isoDate(new Date())));
   preset = $state<Preset>('this_month');
+  /** The donor reports page's indicator set (null: the page picks its default). */
+  donorSet = $state<string | null>(null);
   nowMs = $state(Date.now());
   /** Open conflicts, for the badge in the navigation (null until known). */
   openConflicts = $state<number | null>(null);
@@ -163,6 +165,12 @@ export class DashboardState {
     this.filter = { ...this.filter, from: period.from, to: period.to };
   }
 
+  /** A period picked from a list (the donor reports page's months, quarters, half-years, years). */
+  choosePeriod(period: Period): void {
+    this.filter = { ...this.filter, from: period.from, to: period.to };
+    this.preset = matchingPreset(this.filter, this.today());
+  }
+
   chooseSites(sites: string[]): void {
     this.filter = { ...this.filter, sites: [...sites] };
   }
@@ -182,10 +190,12 @@ export class DashboardState {
     this.page = route.page;
     this.filter = route.filter;
     this.preset = route.preset;
+    // An address without a set (another page, an old bookmark) keeps the one chosen last.
+    if (route.set) this.donorSet = route.set;
   }
 
   hash(): string {
-    return formatRoute(this.page, this.filter, this.today());
+    return formatRoute(this.page, this.filter, this.today(), { set: this.donorSet });
   }
 }
 
@@ -211,6 +221,8 @@ export function signOutOn401(api: DashboardApi, onSignedOut: (error: ApiError) =
     logout: () => api.logout(),
     sites: guard(() => api.sites()),
     indicators: guard((filter: Filter) => api.indicators(filter)),
+    indicatorSets: guard(() => api.indicatorSets()),
+    indicatorSet: guard((set: string, filter: Filter) => api.indicatorSet(set, filter)),
     trends: guard((filter: Filter) => api.trends(filter)),
     surveys: guard((filter: Filter) => api.surveys(filter)),
     stock: guard((sites: readonly string[]) => api.stock(sites)),

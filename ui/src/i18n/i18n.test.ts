@@ -58,6 +58,7 @@ const SAME_EVERYWHERE = new Set([
   'age_band.15_19',
   'age_band.20_24',
   'age_band.25_49',
+  ...['25_29', '30_34', '35_39', '40_44', '45_49'].map((b) => `dashboard.row.age_band_5.${b}`),
   'age_band.50_plus',
 ]);
 

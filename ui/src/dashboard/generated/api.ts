@@ -82,6 +82,31 @@ month: string,
 people_reached: number | null, contacts: number, needle_syringes: number, syringes_returned: number, };
 export type SiteTrend = { site_id: string, site_name: string, people_reached: number | null, contacts: number, needle_syringes: number, };
 export type Trends = { months: Array<MonthRow>, by_site: Array<SiteTrend>, };
+export type Cadence = "month" | "quarter" | "half_year" | "year";
+export type IndicatorSummary = { key: string, code?: string, name: string, };
+export type SetSummary = { key: string, name: string, source: string, cadence: Cadence, indicators: Array<IndicatorSummary>, };
+export type TableCell = { keys: Array<string>, 
+/**
+ * Null when suppressed.
+ */
+value: number | null, suppressed: boolean, };
+export type Table = { dimensions: Array<string>, cells: Array<TableCell>, };
+export type CategoryOut = { key: string, label: string, };
+export type DimensionOut = { key: string, label: string, categories: Array<CategoryOut>, };
+export type SetIndicator = { key: string, code?: string, name: string, definition: string, unit: Unit, 
+/**
+ * Null when suppressed, or when it cannot be computed (no estimate, nothing to divide by).
+ */
+value: number | null, suppressed: boolean, 
+/**
+ * For a percentage or a ratio: what was divided (null when suppressed).
+ */
+numerator?: number, denominator?: number, coverage?: Coverage, target?: number, tables: Array<Table>, };
+export type SetReport = { set: string, name: string, source: string, notes: Array<string>, from: string, to: string, 
+/**
+ * The report's sites (id and name), in name order.
+ */
+sites: Array<CategoryOut>, suppression: Suppression, dimensions: Array<DimensionOut>, indicators: Array<SetIndicator>, };
 export type FormError = { sheet: string, 
 /**
  * 1-based row of the sheet; 0 for the sheet as a whole.

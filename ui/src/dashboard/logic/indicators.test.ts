@@ -42,5 +42,7 @@ describe('indicator sections', () => {
   it("label rows with the dashboard's words first, then the tablet app's", () => {
     expect(rowLabelKeys('target', 'ost')).toEqual(['dashboard.row.target.ost', 'referral.ost', 'dashboard.row.any.ost']);
     expect(rowLabelKeys('age_band_2', 'under_25')).toEqual(['dashboard.row.age_band_2.under_25', 'dashboard.row.any.under_25']);
+    // Five-year bands share the coarse bands' labels where they are the same band.
+    expect(rowLabelKeys('age_band_5', '30_34')).toEqual(['dashboard.row.age_band_5.30_34', 'age_band.30_34', 'dashboard.row.any.30_34']);
   });
 });

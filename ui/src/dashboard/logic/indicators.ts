@@ -54,7 +54,7 @@ export const OPEN_BY_DEFAULT: readonly string[] = ['reach'];
 export const KNOWN_INDICATORS: readonly string[] = SECTIONS.flatMap((s) => [...s.keys]);
 
 /** Breakdown dimensions of the contract. */
-export const DIMENSIONS = ['gender', 'age_band_2', 'age_band', 'key_group', 'site', 'setting', 'test', 'target'] as const;
+export const DIMENSIONS = ['gender', 'age_band_2', 'age_band', 'age_band_5', 'key_group', 'site', 'setting', 'test', 'target'] as const;
 
 export interface Section {
   id: SectionId;
@@ -97,6 +97,7 @@ export function rowLabelKeys(dimension: string, key: string): string[] {
     test: 'test',
     target: 'referral',
     age_band: 'age_band',
+    age_band_5: 'age_band',
   };
   const keys = [`dashboard.row.${dimension}.${key}`];
   if (shared[dimension]) keys.push(`${shared[dimension]}.${key}`);

@@ -26,3 +26,16 @@ describe('addresses', () => {
     expect(parseRoute('#/stock?from=2026-09-01&to=2026-09-10', today).preset).toBe('custom');
   });
 });
+
+describe('the donor reports address', () => {
+  it('carries the indicator set before the filter', () => {
+    const filter = { from: '2026-07-01', to: '2026-09-30', sites: [], suppress: true };
+    const hash = formatRoute('donor-reports', filter, today, { set: 'pepfar_kp_prev' });
+    expect(hash).toBe('#/donor-reports?set=pepfar_kp_prev&from=2026-07-01&to=2026-09-30');
+    expect(parseRoute(hash, today)).toEqual({ page: 'donor-reports', filter, preset: 'last_quarter', set: 'pepfar_kp_prev' });
+    // Only that page has a set; a malformed one is left out.
+    expect(formatRoute('indicators', filter, today, { set: 'who_nsp' })).toBe('#/indicators?from=2026-07-01&to=2026-09-30');
+    expect(parseRoute('#/donor-reports?set=no%20such', today).set).toBeUndefined();
+    expect(parseRoute('#/indicators?set=who_nsp', today).set).toBeUndefined();
+  });
+});

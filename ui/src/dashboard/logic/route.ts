@@ -1,21 +1,27 @@
 /**
  * The address of a dashboard view: `#/<page>?from=…&to=…&site=…&suppress=false`. The filter
  * goes into the address when it differs from the default (this month, all sites, suppression
- * on), so a coordinator can bookmark or share a report view and a reload keeps it. Pure
- * functions; the hash is used so the server only has to serve one page.
+ * on), so a coordinator can bookmark or share a report view and a reload keeps it; the donor
+ * reports page adds its indicator set (`set=pepfar_kp_prev`). Pure functions; the hash is used
+ * so the server only has to serve one page.
  */
 import { isValidIsoDate } from '../../lib/logic/dates';
 import { matchingPreset, periodProblem, presetPeriod, wholeMonths, type Preset } from './period';
 import type { Filter } from './query';
 
-export const PAGES = ['indicators', 'stock', 'surveys', 'forms', 'devices', 'sites', 'catalogue', 'users', 'conflicts', 'duplicates', 'exports', 'audit'] as const;
+export const PAGES = ['indicators', 'donor-reports', 'stock', 'surveys', 'forms', 'devices', 'sites', 'catalogue', 'users', 'conflicts', 'duplicates', 'exports', 'audit'] as const;
 export type Page = (typeof PAGES)[number];
 
 export interface Route {
   page: Page;
   filter: Filter;
   preset: Preset;
+  /** The donor reports page's indicator set, when the address names one. */
+  set?: string;
 }
+
+/** What an indicator set's key looks like (the server's short snake_case words). */
+const SET_KEY = /^[A-Za-z0-9_]{1,64}$/;
 
 export function defaultFilter(today: string): Filter {
   return { ...presetPeriod('this_month', today), sites: [], suppress: true };
@@ -37,12 +43,19 @@ export function parseRoute(hash: string, today: string): Route {
   filter.sites = params.getAll('site').filter((s) => s.length > 0 && s.length <= 100);
   filter.suppress = params.get('suppress') !== 'false';
   if (filter.suppress) Object.assign(filter, wholeMonths(filter, today));
-  return { page, filter, preset: matchingPreset(filter, today) };
+  const route: Route = { page, filter, preset: matchingPreset(filter, today) };
+  const set = params.get('set');
+  if (page === 'donor-reports' && set && SET_KEY.test(set)) route.set = set;
+  return route;
 }
 
-/** The hash for a page and filter (the filter only where it differs from the default). */
-export function formatRoute(page: Page, filter: Filter, today: string): string {
+/**
+ * The hash for a page and filter (the filter only where it differs from the default), and the
+ * donor reports page's set.
+ */
+export function formatRoute(page: Page, filter: Filter, today: string, options: { set?: string | null } = {}): string {
   const params = new URLSearchParams();
+  if (page === 'donor-reports' && options.set) params.set('set', options.set);
   const fallback = defaultFilter(today);
   if (filter.from !== fallback.from || filter.to !== fallback.to) {
     params.set('from', filter.from);
