@@ -59,7 +59,7 @@ ensure_postgres() {
 # dashboard's browser tests (driven by playwright-core; no browser is ever downloaded).
 ensure_app_tools() {
   apt_install libwebkit2gtk-4.1-dev libssl-dev libayatana-appindicator3-dev librsvg2-dev \
-    xvfb webkit2gtk-driver imagemagick chromium
+    xvfb webkit2gtk-driver imagemagick chromium poppler-utils libxml2-utils
   command -v npm >/dev/null 2>&1 || apt_install nodejs npm
 }
 

@@ -345,6 +345,12 @@ const MATRIX: &[(&str, &str, [u16; 8])] = &[
     ("post", "/api/v1/dashboard/admin/clients/erase", [401, 401, 403, 403, 403, 404, 403, 401]),
     // The duplicate review: coordinators review and merge their sites' records (unknown ones here).
     ("get", "/api/v1/dashboard/admin/duplicates", [401, 401, 403, 403, 200, 200, 200, 401]),
+    ("get", "/api/v1/dashboard/admin/dhis2", [401, 401, 403, 403, 403, 200, 403, 401]),
+    ("post", "/api/v1/dashboard/admin/dhis2/connection", [401, 401, 403, 403, 403, 200, 403, 401]),
+    ("post", "/api/v1/dashboard/admin/dhis2/mappings/{set}", [401, 401, 403, 403, 403, 422, 403, 401]),
+    ("get", "/api/v1/dashboard/admin/dhis2/{set}/preview", [401, 401, 403, 403, 403, 422, 403, 401]),
+    ("get", "/api/v1/dashboard/admin/dhis2/{set}/export", [401, 401, 403, 403, 403, 422, 403, 401]),
+    ("post", "/api/v1/dashboard/admin/dhis2/{set}/send", [401, 401, 403, 403, 403, 422, 403, 401]),
     ("post", "/api/v1/dashboard/admin/merges", [401, 401, 403, 403, 404, 404, 404, 401]),
     ("post", "/api/v1/dashboard/admin/merges/{id}/undo", [401, 401, 403, 403, 404, 404, 404, 401]),
     ("post", "/api/v1/dashboard/admin/duplicates/dismiss", [401, 401, 403, 403, 404, 404, 404, 401]),
@@ -437,6 +443,9 @@ async fn every_route_answers_every_role_as_the_matrix_says() -> Result {
                 }
                 "/api/v1/auth/password" => {
                     json!({"current_password": "not-the-password-1", "new_password": "a-brand-new-password-2"})
+                }
+                "/api/v1/dashboard/admin/dhis2/connection" => {
+                    json!({"url": "https://dhis2.example.org", "token": "d2pat_matrix"})
                 }
                 _ => json!({}),
             };

@@ -35,6 +35,7 @@ mod convergence;
 mod dashboard;
 mod dashboard_browser;
 mod device_crash;
+mod dhis2;
 mod disk;
 mod erasure;
 mod forms;

@@ -16,6 +16,11 @@ use outpost_server::http::dashboard::{AuditOut, DeviceOut, Resolve, SiteOut};
 use outpost_server::http::forms::{FormCheck, PreviewRequest, Published};
 use outpost_server::services::accounts::{self, Role, User};
 use outpost_server::services::admin::catalogue::{CommodityEntry, KitEntry};
+use outpost_server::services::admin::dhis2::client::ImportSummary;
+use outpost_server::services::admin::dhis2::payload::{HeldBack, OutValue, Unmapped};
+use outpost_server::services::admin::dhis2::{
+    ConnectionForm, Dhis2Preview, Dhis2Settings, MappingInfo, SendOutcome, SendRequest,
+};
 use outpost_server::services::admin::org::{Organisation, OrganisationForm};
 use outpost_server::services::admin::people::{
     DismissRequest, DuplicatePair, DuplicateReason, DuplicateReview, MergeEntry, MergeRequest, ReviewRecord,
@@ -74,6 +79,16 @@ fn generated() -> String {
         decl::<DimensionOut>(&cfg),
         decl::<SetIndicator>(&cfg),
         decl::<SetReport>(&cfg),
+        decl::<MappingInfo>(&cfg),
+        decl::<Dhis2Settings>(&cfg),
+        decl::<ConnectionForm>(&cfg),
+        decl::<OutValue>(&cfg),
+        decl::<HeldBack>(&cfg),
+        decl::<Unmapped>(&cfg),
+        decl::<Dhis2Preview>(&cfg),
+        decl::<ImportSummary>(&cfg),
+        decl::<SendOutcome>(&cfg),
+        decl::<SendRequest>(&cfg),
         decl::<FormError>(&cfg),
         decl::<FormCheck>(&cfg),
         decl::<Published>(&cfg),

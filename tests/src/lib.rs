@@ -1,6 +1,7 @@
 //! Test harness shared by the integration tests and the benchmarks: a real server on a loopback
 //! port over a real SQLite file, and simulated devices built on `outpost-device`.
 
+pub mod fake_dhis2;
 pub mod faults;
 pub mod fixtures;
 pub mod generated;
@@ -569,6 +570,18 @@ impl WebClient {
     /// POST JSON to `path`: status and body.
     pub async fn post(&self, path: &str, body: &Value) -> Result<(u16, Value)> {
         let response = self.request(reqwest::Method::POST, path).json(body).send().await?;
+        let status = response.status().as_u16();
+        Ok((status, response.json().await.unwrap_or(Value::Null)))
+    }
+
+    /// POST text of a content type (a CSV file) to `path`: status and JSON body.
+    pub async fn post_text(&self, path: &str, content_type: &str, text: &str) -> Result<(u16, Value)> {
+        let response = self
+            .request(reqwest::Method::POST, path)
+            .header("content-type", content_type)
+            .body(text.to_string())
+            .send()
+            .await?;
         let status = response.status().as_u16();
         Ok((status, response.json().await.unwrap_or(Value::Null)))
     }

@@ -69,6 +69,14 @@ table_row! {
         /// Absent in files written before it was a column: the default.
         #[serde(default)]
         pub nsp_target: Option<i64>,
+        /// Absent in files written before they were columns: no DHIS2 connection or mappings.
+        #[serde(default)]
+        pub dhis2_url: Option<String>,
+        /// Sealed with the server key, like the second-factor secrets.
+        #[serde(default)]
+        pub dhis2_token: Option<String>,
+        #[serde(default)]
+        pub dhis2_mappings: Option<String>,
     }
 }
 

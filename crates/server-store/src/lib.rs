@@ -17,6 +17,7 @@ pub mod audit;
 pub mod backend;
 pub mod conflicts;
 pub mod devices;
+pub mod dhis2;
 pub mod dump;
 pub mod erase;
 pub mod error;

@@ -36,6 +36,7 @@ const SQLITE: &[(u32, &str, &str)] = migration_list!("sqlite":
     11 "0011_retention",
     12 "0012_people",
     13 "0013_nsp_target",
+    14 "0014_dhis2",
 );
 
 /// (version, file name, SQL) of every PostgreSQL migration.
@@ -53,6 +54,7 @@ const POSTGRES: &[(u32, &str, &str)] = migration_list!("postgres":
     11 "0011_retention",
     12 "0012_people",
     13 "0013_nsp_target",
+    14 "0014_dhis2",
 );
 
 fn build(list: &[(u32, &str, &str)]) -> Result<Vec<Migration>, DbError> {

@@ -39,7 +39,7 @@ fn a_sqlite_database_from_before_refinery_is_adopted_and_an_edited_migration_ref
     let versions: Vec<i64> = history(&conn).into_iter().map(|(v, _)| v).collect();
     assert_eq!(
         versions,
-        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13],
+        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14],
         "its five migrations are recorded, not run again; the newer ones applied"
     );
     let kept: String = conn.query_row("SELECT name FROM orgs", [], |r| r.get(0)).expect("org");
@@ -51,6 +51,13 @@ fn a_sqlite_database_from_before_refinery_is_adopted_and_an_edited_migration_ref
     // Migration 13: no target of its own (the default applies).
     let target: Option<i64> = conn.query_row("SELECT nsp_target FROM orgs", [], |r| r.get(0)).expect("nsp_target");
     assert_eq!(target, None);
+    // Migration 14: no DHIS2 connection, no mappings.
+    let dhis2: (Option<String>, Option<String>, Option<String>) = conn
+        .query_row("SELECT dhis2_url, dhis2_token, dhis2_mappings FROM orgs", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .expect("dhis2 columns");
+    assert_eq!(dhis2, (None, None, None));
     for table in ["report_people", "duplicate_dismissals"] {
         let rows: i64 = conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0)).expect(table);
         assert_eq!(rows, 0, "{table}");
@@ -88,7 +95,8 @@ fn a_new_sqlite_database_records_every_migration() {
             "empty_tombstones",
             "retention",
             "people",
-            "nsp_target"
+            "nsp_target",
+            "dhis2"
         ]
     );
 }
@@ -116,7 +124,7 @@ async fn a_postgres_database_from_before_refinery_is_adopted_and_an_edited_migra
         .expect("old history");
     Postgres::connect(&url, Some(&schema), 2).await.expect("an old database opens");
     let rows = client.query("SELECT name FROM refinery_schema_history ORDER BY version", &[]).await.expect("history");
-    assert_eq!(rows.len(), 13, "its five migrations are recorded, not run again; the newer ones applied");
+    assert_eq!(rows.len(), 14, "its five migrations are recorded, not run again; the newer ones applied");
     Postgres::connect(&url, Some(&schema), 2).await.expect("and opens again");
     client
         .execute("UPDATE refinery_schema_history SET checksum = '12345' WHERE version = 4", &[])

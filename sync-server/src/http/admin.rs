@@ -51,6 +51,7 @@ impl From<AdminError> for ApiError {
                 "audit_unavailable",
                 "this change is recorded in the audit log, which cannot be written now: nothing was done; try again later",
             ),
+            AdminError::Upstream(why) => ApiError::new(StatusCode::BAD_GATEWAY, "upstream", why),
             AdminError::Db(db) => db.into(),
         }
     }

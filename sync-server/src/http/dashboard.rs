@@ -29,7 +29,7 @@ use std::sync::Arc;
 const AUDIT_PAGE: u32 = 500;
 
 /// A report viewed with small-cell suppression off is recorded first (refused if it cannot be).
-async fn unsuppressed_view(
+pub(crate) async fn unsuppressed_view(
     state: &AppState,
     session: &Session,
     client: std::net::IpAddr,
@@ -44,7 +44,7 @@ async fn unsuppressed_view(
     audit::required(state, audit::by_user(session, client, "report.unsuppressed", report.into(), detail)).await
 }
 
-fn filter(session: &Session, raw: Option<&str>) -> Result<Filter, ApiError> {
+pub(crate) fn filter(session: &Session, raw: Option<&str>) -> Result<Filter, ApiError> {
     Ok(Filter::parse(&query_pairs(raw)?, &session.user.site_ids(), now_ms())?)
 }
 

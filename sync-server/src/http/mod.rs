@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod client;
 pub mod dashboard;
+pub mod dhis2;
 pub mod drain;
 pub mod error;
 pub mod extract;
@@ -79,6 +80,12 @@ pub fn api_router() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(admin::setup_totp))
         .routes(routes!(admin::remove_totp))
         .routes(routes!(admin::erase_client))
+        .routes(routes!(dhis2::settings))
+        .routes(routes!(dhis2::set_connection))
+        .routes(routes!(dhis2::save_mapping))
+        .routes(routes!(dhis2::preview))
+        .routes(routes!(dhis2::export))
+        .routes(routes!(dhis2::send))
         .routes(routes!(people::review))
         .routes(routes!(people::merge))
         .routes(routes!(people::undo))

@@ -5,6 +5,7 @@
 //! after), written before the change, so nothing changes that the log does not hold.
 
 pub mod catalogue;
+pub mod dhis2;
 pub mod erasure;
 pub mod org;
 pub mod people;
@@ -88,6 +89,9 @@ pub enum AdminError {
     /// The audit entry could not be written, so nothing was done.
     #[error("the audit log cannot be written now, so nothing was done: {0}")]
     AuditUnavailable(String),
+    /// Another server (DHIS2) could not be reached, or refused.
+    #[error("{0}")]
+    Upstream(String),
     #[error(transparent)]
     Db(DbError),
 }

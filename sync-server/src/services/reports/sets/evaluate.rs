@@ -79,6 +79,8 @@ pub struct SetIndicator {
 /// An indicator set computed for a period and sites.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema, ts_rs::TS)]
 pub struct SetReport {
+    /// The programme (organisation) the report is of.
+    pub programme: String,
     pub set: String,
     pub name: String,
     pub source: String,
@@ -101,8 +103,11 @@ impl SetReport {
 /// Computes `set` for the filter.
 pub async fn report(store: &Store, set: &IndicatorSet, filter: &Filter) -> Result<SetReport, DbError> {
     let facts = super::facts::facts(store, filter).await?;
-    let target = store.org_settings().await?.nsp_target.unwrap_or(crate::services::admin::org::DEFAULT_NSP_TARGET);
-    Ok(compute(set, &facts, filter, f64::from(target)))
+    let org = store.org_settings().await?;
+    let target = org.nsp_target.unwrap_or(crate::services::admin::org::DEFAULT_NSP_TARGET);
+    let mut out = compute(set, &facts, filter, f64::from(target));
+    out.programme = org.name;
+    Ok(out)
 }
 
 fn holds(c: &Condition, p: &Person, f: &Facts) -> bool {
@@ -485,6 +490,7 @@ pub fn compute(set: &IndicatorSet, f: &Facts, filter: &Filter, programme_target:
         }
     }
     SetReport {
+        programme: String::new(),
         set: set.key.clone(),
         name: set.name.clone(),
         source: set.source.clone(),
