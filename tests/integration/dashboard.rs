@@ -346,6 +346,8 @@ const MATRIX: &[(&str, &str, [u16; 8])] = &[
     // The duplicate review: coordinators review and merge their sites' records (unknown ones here).
     ("get", "/api/v1/dashboard/admin/duplicates", [401, 401, 403, 403, 200, 200, 200, 401]),
     ("get", "/api/v1/dashboard/admin/dhis2", [401, 401, 403, 403, 403, 200, 403, 401]),
+    ("get", "/api/v1/dashboard/admin/packages", [401, 401, 403, 403, 403, 200, 403, 401]),
+    ("post", "/api/v1/dashboard/admin/packages", [401, 401, 403, 403, 403, 200, 403, 401]),
     ("post", "/api/v1/dashboard/admin/dhis2/connection", [401, 401, 403, 403, 403, 200, 403, 401]),
     ("post", "/api/v1/dashboard/admin/dhis2/mappings/{set}", [401, 401, 403, 403, 403, 422, 403, 401]),
     ("get", "/api/v1/dashboard/admin/dhis2/{set}/preview", [401, 401, 403, 403, 403, 422, 403, 401]),
@@ -444,6 +446,7 @@ async fn every_route_answers_every_role_as_the_matrix_says() -> Result {
                 "/api/v1/auth/password" => {
                     json!({"current_password": "not-the-password-1", "new_password": "a-brand-new-password-2"})
                 }
+                "/api/v1/dashboard/admin/packages" => json!({"packages": []}),
                 "/api/v1/dashboard/admin/dhis2/connection" => {
                     json!({"url": "https://dhis2.example.org", "token": "d2pat_matrix"})
                 }

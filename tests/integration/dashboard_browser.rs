@@ -1,6 +1,7 @@
 //! The coordinators' dashboard in real headless Chromium (Debian's `chromium`, driven by
 //! `playwright-core` from `ui/browser-tests/dashboard.mjs`) against a real server holding the
-//! hand-counted fixture: log in, filter, read indicators, download an export and check it, see a
+//! hand-counted fixture: log in, filter, read indicators, print the PEPFAR and WHO donor reports
+//! to A4 PDFs and read their numbers (`pdftotext`), download an export and check it, see a
 //! broken XLSForm refused with its rows, preview and publish a good one, resolve a conflict,
 //! merge the same person registered at two sites (undo, merge again), log
 //! out; then an admin sets up a site, a commodity and a kit, prints an enrolment card (its QR code
@@ -52,6 +53,9 @@ async fn a_coordinator_reads_indicators_exports_and_resolves_a_conflict_in_chrom
     accounts::create_user(&server.storage, "admin", TEST_PASSWORD, Role::Admin, &[], now_ms())
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    // The printed donor reports (suppression off) hold the fixture's hand-counted numbers: each
+    // indicator's heading (its code, or its name) with its value on the same line, then rows of
+    // its tables in print order (a category, then every cell of its row); see `dashboard.mjs`.
     let expect = json!({
         "from": FROM,
         "to": TO,
@@ -60,6 +64,22 @@ async fn a_coordinator_reads_indicators_exports_and_resolves_a_conflict_in_chrom
         "export_rows": 12,
         "conflicts": 1,
         "duplicate_code": "MAIV287",
+        "donor_sites": [SITE_A, SITE_B],
+        "donor_reports": [
+            {"set": "pepfar_kp_prev", "name": "PEPFAR MER KP_PREV", "period": "October 2026", "indicators": [
+                {"heading": "KP_PREV", "value": "3",
+                 "rows": [["PWID", "3"], ["TG", "0"], ["FSW", "0"], ["MSM", "0"], ["PWID", "0", "3", "0"]]},
+            ]},
+            {"set": "who_nsp", "name": "WHO NSP coverage (WHO/UNODC/UNAIDS technical guide)", "period": "October 2026",
+             "indicators": [
+                {"heading": "PRV.10", "value": "0.5", "texts": ["Low coverage", "Target: 300 a year"]},
+                {"heading": "Needle-syringes distributed", "value": "80"},
+                {"heading": "PWID reached", "value": "4", "rows": [["Female", "1"], ["Male", "3"]]},
+                {"heading": "PWID given needle-syringes", "value": "3"},
+                {"heading": "PWID tested for HIV with a result", "value": "2"},
+                {"heading": "PWID reached who were tested for HIV (%)", "value": "50%"},
+            ]},
+        ],
     });
     // A workbook with a select whose choice list does not exist, refused row by row.
     let files = tempfile::tempdir()?;

@@ -166,6 +166,45 @@ async fn every_indicator_set_counts_the_fixture_as_counted_by_hand(backend: Back
     );
     assert_eq!(value(&gam, "prevention_coverage_a"), None, "no site has a sex-work estimate");
 
+    // The programme's own packages: for people who inject drugs, needle-syringes at a street
+    // contact, or naloxone anywhere (c2); for sex workers, information (c5). A population it
+    // writes no package for keeps the default; an empty list goes back to the defaults.
+    let admin = WebClient::logged_in(&server, "packages-admin", Role::Admin, &[]).await?;
+    let packages = json!({"packages": [
+        {"population": "injects_drugs", "setting": "street_outreach", "requires": [[{"received": "needle_syringe"}]]},
+        {"population": "injects_drugs", "requires": [[{"received": "naloxone"}]]},
+        {"population": "sex_work", "requires": [[{"service": "information"}, {"service": "counselling"}]]},
+    ]});
+    let (status, body) = admin.post("/api/v1/dashboard/admin/packages", &packages).await?;
+    assert_eq!((status, body["own"].as_array().map(Vec::len)), (200, Some(3)), "{body}");
+    let own = web.get_json(&set("global_fund", false)).await?;
+    assert_eq!(["kp_1c", "kp_1d"].map(|k| value(&own, k)), [Some(1.0), Some(3.0)]);
+    let own = web.get_json(&set("programme", false)).await?;
+    assert_eq!(value(&own, "reached_with_package"), Some(4.0), "c1, c2, c6 by their packages, c5 by hers");
+    let overview = web.get_json(&format!("/api/v1/dashboard/indicators?{period}&suppress=false")).await?;
+    assert_eq!(value(&overview, "reached_with_package"), Some(4.0), "the overview follows the same packages");
+    for bad in [
+        json!({"packages": [{"population": "msm", "requires": []}]}),
+        json!({"packages": [{"population": "msm", "requires": [[]]}]}),
+        json!({"packages": [{"population": "robots", "requires": [[{"service": "information"}]]}]}),
+        json!({"packages": [{"population": "msm", "requires": [[{"service": "juggling"}]]}]}),
+        json!({"packages": [{"population": "msm", "requires": [[{"service": "information"}]]}, {"population": "msm", "requires": [[{"received": "condom"}]]}]}),
+    ] {
+        let (status, body) = admin.post("/api/v1/dashboard/admin/packages", &bad).await?;
+        assert_eq!(status, 422, "{bad}: {body}");
+    }
+    let (status, _) = web.post("/api/v1/dashboard/admin/packages", &json!({"packages": []})).await?;
+    assert_eq!(status, 403, "coordinators do not change packages");
+    assert_eq!(
+        admin.get_json("/api/v1/dashboard/admin/packages").await?["own"].as_array().map(Vec::len),
+        Some(3),
+        "refusals changed nothing"
+    );
+    let (status, body) = admin.post("/api/v1/dashboard/admin/packages", &json!({"packages": []})).await?;
+    assert_eq!((status, body["own"].clone()), (200, json!([])));
+    assert_eq!(value(&web.get_json(&set("global_fund", false)).await?, "kp_1d"), Some(2.0), "back to the defaults");
+    assert!(server.storage.audit_log().await?.iter().filter(|r| r.action == "packages.change").count() == 2);
+
     // In November c6, whose HIV test in October was reactive, comes back for information only:
     // known positive, one intervention is enough.
     let records = server.storage.snapshot().await?;

@@ -5,7 +5,9 @@
 
 use outpost_core::SiteId;
 use outpost_core::forms::FormError;
-use outpost_core::records::{Commodity, CommodityCategory, CommodityQuantity, KeyGroup, KitTemplate, Setting};
+use outpost_core::records::{
+    Commodity, CommodityCategory, CommodityQuantity, KeyGroup, KitTemplate, ReferralTarget, Service, Setting, TestKind,
+};
 use outpost_core::wire::{ErrorBody, ErrorDetail, SiteRef};
 use outpost_server::http::admin::{
     AdminSite, Catalogue, CodeForm, ErasureOut, ErasureRequest, NewCodeOut, OpenCodeOut, RenameForm, SavedSite,
@@ -22,6 +24,7 @@ use outpost_server::services::admin::dhis2::{
     ConnectionForm, Dhis2Preview, Dhis2Settings, MappingInfo, SendOutcome, SendRequest,
 };
 use outpost_server::services::admin::org::{Organisation, OrganisationForm};
+use outpost_server::services::admin::packages::{PackagesForm, PackagesOut};
 use outpost_server::services::admin::people::{
     DismissRequest, DuplicatePair, DuplicateReason, DuplicateReview, MergeEntry, MergeRequest, ReviewRecord,
 };
@@ -32,9 +35,11 @@ use outpost_server::services::reports::export::EXPORT_KINDS;
 use outpost_server::services::reports::indicators::{
     Breakdown, Cell, Coverage, Indicator, IndicatorReport, MonthRow, SiteTrend, Suppression, Trends, Unit,
 };
+use outpost_server::services::reports::sets::ItemClass;
 use outpost_server::services::reports::sets::evaluate::{
     CategoryOut, DimensionOut, SetIndicator, SetReport, Table, TableCell,
 };
+use outpost_server::services::reports::sets::packages::{PackageItem, Population, ServicePackage};
 use outpost_server::services::reports::sets::{Cadence, IndicatorSummary, SetSummary};
 use outpost_server::services::reports::stock::{ExpiringBatch, LevelPoint, Movement, Stock, StockLevel};
 use outpost_server::services::reports::surveys::{
@@ -79,6 +84,15 @@ fn generated() -> String {
         decl::<DimensionOut>(&cfg),
         decl::<SetIndicator>(&cfg),
         decl::<SetReport>(&cfg),
+        decl::<Service>(&cfg),
+        decl::<TestKind>(&cfg),
+        decl::<ReferralTarget>(&cfg),
+        decl::<ItemClass>(&cfg),
+        decl::<Population>(&cfg),
+        decl::<PackageItem>(&cfg),
+        decl::<ServicePackage>(&cfg),
+        decl::<PackagesOut>(&cfg),
+        decl::<PackagesForm>(&cfg),
         decl::<MappingInfo>(&cfg),
         decl::<Dhis2Settings>(&cfg),
         decl::<ConnectionForm>(&cfg),
@@ -161,6 +175,7 @@ fn generated() -> String {
     out.push_str(&ts_enum_values("UNITS", "Unit", &Unit::ALL));
     out.push_str(&ts_enum_values("COVERAGE_LEVELS", "Coverage", &Coverage::ALL));
     out.push_str(&values("KEY_GROUPS", "KeyGroup", KeyGroup::ALL));
+    out.push_str(&ts_enum_values("POPULATIONS", "Population", &Population::ALL));
     out.push_str(&values("SETTINGS", "Setting", Setting::ALL));
     out.push_str(&values("COMMODITY_CATEGORIES", "CommodityCategory", CommodityCategory::ALL));
     out.push_str(&ts_consts(&[

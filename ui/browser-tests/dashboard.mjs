@@ -5,7 +5,8 @@
 //   OUTPOST_DASHBOARD_URL       e.g. http://127.0.0.1:41234/dashboard/
 //   OUTPOST_DASHBOARD_USER      a coordinator's username
 //   OUTPOST_DASHBOARD_PASSWORD  their password
-//   OUTPOST_DASHBOARD_EXPECT    {"from","to","indicators":{key: text},"export_kind","export_rows","conflicts","duplicate_code"}
+//   OUTPOST_DASHBOARD_EXPECT    {"from","to","indicators":{key: text},"export_kind","export_rows","conflicts","duplicate_code",
+//                               "donor_sites":[name],"donor_reports":[DonorReport]} (see checkDonorReports)
 //   OUTPOST_DASHBOARD_FORM      an XLSForm workbook to preview and publish (the shipped default form)
 //   OUTPOST_DASHBOARD_BAD_FORM  an XLSForm workbook with an error, to see it refused
 //   OUTPOST_DASHBOARD_ADMIN     an admin's username (same password): sets up a site, a commodity,
@@ -18,6 +19,7 @@
 // Exit code 0 when every check passed; otherwise it prints what differed, saves failure.png
 // (in OUTPOST_SCREENSHOTS or the temp directory) and exits 1. Every wait has a timeout, so a
 // broken page fails in seconds instead of hanging.
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,7 +39,18 @@ function env(name) {
 const url = env('OUTPOST_DASHBOARD_URL');
 const user = env('OUTPOST_DASHBOARD_USER');
 const password = env('OUTPOST_DASHBOARD_PASSWORD');
-/** @type {{from: string, to: string, indicators: Record<string, string>, export_kind: string, export_rows: number, conflicts: number, duplicate_code: string}} */
+/**
+ * An indicator set's printable report, as the server hand-counts it for the fixture's period
+ * (suppression off). `indicators` in the order they are printed: the line starting with the
+ * indicator's `heading` (its code, or its whole name) ends its first part with `value` after a gap;
+ * (a name that fits on one line); `rows` are rows of its tables in print order (one-way tables
+ * stand side by side), each a category followed by every cell of its row (a one-way table: one
+ * cell; a two-way table: a cell per column); `texts` appear in its part of the page. A part runs
+ * from its heading to the next indicator's checked here.
+ * @typedef {{heading: string, value: string, rows?: string[][], texts?: string[]}} PrintedIndicator
+ * @typedef {{set: string, name: string, period: string, indicators: PrintedIndicator[]}} DonorReport
+ */
+/** @type {{from: string, to: string, indicators: Record<string, string>, export_kind: string, export_rows: number, conflicts: number, duplicate_code: string, donor_sites: string[], donor_reports: DonorReport[]}} */
 const expect = JSON.parse(env('OUTPOST_DASHBOARD_EXPECT'));
 const admin = env('OUTPOST_DASHBOARD_ADMIN');
 const qrOut = env('OUTPOST_DASHBOARD_QR_OUT');
@@ -124,6 +137,144 @@ async function openPage(page, name) {
   await page.waitForSelector(`[data-testid="page-${name}"]:not([data-loading="true"])`, { state: 'attached' });
   const error = page.locator(`[data-testid="page-${name}"] [data-testid="page-error"]`);
   if ((await error.count()) > 0) differ(`${name} page error`, null, await error.first().innerText());
+}
+
+/** @param {string} text */
+function escapeRegExp(text) {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * Checks a printed report's text (`pdftotext -layout`) against the hand-counted numbers.
+ * @param {DonorReport} report @param {string} text @param {string | null} programme
+ */
+function checkPrintedReport(report, text, programme) {
+  const what = `${report.set} PDF`;
+  const flat = text.replace(/\s+/g, ' ');
+  for (const [label, wanted] of [
+    ['programme', programme],
+    ['set name', report.name],
+    ['period', report.period],
+    ...expect.donor_sites.map((site) => ['site', site]),
+  ]) {
+    if (wanted && !flat.includes(wanted)) differ(`${what}: ${label}`, wanted, flat.slice(0, 400));
+  }
+  if (!/Exact figures: small numbers are not hidden \(suppression off\)/.test(flat)) differ(`${what}: the note on exact figures`, 'Exact figures: ...', flat.slice(-600));
+  if (flat.includes('<5')) differ(`${what}: hidden numbers with suppression off`, 'none', '<5');
+
+  const lines = text.split('\n');
+  /** @type {number[]} The line of each indicator's heading with its value, in print order (-1: not found). */
+  const headings = [];
+  let cursor = 0;
+  for (const indicator of report.indicators) {
+    const line = new RegExp(`^\\s*${escapeRegExp(indicator.heading)}(\\s.*)?\\s{2,}${escapeRegExp(indicator.value)}(\\s|$)`);
+    const at = lines.findIndex((l, i) => i >= cursor && line.test(l));
+    if (at < 0) {
+      const seen = lines.find((l, i) => i >= cursor && l.trim().startsWith(indicator.heading));
+      differ(`${what}: ${indicator.heading}`, indicator.value, seen?.trim() ?? '(no such heading)');
+    } else {
+      log(`${report.set}: ${lines[at].trim().replace(/\s{2,}/g, ' … ')}`);
+      cursor = at + 1;
+    }
+    headings.push(at);
+  }
+  report.indicators.forEach((indicator, k) => {
+    const start = headings[k];
+    if (start < 0) return;
+    const end = headings.slice(k + 1).find((at) => at >= 0) ?? lines.length;
+    const part = lines.slice(start, end);
+    // Where the last row checked was found: the next is after it, on its line or below.
+    let row = 1;
+    let column = 0;
+    for (const [category, ...cells] of indicator.rows ?? []) {
+      // The category as a table cell: followed on its line by a number, then the line's cells.
+      const anchor = new RegExp(`(^|\\s)${escapeRegExp(category)}\\s+<?\\d`, 'g');
+      const cellsAfter = new RegExp(`^\\s?${escapeRegExp(category)}\\s+((?:\\S+\\s+){${cells.length - 1}}\\S+)`);
+      let at = -1;
+      let index = 0;
+      for (let i = row; i < part.length && at < 0; i++) {
+        anchor.lastIndex = i === row ? column : 0;
+        const found = anchor.exec(part[i]);
+        if (found) {
+          at = i;
+          index = found.index;
+        }
+      }
+      const shown = at < 0 ? null : (part[at].slice(index).match(cellsAfter)?.[1].split(/\s+/) ?? null);
+      if (!shown || shown.join(' ') !== cells.join(' ')) differ(`${what}: ${indicator.heading}, ${category}`, cells, shown ?? '(no such line)');
+      if (at >= 0) {
+        row = at;
+        column = index + 1 + category.length;
+      }
+    }
+    const partText = part.join('\n').replace(/\s+/g, ' ');
+    for (const wanted of indicator.texts ?? []) {
+      if (!partText.includes(wanted)) differ(`${what}: ${indicator.heading}`, wanted, partText.slice(0, 300));
+    }
+  });
+}
+
+/**
+ * The donor reports, printed: the first from the page's Print button (the print dialog replaced,
+ * headless Chromium has none), the others by their address; each waited for, printed to an A4
+ * PDF and its text read with `pdftotext -layout`. Suppression is off (exact figures, audited).
+ * Ends back on the indicators with the fixture's period, as before.
+ * @param {import('playwright-core').Page} page
+ */
+async function checkDonorReports(page) {
+  // The programme's name as the server holds it (coordinators may read the organisation).
+  const answer = await page.request.get(new URL('/api/v1/dashboard/admin/organisation', url).href);
+  const programme = answer.ok() ? /** @type {{name: string}} */ (await answer.json()).name : null;
+  if (!programme) differ('the organisation', 'its name', answer.status());
+  for (const [i, report] of expect.donor_reports.entries()) {
+    const query = `set=${report.set}&from=${expect.from}&to=${expect.to}&suppress=false`;
+    if (i === 0) {
+      await page.goto(`${url}#/donor-reports?${query}`);
+      await page.waitForSelector(`[data-testid="donor-report"][data-set="${report.set}"]`, { state: 'attached' });
+      await page.evaluate(() => {
+        const w = /** @type {Window & {printed?: number}} */ (window);
+        w.printed = 0;
+        w.print = () => {
+          w.printed = (w.printed ?? 0) + 1;
+        };
+      });
+      await page.getByTestId('report-print').click();
+    } else {
+      await page.goto(`${url}#/donor-reports/print?${query}`);
+    }
+    const ready = `[data-testid="print-report"][data-set="${report.set}"][data-from="${expect.from}"][data-to="${expect.to}"][data-ready="true"]`;
+    await page.waitForSelector(ready, { state: 'attached' });
+    const error = page.locator('[data-testid="page-donor-print"] [data-testid="page-error"]');
+    if ((await error.count()) > 0) differ(`${report.set} printable report`, 'no error', await error.first().innerText());
+    if ((await page.getByTestId('nav-indicators').count()) > 0) differ(`${report.set} printable report`, 'the report alone', 'the navigation too');
+    if (!page.url().includes(`#/donor-reports/print?${query}`)) differ(`${report.set} printable report's address`, `#/donor-reports/print?${query}`, page.url());
+    if (i === 0) {
+      await page
+        .waitForFunction(() => /** @type {Window & {printed?: number}} */ (window).printed === 1, null, { timeout: WAIT_MS })
+        .catch(() => differ('the print dialog after "Print"', 'opened once', 'not opened'));
+    }
+    const pdf = join(tmpdir(), `outpost-donor-report-${report.set}-${process.pid}.pdf`);
+    await page.pdf({ path: pdf, format: 'A4', printBackground: true, preferCSSPageSize: true });
+    try {
+      const info = execFileSync('pdfinfo', [pdf], { encoding: 'utf8' });
+      const size = info.match(/^Page size:\s*(.*)$/m)?.[1] ?? '';
+      if (!/\(A4\)/.test(size)) differ(`${report.set} PDF page size`, 'A4', size);
+      const text = execFileSync('pdftotext', ['-layout', pdf, '-'], { encoding: 'utf8' });
+      checkPrintedReport(report, text, programme);
+      log(`donor report ${report.set}: ${info.match(/^Pages:\s*(\d+)/m)?.[1]} A4 page(s) checked`);
+      if (shots) {
+        execFileSync('pdftoppm', ['-png', '-r', '60', '-f', '1', '-l', '1', '-singlefile', pdf, join(shots, `dashboard-donor-report-${report.set}`)]);
+        log(`saved dashboard-donor-report-${report.set}.png`);
+      }
+    } finally {
+      rmSync(pdf, { force: true });
+    }
+  }
+  // Back to the page, then to the indicators as they were (small numbers hidden again).
+  await page.getByTestId('print-back').click();
+  await page.getByTestId('page-donor-reports').waitFor();
+  await page.goto(`${url}#/indicators?from=${expect.from}&to=${expect.to}`);
+  await page.waitForSelector('[data-testid="page-indicators"][data-loading="false"]', { state: 'attached' });
 }
 
 /**
@@ -313,6 +464,9 @@ async function run() {
     await page.waitForFunction((before) => document.querySelector('[data-testid="nav-indicators"]')?.textContent?.trim() === before, english, {
       timeout: WAIT_MS,
     });
+
+    // Donor reports, printed to PDF: the hand-counted numbers on A4 paper -------------------------
+    await checkDonorReports(page);
 
     // Other pages, for their screenshots and to see that they load ----------------------------
     await openPage(page, 'stock');

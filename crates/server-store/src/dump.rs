@@ -77,6 +77,9 @@ table_row! {
         pub dhis2_token: Option<String>,
         #[serde(default)]
         pub dhis2_mappings: Option<String>,
+        /// Absent in files written before it was a column: the shipped packages.
+        #[serde(default)]
+        pub service_packages: Option<String>,
     }
 }
 

@@ -37,6 +37,7 @@ const SQLITE: &[(u32, &str, &str)] = migration_list!("sqlite":
     12 "0012_people",
     13 "0013_nsp_target",
     14 "0014_dhis2",
+    15 "0015_service_packages",
 );
 
 /// (version, file name, SQL) of every PostgreSQL migration.
@@ -55,6 +56,7 @@ const POSTGRES: &[(u32, &str, &str)] = migration_list!("postgres":
     12 "0012_people",
     13 "0013_nsp_target",
     14 "0014_dhis2",
+    15 "0015_service_packages",
 );
 
 fn build(list: &[(u32, &str, &str)]) -> Result<Vec<Migration>, DbError> {

@@ -58,6 +58,21 @@ impl Store {
         })
     }
 
+    /// The programme's service packages as JSON (none: the shipped defaults).
+    pub async fn service_packages(&self) -> Result<Option<String>, DbError> {
+        let rows = self.query(Statement::query("SELECT service_packages FROM orgs", vec![])).await?;
+        match rows.first() {
+            Some(row) => row.col(0),
+            None => Ok(None),
+        }
+    }
+
+    /// Sets the programme's service packages (JSON; none: back to the defaults).
+    pub async fn set_service_packages(&self, json: Option<String>) -> Result<(), DbError> {
+        self.execute(vec![Statement::exec("UPDATE orgs SET service_packages = ?", params![json])]).await?;
+        Ok(())
+    }
+
     /// Sets the programme's needle-syringe target (none: the default).
     pub async fn set_nsp_target(&self, target: Option<u32>) -> Result<(), DbError> {
         self.execute(vec![Statement::exec("UPDATE orgs SET nsp_target = ?", params![target.map(i64::from)])]).await?;

@@ -11,6 +11,7 @@ use crate::http::openapi::SessionRefusals;
 use crate::services::accounts::{Role, Session};
 use crate::services::admin::catalogue::{self, CommodityEntry, KitEntry};
 use crate::services::admin::org::{self, Organisation, OrganisationForm};
+use crate::services::admin::packages::{self, PackagesForm, PackagesOut};
 use crate::services::admin::sites::{self, SiteForm};
 use crate::services::admin::users::{self, TemporaryPassword, TotpSetup, UserEntry, UserForm};
 use crate::services::admin::{Actor, AdminError, Scope, erasure, tablets};
@@ -554,6 +555,32 @@ pub async fn remove_totp(
     Path(username): Path<String>,
 ) -> Result<Json<UserEntry>, ApiError> {
     Ok(Json(users::remove_totp(&state.store, &actor(&session, client), &username).await?))
+}
+
+/// The service packages: the programme's own, those in force and the shipped defaults.
+#[utoipa::path(get, path = "/api/v1/dashboard/admin/packages", tag = "admin", security(("session" = [])),
+    responses((status = 200, body = PackagesOut), SessionRefusals))]
+pub async fn get_packages(
+    State(state): State<Arc<AppState>>,
+    ClientAddr(client): ClientAddr,
+    Coordinator(session): Coordinator,
+) -> Result<Json<PackagesOut>, ApiError> {
+    Ok(Json(packages::get(&state.store, &actor(&session, client)).await?))
+}
+
+/// Replaces the programme's service packages (an empty list: the defaults). Audited.
+#[utoipa::path(post, path = "/api/v1/dashboard/admin/packages", tag = "admin", security(("session" = []), ("csrf" = [])),
+    request_body = PackagesForm,
+    responses((status = 200, body = PackagesOut),
+        (status = 422, description = "`invalid_field` (`invalid_package`: a package requiring nothing, an empty group, two for one population and setting), or `invalid_body` (an unknown population, setting, service, test or referral)", body = ErrorBody),
+        (status = 503, description = "`audit_unavailable`: nothing was done", body = ErrorBody), SessionRefusals))]
+pub async fn set_packages(
+    State(state): State<Arc<AppState>>,
+    ClientAddr(client): ClientAddr,
+    Coordinator(session): Coordinator,
+    ApiJson(form): ApiJson<PackagesForm>,
+) -> Result<Json<PackagesOut>, ApiError> {
+    Ok(Json(packages::set(&state.store, &actor(&session, client), &form).await?))
 }
 
 /// The organisation's settings and the built-in client-code schemes.

@@ -62,6 +62,7 @@ pub fn api_router() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(forms::retire))
         .routes(routes!(forms::preview))
         .routes(routes!(admin::get_organisation, admin::change_organisation))
+        .routes(routes!(admin::get_packages, admin::set_packages))
         .routes(routes!(admin::list_sites, admin::add_site))
         .routes(routes!(admin::change_site))
         .routes(routes!(admin::get_catalogue))

@@ -315,7 +315,7 @@ export class FakeDashboardApi implements DashboardApi {
           : 'from: while small numbers are hidden, a report starts on the 1st of a month';
         throw new ApiError(400, 'invalid_query', message);
       }
-      return demoSetReport(found, filter, sites, this.org.nsp_target);
+      return demoSetReport(found, filter, sites, this.org);
     });
   }
 

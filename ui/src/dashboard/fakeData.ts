@@ -382,8 +382,17 @@ export function demoSetSummaries(): SetSummary[] {
   }));
 }
 
-/** A demo set computed for the filter: made-up numbers, people from 1 to 4 hidden as the server hides them. */
-export function demoSetReport(set: DemoSet, filter: Filter, sites: DashboardSite[], nspTarget: number): SetReport {
+/**
+ * A demo set computed for the filter for the programme (the organisation's name and
+ * needle-syringe target): made-up numbers, people from 1 to 4 hidden as the server hides them.
+ */
+export function demoSetReport(
+  set: DemoSet,
+  filter: Filter,
+  sites: DashboardSite[],
+  programme: Pick<Organisation, 'name' | 'nsp_target'>,
+): SetReport {
+  const nspTarget = programme.nsp_target;
   const days = daysBetween(filter.from, filter.to) + 1;
   const share = sites.length / DEMO_SITES.length;
   const rand = seeded(`${set.key}${filter.from}${filter.to}${sites.map((s) => s.id).join()}`);
@@ -427,6 +436,7 @@ export function demoSetReport(set: DemoSet, filter: Filter, sites: DashboardSite
   });
 
   return {
+    programme: programme.name,
     set: set.key,
     name: set.name,
     source: set.source,

@@ -52,6 +52,10 @@ export class DashboardState {
   preset = $state<Preset>('this_month');
   /** The donor reports page's indicator set (null: the page picks its default). */
   donorSet = $state<string | null>(null);
+  /** The donor reports' printable report is shown instead of the page (`#/donor-reports/print`). */
+  printView = $state(false);
+  /** Open the browser's print dialog once the printable report is shown (then it is cleared). */
+  autoprint = false;
   nowMs = $state(Date.now());
   /** Open conflicts, for the badge in the navigation (null until known). */
   openConflicts = $state<number | null>(null);
@@ -192,10 +196,25 @@ export class DashboardState {
     this.preset = route.preset;
     // An address without a set (another page, an old bookmark) keeps the one chosen last.
     if (route.set) this.donorSet = route.set;
+    this.printView = route.print === true;
+    this.autoprint = route.autoprint === true;
   }
 
   hash(): string {
-    return formatRoute(this.page, this.filter, this.today(), { set: this.donorSet });
+    return formatRoute(this.page, this.filter, this.today(), { set: this.donorSet, print: this.printView });
+  }
+
+  /** The donor report as it is printed, for the set and filter shown; `print` opens the dialog. */
+  openPrintView(options: { print?: boolean } = {}): void {
+    this.page = 'donor-reports';
+    this.autoprint = options.print ?? false;
+    this.printView = true;
+  }
+
+  /** Back from the printable report to the donor reports page. */
+  closePrintView(): void {
+    this.autoprint = false;
+    this.printView = false;
   }
 }
 

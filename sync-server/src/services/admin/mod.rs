@@ -8,6 +8,7 @@ pub mod catalogue;
 pub mod dhis2;
 pub mod erasure;
 pub mod org;
+pub mod packages;
 pub mod people;
 pub mod sites;
 pub mod tablets;

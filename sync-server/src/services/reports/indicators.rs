@@ -277,6 +277,22 @@ pub fn coverage_band(per_year: f64) -> Coverage {
     }
 }
 
+/// People reached with their population's service package (the programme's, or the shipped
+/// one), by the indicator sets' interpreter, which is where the packages' rule lives.
+async fn reached_with_package(store: &Store, filter: &Filter) -> Result<i64, DbError> {
+    use super::sets::{Condition, evaluate, facts};
+    let f = facts::Facts {
+        people: facts::person_facts(store, filter).await?,
+        windows: facts::windows(filter),
+        catalogue: queries::catalogue(store).await?,
+        activity: Counts::new(),
+        items: Vec::new(),
+        sites: Vec::new(),
+        packages: facts::packages(store).await?,
+    };
+    Ok(evaluate::count_people(&Condition::OwnPackage, &f))
+}
+
 /// Every indicator of `domain.md` for the filter.
 pub async fn indicators(store: &Store, filter: &Filter) -> Result<IndicatorReport, DbError> {
     store.refresh_projection().await?;
@@ -304,10 +320,11 @@ pub async fn indicators(store: &Store, filter: &Filter) -> Result<IndicatorRepor
     );
     b.people("new_clients", new, "People reached whose client code was first recorded in the period.", vec![]);
     b.people("returning_clients", reached - new, "People reached minus new clients.", vec![]);
+    let with_package = reached_with_package(store, filter).await?;
     b.people(
         "reached_with_package",
-        total(&people, "reached_with_package"),
-        "Distinct clients who in the period received needle-syringes, condoms, and counselling or information.",
+        with_package,
+        "Distinct clients who in the period received the service package of their population (the programme's, or by default needle-syringes, condoms, and counselling or information).",
         vec![],
     );
 

@@ -157,34 +157,29 @@ pub async fn counts(store: &Store, statement: Statement) -> Result<Counts, DbErr
     Ok(out)
 }
 
-/// Person counts per client: reach, package, NSP and regular access, by gender, age and group.
+/// Person counts per client: reach, NSP and regular access, by gender, age and group (the
+/// service package is the indicator sets' rule: `sets::packages`).
 pub async fn people(store: &Store, filter: &Filter, cat: &Catalogue) -> Result<Counts, DbError> {
     let d = store.dialect();
     let mut q = Sql::new();
     let cte = contacts_cte(&mut q, filter);
-    let condoms: Vec<String> = cat.items.keys().filter(|c| Catalogue::is_condom(c)).cloned().collect();
     let ns_list = q.list(cat.needle_syringes());
-    let condom_list = q.list(condoms);
     let from = q.bind(filter.from.as_str());
     let year = q.bind(filter.to.get(0..4).and_then(|y| y.parse::<i64>().ok()).unwrap_or(0));
     // Whole 30-day parts of the period (at least one); a short tail is not a part.
     let windows = q.bind((filter.days / 30).max(1));
     let window = d.days_from("c.at", &from);
-    let has_info = d.json_array_has_any("c.services", &["counselling", "information"]);
     let sql = format!(
         "WITH {cte},
          net AS (SELECT c.client_id AS client_id, x.commodity AS commodity, SUM(x.quantity) AS n
                  FROM c {lines} WHERE c.client_id IS NOT NULL GROUP BY c.client_id, x.commodity),
-         got AS (SELECT client_id,
-                        MAX(CASE WHEN commodity IN {ns_list} AND n > 0 THEN 1 ELSE 0 END) AS ns,
-                        MAX(CASE WHEN commodity IN {condom_list} AND n > 0 THEN 1 ELSE 0 END) AS condom
+         got AS (SELECT client_id, MAX(CASE WHEN commodity IN {ns_list} AND n > 0 THEN 1 ELSE 0 END) AS ns
                  FROM net GROUP BY client_id),
-         pc AS (SELECT client_id, MAX(ns) AS ns, MAX(condom) AS condom, MAX(info) AS info, COUNT(DISTINCT w) AS windows
-                FROM (SELECT c.client_id AS client_id, 0 AS ns, 0 AS condom,
-                             CASE WHEN {has_info} THEN 1 ELSE 0 END AS info,
+         pc AS (SELECT client_id, MAX(ns) AS ns, COUNT(DISTINCT w) AS windows
+                FROM (SELECT c.client_id AS client_id, 0 AS ns,
                              CASE WHEN {window} / 30 < {windows} THEN {window} / 30 END AS w
                       FROM c WHERE c.client_id IS NOT NULL
-                      UNION ALL SELECT client_id, ns, condom, 0, NULL FROM got) AS u
+                      UNION ALL SELECT client_id, ns, NULL FROM got) AS u
                 GROUP BY client_id),
          p AS MATERIALIZED (SELECT pc.*, cl.state AS state,
                       COALESCE({gender}, 'not_stated') AS gender,
@@ -203,7 +198,6 @@ pub async fn people(store: &Store, filter: &Filter, cat: &Catalogue) -> Result<C
                                              ELSE '50_plus' END, COUNT(*) FROM p GROUP BY 2
          UNION ALL SELECT 'key_group', {kg_value}, COUNT(*) FROM p, {kg_each} GROUP BY 2
          UNION ALL SELECT 'new_clients', '', COUNT(*) FROM p WHERE first_seen >= {from}
-         UNION ALL SELECT 'reached_with_package', '', COUNT(*) FROM p WHERE ns = 1 AND condom = 1 AND info = 1
          UNION ALL SELECT 'nsp_people', '', COUNT(*) FROM p WHERE ns = 1
          UNION ALL SELECT 'nsp_regular_access', '', COUNT(*) FROM p WHERE ns = 1 AND windows >= {windows}
          UNION ALL SELECT 'site', site_id, COUNT(DISTINCT client_id) FROM c WHERE client_id IS NOT NULL GROUP BY site_id",

@@ -102,11 +102,96 @@ value: number | null, suppressed: boolean,
  * For a percentage or a ratio: what was divided (null when suppressed).
  */
 numerator?: number, denominator?: number, coverage?: Coverage, target?: number, tables: Array<Table>, };
-export type SetReport = { set: string, name: string, source: string, notes: Array<string>, from: string, to: string, 
+export type SetReport = { 
+/**
+ * The programme (organisation) the report is of.
+ */
+programme: string, set: string, name: string, source: string, notes: Array<string>, from: string, to: string, 
 /**
  * The report's sites (id and name), in name order.
  */
 sites: Array<CategoryOut>, suppression: Suppression, dimensions: Array<DimensionOut>, indicators: Array<SetIndicator>, };
+export type Service = "kit" | "counselling" | "information" | "testing" | "referral" | "wound_care" | "naloxone_training" | "drug_checking" | "peer_support" | "case_management";
+export type TestKind = "hiv_rapid" | "hcv_rapid" | "syphilis" | "tb_screening" | "pregnancy";
+export type ReferralTarget = "ost" | "art_hiv_care" | "hcv_treatment" | "tb" | "srh_gynaecology" | "pmtct" | "shelter" | "legal_aid" | "mental_health" | "detox_rehab" | "social_services";
+export type ItemClass = "needle_syringe" | "condom" | "naloxone" | { "category": string };
+export type Population = "injects_drugs" | "uses_stimulants" | "sex_work" | "msm" | "nightlife" | "pregnant" | "transgender" | "everyone";
+export type PackageItem = { "received": ItemClass } | { "service": Service } | { "tested": TestKind } | { "referred": ReferralTarget };
+export type ServicePackage = { population: Population, 
+/**
+ * Only for people with a contact in this setting in the period.
+ */
+setting?: Setting, 
+/**
+ * Every group must be met, each by one of its items.
+ */
+requires: Array<Array<PackageItem>>, };
+export type PackagesOut = { 
+/**
+ * The programme's own.
+ */
+own: Array<ServicePackage>, 
+/**
+ * In force: the programme's and the defaults of the populations it wrote none for.
+ */
+effective: Array<ServicePackage>, 
+/**
+ * The shipped defaults.
+ */
+defaults: Array<ServicePackage>, };
+export type PackagesForm = { packages: Array<ServicePackage>, };
+export type MappingInfo = { set: string, saved_by: string, saved_ms: number, values: number, org_units: number, 
+/**
+ * Why the saved mapping no longer fits (a site renamed, a set changed), if it does not.
+ */
+problem?: string, };
+export type Dhis2Settings = { url?: string, token_set: boolean, mappings: Array<MappingInfo>, };
+export type ConnectionForm = { url: string, token?: string, };
+export type OutValue = { site: string, org_unit: string, indicator: string, 
+/**
+ * The table cell, `dimension=category;…`, empty for the indicator's own number.
+ */
+cell: string, data_element: string, category_option_combo?: string, attribute_option_combo?: string, value: string, };
+export type HeldBack = { site: string, indicator: string, cell: string, 
+/**
+ * `suppressed` (under 5 people while small numbers are hidden) or `not_computable`.
+ */
+reason: string, };
+export type Unmapped = { indicator: string, cell: string, };
+export type Dhis2Preview = { set: string, 
+/**
+ * DHIS2's period (`2026Q3`) and ADX's (`2026-07-01/P3M`).
+ */
+period: string, adx_period: string, data_set: string, suppressed: boolean, values: Array<OutValue>, held_back: Array<HeldBack>, unmapped: Array<Unmapped>, 
+/**
+ * Sites of the report without an org unit in the mapping (nothing can be sent until each
+ * has one, or the report leaves them out).
+ */
+sites_without_org_unit: Array<string>, };
+export type ImportSummary = { 
+/**
+ * `SUCCESS`, `WARNING` or `ERROR`, as DHIS2 says.
+ */
+status: string, imported: number, updated: number, ignored: number, deleted: number, 
+/**
+ * DHIS2's complaints, `object: value` each.
+ */
+conflicts: Array<string>, };
+export type SendOutcome = { dry_run: boolean, 
+/**
+ * Whether DHIS2 imported the values (false for a dry run, and when the dry run that comes
+ * first found a value DHIS2 would refuse).
+ */
+sent: boolean, values: number, held_back: number, summary: ImportSummary, message: string, };
+export type SendRequest = { from: string, to: string, 
+/**
+ * Site ids (default: every site of the user).
+ */
+sites?: Array<string>, 
+/**
+ * Hide numbers under 5 (default true); false is audited.
+ */
+suppress?: boolean, dry_run: boolean, };
 export type FormError = { sheet: string, 
 /**
  * 1-based row of the sheet; 0 for the sheet as a whole.
@@ -532,6 +617,7 @@ export const EXPORT_KINDS = ['contacts', 'distributions', 'referrals', 'tests', 
 export const UNITS = ['people', 'contacts', 'items', 'percent', 'per_pwid_year', 'tests', 'referrals', 'responses'] as const satisfies readonly Unit[];
 export const COVERAGE_LEVELS = ['low', 'medium', 'high'] as const satisfies readonly Coverage[];
 export const KEY_GROUPS = ['injects_drugs', 'uses_stimulants', 'sex_work', 'msm', 'nightlife', 'pregnant'] as const satisfies readonly KeyGroup[];
+export const POPULATIONS = ['injects_drugs', 'uses_stimulants', 'sex_work', 'msm', 'nightlife', 'pregnant', 'transgender', 'everyone'] as const satisfies readonly Population[];
 export const SETTINGS = ['fixed_site', 'window', 'harm_reduction_room', 'street_outreach', 'mobile_van', 'nightlife', 'peer_delivered', 'home_visit', 'online'] as const satisfies readonly Setting[];
 export const COMMODITY_CATEGORIES = ['injecting', 'smoking', 'sniffing', 'sex', 'naloxone', 'testing', 'women', 'nightlife', 'other'] as const satisfies readonly CommodityCategory[];
 export const MAX_FAILED_LOGINS = 10;

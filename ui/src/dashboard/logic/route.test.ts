@@ -39,3 +39,24 @@ describe('the donor reports address', () => {
     expect(parseRoute('#/indicators?set=who_nsp', today).set).toBeUndefined();
   });
 });
+
+describe('the printable donor report’s address', () => {
+  it('is the donor reports page’s, under /print', () => {
+    const filter = { from: '2026-10-01', to: '2026-10-31', sites: ['s1'], suppress: false };
+    const hash = formatRoute('donor-reports', filter, today, { set: 'who_nsp', print: true });
+    expect(hash).toBe('#/donor-reports/print?set=who_nsp&from=2026-10-01&to=2026-10-31&site=s1&suppress=false');
+    expect(parseRoute(hash, today)).toEqual({ page: 'donor-reports', filter, preset: 'last_month', set: 'who_nsp', print: true });
+    // Only the donor reports page prints this way.
+    expect(formatRoute('indicators', filter, today, { print: true })).toBe('#/indicators?from=2026-10-01&to=2026-10-31&site=s1&suppress=false');
+    expect(parseRoute('#/indicators/print', today)).toMatchObject({ page: 'indicators' });
+    expect(parseRoute('#/indicators/print', today).print).toBeUndefined();
+  });
+
+  it('opens the print dialog only when it says so, and never writes that back', () => {
+    expect(parseRoute('#/donor-reports/print?set=who_nsp&autoprint=1', today)).toMatchObject({ print: true, autoprint: true });
+    expect(parseRoute('#/donor-reports/print?set=who_nsp&autoprint=0', today).autoprint).toBeUndefined();
+    expect(parseRoute('#/donor-reports?set=who_nsp&autoprint=1', today).autoprint).toBeUndefined();
+    const route = parseRoute('#/donor-reports/print?set=who_nsp&autoprint=1', today);
+    expect(formatRoute(route.page, route.filter, today, { set: route.set, print: route.print })).toBe('#/donor-reports/print?set=who_nsp');
+  });
+});

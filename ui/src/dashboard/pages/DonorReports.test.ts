@@ -2,94 +2,9 @@
 import { fireEvent, screen, waitFor, within } from '@testing-library/svelte';
 import { describe, expect, it } from 'vitest';
 import { setLanguage } from '../../i18n/index.svelte';
-import { ApiError, type SetReport } from '../api';
-import type { Filter } from '../logic/query';
-import { dashboardOn, renderPage } from '../testing';
+import { ApiError } from '../api';
+import { dashboardOn, kpPrevReport, renderPage } from '../testing';
 import DonorReports from './DonorReports.svelte';
-
-/** A KP_PREV report as the server sends it: a one-way and a two-way table, small cells hidden. */
-function kpPrev(filter: Filter): SetReport {
-  return {
-    set: 'pepfar_kp_prev',
-    name: 'PEPFAR MER KP_PREV',
-    source: 'PEPFAR MER Indicator Reference Guide 2.6.1',
-    notes: ['Each person counts in one key-population type only.', "The 'declined' row is always 0."],
-    from: filter.from,
-    to: filter.to,
-    sites: [
-      { key: 'site-dropin', label: 'Drop-in centre' },
-      { key: 'site-street', label: 'Street outreach team' },
-    ],
-    suppression: { enabled: filter.suppress, threshold: 5 },
-    dimensions: [
-      { key: 'kp_type', label: 'Key population type', categories: [{ key: 'pwid', label: 'PWID' }, { key: 'tg', label: 'TG' }] },
-      {
-        key: 'testing_status',
-        label: 'Testing services',
-        categories: [
-          { key: 'known_positive', label: 'Known positive' },
-          { key: 'newly_tested_or_referred', label: 'Newly tested and/or referred for testing' },
-          { key: 'declined', label: 'Declined' },
-        ],
-      },
-    ],
-    indicators: [
-      {
-        key: 'kp_prev',
-        code: 'KP_PREV',
-        name: 'Key populations reached with prevention interventions',
-        definition: 'Distinct key-population members reached in the period.',
-        unit: 'people',
-        value: 1234,
-        suppressed: false,
-        tables: [
-          {
-            dimensions: ['kp_type'],
-            cells: [
-              { keys: ['pwid'], value: 1232, suppressed: false },
-              { keys: ['tg'], value: null, suppressed: true },
-            ],
-          },
-          {
-            dimensions: ['kp_type', 'testing_status'],
-            cells: [
-              { keys: ['pwid', 'known_positive'], value: 47, suppressed: false },
-              { keys: ['pwid', 'newly_tested_or_referred'], value: 1185, suppressed: false },
-              { keys: ['pwid', 'declined'], value: 0, suppressed: false },
-              { keys: ['tg', 'known_positive'], value: null, suppressed: true },
-              { keys: ['tg', 'newly_tested_or_referred'], value: null, suppressed: true },
-              { keys: ['tg', 'declined'], value: 0, suppressed: false },
-            ],
-          },
-        ],
-      },
-      {
-        key: 'pwid_coverage',
-        name: 'PWID reached (% of estimate)',
-        definition: 'PWID reached divided by the estimate.',
-        unit: 'percent',
-        value: 0.2,
-        suppressed: false,
-        numerator: 3,
-        denominator: 2000,
-        tables: [],
-      },
-      {
-        key: 'syringes_per_pwid',
-        code: 'PRV.10',
-        name: 'Needle-syringes per PWID per year',
-        definition: 'Needle-syringes divided by the PWID estimate, scaled to a year.',
-        unit: 'per_pwid_year',
-        value: 143.27,
-        suppressed: false,
-        coverage: 'medium',
-        target: 250,
-        tables: [],
-      },
-      { key: 'tg_reached', name: 'TG reached', definition: 'Transgender people reached.', unit: 'people', value: null, suppressed: true, tables: [] },
-    ],
-  };
-}
 
 async function setup(hash?: string) {
   const { api, state } = await dashboardOn();
@@ -157,7 +72,7 @@ describe('donor reports page', () => {
 
   it('shows values, a two-way table and hidden cells in the donor’s shape', async () => {
     const { api, state } = await dashboardOn();
-    api.indicatorSet = async (_set, filter) => kpPrev(filter);
+    api.indicatorSet = async (_set, filter) => kpPrevReport(filter);
     renderPage(DonorReports, state);
     await screen.findByTestId('donor-report');
 
@@ -203,9 +118,20 @@ describe('donor reports page', () => {
     expect(screen.getByTestId('suppression-footnote').textContent).toMatch(/^<5 marks a hidden number/);
   });
 
+  it('opens the printable report of what it shows, to be printed', async () => {
+    const { state } = await setup('#/donor-reports?set=pepfar_kp_prev&from=2026-10-01&to=2026-10-31&suppress=false');
+    await screen.findByTestId('donor-report');
+    await fireEvent.click(screen.getByTestId('report-print'));
+    expect(state.printView).toBe(true);
+    expect(state.autoprint).toBe(true);
+    expect(state.hash()).toBe('#/donor-reports/print?set=pepfar_kp_prev&from=2026-10-01&to=2026-10-31&suppress=false');
+    state.closePrintView();
+    expect(state.hash()).toBe('#/donor-reports?set=pepfar_kp_prev&from=2026-10-01&to=2026-10-31&suppress=false');
+  });
+
   it('translates its own words but keeps the donor’s terms', async () => {
     const { api, state } = await dashboardOn();
-    api.indicatorSet = async (_set, filter) => kpPrev(filter);
+    api.indicatorSet = async (_set, filter) => kpPrevReport(filter);
     renderPage(DonorReports, state);
     await screen.findByTestId('donor-report');
     setLanguage('ru');

@@ -9,10 +9,11 @@
 //! set lists as parts of a whole are protected the same way.
 
 use super::facts::{Facts, Person};
+use super::packages::{PackageItem, Population};
 use super::{Band, Condition, Definition, Denominator, Dimension, IndicatorSet, ItemClass, Measure, ResultIs, Target};
 use crate::services::reports::filters::Filter;
 use crate::services::reports::indicators::{Cell, Coverage, SMALL_CELL, Suppression, Unit, person_cell, protect};
-use outpost_core::records::{KeyGroup, ReferralStatus, TestOutcome};
+use outpost_core::records::{Gender, KeyGroup, ReferralStatus, TestOutcome};
 use outpost_server_store::{DbError, Store};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -110,6 +111,11 @@ pub async fn report(store: &Store, set: &IndicatorSet, filter: &Filter) -> Resul
     Ok(out)
 }
 
+/// How many of the facts' people the condition holds for.
+pub fn count_people(c: &Condition, f: &Facts) -> i64 {
+    f.people.iter().filter(|p| holds(c, p, f)).count() as i64
+}
+
 fn holds(c: &Condition, p: &Person, f: &Facts) -> bool {
     match c {
         Condition::Everyone => true,
@@ -137,6 +143,54 @@ fn holds(c: &Condition, p: &Person, f: &Facts) -> bool {
         Condition::RegularNspAccess => {
             p.windows >= f.windows && p.commodities.iter().any(|code| is_of(&ItemClass::NeedleSyringe, code, f))
         }
+        Condition::Package(population) => meets_package(*population, p, f),
+        Condition::OwnPackage => {
+            let mine: Vec<Population> = Population::ALL
+                .into_iter()
+                .filter(|pop| *pop != Population::Everyone && in_population(*pop, p))
+                .filter(|pop| f.packages.iter().any(|k| k.population == *pop))
+                .collect();
+            if mine.is_empty() {
+                meets_package(Population::Everyone, p, f)
+            } else {
+                mine.into_iter().any(|pop| meets_package(pop, p, f))
+            }
+        }
+    }
+}
+
+/// Whether the person is of the population.
+fn in_population(population: Population, p: &Person) -> bool {
+    let group = |g: KeyGroup| p.key_groups.contains(&g);
+    match population {
+        Population::InjectsDrugs => group(KeyGroup::InjectsDrugs),
+        Population::UsesStimulants => group(KeyGroup::UsesStimulants),
+        Population::SexWork => group(KeyGroup::SexWork),
+        Population::Msm => group(KeyGroup::Msm),
+        Population::Nightlife => group(KeyGroup::Nightlife),
+        Population::Pregnant => group(KeyGroup::Pregnant),
+        Population::Transgender => matches!(p.gender, Some(Gender::TransWoman | Gender::TransMan)),
+        Population::Everyone => true,
+    }
+}
+
+/// Whether the person received, in the period, every group of one of the population's packages
+/// that applies to them (a package of a setting applies after a contact in that setting).
+fn meets_package(population: Population, p: &Person, f: &Facts) -> bool {
+    f.packages
+        .iter()
+        .filter(|k| k.population == population && k.setting.is_none_or(|s| p.settings.contains(&s)))
+        .any(|k| k.requires.iter().all(|group| group.iter().any(|item| item_holds(item, p, f))))
+}
+
+fn item_holds(item: &PackageItem, p: &Person, f: &Facts) -> bool {
+    match item {
+        PackageItem::Received(class) => p.commodities.iter().any(|code| is_of(class, code, f)),
+        PackageItem::Service(service) => p.services.contains(service),
+        PackageItem::Tested(test) => {
+            p.tests.iter().any(|(kind, outcome)| kind == test && counts(ResultIs::Known, *outcome))
+        }
+        PackageItem::Referred(target) => p.referrals.iter().any(|(t, _)| t == target),
     }
 }
 

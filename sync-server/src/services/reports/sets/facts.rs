@@ -47,6 +47,17 @@ pub struct Facts {
     pub items: Items,
     /// The report's sites with their estimates.
     pub sites: Vec<SiteInfo>,
+    /// The service packages in force (the programme's, and the defaults of the others).
+    pub packages: Vec<super::packages::ServicePackage>,
+}
+
+/// The programme's packages in force: its own where it wrote them, the shipped ones elsewhere.
+pub async fn packages(store: &Store) -> Result<Vec<super::packages::ServicePackage>, DbError> {
+    let own: Vec<super::packages::ServicePackage> = match store.service_packages().await? {
+        Some(json) => serde_json::from_str(&json)?,
+        None => Vec::new(),
+    };
+    Ok(super::packages::effective(&own))
 }
 
 fn parse<T: serde::de::DeserializeOwned>(text: &str) -> Option<T> {
@@ -59,9 +70,20 @@ pub async fn facts(store: &Store, filter: &Filter) -> Result<Facts, DbError> {
     let catalogue = queries::catalogue(store).await?;
     let (activity, items) = queries::activity(store, filter).await?;
     let sites = store.list_sites().await?.into_iter().filter(|s| filter.sites.contains(&s.id)).collect();
-    let windows = (filter.days / 30).max(1);
-    let d = store.dialect();
+    let people = person_facts(store, filter).await?;
+    let packages = packages(store).await?;
+    Ok(Facts { people, windows: windows(filter), catalogue, activity, items, sites, packages })
+}
 
+/// Whole 30-day parts of the filter's period (at least one).
+pub fn windows(filter: &Filter) -> i64 {
+    (filter.days / 30).max(1)
+}
+
+/// What each person reached in the period was and did (the projection must be current).
+pub async fn person_facts(store: &Store, filter: &Filter) -> Result<Vec<Person>, DbError> {
+    let windows = windows(filter);
+    let d = store.dialect();
     // Who each person is, and in how many 30-day parts they came.
     let mut q = Sql::new();
     let cte = contacts_cte(&mut q, filter);
@@ -156,5 +178,5 @@ pub async fn facts(store: &Store, filter: &Filter) -> Result<Facts, DbError> {
             _ => {}
         }
     }
-    Ok(Facts { people: people.into_values().collect(), windows, catalogue, activity, items, sites })
+    Ok(people.into_values().collect())
 }

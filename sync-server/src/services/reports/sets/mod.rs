@@ -10,10 +10,12 @@
 //! set's source and gives its definitions in words.
 //!
 //! * [`facts`]: what each person reached in the period received, did and was (one query);
-//! * [`evaluate`]: definitions over facts, with small-cell suppression.
+//! * [`evaluate`]: definitions over facts, with small-cell suppression;
+//! * [`packages`]: the service packages "reached with the package" is measured against.
 
 pub mod evaluate;
 pub mod facts;
+pub mod packages;
 
 use outpost_core::records::{Gender, KeyGroup, ReferralStatus, ReferralTarget, Service, Setting, TestKind};
 use serde::{Deserialize, Serialize};
@@ -113,7 +115,7 @@ pub enum ResultIs {
 }
 
 /// Classes of commodities, as the catalogue marks them.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema, ts_rs::TS)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum ItemClass {
     /// Items the catalogue counts as needle-syringes.
@@ -171,6 +173,11 @@ pub enum Condition {
     NewClient,
     /// Given needle-syringes, with a contact in every 30-day part of the period.
     RegularNspAccess,
+    /// Received the programme's package for this population (see [`packages`]).
+    Package(packages::Population),
+    /// Received the package of a population the person is in (any of them), or, in none with a
+    /// package, the package for everyone.
+    OwnPackage,
 }
 
 /// What an indicator counts.
