@@ -11,8 +11,11 @@
 
 use anyhow::{Result, anyhow};
 use outpost_core::SiteId;
+use outpost_server::services::admin::Actor;
+use outpost_server::services::admin::dhis2::{self, ExportFormat};
 use outpost_server::services::reports::{self, Filter, export};
 use outpost_server::settings::Settings;
+use outpost_server_store::dhis2::SavedMapping;
 use outpost_server_store::{Dialect, RowExt, Statement, Store};
 use outpost_tests::{Backend, TestServer};
 use std::path::Path;
@@ -232,6 +235,31 @@ pub async fn report_bench(dir: &Path, backend: Backend, url: &str, contacts: usi
         let first = out.indicators.first().map(|i| format!("{} {}", i.key, i.value.unwrap_or(0.0))).unwrap_or_default();
         println!("    monthly set {:<16}{:>24.0} ms  ({first})", set.key, set_ms);
     }
+    // A month of PEPFAR KP_PREV as DHIS2 receives it: computed per site, every cell mapped,
+    // written as ADX (what "Download ADX" and a send do before the network).
+    let mut csv =
+        String::from("kind,key,cell,uid,category_option_combo,attribute_option_combo\ndata_set,,,aBenchSet01,,\n");
+    for (i, site) in storage.list_sites().await.map_err(db)?.iter().enumerate() {
+        csv.push_str(&format!("org_unit,{},,aOrgUnit{i:03},,\n", site.id));
+    }
+    csv.push_str("value,kp_prev,,aKpPrev0001,,\n");
+    for (i, kp) in ["pwid", "tg", "fsw", "msm"].iter().enumerate() {
+        csv.push_str(&format!("value,kp_prev,kp_type={kp},aKpType{i:04},,\n"));
+        for (j, status) in ["known_positive", "newly_tested_or_referred", "declined"].iter().enumerate() {
+            csv.push_str(&format!("value,kp_prev,kp_type={kp};testing_status={status},aKpTest{i}{j:03},,\n"));
+        }
+    }
+    let saved = SavedMapping { csv, saved_by: "bench".into(), saved_ms: 0 };
+    storage.set_dhis2_mapping("pepfar_kp_prev", saved).await.map_err(db)?;
+    let actor = Actor::cli();
+    let (adx_ms, (_, _, adx)) = best_ms(|| async {
+        dhis2::export(storage, &actor, "pepfar_kp_prev", &month, ExportFormat::Adx).await.map_err(|e| anyhow!("{e}"))
+    })
+    .await?;
+    println!(
+        "    a month of KP_PREV as ADX for DHIS2 ({} values): {adx_ms:>9.0} ms",
+        adx.matches("<dataValue ").count()
+    );
     println!("    monthly trends over the year:               {trends_ms:>9.0} ms");
     println!(
         "    a month's contact export ({:>6} rows):      {export_ms:>9.0} ms",

@@ -72,6 +72,7 @@ async fn every_indicator_set_counts_the_fixture_as_counted_by_hand(backend: Back
     let ones: Vec<&str> = bands.iter().filter(|(_, v)| v.as_f64() == Some(1.0)).map(|(k, _)| k.as_str()).collect();
     assert_eq!(ones, ["15_19", "20_24", "30_34", "35_39", "45_49", "50_plus", "unknown"], "{bands:?}");
     assert_eq!(bands.len(), 10, "every band is listed, empty ones as 0: {bands:?}");
+    assert_eq!(cells(&off, "people_reached", &["month"]), [("2026-10".to_string(), json!(7.0))], "by month");
     assert_eq!(
         cells(&off, "people_reached", &["gender"]),
         [
@@ -227,6 +228,22 @@ async fn every_indicator_set_counts_the_fixture_as_counted_by_hand(backend: Back
     assert_eq!(value(&merged, "pwid_reached"), Some(3.0));
     let merged = web.get_json(&set("programme", false)).await?;
     assert_eq!((value(&merged, "people_reached"), value(&merged, "new_clients")), (Some(6.0), Some(3.0)));
+    // The merge reached the server before this contact of the merged record (a tablet offline
+    // since October): it counts for the one person, not as someone new.
+    let late = fixture.a.create(
+        Collection::Contacts,
+        json!({"client_id": c4, "setting": "fixed_site", "occurred_at": "2026-10-29T10:00:00Z", "services": ["kit"]}),
+    )?;
+    fixture.a.create(
+        Collection::DistributionLines,
+        json!({"contact_id": late.to_string(), "commodity": "syringe_1ml", "quantity": 4}),
+    )?;
+    fixture.a.sync().await?;
+    let after = web.get_json(&set("who_nsp", false)).await?;
+    assert_eq!((value(&after, "pwid_reached"), value(&after, "pwid_given_nsp")), (Some(3.0), Some(3.0)), "c4 is c1");
+    assert_eq!(value(&after, "needle_syringes_distributed"), Some(84.0));
+    let after = web.get_json(&set("programme", false)).await?;
+    assert_eq!(value(&after, "people_reached"), Some(6.0));
 
     // Refusals: an unknown set, a period in the future, a malformed date, another site.
     let (status, body) = web.get(&format!("{SETS}/pepfar?{period}")).await?;

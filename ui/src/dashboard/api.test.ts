@@ -9,6 +9,15 @@ interface Sent {
   credentials: RequestCredentials | undefined;
 }
 
+/** A request's body: its JSON, or its text when it is not JSON (a CSV file). */
+function readBody(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
 /** A fetch that records requests and answers from a list, in order. */
 function fakeFetch(answers: (Response | Error)[]) {
   const sent: Sent[] = [];
@@ -17,7 +26,7 @@ function fakeFetch(answers: (Response | Error)[]) {
       url: String(input),
       method: init?.method ?? 'GET',
       headers: (init?.headers ?? {}) as Record<string, string>,
-      body: init?.body ? JSON.parse(String(init.body)) : undefined,
+      body: init?.body ? readBody(String(init.body)) : undefined,
       credentials: init?.credentials,
     });
     const next = answers.shift();
@@ -175,6 +184,45 @@ describe('the dashboard API client', () => {
       ['POST /api/v1/dashboard/admin/merges/a%2Fb/undo', {}, 'tok'],
       ['POST /api/v1/dashboard/admin/duplicates/dismiss', { a: 'k-1', b: 'm-2' }, 'tok'],
     ]);
+  });
+
+  it('sets up DHIS2: the connection without an empty token, a mapping as the CSV text itself', async () => {
+    const settings = { token_set: true, mappings: [] };
+    const { sent, fetchFn } = fakeFetch([json(200, { user, csrf_token: 'tok' }), json(200, settings), json(200, settings), json(200, settings), json(200, settings)]);
+    const api = new HttpDashboardApi({ fetch: fetchFn });
+    await api.me();
+    expect(await api.dhis2()).toEqual(settings);
+    await api.setDhis2Connection({ url: 'https://dhis2.example.org', token: '' });
+    await api.setDhis2Connection({ url: 'https://dhis2.example.org', token: 'd2pat_x' });
+    const csv = 'kind,key,cell,uid,category_option_combo,attribute_option_combo\ndata_set,,,aOutpostKP1,,\n';
+    await api.saveDhis2Mapping('pepfar_kp_prev', csv);
+    expect(sent.slice(1).map((s) => [`${s.method} ${s.url}`, s.body, s.headers['Content-Type'] ?? null, s.headers['X-CSRF-Token'] ?? null])).toEqual([
+      ['GET /api/v1/dashboard/admin/dhis2', undefined, null, null],
+      ['POST /api/v1/dashboard/admin/dhis2/connection', { url: 'https://dhis2.example.org' }, 'application/json', 'tok'],
+      ['POST /api/v1/dashboard/admin/dhis2/connection', { url: 'https://dhis2.example.org', token: 'd2pat_x' }, 'application/json', 'tok'],
+      ['POST /api/v1/dashboard/admin/dhis2/mappings/pepfar_kp_prev', csv, 'text/csv; charset=utf-8', 'tok'],
+    ]);
+  });
+
+  it('previews, exports and sends a DHIS2 report with the filter, and reads and saves the service packages', async () => {
+    const { sent, fetchFn } = fakeFetch([json(200, {}), json(200, {}), json(200, {}), json(200, {}), json(200, {})]);
+    const api = new HttpDashboardApi({ fetch: fetchFn });
+    const filter = { from: '2026-01-01', to: '2026-06-30', sites: ['s1'], suppress: true };
+    await api.dhis2Preview('pepfar_kp_prev', filter);
+    await api.sendToDhis2('pepfar_kp_prev', { from: '2026-01-01', to: '2026-06-30', sites: [], suppress: false, dry_run: true });
+    await api.sendToDhis2('pepfar_kp_prev', { from: '2026-01-01', to: '2026-06-30', sites: ['s1'], dry_run: false });
+    await api.packages();
+    await api.savePackages({ packages: [] });
+    expect(sent.map((s) => [`${s.method} ${s.url}`, s.body])).toEqual([
+      ['GET /api/v1/dashboard/admin/dhis2/pepfar_kp_prev/preview?from=2026-01-01&to=2026-06-30&site=s1&suppress=true', undefined],
+      ['POST /api/v1/dashboard/admin/dhis2/pepfar_kp_prev/send', { from: '2026-01-01', to: '2026-06-30', suppress: false, dry_run: true }],
+      ['POST /api/v1/dashboard/admin/dhis2/pepfar_kp_prev/send', { from: '2026-01-01', to: '2026-06-30', sites: ['s1'], dry_run: false }],
+      ['GET /api/v1/dashboard/admin/packages', undefined],
+      ['POST /api/v1/dashboard/admin/packages', { packages: [] }],
+    ]);
+    expect(api.dhis2ExportUrl('pepfar_kp_prev', 'json', filter)).toBe(
+      '/api/v1/dashboard/admin/dhis2/pepfar_kp_prev/export?format=json&from=2026-01-01&to=2026-06-30&site=s1&suppress=true',
+    );
   });
 
   it('reads Retry-After as seconds or as a date', () => {

@@ -98,11 +98,31 @@ import {
   type MergeEntry,
   type MergeRequest,
   type ReviewRecord,
+  type ConnectionForm,
+  type Dhis2Preview,
+  type Dhis2Settings,
+  type HeldBack,
+  type ImportSummary,
+  type ItemClass,
+  type MappingInfo,
+  type OutValue,
+  type PackageItem,
+  type PackagesForm,
+  type PackagesOut,
+  type Population,
+  type ReferralTarget,
+  type SendOutcome,
+  type SendRequest,
+  type Service,
+  type ServicePackage,
+  type TestKind,
+  type Unmapped,
   COMMODITY_CATEGORIES,
   KEY_GROUPS,
+  POPULATIONS,
   SETTINGS,
 } from './generated/api';
-import { exportUrl, filterQuery, type Filter } from './logic/query';
+import { dhis2ExportUrl, exportUrl, filterQuery, type Filter } from './logic/query';
 
 // ---------------------------------------------------------------------------------------------
 // The server's types
@@ -196,8 +216,27 @@ export type {
   MergeEntry,
   MergeRequest,
   ReviewRecord,
+  ConnectionForm,
+  Dhis2Preview,
+  Dhis2Settings,
+  HeldBack,
+  ImportSummary,
+  ItemClass,
+  MappingInfo,
+  OutValue,
+  PackageItem,
+  PackagesForm,
+  PackagesOut,
+  Population,
+  ReferralTarget,
+  SendOutcome,
+  SendRequest,
+  Service,
+  ServicePackage,
+  TestKind,
+  Unmapped,
 };
-export { COMMODITY_CATEGORIES, COVERAGE_LEVELS, EXPORT_KINDS, KEY_GROUPS, ROLES, SETTINGS, UNITS };
+export { COMMODITY_CATEGORIES, COVERAGE_LEVELS, EXPORT_KINDS, KEY_GROUPS, POPULATIONS, ROLES, SETTINGS, UNITS };
 
 /** Only coordinators and admins may use the dashboard; the server answers 403 to the others. */
 export function canUseDashboard(user: User): boolean {
@@ -214,6 +253,10 @@ export type ExportKind = (typeof EXPORT_KINDS)[number];
 
 export const EXPORT_FORMATS = ['csv', 'xlsx'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+/** The files a DHIS2 export writes: ADX XML, or DHIS2's own `dataValueSets` JSON. */
+export const DHIS2_FORMATS = ['adx', 'json'] as const;
+export type Dhis2Format = (typeof DHIS2_FORMATS)[number];
 
 // ---------------------------------------------------------------------------------------------
 // Errors
@@ -339,6 +382,26 @@ export interface DashboardApi {
   removeTotp(username: string): Promise<UserEntry>;
   /** The logged-in user's own new password; every session of theirs ends (log in again). */
   changePassword(change: PasswordChange): Promise<void>;
+
+  // DHIS2 (docs/dhis2.md; admins): the connection, the mappings, a period's preview, file and send.
+  /** The DHIS2 server's address, whether a token is stored (never the token), the saved mappings. */
+  dhis2(): Promise<Dhis2Settings>;
+  /** The address and, when given, a new token (absent keeps the stored one). */
+  setDhis2Connection(form: ConnectionForm): Promise<Dhis2Settings>;
+  /** Imports a set's mapping: the CSV file's text, checked row by row and saved only whole. */
+  saveDhis2Mapping(set: string, csv: string): Promise<Dhis2Settings>;
+  /** What the period would send (the period must be one DHIS2 stores, and over). */
+  dhis2Preview(set: string, filter: Filter): Promise<Dhis2Preview>;
+  /** The address of the period's file (a plain link: the browser sends the cookie). */
+  dhis2ExportUrl(set: string, format: Dhis2Format, filter: Filter): string;
+  /** Sends the period to DHIS2 (a dry run first; only the dry run with `dry_run`). */
+  sendToDhis2(set: string, request: SendRequest): Promise<SendOutcome>;
+
+  // Service packages (docs/indicators.md, "Service packages"; admins).
+  /** The programme's own packages, those in force, and the shipped defaults. */
+  packages(): Promise<PackagesOut>;
+  /** Replaces the programme's own packages (an empty list goes back to the defaults). */
+  savePackages(form: PackagesForm): Promise<PackagesOut>;
 }
 
 export interface HttpOptions {
@@ -577,6 +640,43 @@ export class HttpDashboardApi implements DashboardApi {
     this.csrfToken = null;
   }
 
+  dhis2(): Promise<Dhis2Settings> {
+    return this.request('GET', '/api/v1/dashboard/admin/dhis2');
+  }
+
+  setDhis2Connection(form: ConnectionForm): Promise<Dhis2Settings> {
+    const body: ConnectionForm = { url: form.url };
+    if (form.token) body.token = form.token;
+    return this.request('POST', '/api/v1/dashboard/admin/dhis2/connection', { body });
+  }
+
+  saveDhis2Mapping(set: string, csv: string): Promise<Dhis2Settings> {
+    return this.request('POST', `/api/v1/dashboard/admin/dhis2/mappings/${encodeURIComponent(set)}`, { body: new CsvText(csv) });
+  }
+
+  dhis2Preview(set: string, filter: Filter): Promise<Dhis2Preview> {
+    return this.request('GET', `/api/v1/dashboard/admin/dhis2/${encodeURIComponent(set)}/preview?${filterQuery(filter)}`);
+  }
+
+  dhis2ExportUrl(set: string, format: Dhis2Format, filter: Filter): string {
+    return this.base + dhis2ExportUrl(set, format, filter);
+  }
+
+  sendToDhis2(set: string, request: SendRequest): Promise<SendOutcome> {
+    const body: SendRequest = { from: request.from, to: request.to, dry_run: request.dry_run };
+    if (request.sites && request.sites.length > 0) body.sites = [...request.sites];
+    if (request.suppress !== undefined) body.suppress = request.suppress;
+    return this.request('POST', `/api/v1/dashboard/admin/dhis2/${encodeURIComponent(set)}/send`, { body });
+  }
+
+  packages(): Promise<PackagesOut> {
+    return this.request('GET', '/api/v1/dashboard/admin/packages');
+  }
+
+  savePackages(form: PackagesForm): Promise<PackagesOut> {
+    return this.request('POST', '/api/v1/dashboard/admin/packages', { body: form });
+  }
+
   private async request<T>(method: Method, path: string, options: { body?: unknown; auth?: boolean } = {}): Promise<T> {
     const first = await this.send(method, path, options.body);
     let response = first;
@@ -604,15 +704,16 @@ export class HttpDashboardApi implements DashboardApi {
 
   private async send(method: Method, path: string, body: unknown): Promise<Response> {
     const headers: Record<string, string> = { Accept: 'application/json' };
-    // A file goes as its bytes; anything else as JSON.
+    // A file goes as its bytes, a CSV as its text; anything else as JSON.
     const file = body instanceof Blob;
-    if (body !== undefined) headers['Content-Type'] = file ? 'application/octet-stream' : 'application/json';
+    const csv = body instanceof CsvText;
+    if (body !== undefined) headers['Content-Type'] = file ? 'application/octet-stream' : csv ? 'text/csv; charset=utf-8' : 'application/json';
     if (method === 'POST' && this.csrfToken) headers['X-CSRF-Token'] = this.csrfToken;
     try {
       return await this.fetchFn(this.base + path, {
         method,
         headers,
-        body: body === undefined ? undefined : file ? body : JSON.stringify(body),
+        body: body === undefined ? undefined : file ? body : csv ? body.text : JSON.stringify(body),
         credentials: 'same-origin',
         cache: 'no-store',
       });
@@ -620,6 +721,11 @@ export class HttpDashboardApi implements DashboardApi {
       throw new ApiError(0, 'network', e instanceof Error ? e.message : String(e));
     }
   }
+}
+
+/** A CSV file's text, sent as the body as it is (`text/csv`). */
+class CsvText {
+  constructor(readonly text: string) {}
 }
 
 /** The server's error body, or a stand-in when the answer came from something else (a proxy). */

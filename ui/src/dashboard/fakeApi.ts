@@ -60,6 +60,16 @@ import {
   type MergeEntry,
   type MergeRequest,
   type ReviewRecord,
+  type ConnectionForm,
+  type Dhis2Format,
+  type Dhis2Preview,
+  type Dhis2Settings,
+  type MappingInfo,
+  type PackagesForm,
+  type PackagesOut,
+  type SendOutcome,
+  type SendRequest,
+  type ServicePackage,
 } from './api';
 import { MAX_FAILED_LOGINS } from './generated/api';
 import { exchanges, isAnswered, recordedAnswer, sameArgs } from '../lib/fixtures';
@@ -79,13 +89,19 @@ import {
   demoStock,
   demoSurveys,
   demoTrends,
+  checkDemoMapping,
+  demoDhis2Preview,
+  demoSet,
+  DEMO_KP_PREV_MAPPING,
   pairId,
   type DemoClient,
   type DemoDuplicates,
 } from './fakeData';
 import { isoDate } from '../lib/logic/dates';
+import { dhis2Period, MAPPING_HEADER } from './logic/dhis2';
+import { defaultPackages, effectivePackages, packageProblems } from './logic/packages';
 import { isWholeMonths } from './logic/period';
-import { exportUrl, type Filter } from './logic/query';
+import { dhis2ExportUrl, exportUrl, type Filter } from './logic/query';
 
 export interface FakeAccount {
   user: User;
@@ -172,6 +188,19 @@ export class FakeDashboardApi implements DashboardApi {
   /** Every version of every form, as `forms` lists them. */
   published: PublishedForm[] = structuredClone([...RECORDED_FORMS]) as PublishedForm[];
   private csrfCounter = 0;
+  /** The DHIS2 server's address and token (the fake keeps the token; the real one seals it). */
+  dhis2Url: string | null = 'https://dhis2.example.org';
+  dhis2Token: string | null = 'd2pat_demo0token0demo0token';
+  /** Saved mappings per set: the CSV as imported, who saved it and when. */
+  dhis2Mappings = new Map<string, { csv: string; saved_by: string; saved_ms: number }>();
+  /** What DHIS2 would complain about (its conflicts); none: every value is taken. */
+  dhis2Conflicts: string[] = [];
+  /** DHIS2 cannot be reached (the send answers `502 upstream`). */
+  dhis2Unreachable = false;
+  /** Periods DHIS2 holds values of (`set|period|org unit`): sending again updates them. */
+  private dhis2Held = new Set<string>();
+  /** The programme's own service packages (none: the shipped ones). */
+  ownPackages: ServicePackage[] = [];
 
   constructor(options: FakeOptions = {}) {
     this.nowMs = options.nowMs ?? Date.now();
@@ -179,6 +208,13 @@ export class FakeDashboardApi implements DashboardApi {
     this.conflictList = demoConflicts(this.nowMs);
     this.deviceList = demoDevices(this.nowMs);
     this.people = demoDuplicates(this.nowMs);
+    this.dhis2Mappings.set('pepfar_kp_prev', { csv: DEMO_KP_PREV_MAPPING, saved_by: 'user:admin', saved_ms: this.nowMs - 12 * DAY });
+    // A mapping saved before a site it names was renamed: shown with its problem.
+    this.dhis2Mappings.set('global_fund', {
+      csv: `${MAPPING_HEADER}\ndata_set,,,aGfKpData01,,\norg_unit,Drop-in center,,aSiteDropIn,,\nvalue,kp_1d,,aGfKp1dTot1,,\n`,
+      saved_by: 'user:admin',
+      saved_ms: this.nowMs - 200 * DAY,
+    });
     if (options.signedInAs) {
       const account = this.accounts.find((a) => a.user.username === options.signedInAs);
       if (!account) throw new Error(`no demo account ${options.signedInAs}`);
@@ -925,6 +961,184 @@ export class FakeDashboardApi implements DashboardApi {
       this.requireManager(code.site_id);
       code.expires_ms = this.nowMs;
       return { ...code };
+    });
+  }
+
+  // --- DHIS2 --------------------------------------------------------------------------------
+
+  private dhis2Settings(): Dhis2Settings {
+    const mappings: MappingInfo[] = [...this.dhis2Mappings.entries()].map(([set, saved]) => {
+      const found = demoSet(set);
+      const checked = found ? checkDemoMapping(found, this.siteList, saved.csv) : null;
+      const base = { set, saved_by: saved.saved_by, saved_ms: saved.saved_ms };
+      if (checked === null) return { ...base, values: 0, org_units: 0, problem: `the set "${set}" is no longer shipped` };
+      if (Array.isArray(checked)) return { ...base, values: 0, org_units: 0, problem: checked.map((p) => `${p.field}: ${p.message}`).join('; ') };
+      return { ...base, values: checked.targets.length, org_units: checked.orgUnits.size };
+    });
+    return { ...(this.dhis2Url ? { url: this.dhis2Url } : {}), token_set: this.dhis2Url !== null && this.dhis2Token !== null, mappings };
+  }
+
+  private static invalid(details: { field: string; code: string; message: string }[]): ApiError {
+    const full = details.map((d) => ({ index: 0, op_seq: null, ...d }));
+    return new ApiError(422, 'invalid_field', details.map((d) => `${d.field}: ${d.message}`).join('; '), full);
+  }
+
+  dhis2(): Promise<Dhis2Settings> {
+    return this.answer('dhis2', [], () => {
+      this.requireAdmin();
+      return this.dhis2Settings();
+    });
+  }
+
+  setDhis2Connection(form: ConnectionForm): Promise<Dhis2Settings> {
+    return this.answer('setDhis2Connection', [form], () => {
+      this.requireAdmin();
+      const problems: { field: string; code: string; message: string }[] = [];
+      const url = form.url.trim().replace(/\/+$/, '');
+      let parsed: URL | null = null;
+      try {
+        parsed = new URL(url);
+      } catch {
+        problems.push({ field: 'url', code: 'invalid_url', message: `${JSON.stringify(url)} is not an address: relative URL without a base` });
+      }
+      if (parsed) {
+        const local = ['127.0.0.1', 'localhost', '[::1]'].includes(parsed.hostname);
+        if (!(parsed.protocol === 'https:' || (parsed.protocol === 'http:' && local))) {
+          problems.push({ field: 'url', code: 'invalid_url', message: 'use an https:// address (http:// only for a server on this machine)' });
+        } else if (parsed.username || parsed.password) {
+          problems.push({ field: 'url', code: 'invalid_url', message: 'put no user name or password in the address: the token authenticates' });
+        } else if (parsed.search || parsed.hash) {
+          problems.push({ field: 'url', code: 'invalid_url', message: "the address is the server's base (e.g. https://dhis2.example.org/dhis), without ? or #" });
+        }
+      }
+      const token = form.token?.trim();
+      if (token !== undefined && (token.length === 0 || token.length > 200 || /\s/.test(token))) {
+        problems.push({ field: 'token', code: 'invalid_token', message: 'a personal access token is 1 to 200 characters without spaces' });
+      }
+      if (problems.length > 0) throw FakeDashboardApi.invalid(problems);
+      this.dhis2Url = url;
+      if (token !== undefined) this.dhis2Token = token;
+      return this.dhis2Settings();
+    });
+  }
+
+  saveDhis2Mapping(set: string, csv: string): Promise<Dhis2Settings> {
+    return this.answer('saveDhis2Mapping', [set, csv], () => {
+      const user = this.requireAdmin();
+      const found = demoSet(set);
+      if (!found) throw new ApiError(404, 'not_found', `no indicator set named "${set}"; use one of ${DEMO_SETS.map((s) => s.key).join(', ')}`);
+      const checked = checkDemoMapping(found, this.siteList, csv);
+      if (Array.isArray(checked)) throw FakeDashboardApi.invalid(checked);
+      this.dhis2Mappings.set(set, { csv, saved_by: `user:${user.username}`, saved_ms: this.nowMs });
+      return this.dhis2Settings();
+    });
+  }
+
+  /** The server's `prepare`: a DHIS2 period that is over, the set's mapping, the report per site. */
+  private dhis2Prepare(set: string, filter: Filter): Dhis2Preview {
+    const user = this.requireAdmin();
+    const found = demoSet(set);
+    if (!found) throw new ApiError(404, 'not_found', `no indicator set named "${set}"; use one of ${DEMO_SETS.map((s) => s.key).join(', ')}`);
+    const sites = this.checkSites(user, filter.sites);
+    const period = dhis2Period(filter);
+    if (!period) {
+      throw FakeDashboardApi.invalid([
+        {
+          field: 'period',
+          code: 'not_a_dhis2_period',
+          message: `${filter.from} to ${filter.to} is not a period DHIS2 keeps data for: choose a month, a quarter, a half-year (January or April, July or October) or a year (January or October)`,
+        },
+      ]);
+    }
+    if (filter.to >= isoDate(new Date(this.nowMs))) {
+      throw FakeDashboardApi.invalid([
+        { field: 'to', code: 'period_not_over', message: `the period has not ended yet (it ends ${filter.to}): send it once it is over` },
+      ]);
+    }
+    const saved = this.dhis2Mappings.get(set);
+    if (!saved) throw new ApiError(404, 'not_found', `no mapping for ${found.name}: an admin imports one first`);
+    const mapping = checkDemoMapping(found, this.siteList, saved.csv);
+    if (Array.isArray(mapping)) {
+      throw new ApiError(409, 'clash', `the saved mapping for ${found.name} no longer fits (import it again): ${mapping.map((p) => `${p.field}: ${p.message}`).join('; ')}`);
+    }
+    return demoDhis2Preview(found, mapping, filter, sites, this.org, period);
+  }
+
+  /** The server's `ready`: no site without an org unit, something to send. */
+  private static dhis2Ready(preview: Dhis2Preview): void {
+    const without = preview.sites_without_org_unit;
+    if (without.length > 0) {
+      throw FakeDashboardApi.invalid([
+        {
+          field: 'site',
+          code: 'site_without_org_unit',
+          message: `${without.join(', ')} ${without.length === 1 ? 'has' : 'have'} no org unit in the mapping: add an org_unit row, or leave the site out of the report`,
+        },
+      ]);
+    }
+    if (preview.values.length === 0) {
+      throw FakeDashboardApi.invalid([
+        { field: 'values', code: 'nothing_to_send', message: `nothing to send: ${preview.held_back.length} mapped numbers are held back (suppressed or not computable)` },
+      ]);
+    }
+  }
+
+  dhis2Preview(set: string, filter: Filter): Promise<Dhis2Preview> {
+    return this.answer('dhis2Preview', [set, filter], () => this.dhis2Prepare(set, filter));
+  }
+
+  dhis2ExportUrl(set: string, format: Dhis2Format, filter: Filter): string {
+    return dhis2ExportUrl(set, format, filter);
+  }
+
+  sendToDhis2(set: string, request: SendRequest): Promise<SendOutcome> {
+    return this.answer('sendToDhis2', [set, request], () => {
+      const filter: Filter = { from: request.from, to: request.to, sites: request.sites ?? [], suppress: request.suppress ?? true };
+      const preview = this.dhis2Prepare(set, filter);
+      FakeDashboardApi.dhis2Ready(preview);
+      if (!this.dhis2Url || !this.dhis2Token) {
+        throw new ApiError(409, 'clash', 'no DHIS2 server is set: an admin sets its address and token first');
+      }
+      if (this.dhis2Unreachable) {
+        throw new ApiError(502, 'upstream', `DHIS2 at ${this.dhis2Url} cannot be reached: error sending request (connection refused)`);
+      }
+      const counts = { values: preview.values.length, held_back: preview.held_back.length };
+      if (this.dhis2Conflicts.length > 0) {
+        const summary = { status: 'WARNING', imported: 0, updated: 0, ignored: preview.values.length, deleted: 0, conflicts: [...this.dhis2Conflicts] };
+        const message = 'DHIS2 would refuse some values: nothing was imported. Fix the mapping (or DHIS2\'s metadata) and send again.';
+        return { dry_run: request.dry_run, sent: false, ...counts, summary, message };
+      }
+      const keys = preview.values.map((v) => `${set}|${preview.period}|${v.org_unit}|${v.data_element}|${v.category_option_combo ?? ''}`);
+      const updated = keys.filter((k) => this.dhis2Held.has(k)).length;
+      const summary = { status: 'SUCCESS', imported: keys.length - updated, updated, ignored: 0, deleted: 0, conflicts: [] };
+      if (request.dry_run) {
+        return { dry_run: true, sent: false, ...counts, summary, message: 'Dry run: DHIS2 would take every value; nothing was imported.' };
+      }
+      for (const k of keys) this.dhis2Held.add(k);
+      return { dry_run: false, sent: true, ...counts, summary, message: 'Sent: DHIS2 imported the values (a value sent again is updated, never added twice).' };
+    });
+  }
+
+  // --- service packages ---------------------------------------------------------------------
+
+  private packagesOut(): PackagesOut {
+    return { own: structuredClone(this.ownPackages), effective: effectivePackages(this.ownPackages), defaults: defaultPackages() };
+  }
+
+  packages(): Promise<PackagesOut> {
+    return this.answer('packages', [], () => {
+      this.requireAdmin();
+      return this.packagesOut();
+    });
+  }
+
+  savePackages(form: PackagesForm): Promise<PackagesOut> {
+    return this.answer('savePackages', [form], () => {
+      this.requireAdmin();
+      const problems = packageProblems(form.packages);
+      if (problems.length > 0) throw FakeDashboardApi.invalid(problems.map((message) => ({ field: 'packages', code: 'invalid_package', message })));
+      this.ownPackages = structuredClone(form.packages);
+      return this.packagesOut();
     });
   }
 }

@@ -18,7 +18,10 @@ import type {
   Indicator,
   IndicatorsReport,
   KitTemplate,
+  Dhis2Preview,
+  HeldBack,
   Organisation,
+  OutValue,
   PublishedForm,
   ReviewRecord,
   SetIndicator,
@@ -30,9 +33,11 @@ import type {
   Trends,
   UicScheme,
   Unit,
+  Unmapped,
 } from './api';
 import { COVERAGE_HIGH_ABOVE, SMALL_CELL } from './generated/api';
 import { recordedAnswer } from '../lib/fixtures';
+import { isUid, MAPPING_HEADER, type Problem } from './logic/dhis2';
 import { daysBetween, monthsOf } from './logic/period';
 import type { Filter } from './logic/query';
 
@@ -447,6 +452,7 @@ export function demoSetReport(
     suppression: { enabled: filter.suppress, threshold: SMALL_CELL },
     dimensions: used.map((key) => ({
       key,
+      kind: key === 'site' ? 'site' : 'categories',
       label: key === 'site' ? 'Site' : set.dimensions[key].label,
       categories: categoriesOf(key).map(([k, label]) => ({ key: k, label })),
     })),
@@ -771,4 +777,218 @@ export function demoAudit(nowMs: number): AuditEntry[] {
     detail,
     address,
   }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// DHIS2: mappings as an admin imports them, checked and applied as the server does
+// (`services/admin/dhis2/mapping.rs`, `payload.rs`), with made-up UIDs
+// ---------------------------------------------------------------------------------------------
+
+/** The demo mapping of PEPFAR's KP_PREV: every site, the total and the key-population rows. */
+export const DEMO_KP_PREV_MAPPING = `${MAPPING_HEADER}
+data_set,,,aOutpostKP1,,aMechanism1
+org_unit,Drop-in centre,,aSiteDropIn,,
+org_unit,Street outreach team,,aSiteStreet,,
+org_unit,Mobile van (north),,aSiteVanNo1,,
+value,kp_prev,,aKpPrevTot1,,
+value,kp_prev,kp_type=pwid,aKpPrevType,aCocPwid001,
+value,kp_prev,kp_type=tg,aKpPrevType,aCocTg00001,
+value,kp_prev,kp_type=fsw,aKpPrevType,aCocFsw0001,
+value,kp_prev,kp_type=msm,aKpPrevType,aCocMsm0001,
+value,kp_prev,kp_type=pwid;testing_status=known_positive,aKpPrevTest,aCocPwidKnP,
+value,kp_prev,kp_type=pwid;testing_status=newly_tested_or_referred,aKpPrevTest,aCocPwidNew,
+`;
+
+/** A checked mapping. */
+export interface DemoMapping {
+  dataSet: string;
+  /** Site id → org unit. */
+  orgUnits: Map<string, string>;
+  targets: {
+    indicator: string;
+    /** (dimension, category) in the table's order; empty for the indicator's own number. */
+    cell: [string, string][];
+    dataElement: string;
+    categoryOptionCombo?: string;
+    attributeOptionCombo?: string;
+  }[];
+}
+
+const cellText = (cell: [string, string][]) => cell.map(([d, c]) => `${d}=${c}`).join(';');
+
+/** A set's demo data by key (for the fake server). */
+export function demoSet(key: string): DemoSet | undefined {
+  return DEMO_SETS.find((s) => s.key === key);
+}
+
+/** The cell a mapping row names, in its table's dimension order, or why it names none. */
+function cellOf(set: DemoSet, indicator: string, text: string): [string, string][] | string {
+  if (text.trim() === '') return [];
+  const parts = text.split(';').map((part) => part.split('=').map((x) => x.trim()));
+  if (parts.some((p) => p.length !== 2 || !p[0] || !p[1])) return `${JSON.stringify(text)} is not dimension=category`;
+  const tables = (set.indicators.find((i) => i.key === indicator)?.tables ?? []).filter((dims) => !dims.includes('site'));
+  const table = tables.find((dims) => dims.length === parts.length && dims.every((d) => parts.some(([pd]) => pd === d)));
+  if (!table) return `${indicator} has no table by ${parts.map(([d]) => d).join(' and ')}`;
+  const cell: [string, string][] = [];
+  for (const dimension of table) {
+    const category = parts.find(([d]) => d === dimension)?.[1] ?? '';
+    const known = set.dimensions[dimension].categories.map(([k]) => k);
+    if (!known.includes(category)) return `${JSON.stringify(category)} is not a category of ${dimension} (${known.join(', ')})`;
+    cell.push([dimension, category]);
+  }
+  return cell;
+}
+
+/**
+ * Reads and checks a mapping as the server does: every problem with its row (`row N: column`),
+ * or the mapping. The fake reads plain CSV (no quoted commas).
+ */
+export function checkDemoMapping(set: DemoSet, sites: readonly { id: string; name: string }[], csv: string): DemoMapping | Problem[] {
+  const problem = (row: number, field: string, code: string, message: string): Problem => ({ field: `row ${row}: ${field}`, code, message });
+  const lines = csv.replace(/^\uFEFF/, '').split(/\r?\n/);
+  while (lines.length > 0 && lines[lines.length - 1].trim() === '') lines.pop();
+  const header = (lines[0] ?? '').split(',').map((h) => h.trim());
+  if (header.join(',') !== MAPPING_HEADER) return [problem(1, 'header', 'wrong_header', `the first row must be ${MAPPING_HEADER}`)];
+  const errors: Problem[] = [];
+  let dataSet: { row: number; uid: string; aoc?: string } | null = null;
+  const orgUnits = new Map<string, string>();
+  const orgRows = new Map<string, number>();
+  const targets: (DemoMapping['targets'][number] & { row: number })[] = [];
+  lines.slice(1).forEach((line, i) => {
+    const row = i + 2;
+    const fields = line.split(',').map((f) => f.trim());
+    if (fields.length !== 6) {
+      errors.push(problem(row, 'row', 'unreadable', `cannot be read: found record with ${fields.length} fields, but the previous record has 6 fields`));
+      return;
+    }
+    const [kind, key, cell, uid, coc, aoc] = fields;
+    const optionalUid = (name: string, value: string): string | undefined => {
+      if (value === '') return undefined;
+      if (!isUid(value)) errors.push(problem(row, name, 'malformed_uid', `${JSON.stringify(value)} is not a DHIS2 identifier (11 letters and digits, a letter first)`));
+      return value;
+    };
+    if (!isUid(uid)) errors.push(problem(row, 'uid', 'malformed_uid', `${JSON.stringify(uid)} is not a DHIS2 identifier (11 letters and digits, a letter first)`));
+    if (kind === 'data_set') {
+      const attribute = optionalUid('attribute_option_combo', aoc);
+      if (dataSet) errors.push(problem(row, 'kind', 'duplicate', `a second data_set row (the first is row ${dataSet.row})`));
+      else dataSet = { row, uid, aoc: attribute };
+    } else if (kind === 'org_unit') {
+      const site = sites.find((s) => s.name === key || s.id === key);
+      if (!site) errors.push(problem(row, 'key', 'unknown_site', `no site is named ${JSON.stringify(key)}`));
+      else if (orgUnits.has(site.id)) errors.push(problem(row, 'key', 'duplicate', `site ${JSON.stringify(site.name)} is given an org unit twice`));
+      else if (orgRows.has(uid)) errors.push(problem(row, 'uid', 'duplicate', `org unit ${uid} is already site of row ${orgRows.get(uid)}`));
+      else {
+        orgRows.set(uid, row);
+        orgUnits.set(site.id, uid);
+      }
+    } else if (kind === 'value') {
+      if (!set.indicators.some((d) => d.key === key)) {
+        errors.push(problem(row, 'key', 'unknown_indicator', `${JSON.stringify(key)} is not an indicator of ${set.name} (${set.indicators.map((d) => d.key).join(', ')})`));
+        return;
+      }
+      const categoryOptionCombo = optionalUid('category_option_combo', coc);
+      const attributeOptionCombo = optionalUid('attribute_option_combo', aoc);
+      const found = cellOf(set, key, cell);
+      if (typeof found === 'string') errors.push(problem(row, 'cell', 'unknown_cell', found));
+      else targets.push({ row, indicator: key, cell: found, dataElement: uid, categoryOptionCombo, attributeOptionCombo });
+    } else {
+      errors.push(problem(row, 'kind', 'unknown_kind', `${JSON.stringify(kind)} is not data_set, org_unit or value`));
+    }
+  });
+  const chosen = dataSet as { row: number; uid: string; aoc?: string } | null;
+  if (!chosen) return [...errors, problem(0, 'data_set', 'missing', 'no data_set row: the mapping must name the DHIS2 data set')];
+  if (targets.length === 0 && errors.length === 0) errors.push(problem(0, 'value', 'missing', 'no value row: the mapping sends nothing'));
+  const sources = new Map<string, number>();
+  const places = new Map<string, number>();
+  for (const t of targets) {
+    t.attributeOptionCombo ??= chosen.aoc;
+    const source = `${t.indicator}|${cellText(t.cell)}`;
+    const first = sources.get(source);
+    if (first !== undefined) {
+      const what = t.cell.length === 0 ? 'its total' : `cell ${JSON.stringify(cellText(t.cell))}`;
+      errors.push(problem(t.row, 'key', 'duplicate', `${t.indicator} ${what} is mapped twice (row ${first} too)`));
+    } else sources.set(source, t.row);
+    const place = `${t.dataElement}|${t.categoryOptionCombo ?? ''}|${t.attributeOptionCombo ?? ''}`;
+    const firstPlace = places.get(place);
+    if (firstPlace !== undefined) {
+      errors.push(problem(t.row, 'uid', 'duplicate_target', `data element ${t.dataElement} with these combos is the target of row ${firstPlace} too`));
+    } else places.set(place, t.row);
+  }
+  if (errors.length > 0) return errors;
+  return { dataSet: chosen.uid, orgUnits, targets: targets.map(({ row: _row, ...t }) => t) };
+}
+
+/**
+ * What a period of a set would send (the server's `dhis2::preview`): each site's report placed
+ * by the mapping, numbers hidden or not computable held back, the set's numbers the mapping
+ * leaves out, the sites without an org unit.
+ */
+export function demoDhis2Preview(
+  set: DemoSet,
+  mapping: DemoMapping,
+  filter: Filter,
+  sites: DashboardSite[],
+  programme: Pick<Organisation, 'name' | 'nsp_target'>,
+  period: { dhis2: string; adx: string },
+): Dhis2Preview {
+  const values: OutValue[] = [];
+  const heldBack: HeldBack[] = [];
+  const without: string[] = [];
+  let whole: SetReport | null = null;
+  for (const site of [...sites].sort((a, b) => a.name.localeCompare(b.name))) {
+    const report = demoSetReport(set, { ...filter, sites: [site.id] }, [site], programme);
+    whole ??= report;
+    const orgUnit = mapping.orgUnits.get(site.id);
+    if (!orgUnit) {
+      without.push(site.name);
+      continue;
+    }
+    for (const target of mapping.targets) {
+      const indicator = report.indicators.find((i) => i.key === target.indicator);
+      if (!indicator) continue;
+      let found: { value: number | null; suppressed: boolean } = indicator;
+      if (target.cell.length > 0) {
+        const dims = target.cell.map(([d]) => d);
+        const table = indicator.tables.find((tb) => tb.dimensions.join() === dims.join());
+        found = table?.cells.find((c) => c.keys.join() === target.cell.map(([, c2]) => c2).join()) ?? { value: null, suppressed: false };
+      }
+      const cell = cellText(target.cell);
+      if (found.value === null) {
+        heldBack.push({ site: site.name, indicator: target.indicator, cell, reason: found.suppressed ? 'suppressed' : 'not_computable' });
+      } else {
+        values.push({
+          site: site.name,
+          org_unit: orgUnit,
+          indicator: target.indicator,
+          cell,
+          data_element: target.dataElement,
+          ...(target.categoryOptionCombo ? { category_option_combo: target.categoryOptionCombo } : {}),
+          ...(target.attributeOptionCombo ? { attribute_option_combo: target.attributeOptionCombo } : {}),
+          value: String(found.value),
+        });
+      }
+    }
+  }
+  const mapped = new Set(mapping.targets.map((t) => `${t.indicator}|${cellText(t.cell)}`));
+  const unmapped: Unmapped[] = [];
+  for (const indicator of (whole as SetReport | null)?.indicators ?? []) {
+    if (!mapped.has(`${indicator.key}|`)) unmapped.push({ indicator: indicator.key, cell: '' });
+    for (const table of indicator.tables.filter((tb) => !tb.dimensions.includes('site'))) {
+      for (const c of table.cells) {
+        const cell = cellText(table.dimensions.map((d, i) => [d, c.keys[i]] as [string, string]));
+        if (!mapped.has(`${indicator.key}|${cell}`)) unmapped.push({ indicator: indicator.key, cell });
+      }
+    }
+  }
+  return {
+    set: set.key,
+    period: period.dhis2,
+    adx_period: period.adx,
+    data_set: mapping.dataSet,
+    suppressed: filter.suppress,
+    values,
+    held_back: heldBack,
+    unmapped,
+    sites_without_org_unit: without,
+  };
 }

@@ -29,6 +29,10 @@ import {
   type ErasureRequest,
   type MergeRequest,
   type DismissRequest,
+  type ConnectionForm,
+  type Dhis2Format,
+  type PackagesForm,
+  type SendRequest,
 } from './api';
 import { matchingPreset, presetPeriod, wholeMonths, type Period, type Preset } from './logic/period';
 import type { Filter } from './logic/query';
@@ -283,6 +287,14 @@ export function signOutOn401(api: DashboardApi, onSignedOut: (error: ApiError) =
     setupTotp: guard((username: string) => api.setupTotp(username)),
     removeTotp: guard((username: string) => api.removeTotp(username)),
     changePassword: (change: PasswordChange) => api.changePassword(change),
+    dhis2: guard(() => api.dhis2()),
+    setDhis2Connection: guard((form: ConnectionForm) => api.setDhis2Connection(form)),
+    saveDhis2Mapping: guard((set: string, csv: string) => api.saveDhis2Mapping(set, csv)),
+    dhis2Preview: guard((set: string, filter: Filter) => api.dhis2Preview(set, filter)),
+    dhis2ExportUrl: (set: string, format: Dhis2Format, filter: Filter) => api.dhis2ExportUrl(set, format, filter),
+    sendToDhis2: guard((set: string, request: SendRequest) => api.sendToDhis2(set, request)),
+    packages: guard(() => api.packages()),
+    savePackages: guard((form: PackagesForm) => api.savePackages(form)),
   };
 }
 

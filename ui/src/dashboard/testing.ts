@@ -38,9 +38,10 @@ export function kpPrevReport(filter: Filter): SetReport {
     ],
     suppression: { enabled: filter.suppress, threshold: 5 },
     dimensions: [
-      { key: 'kp_type', label: 'Key population type', categories: [{ key: 'pwid', label: 'PWID' }, { key: 'tg', label: 'TG' }] },
+      { key: 'kp_type', kind: 'categories', label: 'Key population type', categories: [{ key: 'pwid', label: 'PWID' }, { key: 'tg', label: 'TG' }] },
       {
         key: 'testing_status',
+        kind: 'categories',
         label: 'Testing services',
         categories: [
           { key: 'known_positive', label: 'Known positive' },

@@ -60,6 +60,10 @@ const SAME_EVERYWHERE = new Set([
   'age_band.25_49',
   ...['25_29', '30_34', '35_39', '40_44', '45_49'].map((b) => `dashboard.row.age_band_5.${b}`),
   'age_band.50_plus',
+  // DHIS2 is its name everywhere; an address and ADX's period as DHIS2 writes them.
+  'dashboard.page.dhis2',
+  'dashboard.dhis2.url_placeholder',
+  'dashboard.dhis2.adx_period',
 ]);
 
 /** The script each language is written in. */

@@ -277,20 +277,35 @@ pub fn coverage_band(per_year: f64) -> Coverage {
     }
 }
 
-/// People reached with their population's service package (the programme's, or the shipped
-/// one), by the indicator sets' interpreter, which is where the packages' rule lives.
-async fn reached_with_package(store: &Store, filter: &Filter) -> Result<i64, DbError> {
-    use super::sets::{Condition, evaluate, facts};
-    let f = facts::Facts {
-        people: facts::person_facts(store, filter).await?,
-        windows: facts::windows(filter),
-        catalogue: queries::catalogue(store).await?,
-        activity: Counts::new(),
-        items: Vec::new(),
-        sites: Vec::new(),
-        packages: facts::packages(store).await?,
-    };
-    Ok(evaluate::count_people(&Condition::OwnPackage, &f))
+/// Counts of people, from the per-person facts and the programme set's definitions (where the
+/// age bands, gender categories and service packages are written once).
+struct PeopleCounts {
+    facts: super::sets::facts::Facts,
+    set: Option<&'static super::sets::IndicatorSet>,
+}
+
+impl PeopleCounts {
+    async fn read(store: &Store, filter: &Filter) -> Result<Self, DbError> {
+        use super::sets::facts;
+        let facts = facts::Facts {
+            people: facts::person_facts(store, filter).await?,
+            windows: facts::windows(filter),
+            catalogue: queries::catalogue(store).await?,
+            activity: Counts::new(),
+            items: Vec::new(),
+            sites: Vec::new(),
+            packages: facts::packages(store).await?,
+        };
+        Ok(Self { facts, set: super::sets::find("programme") })
+    }
+
+    fn count(&self, condition: &super::sets::Condition) -> i64 {
+        super::sets::evaluate::count_people(condition, &self.facts)
+    }
+
+    fn by(&self, dimension: &str) -> Vec<(String, i64)> {
+        self.set.map(|set| super::sets::evaluate::tally(set, dimension, &self.facts)).unwrap_or_default()
+    }
 }
 
 /// Every indicator of `domain.md` for the filter.
@@ -298,29 +313,30 @@ pub async fn indicators(store: &Store, filter: &Filter) -> Result<IndicatorRepor
     store.refresh_projection().await?;
     let target = store.org_settings().await?.nsp_target.unwrap_or(crate::services::admin::org::DEFAULT_NSP_TARGET);
     let cat = queries::catalogue(store).await?;
-    let people = queries::people(store, filter, &cat).await?;
+    let people = PeopleCounts::read(store, filter).await?;
     let (activity, items) = queries::activity(store, filter).await?;
     let s = filter.suppress;
     let mut b = Builder { suppress: s, out: Vec::new() };
 
-    let reached = total(&people, "people_reached");
-    let new = total(&people, "new_clients");
+    use super::sets::{Condition, ItemClass};
+    let reached = people.count(&Condition::Everyone);
+    let new = people.count(&Condition::NewClient);
     b.people(
         "people_reached",
         reached,
         "Distinct client codes with at least one contact in the period (anonymous tallies not included).",
         vec![
-            person_breakdown("gender", dimension(&people, "gender"), s),
-            person_breakdown("age_band_2", dimension(&people, "age_band_2"), s),
-            person_breakdown("age_band", dimension(&people, "age_band"), s),
-            person_breakdown("age_band_5", dimension(&people, "age_band_5"), s),
-            person_breakdown("key_group", dimension(&people, "key_group"), s),
-            person_breakdown("site", dimension(&people, "site"), s),
+            person_breakdown("gender", people.by("gender"), s),
+            person_breakdown("age_band_2", people.by("age_band_2"), s),
+            person_breakdown("age_band", people.by("age_band"), s),
+            person_breakdown("age_band_5", people.by("age_band_5"), s),
+            person_breakdown("key_group", people.by("key_group"), s),
+            person_breakdown("site", people.by("site"), s),
         ],
     );
     b.people("new_clients", new, "People reached whose client code was first recorded in the period.", vec![]);
     b.people("returning_clients", reached - new, "People reached minus new clients.", vec![]);
-    let with_package = reached_with_package(store, filter).await?;
+    let with_package = people.count(&Condition::OwnPackage);
     b.people(
         "reached_with_package",
         with_package,
@@ -410,13 +426,13 @@ pub async fn indicators(store: &Store, filter: &Filter) -> Result<IndicatorRepor
     });
     b.people(
         "nsp_people",
-        total(&people, "nsp_people"),
+        people.count(&Condition::Received(ItemClass::NeedleSyringe)),
         "Distinct clients given needle-syringes in the period.",
         vec![],
     );
     b.people(
         "nsp_regular_access",
-        total(&people, "nsp_regular_access"),
+        people.count(&Condition::RegularNspAccess),
         "Of the clients given needle-syringes, those with at least one contact in every 30-day part of the period.",
         vec![],
     );

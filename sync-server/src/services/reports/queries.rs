@@ -157,61 +157,6 @@ pub async fn counts(store: &Store, statement: Statement) -> Result<Counts, DbErr
     Ok(out)
 }
 
-/// Person counts per client: reach, NSP and regular access, by gender, age and group (the
-/// service package is the indicator sets' rule: `sets::packages`).
-pub async fn people(store: &Store, filter: &Filter, cat: &Catalogue) -> Result<Counts, DbError> {
-    let d = store.dialect();
-    let mut q = Sql::new();
-    let cte = contacts_cte(&mut q, filter);
-    let ns_list = q.list(cat.needle_syringes());
-    let from = q.bind(filter.from.as_str());
-    let year = q.bind(filter.to.get(0..4).and_then(|y| y.parse::<i64>().ok()).unwrap_or(0));
-    // Whole 30-day parts of the period (at least one); a short tail is not a part.
-    let windows = q.bind((filter.days / 30).max(1));
-    let window = d.days_from("c.at", &from);
-    let sql = format!(
-        "WITH {cte},
-         net AS (SELECT c.client_id AS client_id, x.commodity AS commodity, SUM(x.quantity) AS n
-                 FROM c {lines} WHERE c.client_id IS NOT NULL GROUP BY c.client_id, x.commodity),
-         got AS (SELECT client_id, MAX(CASE WHEN commodity IN {ns_list} AND n > 0 THEN 1 ELSE 0 END) AS ns
-                 FROM net GROUP BY client_id),
-         pc AS (SELECT client_id, MAX(ns) AS ns, COUNT(DISTINCT w) AS windows
-                FROM (SELECT c.client_id AS client_id, 0 AS ns,
-                             CASE WHEN {window} / 30 < {windows} THEN {window} / 30 END AS w
-                      FROM c WHERE c.client_id IS NOT NULL
-                      UNION ALL SELECT client_id, ns, NULL FROM got) AS u
-                GROUP BY client_id),
-         p AS MATERIALIZED (SELECT pc.*, cl.state AS state,
-                      COALESCE({gender}, 'not_stated') AS gender,
-                      {year} - {birth} AS age,
-                      COALESCE(pp.first_seen_at, {first_seen}) AS first_seen
-               FROM pc LEFT JOIN records cl ON cl.collection = 'clients' AND cl.id = {client_uuid}
-                       LEFT JOIN report_people pp ON pp.client_id = pc.client_id)
-         SELECT 'people_reached', '', COUNT(*) FROM p
-         UNION ALL SELECT 'gender', gender, COUNT(*) FROM p GROUP BY gender
-         UNION ALL SELECT 'age_band_2', CASE WHEN age IS NULL THEN 'unknown' WHEN age < 25 THEN 'under_25' ELSE '25_plus' END, COUNT(*) FROM p GROUP BY 2
-         UNION ALL SELECT 'age_band', CASE WHEN age IS NULL THEN 'unknown' WHEN age < 15 THEN 'under_15' WHEN age < 20 THEN '15_19'
-                                           WHEN age < 25 THEN '20_24' WHEN age < 50 THEN '25_49' ELSE '50_plus' END, COUNT(*) FROM p GROUP BY 2
-         UNION ALL SELECT 'age_band_5', CASE WHEN age IS NULL THEN 'unknown' WHEN age < 15 THEN 'under_15' WHEN age < 20 THEN '15_19'
-                                             WHEN age < 25 THEN '20_24' WHEN age < 30 THEN '25_29' WHEN age < 35 THEN '30_34'
-                                             WHEN age < 40 THEN '35_39' WHEN age < 45 THEN '40_44' WHEN age < 50 THEN '45_49'
-                                             ELSE '50_plus' END, COUNT(*) FROM p GROUP BY 2
-         UNION ALL SELECT 'key_group', {kg_value}, COUNT(*) FROM p, {kg_each} GROUP BY 2
-         UNION ALL SELECT 'new_clients', '', COUNT(*) FROM p WHERE first_seen >= {from}
-         UNION ALL SELECT 'nsp_people', '', COUNT(*) FROM p WHERE ns = 1
-         UNION ALL SELECT 'nsp_regular_access', '', COUNT(*) FROM p WHERE ns = 1 AND windows >= {windows}
-         UNION ALL SELECT 'site', site_id, COUNT(DISTINCT client_id) FROM c WHERE client_id IS NOT NULL GROUP BY site_id",
-        lines = lines_join(),
-        gender = d.field("cl", "gender"),
-        birth = d.field_int("cl", "birth_year"),
-        first_seen = d.field("cl", "first_seen_at"),
-        client_uuid = d.text_as_uuid("pc.client_id"),
-        kg_value = d.elem_text("kg"),
-        kg_each = d.each("p", "key_groups", "kg"),
-    );
-    counts(store, q.query(&sql)).await
-}
-
 /// Commodities given, by site and code (reversals subtracted, tallies included).
 pub type Items = Vec<(String, String, i64)>;
 

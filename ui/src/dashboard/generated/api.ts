@@ -92,7 +92,11 @@ export type TableCell = { keys: Array<string>,
 value: number | null, suppressed: boolean, };
 export type Table = { dimensions: Array<string>, cells: Array<TableCell>, };
 export type CategoryOut = { key: string, label: string, };
-export type DimensionOut = { key: string, label: string, categories: Array<CategoryOut>, };
+export type DimensionOut = { key: string, 
+/**
+ * `categories` (of people), `site` or `month`.
+ */
+kind: string, label: string, categories: Array<CategoryOut>, };
 export type SetIndicator = { key: string, code?: string, name: string, definition: string, unit: Unit, 
 /**
  * Null when suppressed, or when it cannot be computed (no estimate, nothing to divide by).

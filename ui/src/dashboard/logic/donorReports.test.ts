@@ -91,9 +91,10 @@ describe('the set shown first', () => {
 
 describe('report tables', () => {
   const dimensions: DimensionOut[] = [
-    { key: 'kp_type', label: 'Key population type', categories: [{ key: 'pwid', label: 'PWID' }, { key: 'tg', label: 'TG' }] },
+    { key: 'kp_type', kind: 'categories', label: 'Key population type', categories: [{ key: 'pwid', label: 'PWID' }, { key: 'tg', label: 'TG' }] },
     {
       key: 'testing_status',
+      kind: 'categories',
       label: 'Testing services',
       categories: [
         { key: 'known_positive', label: 'Known positive' },

@@ -2,7 +2,7 @@
  * Query strings of the dashboard endpoints (docs/dashboard-api.md, "Common query parameters"):
  * `from`, `to`, `site` repeated (absent = all the user's sites), `suppress`.
  */
-import type { ExportFormat, ExportKind } from '../api';
+import type { Dhis2Format, ExportFormat, ExportKind } from '../api';
 
 export interface Filter {
   from: string;
@@ -27,6 +27,13 @@ export function exportUrl(kind: ExportKind, format: ExportFormat, filter: Filter
   const params = new URLSearchParams();
   params.set('format', format);
   return `/api/v1/dashboard/export/${kind}?${params.toString()}&${filterQuery(filter)}`;
+}
+
+/** Path of a DHIS2 file (ADX or `dataValueSets` JSON) of an indicator set for the filter. */
+export function dhis2ExportUrl(set: string, format: Dhis2Format, filter: Filter): string {
+  const params = new URLSearchParams();
+  params.set('format', format);
+  return `/api/v1/dashboard/admin/dhis2/${encodeURIComponent(set)}/export?${params.toString()}&${filterQuery(filter)}`;
 }
 
 /** Whether two filters ask for the same data. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatRoute, parseRoute } from './route';
+import { ADMIN_PAGES, formatRoute, PAGES, parseRoute } from './route';
 
 const today = '2026-11-15';
 
@@ -58,5 +58,16 @@ describe('the printable donor report’s address', () => {
     expect(parseRoute('#/donor-reports?set=who_nsp&autoprint=1', today).autoprint).toBeUndefined();
     const route = parseRoute('#/donor-reports/print?set=who_nsp&autoprint=1', today);
     expect(formatRoute(route.page, route.filter, today, { set: route.set, print: route.print })).toBe('#/donor-reports/print?set=who_nsp');
+  });
+});
+
+describe('the admin pages’ addresses', () => {
+  it('name the DHIS2 and service packages pages, which only admins see', () => {
+    const filter = { from: '2026-11-01', to: '2026-11-15', sites: [], suppress: true };
+    expect(formatRoute('dhis2', filter, today)).toBe('#/dhis2');
+    expect(parseRoute('#/dhis2', today).page).toBe('dhis2');
+    expect(parseRoute('#/packages', today).page).toBe('packages');
+    expect(ADMIN_PAGES).toEqual(['packages', 'users', 'dhis2', 'audit']);
+    expect(ADMIN_PAGES.every((p) => PAGES.includes(p))).toBe(true);
   });
 });

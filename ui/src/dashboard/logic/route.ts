@@ -11,7 +11,10 @@ import { isValidIsoDate } from '../../lib/logic/dates';
 import { matchingPreset, periodProblem, presetPeriod, wholeMonths, type Preset } from './period';
 import type { Filter } from './query';
 
-export const PAGES = ['indicators', 'donor-reports', 'stock', 'surveys', 'forms', 'devices', 'sites', 'catalogue', 'users', 'conflicts', 'duplicates', 'exports', 'audit'] as const;
+export const PAGES = ['indicators', 'donor-reports', 'stock', 'surveys', 'forms', 'devices', 'sites', 'catalogue', 'packages', 'users', 'conflicts', 'duplicates', 'exports', 'dhis2', 'audit'] as const;
+
+/** Pages only admins see (an address can still name them; the dashboard then shows the indicators). */
+export const ADMIN_PAGES: readonly Page[] = ['packages', 'users', 'dhis2', 'audit'];
 export type Page = (typeof PAGES)[number];
 
 export interface Route {

@@ -83,8 +83,10 @@ fn cell_of(set: &IndicatorSet, indicator: &str, text: &str) -> Result<Vec<(Strin
             if shapes.is_empty() { "none".to_string() } else { shapes.join(", ") }
         ));
     };
-    if table.iter().any(|d| matches!(set.dimensions.get(d), Some(Dimension::Site { .. }))) {
-        return Err("tables by site are not mapped: each site is sent as its own org unit".into());
+    if table.iter().any(|d| matches!(set.dimensions.get(d), Some(Dimension::Site { .. } | Dimension::Month { .. }))) {
+        return Err(
+            "tables by site or month are not mapped: each site is its own org unit, each period its own send".into()
+        );
     }
     let mut out = Vec::new();
     for dimension in table.iter() {

@@ -116,7 +116,11 @@ pub fn unmapped(mapping: &Mapping, report: &SetReport) -> Vec<Unmapped> {
     let mut out = Vec::new();
     for indicator in &report.indicators {
         let mut all = vec![String::new()];
-        for table in &indicator.tables {
+        // Tables by site or month are not mapped (org units and periods say it).
+        let mappable = |t: &&crate::services::reports::sets::Table| {
+            t.dimensions.iter().all(|d| report.dimensions.iter().any(|o| &o.key == d && o.kind == "categories"))
+        };
+        for table in indicator.tables.iter().filter(mappable) {
             for cell in &table.cells {
                 let pairs: Vec<(String, String)> =
                     table.dimensions.iter().cloned().zip(cell.keys.iter().cloned()).collect();

@@ -45,6 +45,8 @@ pub struct CategoryOut {
 #[derive(Clone, Debug, Serialize, PartialEq, utoipa::ToSchema, ts_rs::TS)]
 pub struct DimensionOut {
     pub key: String,
+    /// `categories` (of people), `site` or `month`.
+    pub kind: String,
     pub label: String,
     pub categories: Vec<CategoryOut>,
 }
@@ -109,6 +111,25 @@ pub async fn report(store: &Store, set: &IndicatorSet, filter: &Filter) -> Resul
     let mut out = compute(set, &facts, filter, f64::from(target));
     out.programme = org.name;
     Ok(out)
+}
+
+/// People per category of the set's `dimension` (categories no one is in left out), in the
+/// dimension's category order: the overview's breakdowns, from the programme set's dimensions.
+pub fn tally(set: &IndicatorSet, dimension: &str, f: &Facts) -> Vec<(String, i64)> {
+    let Some(d) = set.dimensions.get(dimension) else { return vec![] };
+    let mut counts: BTreeMap<String, i64> = BTreeMap::new();
+    for p in &f.people {
+        for key in categories_of(d, p, f) {
+            *counts.entry(key).or_default() += 1;
+        }
+    }
+    let order: Vec<String> = match d {
+        Dimension::Categories { categories, otherwise, .. } => {
+            categories.iter().map(|c| c.key.clone()).chain(otherwise.iter().map(|o| o.key.clone())).collect()
+        }
+        Dimension::Site { .. } | Dimension::Month { .. } => counts.keys().cloned().collect(),
+    };
+    order.into_iter().filter_map(|k| counts.get(&k).map(|n| (k, *n))).collect()
 }
 
 /// How many of the facts' people the condition holds for.
@@ -297,6 +318,7 @@ fn round1(v: f64) -> f64 {
 fn categories_of(dimension: &Dimension, p: &Person, f: &Facts) -> Vec<String> {
     match dimension {
         Dimension::Site { .. } => p.sites.iter().cloned().collect(),
+        Dimension::Month { .. } => p.months.iter().cloned().collect(),
         Dimension::Categories { exclusive, categories, otherwise, .. } => {
             let mut out: Vec<String> =
                 categories.iter().filter(|c| holds(&c.when, p, f)).map(|c| c.key.clone()).collect();
@@ -311,11 +333,33 @@ fn categories_of(dimension: &Dimension, p: &Person, f: &Facts) -> Vec<String> {
     }
 }
 
-fn dimension_out(key: &str, dimension: &Dimension, sites: &[CategoryOut]) -> DimensionOut {
+/// The calendar months from `from` to `to` (`YYYY-MM-DD`), as (`YYYY-MM`, `YYYY-MM`).
+fn months(from: &str, to: &str) -> Vec<CategoryOut> {
+    let parse = |d: &str| Some((d.get(0..4)?.parse::<i32>().ok()?, d.get(5..7)?.parse::<u32>().ok()?));
+    let (Some((mut y, mut m)), Some(end)) = (parse(from), parse(to)) else { return vec![] };
+    let mut out = Vec::new();
+    while (y, m) <= end && out.len() < 120 {
+        let key = format!("{y:04}-{m:02}");
+        out.push(CategoryOut { key: key.clone(), label: key });
+        (y, m) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+    }
+    out
+}
+
+fn dimension_out(key: &str, dimension: &Dimension, sites: &[CategoryOut], filter: &Filter) -> DimensionOut {
     match dimension {
-        Dimension::Site { label } => DimensionOut { key: key.into(), label: label.clone(), categories: sites.to_vec() },
+        Dimension::Site { label } => {
+            DimensionOut { key: key.into(), kind: "site".into(), label: label.clone(), categories: sites.to_vec() }
+        }
+        Dimension::Month { label } => DimensionOut {
+            key: key.into(),
+            kind: "month".into(),
+            label: label.clone(),
+            categories: months(&filter.from, &filter.to),
+        },
         Dimension::Categories { label, categories, otherwise, .. } => DimensionOut {
             key: key.into(),
+            kind: "categories".into(),
             label: label.clone(),
             categories: categories
                 .iter()
@@ -453,7 +497,7 @@ pub fn compute(set: &IndicatorSet, f: &Facts, filter: &Filter, programme_target:
         .dimensions
         .iter()
         .filter(|(k, _)| used.contains(k))
-        .map(|(k, d)| (k.clone(), dimension_out(k, d, &sites)))
+        .map(|(k, d)| (k.clone(), dimension_out(k, d, &sites, filter)))
         .collect();
     let raw: BTreeMap<&str, (i64, bool)> = set.indicators.iter().map(|d| (d.key.as_str(), numerator(d, f))).collect();
     let small = |v: i64, people: bool| suppress && people && v > 0 && v < SMALL_CELL;

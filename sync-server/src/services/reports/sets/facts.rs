@@ -1,7 +1,7 @@
 //! Per-person facts for the indicator sets: for every person (canonical client: merged records
 //! count as the one kept) with a contact in the period at the report's sites, who they are
 //! (gender, age at the period's year, key groups, new or returning) and what they received, did
-//! and were in the period (sites, services, settings, commodities net of reversals, tests,
+//! and were in the period (sites, months, services, settings, commodities net of reversals, tests,
 //! referrals, regular needle-syringe access, a reactive HIV test before the period). Two queries,
 //! written once for both backends; the event counts and items of [`super::super::queries`] are
 //! read beside them for the indicators that count contacts, items or events.
@@ -26,6 +26,8 @@ pub struct Person {
     /// Contacts in this many of the period's whole 30-day parts.
     pub windows: i64,
     pub sites: BTreeSet<String>,
+    /// Months (`YYYY-MM`) with a contact.
+    pub months: BTreeSet<String>,
     pub services: BTreeSet<Service>,
     pub settings: BTreeSet<Setting>,
     /// Commodity codes given (net of reversals, more than zero).
@@ -132,7 +134,9 @@ pub async fn person_facts(store: &Store, filter: &Filter) -> Result<Vec<Person>,
          SELECT client_id, 'got', commodity FROM net WHERE n > 0
          UNION ALL SELECT DISTINCT client_id, 'site', site_id FROM c WHERE client_id IS NOT NULL
          UNION ALL SELECT DISTINCT client_id, 'setting', setting FROM c WHERE client_id IS NOT NULL
-         UNION ALL SELECT DISTINCT c.client_id, 'service', {service} FROM c, {services} WHERE c.client_id IS NOT NULL
+         UNION ALL SELECT DISTINCT client_id, 'month', substr(at, 1, 7) FROM c WHERE client_id IS NOT NULL
+         UNION ALL SELECT DISTINCT s.client_id, 'service', {service}
+                   FROM (SELECT DISTINCT client_id, services FROM c WHERE client_id IS NOT NULL) s, {services}
          UNION ALL SELECT DISTINCT c.client_id, 'test', {test} || '|' || {result} FROM c {tests} WHERE c.client_id IS NOT NULL
          UNION ALL SELECT DISTINCT c.client_id, 'referral', {target} || '|' || {status} FROM c {referrals} WHERE c.client_id IS NOT NULL
          UNION ALL SELECT DISTINCT COALESCE(pp.person_id, rc.client_id), 'known_positive', ''
@@ -143,7 +147,9 @@ pub async fn person_facts(store: &Store, filter: &Filter) -> Result<Vec<Person>,
                      AND COALESCE(pp.person_id, rc.client_id) IN (SELECT client_id FROM c)",
         lines = lines_join(),
         service = d.elem_text("sv"),
-        services = d.each_of_column("c.services", "sv"),
+        // Each person's distinct service lists first: people come back for the same services,
+        // so the lists are read once each, not once per contact.
+        services = d.each_of_column("s.services", "sv"),
         test = d.field("x", "test"),
         result = d.field("x", "result"),
         tests = queries::children_join(d, "test_results"),
@@ -161,6 +167,9 @@ pub async fn person_facts(store: &Store, filter: &Filter) -> Result<Vec<Person>,
             }
             "site" => {
                 person.sites.insert(value);
+            }
+            "month" => {
+                person.months.insert(value);
             }
             "setting" => person.settings.extend(parse::<Setting>(&value)),
             "service" => person.services.extend(parse::<Service>(&value)),

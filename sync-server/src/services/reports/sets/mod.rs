@@ -71,6 +71,9 @@ pub struct IndicatorSet {
 pub enum Dimension {
     /// The report's sites: a person counts once at each site where they had a contact.
     Site { label: String },
+    /// The calendar months of the report's period: a person counts once in each month they
+    /// had a contact in.
+    Month { label: String },
     /// Categories defined by conditions on the person.
     Categories {
         label: String,
