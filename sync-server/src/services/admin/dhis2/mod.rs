@@ -22,10 +22,13 @@ use crate::services::reports::sets::{self, IndicatorSet};
 use crate::time::{date_of, now_ms, parse_date};
 use client::ImportSummary;
 use mapping::Mapping;
-use outpost_server_store::Store;
 use outpost_server_store::dhis2::SavedMapping;
+use outpost_server_store::{DbError, Store};
 use payload::{HeldBack, OutValue, Unmapped};
 use serde::{Deserialize, Serialize};
+
+/// How many sites' reports are computed at once for an export or a send.
+pub const SITES_AT_ONCE: usize = 4;
 
 /// The longest DHIS2 address and token accepted.
 pub const MAX_URL_CHARS: usize = 500;
@@ -292,14 +295,32 @@ async fn prepare(
             errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
         ))
     })?;
+    // Each site is its own report; they are computed side by side (a few at a time, each on
+    // its own connection of the read pool), then put back in the filter's order.
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut reports: Vec<Option<sets::SetReport>> = vec![None; filter.sites.len()];
+    let failed = |e: tokio::task::JoinError| AdminError::Db(DbError::Corrupt(e.to_string()));
+    for (i, site) in filter.sites.iter().enumerate() {
+        if tasks.len() >= SITES_AT_ONCE
+            && let Some(done) = tasks.join_next().await
+        {
+            let (j, report) = done.map_err(failed)??;
+            reports[j] = Some(report);
+        }
+        let (store, one) = (store.clone(), Filter { sites: vec![*site], ..filter.clone() });
+        tasks.spawn(async move { sets::report(&store, set, &one).await.map(|r| (i, r)) });
+    }
+    while let Some(done) = tasks.join_next().await {
+        let (j, report) = done.map_err(failed)??;
+        reports[j] = Some(report);
+    }
     let mut per_site = Vec::new();
     let mut without = Vec::new();
     let mut whole = None;
-    for site in &filter.sites {
+    for (site, report) in filter.sites.iter().zip(reports) {
+        let Some(report) = report else { continue };
         let name =
             all_sites.iter().find(|(id, _)| id == site).map(|(_, n)| n.clone()).unwrap_or_else(|| site.to_string());
-        let one = Filter { sites: vec![*site], ..filter.clone() };
-        let report = sets::report(store, set, &one).await?;
         whole.get_or_insert_with(|| report.clone());
         match mapping.org_units.get(site) {
             Some(org_unit) => per_site.push((name, org_unit.clone(), report)),
