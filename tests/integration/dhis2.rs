@@ -1,7 +1,7 @@
 //! Sending an indicator set to DHIS2, against the hand-counted fixture (both backends) and a
 //! local stand-in for DHIS2's import (`outpost_tests::fake_dhis2`; a real DHIS2 cannot run
 //! here): an admin imports a mapping (bad ones refused row by row, nothing kept), previews a
-//! period, exports it as ADX (validated against docs/dhis2/adx.xsd with xmllint) and as
+//! period (a coordinator too, for their own sites), exports it as ADX (validated against docs/dhis2/adx.xsd with xmllint) and as
 //! dataValueSets JSON (against docs/dhis2/data-value-set.schema.json), and sends it: a dry
 //! run, the import, a resend that changes nothing, and the refusals (a token without rights,
 //! an unknown data element, a server that is not there, a period that is not over or not a
@@ -253,10 +253,28 @@ async fn a_period_of_kp_prev_goes_to_dhis2_once_whatever_is_resent(backend: Back
         .await?;
     assert_eq!((status, body["values"].as_i64()), (200, Some(4)), "{body}");
 
-    // Coordinators do not send; every export and send is in the audit log, never the token.
-    let coordinator = WebClient::logged_in(&server, "dhis2-coord", Role::Coordinator, &[SITE_A, SITE_B]).await?;
-    let (status, _) = coordinator.post(&path, &send(true, false)).await?;
+    // A coordinator sends their own sites (the mapping and the connection stay the admins'):
+    // the drop-in centre's coordinator sends it, and cannot send the street team's.
+    let coordinator = WebClient::logged_in(&server, "dhis2-coord", Role::Coordinator, &[SITE_A]).await?;
+    let (status, body) = coordinator.post(&path, &send(true, false)).await?;
+    assert_eq!((status, body["values"].as_i64()), (200, Some(4)), "{body}");
+    let site_b = admin
+        .get_json("/api/v1/dashboard/sites")
+        .await?
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|s| s["name"] == SITE_B)
+        .map(|s| s["id"].clone())
+        .unwrap_or_default();
+    let (status, _) =
+        coordinator.post(&path, &json!({"from": FROM, "to": TO, "sites": [site_b], "dry_run": true})).await?;
     assert_eq!(status, 403);
+    let (status, _) = post_csv(&coordinator, &kp, &mapping(BOTH, "")).await?;
+    assert_eq!(status, 403, "mappings are the admins'");
+    let (status, _) = coordinator.post(&format!("{BASE}/connection"), &connect(&fake.url, Some(GOOD_TOKEN))).await?;
+    assert_eq!(status, 403, "so is the connection");
+    // Every export and send is in the audit log, never the token.
     let log = server.storage.audit_log().await?;
     for action in ["dhis2.mapping", "dhis2.connection", "dhis2.export", "dhis2.dry_run", "dhis2.send", "dhis2.result"] {
         assert!(log.iter().any(|r| r.action == action), "{action} not audited");

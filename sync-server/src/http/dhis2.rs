@@ -1,13 +1,13 @@
-//! Sending indicator sets to DHIS2 (`/api/v1/dashboard/admin/dhis2/*`, admins only): the
-//! connection, the mappings (CSV), a period's preview, the ADX or `dataValueSets` file and the
-//! send itself. The rules, checks and audit entries are `services::admin::dhis2`'s.
+//! Sending indicator sets to DHIS2 (`/api/v1/dashboard/admin/dhis2/*`): the connection and the
+//! mappings (CSV) for admins; a period's preview, the ADX or `dataValueSets` file and the send
+//! itself for admins and coordinators (their own sites). The rules, checks and audit entries are `services::admin::dhis2`'s.
 
 use crate::AppState;
 use crate::http::admin::actor;
 use crate::http::client::ClientAddr;
 use crate::http::dashboard::{ReportParams, filter, unsuppressed_view};
 use crate::http::error::ApiError;
-use crate::http::extract::{Admin, ApiJson};
+use crate::http::extract::{Admin, ApiJson, Coordinator};
 use crate::http::openapi::SessionRefusals;
 use crate::services::admin::dhis2::{
     self, ConnectionForm, Dhis2Preview, Dhis2Settings, ExportFormat, SendOutcome, SendRequest,
@@ -28,10 +28,9 @@ use std::sync::Arc;
     responses((status = 200, body = Dhis2Settings), SessionRefusals))]
 pub async fn settings(
     State(state): State<Arc<AppState>>,
-    ClientAddr(client): ClientAddr,
-    Admin(session): Admin,
+    Coordinator(_session): Coordinator,
 ) -> Result<Json<Dhis2Settings>, ApiError> {
-    Ok(Json(dhis2::settings(&state.store, &actor(&session, client)).await?))
+    Ok(Json(dhis2::settings(&state.store).await?))
 }
 
 /// Sets the DHIS2 server's address and personal access token (kept sealed; absent keeps the
@@ -84,13 +83,13 @@ pub async fn save_mapping(
 pub async fn preview(
     State(state): State<Arc<AppState>>,
     ClientAddr(client): ClientAddr,
-    Admin(session): Admin,
+    Coordinator(session): Coordinator,
     Path(set): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Dhis2Preview>, ApiError> {
     let filter = filter(&session, raw.as_deref())?;
     unsuppressed_view(&state, &session, client, &format!("dhis2 preview {set}"), &filter).await?;
-    Ok(Json(dhis2::preview(&state.store, &actor(&session, client), &set, &filter).await?))
+    Ok(Json(dhis2::preview(&state.store, &set, &filter).await?))
 }
 
 /// The period's values as a file: ADX XML (`format=adx`, the default) or DHIS2
@@ -105,7 +104,7 @@ pub async fn preview(
 pub async fn export(
     State(state): State<Arc<AppState>>,
     ClientAddr(client): ClientAddr,
-    Admin(session): Admin,
+    Coordinator(session): Coordinator,
     Path(set): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
@@ -139,7 +138,7 @@ pub async fn export(
 pub async fn send(
     State(state): State<Arc<AppState>>,
     ClientAddr(client): ClientAddr,
-    Admin(session): Admin,
+    Coordinator(session): Coordinator,
     Path(set): Path<String>,
     ApiJson(request): ApiJson<SendRequest>,
 ) -> Result<Json<SendOutcome>, ApiError> {

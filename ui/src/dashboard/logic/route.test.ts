@@ -67,7 +67,7 @@ describe('the admin pages’ addresses', () => {
     expect(formatRoute('dhis2', filter, today)).toBe('#/dhis2');
     expect(parseRoute('#/dhis2', today).page).toBe('dhis2');
     expect(parseRoute('#/packages', today).page).toBe('packages');
-    expect(ADMIN_PAGES).toEqual(['packages', 'users', 'dhis2', 'audit']);
+    expect(ADMIN_PAGES).toEqual(['packages', 'users', 'audit']);
     expect(ADMIN_PAGES.every((p) => PAGES.includes(p))).toBe(true);
   });
 });

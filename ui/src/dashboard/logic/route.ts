@@ -14,7 +14,7 @@ import type { Filter } from './query';
 export const PAGES = ['indicators', 'donor-reports', 'stock', 'surveys', 'forms', 'devices', 'sites', 'catalogue', 'packages', 'users', 'conflicts', 'duplicates', 'exports', 'dhis2', 'audit'] as const;
 
 /** Pages only admins see (an address can still name them; the dashboard then shows the indicators). */
-export const ADMIN_PAGES: readonly Page[] = ['packages', 'users', 'dhis2', 'audit'];
+export const ADMIN_PAGES: readonly Page[] = ['packages', 'users', 'audit'];
 export type Page = (typeof PAGES)[number];
 
 export interface Route {

@@ -264,7 +264,7 @@ describe('sending a report to DHIS2', () => {
 });
 
 describe('the admin pages in the navigation', () => {
-  it('offers DHIS2 and service packages to admins only', async () => {
+  it('offers service packages to admins only, and DHIS2 sending to coordinators too', async () => {
     const admin = new FakeDashboardApi({ nowMs: NOW, signedInAs: 'admin' });
     const first = render(Dashboard, { props: { api: admin, useAddress: false, nowMs: NOW } });
     await fireEvent.click(await screen.findByTestId('nav-dhis2'));
@@ -276,9 +276,12 @@ describe('the admin pages in the navigation', () => {
     const coordinator = new FakeDashboardApi({ nowMs: NOW, signedInAs: 'coordinator' });
     render(Dashboard, { props: { api: coordinator, useAddress: false, nowMs: NOW } });
     await screen.findByTestId('page-indicators');
-    expect(screen.queryByTestId('nav-dhis2')).toBeNull();
     expect(screen.queryByTestId('nav-packages')).toBeNull();
-    await expect(coordinator.dhis2()).rejects.toMatchObject({ status: 403 });
     await expect(coordinator.packages()).rejects.toMatchObject({ status: 403 });
+    await fireEvent.click(screen.getByTestId('nav-dhis2'));
+    expect(await screen.findByTestId('dhis2-admin-sets-up')).toBeTruthy();
+    expect(screen.queryByTestId('dhis2-connection')).toBeNull();
+    expect(screen.getByTestId('dhis2-send')).toBeTruthy();
+    await expect(coordinator.setDhis2Connection({ url: 'https://dhis2.example.org' })).rejects.toMatchObject({ status: 403 });
   });
 });

@@ -1,6 +1,6 @@
 //! Sending an indicator set to DHIS2 (issue 17): an admin sets the DHIS2 server's address and a
 //! personal access token (sealed with the server key), imports a mapping per set
-//! ([`mapping`]), previews a period (what would be sent, what is held back because it is
+//! ([`mapping`]); an admin or a coordinator (for their own sites) previews a period (what would be sent, what is held back because it is
 //! suppressed or cannot be computed, what the set has that the mapping does not send), exports
 //! it as ADX or `dataValueSets` JSON, or sends it. A send is always a dry run first: if DHIS2
 //! would refuse any value, nothing is imported. Every export and send is audited before it
@@ -158,8 +158,8 @@ async fn sites(store: &Store) -> Result<Vec<(outpost_core::SiteId, String)>, Adm
 }
 
 /// The connection and every saved mapping (each re-checked against the set and the sites).
-pub async fn settings(store: &Store, actor: &Actor) -> Result<Dhis2Settings, AdminError> {
-    actor.organisation_wide("DHIS2")?;
+/// Coordinators read it too (they send their sites' reports); the token is never in it.
+pub async fn settings(store: &Store) -> Result<Dhis2Settings, AdminError> {
     let connection = store.dhis2_connection().await?;
     let sites = sites(store).await?;
     let mut mappings = Vec::new();
@@ -236,7 +236,7 @@ pub async fn set_connection(store: &Store, actor: &Actor, form: &ConnectionForm)
     );
     record(store, actor, "dhis2.connection", url.clone(), detail).await?;
     store.set_dhis2_connection(&url, token).await?;
-    settings(store, actor).await
+    settings(store).await
 }
 
 /// Checks and saves the mapping of `set` (every problem reported, nothing saved if any). Audited.
@@ -257,17 +257,13 @@ pub async fn save_mapping(store: &Store, actor: &Actor, key: &str, csv: &str) ->
             SavedMapping { csv: csv.to_string(), saved_by: actor.name.clone(), saved_ms: now_ms() as i64 },
         )
         .await?;
-    settings(store, actor).await
+    settings(store).await
 }
 
-/// A period checked for DHIS2 (one it stores, and over) and the set's mapping.
-async fn prepare(
-    store: &Store,
-    actor: &Actor,
-    key: &str,
-    filter: &Filter,
-) -> Result<(Dhis2Preview, Mapping), AdminError> {
-    actor.organisation_wide("DHIS2")?;
+/// A period checked for DHIS2 (one it stores, and over) and the set's mapping. Coordinators
+/// may preview, export and send their own sites (the filter holds only those); the connection
+/// and the mappings are the admins'.
+async fn prepare(store: &Store, key: &str, filter: &Filter) -> Result<(Dhis2Preview, Mapping), AdminError> {
     let set = set_of(key)?;
     let (from, to) = (parse_date(&filter.from), parse_date(&filter.to));
     let (Some(from), Some(to)) = (from, to) else {
@@ -344,8 +340,8 @@ async fn prepare(
 }
 
 /// What would be sent for the period, and what would not.
-pub async fn preview(store: &Store, actor: &Actor, key: &str, filter: &Filter) -> Result<Dhis2Preview, AdminError> {
-    Ok(prepare(store, actor, key, filter).await?.0)
+pub async fn preview(store: &Store, key: &str, filter: &Filter) -> Result<Dhis2Preview, AdminError> {
+    Ok(prepare(store, key, filter).await?.0)
 }
 
 /// Refuses to send or export while a site has no org unit, or when there is nothing to send.
@@ -382,7 +378,7 @@ pub async fn export(
     filter: &Filter,
     format: ExportFormat,
 ) -> Result<(String, &'static str, String), AdminError> {
-    let (preview, mapping) = prepare(store, actor, key, filter).await?;
+    let (preview, mapping) = prepare(store, key, filter).await?;
     ready(&preview)?;
     let period = period::Period { dhis2: preview.period.clone(), adx: preview.adx_period.clone() };
     let (extension, content_type, body) = match format {
@@ -415,7 +411,7 @@ pub async fn send(
     filter: &Filter,
     dry_run: bool,
 ) -> Result<SendOutcome, AdminError> {
-    let (preview, mapping) = prepare(store, actor, key, filter).await?;
+    let (preview, mapping) = prepare(store, key, filter).await?;
     ready(&preview)?;
     let connection = store.dhis2_connection().await?.filter(|c| c.token_set);
     let token = store.dhis2_token().await?;
