@@ -74,7 +74,6 @@ import {
 import { MAX_FAILED_LOGINS } from './generated/api';
 import { exchanges, isAnswered, recordedAnswer, sameArgs } from '../lib/fixtures';
 import {
-  DEMO_SETS,
   DEMO_SITES,
   RECORDED_FORMS,
   demoAudit,
@@ -84,19 +83,22 @@ import {
   demoDuplicates,
   demoIndicators,
   demoOrganisation,
-  demoSetReport,
-  demoSetSummaries,
   demoStock,
   demoSurveys,
   demoTrends,
-  checkDemoMapping,
-  demoDhis2Preview,
-  demoSet,
-  DEMO_KP_PREV_MAPPING,
   pairId,
   type DemoClient,
   type DemoDuplicates,
 } from './fakeData';
+import {
+  DEMO_SETS,
+  demoSetReport,
+  demoSetSummaries,
+  checkDemoMapping,
+  demoDhis2Preview,
+  demoSet,
+  DEMO_KP_PREV_MAPPING,
+} from './fakeDonorData';
 import { isoDate } from '../lib/logic/dates';
 import { dhis2Period, MAPPING_HEADER } from './logic/dhis2';
 import { defaultPackages, effectivePackages, packageProblems } from './logic/packages';

@@ -3,7 +3,9 @@ import { fireEvent, render, screen, waitFor, within } from '@testing-library/sve
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../api';
 import Dashboard from '../Dashboard.svelte';
-import { DEMO_KP_PREV_MAPPING } from '../fakeData';
+import {
+  DEMO_KP_PREV_MAPPING,
+} from '../fakeDonorData';
 import { FakeDashboardApi } from '../fakeApi';
 import { dashboardOn, NOW, renderPage } from '../testing';
 import Dhis2 from './Dhis2.svelte';
