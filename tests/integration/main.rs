@@ -28,7 +28,9 @@ macro_rules! on_both_backends {
 mod admin;
 mod administration;
 mod app_e2e;
+mod back_pressure;
 mod bad_input;
+mod compression;
 mod conflicts;
 mod connections;
 mod convergence;

@@ -14,7 +14,7 @@ use crate::built_binary;
 use anyhow::{Result, anyhow};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -69,7 +69,17 @@ pub struct FaultProxy {
     fault: Arc<Mutex<Fault>>,
     generation: watch::Sender<u64>,
     connections: Arc<AtomicUsize>,
+    traffic: Arc<Traffic>,
     task: tokio::task::JoinHandle<()>,
+}
+
+/// Bytes that crossed the proxy, HTTP headers included: what a tablet's connection carries.
+#[derive(Debug, Default)]
+pub struct Traffic {
+    /// From the client to the server.
+    pub up: AtomicU64,
+    /// From the server to the client.
+    pub down: AtomicU64,
 }
 
 impl FaultProxy {
@@ -80,25 +90,28 @@ impl FaultProxy {
         let fault = Arc::new(Mutex::new(Fault::Pass));
         let (generation, watcher) = watch::channel(0u64);
         let connections = Arc::new(AtomicUsize::new(0));
+        let traffic = Arc::new(Traffic::default());
         let task = {
             let fault = fault.clone();
             let connections = connections.clone();
+            let traffic = traffic.clone();
             tokio::spawn(async move {
                 while let Ok((client, _)) = listener.accept().await {
                     connections.fetch_add(1, Ordering::SeqCst);
                     let current = *fault.lock().unwrap_or_else(|p| p.into_inner());
                     let mut closed = watcher.clone();
                     closed.mark_unchanged();
+                    let traffic = traffic.clone();
                     tokio::spawn(async move {
                         tokio::select! {
-                            _ = serve(client, upstream, current) => {}
+                            _ = serve(client, upstream, current, &traffic) => {}
                             _ = closed.changed() => {}
                         }
                     });
                 }
             })
         };
-        Ok(Self { addr, fault, generation, connections, task })
+        Ok(Self { addr, fault, generation, connections, traffic, task })
     }
 
     /// Applies `fault` to new connections and closes the open ones.
@@ -116,6 +129,11 @@ impl FaultProxy {
     pub fn connections(&self) -> usize {
         self.connections.load(Ordering::SeqCst)
     }
+
+    /// Bytes forwarded so far: (client to server, server to client).
+    pub fn bytes(&self) -> (u64, u64) {
+        (self.traffic.up.load(Ordering::SeqCst), self.traffic.down.load(Ordering::SeqCst))
+    }
 }
 
 impl Drop for FaultProxy {
@@ -125,7 +143,7 @@ impl Drop for FaultProxy {
     }
 }
 
-async fn serve(client: TcpStream, upstream: SocketAddr, fault: Fault) {
+async fn serve(client: TcpStream, upstream: SocketAddr, fault: Fault, traffic: &Traffic) {
     match fault {
         Fault::Reset => {
             // A zero linger makes the close a reset (and never blocks, which is why tokio
@@ -140,22 +158,25 @@ async fn serve(client: TcpStream, upstream: SocketAddr, fault: Fault) {
         }
         Fault::Delay(wait) => {
             tokio::time::sleep(wait).await;
-            forward(client, upstream, usize::MAX, usize::MAX).await;
+            forward(client, upstream, usize::MAX, usize::MAX, traffic).await;
         }
-        Fault::Pass => forward(client, upstream, usize::MAX, usize::MAX).await,
-        Fault::CutRequestAfter(n) => forward(client, upstream, n, usize::MAX).await,
-        Fault::CutResponseAfter(n) => forward(client, upstream, usize::MAX, n).await,
+        Fault::Pass => forward(client, upstream, usize::MAX, usize::MAX, traffic).await,
+        Fault::CutRequestAfter(n) => forward(client, upstream, n, usize::MAX, traffic).await,
+        Fault::CutResponseAfter(n) => forward(client, upstream, usize::MAX, n, traffic).await,
     }
 }
 
 /// Copies both ways; closes everything once `up_budget` request bytes or `down_budget`
 /// response bytes have passed.
-async fn forward(client: TcpStream, upstream: SocketAddr, up_budget: usize, down_budget: usize) {
+async fn forward(client: TcpStream, upstream: SocketAddr, up_budget: usize, down_budget: usize, traffic: &Traffic) {
     let Ok(server) = TcpStream::connect(upstream).await else { return };
+    // Pass each write on at once, as the endpoints would have sent it (Nagle's delay on a
+    // proxy's small writes would add tens of milliseconds to every reply).
+    let _ = (client.set_nodelay(true), server.set_nodelay(true));
     let (mut client_read, mut client_write) = client.into_split();
     let (mut server_read, mut server_write) = server.into_split();
-    let up = copy_limited(&mut client_read, &mut server_write, up_budget);
-    let down = copy_limited(&mut server_read, &mut client_write, down_budget);
+    let up = copy_limited(&mut client_read, &mut server_write, up_budget, &traffic.up);
+    let down = copy_limited(&mut server_read, &mut client_write, down_budget, &traffic.down);
     // Whichever direction ends (its budget spent, or its peer closed) ends the connection.
     tokio::select! {
         _ = up => {}
@@ -163,7 +184,7 @@ async fn forward(client: TcpStream, upstream: SocketAddr, up_budget: usize, down
     }
 }
 
-async fn copy_limited<R, W>(from: &mut R, to: &mut W, mut budget: usize)
+async fn copy_limited<R, W>(from: &mut R, to: &mut W, mut budget: usize, counted: &AtomicU64)
 where
     R: AsyncReadExt + Unpin,
     W: AsyncWriteExt + Unpin,
@@ -183,6 +204,7 @@ where
         if to.write_all(&buffer[..allowed]).await.is_err() {
             return;
         }
+        counted.fetch_add(allowed as u64, Ordering::Relaxed);
         budget -= allowed;
         if budget == 0 {
             // The cut: the rest of this direction never arrives.

@@ -26,4 +26,4 @@ pub use error::StoreError;
 /// The SQLite bindings the store uses (for matching error codes).
 pub use rusqlite;
 pub use store::{DeviceStore, OutboxBatch, StoreKey, WriteBatch};
-pub use sync::{Progress, SyncClient, SyncError, SyncOptions, SyncPhase, SyncReport};
+pub use sync::{Progress, SyncClient, SyncError, SyncOptions, SyncPhase, SyncReport, WireBody};

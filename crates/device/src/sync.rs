@@ -29,7 +29,12 @@ pub enum SyncError {
     #[error("the server cannot be reached: {0}")]
     Offline(String),
     #[error("the server is busy or failing ({status}): {message}")]
-    Server { status: u16, message: String },
+    Server {
+        status: u16,
+        message: String,
+        /// Seconds the server asked the device to wait (`Retry-After`), if it said.
+        retry_after_s: Option<u64>,
+    },
     #[error("this device's access was revoked or has expired: {message}")]
     Unauthorized {
         /// `device_revoked`, `token_expired`, `invalid_token` or `missing_token`.
@@ -104,7 +109,8 @@ pub struct SyncReport {
     pub retries: u32,
     /// The server asked for a full resync and this run did it.
     pub resynced: bool,
-    /// Bytes of push request bodies sent (each batch counted once, retries not included).
+    /// Bytes of push request bodies sent, as sent (compressed or not; each batch counted once,
+    /// retries not included).
     pub bytes_sent: u64,
     /// Records sent back to a server restored from an older backup that it did not hold as
     /// this device does (0 when the server was not restored).
@@ -153,6 +159,52 @@ pub struct SyncClient {
     /// Changes this tablet holds that the server has not accepted (its outbox), told to the
     /// server with each pull (`outpost-unsent`) so the dashboard shows work waiting on tablets.
     unsent: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// Whether the server decodes zstd request bodies ([`UNKNOWN`], [`DECODES`], [`REFUSED`]):
+    /// learnt from the `Accept-Encoding` header of its replies (RFC 7694), so an old server is
+    /// never sent a body it cannot read.
+    request_coding: std::sync::Arc<std::sync::atomic::AtomicU8>,
+}
+
+/// No reply has said yet whether the server decodes zstd request bodies: send them plain.
+const UNKNOWN: u8 = 0;
+/// The server's replies say it decodes zstd request bodies.
+const DECODES: u8 = 1;
+/// A compressed body was refused (`415`) although the server said it decodes them (a proxy
+/// in between, say): plain bodies from now on, whatever later replies say.
+const REFUSED: u8 = 2;
+
+/// Request bodies shorter than this go uncompressed (the saving would not pay for the work).
+const COMPRESS_ABOVE: usize = 1024;
+
+/// zstd's level for request bodies: its default, fast on a tablet and several times smaller
+/// than the JSON for a batch of records.
+const ZSTD_LEVEL: i32 = 3;
+
+/// A request body as it goes on the wire.
+#[derive(Clone, Debug)]
+pub struct WireBody {
+    bytes: bytes::Bytes,
+    /// The JSON itself, kept to send again uncompressed if the server refuses the coding.
+    plain: bytes::Bytes,
+    /// `Some("zstd")` when compressed.
+    encoding: Option<&'static str>,
+}
+
+impl WireBody {
+    /// Bytes on the wire.
+    pub fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// Whether the body is empty.
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+
+    /// Whether the body is compressed.
+    pub fn is_compressed(&self) -> bool {
+        self.encoding.is_some()
+    }
 }
 
 impl SyncClient {
@@ -169,7 +221,88 @@ impl SyncClient {
             .user_agent(concat!("outpost-device/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| SyncError::Offline(e.to_string()))?;
-        Ok(Self { http, base_url: base_url.trim_end_matches('/').to_string(), unsent: Default::default() })
+        Ok(Self {
+            http,
+            base_url: base_url.trim_end_matches('/').to_string(),
+            unsent: Default::default(),
+            request_coding: std::sync::Arc::new(std::sync::atomic::AtomicU8::new(UNKNOWN)),
+        })
+    }
+
+    /// Whether this client compresses request bodies (a reply of the server has said it can
+    /// decode them).
+    pub fn compresses_requests(&self) -> bool {
+        self.request_coding.load(std::sync::atomic::Ordering::Relaxed) == DECODES
+    }
+
+    /// `json` as it will be sent: zstd-compressed when the server decodes zstd and the body is
+    /// worth compressing, else as is.
+    pub fn wire_body(&self, json: impl Into<bytes::Bytes>) -> WireBody {
+        let json = json.into();
+        if json.len() > COMPRESS_ABOVE && self.compresses_requests() {
+            match zstd::bulk::compress(&json, ZSTD_LEVEL) {
+                Ok(packed) if packed.len() < json.len() => {
+                    return WireBody { bytes: packed.into(), plain: json, encoding: Some("zstd") };
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "could not compress a request body; sending it as is"),
+            }
+        }
+        WireBody { bytes: json.clone(), plain: json, encoding: None }
+    }
+
+    /// Posts `body` (JSON) to `path` with the device's token and the protocol headers. A
+    /// compressed body refused as `415 unsupported_encoding` (a proxy in front of the server
+    /// that does not pass the coding through, say) is sent again uncompressed, and later bodies
+    /// go uncompressed.
+    async fn post_json<R: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        token: &str,
+        body: &WireBody,
+    ) -> Result<R, SyncError> {
+        let send = |body: &WireBody| {
+            let mut request = self
+                .http
+                .post(format!("{}{path}", self.base_url))
+                .bearer_auth(token)
+                .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
+                .header(UNSENT_HEADER, self.unsent.load(std::sync::atomic::Ordering::Relaxed).to_string())
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body.bytes.clone());
+            if let Some(encoding) = body.encoding {
+                request = request.header(reqwest::header::CONTENT_ENCODING, encoding);
+            }
+            request.send()
+        };
+        let response = send(body).await.map_err(offline)?;
+        if body.is_compressed() && response.status() == StatusCode::UNSUPPORTED_MEDIA_TYPE {
+            tracing::warn!(path, "the server refused a compressed body; sending it uncompressed");
+            self.request_coding.store(REFUSED, std::sync::atomic::Ordering::Relaxed);
+            let plain = WireBody { bytes: body.plain.clone(), plain: body.plain.clone(), encoding: None };
+            let response = send(&plain).await.map_err(offline)?;
+            return self.decode(response).await;
+        }
+        self.decode(response).await
+    }
+
+    /// Learns from a reply whether the server decodes compressed request bodies, then reads it.
+    async fn decode<T: serde::de::DeserializeOwned>(&self, response: reqwest::Response) -> Result<T, SyncError> {
+        if let Some(accepted) = response.headers().get(reqwest::header::ACCEPT_ENCODING) {
+            let zstd = accepted
+                .to_str()
+                .unwrap_or_default()
+                .split(',')
+                .any(|coding| coding.split(';').next().unwrap_or_default().trim().eq_ignore_ascii_case("zstd"));
+            let learnt = if zstd { DECODES } else { UNKNOWN };
+            // A refusal stays: only a new client (the next sync) tries compressing again.
+            let _ = self.request_coding.fetch_update(
+                std::sync::atomic::Ordering::Relaxed,
+                std::sync::atomic::Ordering::Relaxed,
+                |now| (now != REFUSED).then_some(learnt),
+            );
+        }
+        decode(response).await
     }
 
     /// Exchanges a one-time enrolment code for a device token and saves the enrolment.
@@ -221,7 +354,7 @@ impl SyncClient {
             .send()
             .await
             .map_err(offline)?;
-        decode(response).await
+        self.decode(response).await
     }
 
     /// Posts `body` as JSON to the sync endpoint `path` with the device's token.
@@ -231,16 +364,9 @@ impl SyncClient {
         token: &str,
         body: &B,
     ) -> Result<R, SyncError> {
-        let response = self
-            .http
-            .post(format!("{}{path}", self.base_url))
-            .bearer_auth(token)
-            .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
-            .json(body)
-            .send()
-            .await
-            .map_err(offline)?;
-        decode(response).await
+        let json =
+            serde_json::to_vec(body).map_err(|e| SyncError::Offline(format!("could not encode the body: {e}")))?;
+        self.post_json(path, token, &self.wire_body(json)).await
     }
 
     /// Pushes one batch.
@@ -264,7 +390,7 @@ impl SyncClient {
             .send()
             .await
             .map_err(offline)?;
-        decode(response).await
+        self.decode(response).await
     }
 
     /// Sends back part of what the device holds to a server restored from an older backup.
@@ -336,20 +462,10 @@ impl SyncClient {
         Ok(restored)
     }
 
-    /// Pushes one batch spliced from the outbox (see [`OutboxBatch::request_body`]).
-    pub async fn push_body(&self, token: &str, body: String) -> Result<PushResponse, SyncError> {
-        let response = self
-            .http
-            .post(format!("{}/api/v1/sync/push", self.base_url))
-            .bearer_auth(token)
-            .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
-            .header(UNSENT_HEADER, self.unsent.load(std::sync::atomic::Ordering::Relaxed).to_string())
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body)
-            .send()
-            .await
-            .map_err(offline)?;
-        decode(response).await
+    /// Pushes one batch spliced from the outbox (see [`OutboxBatch::request_body`]), as made
+    /// ready for the wire by [`SyncClient::wire_body`].
+    pub async fn push_body(&self, token: &str, body: &WireBody) -> Result<PushResponse, SyncError> {
+        self.post_json("/api/v1/sync/push", token, body).await
     }
 
     /// The push half of a sync: sends the whole outbox, batch after batch, and removes what
@@ -391,7 +507,7 @@ impl SyncClient {
         let mut next = lock()?.pending_batch(0, limit)?;
         while !next.is_empty() {
             let batch = next;
-            let body = batch.request_body();
+            let body = self.wire_body(batch.request_body());
             report.bytes_sent += body.len() as u64;
             let mut retries = SyncReport::default();
             let local = async {
@@ -401,7 +517,7 @@ impl SyncClient {
                 lock()?.pending_batch(batch.last_op_seq(), limit).map_err(SyncError::from)
             };
             let (reply, following) =
-                tokio::join!(self.with_retry(options, &mut retries, || self.push_body(token, body.clone())), local);
+                tokio::join!(self.with_retry(options, &mut retries, || self.push_body(token, &body)), local);
             report.retries += retries.retries;
             match reply {
                 Ok(reply) => {
@@ -545,8 +661,17 @@ impl SyncClient {
                     tracing::info!(attempt, error = %e, "sync request failed, retrying");
                     report.retries += 1;
                     attempt += 1;
-                    let jitter = Duration::from_millis(rand::random::<u64>() % (delay.as_millis() as u64 / 2 + 1));
-                    tokio::time::sleep(delay + jitter).await;
+                    // A busy server says how long to wait (`Retry-After`, at most the longest
+                    // backoff); the jitter spreads a crowd refused at the same moment.
+                    let asked = match &e {
+                        SyncError::Server { retry_after_s: Some(s), .. } => {
+                            Duration::from_secs(*s).min(options.max_backoff)
+                        }
+                        _ => Duration::ZERO,
+                    };
+                    let wait = delay.max(asked);
+                    let jitter = Duration::from_millis(rand::random::<u64>() % (wait.as_millis() as u64 / 2 + 1));
+                    tokio::time::sleep(wait + jitter).await;
                     delay = (delay * 2).min(options.max_backoff);
                 }
                 other => return other,
@@ -592,6 +717,11 @@ fn offline(e: reqwest::Error) -> SyncError {
 
 async fn decode<T: serde::de::DeserializeOwned>(response: reqwest::Response) -> Result<T, SyncError> {
     let status = response.status();
+    let retry_after_s = response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
     if status.is_success() {
         return response.json().await.map_err(|e| SyncError::Offline(format!("reply cut or unreadable: {e}")));
     }
@@ -604,9 +734,9 @@ async fn decode<T: serde::de::DeserializeOwned>(response: reqwest::Response) -> 
         (StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN, _) => SyncError::Unauthorized { code, message },
         (StatusCode::UPGRADE_REQUIRED, _) => SyncError::AppTooOld(message),
         (StatusCode::TOO_MANY_REQUESTS | StatusCode::REQUEST_TIMEOUT, _) => {
-            SyncError::Server { status: status.as_u16(), message }
+            SyncError::Server { status: status.as_u16(), message, retry_after_s }
         }
-        (s, _) if s.is_server_error() => SyncError::Server { status: s.as_u16(), message },
+        (s, _) if s.is_server_error() => SyncError::Server { status: s.as_u16(), message, retry_after_s },
         (_, _) => SyncError::Rejected { code, message },
     })
 }

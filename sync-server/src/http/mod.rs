@@ -9,6 +9,7 @@ pub mod client;
 pub mod dashboard;
 pub mod dhis2;
 pub mod drain;
+pub mod encoding;
 pub mod error;
 pub mod extract;
 pub mod files;
@@ -126,6 +127,9 @@ pub fn app(state: Arc<AppState>) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::Extension(document))
         .layer(DefaultBodyLimit::max(body_limit))
+        // Pushes and pulls beyond the server's capacity queue briefly, then get `503` with
+        // `Retry-After` (see `limits::SyncGate`).
+        .layer(axum::middleware::from_fn_with_state(state.clone(), limits::sync_back_pressure))
         // A reply sent before the body was read stays readable: the rest of the body is read first.
         .layer(axum::middleware::from_fn_with_state(body_limit, drain::drain_unread_body))
         // Inside the header layers, so a 408 carries the same headers as every reply.
@@ -136,6 +140,15 @@ pub fn app(state: Arc<AppState>) -> Router {
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
         .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        // Compressed bodies both ways (see `encoding`): the decoder wraps the drain and the body
+        // limit, so both count decompressed bytes; unknown codings are refused before it.
+        .layer(SetResponseHeaderLayer::overriding(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_static(encoding::ACCEPTED_REQUEST_ENCODINGS),
+        ))
+        .layer(tower_http::compression::CompressionLayer::new())
+        .layer(tower_http::decompression::RequestDecompressionLayer::new())
+        .layer(axum::middleware::from_fn(encoding::refuse_unknown_encoding))
         .with_state(state)
 }
 

@@ -135,7 +135,8 @@ pub async fn enroll(
         (status = 403, description = "`invalid_batch` with an operation outside the device's scope", body = ErrorBody),
         (status = 413, description = "`too_many_ops`, `payload_too_large`", body = ErrorBody),
         (status = 422, description = "`invalid_batch` (details per operation), `invalid_body`", body = ErrorBody),
-        (status = 503, description = "`storage_busy`, `storage_unwritable`", body = ErrorBody),
+        (status = 415, description = "`unsupported_encoding`: a `Content-Encoding` other than zstd or gzip", body = ErrorBody),
+        (status = 503, description = "`storage_busy`, `storage_unwritable`; `server_busy` (with `Retry-After`): more syncs than the server takes at once", body = ErrorBody),
         (status = 507, description = "`storage_full`", body = ErrorBody),
     )
 )]
@@ -184,7 +185,8 @@ pub async fn push(
         (status = 403, description = "`invalid_batch` with a record outside the device's scope", body = ErrorBody),
         (status = 413, description = "`too_many_records`, `payload_too_large`", body = ErrorBody),
         (status = 422, description = "`invalid_batch` (details per record), `invalid_body`", body = ErrorBody),
-        (status = 503, description = "`storage_busy`, `storage_unwritable`", body = ErrorBody),
+        (status = 415, description = "`unsupported_encoding`: a `Content-Encoding` other than zstd or gzip", body = ErrorBody),
+        (status = 503, description = "`storage_busy`, `storage_unwritable`; `server_busy` (with `Retry-After`): more syncs than the server takes at once", body = ErrorBody),
     )
 )]
 pub async fn restore(
@@ -258,6 +260,7 @@ pub struct PullParams {
         (status = 400, description = "`invalid_query`, `invalid_limit`", body = ErrorBody),
         DeviceRefusals,
         (status = 410, description = "`resync_required`: pull everything again from cursor 0", body = ErrorBody),
+        (status = 503, description = "`server_busy` (with `Retry-After`): more syncs than the server takes at once", body = ErrorBody),
     )
 )]
 pub async fn pull(
