@@ -42,10 +42,14 @@ pub struct AppState {
     pub password_checks: http::limits::PasswordGate,
     /// Compiled form versions (checks of pushed answers).
     pub forms: services::forms::FormCache,
+    /// Back-pressure on the sync endpoints.
+    pub sync_gate: http::limits::SyncGate,
 }
 
 impl AppState {
     pub fn new(store: Store, settings: Settings) -> Self {
+        let sync_gate =
+            http::limits::SyncGate::new(settings.sync_concurrency, settings.sync_queue, http::limits::SYNC_QUEUE_WAIT);
         Self {
             store,
             settings,
@@ -54,6 +58,7 @@ impl AppState {
             account_failures: Default::default(),
             password_checks: Default::default(),
             forms: Default::default(),
+            sync_gate,
         }
     }
 }

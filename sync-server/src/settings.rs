@@ -105,6 +105,13 @@ pub struct Settings {
     /// what the process's open-file limit allows.
     #[arg(long, env = "OUTPOST_CONNECTION_LIMIT", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub connection_limit: u64,
+    /// Most pushes, pulls and restores handled at once; more wait (see `--sync-queue`).
+    #[arg(long, env = "OUTPOST_SYNC_CONCURRENCY", default_value_t = 32, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=100_000))]
+    pub sync_concurrency: usize,
+    /// Most sync requests waiting for a slot (each up to 5 seconds); beyond that the server
+    /// answers `503 server_busy` with `Retry-After` at once.
+    #[arg(long, env = "OUTPOST_SYNC_QUEUE", default_value_t = 512, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=1_000_000))]
+    pub sync_queue: usize,
     /// Deleted records are kept as tombstones this many days, then removed (devices that have
     /// not synced since then resync in full). 0 keeps them for ever.
     #[arg(long, env = "OUTPOST_TOMBSTONE_RETENTION_DAYS", default_value_t = outpost_server_store::purge::DEFAULT_RETENTION_DAYS)]
@@ -144,6 +151,8 @@ impl Default for Settings {
             header_read_timeout_secs: 10,
             idle_timeout_secs: 30,
             connection_limit: 1024,
+            sync_concurrency: 32,
+            sync_queue: 512,
             tombstone_retention_days: outpost_server_store::purge::DEFAULT_RETENTION_DAYS,
             dashboard_dir: PathBuf::from("ui/dist-dashboard"),
             trusted_proxies: Vec::new(),

@@ -82,7 +82,7 @@ async fn a_full_server_disk_refuses_clearly_and_recovers_when_space_returns() ->
     let second = device.with(|s| save_contacts(s, 3000))?;
     let refused = device.client.sync(&device.store, &quick(), &mut |_| {}).await;
     match refused {
-        Err(SyncError::Server { status: 507, message }) => ensure!(message.contains("disk is full"), "{message}"),
+        Err(SyncError::Server { status: 507, message, .. }) => ensure!(message.contains("disk is full"), "{message}"),
         other => anyhow::bail!("expected the server to say its disk is full, got {other:?}"),
     }
     ensure!(healthy(&server.url()).await, "the server stopped answering");
@@ -123,7 +123,7 @@ async fn a_server_disk_turned_read_only_loses_nothing_acknowledged() -> Result {
     disk.fail_read_only()?;
     let second = device.with(|s| save_contacts(s, 100))?;
     match device.client.sync(&device.store, &quick(), &mut |_| {}).await {
-        Err(SyncError::Server { status: 503, message }) => ensure!(message.contains("cannot write"), "{message}"),
+        Err(SyncError::Server { status: 503, message, .. }) => ensure!(message.contains("cannot write"), "{message}"),
         other => anyhow::bail!("expected the server to say it cannot write, got {other:?}"),
     }
     ensure!(healthy(&server.url()).await, "the server stopped answering");

@@ -408,6 +408,8 @@ pub async fn assert_converged_with(storage: &Store, devices: &[&SimDevice]) -> R
 pub struct ServerProcess {
     pub addr: SocketAddr,
     child: std::process::Child,
+    /// The database it serves.
+    pub database_url: String,
 }
 
 impl ServerProcess {
@@ -443,16 +445,21 @@ impl ServerProcess {
 
     /// Starts a server process over the PostgreSQL `schema` at `url` and waits until it answers.
     pub async fn spawn(url: &str, schema: &str) -> Result<Self> {
+        Self::spawn_with(&Self::schema_url(url, schema), Self::binary()?).await
+    }
+
+    /// Starts `binary serve` over `database_url` (`sqlite://PATH` or a PostgreSQL URL) and waits
+    /// until it answers.
+    pub async fn spawn_with(database_url: &str, binary: std::path::PathBuf) -> Result<Self> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        let database_url = Self::schema_url(url, schema);
-        let child = std::process::Command::new(Self::binary()?)
-            .args(["serve", "--no-demo", "--listen", &addr.to_string(), "--database-url", &database_url])
+        let child = std::process::Command::new(binary)
+            .args(["serve", "--no-demo", "--listen", &addr.to_string(), "--database-url", database_url])
             .env("RUST_LOG", "warn")
             .env(SERVER_KEY_VARIABLE, TEST_SERVER_KEY)
             .stdout(std::process::Stdio::null())
             .spawn()?;
-        let process = Self { addr, child };
+        let process = Self { addr, child, database_url: database_url.to_string() };
         let http = reqwest::Client::new();
         for _ in 0..100 {
             if http.get(format!("{}/healthz", process.url())).send().await.is_ok_and(|r| r.status().is_success()) {
@@ -461,6 +468,11 @@ impl ServerProcess {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         Err(anyhow!("outpost-server did not start on {addr}"))
+    }
+
+    /// The process id (to read its memory and CPU time).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// The base URL devices use.

@@ -9,7 +9,7 @@ pub(super) struct Sample {
     pub(super) rss_kib: u64,
 }
 
-pub(super) fn read_rss_kib(pid: u32) -> Option<u64> {
+pub(crate) fn read_rss_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     status.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok()
 }

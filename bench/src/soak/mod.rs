@@ -77,6 +77,13 @@ use outpost_tests::faults::{Fault, FaultProxy, Rng, fault_seed};
 use outpost_tests::{SITE_A, SITE_B, SimDevice, assert_converged_with, object};
 use serde_json::{Map, Value, json};
 use server::{Current, Lifetime, Server};
+
+pub(crate) use memory::read_rss_kib;
+
+/// The `outpost-server` binary the benchmarks run as a process of its own.
+pub(crate) fn server_binary() -> Result<PathBuf> {
+    Server::binary()
+}
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

@@ -512,15 +512,24 @@ pub fn is_near_match(code: &str, candidate: &str) -> bool {
     }
 }
 
-/// What a store looks codes up by before [`is_near_match`] decides: the code's year (`LIKE`
-/// suffix) and what precedes the year (`LIKE` prefix), as `LIKE` patterns.
-/// `%`, `_` and `\` are escaped with `\` (`ESCAPE '\'`).
-pub fn near_match_patterns(code: &str) -> (String, String) {
-    let escape = |text: &str| text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+/// What a store looks codes up by before [`is_near_match`] decides: every near match of
+/// `code` ends in the same last two characters (the birth year's digits, when it has one), or,
+/// when `code` ends in a year, begins with what precedes the year.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NearMatchKeys {
+    /// The code's last two characters (the whole code when shorter).
+    pub last_two: String,
+    /// What precedes the year, when the code ends in one.
+    pub head: Option<String>,
+}
+
+/// The [`NearMatchKeys`] of `code`.
+pub fn near_match_keys(code: &str) -> NearMatchKeys {
+    let chars: Vec<char> = code.chars().collect();
+    let last_two = chars[chars.len().saturating_sub(2)..].iter().collect();
     match split_year(code) {
-        (head, Some((tens, ones))) => (format!("%{tens}{ones}"), format!("{}%", escape(head))),
-        // No year to narrow by: every code (the caller's check decides).
-        (_, None) => ("%".into(), "%".into()),
+        (head, Some(_)) => NearMatchKeys { last_two, head: Some(head.to_string()) },
+        (_, None) => NearMatchKeys { last_two, head: None },
     }
 }
 
@@ -757,7 +766,15 @@ mod tests {
         for (code, candidate, why) in far {
             assert!(!is_near_match(code, candidate), "{code} !~ {candidate}: {why}");
         }
-        assert_eq!(near_match_patterns("MAIV287"), ("%87".to_string(), "MAIV2%".to_string()));
-        assert_eq!(near_match_patterns("A%_\\B12").1, "A\\%\\_\\\\B%");
+        assert_eq!(near_match_keys("MAIV287"), NearMatchKeys { last_two: "87".into(), head: Some("MAIV2".into()) });
+        assert_eq!(near_match_keys("MAIVX"), NearMatchKeys { last_two: "VX".into(), head: None });
+        assert_eq!(near_match_keys("Ж"), NearMatchKeys { last_two: "Ж".into(), head: None });
+        // Every near match found by the checks above shares one of the keys.
+        for (code, candidate, _) in near {
+            let keys = near_match_keys(code);
+            let shares =
+                candidate.ends_with(&keys.last_two) || keys.head.as_deref().is_some_and(|h| candidate.starts_with(h));
+            assert!(shares, "{candidate} shares a key of {code}");
+        }
     }
 }

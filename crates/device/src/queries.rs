@@ -15,7 +15,7 @@ use outpost_core::people::{MergeRecord, People};
 use outpost_core::records::ClientMerge;
 use outpost_core::records::stock_sign_sql;
 use outpost_core::rules::contact_editable;
-use outpost_core::uic::{is_near_match, near_match_patterns};
+use outpost_core::uic::{is_near_match, near_match_keys};
 use outpost_core::{RecordId, SiteId};
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
@@ -285,24 +285,20 @@ impl DeviceStore {
         Ok(out)
     }
 
-    /// Live clients whose code starts with `prefix` (case-insensitive), at most `limit`.
+    /// Live clients whose code starts with `prefix` (case-insensitive: codes are upper case), at
+    /// most `limit`. A range over the code index (named: without statistics SQLite would rather
+    /// walk every client), so a lookup reads only the codes it returns, however many clients
+    /// the tablet holds.
     pub fn find_clients(&self, prefix: &str, limit: usize) -> Result<Vec<ClientSummary>, StoreError> {
-        let escaped: String = prefix
-            .to_uppercase()
-            .chars()
-            .flat_map(|c| match c {
-                '%' | '_' | '\\' => vec!['\\', c],
-                c => vec![c],
-            })
-            .collect();
+        let (from, to) = prefix_range(&prefix.to_uppercase());
         let mut stmt = self.conn.prepare_cached(
-            "SELECT id, state, site_id FROM records WHERE collection = 'clients' AND deleted = 0
-             AND uic LIKE ?1 ESCAPE '\\' ORDER BY uic LIMIT ?2",
+            "SELECT id, state, site_id FROM records INDEXED BY records_uic
+             WHERE collection = 'clients' AND deleted = 0 AND uic >= ?1 AND uic < ?2 ORDER BY uic LIMIT ?3",
         )?;
         // Records merged into others are left out afterwards: ask for as many more.
         let people = self.people()?;
         let asked = limit.saturating_add(people.active().len());
-        let rows = stmt.query_map(params![format!("{escaped}%"), asked as i64], |r| {
+        let rows = stmt.query_map(params![from, to, asked as i64], |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?))
         })?;
         let found = rows
@@ -319,20 +315,40 @@ impl DeviceStore {
     /// or the year one off or its digits swapped): shown when a new code is created, since codes
     /// collide and get mistyped.
     pub fn near_matches(&self, uic: &str) -> Result<Vec<ClientSummary>, StoreError> {
-        let (same_year, same_rest) = near_match_patterns(uic);
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT id, state, site_id FROM records WHERE collection = 'clients' AND deleted = 0
-             AND (uic LIKE ?1 ESCAPE '\\' OR uic LIKE ?2 ESCAPE '\\')",
+        // Named indexes: without statistics SQLite would rather walk every client by its primary
+        // key (70 ms over 100 000 clients, against well under a millisecond).
+        // The candidates' codes first, from the indexes alone (core's keys: the same last two
+        // characters, or the same part before the year); then the few near ones in full.
+        let keys = near_match_keys(uic);
+        let mut codes = std::collections::BTreeSet::new();
+        let mut by_end = self.conn.prepare_cached(
+            "SELECT uic FROM records INDEXED BY records_uic_end WHERE collection = 'clients' AND substr(uic, -2) = ?1",
         )?;
-        let rows = stmt.query_map([same_year, same_rest], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?))
-        })?;
+        for code in by_end.query_map([&keys.last_two], |r| r.get::<_, String>(0))? {
+            codes.insert(code?);
+        }
+        if let Some(head) = &keys.head {
+            let (from, to) = prefix_range(head);
+            let mut by_head =
+                self.conn.prepare_cached(
+                "SELECT uic FROM records INDEXED BY records_uic WHERE collection = 'clients' AND uic >= ?1 AND uic < ?2",
+            )?;
+            for code in by_head.query_map([from, to], |r| r.get::<_, String>(0))? {
+                codes.insert(code?);
+            }
+        }
+        let mut full = self.conn.prepare_cached(
+            "SELECT id, state, site_id FROM records INDEXED BY records_uic
+             WHERE collection = 'clients' AND deleted = 0 AND uic = ?1",
+        )?;
         let mut out = Vec::new();
-        for row in rows {
-            let (id, state, site) = row?;
-            let summary = client_summary(&id, &state)?;
-            if is_near_match(uic, &summary.uic) {
-                out.push(self.located(summary, site.as_deref())?);
+        for code in codes.iter().filter(|code| is_near_match(uic, code)) {
+            let rows = full.query_map([code], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?))
+            })?;
+            for row in rows {
+                let (id, state, site) = row?;
+                out.push(self.located(client_summary(&id, &state)?, site.as_deref())?);
             }
         }
         let people = self.people()?;
@@ -700,4 +716,11 @@ impl DeviceStore {
         outpost_core::catalogue::sort_kits(&mut kits);
         Ok(kits)
     }
+}
+
+/// The bounds of the codes that start with `prefix`, for a range over a text index:
+/// `prefix <= code < prefix + U+10FFFF` (the highest character, so every longer code sorts
+/// before the upper bound).
+fn prefix_range(prefix: &str) -> (String, String) {
+    (prefix.to_string(), format!("{prefix}\u{10FFFF}"))
 }

@@ -51,6 +51,7 @@ pub fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/0002_server_state.sql")),
         M::up(include_str!("migrations/0003_resync.sql")),
         M::up(include_str!("migrations/0004_empty_tombstones.sql")),
+        M::up(include_str!("migrations/0005_client_lookup.sql")),
     ])
 }
 

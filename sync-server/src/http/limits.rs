@@ -177,6 +177,75 @@ impl PasswordGate {
     }
 }
 
+/// How long a sync request waits for a free slot before it is refused with `503 server_busy`.
+pub const SYNC_QUEUE_WAIT: Duration = Duration::from_secs(5);
+
+/// What a refused sync request is told to wait (`Retry-After`, seconds); the tablet adds its
+/// own jitter, so a crowd that was refused together does not come back together.
+pub const SYNC_RETRY_AFTER_SECS: u64 = 10;
+
+/// Back-pressure on the sync endpoints: at most `permits` pushes, pulls and restores are
+/// handled at once; the next ones queue, up to `max_waiting` of them for up to
+/// [`SYNC_QUEUE_WAIT`] each, and beyond that are refused at once with `503 server_busy` and
+/// `Retry-After`, instead of piling up until every request times out.
+#[derive(Debug)]
+pub struct SyncGate {
+    permits: tokio::sync::Semaphore,
+    waiting: std::sync::atomic::AtomicUsize,
+    max_waiting: usize,
+    wait: Duration,
+}
+
+impl SyncGate {
+    pub fn new(permits: usize, max_waiting: usize, wait: Duration) -> Self {
+        Self { permits: tokio::sync::Semaphore::new(permits.max(1)), waiting: Default::default(), max_waiting, wait }
+    }
+
+    /// A slot for one sync request, held until the permit is dropped; `503 server_busy` (with
+    /// `Retry-After`) when the queue is full or no slot frees up in time.
+    pub async fn enter(&self) -> Result<tokio::sync::SemaphorePermit<'_>, ApiError> {
+        use std::sync::atomic::Ordering;
+        if let Ok(permit) = self.permits.try_acquire() {
+            return Ok(permit);
+        }
+        let busy = |why: &str| {
+            let mut refusal = ApiError::new(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "server_busy",
+                format!("the server is busy ({why}): the tablet will try again in a few seconds"),
+            );
+            refusal.retry_after = Some(SYNC_RETRY_AFTER_SECS);
+            refusal
+        };
+        if self.waiting.fetch_add(1, Ordering::SeqCst) >= self.max_waiting {
+            self.waiting.fetch_sub(1, Ordering::SeqCst);
+            return Err(busy("too many syncs are waiting"));
+        }
+        let waited = tokio::time::timeout(self.wait, self.permits.acquire()).await;
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
+        match waited {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => Err(busy("no sync slot became free in time")),
+        }
+    }
+}
+
+/// The middleware: requests under `/api/v1/sync/` pass the [`SyncGate`]; others go straight on.
+pub async fn sync_back_pressure(
+    axum::extract::State(state): axum::extract::State<std::sync::Arc<crate::AppState>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if !request.uri().path().starts_with("/api/v1/sync/") {
+        return next.run(request).await;
+    }
+    match state.sync_gate.enter().await {
+        Ok(_permit) => next.run(request).await,
+        Err(refusal) => refusal.into_response(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -232,5 +301,30 @@ mod tests {
         assert_eq!(limiter.retry_after(&a, start), Some(WINDOW));
         assert_eq!(limiter.retry_after(&b, start), None, "other addresses are not affected");
         assert_eq!(limiter.retry_after(&a, start + WINDOW), None, "the window slides");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_sync_gate_queues_then_refuses_with_retry_after() {
+        let gate = SyncGate::new(1, 1, Duration::from_millis(200));
+        let held = gate.enter().await.expect("the first request gets the slot");
+        // The second waits in the queue; a third finds the queue full and is refused at once.
+        let (second, third) = tokio::join!(gate.enter(), async {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let started = Instant::now();
+            let refused = gate.enter().await.map(drop);
+            (refused, started.elapsed())
+        });
+        let refusal = second.expect_err("nobody freed the slot within the wait");
+        assert_eq!((refusal.status.as_u16(), refusal.code), (503, "server_busy"));
+        assert_eq!(refusal.retry_after, Some(SYNC_RETRY_AFTER_SECS));
+        assert!(refusal.message.contains("in time"), "{}", refusal.message);
+        let (third, waited) = third;
+        let third = third.expect_err("the queue was full");
+        assert!(third.message.contains("waiting"), "{}", third.message);
+        assert!(waited < Duration::from_millis(100), "refused without waiting: {waited:?}");
+        // Once the slot is free, the next request gets it at once, and the queue is empty again.
+        drop(held);
+        assert!(gate.enter().await.is_ok());
+        assert_eq!(gate.waiting.load(std::sync::atomic::Ordering::SeqCst), 0);
     }
 }
