@@ -3,8 +3,8 @@
 //! Every simulated tablet syncs on a fixed schedule (by default once a minute, open loop: a
 //! slow server does not slow the schedule down, as real tablets would not wait for each other):
 //! it pushes one contact with three distribution lines through the tablet's own sync client
-//! (`outpost_device::SyncClient`: zstd bodies, its HTTP connection pool, its error handling),
-//! then pulls until up to date. Tablets are spread over sites of ten, so each pull brings what
+//! (`outpost_device::SyncClient`, a new one for each sync as the app makes: a new connection,
+//! its error handling), then pulls until up to date. Tablets are spread over sites of ten, so each pull brings what
 //! the nine others of its site wrote since.
 //!
 //! The load rises level by level (`--levels`); each level prints syncs per second, push and
@@ -18,8 +18,8 @@
 //!
 //! One process cannot hold thousands of real tablets' connections cheaply, so at most
 //! `--max-tasks` simulated tablets run; above that each stands for several tablets and syncs
-//! proportionally more often (the request rate and each pull's size stay those of the level;
-//! only the number of distinct connections is lower). The output says when that is so.
+//! proportionally more often (the request rate, each pull's size and a connection per sync stay
+//! those of the level). The output says when that is so.
 
 use anyhow::{Context, Result, anyhow};
 use outpost_core::hlc::Hlc;
@@ -52,7 +52,10 @@ pub struct Options {
 
 /// One simulated tablet: its identity and where it is in the sync.
 struct Tablet {
-    client: SyncClient,
+    /// The server's address: each sync makes its own client (and connection), as the app does;
+    /// a tablet syncing once a minute finds its previous connection closed by the server's
+    /// keep-alive limit anyway.
+    base: String,
     token: String,
     device: DeviceId,
     site: SiteId,
@@ -166,10 +169,9 @@ async fn enrol(
         let now = outpost_server::time::now_ms();
         let hash = outpost_server::services::tokens::hash_enrollment_code(&code);
         storage.create_enrollment_code(site, &hash, now + 3_600_000, now, None).await.map_err(|e| anyhow!("{e}"))?;
-        let client = SyncClient::new(&base)?;
-        let enrolled = client.request_enrollment(&code, &format!("fleet tablet {n}")).await?;
+        let enrolled = SyncClient::new(&base)?.request_enrollment(&code, &format!("fleet tablet {n}")).await?;
         tablets.push(Arc::new(Tablet {
-            client,
+            base: base.clone(),
             token: enrolled.token,
             device: enrolled.device_id,
             site,
@@ -179,7 +181,7 @@ async fn enrol(
     }
     // Each tablet's first pull (the catalogue, its site), a few at a time.
     for chunk in tablets.chunks(50) {
-        let pulls = chunk.iter().map(|t| async move { pull(t, &mut Vec::new()).await });
+        let pulls = chunk.iter().map(|t| async move { pull(t, &SyncClient::new(&t.base)?, &mut Vec::new()).await });
         for result in futures::future::join_all(pulls).await {
             result?;
         }
@@ -188,11 +190,11 @@ async fn enrol(
 }
 
 /// Pulls until up to date; each request's latency goes to `latencies`. Records pulled.
-async fn pull(tablet: &Tablet, latencies: &mut Vec<Duration>) -> Result<u64, SyncError> {
+async fn pull(tablet: &Tablet, client: &SyncClient, latencies: &mut Vec<Duration>) -> Result<u64, SyncError> {
     let mut pulled = 0;
     loop {
         let started = Instant::now();
-        let page = tablet.client.pull(&tablet.token, tablet.cursor.load(Ordering::SeqCst), 1000, false).await?;
+        let page = client.pull(&tablet.token, tablet.cursor.load(Ordering::SeqCst), 1000, false).await?;
         latencies.push(started.elapsed());
         pulled += page.records.len() as u64;
         tablet.cursor.store(page.next_cursor, Ordering::SeqCst);
@@ -227,13 +229,14 @@ async fn sync_once(tablet: &Tablet, pushes: &mut Vec<Duration>, pulls: &mut Vec<
         let line = json!({"contact_id": contact.to_string(), "commodity": commodity, "quantity": 1 + i});
         ops.push(op(first + 1 + i as u64, "distribution_lines", RecordId(uuid::Uuid::now_v7()), line));
     }
+    let client = SyncClient::new(&tablet.base)?;
     let started = Instant::now();
-    let reply = tablet.client.push(&tablet.token, &PushRequest { ops }).await?;
+    let reply = client.push(&tablet.token, &PushRequest { ops }).await?;
     pushes.push(started.elapsed());
     if let Some(last) = reply.acked.iter().max() {
         tablet.next_seq.store(last + 1, Ordering::SeqCst);
     }
-    pull(tablet, pulls).await
+    pull(tablet, &client, pulls).await
 }
 
 /// CPU seconds used by process `pid` (`self` for this one) so far.
@@ -425,7 +428,7 @@ pub async fn run(dir: &Path, backend: Backend, url: &str, options: &Options) -> 
             &mut samples,
         )
         .await?;
-        println!("    hold, {:.0} minutes:", options.hold_minutes);
+        println!("    hold, {:.1} minutes:", options.hold_minutes);
         print_level(&hold);
         judge_memory(&samples);
     }
@@ -485,7 +488,14 @@ pub fn chart(path: &Path, runs: &[(Backend, Vec<Level>)]) -> Result<()> {
         .x_label_area_size(45)
         .y_label_area_size(70)
         .build_cartesian_2d((least_tablets..most_tablets).log_scale(), 0.0..most_rate)?;
-    rate.configure_mesh().x_desc("tablets").y_desc("syncs/s").label_style(("sans-serif", 15)).draw()?;
+    rate.configure_mesh()
+        .light_line_style(WHITE)
+        .x_desc("tablets")
+        .y_desc("syncs/s")
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .y_label_formatter(&|y| format!("{y:.0}"))
+        .label_style(("sans-serif", 15))
+        .draw()?;
     for ((backend, levels), colour) in runs.iter().zip(colours) {
         let points: Vec<(f64, f64)> =
             levels.iter().map(|l| (l.tablets as f64, l.syncs as f64 / l.seconds.max(1e-9))).collect();
@@ -506,7 +516,15 @@ pub fn chart(path: &Path, runs: &[(Backend, Vec<Level>)]) -> Result<()> {
         .x_label_area_size(45)
         .y_label_area_size(70)
         .build_cartesian_2d((least_tablets..most_tablets).log_scale(), 0.0..most_ms)?;
-    latency.configure_mesh().x_desc("tablets").y_desc("ms").label_style(("sans-serif", 15)).draw()?;
+    latency
+        .configure_mesh()
+        .light_line_style(WHITE)
+        .x_desc("tablets")
+        .y_desc("ms")
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .y_label_formatter(&|y| format!("{y:.0}"))
+        .label_style(("sans-serif", 15))
+        .draw()?;
     latency.draw_series(LineSeries::new(
         vec![(least_tablets, TARGET_P99_MS), (most_tablets, TARGET_P99_MS)],
         BLACK.mix(0.5).stroke_width(1),

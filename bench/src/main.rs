@@ -105,7 +105,7 @@ enum Command {
     /// throughput per load level, the saturation point, memory under a steady load, a chart.
     Fleet {
         /// Load levels in tablets, lowest first (the ramp stops after the first saturated one).
-        #[arg(long, value_delimiter = ',', default_values_t = vec![100, 250, 500, 1000, 2000, 4000, 8000, 16000])]
+        #[arg(long, value_delimiter = ',', default_values_t = vec![250, 500, 1000, 2000, 4000, 8000, 16000, 32000, 64000])]
         levels: Vec<usize>,
         /// Seconds each level runs.
         #[arg(long, default_value_t = 60)]

@@ -48,6 +48,10 @@ pub struct AppState {
     /// Bumped whenever the store is closed (lock, wipe): a running sync stops at once, so no
     /// copy of the open store, and of its key, outlives the lock.
     pub closed: tokio::sync::watch::Sender<u64>,
+    /// The sync client of the server last synced with, kept from one sync to the next: it
+    /// remembers that the server decodes compressed bodies (so even a sync's first push goes
+    /// compressed) and reuses a connection still open.
+    pub sync_client: Mutex<Option<(String, outpost_device::SyncClient)>>,
 }
 
 /// Mutable state behind the lock.
@@ -78,6 +82,7 @@ impl AppState {
             sync_gate: tokio::sync::Mutex::new(()),
             pin_gate: tokio::sync::Mutex::new(()),
             closed: tokio::sync::watch::Sender::new(0),
+            sync_client: Mutex::new(None),
         })
     }
 

@@ -48,7 +48,17 @@ pub async fn run_with(events: Events<'_>, state: Arc<AppState>) -> Result<SyncRe
             .ok_or_else(|| CommandError::new("not_enrolled", "not enrolled"))?
     };
     set_status(events, &state, SyncState::Syncing, None);
-    let client = SyncClient::new(&url)?;
+    let client = {
+        let mut kept = state.sync_client.lock().unwrap_or_else(|p| p.into_inner());
+        match kept.as_ref() {
+            Some((kept_url, client)) if *kept_url == url => client.clone(),
+            _ => {
+                let client = SyncClient::new(&url)?;
+                *kept = Some((url.clone(), client.clone()));
+                client
+            }
+        }
+    };
     let options = SyncOptions { max_attempts: 3, ..SyncOptions::default() };
     let mut progress = move |p: outpost_device::Progress| {
         let phase = match p.phase {

@@ -295,7 +295,7 @@ impl SyncClient {
                 .split(',')
                 .any(|coding| coding.split(';').next().unwrap_or_default().trim().eq_ignore_ascii_case("zstd"));
             let learnt = if zstd { DECODES } else { UNKNOWN };
-            // A refusal stays: only a new client (the next sync) tries compressing again.
+            // A refusal stays for the life of this client (the app keeps one until it restarts).
             let _ = self.request_coding.fetch_update(
                 std::sync::atomic::Ordering::Relaxed,
                 std::sync::atomic::Ordering::Relaxed,
