@@ -139,13 +139,7 @@ fn server_binary() -> Result<PathBuf> {
 }
 
 /// Enrols `count` tablets over `sites` (ten a site) and brings each up to date (untimed).
-async fn enrol(
-    server: &Server,
-    backend: Backend,
-    url: &str,
-    sites: &[SiteId],
-    count: usize,
-) -> Result<Vec<Arc<Tablet>>> {
+async fn enrol(server: &Server, sites: &[SiteId], count: usize) -> Result<Vec<Arc<Tablet>>> {
     let storage = match &server.schema {
         Some((url, schema)) => {
             outpost_server_store::Store::new(
@@ -156,10 +150,7 @@ async fn enrol(
             )
             .await?
         }
-        None => {
-            let _ = (backend, url);
-            outpost_server_store::Store::open(&server.process.database_url, 2, outpost_tests::server_key()).await?
-        }
+        None => outpost_server_store::Store::open(&server.process.database_url, 2, outpost_tests::server_key()).await?,
     };
     let base = server.process.url();
     let mut tablets = Vec::with_capacity(count);
@@ -254,10 +245,6 @@ fn rss_mb(pid: u32) -> f64 {
     crate::soak::read_rss_kib(pid).map_or(0.0, |kib| kib as f64 / 1024.0)
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    crate::percentile(sorted, p)
-}
-
 /// Runs `tablets` tablets' schedule for `seconds` with the first `tasks` simulated tablets;
 /// `on_sample` sees the server's memory every five seconds.
 async fn run_level(
@@ -339,8 +326,8 @@ async fn run_level(
     }
     pushes.sort();
     pulls.sort();
-    (level.push_p50, level.push_p99) = (percentile(&pushes, 0.5), percentile(&pushes, 0.99));
-    (level.pull_p50, level.pull_p99) = (percentile(&pulls, 0.5), percentile(&pulls, 0.99));
+    (level.push_p50, level.push_p99) = (crate::percentile(&pushes, 0.5), crate::percentile(&pushes, 0.99));
+    (level.pull_p50, level.pull_p99) = (crate::percentile(&pulls, 0.5), crate::percentile(&pulls, 0.99));
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
     if let (Some(a), Some(b)) = (server_cpu0, server_cpu1) {
         level.server_cpu = 100.0 * (b - a) / elapsed / cores;
@@ -386,7 +373,7 @@ pub async fn run(dir: &Path, backend: Backend, url: &str, options: &Options) -> 
     let sites = tasks.div_ceil(PER_SITE);
     let setup = Instant::now();
     let (server, site_ids) = Server::start(dir, backend, url, sites).await?;
-    let fleet = enrol(&server, backend, url, &site_ids, tasks).await.context("enrolling the fleet")?;
+    let fleet = enrol(&server, &site_ids, tasks).await.context("enrolling the fleet")?;
     println!(
         "  server on {backend:?} (pid {}): {tasks} simulated tablets over {sites} sites enrolled in {:.1} s; each syncs every {:.0} s",
         server.process.pid(),
@@ -482,20 +469,14 @@ pub fn chart(path: &Path, runs: &[(Backend, Vec<Level>)]) -> Result<()> {
     let (top, bottom) = root.split_vertically(450);
     let colours = [RGBColor(31, 119, 180), RGBColor(214, 39, 40)];
 
-    let mut rate = ChartBuilder::on(&top)
-        .caption("Syncs per second against tablets (each syncing once a minute)", ("sans-serif", 22))
-        .margin(15)
-        .x_label_area_size(45)
-        .y_label_area_size(70)
-        .build_cartesian_2d((least_tablets..most_tablets).log_scale(), 0.0..most_rate)?;
-    rate.configure_mesh()
-        .light_line_style(WHITE)
-        .x_desc("tablets")
-        .y_desc("syncs/s")
-        .x_label_formatter(&|x| format!("{x:.0}"))
-        .y_label_formatter(&|y| format!("{y:.0}"))
-        .label_style(("sans-serif", 15))
-        .draw()?;
+    let x_range = least_tablets..most_tablets;
+    let mut rate = panel(
+        &top,
+        "Syncs per second against tablets (each syncing once a minute)",
+        "syncs/s",
+        x_range.clone(),
+        most_rate,
+    )?;
     for ((backend, levels), colour) in runs.iter().zip(colours) {
         let points: Vec<(f64, f64)> =
             levels.iter().map(|l| (l.tablets as f64, l.syncs as f64 / l.seconds.max(1e-9))).collect();
@@ -504,27 +485,10 @@ pub fn chart(path: &Path, runs: &[(Backend, Vec<Level>)]) -> Result<()> {
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2)));
         rate.draw_series(points.into_iter().map(|p| Circle::new(p, 4, colour.filled())))?;
     }
-    rate.configure_series_labels()
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .label_font(("sans-serif", 15))
-        .draw()?;
+    legend(&mut rate)?;
 
-    let mut latency = ChartBuilder::on(&bottom)
-        .caption("p99 latency (ms): push solid, pull dashed; 250 ms target", ("sans-serif", 22))
-        .margin(15)
-        .x_label_area_size(45)
-        .y_label_area_size(70)
-        .build_cartesian_2d((least_tablets..most_tablets).log_scale(), 0.0..most_ms)?;
-    latency
-        .configure_mesh()
-        .light_line_style(WHITE)
-        .x_desc("tablets")
-        .y_desc("ms")
-        .x_label_formatter(&|x| format!("{x:.0}"))
-        .y_label_formatter(&|y| format!("{y:.0}"))
-        .label_style(("sans-serif", 15))
-        .draw()?;
+    let mut latency =
+        panel(&bottom, "p99 latency (ms): push solid, pull dashed; 250 ms target", "ms", x_range, most_ms)?;
     latency.draw_series(LineSeries::new(
         vec![(least_tablets, TARGET_P99_MS), (most_tablets, TARGET_P99_MS)],
         BLACK.mix(0.5).stroke_width(1),
@@ -543,12 +507,59 @@ pub fn chart(path: &Path, runs: &[(Backend, Vec<Level>)]) -> Result<()> {
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 8, y)], colour.stroke_width(2)));
         latency.draw_series(pull.into_iter().map(|p| TriangleMarker::new(p, 5, colour.filled())))?;
     }
-    latency
+    legend(&mut latency)?;
+    root.present()?;
+    Ok(())
+}
+
+/// The chart's coordinates: tablets (log scale) across, a figure up.
+type Panel<'a, 'b> = plotters::chart::ChartContext<
+    'a,
+    plotters::prelude::BitMapBackend<'b>,
+    plotters::coord::cartesian::Cartesian2d<
+        plotters::coord::combinators::LogCoord<f64>,
+        plotters::coord::types::RangedCoordf64,
+    >,
+>;
+
+/// One panel of the chart: its caption, axes and grid, over `tablets` and `0..y_max`.
+fn panel<'a, 'b>(
+    area: &plotters::drawing::DrawingArea<plotters::prelude::BitMapBackend<'b>, plotters::coord::Shift>,
+    caption: &str,
+    y_desc: &str,
+    tablets: std::ops::Range<f64>,
+    y_max: f64,
+) -> Result<Panel<'a, 'b>>
+where
+    'b: 'a,
+{
+    use plotters::prelude::*;
+    let mut chart = ChartBuilder::on(area)
+        .caption(caption, ("sans-serif", 22))
+        .margin(15)
+        .x_label_area_size(45)
+        .y_label_area_size(70)
+        .build_cartesian_2d(tablets.log_scale(), 0.0..y_max)?;
+    chart
+        .configure_mesh()
+        .light_line_style(WHITE)
+        .x_desc("tablets")
+        .y_desc(y_desc)
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .y_label_formatter(&|y| if y_max < 10.0 { format!("{y:.1}") } else { format!("{y:.0}") })
+        .label_style(("sans-serif", 15))
+        .draw()?;
+    Ok(chart)
+}
+
+/// The panel's legend box.
+fn legend<'a, 'b: 'a>(chart: &mut Panel<'a, 'b>) -> Result<()> {
+    use plotters::prelude::*;
+    chart
         .configure_series_labels()
         .background_style(WHITE.mix(0.8))
         .border_style(BLACK)
         .label_font(("sans-serif", 15))
         .draw()?;
-    root.present()?;
     Ok(())
 }
