@@ -108,6 +108,22 @@ async fn an_erased_client_leaves_the_server_its_reports_and_every_tablet(backend
     // stays. The code is read as the scheme normalises it.
     let done = erase_client(&server.storage, &Actor::cli(), " maiv287 ", "the client asked on 6 December").await?;
     assert_eq!((done.clients, done.records), (2, gone.len()));
+    // The reports' rollups hold nothing of them from the erasure's commit on, before any report
+    // catches up: one contact (the other client's) is counted, by the other client only.
+    let rolled = server
+        .storage
+        .query(Statement::query(
+            "SELECT client_id FROM report_visits UNION ALL SELECT client_id FROM report_items",
+            vec![],
+        ))
+        .await?;
+    let rolled: Vec<String> = rolled.iter().map(|r| r.as_slice().col(0)).collect::<Result<_, _>>()?;
+    assert_eq!(rolled, vec![kept.to_string(); 2], "the rollups still hold the erased client");
+    let counted = server
+        .storage
+        .query(Statement::query("SELECT CAST(SUM(n) AS BIGINT) FROM report_site_days WHERE kind = 'setting'", vec![]))
+        .await?;
+    assert_eq!(counted.first().map(|r| r.as_slice().col::<i64>(0)).transpose()?, Some(1));
     let emptied = |state: Option<outpost_core::merge::RecordState>| {
         state.is_none_or(|s| s.deleted.is_some() && s.fields.is_empty())
     };

@@ -49,6 +49,7 @@ mod openapi;
 mod people;
 mod purge;
 mod reliability;
+mod report_rollups;
 mod restore;
 mod server_key;
 mod sync;

@@ -212,8 +212,11 @@ impl Store {
                         "DELETE FROM conflicts WHERE collection = ? AND record_id = ?",
                         params![collection.clone(), id],
                     ));
+                    // The rollups the erased record counted in (redone below).
+                    statements.push(crate::rollup::mark_contact(&id.to_string()));
                     statements.push(Statement::exec("DELETE FROM report_contacts WHERE id = ?", params![id.to_string()]));
                     statements.push(Statement::exec("DELETE FROM report_lines WHERE id = ?", params![id.to_string()]));
+                    statements.push(Statement::exec("DELETE FROM report_links WHERE id = ?", params![id.to_string()]));
                 }
                 // Stock as it was: what the erased lines took, taken by a count correction.
                 let corrections: Vec<ServerRecord> = used
@@ -243,6 +246,8 @@ impl Store {
                 while statements.peek().is_some() {
                     tx.run(statements.by_ref().take(250).collect()).await?;
                 }
+                // Nothing of the erased records stays in the rollups either, from this commit on.
+                crate::rollup::redo_dirty(tx).await?;
                 Ok(Erased {
                     clients: people.into_iter().collect(),
                     records: keys.len(),

@@ -34,6 +34,7 @@ pub mod purge;
 pub mod records;
 pub mod reference;
 pub mod restore;
+pub mod rollup;
 pub mod seed;
 pub mod sql;
 pub mod sqlite;

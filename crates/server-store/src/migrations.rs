@@ -38,6 +38,7 @@ const SQLITE: &[(u32, &str, &str)] = migration_list!("sqlite":
     13 "0013_nsp_target",
     14 "0014_dhis2",
     15 "0015_service_packages",
+    16 "0016_report_rollups",
 );
 
 /// (version, file name, SQL) of every PostgreSQL migration.
@@ -57,6 +58,7 @@ const POSTGRES: &[(u32, &str, &str)] = migration_list!("postgres":
     13 "0013_nsp_target",
     14 "0014_dhis2",
     15 "0015_service_packages",
+    16 "0016_report_rollups",
 );
 
 fn build(list: &[(u32, &str, &str)]) -> Result<Vec<Migration>, DbError> {

@@ -4,6 +4,10 @@
 //! its last run and removes the rows of records deleted since, so pushes pay nothing for it and
 //! a report sees every committed change.
 //!
+//! The same catch-up keeps the rollups the reports read (`report_visits`, `report_items`,
+//! `report_site_days`; see [`crate::rollup`]): it marks where the changed contacts were before
+//! and are after the change, and redoes those site-days and client-months.
+//!
 //! Who is who (`report_people`, migration 12: each client record a merge names, with its person
 //! and the person's first visit) is rebuilt whole by core's rule whenever a merge record, or a
 //! client record a merge names, changed in the range caught up: merges are few, and a rebuild
@@ -12,7 +16,7 @@
 use crate::backend::{Tx, TxMode};
 use crate::error::DbError;
 use crate::sql::{Dialect, RowExt, Sql, Statement};
-use crate::{Store, params};
+use crate::{Store, params, rollup};
 use outpost_core::RecordId;
 use outpost_core::people::{MergeRecord, People};
 use outpost_core::records::ClientMerge;
@@ -159,29 +163,52 @@ impl Store {
                     let rows = tx
                         .query(Statement::query(
                             "SELECT (SELECT last_seq FROM report_progress WHERE name = 'projection'),
-                                    (SELECT value FROM counters WHERE name = 'seq')",
+                                    (SELECT value FROM counters WHERE name = 'seq'),
+                                    (SELECT last_seq FROM report_progress WHERE name = 'rollup_layout')",
                             vec![],
                         ))
                         .await?;
                     let row =
                         rows.first().ok_or_else(|| DbError::Corrupt("the projection's progress is missing".into()))?;
-                    let (done, top): (i64, i64) = (row.col(0)?, row.col(1)?);
-                    if top <= done {
+                    let (done, top, layout): (i64, i64, Option<i64>) = (row.col(0)?, row.col(1)?, row.col(2)?);
+                    let layout_kept = layout == Some(rollup::layout());
+                    if top <= done && layout_kept {
                         return Ok(0);
                     }
                     refresh_people(tx, done, top).await?;
-                    tx.run(vec![
+                    let mut statements = Vec::new();
+                    if layout_kept {
+                        // Where the changed contacts were before the change.
+                        statements.push(rollup::mark_changed(d, done, top));
+                    }
+                    statements.extend([
                         Statement::exec(upsert_contacts(d), params![done, top]),
                         Statement::exec(upsert_lines(d), params![done, top]),
                         Statement::exec(remove_deleted("report_contacts", "contacts", d), params![done, top]),
                         Statement::exec(remove_deleted("report_lines", "distribution_lines", d), params![done, top]),
-                        Statement::exec(
-                            "UPDATE report_progress SET last_seq = ? WHERE name = 'projection' AND last_seq < ?",
-                            params![top, top],
-                        ),
-                    ])
-                    .await?;
-                    Ok(top - done)
+                    ]);
+                    statements.extend(rollup::link_statements(d, done, top));
+                    if layout_kept {
+                        // Where they are now.
+                        statements.push(rollup::mark_changed(d, done, top));
+                    }
+                    statements.push(Statement::exec(
+                        "UPDATE report_progress SET last_seq = ? WHERE name = 'projection' AND last_seq < ?",
+                        params![top, top],
+                    ));
+                    tx.run(statements).await?;
+                    if layout_kept {
+                        rollup::redo_dirty(tx).await?;
+                    } else {
+                        rollup::rebuild(tx).await?;
+                        tx.run(vec![Statement::exec(
+                            "INSERT INTO report_progress (name, last_seq) VALUES ('rollup_layout', ?)
+                             ON CONFLICT (name) DO UPDATE SET last_seq = excluded.last_seq",
+                            params![rollup::layout()],
+                        )])
+                        .await?;
+                    }
+                    Ok((top - done).max(0))
                 })
             })
             .await?;
@@ -191,6 +218,9 @@ impl Store {
             self.execute(vec![
                 Statement::exec("ANALYZE report_contacts", vec![]),
                 Statement::exec("ANALYZE report_lines", vec![]),
+                Statement::exec("ANALYZE report_visits", vec![]),
+                Statement::exec("ANALYZE report_items", vec![]),
+                Statement::exec("ANALYZE report_site_days", vec![]),
             ])
             .await?;
         }

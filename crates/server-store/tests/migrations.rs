@@ -39,7 +39,7 @@ fn a_sqlite_database_from_before_refinery_is_adopted_and_an_edited_migration_ref
     let versions: Vec<i64> = history(&conn).into_iter().map(|(v, _)| v).collect();
     assert_eq!(
         versions,
-        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15],
+        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16],
         "its five migrations are recorded, not run again; the newer ones applied"
     );
     let kept: String = conn.query_row("SELECT name FROM orgs", [], |r| r.get(0)).expect("org");
@@ -62,7 +62,16 @@ fn a_sqlite_database_from_before_refinery_is_adopted_and_an_edited_migration_ref
     let packages: Option<String> =
         conn.query_row("SELECT service_packages FROM orgs", [], |r| r.get(0)).expect("packages");
     assert_eq!(packages, None);
-    for table in ["report_people", "duplicate_dismissals"] {
+    // Migration 16: the reports' rollups, empty until the projection's first catch-up.
+    for table in [
+        "report_people",
+        "duplicate_dismissals",
+        "report_visits",
+        "report_items",
+        "report_site_days",
+        "report_links",
+        "report_dirty",
+    ] {
         let rows: i64 = conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0)).expect(table);
         assert_eq!(rows, 0, "{table}");
     }
@@ -101,7 +110,8 @@ fn a_new_sqlite_database_records_every_migration() {
             "people",
             "nsp_target",
             "dhis2",
-            "service_packages"
+            "service_packages",
+            "report_rollups"
         ]
     );
 }
@@ -129,7 +139,7 @@ async fn a_postgres_database_from_before_refinery_is_adopted_and_an_edited_migra
         .expect("old history");
     Postgres::connect(&url, Some(&schema), 2).await.expect("an old database opens");
     let rows = client.query("SELECT name FROM refinery_schema_history ORDER BY version", &[]).await.expect("history");
-    assert_eq!(rows.len(), 15, "its five migrations are recorded, not run again; the newer ones applied");
+    assert_eq!(rows.len(), 16, "its five migrations are recorded, not run again; the newer ones applied");
     Postgres::connect(&url, Some(&schema), 2).await.expect("and opens again");
     client
         .execute("UPDATE refinery_schema_history SET checksum = '12345' WHERE version = 4", &[])

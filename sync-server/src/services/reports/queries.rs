@@ -7,7 +7,7 @@ use super::filters::Filter;
 use outpost_core::SiteId;
 use outpost_core::records::stock_sign_sql;
 use outpost_server_store::{DbError, Dialect, Row, RowExt, Sql, Statement, Store};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// (dimension, key) → count.
 pub type Counts = BTreeMap<(String, String), i64>;
@@ -161,55 +161,45 @@ pub async fn counts(store: &Store, statement: Statement) -> Result<Counts, DbErr
 pub type Items = Vec<(String, String, i64)>;
 
 /// Contacts by setting and site, secondary distribution, tests, referrals, overdoses and
-/// anonymous tallies; and commodities by site and code.
+/// anonymous tallies; and commodities by site and code. The counts of contacts and what hangs
+/// off them come from the projection's per-site, per-day rollup (exact for any period).
 pub async fn activity(store: &Store, filter: &Filter) -> Result<(Counts, Items), DbError> {
     let d = store.dialect();
-    let mut q = Sql::new();
-    let cte = contacts_cte(&mut q, filter);
+    let mut activity = Counts::new();
+    let mut items: Items = Vec::new();
+    for (site, _, kind, key, n) in store.site_day_counts(&filter.sites, &filter.from, &filter.until, false).await? {
+        match kind.as_str() {
+            "item" => items.push((site, key, n)),
+            "setting" => {
+                *activity.entry(("setting".into(), key)).or_default() += n;
+                *activity.entry(("site".into(), site)).or_default() += n;
+            }
+            _ => *activity.entry((kind, key)).or_default() += n,
+        }
+    }
+    for kind in ["secondary_distribution", "syringes_returned"] {
+        activity.entry((kind.into(), String::new())).or_default();
+    }
+
     // Linkage to care counts when it happened: at the test, or later as a follow-up
     // (`linked_at`), whatever period the test itself was in.
+    let mut q = Sql::new();
     let link_sites = site_texts(&mut q, &filter.sites);
     let (link_from, link_until) = (q.bind(filter.from.as_str()), q.bind(filter.until.as_str()));
     let linked_when = format!("COALESCE({}, rc.occurred_at)", d.field("x", "linked_at"));
     let sql = format!(
-        "WITH {cte}
-         SELECT 'setting', setting, COUNT(*) FROM c GROUP BY setting
-         UNION ALL SELECT 'site', site_id, COUNT(*) FROM c GROUP BY site_id
-         UNION ALL SELECT 'secondary_distribution', '', COUNT(*) FROM c WHERE collecting_for > 0
-         UNION ALL SELECT 'syringes_returned', '', CAST(COALESCE(SUM({count}), 0) AS BIGINT) FROM c {returns}
-         UNION ALL SELECT 'test', {test} || '|' || {result} || '|' || CAST(COALESCE({linked}, 0) AS TEXT), COUNT(*) FROM c {tests} GROUP BY 2
-         UNION ALL SELECT 'referral', {target} || '|' || {status}, COUNT(*) FROM c {referrals} GROUP BY 2
-         UNION ALL SELECT 'overdose', {outcome}, COUNT(DISTINCT c.id) FROM c {overdoses} GROUP BY 2
-         UNION ALL SELECT 'linked', '', COUNT(*) FROM records x
+        "SELECT 'linked', '', COUNT(*) FROM records x
              JOIN report_contacts rc ON rc.id = {test_contact} AND {rc_live}
              WHERE x.collection = 'test_results' AND NOT x.deleted AND {result} = 'reactive' AND {linked} = 1
                AND rc.site_id IN {link_sites} AND {linked_when} >= {link_from} AND {linked_when} < {link_until}",
         test_contact = d.field("x", "contact_id"),
         rc_live = live("rc"),
-        count = d.field_int("x", "count"),
-        returns = children_join(d, "sharps_returns"),
-        test = d.field("x", "test"),
         result = d.field("x", "result"),
         linked = d.field_int("x", "linked_to_care"),
-        tests = children_join(d, "test_results"),
-        target = d.field("x", "target"),
-        status = d.field("x", "status"),
-        referrals = children_join(d, "referrals"),
-        outcome = d.field("x", "outcome"),
-        overdoses = children_join(d, "overdose_reports"),
     );
-    let mut activity = counts(store, q.query(&sql)).await?;
-
-    let mut q = Sql::new();
-    let cte = contacts_cte(&mut q, filter);
-    let sql = format!(
-        "WITH {cte}
-         SELECT c.site_id, x.commodity, CAST(SUM(x.quantity) AS BIGINT)
-         FROM c {lines} GROUP BY c.site_id, x.commodity",
-        lines = lines_join(),
-    );
-    let mut items: Items =
-        store.query(q.query(&sql)).await?.iter().map(|r| (text(r, 0), text(r, 1), int(r, 2))).collect();
+    for (key, n) in counts(store, q.query(&sql)).await? {
+        *activity.entry(key).or_default() += n;
+    }
 
     // Anonymous tallies: people (not distinct) and commodities.
     let mut q = Sql::new();
@@ -241,29 +231,43 @@ pub async fn activity(store: &Store, filter: &Filter) -> Result<(Counts, Items),
 }
 
 /// Monthly (`m_*`, keyed by `YYYY-MM`) and per-site (`s_*`, keyed by site id) counts of people,
-/// contacts, needle-syringes and returns.
+/// contacts, needle-syringes and returns: people from the period's visits (each client record
+/// counted as its person), the rest from the per-site, per-day rollup.
 pub async fn trend_counts(store: &Store, filter: &Filter, cat: &Catalogue) -> Result<Counts, DbError> {
     let d = store.dialect();
     let ns = cat.needle_syringes();
-    let mut q = Sql::new();
-    let cte = contacts_cte(&mut q, filter);
-    let ns_list = q.list(ns.iter().cloned());
-    let sql = format!(
-        "WITH {cte}
-         SELECT 'm_people', substr(c.at, 1, 7), COUNT(DISTINCT c.client_id) FROM c GROUP BY 2
-         UNION ALL SELECT 'm_contacts', substr(c.at, 1, 7), COUNT(*) FROM c GROUP BY 2
-         UNION ALL SELECT 'm_ns', substr(c.at, 1, 7), CAST(SUM(x.quantity) AS BIGINT)
-                   FROM c {lines} WHERE x.commodity IN {ns_list} GROUP BY 2
-         UNION ALL SELECT 's_ns', c.site_id, CAST(SUM(x.quantity) AS BIGINT)
-                   FROM c {lines} WHERE x.commodity IN {ns_list} GROUP BY 2
-         UNION ALL SELECT 'm_returned', substr(c.at, 1, 7), CAST(SUM({count}) AS BIGINT) FROM c {returns} GROUP BY 2
-         UNION ALL SELECT 's_people', c.site_id, COUNT(DISTINCT c.client_id) FROM c GROUP BY 2
-         UNION ALL SELECT 's_contacts', c.site_id, COUNT(*) FROM c GROUP BY 2",
-        lines = lines_join(),
-        count = d.field_int("x", "count"),
-        returns = children_join(d, "sharps_returns"),
-    );
-    let mut counts = counts(store, q.query(&sql)).await?;
+    let mut counts = Counts::new();
+    let period = store.period_visits(&filter.sites, &filter.from, &filter.until).await?;
+    let merged = super::sets::facts::people_map(store).await?;
+    let mut month_people: BTreeSet<(&str, &str)> = BTreeSet::new();
+    let mut site_people: BTreeSet<(&str, &str)> = BTreeSet::new();
+    for visit in &period.visits {
+        let person = super::sets::facts::person_of(&merged, &visit.client_id);
+        month_people.insert((visit.month.as_str(), person));
+        site_people.insert((visit.site_id.as_str(), person));
+    }
+    for (month, _) in month_people {
+        *counts.entry(("m_people".into(), month.to_string())).or_default() += 1;
+    }
+    for (site, _) in site_people {
+        *counts.entry(("s_people".into(), site.to_string())).or_default() += 1;
+    }
+    for (site, month, kind, key, n) in store.site_day_counts(&filter.sites, &filter.from, &filter.until, true).await? {
+        let mut add =
+            |dimension: &str, at: &str| *counts.entry((dimension.to_string(), at.to_string())).or_default() += n;
+        match kind.as_str() {
+            "setting" => {
+                add("m_contacts", &month);
+                add("s_contacts", &site);
+            }
+            "item" if ns.contains(&key) => {
+                add("m_ns", &month);
+                add("s_ns", &site);
+            }
+            "syringes_returned" => add("m_returned", &month),
+            _ => {}
+        }
+    }
     // Needle-syringes given at anonymous tallies count too, as in the indicators.
     let mut q = Sql::new();
     let scope = event_scope(&mut q, d, "t", "group_tallies", filter);

@@ -2,17 +2,19 @@
 //! count as the one kept) with a contact in the period at the report's sites, who they are
 //! (gender, age at the period's year, key groups, new or returning) and what they received, did
 //! and were in the period (sites, months, services, settings, commodities net of reversals, tests,
-//! referrals, regular needle-syringe access, a reactive HIV test before the period). Two queries,
-//! written once for both backends; the event counts and items of [`super::super::queries`] are
-//! read beside them for the indicators that count contacts, items or events.
+//! referrals, regular needle-syringe access, a reactive HIV test before the period). Read from
+//! the projection's rollups (`outpost_server_store::rollup`: a month is one row per client
+//! record and site), written once for both backends; the event counts and items of
+//! [`super::super::queries`] are read beside them for the indicators that count contacts, items
+//! or events.
 
 use super::super::filters::Filter;
-use super::super::queries::{self, Catalogue, Counts, Items, contacts_cte, int, lines_join, text};
+use super::super::queries::{self, Catalogue, Counts, Items};
 use outpost_core::records::{
     Gender, KeyGroup, ReferralStatus, ReferralTarget, Service, Setting, TestKind, TestOutcome,
 };
 use outpost_server_store::records::SiteInfo;
-use outpost_server_store::{DbError, RowExt, Sql, Store};
+use outpost_server_store::{DbError, RowExt, Sql, Statement, Store};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// What one person was and did in the period.
@@ -82,110 +84,153 @@ pub fn windows(filter: &Filter) -> i64 {
     (filter.days / 30).max(1)
 }
 
-/// What each person reached in the period was and did (the projection must be current).
+/// Who is who: each client record a merge names → (its person, the person's first visit).
+pub async fn people_map(store: &Store) -> Result<BTreeMap<String, (String, Option<String>)>, DbError> {
+    let rows =
+        store.query(Statement::query("SELECT client_id, person_id, first_seen_at FROM report_people", vec![])).await?;
+    rows.iter().map(|r| Ok((r.col(0)?, (r.col(1)?, r.col(2)?)))).collect()
+}
+
+/// The person a client record counts as.
+pub fn person_of<'a>(people: &'a BTreeMap<String, (String, Option<String>)>, client: &'a str) -> &'a str {
+    people.get(client).map_or(client, |(person, _)| person.as_str())
+}
+
+/// Client records read per statement.
+const CLIENT_CHUNK: usize = 500;
+
+/// Gender, birth year, key groups (JSON) and first visit of a client record.
+type ClientFields = (Option<String>, Option<i64>, Option<String>, Option<String>);
+
+/// What each person reached in the period was and did (the projection must be current): the
+/// period's visits and commodities from the rollups ([`Store::period_visits`]), each client
+/// record counted as its person, with who the person is from their client record.
 pub async fn person_facts(store: &Store, filter: &Filter) -> Result<Vec<Person>, DbError> {
-    let windows = windows(filter);
     let d = store.dialect();
-    // Who each person is, and in how many 30-day parts they came.
-    let mut q = Sql::new();
-    let cte = contacts_cte(&mut q, filter);
-    let from = q.bind(filter.from.as_str());
-    let year = q.bind(filter.to.get(0..4).and_then(|y| y.parse::<i64>().ok()).unwrap_or(0));
-    let parts = q.bind(windows);
-    let window = d.days_from("c.at", &from);
-    let sql = format!(
-        "WITH {cte},
-         pc AS (SELECT c.client_id AS client_id,
-                       COUNT(DISTINCT CASE WHEN {window} / 30 < {parts} THEN {window} / 30 END) AS windows
-                FROM c WHERE c.client_id IS NOT NULL GROUP BY c.client_id)
-         SELECT pc.client_id, {gender}, {year} - {birth}, {groups},
-                CASE WHEN COALESCE(pp.first_seen_at, {first_seen}) >= {from} THEN 1 ELSE 0 END, pc.windows
-         FROM pc LEFT JOIN records cl ON cl.collection = 'clients' AND cl.id = {client_uuid}
-                 LEFT JOIN report_people pp ON pp.client_id = pc.client_id",
-        gender = d.field("cl", "gender"),
-        birth = d.field_int("cl", "birth_year"),
-        groups = d.json_text(&d.field_json("cl", "key_groups")),
-        first_seen = d.field("cl", "first_seen_at"),
-        client_uuid = d.text_as_uuid("pc.client_id"),
-    );
-    let mut people: BTreeMap<String, Person> = BTreeMap::new();
-    for row in store.query(q.query(&sql)).await? {
-        let groups: Vec<String> = serde_json::from_str(&text(&row, 3)).unwrap_or_default();
-        let person = Person {
-            gender: parse(&text(&row, 1)),
-            age: row.col::<Option<i64>>(2).ok().flatten(),
-            key_groups: groups.iter().filter_map(|g| parse(g)).collect(),
-            new_client: int(&row, 4) == 1,
-            windows: int(&row, 5),
-            ..Person::default()
-        };
-        people.insert(text(&row, 0), person);
+    let started = std::time::Instant::now();
+    let period = store.period_visits(&filter.sites, &filter.from, &filter.until).await?;
+    let read_ms = started.elapsed().as_millis() as u64;
+    let merged = people_map(store).await?;
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let from = time::Date::parse(&filter.from, format).ok();
+    let parts = windows(filter);
+    // People by id; each visit adds to its person (a year is a quarter of a million visits).
+    let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    let mut people: Vec<(&str, Person, BTreeSet<i64>)> = Vec::new();
+    for visit in &period.visits {
+        let person_id = person_of(&merged, &visit.client_id);
+        let at = *index.entry(person_id).or_insert_with(|| {
+            people.push((person_id, Person::default(), BTreeSet::new()));
+            people.len() - 1
+        });
+        let (_, person, parts_seen) = &mut people[at];
+        if !person.sites.contains(&visit.site_id) {
+            person.sites.insert(visit.site_id.clone());
+        }
+        if !person.months.contains(&visit.month) {
+            person.months.insert(visit.month.clone());
+        }
+        person.settings.extend(visit.settings());
+        person.services.extend(visit.services());
+        person.tests.extend(visit.tests());
+        person.referrals.extend(visit.referrals());
+        // The 30-day parts of the period with a contact: days since the period began.
+        let month_start =
+            visit.month.get(0..4).and_then(|y| y.parse::<i32>().ok()).zip(
+                visit.month.get(5..7).and_then(|m| m.parse::<u8>().ok()).and_then(|m| time::Month::try_from(m).ok()),
+            );
+        let first = month_start.and_then(|(y, m)| time::Date::from_calendar_date(y, m, 1).ok());
+        if let (Some(from), Some(first)) = (from, first) {
+            let base = (first - from).whole_days();
+            for day in visit.days() {
+                let offset = base + i64::from(day) - 1;
+                if offset >= 0 && offset / 30 < parts {
+                    parts_seen.insert(offset / 30);
+                }
+            }
+        }
+    }
+    let mut people: BTreeMap<String, Person> = people
+        .into_iter()
+        .map(|(id, mut person, parts_seen)| {
+            person.windows = parts_seen.len() as i64;
+            (id.to_string(), person)
+        })
+        .collect();
+    let mut net: BTreeMap<(String, String), i64> = BTreeMap::new();
+    for ((client, commodity), n) in &period.items {
+        *net.entry((person_of(&merged, client).to_string(), commodity.clone())).or_default() += n;
+    }
+    for ((person, commodity), n) in net {
+        if let (true, Some(p)) = (n > 0, people.get_mut(&person)) {
+            p.commodities.insert(commodity);
+        }
     }
 
-    // What each did and received: (person, kind, value) rows.
+    let folded_ms = started.elapsed().as_millis() as u64;
+    // Who each person is: their (kept) client record.
+    let year = filter.to.get(0..4).and_then(|y| y.parse::<i64>().ok()).unwrap_or(0);
+    // Bound as ids, so the primary key serves the lookup on both backends.
+    let ids: Vec<outpost_core::RecordId> = people.keys().filter_map(|id| id.parse().ok()).collect();
+    let statements = ids
+        .chunks(CLIENT_CHUNK)
+        .map(|chunk| {
+            let mut q = Sql::new();
+            let list = q.list(chunk.iter().copied());
+            q.query(&format!(
+                "SELECT {id}, {gender}, {birth}, {groups}, {first_seen} FROM records cl
+                 WHERE cl.collection = 'clients' AND cl.id IN {list}",
+                id = d.uuid_as_text("cl.id"),
+                gender = d.field("cl", "gender"),
+                birth = d.field_int("cl", "birth_year"),
+                groups = d.json_text(&d.field_json("cl", "key_groups")),
+                first_seen = d.field("cl", "first_seen_at"),
+            ))
+        })
+        .collect();
+    let mut known: BTreeMap<String, ClientFields> = BTreeMap::new();
+    for rows in store.query_all(statements).await? {
+        for row in rows {
+            known.insert(row.col(0)?, (row.col(1)?, row.col(2)?, row.col(3)?, row.col(4)?));
+        }
+    }
+    for (id, person) in people.iter_mut() {
+        let (gender, birth, groups, own_first) = known.remove(id).unwrap_or_default();
+        let groups: Vec<String> = groups.and_then(|g| serde_json::from_str(&g).ok()).unwrap_or_default();
+        person.gender = gender.as_deref().and_then(parse);
+        person.age = birth.map(|b| year - b);
+        person.key_groups = groups.iter().filter_map(|g| parse(g)).collect();
+        let first_seen = merged.get(id.as_str()).and_then(|(_, first)| first.clone()).or(own_first);
+        person.new_client = first_seen.is_some_and(|f| f.as_str() >= filter.from.as_str());
+    }
+
+    let clients_ms = started.elapsed().as_millis() as u64;
+    // A reactive HIV test before the period, at the report's sites.
     let mut q = Sql::new();
-    let cte = contacts_cte(&mut q, filter);
     let before = q.bind(filter.from.as_str());
     let prior_sites = q.list(filter.sites.iter().map(|s| s.to_string()));
     let sql = format!(
-        "WITH {cte},
-         net AS (SELECT c.client_id AS client_id, x.commodity AS commodity, SUM(x.quantity) AS n
-                 FROM c {lines} WHERE c.client_id IS NOT NULL GROUP BY c.client_id, x.commodity)
-         SELECT client_id, 'got', commodity FROM net WHERE n > 0
-         UNION ALL SELECT DISTINCT client_id, 'site', site_id FROM c WHERE client_id IS NOT NULL
-         UNION ALL SELECT DISTINCT client_id, 'setting', setting FROM c WHERE client_id IS NOT NULL
-         UNION ALL SELECT DISTINCT client_id, 'month', substr(at, 1, 7) FROM c WHERE client_id IS NOT NULL
-         UNION ALL SELECT DISTINCT s.client_id, 'service', {service}
-                   FROM (SELECT DISTINCT client_id, services FROM c WHERE client_id IS NOT NULL) s, {services}
-         UNION ALL SELECT DISTINCT c.client_id, 'test', {test} || '|' || {result} FROM c {tests} WHERE c.client_id IS NOT NULL
-         UNION ALL SELECT DISTINCT c.client_id, 'referral', {target} || '|' || {status} FROM c {referrals} WHERE c.client_id IS NOT NULL
-         UNION ALL SELECT DISTINCT COALESCE(pp.person_id, rc.client_id), 'known_positive', ''
-                   FROM records x JOIN report_contacts rc ON rc.id = {test_contact} AND NOT rc.deleted
-                   LEFT JOIN report_people pp ON pp.client_id = rc.client_id
-                   WHERE x.collection = 'test_results' AND NOT x.deleted AND {test} = 'hiv_rapid' AND {result} = 'reactive'
-                     AND rc.site_id IN {prior_sites} AND rc.occurred_at < {before}
-                     AND COALESCE(pp.person_id, rc.client_id) IN (SELECT client_id FROM c)",
-        lines = lines_join(),
-        service = d.elem_text("sv"),
-        // Each person's distinct service lists first: people come back for the same services,
-        // so the lists are read once each, not once per contact.
-        services = d.each_of_column("s.services", "sv"),
+        "SELECT DISTINCT rc.client_id FROM records x JOIN report_contacts rc ON rc.id = {test_contact} AND NOT rc.deleted
+         WHERE x.collection = 'test_results' AND NOT x.deleted AND {test} = 'hiv_rapid' AND {result} = 'reactive'
+           AND rc.site_id IN {prior_sites} AND rc.occurred_at < {before} AND rc.client_id IS NOT NULL",
         test = d.field("x", "test"),
         result = d.field("x", "result"),
-        tests = queries::children_join(d, "test_results"),
-        target = d.field("x", "target"),
-        status = d.field("x", "status"),
-        referrals = queries::children_join(d, "referrals"),
         test_contact = d.field("x", "contact_id"),
     );
     for row in store.query(q.query(&sql)).await? {
-        let Some(person) = people.get_mut(&text(&row, 0)) else { continue };
-        let value = text(&row, 2);
-        match text(&row, 1).as_str() {
-            "got" => {
-                person.commodities.insert(value);
-            }
-            "site" => {
-                person.sites.insert(value);
-            }
-            "month" => {
-                person.months.insert(value);
-            }
-            "setting" => person.settings.extend(parse::<Setting>(&value)),
-            "service" => person.services.extend(parse::<Service>(&value)),
-            "test" => {
-                if let Some((kind, result)) = value.split_once('|') {
-                    person.tests.extend(parse::<TestKind>(kind).zip(parse::<TestOutcome>(result)));
-                }
-            }
-            "referral" => {
-                if let Some((target, status)) = value.split_once('|') {
-                    person.referrals.extend(parse::<ReferralTarget>(target).zip(parse::<ReferralStatus>(status)));
-                }
-            }
-            "known_positive" => person.known_positive = true,
-            _ => {}
+        let client: String = row.col(0)?;
+        if let Some(person) = people.get_mut(person_of(&merged, &client)) {
+            person.known_positive = true;
         }
     }
+    tracing::debug!(
+        visits = period.visits.len(),
+        people = people.len(),
+        read_ms,
+        folded_ms,
+        clients_ms,
+        total_ms = started.elapsed().as_millis() as u64,
+        "person facts"
+    );
     Ok(people.into_values().collect())
 }
