@@ -108,6 +108,10 @@ impl Store {
         self.transaction(TxMode::Write, move |tx| {
             Box::pin(async move {
                 let d = tx.dialect();
+                // The reports' rollups are redone below: one writer of them at a time, taken first.
+                if let Some(lock) = d.advisory_lock(crate::projection::PROJECTION_LOCK) {
+                    tx.run(vec![lock]).await?;
+                }
                 let (from, into) = (d.field("r", "from_client"), d.field("r", "into_client"));
                 let (client_field, contact_field) = (d.field("r", "client_id"), d.field("r", "contact_id"));
                 let id_text = d.uuid_as_text("r.id");

@@ -25,8 +25,9 @@ use std::collections::BTreeMap;
 /// Rows of `report_people` written per statement.
 const PEOPLE_CHUNK: usize = 300;
 
-/// Advisory lock key: instances refreshing at once take turns (the work is idempotent).
-const PROJECTION_LOCK: i64 = 7_310_557_377_093_072_131;
+/// Advisory lock key: instances refreshing at once take turns (the work is idempotent); an
+/// erasure, which redoes rollups too, takes it as well.
+pub(crate) const PROJECTION_LOCK: i64 = 7_310_557_377_093_072_131;
 
 /// After catching up this many changes at once, the planner's statistics are refreshed.
 const ANALYZE_AFTER: i64 = 50_000;
