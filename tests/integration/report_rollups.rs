@@ -91,6 +91,11 @@ async fn rollups_kept_change_by_change_equal_a_rebuild_and_the_contacts(backend:
         Collection::TestResults,
         json!({"contact_id": contact.to_string(), "client_id": client.to_string(), "test": "hiv_rapid", "result": "reactive"}),
     )?;
+    // A second test, never changed until it is deleted (after the simulated upgrade below).
+    let untouched = a.create(
+        Collection::TestResults,
+        json!({"contact_id": contact.to_string(), "client_id": client.to_string(), "test": "hcv_rapid", "result": "non_reactive"}),
+    )?;
     let referral = a.create(
         Collection::Referrals,
         json!({"contact_id": contact.to_string(), "client_id": client.to_string(), "target": "art_hiv_care", "status": "issued", "status_at": "2026-10-15T09:30:00Z"}),
@@ -99,6 +104,16 @@ async fn rollups_kept_change_by_change_equal_a_rebuild_and_the_contacts(backend:
     let added = caught_up_and_checked(storage, "a new contact").await?;
     assert!(added.iter().any(|r| r.contains(&client.to_string())), "the new client is rolled up");
     periods_read_as_the_contacts(storage).await?;
+
+    // As on a server upgraded to the rollups: child records without links. The first catch-up
+    // (a rebuild) links them, so deleting the test below still redoes its place.
+    storage
+        .execute(vec![
+            Statement::exec("DELETE FROM report_links", vec![]),
+            Statement::exec("UPDATE report_progress SET last_seq = -1 WHERE name = 'rollup_layout'", vec![]),
+        ])
+        .await?;
+    caught_up_and_checked(storage, "an upgrade").await?;
 
     // The contact moves to another month and another client, changes setting and services; its
     // line is reversed, its test result and referral status change.
@@ -132,6 +147,13 @@ async fn rollups_kept_change_by_change_equal_a_rebuild_and_the_contacts(backend:
     a.with(|s| s.delete(Collection::TestResults, test))?;
     a.sync().await?;
     caught_up_and_checked(storage, "a test deleted").await?;
+    a.with(|s| s.delete(Collection::TestResults, untouched))?;
+    a.sync().await?;
+    let without = caught_up_and_checked(storage, "a test from before the upgrade deleted").await?;
+    assert!(
+        !without.iter().any(|r| r.contains("hcv_rapid|non_reactive")),
+        "the deleted test still counts: {without:?}"
+    );
     a.with(|s| s.delete(Collection::Contacts, contact))?;
     a.sync().await?;
     let deleted = caught_up_and_checked(storage, "a contact deleted").await?;

@@ -180,7 +180,7 @@ impl Store {
                     let mut statements = Vec::new();
                     if layout_kept {
                         // Where the changed contacts were before the change.
-                        statements.push(rollup::mark_changed(d, done, top));
+                        statements.push(rollup::mark_changed(d, done, Some(top)));
                     }
                     statements.extend([
                         Statement::exec(upsert_contacts(d), params![done, top]),
@@ -191,7 +191,7 @@ impl Store {
                     statements.extend(rollup::link_statements(d, done, top));
                     if layout_kept {
                         // Where they are now.
-                        statements.push(rollup::mark_changed(d, done, top));
+                        statements.push(rollup::mark_changed(d, done, None));
                     }
                     statements.push(Statement::exec(
                         "UPDATE report_progress SET last_seq = ? WHERE name = 'projection' AND last_seq < ?",

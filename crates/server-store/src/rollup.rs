@@ -440,10 +440,18 @@ fn insert_folded(
 
 /// Marks the site-days and client-months of the contacts a change in `(done, top]` touches, as
 /// the projection holds them now: run before the projection's upserts (where they were) and
-/// after (where they are).
-pub(crate) fn mark_changed(d: Dialect, done: i64, top: i64) -> Statement {
+/// after (where they are; `top` is then `None`). The second mark has no upper bound: on
+/// PostgreSQL each statement sees the latest commits, and a record the upserts wrote may have
+/// been changed again by a push meanwhile, taking a sequence number above `top`; it must still
+/// be marked where the upserts put it. Marking a few records more than needed costs only their
+/// redoing.
+pub(crate) fn mark_changed(d: Dialect, done: i64, top: Option<i64>) -> Statement {
     let id = d.uuid_as_text("r.id");
-    let range = "r.seq > ? AND r.seq <= ?";
+    let (range, bounds) = match top {
+        Some(top) => ("r.seq > ? AND r.seq <= ?", params![done, top]),
+        None => ("r.seq > ?", params![done]),
+    };
+    let params = [bounds.clone(), bounds.clone(), bounds].concat();
     Statement::exec(
         format!(
             "INSERT INTO report_dirty (site_id, day, client_id)
@@ -456,7 +464,7 @@ pub(crate) fn mark_changed(d: Dialect, done: i64, top: i64) -> Statement {
                        WHERE {range} AND r.collection IN ('sharps_returns', 'referrals', 'test_results', 'overdose_reports'))
              ON CONFLICT DO NOTHING"
         ),
-        params![done, top, done, top, done, top],
+        params,
     )
 }
 
@@ -581,6 +589,23 @@ pub(crate) async fn rebuild(tx: &mut Tx) -> Result<(), DbError> {
             .map(|t| Statement::exec(format!("DELETE FROM {t}"), vec![]))
             .collect(),
     )
+    .await?;
+    // Which contact each child record belongs to, from scratch: records from before the
+    // rollups existed (an upgrade) get their links too, so deleting one later redoes its place.
+    let d = tx.dialect();
+    tx.run(vec![
+        Statement::exec("DELETE FROM report_links", vec![]),
+        Statement::exec(
+            format!(
+                "INSERT INTO report_links (id, contact_id)
+                 SELECT {id}, {contact} FROM records r WHERE NOT r.deleted
+                   AND r.collection IN ('sharps_returns', 'referrals', 'test_results', 'overdose_reports') AND {contact} IS NOT NULL",
+                id = d.uuid_as_text("r.id"),
+                contact = d.field("r", "contact_id"),
+            ),
+            vec![],
+        ),
+    ])
     .await?;
     // The projection was just filled in this transaction: without statistics the planner may
     // walk every line for each site-month instead of the contacts' lines.
