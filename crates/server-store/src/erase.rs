@@ -217,7 +217,7 @@ impl Store {
                         params![collection.clone(), id],
                     ));
                     // The rollups the erased record counted in (redone below).
-                    statements.push(crate::rollup::mark_contact(&id.to_string()));
+                    statements.push(crate::rollup::keep::mark_contact(&id.to_string()));
                     statements.push(Statement::exec("DELETE FROM report_contacts WHERE id = ?", params![id.to_string()]));
                     statements.push(Statement::exec("DELETE FROM report_lines WHERE id = ?", params![id.to_string()]));
                     statements.push(Statement::exec("DELETE FROM report_links WHERE id = ?", params![id.to_string()]));
@@ -251,7 +251,7 @@ impl Store {
                     tx.run(statements.by_ref().take(250).collect()).await?;
                 }
                 // Nothing of the erased records stays in the rollups either, from this commit on.
-                crate::rollup::redo_dirty(tx).await?;
+                crate::rollup::keep::redo_dirty(tx).await?;
                 Ok(Erased {
                     clients: people.into_iter().collect(),
                     records: keys.len(),

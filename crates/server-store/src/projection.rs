@@ -180,7 +180,7 @@ impl Store {
                     let mut statements = Vec::new();
                     if layout_kept {
                         // Where the changed contacts were before the change.
-                        statements.push(rollup::mark_changed(d, done, Some(top)));
+                        statements.push(rollup::keep::mark_changed(d, done, Some(top)));
                     }
                     statements.extend([
                         Statement::exec(upsert_contacts(d), params![done, top]),
@@ -188,10 +188,10 @@ impl Store {
                         Statement::exec(remove_deleted("report_contacts", "contacts", d), params![done, top]),
                         Statement::exec(remove_deleted("report_lines", "distribution_lines", d), params![done, top]),
                     ]);
-                    statements.extend(rollup::link_statements(d, done, top));
+                    statements.extend(rollup::keep::link_statements(d, done, top));
                     if layout_kept {
                         // Where they are now.
-                        statements.push(rollup::mark_changed(d, done, None));
+                        statements.push(rollup::keep::mark_changed(d, done, None));
                     }
                     statements.push(Statement::exec(
                         "UPDATE report_progress SET last_seq = ? WHERE name = 'projection' AND last_seq < ?",
@@ -199,9 +199,9 @@ impl Store {
                     ));
                     tx.run(statements).await?;
                     if layout_kept {
-                        rollup::redo_dirty(tx).await?;
+                        rollup::keep::redo_dirty(tx).await?;
                     } else {
-                        rollup::rebuild(tx).await?;
+                        rollup::keep::rebuild(tx).await?;
                         tx.run(vec![Statement::exec(
                             "INSERT INTO report_progress (name, last_seq) VALUES ('rollup_layout', ?)
                              ON CONFLICT (name) DO UPDATE SET last_seq = excluded.last_seq",

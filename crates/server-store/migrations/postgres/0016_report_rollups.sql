@@ -1,4 +1,4 @@
--- Rollups the reports read instead of every contact of a period (see `rollup.rs`), kept by the
+-- Rollups the reports read instead of every contact of a period (see `rollup/`), kept by the
 -- projection's catch-up. Never edit: add a migration.
 
 -- One row per client record, site and calendar month with a contact: the days of the month

@@ -157,6 +157,18 @@ pub async fn counts(store: &Store, statement: Statement) -> Result<Counts, DbErr
     Ok(out)
 }
 
+/// Who is who: each client record a merge names → (its person, the person's first visit).
+pub async fn people_map(store: &Store) -> Result<BTreeMap<String, (String, Option<String>)>, DbError> {
+    let rows =
+        store.query(Statement::query("SELECT client_id, person_id, first_seen_at FROM report_people", vec![])).await?;
+    rows.iter().map(|r| Ok((r.col(0)?, (r.col(1)?, r.col(2)?)))).collect()
+}
+
+/// The person a client record counts as.
+pub fn person_of<'a>(people: &'a BTreeMap<String, (String, Option<String>)>, client: &'a str) -> &'a str {
+    people.get(client).map_or(client, |(person, _)| person.as_str())
+}
+
 /// Commodities given, by site and code (reversals subtracted, tallies included).
 pub type Items = Vec<(String, String, i64)>;
 
@@ -238,11 +250,11 @@ pub async fn trend_counts(store: &Store, filter: &Filter, cat: &Catalogue) -> Re
     let ns = cat.needle_syringes();
     let mut counts = Counts::new();
     let period = store.period_visits(&filter.sites, &filter.from, &filter.until).await?;
-    let merged = super::sets::facts::people_map(store).await?;
+    let merged = people_map(store).await?;
     let mut month_people: BTreeSet<(&str, &str)> = BTreeSet::new();
     let mut site_people: BTreeSet<(&str, &str)> = BTreeSet::new();
     for visit in &period.visits {
-        let person = super::sets::facts::person_of(&merged, &visit.client_id);
+        let person = person_of(&merged, &visit.client_id);
         month_people.insert((visit.month.as_str(), person));
         site_people.insert((visit.site_id.as_str(), person));
     }

@@ -14,7 +14,7 @@ use outpost_core::records::{
     Gender, KeyGroup, ReferralStatus, ReferralTarget, Service, Setting, TestKind, TestOutcome,
 };
 use outpost_server_store::records::SiteInfo;
-use outpost_server_store::{DbError, RowExt, Sql, Statement, Store};
+use outpost_server_store::{DbError, RowExt, Sql, Store};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// What one person was and did in the period.
@@ -84,18 +84,6 @@ pub fn windows(filter: &Filter) -> i64 {
     (filter.days / 30).max(1)
 }
 
-/// Who is who: each client record a merge names → (its person, the person's first visit).
-pub async fn people_map(store: &Store) -> Result<BTreeMap<String, (String, Option<String>)>, DbError> {
-    let rows =
-        store.query(Statement::query("SELECT client_id, person_id, first_seen_at FROM report_people", vec![])).await?;
-    rows.iter().map(|r| Ok((r.col(0)?, (r.col(1)?, r.col(2)?)))).collect()
-}
-
-/// The person a client record counts as.
-pub fn person_of<'a>(people: &'a BTreeMap<String, (String, Option<String>)>, client: &'a str) -> &'a str {
-    people.get(client).map_or(client, |(person, _)| person.as_str())
-}
-
 /// Client records read per statement.
 const CLIENT_CHUNK: usize = 500;
 
@@ -110,7 +98,7 @@ pub async fn person_facts(store: &Store, filter: &Filter) -> Result<Vec<Person>,
     let started = std::time::Instant::now();
     let period = store.period_visits(&filter.sites, &filter.from, &filter.until).await?;
     let read_ms = started.elapsed().as_millis() as u64;
-    let merged = people_map(store).await?;
+    let merged = queries::people_map(store).await?;
     let format = time::macros::format_description!("[year]-[month]-[day]");
     let from = time::Date::parse(&filter.from, format).ok();
     let parts = windows(filter);
@@ -118,7 +106,7 @@ pub async fn person_facts(store: &Store, filter: &Filter) -> Result<Vec<Person>,
     let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     let mut people: Vec<(&str, Person, BTreeSet<i64>)> = Vec::new();
     for visit in &period.visits {
-        let person_id = person_of(&merged, &visit.client_id);
+        let person_id = queries::person_of(&merged, &visit.client_id);
         let at = *index.entry(person_id).or_insert_with(|| {
             people.push((person_id, Person::default(), BTreeSet::new()));
             people.len() - 1
@@ -159,7 +147,7 @@ pub async fn person_facts(store: &Store, filter: &Filter) -> Result<Vec<Person>,
         .collect();
     let mut net: BTreeMap<(String, String), i64> = BTreeMap::new();
     for ((client, commodity), n) in &period.items {
-        *net.entry((person_of(&merged, client).to_string(), commodity.clone())).or_default() += n;
+        *net.entry((queries::person_of(&merged, client).to_string(), commodity.clone())).or_default() += n;
     }
     for ((person, commodity), n) in net {
         if let (true, Some(p)) = (n > 0, people.get_mut(&person)) {
@@ -219,7 +207,7 @@ pub async fn person_facts(store: &Store, filter: &Filter) -> Result<Vec<Person>,
     );
     for row in store.query(q.query(&sql)).await? {
         let client: String = row.col(0)?;
-        if let Some(person) = people.get_mut(person_of(&merged, &client)) {
+        if let Some(person) = people.get_mut(queries::person_of(&merged, &client)) {
             person.known_positive = true;
         }
     }
