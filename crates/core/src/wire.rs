@@ -146,7 +146,8 @@ pub struct PushResponse {
 
 /// One record in a pull page: its whole merged state.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(try_from = "PulledRecordText")]
 pub struct PulledRecord {
     /// Server sequence number of the record's latest change.
     pub seq: u64,
@@ -155,6 +156,45 @@ pub struct PulledRecord {
     /// None for organisation-wide reference data.
     pub site_id: Option<SiteId>,
     pub state: RecordState,
+    /// `state` as the JSON text it was read from (None for a record made in code): a device
+    /// stores that text as it is instead of writing the state out again. Not a part of the
+    /// wire form: there `state` is this text.
+    #[serde(skip)]
+    pub state_json: Option<Box<str>>,
+}
+
+/// Records are equal when what they say is: the text a state was read from does not count.
+impl PartialEq for PulledRecord {
+    fn eq(&self, other: &Self) -> bool {
+        (self.seq, &self.collection, self.record_id, self.site_id, &self.state)
+            == (other.seq, &other.collection, other.record_id, other.site_id, &other.state)
+    }
+}
+
+/// A pulled record as read, its state kept as text until decoded.
+#[derive(Deserialize)]
+struct PulledRecordText {
+    seq: u64,
+    collection: String,
+    record_id: RecordId,
+    site_id: Option<SiteId>,
+    state: Box<serde_json::value::RawValue>,
+}
+
+impl TryFrom<PulledRecordText> for PulledRecord {
+    type Error = serde_json::Error;
+
+    fn try_from(read: PulledRecordText) -> Result<Self, Self::Error> {
+        let state = serde_json::from_str(read.state.get())?;
+        Ok(Self {
+            seq: read.seq,
+            collection: read.collection,
+            record_id: read.record_id,
+            site_id: read.site_id,
+            state,
+            state_json: Some(read.state.into()),
+        })
+    }
 }
 
 /// Reply to `GET /api/v1/sync/pull?after=CURSOR&limit=N`.

@@ -672,7 +672,7 @@ impl WriteBatch<'_> {
             // so the change can be taken back if the server refuses it.
             set_server_state(self.tx, collection.name(), id, Some(&serde_json::to_string(&stored.state)?))?;
         }
-        save_record(self.tx, collection.name(), id, Some(site), &merged.state, None, self.now)?;
+        save_record(self.tx, collection.name(), id, Some(site), &merged.state, None, None, self.now)?;
         self.tx.execute(
             "INSERT INTO outbox (op_seq, collection, record_id, op, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![op_seq as i64, collection.name(), id.to_string(), serde_json::to_string(&op)?, self.now as i64],
@@ -734,7 +734,7 @@ fn rebuild_without_refused(conn: &Connection, refused: &Op, now: u64) -> Result<
         }
         Some(state) => {
             let site = site.map(|s| s.parse().map_err(|_| StoreError::Corrupt("site id".into()))).transpose()?;
-            save_record(conn, collection.name(), id, site, &state, None, now)?;
+            save_record(conn, collection.name(), id, site, &state, None, None, now)?;
             if pending.is_empty() {
                 set_server_state(conn, collection.name(), id, None)?;
             }
@@ -793,15 +793,23 @@ pub(crate) fn load_record(
     .transpose()
 }
 
+/// Inserts or replaces a record. `state_json` is `state` as JSON text when that is at hand (a
+/// pulled record as the server sent it), saving writing it out again.
+#[allow(clippy::too_many_arguments)]
 fn save_record(
     conn: &Connection,
     collection: &str,
     id: RecordId,
     site: Option<SiteId>,
     state: &RecordState,
+    state_json: Option<&str>,
     server_seq: Option<u64>,
     now: u64,
 ) -> Result<(), StoreError> {
+    let state_json = match state_json {
+        Some(text) => std::borrow::Cow::Borrowed(text),
+        None => std::borrow::Cow::Owned(serde_json::to_string(state)?),
+    };
     let text = |name: &str| state.fields.get(name).and_then(|f| f.value.as_str());
     conn.prepare_cached(
         "INSERT INTO records (collection, id, site_id, state, deleted, server_seq, updated_ms,
@@ -817,7 +825,7 @@ fn save_record(
         collection,
         id.to_string(),
         site.map(|s| s.to_string()),
-        serde_json::to_string(state)?,
+        state_json,
         state.deleted.is_some(),
         server_seq.map(|s| s as i64),
         now as i64,

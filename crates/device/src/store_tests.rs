@@ -160,6 +160,7 @@ fn a_refused_change_is_taken_back_out_of_the_local_data() {
             record_id: client,
             site_id: Some(site),
             state: state.clone(),
+            state_json: None,
         }],
         next_cursor: 1,
         has_more: false,
@@ -176,6 +177,54 @@ fn a_refused_change_is_taken_back_out_of_the_local_data() {
     let now = store.get(Collection::Clients, client).expect("get").expect("still there");
     assert_eq!(now.fields["gender"].value, json!("woman"), "the refused edit is gone");
     assert_eq!(now.fields["birth_year"].value, json!(1987), "the other pending edit stays");
+}
+
+#[test]
+fn a_pulled_state_is_stored_as_sent_unless_a_local_change_goes_on_top() {
+    let (mut store, site) = enrolled();
+    let (client, other) = (RecordId(uuid::Uuid::from_bytes([8; 16])), RecordId(uuid::Uuid::from_bytes([9; 16])));
+    let stamp = "000000000001000-00000-03030303-0303-0303-0303-030303030303";
+    // Keys out of order, spaces and an escaped letter: text a server could send, not the
+    // device's own way of writing a state.
+    let record = |seq: u64, id: RecordId, uic: &str| {
+        format!(
+            r#"{{"state": {{ "fields": {{"uic": {{"v": "{uic}", "t": "{stamp}"}}, "gender": {{"t": "{stamp}", "v": "wom\u0061n"}}}} }},
+               "seq": {seq}, "collection": "clients", "record_id": "{id}", "site_id": "{site}"}}"#
+        )
+    };
+    // The other client is edited here before the page comes.
+    let page_text = |records: String| {
+        format!(
+            r#"{{"records": [{records}], "next_cursor": 2, "has_more": false, "remaining": 0, "server_time_ms": 1000}}"#
+        )
+    };
+    let first: PullResponse = serde_json::from_str(&page_text(record(1, other, "KOLA190"))).expect("decodes");
+    store.apply_pull(&first).expect("pull");
+    store.update(Collection::Clients, other, fields(json!({"gender": "man"}))).expect("edit");
+
+    let text = page_text(format!("{},{}", record(2, client, "MAIV287"), record(3, other, "KOLA190")));
+    let page: PullResponse = serde_json::from_str(&text).expect("decodes");
+    assert!(page.records.iter().all(|r| r.state_json.is_some()), "the texts are kept");
+    store.apply_pull(&page).expect("pull");
+
+    let stored = |id: RecordId| -> String {
+        store
+            .conn
+            .query_row("SELECT state FROM records WHERE collection = 'clients' AND id = ?1", [id.to_string()], |r| {
+                r.get(0)
+            })
+            .expect("stored")
+    };
+    assert_eq!(Some(stored(client).as_str()), page.records[0].state_json.as_deref(), "stored as sent");
+    let read = store.get(Collection::Clients, client).expect("get").expect("there");
+    assert_eq!(read, page.records[0].state, "and it reads as the state it is");
+    assert_eq!(read.fields["gender"].value, json!("woman"));
+    let found: Vec<RecordId> = store.find_clients("MAIV287", 5).expect("lookup").iter().map(|c| c.id).collect();
+    assert_eq!(found, [client], "found by its code");
+
+    let edited = store.get(Collection::Clients, other).expect("get").expect("there");
+    assert_eq!(edited.fields["gender"].value, json!("man"), "the pending edit stays on top");
+    assert_ne!(Some(stored(other).as_str()), page.records[1].state_json.as_deref());
 }
 
 #[test]

@@ -596,11 +596,17 @@ impl SyncClient {
         // acknowledges nothing.
         let mut resyncing = lock()?.resync_in_progress()?;
         let acked = lock()?.acked_through()?;
+        // The next page is asked for while this one is applied (see `Prefetch`).
+        let mut prefetched: Option<Prefetch> = None;
         loop {
-            let page = match self
-                .with_retry(options, &mut report, || self.pull(&token, cursor, options.pull_limit, resyncing))
-                .await
-            {
+            let fetched = match prefetched.take() {
+                Some(prefetch) => prefetch.finish(&mut report).await,
+                None => {
+                    self.with_retry(options, &mut report, || self.pull(&token, cursor, options.pull_limit, resyncing))
+                        .await
+                }
+            };
+            let page = match fetched {
                 // The server cleaned up deletions this device has not seen: pull everything
                 // again and drop what the server no longer has (once per run).
                 Err(SyncError::Rejected { code, .. }) if code == "resync_required" && !resync_started => {
@@ -629,6 +635,9 @@ impl SyncClient {
                 cursor = 0;
                 pulled = 0;
                 continue;
+            }
+            if page.has_more {
+                prefetched = Some(Prefetch::start(self, options, &token, page.next_cursor, resyncing));
             }
             lock()?.apply_pull(&page)?;
             pulled += page.records.len() as u64;
@@ -677,6 +686,42 @@ impl SyncClient {
                 other => return other,
             }
         }
+    }
+}
+
+/// The next pull page, asked for while the device applies the current one: the server's work,
+/// the network and decoding the reply overlap the device's encrypted writes instead of
+/// following them. Only a read is sent early: the cursor moves only when a page is applied, so
+/// a page fetched but never applied (the apply failed, the sync was stopped) is asked for again
+/// next time. Dropped unfinished, the request is cancelled.
+struct Prefetch {
+    task: tokio::task::JoinHandle<(Result<PullResponse, SyncError>, u32)>,
+}
+
+impl Prefetch {
+    fn start(client: &SyncClient, options: &SyncOptions, token: &str, after: u64, resync: bool) -> Self {
+        let (client, options, token) = (client.clone(), options.clone(), token.to_string());
+        let task = tokio::spawn(async move {
+            let mut report = SyncReport::default();
+            let page = client
+                .with_retry(&options, &mut report, || client.pull(&token, after, options.pull_limit, resync))
+                .await;
+            (page, report.retries)
+        });
+        Self { task }
+    }
+
+    /// The page (or the error that ended its retries), its retries counted into `report`.
+    async fn finish(mut self, report: &mut SyncReport) -> Result<PullResponse, SyncError> {
+        let (page, retries) = (&mut self.task).await.map_err(|e| SyncError::Offline(format!("pull stopped: {e}")))?;
+        report.retries += retries;
+        page
+    }
+}
+
+impl Drop for Prefetch {
+    fn drop(&mut self) {
+        self.task.abort();
     }
 }
 

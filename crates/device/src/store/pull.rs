@@ -11,6 +11,7 @@ use outpost_core::schema::Mutability;
 use outpost_core::wire::PullResponse;
 use outpost_core::{Collection, HlcClock};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use std::borrow::Cow;
 
 /// Saves the records of a pulled page, re-applying pending local changes on top, and advances
 /// the cursor, in one transaction.
@@ -24,7 +25,8 @@ pub(super) fn apply_page(
     let mut max_seen: Option<Hlc> = None;
     let outbox_empty: bool = tx.query_row("SELECT NOT EXISTS (SELECT 1 FROM outbox)", [], |r| r.get(0))?;
     for record in &page.records {
-        let mut state = record.state.clone();
+        // Copied only when a pending local change goes on top of it.
+        let mut state = Cow::Borrowed(&record.state);
         if let (false, Some(collection)) = (outbox_empty, Collection::from_name(&record.collection)) {
             for op in pending_for(&tx, &record.collection, record.record_id)? {
                 let change = Change { stamp: op.stamp, kind: op.change_kind() };
@@ -35,12 +37,17 @@ pub(super) fn apply_page(
                 // A local change the server will refuse stays in the outbox and is
                 // reported by the push; the server's state stands meanwhile.
                 if let Ok(merged) = applied {
-                    state = merged.state;
+                    state = Cow::Owned(merged.state);
                 }
             }
         }
         max_seen = max_seen.max(record.state.max_stamp());
-        save_record(&tx, &record.collection, record.record_id, record.site_id, &state, Some(record.seq), now)?;
+        // The state as the server sent it is stored as that text, unless a local change went on top.
+        let text = match &state {
+            Cow::Borrowed(_) => record.state_json.as_deref(),
+            Cow::Owned(_) => None,
+        };
+        save_record(&tx, &record.collection, record.record_id, record.site_id, &state, text, Some(record.seq), now)?;
     }
     set_meta(&tx, "cursor", &page.next_cursor.to_string())?;
     if let Some(org) = &page.org {
