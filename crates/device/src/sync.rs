@@ -505,16 +505,25 @@ impl SyncClient {
         progress(Progress { phase: SyncPhase::Push, done, total });
         let mut unacked_local: Option<Vec<u64>> = None;
         let mut next = lock()?.pending_batch(0, limit)?;
+        // The next batch's body, compressed while the batch before it was in flight.
+        let mut next_body: Option<WireBody> = None;
         while !next.is_empty() {
             let batch = next;
-            let body = self.wire_body(batch.request_body());
+            let body = match next_body.take() {
+                // Made before the server's first reply said whether it decodes zstd: made again.
+                Some(body) if body.encoding.is_some() != self.compresses_requests() => self.wire_body(body.plain),
+                Some(body) => body,
+                None => self.wire_body(batch.request_body()),
+            };
             report.bytes_sent += body.len() as u64;
             let mut retries = SyncReport::default();
             let local = async {
                 if let Some(acked) = unacked_local.take() {
                     lock()?.ack(&acked)?;
                 }
-                lock()?.pending_batch(batch.last_op_seq(), limit).map_err(SyncError::from)
+                let following = lock()?.pending_batch(batch.last_op_seq(), limit)?;
+                let body = (!following.is_empty()).then(|| self.wire_body(following.request_body()));
+                Ok::<_, SyncError>((following, body))
             };
             let (reply, following) =
                 tokio::join!(self.with_retry(options, &mut retries, || self.push_body(token, &body)), local);
@@ -534,7 +543,9 @@ impl SyncClient {
                     let complete = reply.acked.len() >= batch.len();
                     unacked_local = Some(reply.acked);
                     next = if complete {
-                        following?
+                        let (following, body) = following?;
+                        next_body = body;
+                        following
                     } else {
                         // Not everything was acknowledged: start again from the oldest entry.
                         if let Some(acked) = unacked_local.take() {
