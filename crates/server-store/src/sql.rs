@@ -560,6 +560,22 @@ impl Dialect {
         }
     }
 
+    /// Record keys bound as one JSON parameter `param` (`[["clients", "<id>"], ...]`), as a table
+    /// `(c, i)` for a FROM clause. One parameter however many keys: a list of `VALUES` takes two
+    /// parameters a key, which PostgreSQL parses and plans afresh for each statement.
+    pub fn keys_table(self, param: &str) -> String {
+        match self {
+            Dialect::Sqlite => {
+                format!(
+                    "(SELECT json_extract(value, '$[0]') AS c, json_extract(value, '$[1]') AS i FROM json_each({param}))"
+                )
+            }
+            Dialect::Postgres => {
+                format!("(SELECT e->>0 AS c, CAST(e->>1 AS uuid) AS i FROM jsonb_array_elements({param}) AS e)")
+            }
+        }
+    }
+
     /// A UUID column compared with text (a record id held in JSON or in a text column).
     pub fn uuid_as_text(self, column: &str) -> String {
         match self {

@@ -160,57 +160,53 @@ pub(crate) fn write_records(org: OrgId, writes: &[RecordWrite<'_>], now_ms: u64)
     Ok(out)
 }
 
-/// `WITH k (c, i) AS (VALUES ...)` over record keys, for joins.
-fn keys_cte(q: &mut Sql, keys: &[Key]) -> String {
-    let rows: Vec<String> = keys.iter().map(|(c, id)| format!("({}, {})", q.bind(c.name()), q.bind(*id))).collect();
-    format!("WITH k (c, i) AS (VALUES {})", rows.join(", "))
+/// `keys` as one JSON parameter of `q`, as a table `(c, i)` named `k` (see
+/// [`crate::sql::Dialect::keys_table`]).
+fn keys_param(q: &mut Sql, d: crate::sql::Dialect, keys: &[Key]) -> Result<String, DbError> {
+    let pairs: Vec<(&str, RecordId)> = keys.iter().map(|(c, id)| (c.name(), *id)).collect();
+    Ok(format!("{} k", d.keys_table(&q.bind(json(&pairs)?))))
 }
 
 /// The stored records among `keys`, locked until commit (in a fixed order, so two pushes
 /// never wait on each other in a circle).
 pub(crate) async fn load_records(tx: &mut Tx, keys: &[Key]) -> Result<HashMap<Key, Stored>, DbError> {
-    let mut out = HashMap::new();
     let d = tx.dialect();
-    for chunk in keys.chunks(ROWS_PER_INSERT) {
-        let mut q = Sql::new();
-        let cte = keys_cte(&mut q, chunk);
-        let rows = tx
-            .query(q.query(&format!(
-                "{cte} SELECT r.collection, r.id, r.org_id, r.site_id, r.state FROM records r
-                 JOIN k ON r.collection = k.c AND r.id = k.i ORDER BY r.collection, r.id{}",
-                d.for_update_of("r")
-            )))
-            .await?;
-        for row in rows {
-            let collection: String = row.col(0)?;
-            let collection = Collection::from_name(&collection)
-                .ok_or_else(|| DbError::Corrupt(format!("unknown stored collection {collection:?}")))?;
-            out.insert(
-                (collection, row.col(1)?),
-                Stored { org_id: row.col(2)?, site_id: row.col(3)?, state: row.col(4)? },
-            );
-        }
+    let mut q = Sql::new();
+    let k = keys_param(&mut q, d, keys)?;
+    // The keys first (CROSS JOIN keeps SQLite from scanning records), each found by primary key.
+    let rows = tx
+        .query(q.query(&format!(
+            "SELECT r.collection, r.id, r.org_id, r.site_id, r.state FROM {k} CROSS JOIN records r
+             WHERE r.collection = k.c AND r.id = k.i ORDER BY r.collection, r.id{}",
+            d.for_update_of("r")
+        )))
+        .await?;
+    let mut out = HashMap::with_capacity(rows.len());
+    for row in rows {
+        let collection: String = row.col(0)?;
+        let collection = Collection::from_name(&collection)
+            .ok_or_else(|| DbError::Corrupt(format!("unknown stored collection {collection:?}")))?;
+        out.insert((collection, row.col(1)?), Stored { org_id: row.col(2)?, site_id: row.col(3)?, state: row.col(4)? });
     }
     Ok(out)
 }
 
 /// The keys among `keys` whose tombstones were cleaned up.
 pub(crate) async fn purged_among(tx: &mut Tx, org: OrgId, keys: &[Key]) -> Result<HashSet<Key>, DbError> {
+    let d = tx.dialect();
+    let mut q = Sql::new();
+    let k = keys_param(&mut q, d, keys)?;
+    let org = q.bind(org);
+    let rows = tx
+        .query(q.query(&format!(
+            "SELECT p.collection, p.id FROM {k} CROSS JOIN purged_records p
+             WHERE p.collection = k.c AND p.id = k.i AND p.org_id = {org}"
+        )))
+        .await?;
     let mut out = HashSet::new();
-    for chunk in keys.chunks(ROWS_PER_INSERT) {
-        let mut q = Sql::new();
-        let cte = keys_cte(&mut q, chunk);
-        let org = q.bind(org);
-        let rows = tx
-            .query(q.query(&format!(
-                "{cte} SELECT p.collection, p.id FROM purged_records p JOIN k ON p.collection = k.c AND p.id = k.i
-                 WHERE p.org_id = {org}"
-            )))
-            .await?;
-        for row in rows {
-            if let Some(collection) = Collection::from_name(&row.col::<String>(0)?) {
-                out.insert((collection, row.col(1)?));
-            }
+    for row in rows {
+        if let Some(collection) = Collection::from_name(&row.col::<String>(0)?) {
+            out.insert((collection, row.col(1)?));
         }
     }
     Ok(out)
