@@ -245,6 +245,14 @@ pub fn pull_response(input: &[u8]) -> Result<Outcome, String> {
     let mut shape: BTreeSet<String> = BTreeSet::new();
     for record in &page.records {
         let state = &record.state;
+        // A device stores the text a state was read from: it must read back as that state.
+        if let Some(text) = record.state_json() {
+            let again: RecordState =
+                serde_json::from_str(text).map_err(|e| format!("a state's kept text does not decode: {e}"))?;
+            if &again != state {
+                return Err(format!("a state's kept text reads differently: {}", show(text.as_bytes())));
+            }
+        }
         let max = state.fields.values().map(|f| f.stamp).chain(state.deleted).max();
         if state.max_stamp() != max {
             return Err(format!("max_stamp is {:?}, the greatest stamp is {max:?}", state.max_stamp()));

@@ -37,9 +37,36 @@ pub struct FieldState {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 pub struct RecordState {
+    /// Read with each field named once: JSON that names a field twice is refused (readers of
+    /// the same text would disagree on which one counts).
+    #[serde(deserialize_with = "unique_fields")]
     pub fields: BTreeMap<String, FieldState>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deleted: Option<Hlc>,
+}
+
+/// A JSON object of fields into a map, refusing a field named twice.
+fn unique_fields<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<BTreeMap<String, FieldState>, D::Error> {
+    struct Fields;
+    impl<'de> serde::de::Visitor<'de> for Fields {
+        type Value = BTreeMap<String, FieldState>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an object of fields")
+        }
+
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut fields = BTreeMap::new();
+            while let Some((name, field)) = map.next_entry::<String, FieldState>()? {
+                if fields.contains_key(&name) {
+                    return Err(serde::de::Error::custom(format!("field {name:?} is named twice")));
+                }
+                fields.insert(name, field);
+            }
+            Ok(fields)
+        }
+    }
+    deserializer.deserialize_map(Fields)
 }
 
 impl RecordState {
@@ -258,6 +285,21 @@ mod tests {
     }
     fn create(stamp: Hlc, pairs: &[(&str, Value)]) -> Change {
         Change { stamp, kind: ChangeKind::Create(writes(pairs, None)) }
+    }
+
+    #[test]
+    fn a_state_naming_a_field_twice_is_refused() {
+        let stamp = t(1_000, 3).to_string();
+        let once = format!(r#"{{"fields": {{"quantity": {{"v": 5, "t": "{stamp}"}}}}}}"#);
+        let state: RecordState = serde_json::from_str(&once).expect("one of each");
+        assert_eq!(state.fields["quantity"].value, json!(5));
+        let twice = format!(
+            r#"{{"fields": {{"quantity": {{"v": 5, "t": "{stamp}"}}, "quantity": {{"v": -500, "t": "{stamp}"}}}}}}"#
+        );
+        let refused = serde_json::from_str::<RecordState>(&twice).expect_err("named twice");
+        assert!(refused.to_string().contains("\"quantity\" is named twice"), "{refused}");
+        let from_value = serde_json::from_value::<RecordState>(json!({"fields": {"a": {"v": 1, "t": stamp}}}));
+        assert!(from_value.is_ok(), "a decoded value reads too");
     }
 
     fn run(changes: &[Change], mutability: Mutability) -> (Result<RecordState, MergeError>, Vec<String>) {

@@ -156,11 +156,30 @@ pub struct PulledRecord {
     /// None for organisation-wide reference data.
     pub site_id: Option<SiteId>,
     pub state: RecordState,
-    /// `state` as the JSON text it was read from (None for a record made in code): a device
-    /// stores that text as it is instead of writing the state out again. Not a part of the
-    /// wire form: there `state` is this text.
+    /// `state` as the JSON text it was read from (see [`PulledRecord::state_json`]). Not a part
+    /// of the wire form: there `state` is this text.
     #[serde(skip)]
-    pub state_json: Option<Box<str>>,
+    state_json: Option<Box<str>>,
+}
+
+impl PulledRecord {
+    /// A record made in code rather than read (it has no text).
+    pub fn new(
+        seq: u64,
+        collection: impl Into<String>,
+        record_id: RecordId,
+        site_id: Option<SiteId>,
+        state: RecordState,
+    ) -> Self {
+        Self { seq, collection: collection.into(), record_id, site_id, state, state_json: None }
+    }
+
+    /// `state` as the JSON text it was read from, `None` for a record made in code: a device
+    /// stores that text as it is instead of writing the state out again. It is the state as
+    /// read: code that changes `state` stores the changed state instead.
+    pub fn state_json(&self) -> Option<&str> {
+        self.state_json.as_deref()
+    }
 }
 
 /// Records are equal when what they say is: the text a state was read from does not count.

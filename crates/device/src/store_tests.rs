@@ -154,14 +154,7 @@ fn a_refused_change_is_taken_back_out_of_the_local_data() {
     state.fields.insert("uic".into(), merge::FieldState { value: json!("MAIV287"), stamp: server_stamp });
     state.fields.insert("gender".into(), merge::FieldState { value: json!("woman"), stamp: server_stamp });
     let page = PullResponse {
-        records: vec![outpost_core::wire::PulledRecord {
-            seq: 1,
-            collection: "clients".into(),
-            record_id: client,
-            site_id: Some(site),
-            state: state.clone(),
-            state_json: None,
-        }],
+        records: vec![outpost_core::wire::PulledRecord::new(1, "clients", client, Some(site), state.clone())],
         next_cursor: 1,
         has_more: false,
         remaining: 0,
@@ -204,7 +197,7 @@ fn a_pulled_state_is_stored_as_sent_unless_a_local_change_goes_on_top() {
 
     let text = page_text(format!("{},{}", record(2, client, "MAIV287"), record(3, other, "KOLA190")));
     let page: PullResponse = serde_json::from_str(&text).expect("decodes");
-    assert!(page.records.iter().all(|r| r.state_json.is_some()), "the texts are kept");
+    assert!(page.records.iter().all(|r| r.state_json().is_some()), "the texts are kept");
     store.apply_pull(&page).expect("pull");
 
     let stored = |id: RecordId| -> String {
@@ -215,7 +208,7 @@ fn a_pulled_state_is_stored_as_sent_unless_a_local_change_goes_on_top() {
             })
             .expect("stored")
     };
-    assert_eq!(Some(stored(client).as_str()), page.records[0].state_json.as_deref(), "stored as sent");
+    assert_eq!(Some(stored(client).as_str()), page.records[0].state_json(), "stored as sent");
     let read = store.get(Collection::Clients, client).expect("get").expect("there");
     assert_eq!(read, page.records[0].state, "and it reads as the state it is");
     assert_eq!(read.fields["gender"].value, json!("woman"));
@@ -224,7 +217,7 @@ fn a_pulled_state_is_stored_as_sent_unless_a_local_change_goes_on_top() {
 
     let edited = store.get(Collection::Clients, other).expect("get").expect("there");
     assert_eq!(edited.fields["gender"].value, json!("man"), "the pending edit stays on top");
-    assert_ne!(Some(stored(other).as_str()), page.records[1].state_json.as_deref());
+    assert_ne!(Some(stored(other).as_str()), page.records[1].state_json());
 }
 
 #[test]

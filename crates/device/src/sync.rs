@@ -188,6 +188,9 @@ pub struct WireBody {
     plain: bytes::Bytes,
     /// `Some("zstd")` when compressed.
     encoding: Option<&'static str>,
+    /// Whether it was made while the client compressed bodies (a body left plain then was too
+    /// small or would not shrink).
+    made_compressing: bool,
 }
 
 impl WireBody {
@@ -239,16 +242,22 @@ impl SyncClient {
     /// worth compressing, else as is.
     pub fn wire_body(&self, json: impl Into<bytes::Bytes>) -> WireBody {
         let json = json.into();
-        if json.len() > COMPRESS_ABOVE && self.compresses_requests() {
+        let compressing = self.compresses_requests();
+        if json.len() > COMPRESS_ABOVE && compressing {
             match zstd::bulk::compress(&json, ZSTD_LEVEL) {
                 Ok(packed) if packed.len() < json.len() => {
-                    return WireBody { bytes: packed.into(), plain: json, encoding: Some("zstd") };
+                    return WireBody {
+                        bytes: packed.into(),
+                        plain: json,
+                        encoding: Some("zstd"),
+                        made_compressing: true,
+                    };
                 }
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "could not compress a request body; sending it as is"),
             }
         }
-        WireBody { bytes: json.clone(), plain: json, encoding: None }
+        WireBody { bytes: json.clone(), plain: json, encoding: None, made_compressing: compressing }
     }
 
     /// Posts `body` (JSON) to `path` with the device's token and the protocol headers. A
@@ -279,7 +288,12 @@ impl SyncClient {
         if body.is_compressed() && response.status() == StatusCode::UNSUPPORTED_MEDIA_TYPE {
             tracing::warn!(path, "the server refused a compressed body; sending it uncompressed");
             self.request_coding.store(REFUSED, std::sync::atomic::Ordering::Relaxed);
-            let plain = WireBody { bytes: body.plain.clone(), plain: body.plain.clone(), encoding: None };
+            let plain = WireBody {
+                bytes: body.plain.clone(),
+                plain: body.plain.clone(),
+                encoding: None,
+                made_compressing: false,
+            };
             let response = send(&plain).await.map_err(offline)?;
             return self.decode(response).await;
         }
@@ -511,7 +525,7 @@ impl SyncClient {
             let batch = next;
             let body = match next_body.take() {
                 // Made before the server's first reply said whether it decodes zstd: made again.
-                Some(body) if body.encoding.is_some() != self.compresses_requests() => self.wire_body(body.plain),
+                Some(body) if body.made_compressing != self.compresses_requests() => self.wire_body(body.plain),
                 Some(body) => body,
                 None => self.wire_body(batch.request_body()),
             };
@@ -724,7 +738,12 @@ impl Prefetch {
 
     /// The page (or the error that ended its retries), its retries counted into `report`.
     async fn finish(mut self, report: &mut SyncReport) -> Result<PullResponse, SyncError> {
-        let (page, retries) = (&mut self.task).await.map_err(|e| SyncError::Offline(format!("pull stopped: {e}")))?;
+        let (page, retries) = match (&mut self.task).await {
+            Ok(done) => done,
+            // A bug, not a network failure: let it be seen as one.
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(e) => return Err(SyncError::Offline(format!("pull stopped: {e}"))),
+        };
         report.retries += retries;
         page
     }

@@ -44,7 +44,7 @@ pub(super) fn apply_page(
         max_seen = max_seen.max(record.state.max_stamp());
         // The state as the server sent it is stored as that text, unless a local change went on top.
         let text = match &state {
-            Cow::Borrowed(_) => record.state_json.as_deref(),
+            Cow::Borrowed(_) => record.state_json(),
             Cow::Owned(_) => None,
         };
         save_record(&tx, &record.collection, record.record_id, record.site_id, &state, text, Some(record.seq), now)?;
