@@ -211,6 +211,20 @@ pub async fn run(dir: &Path, clients: usize, records: usize) -> Result<()> {
         "  near-match check of a new code ({clients} clients): p50 {p50:.2} ms, p99 {p99:.2} ms ({} the {LOOKUP_P99_MS} ms target)",
         verdict(p99, LOOKUP_P99_MS)
     );
+    // A client's history, as the contact screen shows it (their last 20 contacts with what was
+    // given in each).
+    let mut times = Vec::with_capacity(SAMPLES);
+    for _ in 0..SAMPLES {
+        let client = client_ids[pick(client_ids.len())];
+        let started = Instant::now();
+        device.client_history(client, 20)?;
+        times.push(started.elapsed());
+    }
+    let (p50, p99) = stats(times);
+    println!(
+        "  a client's history, last 20 contacts ({clients} clients): p50 {p50:.2} ms, p99 {p99:.2} ms ({} the {LOOKUP_P99_MS} ms target)",
+        verdict(p99, LOOKUP_P99_MS)
+    );
     anyhow::ensure!(device.list(Collection::Clients)?.len() >= clients, "the tablet holds every client");
     Ok(())
 }
