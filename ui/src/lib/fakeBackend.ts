@@ -56,8 +56,6 @@ import {
   IDLE_LOCK_MIN_MINUTES,
   isLanguage,
   MAX_NALOXONE_DOSES,
-  NEW_PIN_MAX,
-  NEW_PIN_MIN,
   OVERDOSE_OUTCOMES,
   plainArgs,
   REFERRAL_STATUSES,
@@ -85,6 +83,10 @@ import {
   type Refusal,
 } from './fixtures';
 import { fakeAwaitsLinkage, fakeExpiring, fakeLevelChange, fakeLevelStatus, isNearMatch } from './fakeRules';
+import { appLocked, blank, contactNotFound, notReactiveRefusal, pinRefusal, refusalCodeIs, refuse, workerRefusal } from './fakeRefusals';
+import { rfc3339, type StoredContact, type StoredReferral, type StoredTestResult } from './fakeRecords';
+
+export type { StoredReferral, StoredTestResult };
 
 /** The catalogue and the kit templates the real commands answered after the first sync. */
 export const RECORDED_COMMODITIES: readonly Commodity[] = recordedAnswer<Commodity[]>('commodities');
@@ -104,100 +106,6 @@ const WRONG_PINS = wrongPinRuns();
  * values are then the recorded locked status').
  */
 const STORE_FIELDS = ['device_name', 'org_name', 'site', 'pending', 'rejected', 'last_sync_ms', 'uic_questions'] as const;
-
-/** Thrown as the real command rejects: a recorded refusal is its error, or Tauri's plain string. */
-function refuse(error: Refusal | BackendError): never {
-  throw structuredClone(error);
-}
-
-/** The recorded refusal of a PIN or worker name, for `set_pin` and `switch_worker`. */
-function pinRefusal(pin: string): Refusal | undefined {
-  const same = exchanges('set_pin').find((e) => isRefused(e) && refusalCodeIs(e.error, 'invalid') && e.args.pin === pin && !blank(e.args.worker));
-  if (same && isRefused(same)) return same.error;
-  // A PIN of the wrong shape (by the generated limits): refused as the recorded one was.
-  const shaped = new RegExp(`^\\d{${NEW_PIN_MIN},${NEW_PIN_MAX}}$`).test(pin);
-  if (!shaped) return refusal('set_pin', 'invalid', (e) => (e.args.pin as string).length < NEW_PIN_MIN && !blank(e.args.worker));
-  return undefined;
-}
-
-function refusalCodeIs(error: Refusal, code: string): boolean {
-  return typeof error !== 'string' && error.code === code;
-}
-
-function blank(worker: unknown): boolean {
-  return typeof worker !== 'string' || worker.trim() === '';
-}
-
-/** The recorded refusal of a blank worker's name (the names are trimmed). */
-function workerRefusal(command: 'set_pin' | 'switch_worker'): BackendError {
-  return refusal(command, 'invalid', (e) => blank(e.args.worker));
-}
-
-/**
- * The recorded refusal of a correction of an unknown contact: the command's own, or
- * `update_contact`'s (the corrections share `DeviceStore::editable_contact`).
- */
-function contactNotFound(command: string): BackendError {
-  const own = exchanges(command).some((e) => isRefused(e) && refusalCodeIs(e.error, 'not_found'));
-  return refusal(own ? command : 'update_contact', 'not_found');
-}
-
-/** The recorded refusal of any command run while the app is locked (one message for all). */
-function appLocked(): BackendError {
-  return refusal('*', 'app_locked');
-}
-
-/** As Rust's RFC 3339 clock: to the second. */
-function rfc3339(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
-}
-
-interface StoredContact extends ContactDraft {
-  id: string;
-  occurred_at: string;
-  /** When the tablet recorded it: the edit window counts from here, not from `occurred_at`. */
-  recorded_ms: number;
-  lines: { commodity: string; quantity: number; reverses: boolean }[];
-  /** The id of the overdose report record, while `overdose` holds one. */
-  overdose_id?: string;
-}
-
-/** A referral record, as the store keeps it. */
-export interface StoredReferral {
-  id: string;
-  contact_id: string | null;
-  client_id: string | null;
-  target: string;
-  status: ReferralStatus;
-  /** RFC 3339: when it was issued, then when its outcome was recorded. */
-  status_at: string;
-  site_id: string;
-  deleted: boolean;
-}
-
-/** A test result record, as the store keeps it. */
-export interface StoredTestResult {
-  id: string;
-  contact_id: string | null;
-  client_id: string | null;
-  test: string;
-  result: string;
-  linked_to_care: boolean;
-  /** RFC 3339: when the person was linked to care (at the contact, or at the follow-up). */
-  linked_at: string | null;
-  /** RFC 3339: the time of its contact. */
-  tested_at: string;
-  site_id: string;
-}
-
-/**
- * What `record_linkage` refuses a test that is not reactive with: the recorded refusal once the
- * recorder has one; until then the words of `DeviceStore::record_linkage` (crates/device
- * workflows.rs), in the form of the recorded `already_linked` refusal.
- */
-function notReactiveRefusal(): BackendError {
-  return linkageRefusal('not_reactive') ?? { code: 'invalid', message: 'invalid input: test: only a reactive test waits for linkage to care' };
-}
 
 /**
  * A client code scheme other than the demo server's (whose codes are recorded): the questions
